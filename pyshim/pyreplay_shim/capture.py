@@ -1,0 +1,392 @@
+"""Taking a snapshot: walk the stack, serialise it, write it to the recording."""
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+import warnings
+
+from . import frames as F
+from . import state as S
+from .view import view
+
+SHIM_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIB_DIRS = []
+
+
+def _lib_dirs():
+    if not _LIB_DIRS:
+        import sysconfig
+        seen = set()
+        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+            try:
+                p = sysconfig.get_paths()[key]
+            except KeyError:
+                continue
+            for q in (p, os.path.realpath(p)):
+                if q and q not in seen:
+                    seen.add(q)
+                    _LIB_DIRS.append(q.rstrip(os.sep) + os.sep)
+        for p in sys.path:
+            if p.endswith(("site-packages", "dist-packages")):
+                _LIB_DIRS.append(p.rstrip(os.sep) + os.sep)
+        _LIB_DIRS.append(SHIM_DIR + os.sep)
+    return _LIB_DIRS
+
+
+_user_cache = {}
+
+
+def is_user_file(filename):
+    r = _user_cache.get(filename)
+    if r is None:
+        if not filename or filename.startswith("<"):
+            r = False
+        else:
+            ap = os.path.abspath(filename)
+            r = not any(ap.startswith(d) for d in _lib_dirs()) and os.path.isfile(ap)
+        _user_cache[filename] = r
+    return r
+
+
+def is_shim_file(filename):
+    return filename.startswith(SHIM_DIR + os.sep)
+
+
+def user_modules():
+    out = ["__main__"] if "__main__" in sys.modules else []
+    for name, m in list(sys.modules.items()):
+        if name == "__main__" or m is None:
+            continue
+        f = getattr(m, "__file__", None)
+        if isinstance(f, str) and is_user_file(f):
+            out.append(name)
+    return out
+
+
+# ------------------------------------------------------------------ counters
+class CountingRaw(io.RawIOBase):
+    """Raw layer under sys.stdout/sys.stderr that counts the bytes written."""
+
+    def __init__(self, fd, start=0):
+        super().__init__()
+        self._fd = fd
+        self.count = start
+
+    def writable(self):
+        return True
+
+    def readable(self):
+        return False
+
+    def fileno(self):
+        return self._fd
+
+    def isatty(self):
+        return os.isatty(self._fd)
+
+    def write(self, b):
+        n = os.write(self._fd, b)
+        self.count += n
+        return n
+
+    def close(self):
+        # never close the process's own descriptor
+        io.RawIOBase.close(self)
+
+
+_keep_alive = []
+counters = {}
+
+
+def install_counters(start_out=0, start_err=0):
+    for name, fd, start in (("stdout", 1, start_out), ("stderr", 2, start_err)):
+        old = getattr(sys, name)
+        if old is None or not hasattr(old, "buffer"):
+            continue
+        try:
+            if old.fileno() != fd:
+                continue
+        except (OSError, ValueError, io.UnsupportedOperation):
+            continue
+        old.flush()
+        raw = CountingRaw(fd, start)
+        if name == "stderr":
+            buf = io.BufferedWriter(raw, buffer_size=getattr(old.buffer, "buffer_size", io.DEFAULT_BUFFER_SIZE)) \
+                if False else io.BufferedWriter(raw)
+        else:
+            buf = io.BufferedWriter(raw)
+        new = io.TextIOWrapper(buf, encoding=old.encoding, errors=old.errors,
+                               line_buffering=old.line_buffering,
+                               write_through=getattr(old, "write_through", False))
+        _keep_alive.append(old)
+        setattr(sys, name, new)
+        if getattr(sys, "__%s__" % name, None) is old:
+            setattr(sys, "__%s__" % name, new)
+        counters[name] = raw
+
+
+def output_bytes():
+    for name in ("stdout", "stderr"):
+        s = getattr(sys, name, None)
+        try:
+            if s is not None:
+                s.flush()
+        except Exception:  # noqa: BLE001
+            pass
+    return (counters["stdout"].count if "stdout" in counters else 0,
+            counters["stderr"].count if "stderr" in counters else 0)
+
+
+# ------------------------------------------------------------------ recorder
+class Recorder:
+    def __init__(self, cfg):
+        self.db_path = cfg["db"]
+        self.run = cfg["run"]
+        self.max_periodic = cfg.get("max_snapshots") or 0
+        self.conn = None
+        self.count = 0
+        self.layout_error = F.selfcheck()
+        self._sources = {}
+        self.busy = False
+
+    def _db(self):
+        if self.conn is None:
+            import sqlite3
+            self.conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None,
+                                        check_same_thread=False)
+            self.conn.execute("PRAGMA busy_timeout=30000")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("UPDATE runs SET python=?, version=? WHERE id=?",
+                              (sys.executable, "%d.%d.%d" % sys.version_info[:3], self.run))
+        return self.conn
+
+    def source(self, filename):
+        s = self._sources.get(filename)
+        if s is None:
+            try:
+                with open(filename, "rb") as f:
+                    data = f.read()
+                s = (hashlib.sha256(data).hexdigest(), data.decode("utf-8", "replace"))
+            except OSError:
+                s = ("", "")
+            self._sources[filename] = s
+        return s
+
+    def snapshot(self, reason, label, frame, top_kind, tb=None):
+        """Record the stack ending at ``frame`` (or the traceback ``tb``).
+        Returns the snapshot id, or None when the stack holds no program code."""
+        if self.busy:
+            return None
+        self.busy = True
+        old_limit = sys.getrecursionlimit()
+        try:
+            sys.setrecursionlimit(max(old_limit, 10000))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return self._snapshot(reason, label, frame, top_kind, tb)
+        finally:
+            sys.setrecursionlimit(old_limit)
+            self.busy = False
+
+    def _collect(self, frame, top_kind, tb):
+        """[(frame, kind, lasti, lineno, live)] outermost first, shim frames dropped."""
+        out = []
+        if tb is not None:
+            while tb is not None:
+                f = tb.tb_frame
+                if not is_shim_file(f.f_code.co_filename):
+                    out.append([f, "call", tb.tb_lasti, tb.tb_lineno, False])
+                tb = tb.tb_next
+            if out:
+                out[-1][1] = "exception"
+            return out
+        f = frame
+        first = True
+        while f is not None:
+            if not is_shim_file(f.f_code.co_filename):
+                out.append([f, top_kind if first else "call", f.f_lasti, f.f_lineno, True])
+                first = False
+            f = f.f_back
+        out.reverse()
+        return out
+
+    def _snapshot(self, reason, label, frame, top_kind, tb):
+        t0 = time.time()
+        out_b, err_b = output_bytes()
+        stack = self._collect(frame, top_kind, tb)
+        if not any(is_user_file(f.f_code.co_filename) for f, *_ in stack):
+            return None
+        mods = user_modules()
+        placeholders = []
+        fviews = []
+        manifest = []
+        values = []
+        files = {}
+        for idx, (f, kind, lasti, lineno, live) in enumerate(stack):
+            code = f.f_code
+            user = is_user_file(code.co_filename)
+            fv = {
+                "function": getattr(code, "co_qualname", code.co_name),
+                "name": code.co_name,
+                "file": code.co_filename,
+                "line": lineno,
+                "firstline": code.co_firstlineno,
+                "library": not user,
+                "kind": kind,
+            }
+            if not user:
+                fviews.append(fv)
+                continue
+            fn = os.path.abspath(code.co_filename)
+            sha, _ = self.source(fn)
+            files[fn] = sha
+            fv["sha256"] = sha
+            fv["lasti"] = lasti
+            fv["op"] = F.opname_at(code, lasti)
+            pos = F.position_at(code, lasti)
+            if pos is not None:
+                fv["pos"] = list(pos)
+            if kind in ("line", "hook", "entry", "exception"):
+                po = F.primary_offset(code, lineno)
+                fv["primary"] = po == lasti
+            fv["flags"] = code.co_flags
+            fv["generator"] = bool(code.co_flags & 0x20)
+            fv["coroutine"] = bool(code.co_flags & 0x180)
+            is_module = code.co_name == "<module>"
+            fv["module"] = is_module
+            if live and idx > 0 and F.called_from_c(f):
+                fv["from_c"] = True
+            slots, vstack = ({}, None)
+            if is_module:
+                if live and not self.layout_error:
+                    _, vstack = F.read(f)
+            elif f.f_locals is f.f_globals:
+                fv["class_body"] = True
+            elif not self.layout_error:
+                slots, vstack = F.read(f)
+                if not live:
+                    vstack = None
+            else:
+                slots = dict(f.f_locals)
+            if vstack is not None and F.V < (3, 11):
+                # the in-progress call's own items (callable, args) are not state
+                n = F.call_items_310(code, lasti) if kind in ("call", "hook") else 0
+                if n:
+                    vstack = vstack[: len(vstack) - n] if n <= len(vstack) else None
+            if kind == "hook" and vstack is not None and F.V >= (3, 11):
+                pass
+            lv = {}
+            cells = []
+            for name, v in slots.items():
+                if v is F.NULL:
+                    continue
+                if type(v) is S.CellType and (name in code.co_cellvars or name in code.co_freevars):
+                    cells.append(name)
+                    try:
+                        cv = v.cell_contents
+                    except ValueError:
+                        cv = F.NULL
+                    lv[name] = view(cv)
+                else:
+                    lv[name] = view(v)
+                where = "local '%s' of %s() at %s:%d" % (name, fv["function"], code.co_filename, lineno)
+                manifest.append(("l", idx, name, where))
+                values.append(v)
+            fv["locals"] = lv
+            fv["cells"] = cells
+            if vstack is not None:
+                fv["stack"] = [view(x, 0) if x is not F.NULL else None for x in vstack]
+                for j, x in enumerate(vstack):
+                    where = "value-stack item %d of %s() at %s:%d" % (j, fv["function"], code.co_filename, lineno)
+                    manifest.append(("s", idx, j, where))
+                    values.append(x)
+            else:
+                fv["stack"] = None
+            if is_module:
+                fv["locals"] = {}
+            fviews.append(fv)
+        gviews = {}
+        for m in mods:
+            mod = sys.modules.get(m)
+            if mod is None:
+                continue
+            ns = mod.__dict__
+            manifest.insert(0, ("g", m, None, "global of module %s" % m))
+            values.insert(0, S.ModuleNamespace(m, dict(ns)))
+            gviews[m] = {k: view(v, 2) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
+        rnd = sys.modules.get("random")
+        if rnd is not None and hasattr(rnd, "getstate"):
+            manifest.append(("x", "random", None, "random state"))
+            values.append(rnd.getstate())
+        exc = sys.exc_info()[1] if tb is None else None
+        if exc is not None:
+            manifest.append(("x", "exc", None, "exception being handled"))
+            values.append(exc)
+        blob = self._dump(manifest, values, placeholders)
+        top = next((fv for fv in reversed(fviews) if not fv["library"]), fviews[-1])
+        meta = {
+            "python": "%d.%d.%d" % sys.version_info[:3],
+            "layout_error": self.layout_error,
+            "has_exc": exc is not None,
+            "modules": mods,
+            "argv": sys.argv,
+        }
+        fj = json.dumps(fviews, default=str)
+        gj = json.dumps(gviews, default=str)
+        pj = json.dumps(placeholders)
+        mj = json.dumps(meta, default=str)
+        size = len(blob) + len(fj) + len(gj)
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for fn, sha in files.items():
+                if sha:
+                    db.execute("INSERT OR IGNORE INTO sources(sha256, path, text) VALUES (?,?,?)",
+                               (sha, fn, self.source(fn)[1]))
+            cur = db.execute(
+                "INSERT INTO snapshots(run, reason, label, file, line, function, time, stdout_bytes,"
+                " stderr_bytes, frames, globals, placeholders, meta, state, size)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (self.run, reason, label or "", top["file"], top["line"], top["function"], t0,
+                 out_b, err_b, fj, gj, pj, mj, blob, size))
+            sid = cur.lastrowid
+            if reason == "periodic" and self.max_periodic > 0:
+                db.execute(
+                    "DELETE FROM snapshots WHERE run=? AND reason='periodic' AND id NOT IN "
+                    "(SELECT id FROM snapshots WHERE run=? AND reason='periodic' ORDER BY id DESC LIMIT ?)",
+                    (self.run, self.run, self.max_periodic))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self.count += 1
+        return sid
+
+    def _dump(self, manifest, values, placeholders):
+        forced = set()
+        for _attempt in range(len(values) + 1):
+            buf = io.BytesIO()
+            del placeholders[:]
+            p = S.StatePickler(buf, set(m[1] for m in manifest if m[0] == "g"), placeholders)
+            p.where = "manifest"
+            failed = None
+            try:
+                p.dump([m[:3] for m in manifest])
+                for i, (m, v) in enumerate(zip(manifest, values)):
+                    p.where = m[3]
+                    if i in forced:
+                        v = S.Placeholder(m[3], S._typename(v), S._safe_repr(v, 80))
+                        placeholders.append({"where": m[3], "type": S._typename(values[i]), "repr": S._safe_repr(values[i], 80),
+                                             "why": "could not be pickled"})
+                    failed = i
+                    p.dump(v)
+                failed = None
+            except Exception:  # noqa: BLE001 - retry with this root as a placeholder
+                if failed is None or failed in forced:
+                    raise
+                forced.add(failed)
+                continue
+            return buf.getvalue()
+        raise RuntimeError("snapshot state could not be serialised")

@@ -1,0 +1,282 @@
+"""Raw access to CPython frames: fast locals, cells and the live value stack.
+
+f_locals does not hold the value stack (the iterator of each enclosing
+``for``, the ``__exit__`` of each enclosing ``with``) nor the cell objects
+themselves, so both are read from the interpreter frame with ctypes.
+
+Layouts (pointer-sized slots, see Include/internal/pycore_frame.h):
+  3.11  _PyInterpreterFrame: f_func f_globals f_builtins f_locals f_code
+        frame_obj previous prev_instr | int stacktop, bool is_entry, char owner
+        | localsplus[]
+  3.12  f_code previous f_funcobj f_globals f_builtins f_locals frame_obj
+        prev_instr | int stacktop, u16 return_offset, char owner | localsplus[]
+  3.13  f_executable previous f_funcobj f_globals f_builtins f_locals
+        frame_obj instr_ptr | int stacktop, u16 return_offset, char owner
+        | localsplus[]
+  3.8-3.10  PyFrameObject holds f_localsplus[] itself (last member); the
+        stack depth of a running frame is not stored, so it is derived
+        from the bytecode (stack_depth below).
+The layout is checked at start-up against a known frame (selfcheck); on a
+mismatch stack capture is switched off and snapshots say so.
+"""
+import ctypes
+import dis
+import sys
+
+V = sys.version_info[:2]
+P = ctypes.sizeof(ctypes.c_void_p)
+
+
+class _Null:
+    """Marks an empty (NULL) slot of the value stack or an unbound local."""
+
+    _inst = None
+
+    def __new__(cls):
+        if cls._inst is None:
+            cls._inst = object.__new__(cls)
+        return cls._inst
+
+    def __reduce__(self):
+        return (_Null, ())
+
+    def __repr__(self):
+        return "<NULL>"
+
+
+NULL = _Null()
+
+_c_void_p_at = ctypes.c_void_p.from_address
+_c_int_at = ctypes.c_int.from_address
+_py_object = ctypes.py_object
+
+
+def _ptr(addr):
+    return _c_void_p_at(addr).value
+
+
+def _obj(addr):
+    a = _c_void_p_at(addr).value
+    if not a:
+        return NULL
+    return ctypes.cast(a, _py_object).value
+
+
+if V >= (3, 11):
+    _CODE_SLOT = 4 if V == (3, 11) else 0
+    _STACKTOP = 8 * P
+    _LOCALSPLUS = 9 * P
+    _PREVIOUS = 6 * P if V == (3, 11) else 1 * P
+    _FRAMEOBJ = 5 * P if V == (3, 11) else 6 * P
+    _FUNC = 0 if V == (3, 11) else 2 * P
+
+    def _iframe(frame):
+        return _ptr(id(frame) + 3 * P)
+
+    def _nlocalsplus(code):
+        n = len(code.co_varnames) + len(code.co_freevars)
+        n += sum(1 for c in code.co_cellvars if c not in code.co_varnames)
+        return n
+
+    def localsplus_names(code):
+        return [code._varname_from_oparg(i) for i in range(_nlocalsplus(code))]
+
+    def read(frame):
+        """(slots, stack, entry): slots maps name -> raw value (cells stay cells),
+        stack is the list of live value-stack items or None when unknown,
+        entry is True when the frame was called from C code."""
+        ip = _iframe(frame)
+        code = frame.f_code
+        names = localsplus_names(code)
+        base = ip + _LOCALSPLUS
+        slots = {}
+        for i, name in enumerate(names):
+            slots[name] = _obj(base + i * P)
+        top = _c_int_at(ip + _STACKTOP).value
+        stack = None
+        if top >= len(names):
+            stack = [_obj(base + i * P) for i in range(len(names), top)]
+        return slots, stack
+
+    def called_from_c(frame):
+        back = frame.f_back
+        if back is None:
+            return False
+        ip = _iframe(frame)
+        if V == (3, 11):
+            return bool(ctypes.c_bool.from_address(ip + 8 * P + 4).value)
+        return _ptr(ip + _PREVIOUS) != _iframe(back)
+
+    def selfcheck():
+        def probe(a):
+            for x in iter([a]):
+                f = sys._getframe()
+                ip = _iframe(f)
+                if _ptr(ip + _CODE_SLOT * P) != id(f.f_code):
+                    return "code pointer mismatch"
+                if _ptr(ip + _FRAMEOBJ) != id(f):
+                    return "frame object pointer mismatch"
+                slots, stack = read(f)
+                if slots.get("a") != "A":
+                    return "localsplus mismatch"
+                if not stack or type(stack[0]).__name__ != "list_iterator":
+                    return "value stack mismatch"
+                return None
+        return probe("A")
+
+else:
+
+    def _localsplus_off(frame):
+        return type(frame).__basicsize__ - P
+
+    def localsplus_names(code):
+        return list(code.co_varnames) + list(code.co_cellvars) + list(code.co_freevars)
+
+    def read(frame):
+        code = frame.f_code
+        base = id(frame) + _localsplus_off(frame)
+        names = localsplus_names(code)
+        slots = {}
+        for i, name in enumerate(names):
+            slots[name] = _obj(base + i * P)
+        stack = None
+        depth = stack_depth(code, frame.f_lasti)
+        if depth is not None:
+            vs = base + len(names) * P
+            stack = [_obj(vs + i * P) for i in range(depth)]
+        return slots, stack
+
+    def called_from_c(frame):
+        return False
+
+    def selfcheck():
+        def probe(a):
+            b = [a]
+            return sys._getframe(), b
+        f, b = probe("A")
+        slots, _ = read(f)
+        if slots.get("a") != "A" or slots.get("b") is not b:
+            return "f_localsplus offset mismatch"
+        return None
+
+
+_JUMPS_NO_FALLTHROUGH = {"JUMP_ABSOLUTE", "JUMP_FORWARD", "RETURN_VALUE", "RAISE_VARARGS", "RERAISE"}
+_depth_cache = {}
+
+
+def stack_depth(code, lasti):
+    """Value-stack depth before the instruction at ``lasti`` (3.8-3.10)."""
+    key = (code, lasti)
+    if key in _depth_cache:
+        return _depth_cache[key]
+    table = _depth_cache.get(code)
+    if table is None:
+        table = _depth_table(code)
+        _depth_cache[code] = table
+    return table.get(lasti)
+
+
+def _depth_table(code):
+    instrs = list(dis.get_instructions(code))
+    by_off = {ins.offset: i for i, ins in enumerate(instrs)}
+    depth = {}
+    work = [(0, 0)]
+    while work:
+        off, d = work.pop()
+        while True:
+            if off in depth:
+                break
+            depth[off] = d
+            i = by_off.get(off)
+            if i is None:
+                break
+            ins = instrs[i]
+            op = ins.opcode
+            arg = ins.arg if op >= dis.HAVE_ARGUMENT else None
+            if op in dis.hasjrel or op in dis.hasjabs:
+                try:
+                    jd = d + dis.stack_effect(op, arg, jump=True)
+                except (ValueError, TypeError):
+                    jd = None
+                if jd is not None:
+                    work.append((ins.argval, jd))
+            if ins.opname in _JUMPS_NO_FALLTHROUGH:
+                break
+            try:
+                d = d + dis.stack_effect(op, arg, jump=False)
+            except (ValueError, TypeError):
+                break
+            if i + 1 >= len(instrs):
+                break
+            off = instrs[i + 1].offset
+    return depth
+
+
+def instr_offset(code, lasti):
+    """Offset of the instruction that owns ``lasti`` (3.11+ points into inline caches)."""
+    if lasti is None or lasti < 0:
+        return lasti
+    co = code.co_code
+    while lasti > 0 and dis.opname[co[lasti]] == "CACHE":
+        lasti -= 2
+    return lasti
+
+
+def opname_at(code, lasti):
+    lasti = instr_offset(code, lasti)
+    if lasti is None or lasti < 0:
+        return ""
+    try:
+        return dis.opname[code.co_code[lasti]]
+    except IndexError:
+        return ""
+
+
+def position_at(code, lasti):
+    """(line, endline, col, endcol) of the instruction at lasti, 3.11+."""
+    if V < (3, 11) or lasti is None or lasti < 0:
+        return None
+    lasti = instr_offset(code, lasti)
+    try:
+        for i, pos in enumerate(code.co_positions()):
+            if i == lasti // 2:
+                return pos
+    except Exception:
+        return None
+    return None
+
+
+_primary_cache = {}
+
+
+def primary_offset(code, line):
+    """Lowest offset that starts ``line``: the statement's own start."""
+    t = _primary_cache.get(code)
+    if t is None:
+        t = {}
+        for off, ln in dis.findlinestarts(code):
+            if ln is not None and (ln not in t or off < t[ln]):
+                t[ln] = off
+        _primary_cache[code] = t
+    return t.get(line)
+
+
+CALL_OPS_310 = {"CALL_FUNCTION": 1, "CALL_METHOD": 2, "CALL_FUNCTION_KW": 2}
+
+
+def call_items_310(code, lasti):
+    """Number of value-stack items that belong to the call in progress (<=3.10)."""
+    op = opname_at(code, lasti)
+    if op in CALL_OPS_310:
+        arg = code.co_code[lasti + 1]
+        # EXTENDED_ARG prefixes
+        j = lasti - 2
+        shift = 8
+        while j >= 0 and dis.opname[code.co_code[j]] == "EXTENDED_ARG":
+            arg |= code.co_code[j + 1] << shift
+            shift += 8
+            j -= 2
+        return arg + CALL_OPS_310[op]
+    if op == "CALL_FUNCTION_EX":
+        return 2 + (code.co_code[lasti + 1] & 1)
+    return 0

@@ -1,0 +1,147 @@
+"""Run a program under pyreplay: triggers, transparency, exit handling."""
+import builtins
+import json
+import os
+import sys
+import types
+
+from . import capture as C
+from . import triggers as T
+
+V = sys.version_info[:2]
+
+
+def _load_config():
+    path = os.environ.pop("PYREPLAY_CONFIG", None)
+    if not path:
+        sys.stderr.write("pyreplay: the shim must be started by pyreplay\n")
+        sys.exit(121)
+    with open(path) as f:
+        return json.load(f)
+
+
+def _install_api(rec, resumed):
+    """``import pyreplay`` inside the program finds this module."""
+    m = types.ModuleType("pyreplay")
+    m.__doc__ = "pyreplay's in-program API (available while running under pyreplay)."
+
+    def snapshot(label=None):
+        """Record a snapshot here. Returns False now; when the snapshot is
+        resumed, execution continues right after this call, which then
+        returns True."""
+        rec.snapshot("request", "" if label is None else str(label), sys._getframe(1), "call")
+        return False
+
+    def is_resumed():
+        """True in a process started by ``pyreplay resume``."""
+        return resumed[0]
+
+    m.snapshot = snapshot
+    m.resumed = is_resumed
+    sys.modules["pyreplay"] = m
+    return m
+
+
+def _strip_tb(tb):
+    while tb is not None and C.is_shim_file(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return tb
+
+
+def report_uncaught(rec, e):
+    """Snapshot an uncaught exception, print it as Python would, exit 1."""
+    tb = _strip_tb(e.__traceback__)
+    try:
+        if tb is not None and not isinstance(e, (KeyboardInterrupt,)):
+            rec.snapshot("exception", type(e).__name__, None, "exception", tb=tb)
+    except Exception as ce:  # noqa: BLE001 - never hide the program's own error
+        C.output_bytes()
+        sys.stderr.write("pyreplay: could not record the exception snapshot: %s\n" % ce)
+    e.__traceback__ = tb
+    sys.last_type, sys.last_value, sys.last_traceback = type(e), e, tb
+    if V >= (3, 12):
+        sys.last_exc = e
+    try:
+        sys.excepthook(type(e), e, tb)
+    except Exception:  # noqa: BLE001
+        pass
+    if isinstance(e, KeyboardInterrupt):
+        import signal
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    raise SystemExit(1)
+
+
+def fail(cfg, message, code=2):
+    """A problem pyreplay reports itself (one line, printed by the Go side)."""
+    status = cfg.get("status")
+    if status:
+        with open(status, "w") as f:
+            json.dump({"error": message}, f)
+    else:
+        sys.stderr.write("pyreplay: %s\n" % message)
+    sys.stdout.flush()
+    os._exit(code)
+
+
+def main_module(path):
+    from importlib.machinery import SourceFileLoader
+    m = types.ModuleType("__main__")
+    m.__file__ = os.path.abspath(path) if V >= (3, 9) else path
+    m.__cached__ = None
+    m.__loader__ = SourceFileLoader("__main__", path)
+    m.__builtins__ = builtins
+    m.__spec__ = None
+    m.__package__ = None
+    sys.modules["__main__"] = m
+    return m
+
+
+def compile_main(path, filename, trig):
+    with open(path, "rb") as f:
+        src = f.read()
+    try:
+        return trig.compile_file(src, filename)
+    except SyntaxError as e:
+        fail(trig.cfg, "syntax error in %s:%s: %s; fix the program and record again"
+             % (e.filename or path, e.lineno, e.msg), 1)
+
+
+def main():
+    cfg = _load_config()
+    C.install_counters(cfg.get("stdout_start", 0), cfg.get("stderr_start", 0))
+    rec = C.Recorder(cfg)
+    resumed = [cfg.get("mode") == "resume"]
+    _install_api(rec, resumed)
+    trig = T.Triggers(rec, cfg)
+    if resumed[0]:
+        from . import resume
+        resume.run(cfg, rec, trig)
+        return
+    argv = cfg["argv"]
+    if cfg.get("module"):
+        import runpy
+        sys.argv = ["-m"] + argv[1:]
+        sys.path[0] = os.getcwd()
+        trig.start()
+        try:
+            runpy._run_module_as_main(cfg["module"], alter_argv=True)
+        except SystemExit:
+            raise
+        except BaseException as e:  # noqa: BLE001
+            report_uncaught(rec, e)
+        return
+    prog = cfg["program"]
+    sys.argv = list(argv)
+    sys.path[0] = os.path.dirname(os.path.realpath(prog))
+    m = main_module(prog)
+    trig.start()
+    code = compile_main(prog, m.__file__, trig)
+    try:
+        exec(code, m.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as e:  # noqa: BLE001
+        report_uncaught(rec, e)

@@ -1,0 +1,338 @@
+"""Serialising a snapshot's Python state and reading it back.
+
+All roots of a snapshot (module globals, then each frame's locals, cells and
+value-stack items, then extras) go through ONE pickler with one memo, dumped
+one root after another, so an object reachable from two frames, or from a
+frame and a global, is one object after loading. The program's own functions
+and classes go by value (code via marshal, closure cells shared); library
+functions and classes go by reference. What cannot be saved becomes a
+Placeholder that names where it was recorded and raises if it is touched.
+"""
+import builtins
+import importlib
+import io
+import marshal
+import os
+import pickle
+import reprlib
+import sys
+import types
+
+from .frames import NULL, _Null
+
+PROTOCOL = 4
+CellType = types.CellType if hasattr(types, "CellType") else type((lambda x: lambda: x)(0).__closure__[0])
+
+
+# ---------------------------------------------------------------- placeholders
+class PlaceholderError(RuntimeError):
+    pass
+
+
+class Placeholder:
+    """Stands for a value that could not be saved. Touching it raises."""
+
+    __slots__ = ("_pr_where", "_pr_type", "_pr_repr")
+
+    def __init__(self, where, typename, rep):
+        object.__setattr__(self, "_pr_where", where)
+        object.__setattr__(self, "_pr_type", typename)
+        object.__setattr__(self, "_pr_repr", rep)
+
+    def _pr_fail(self, *a, **k):
+        raise PlaceholderError(
+            "pyreplay: %s (%s %s) could not be saved in the snapshot and cannot be used after resume"
+            % (object.__getattribute__(self, "_pr_where"), object.__getattribute__(self, "_pr_type"),
+               object.__getattribute__(self, "_pr_repr"))
+        )
+
+    def __getattr__(self, name):
+        self._pr_fail()
+
+    def __setattr__(self, name, value):
+        self._pr_fail()
+
+    def __repr__(self):
+        return "<unsaved %s %s>" % (object.__getattribute__(self, "_pr_type"),
+                                    object.__getattribute__(self, "_pr_repr"))
+
+    def __reduce__(self):
+        return (Placeholder, (object.__getattribute__(self, "_pr_where"),
+                              object.__getattribute__(self, "_pr_type"),
+                              object.__getattribute__(self, "_pr_repr")))
+
+    __call__ = __iter__ = __next__ = __len__ = __bool__ = __getitem__ = __setitem__ = _pr_fail
+    __enter__ = __exit__ = __eq__ = __lt__ = __add__ = __contains__ = __hash__ = _pr_fail
+    __str__ = __int__ = __float__ = __index__ = _pr_fail
+
+
+# ---------------------------------------------------------------- rebuilders
+# These are referenced by name from the pickle stream; keep their names.
+_module_registry = {}
+
+
+def user_module(name):
+    m = _module_registry.get(name)
+    if m is None:
+        m = sys.modules.get(name) if name == "__main__" else None
+        if m is None:
+            m = types.ModuleType(name)
+        _module_registry[name] = m
+        sys.modules[name] = m
+    return m
+
+
+def module_ns(name):
+    return user_module(name).__dict__
+
+
+def builtins_dict():
+    return builtins.__dict__
+
+
+def make_cell():
+    return CellType()
+
+
+def set_cell(cell, state):
+    cell.cell_contents = state[0]
+
+
+def make_function(code, globals_, name, closure, qualname):
+    f = types.FunctionType(code, globals_, name, None, closure)
+    f.__qualname__ = qualname
+    return f
+
+
+def make_class(meta, name, bases, ns):
+    return meta(name, bases, ns)
+
+
+def make_method(func, self_):
+    return types.MethodType(func, self_)
+
+
+def std_stream(name):
+    return getattr(sys, name)
+
+
+def reopen_file(path, mode, pos, encoding, errors, newline, binary_kind):
+    wmode = mode
+    if any(c in mode for c in "wax"):
+        wmode = "r+b" if "b" in mode else "r+"
+    if "b" in mode:
+        if binary_kind == "raw":
+            f = open(path, wmode, buffering=0)
+        else:
+            f = open(path, wmode)
+    else:
+        f = open(path, wmode, encoding=encoding, errors=errors, newline=newline)
+    if wmode != mode:
+        f.truncate(pos)
+    f.seek(pos)
+    return f
+
+
+def closed_file(path, mode):
+    f = open(os.devnull, mode if "b" in mode else "r")
+    f.close()
+    return f
+
+
+def set_attrs(obj, state):
+    for k, v in state.items():
+        setattr(obj, k, v)
+
+
+def update_ns(ns, items):
+    ns.update(items)
+
+
+# ---------------------------------------------------------------- pickler
+_NOT_SAVABLE = set()
+for _n in ("GeneratorType", "CoroutineType", "AsyncGeneratorType", "FrameType", "TracebackType"):
+    if hasattr(types, _n):
+        _NOT_SAVABLE.add(getattr(types, _n))
+
+_FAST = {int, float, complex, str, bytes, bytearray, bool, type(None), range, slice, list, tuple, dict, set, frozenset}
+
+_SKIP_CLASS_ATTRS = {"__dict__", "__weakref__"}
+
+
+class StatePickler(pickle.Pickler):
+    def __init__(self, file, user_modules, placeholders):
+        super().__init__(file, protocol=PROTOCOL)
+        self.user_modules = user_modules
+        self.placeholders = placeholders
+        self.where = ""
+        self._user_dicts = {}
+        for name in user_modules:
+            m = sys.modules.get(name)
+            if m is not None:
+                self._user_dicts[id(m.__dict__)] = name
+
+    def placeholder(self, obj, why=""):
+        tn = _typename(obj)
+        rep = _safe_repr(obj, 80)
+        self.placeholders.append({"where": self.where, "type": tn, "repr": rep, "why": why})
+        return (Placeholder, (self.where, tn, rep))
+
+    def _is_user(self, modname):
+        return modname in self.user_modules
+
+    def reducer_override(self, obj):
+        t = type(obj)
+        if t in _FAST or t is _Null:
+            return NotImplemented
+        if t is types.FunctionType:
+            if self._is_user(getattr(obj, "__module__", None)) or "<locals>" in obj.__qualname__ \
+                    or obj.__name__ == "<lambda>":
+                return self._reduce_function(obj)
+            return NotImplemented
+        if isinstance(obj, type):
+            if self._is_user(getattr(obj, "__module__", None)) or "<locals>" in getattr(obj, "__qualname__", ""):
+                return self._reduce_class(obj)
+            return NotImplemented
+        if t is CellType:
+            try:
+                v = obj.cell_contents
+            except ValueError:
+                return (make_cell, ())
+            return (make_cell, (), (v,), None, None, set_cell)
+        if t is types.ModuleType:
+            if self._is_user(obj.__name__):
+                return (user_module, (obj.__name__,))
+            return (importlib.import_module, (obj.__name__,))
+        if t is types.CodeType:
+            return (marshal.loads, (marshal.dumps(obj),))
+        if t is ModuleNamespace:
+            return (module_ns, (obj.name,), obj.items, None, None, update_ns)
+        if t is staticmethod or t is classmethod:
+            return (t, (obj.__func__,))
+        if t is property:
+            return (property, (obj.fget, obj.fset, obj.fdel, obj.__doc__))
+        if t is types.MethodType:
+            return (make_method, (obj.__func__, obj.__self__))
+        if t in _NOT_SAVABLE:
+            return self.placeholder(obj, "generators, frames and tracebacks cannot be saved")
+        if isinstance(obj, io.IOBase):
+            return self._reduce_file(obj)
+        if obj is builtins.__dict__:
+            return (builtins_dict, ())
+        try:
+            rv = obj.__reduce_ex__(PROTOCOL)
+        except Exception as e:  # noqa: BLE001 - any failure means "cannot save"
+            return self.placeholder(obj, str(e))
+        return rv
+
+    def _reduce_function(self, f):
+        modname = getattr(f, "__module__", None)
+        if self._is_user(modname):
+            g = ModuleNamespace(modname, None)
+        else:
+            m = sys.modules.get(modname)
+            if m is not None and m.__dict__ is f.__globals__:
+                g = _LibGlobals(modname)
+            else:
+                return self.placeholder(f, "function with foreign globals")
+        closure = f.__closure__
+        state = {}
+        if f.__defaults__ is not None:
+            state["__defaults__"] = f.__defaults__
+        if f.__kwdefaults__ is not None:
+            state["__kwdefaults__"] = f.__kwdefaults__
+        if f.__dict__:
+            state["__dict__"] = dict(f.__dict__)
+        if getattr(f, "__annotations__", None):
+            state["__annotations__"] = f.__annotations__
+        state["__module__"] = modname
+        state["__doc__"] = f.__doc__
+        return (make_function, (f.__code__, g, f.__name__, closure, f.__qualname__), state, None, None,
+                set_attrs)
+
+    def _reduce_class(self, cls):
+        meta = type(cls)
+        ns = {}
+        later = {}
+        for k, v in cls.__dict__.items():
+            if k in _SKIP_CLASS_ATTRS:
+                continue
+            if type(v).__name__ == "member_descriptor" and k in (getattr(cls, "__slots__", ()) or ()):
+                continue
+            if k in ("__slots__", "__qualname__", "__module__", "__doc__"):
+                ns[k] = v
+            else:
+                later[k] = v
+        ns.setdefault("__qualname__", cls.__qualname__)
+        ns.setdefault("__module__", cls.__module__)
+        return (make_class, (meta, cls.__name__, cls.__bases__, ns), later or None, None, None, set_attrs)
+
+    def _reduce_file(self, f):
+        for name in ("stdout", "stderr", "stdin", "__stdout__", "__stderr__", "__stdin__"):
+            if f is getattr(sys, name, None):
+                return (std_stream, (name.strip("_"),))
+        name = getattr(f, "name", None)
+        mode = getattr(f, "mode", "r")
+        if isinstance(f, io.TextIOWrapper):
+            kind = "text"
+        elif isinstance(f, io.FileIO):
+            kind = "raw"
+        else:
+            kind = "buffered"
+        if not isinstance(name, str) or not os.path.isfile(name):
+            return self.placeholder(f, "not a regular file")
+        if f.closed:
+            return (closed_file, (name, mode))
+        try:
+            if kind == "text" or kind == "buffered":
+                f.flush() if any(c in mode for c in "wax+") else None
+            pos = f.tell()
+        except Exception as e:  # noqa: BLE001
+            return self.placeholder(f, "file position unknown: %s" % e)
+        if kind == "text":
+            return (reopen_file, (os.path.abspath(name), mode, pos, f.encoding, f.errors,
+                                  f.newlines if isinstance(f.newlines, str) else None, kind))
+        return (reopen_file, (os.path.abspath(name), mode, pos, None, None, None, kind))
+
+
+def _lib_globals(name):
+    return importlib.import_module(name).__dict__
+
+
+class _LibGlobals:
+    def __init__(self, name):
+        self.name = name
+
+    def __reduce__(self):
+        return (_lib_globals, (self.name,))
+
+
+class ModuleNamespace:
+    """A root standing for the globals of one of the program's own modules."""
+
+    def __init__(self, name, items):
+        self.name = name
+        self.items = items
+
+
+def _typename(obj):
+    t = type(obj)
+    m = getattr(t, "__module__", "builtins")
+    return t.__qualname__ if m in ("builtins", "__main__") else "%s.%s" % (m, t.__qualname__)
+
+
+_repr = reprlib.Repr()
+_repr.maxstring = 120
+_repr.maxother = 120
+_repr.maxlist = _repr.maxtuple = _repr.maxset = _repr.maxdict = 12
+_repr.maxlevel = 3
+
+
+def _safe_repr(obj, limit=200):
+    try:
+        r = _repr.repr(obj)
+    except Exception as e:  # noqa: BLE001 - a user __repr__ may raise anything
+        r = "<repr failed: %s>" % type(e).__name__
+    if len(r) > limit:
+        r = r[: limit - 3] + "..."
+    return r

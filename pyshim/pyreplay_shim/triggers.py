@@ -1,0 +1,325 @@
+"""When snapshots are taken: breakpoints, function entry, periodic checkpoints.
+
+Breakpoints cost nothing where they are not hit:
+  3.12+  sys.monitoring: PY_START returns DISABLE for every code object that
+         holds no breakpoint; LINE is enabled only on code objects that do,
+         and returns DISABLE on their other lines.
+  <=3.11 no global trace function: a hook call is compiled into the program's
+         code before each breakpoint statement (the main script is compiled
+         by the shim, other files through an import hook).
+Periodic checkpoints (opt-in) arm a one-shot line event from a timer signal.
+"""
+import ast
+import builtins
+import os
+import signal
+import sys
+
+from . import capture as C
+
+V = sys.version_info[:2]
+
+
+class BP:
+    __slots__ = ("file", "line", "hit", "cond", "func", "hits", "code")
+
+    def __init__(self, d):
+        self.file = d.get("file")
+        self.line = d.get("line") or 0
+        self.hit = d.get("hit") or 0
+        self.cond = d.get("cond") or ""
+        self.func = d.get("func") or ""
+        self.hits = 0
+        self.code = compile(self.cond, "<breakpoint condition>", "eval") if self.cond else None
+
+
+class Triggers:
+    def __init__(self, rec, cfg):
+        self.rec = rec
+        self.cfg = cfg
+        self.lines = {}  # realpath -> {line: [BP]}
+        self.funcs = {}  # qualname -> [BP]
+        for d in cfg.get("breakpoints") or []:
+            bp = BP(d)
+            if bp.func:
+                self.funcs.setdefault(bp.func, []).append(bp)
+            else:
+                self.lines.setdefault(os.path.realpath(bp.file), {}).setdefault(bp.line, []).append(bp)
+        self.every = cfg.get("every") or 0
+        self._rp = {}
+        self.tool = None
+        self.periodic_tool = None
+        self.cond_errors = set()
+
+    def realpath(self, fn):
+        r = self._rp.get(fn)
+        if r is None:
+            r = os.path.realpath(fn) if not fn.startswith("<") else fn
+            self._rp[fn] = r
+        return r
+
+    # ------------------------------------------------------------ hits
+    def should_fire(self, bp, frame):
+        bp.hits += 1
+        if bp.hit and bp.hits != bp.hit:
+            return False
+        if bp.code is not None:
+            try:
+                return bool(eval(bp.code, frame.f_globals, dict(frame.f_locals)))
+            except Exception as e:  # noqa: BLE001 - a bad condition is the user's, report once
+                key = (bp.file, bp.line, bp.cond)
+                if key not in self.cond_errors:
+                    self.cond_errors.add(key)
+                    C.output_bytes()
+                    sys.stderr.write("pyreplay: breakpoint condition %r at %s:%d raised %s: %s\n"
+                                     % (bp.cond, bp.file, bp.line, type(e).__name__, e))
+                return False
+        return True
+
+    def fire_line(self, frame, line, kind):
+        bps = self.lines.get(self.realpath(frame.f_code.co_filename), {}).get(line)
+        if not bps:
+            return False
+        fire = False
+        for bp in bps:
+            if self.should_fire(bp, frame):
+                fire = True
+        if fire:
+            self.rec.snapshot("breakpoint", "", frame, kind)
+        return True
+
+    def fire_func(self, frame, kind, qn=None):
+        qn = qn or frame.f_code.co_qualname
+        bps = self.funcs.get(qn)
+        if not bps:
+            return False
+        fire = False
+        for bp in bps:
+            if self.should_fire(bp, frame):
+                fire = True
+        if fire:
+            self.rec.snapshot("function", qn, frame, kind)
+        return True
+
+    # ------------------------------------------------------------ install
+    def start(self):
+        if V >= (3, 12):
+            self._start_monitoring()
+        else:
+            self._start_hooks()
+        if self.every:
+            self._start_periodic()
+
+    def compile_file(self, src, filename):
+        if V < (3, 12) and (self.realpath(filename) in self.lines or self.funcs):
+            tree = ast.parse(src, filename)
+            tree = self.instrument(tree, self.lines.get(self.realpath(filename), {}))
+            return compile(tree, filename, "exec", dont_inherit=True)
+        code = compile(src, filename, "exec", dont_inherit=True)
+        if V >= (3, 12):
+            self.instrument_code_312(code)
+        return code
+
+    # 3.12+ ----------------------------------------------------------
+    def _start_monitoring(self):
+        M = sys.monitoring
+        self.M = M
+        if not self.lines and not self.funcs:
+            return
+        for tid in (M.DEBUGGER_ID, 3, 4, 1):
+            if M.get_tool(tid) is None:
+                M.use_tool_id(tid, "pyreplay")
+                self.tool = tid
+                break
+        if self.tool is None:
+            return
+        DISABLE = M.DISABLE
+        E = M.events
+        lines = self.lines
+        funcs = self.funcs
+        realpath = self.realpath
+        tool = self.tool
+        getframe = sys._getframe
+
+        def on_start(code, offset):
+            rp = realpath(code.co_filename)
+            bl = lines.get(rp)
+            if bl is not None:
+                first = code.co_firstlineno
+                if any(ln >= first for ln in bl):
+                    M.set_local_events(tool, code, M.get_local_events(tool, code) | E.LINE)
+            if code.co_qualname in funcs and C.is_user_file(code.co_filename):
+                self.fire_func(getframe(1), "entry")
+                return None
+            return DISABLE
+
+        def on_line(code, line):
+            if not self.fire_line(getframe(1), line, "line"):
+                return DISABLE
+            return None
+
+        M.register_callback(tool, E.PY_START, on_start)
+        M.register_callback(tool, E.LINE, on_line)
+        M.set_events(tool, E.PY_START)
+
+    def instrument_code_312(self, code):
+        """Enable LINE on ``code`` (and nested code) before it first runs."""
+        if self.tool is None:
+            return
+        M = self.M
+        bl = self.lines.get(self.realpath(code.co_filename))
+        if not bl:
+            return
+        stack = [code]
+        while stack:
+            c = stack.pop()
+            M.set_local_events(self.tool, c, M.get_local_events(self.tool, c) | M.events.LINE)
+            stack.extend(k for k in c.co_consts if isinstance(k, type(code)))
+
+    # <=3.11 ---------------------------------------------------------
+    def _start_hooks(self):
+        builtins.__pyreplay_bp__ = self._hook
+        builtins.__pyreplay_fn__ = self._fn_hook
+        if any(rp for rp in self.lines) or self.funcs:
+            sys.meta_path.insert(0, _Finder(self))
+
+    def _hook(self, line):
+        f = sys._getframe(1)
+        self.fire_line(f, line, "hook")
+
+    def _fn_hook(self, qual):
+        self.fire_func(sys._getframe(1), "hook", qual)
+
+    def instrument(self, tree, lines):
+        funcs = self.funcs
+        want = set(lines)
+
+        def hook_stmt(fn, args, like):
+            call = ast.Call(func=ast.Name(id=fn, ctx=ast.Load()), args=args, keywords=[])
+            e = ast.Expr(value=call)
+            for n in (e, call, call.func) + tuple(args):
+                ast.copy_location(n, like)
+                n.end_lineno, n.end_col_offset = like.lineno, like.col_offset
+            return e
+
+        def visit_body(body, prefix, func_qual):
+            new = []
+            seen = set()
+            for st in body:
+                if st.lineno in want and st.lineno not in seen:
+                    seen.add(st.lineno)
+                    new.append(hook_stmt("__pyreplay_bp__", [ast.Constant(value=st.lineno)], st))
+                new.append(st)
+                visit_stmt(st, prefix)
+            if func_qual in funcs and body:
+                at = 1 if _is_doc(body[0]) and len(body) > 1 else 0
+                new.insert(at, hook_stmt("__pyreplay_fn__", [ast.Constant(value=func_qual)], body[at]))
+            return new
+
+        def visit_stmt(st, prefix):
+            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                q = prefix + st.name
+                st.body = visit_body(st.body, q + ".<locals>.", q)
+                return
+            if isinstance(st, ast.ClassDef):
+                q = prefix + st.name
+                st.body = visit_body(st.body, q + ".", None)
+                return
+            for field in ("body", "orelse", "finalbody"):
+                b = getattr(st, field, None)
+                if isinstance(b, list) and b and isinstance(b[0], ast.stmt):
+                    setattr(st, field, visit_body(b, prefix, None))
+            for h in getattr(st, "handlers", []) or []:
+                h.body = visit_body(h.body, prefix, None)
+            for c in getattr(st, "cases", []) or []:
+                c.body = visit_body(c.body, prefix, None)
+
+        tree.body = visit_body(tree.body, "", None)
+        ast.fix_missing_locations(tree)
+        return tree
+
+    # periodic -------------------------------------------------------
+    def _start_periodic(self):
+        if V >= (3, 12):
+            M = sys.monitoring
+            for tid in (4, 3, 5, 1):
+                if M.get_tool(tid) is None:
+                    M.use_tool_id(tid, "pyreplay-periodic")
+                    self.periodic_tool = tid
+                    break
+
+            def on_line(code, line):
+                if not C.is_user_file(code.co_filename):
+                    return None
+                M.set_events(self.periodic_tool, 0)
+                self.rec.snapshot("periodic", "", sys._getframe(1), "line")
+                return None
+
+            M.register_callback(self.periodic_tool, M.events.LINE, on_line)
+
+            def arm(signum, frame):
+                M.set_events(self.periodic_tool, M.events.LINE)
+        else:
+            def local(frame, event, arg):
+                if event == "line" and C.is_user_file(frame.f_code.co_filename):
+                    disarm()
+                    self.rec.snapshot("periodic", "", frame, "line")
+                    return None
+                return local
+
+            def glob(frame, event, arg):
+                return local if C.is_user_file(frame.f_code.co_filename) else None
+
+            armed = []
+
+            def disarm():
+                sys.settrace(None)
+                for f in armed:
+                    f.f_trace = None
+                del armed[:]
+
+            def arm(signum, frame):
+                f = frame
+                while f is not None:
+                    if C.is_user_file(f.f_code.co_filename):
+                        f.f_trace = local
+                        f.f_trace_lines = True
+                        armed.append(f)
+                    f = f.f_back
+                sys.settrace(glob)
+
+        signal.signal(signal.SIGALRM, arm)
+        signal.setitimer(signal.ITIMER_REAL, self.every, self.every)
+
+
+def _is_doc(st):
+    return isinstance(st, ast.Expr) and isinstance(getattr(st, "value", None), ast.Constant) \
+        and isinstance(st.value.value, str)
+
+
+class _Finder:
+    """Import hook (<=3.11): compile breakpoint files with their hooks."""
+
+    def __init__(self, trig):
+        self.trig = trig
+
+    def find_spec(self, name, path, target=None):
+        import importlib.machinery as mach
+        spec = mach.PathFinder.find_spec(name, path, target)
+        if spec is None or not isinstance(spec.loader, mach.SourceFileLoader):
+            return None
+        rp = os.path.realpath(spec.origin)
+        if rp not in self.trig.lines and not (self.trig.funcs and C.is_user_file(spec.origin)):
+            return None
+        trig = self.trig
+
+        class Loader(mach.SourceFileLoader):
+            def source_to_code(self, data, path, *, _optimize=-1):
+                return trig.compile_file(data, path)
+
+            def get_code(self, fullname):
+                # never use or write the cached bytecode of an instrumented file
+                return self.source_to_code(self.get_data(self.path), self.path)
+
+        spec.loader = Loader(spec.loader.name, spec.loader.path)
+        return spec
