@@ -4,6 +4,7 @@ import io
 import json
 import os
 import sys
+import sysconfig
 import time
 import warnings
 
@@ -17,7 +18,6 @@ _LIB_DIRS = []
 
 def _lib_dirs():
     if not _LIB_DIRS:
-        import sysconfig
         seen = set()
         for key in ("stdlib", "platstdlib", "purelib", "platlib"):
             try:

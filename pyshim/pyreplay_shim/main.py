@@ -112,6 +112,7 @@ def compile_main(path, filename, trig):
 def main():
     cfg = _load_config()
     C.install_counters(cfg.get("stdout_start", 0), cfg.get("stderr_start", 0))
+    C._lib_dirs()
     rec = C.Recorder(cfg)
     resumed = [cfg.get("mode") == "resume"]
     _install_api(rec, resumed)

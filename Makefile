@@ -1,0 +1,43 @@
+# pyreplay — build, test, fidelity, bench.
+# Go's build and module caches live inside the repository (.cache/), so a
+# clean clone builds the same way everywhere and nothing is cached outside it.
+export GOCACHE    ?= $(CURDIR)/.cache/go-build
+export GOMODCACHE ?= $(CURDIR)/.cache/go-mod
+export GOFLAGS    ?= -mod=mod
+export CGO_ENABLED = 1
+
+BIN := $(CURDIR)/bin/pyreplay
+GO_SOURCES := $(shell find . -name '*.go' -not -path './.cache/*' -not -path './editors/*') \
+              $(shell find pyshim -name '*.py') recording/schema.sql go.mod go.sum
+
+.PHONY: all build test test-go test-vscode fidelity bench demo clean
+
+all: build
+
+build: $(BIN)
+
+$(BIN): $(GO_SOURCES)
+	go build -o $(BIN) ./cmd/pyreplay
+
+# The whole suite: Go tests (unit and end-to-end, every installed CPython),
+# the fast fidelity subset, and the VS Code DebugClient test.
+test: build
+	PYREPLAY_BIN=$(BIN) go test -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory test-vscode
+
+test-vscode: build
+	@if [ -f editors/vscode/test/run.sh ]; then PYREPLAY_BIN=$(BIN) sh editors/vscode/test/run.sh; fi
+
+# Every line of every fixture, several hits each, on every installed CPython.
+fidelity: build
+	PYREPLAY_BIN=$(BIN) PYREPLAY_FIDELITY=full go test -count=1 -timeout 60m -run TestFidelity -v ./reconstruct/fidelity/ | tee fidelity.log | grep -E '^(===|---|\s+fidelity|  )' || true
+
+bench: build
+	PYREPLAY_BIN=$(BIN) go run ./bench
+
+# Record a shipped example and resume it from its snapshot.
+demo: build
+	cd fixtures/demo && rm -rf .pyreplay && $(BIN) record -b counter.py:11@6 counter.py && $(BIN) ls && $(BIN) resume snap-1
+
+clean:
+	rm -rf bin .cache/go-build

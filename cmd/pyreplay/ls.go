@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pyreplay/pyreplay/recording"
+)
+
+func lsCmd() *cobra.Command {
+	var db string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ls",
+		Short: "List the snapshots of a recording",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, err := recording.Open(recording.Resolve(db))
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			list, err := store.List(0)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(list)
+			}
+			if len(list) == 0 {
+				fmt.Println("no snapshots yet in", store.Path)
+				return nil
+			}
+			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tRUN\tREASON\tWHERE\tFUNCTION\tLABEL\tTIME\tSIZE")
+			for _, s := range list {
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s:%d\t%s\t%s\t%s\t%s\n", s.ID, s.Run, s.Reason, filepath.Base(s.File), s.Line,
+					s.Function, s.Label, time.Unix(0, int64(s.Time*1e9)).Format("15:04:05.000"), humanSize(s.Size))
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&db, "db", "", "recording file (default $PYREPLAY_DB or "+recording.DefaultPath+")")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func showCmd() *cobra.Command {
+	var db string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show SNAP",
+		Short: "Show one snapshot: its stack and variables",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := recording.ParseSnapID(args[0])
+			if err != nil {
+				return err
+			}
+			store, err := recording.Open(recording.Resolve(db))
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			snap, err := store.Get(n)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(snap)
+			}
+			printSnapshot(snap)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&db, "db", "", "recording file (default $PYREPLAY_DB or "+recording.DefaultPath+")")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func printSnapshot(s *recording.Snapshot) {
+	label := ""
+	if s.Label != "" {
+		label = fmt.Sprintf(" %q", s.Label)
+	}
+	fmt.Printf("%s  run %d  %s%s  at %s:%d in %s  (Python %s, %s)\n", s.ID, s.Run, s.Reason, label, s.File, s.Line, s.Function, s.Python, humanSize(s.Size))
+	fmt.Printf("output so far: %d bytes on stdout, %d on stderr\n", s.StdoutBytes, s.StderrBytes)
+	for i := len(s.Frames) - 1; i >= 0; i-- {
+		f := s.Frames[i]
+		tag := ""
+		if f.Library {
+			tag = "  [library]"
+		}
+		fmt.Printf("\n#%d %s  %s:%d%s\n", len(s.Frames)-1-i, f.Function, f.File, f.Line, tag)
+		for _, name := range sortedKeys(f.Locals) {
+			v := f.Locals[name]
+			fmt.Printf("    %s: %s = %s\n", name, v.Type, v.Repr)
+		}
+	}
+	if len(s.Placeholders) > 0 {
+		fmt.Printf("\nnot saved (%d):\n", len(s.Placeholders))
+		for _, p := range s.Placeholders {
+			fmt.Printf("    %s: %s %s\n", p.Where, p.Type, p.Repr)
+		}
+	}
+}

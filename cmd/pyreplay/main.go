@@ -1,0 +1,41 @@
+// Command pyreplay records, replays and resumes Python programs.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries an exit code without printing anything more.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func main() {
+	root := &cobra.Command{
+		Use:           "pyreplay",
+		Short:         "Record, replay and resume Python programs",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(recordCmd(), lsCmd(), showCmd(), resumeCmd())
+	for _, extra := range extraCommands {
+		root.AddCommand(extra())
+	}
+	err := root.Execute()
+	if err == nil {
+		return
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		os.Exit(ee.code)
+	}
+	fmt.Fprintf(os.Stderr, "pyreplay: %v\n", err)
+	os.Exit(2)
+}
+
+// extraCommands lets other files (dap, tui, bench) register subcommands.
+var extraCommands []func() *cobra.Command

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pyreplay/pyreplay/astinfo"
+	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/tracer"
+)
+
+type recordFlags struct {
+	db     string
+	python string
+	bps    []string
+	every  time.Duration
+	max    int
+	module string
+}
+
+func recordCmd() *cobra.Command {
+	var fl recordFlags
+	cmd := &cobra.Command{
+		Use:   "record [flags] PROG.py [ARGS...] | record [flags] -m MODULE [ARGS...]",
+		Short: "Run a Python program and record snapshots of it",
+		Example: `  pyreplay record prog.py
+  pyreplay record -b prog.py:12 -b 'prog.py:20 if n > 3' -b Parser.parse prog.py input.txt
+  pyreplay record --every 500ms --max-snapshots 20 -m mypkg.tool --verbose`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRecord(fl, args)
+		},
+	}
+	f := cmd.Flags()
+	f.SetInterspersed(false)
+	f.StringVar(&fl.db, "db", "", "recording file (default $PYREPLAY_DB or "+recording.DefaultPath+")")
+	f.StringVar(&fl.python, "python", "", "Python interpreter (default python3 on PATH)")
+	f.StringArrayVarP(&fl.bps, "break", "b", nil, "snapshot at FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR' or FUNCTION (repeatable)")
+	f.DurationVar(&fl.every, "every", 0, "also take a periodic checkpoint this often (e.g. 500ms)")
+	f.IntVar(&fl.max, "max-snapshots", 0, "keep only the newest N periodic checkpoints")
+	f.StringVarP(&fl.module, "module", "m", "", "run a module, like python -m")
+	return cmd
+}
+
+func runRecord(fl recordFlags, args []string) error {
+	if fl.module == "" && len(args) == 0 {
+		return errors.New("nothing to record: give a program (pyreplay record prog.py) or a module (-m name)")
+	}
+	if fl.every < 0 || fl.max < 0 {
+		return errors.New("--every and --max-snapshots must not be negative")
+	}
+	python, err := tracer.FindPython(fl.python)
+	if err != nil {
+		return err
+	}
+	cwd, _ := os.Getwd()
+	cfg := tracer.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max}
+	baseDir := cwd
+	var program string
+	if fl.module != "" {
+		cfg.Module = fl.module
+		cfg.Argv = append([]string{"-m"}, args...)
+		program = "-m " + fl.module
+	} else {
+		prog := args[0]
+		st, err := os.Stat(prog)
+		if err != nil || st.IsDir() {
+			return fmt.Errorf("program %s does not exist; check the path", prog)
+		}
+		src, err := os.ReadFile(prog)
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %v", prog, err)
+		}
+		if _, perr := astinfo.Parse(src); perr != nil {
+			var se *astinfo.SyntaxError
+			if errors.As(perr, &se) {
+				// CPython has the last word on syntax; the shim reports it precisely.
+				_ = se
+			}
+		}
+		cfg.Program = prog
+		cfg.Argv = args
+		program = prog
+		baseDir = filepath.Dir(prog)
+	}
+	for _, spec := range fl.bps {
+		bps, err := tracer.ParseBreakpoint(spec, baseDir)
+		if err != nil {
+			return err
+		}
+		cfg.Breakpoints = append(cfg.Breakpoints, bps...)
+	}
+	dbPath := recording.Resolve(fl.db)
+	store, err := recording.Create(dbPath)
+	if err != nil {
+		return err
+	}
+	run, err := store.NewRun(nil, program, cfg.Argv, cwd, python)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("cannot write to %s: %v", dbPath, err)
+	}
+	store.Close()
+	abs, _ := filepath.Abs(dbPath)
+	cfg.DB = abs
+	cfg.Run = run
+	return launch(python, cfg, dbPath, run)
+}
+
+// launch runs the shim, records the run's end and prints the summary line.
+func launch(python string, cfg tracer.Config, dbPath string, run int64) error {
+	p, err := tracer.Prepare(python, cfg, os.Environ())
+	if err != nil {
+		return err
+	}
+	res, err := p.Run()
+	if err != nil {
+		return err
+	}
+	store, serr := recording.Open(dbPath)
+	if serr == nil {
+		defer store.Close()
+		_ = store.EndRun(run, res.ExitCode)
+	}
+	if res.ShimErr != "" {
+		fmt.Fprintf(os.Stderr, "pyreplay: %s\n", res.ShimErr)
+		if res.ExitCode == 0 {
+			res.ExitCode = 2
+		}
+		return exitError{res.ExitCode}
+	}
+	if serr == nil {
+		first, last, n, _ := store.RunSnapshots(run)
+		fmt.Fprintln(os.Stderr, summaryLine(n, first, last, dbPath))
+	}
+	if res.ExitCode != 0 {
+		return exitError{res.ExitCode}
+	}
+	return nil
+}
+
+func summaryLine(n, first, last int64, db string) string {
+	switch n {
+	case 0:
+		return fmt.Sprintf("pyreplay: recorded 0 snapshots in %s", db)
+	case 1:
+		return fmt.Sprintf("pyreplay: recorded 1 snapshot: %s in %s", recording.SnapID(first), db)
+	}
+	_ = strings.TrimSpace
+	return fmt.Sprintf("pyreplay: recorded %d snapshots: %s..%s in %s", n, recording.SnapID(first), recording.SnapID(last), db)
+}

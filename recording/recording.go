@@ -1,0 +1,390 @@
+// Package recording is pyreplay's SQLite store: runs, snapshots and the
+// source text of every file on a recorded stack. The Python shim writes
+// snapshots into the same schema (schema.sql) with Python's sqlite3.
+package recording
+
+import (
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+//go:embed schema.sql
+var schemaSQL string
+
+// ApplicationID marks a SQLite file as a pyreplay recording ("PyRp").
+const ApplicationID = 0x50795270
+
+// SchemaVersion is the schema this build reads and writes.
+const SchemaVersion = 1
+
+// DefaultPath is the recording used when neither --db nor PYREPLAY_DB is given.
+const DefaultPath = ".pyreplay/recording.db"
+
+// Store is an open recording.
+type Store struct {
+	DB   *sql.DB
+	Path string
+}
+
+// ErrNotRecording is returned for a file that is not a pyreplay recording.
+var ErrNotRecording = errors.New("not a pyreplay recording")
+
+// Resolve picks the recording path: the flag, then $PYREPLAY_DB, then the default.
+func Resolve(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv("PYREPLAY_DB"); env != "" {
+		return env
+	}
+	return DefaultPath
+}
+
+func dsn(path string, readonly bool) string {
+	q := "?_busy_timeout=30000&_journal_mode=WAL&_synchronous=NORMAL"
+	if readonly {
+		q = "?_busy_timeout=30000&mode=ro"
+	}
+	return "file:" + path + q
+}
+
+// Create opens the recording at path for writing, creating it (and its
+// directory) when missing. An existing file must be a pyreplay recording of
+// a schema this build understands.
+func Create(path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("cannot create the recording directory %s: %v", dir, err)
+		}
+	}
+	fresh := false
+	if st, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		fresh = true
+	} else if err == nil && st.Size() == 0 {
+		fresh = true
+	}
+	db, err := sql.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	s := &Store{DB: db, Path: path}
+	if fresh {
+		if _, err := db.Exec(schemaSQL); err != nil {
+			db.Close()
+			return nil, describe(path, err)
+		}
+		if _, err := db.Exec(fmt.Sprintf("PRAGMA application_id=%d; PRAGMA user_version=%d", ApplicationID, SchemaVersion)); err != nil {
+			db.Close()
+			return nil, describe(path, err)
+		}
+		return s, nil
+	}
+	if err := s.check(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Open opens an existing recording for reading.
+func Open(path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no recording at %s; record one with `pyreplay record PROG.py` or pass --db", path)
+		}
+		return nil, err
+	}
+	db, err := sql.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(4)
+	s := &Store{DB: db, Path: path}
+	if err := s.check(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) check() error {
+	var app, ver int64
+	if err := s.DB.QueryRow("PRAGMA application_id").Scan(&app); err != nil {
+		return describe(s.Path, err)
+	}
+	if err := s.DB.QueryRow("PRAGMA user_version").Scan(&ver); err != nil {
+		return describe(s.Path, err)
+	}
+	if app != ApplicationID {
+		return fmt.Errorf("%s is %w (it is some other SQLite file); pass the right --db", s.Path, ErrNotRecording)
+	}
+	if ver > SchemaVersion {
+		return fmt.Errorf("%s was written by a newer pyreplay (schema %d, this one reads up to %d); upgrade pyreplay", s.Path, ver, SchemaVersion)
+	}
+	return nil
+}
+
+func describe(path string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrNotADB || se.Code == sqlite3.ErrCorrupt) {
+		return fmt.Errorf("%s is %w (the file is not a SQLite database or is damaged)", path, ErrNotRecording)
+	}
+	return fmt.Errorf("%s: %v", path, err)
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.DB.Close() }
+
+// Run is one execution of a program (fresh or resumed).
+type Run struct {
+	ID       int64    `json:"id"`
+	Parent   *int64   `json:"parent,omitempty"`
+	Program  string   `json:"program"`
+	Argv     []string `json:"argv"`
+	Cwd      string   `json:"cwd"`
+	Python   string   `json:"python"`
+	Version  string   `json:"version"`
+	Started  float64  `json:"started"`
+	Ended    *float64 `json:"ended,omitempty"`
+	ExitCode *int     `json:"exit_code,omitempty"`
+}
+
+// NewRun inserts a run and returns its id.
+func (s *Store) NewRun(parent *int64, program string, argv []string, cwd, python string) (int64, error) {
+	a, _ := json.Marshal(argv)
+	res, err := s.DB.Exec(`INSERT INTO runs(parent, program, argv, cwd, python, started) VALUES (?,?,?,?,?,?)`,
+		parent, program, string(a), cwd, python, now())
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// EndRun records the exit of a run.
+func (s *Store) EndRun(id int64, exitCode int) error {
+	_, err := s.DB.Exec(`UPDATE runs SET ended=?, exit_code=? WHERE id=?`, now(), exitCode, id)
+	return err
+}
+
+func now() float64 { return float64(time.Now().UnixNano()) / 1e9 }
+
+// GetRun reads one run.
+func (s *Store) GetRun(id int64) (*Run, error) {
+	var r Run
+	var argv string
+	var parent sql.NullInt64
+	var ended sql.NullFloat64
+	var code sql.NullInt64
+	err := s.DB.QueryRow(`SELECT id, parent, program, argv, cwd, python, version, started, ended, exit_code FROM runs WHERE id=?`, id).
+		Scan(&r.ID, &parent, &r.Program, &argv, &r.Cwd, &r.Python, &r.Version, &r.Started, &ended, &code)
+	if err != nil {
+		return nil, err
+	}
+	_ = json.Unmarshal([]byte(argv), &r.Argv)
+	if parent.Valid {
+		r.Parent = &parent.Int64
+	}
+	if ended.Valid {
+		r.Ended = &ended.Float64
+	}
+	if code.Valid {
+		c := int(code.Int64)
+		r.ExitCode = &c
+	}
+	return &r, nil
+}
+
+// Summary is one row of `pyreplay ls`.
+type Summary struct {
+	ID          string  `json:"id"`
+	N           int64   `json:"-"`
+	Run         int64   `json:"run"`
+	Reason      string  `json:"reason"`
+	Label       string  `json:"label"`
+	File        string  `json:"file"`
+	Line        int     `json:"line"`
+	Function    string  `json:"function"`
+	Time        float64 `json:"time"`
+	Python      string  `json:"python"`
+	StdoutBytes int64   `json:"stdout_bytes"`
+	StderrBytes int64   `json:"stderr_bytes"`
+	Size        int64   `json:"size"`
+}
+
+const summaryCols = `s.id, s.run, s.reason, s.label, s.file, s.line, s.function, s.time, r.version, s.stdout_bytes, s.stderr_bytes, s.size`
+
+func scanSummary(sc interface{ Scan(...any) error }) (Summary, error) {
+	var m Summary
+	err := sc.Scan(&m.N, &m.Run, &m.Reason, &m.Label, &m.File, &m.Line, &m.Function, &m.Time, &m.Python, &m.StdoutBytes, &m.StderrBytes, &m.Size)
+	m.ID = SnapID(m.N)
+	return m, err
+}
+
+// List returns every snapshot, oldest first. run > 0 restricts to one run.
+func (s *Store) List(run int64) ([]Summary, error) {
+	q := `SELECT ` + summaryCols + ` FROM snapshots s JOIN runs r ON r.id = s.run`
+	var args []any
+	if run > 0 {
+		q += ` WHERE s.run = ?`
+		args = append(args, run)
+	}
+	q += ` ORDER BY s.id`
+	rows, err := s.DB.Query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Summary{}
+	for rows.Next() {
+		m, err := scanSummary(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// SnapID formats a snapshot number.
+func SnapID(n int64) string { return "snap-" + strconv.FormatInt(n, 10) }
+
+// ParseSnapID accepts "snap-N" or "N".
+func ParseSnapID(s string) (int64, error) {
+	t := strings.TrimPrefix(strings.TrimSpace(s), "snap-")
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a snapshot id (expected snap-N or N; `pyreplay ls` lists them)", s)
+	}
+	return n, nil
+}
+
+// Value is the bounded JSON view of one Python value.
+type Value struct {
+	Name     string  `json:"name,omitempty"`
+	Type     string  `json:"type"`
+	Repr     string  `json:"repr"`
+	Len      *int    `json:"len,omitempty"`
+	More     bool    `json:"more,omitempty"`
+	Children []Value `json:"children,omitempty"`
+}
+
+// Frame is one recorded frame, as written by the shim.
+type Frame struct {
+	Function  string           `json:"function"`
+	Name      string           `json:"name"`
+	File      string           `json:"file"`
+	Line      int              `json:"line"`
+	FirstLine int              `json:"firstline"`
+	Library   bool             `json:"library"`
+	Kind      string           `json:"kind"` // line | hook | entry | call | exception
+	SHA256    string           `json:"sha256,omitempty"`
+	Lasti     int              `json:"lasti"`
+	Op        string           `json:"op,omitempty"`
+	Pos       []*int           `json:"pos,omitempty"` // line, endline, col, endcol (3.11+)
+	Primary   *bool            `json:"primary,omitempty"`
+	Flags     int              `json:"flags"`
+	Generator bool             `json:"generator"`
+	Coroutine bool             `json:"coroutine"`
+	Module    bool             `json:"module"`
+	ClassBody bool             `json:"class_body,omitempty"`
+	FromC     bool             `json:"from_c,omitempty"`
+	Locals    map[string]Value `json:"locals"`
+	Cells     []string         `json:"cells"`
+	Stack     []*Value         `json:"stack"` // nil: unknown; a nil item is an empty slot
+	HasStack  bool             `json:"-"`
+}
+
+// Placeholder is a value that could not be saved.
+type Placeholder struct {
+	Where string `json:"where"`
+	Type  string `json:"type"`
+	Repr  string `json:"repr"`
+	Why   string `json:"why,omitempty"`
+}
+
+// Meta holds interpreter facts recorded with a snapshot.
+type Meta struct {
+	Python      string   `json:"python"`
+	LayoutError *string  `json:"layout_error"`
+	HasExc      bool     `json:"has_exc"`
+	Modules     []string `json:"modules"`
+	Argv        []string `json:"argv"`
+}
+
+// Snapshot is a full snapshot without its pickled state.
+type Snapshot struct {
+	Summary
+	Frames       []Frame                     `json:"frames"`
+	Globals      map[string]map[string]Value `json:"globals"`
+	Placeholders []Placeholder               `json:"placeholders"`
+	Meta         Meta                        `json:"meta"`
+}
+
+// ErrNoSnapshot is returned for an unknown snapshot id.
+var ErrNoSnapshot = errors.New("no such snapshot")
+
+// Get reads one snapshot (without state).
+func (s *Store) Get(n int64) (*Snapshot, error) {
+	row := s.DB.QueryRow(`SELECT `+summaryCols+`, s.frames, s.globals, s.placeholders, s.meta FROM snapshots s JOIN runs r ON r.id = s.run WHERE s.id = ?`, n)
+	var snap Snapshot
+	var frames, globals, ph, meta string
+	err := row.Scan(&snap.N, &snap.Run, &snap.Reason, &snap.Label, &snap.File, &snap.Line, &snap.Function, &snap.Time, &snap.Python, &snap.StdoutBytes, &snap.StderrBytes, &snap.Size, &frames, &globals, &ph, &meta)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s: %w in %s (`pyreplay ls` lists them)", SnapID(n), ErrNoSnapshot, s.Path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	snap.ID = SnapID(n)
+	if err := json.Unmarshal([]byte(frames), &snap.Frames); err != nil {
+		return nil, fmt.Errorf("%s: damaged frame data: %v", snap.ID, err)
+	}
+	for i := range snap.Frames {
+		snap.Frames[i].HasStack = snap.Frames[i].Stack != nil
+	}
+	_ = json.Unmarshal([]byte(globals), &snap.Globals)
+	_ = json.Unmarshal([]byte(ph), &snap.Placeholders)
+	_ = json.Unmarshal([]byte(meta), &snap.Meta)
+	if snap.Placeholders == nil {
+		snap.Placeholders = []Placeholder{}
+	}
+	return &snap, nil
+}
+
+// State returns the pickled state of a snapshot.
+func (s *Store) State(n int64) ([]byte, error) {
+	var b []byte
+	err := s.DB.QueryRow(`SELECT state FROM snapshots WHERE id=?`, n).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s: %w", SnapID(n), ErrNoSnapshot)
+	}
+	return b, err
+}
+
+// Source returns the recorded text of a file by its sha256.
+func (s *Store) Source(sha string) (string, error) {
+	var t string
+	err := s.DB.QueryRow(`SELECT text FROM sources WHERE sha256=?`, sha).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("the recording holds no source with sha256 %s", sha)
+	}
+	return t, err
+}
+
+// RunSnapshots returns the first and last snapshot ids of a run and their count.
+func (s *Store) RunSnapshots(run int64) (first, last, count int64, err error) {
+	var f, l sql.NullInt64
+	err = s.DB.QueryRow(`SELECT MIN(id), MAX(id), COUNT(*) FROM snapshots WHERE run=?`, run).Scan(&f, &l, &count)
+	return f.Int64, l.Int64, count, err
+}

@@ -1,0 +1,259 @@
+// Package tracer starts Python programs under the pyreplay shim: interpreter
+// discovery, breakpoint specs, the shim's configuration, and the process.
+package tracer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/pyreplay/pyreplay/astinfo"
+	"github.com/pyreplay/pyreplay/pyshim"
+)
+
+// Breakpoint is a resolved breakpoint as the shim receives it.
+type Breakpoint struct {
+	File string `json:"file,omitempty"` // absolute path
+	Line int    `json:"line,omitempty"`
+	Hit  int    `json:"hit,omitempty"`  // only the K-th hit
+	Cond string `json:"cond,omitempty"` // Python expression
+	Func string `json:"func,omitempty"` // qualified name
+	Spec string `json:"spec"`
+}
+
+// Config is what the shim reads (see pyshim/pyreplay_shim/main.py).
+type Config struct {
+	Mode         string       `json:"mode"` // record | resume
+	DB           string       `json:"db"`
+	Run          int64        `json:"run"`
+	Program      string       `json:"program,omitempty"`
+	Module       string       `json:"module,omitempty"`
+	Argv         []string     `json:"argv"`
+	Breakpoints  []Breakpoint `json:"breakpoints"`
+	Every        float64      `json:"every,omitempty"`
+	MaxSnapshots int          `json:"max_snapshots,omitempty"`
+	Status       string       `json:"status"`
+	StdoutStart  int64        `json:"stdout_start,omitempty"`
+	StderrStart  int64        `json:"stderr_start,omitempty"`
+	Resume       any          `json:"resume,omitempty"`
+	Control      string       `json:"control,omitempty"`
+}
+
+// FindPython resolves the interpreter: the flag, else python3 on PATH.
+func FindPython(flag string) (string, error) {
+	name := flag
+	if name == "" {
+		name = "python3"
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if flag == "" {
+			return "", errors.New("no usable Python: python3 is not on PATH; install it or pass --python /path/to/python3")
+		}
+		return "", fmt.Errorf("no usable Python: %s not found; pass --python with the path of a Python 3.8-3.13 interpreter", flag)
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return p, nil
+}
+
+var specRe = regexp.MustCompile(`^(.+):(\d+)(?:@(\d+))?(?:\s+if\s+(.+))?$`)
+var funcRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_<][A-Za-z0-9_<>]*)*$`)
+
+// ParseBreakpoint resolves a -b spec: FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR'
+// or FUNCTION. Files are looked up relative to the working directory, then
+// to baseDir (the program's directory). Lines must start a statement.
+func ParseBreakpoint(spec, baseDir string) ([]Breakpoint, error) {
+	s := strings.TrimSpace(spec)
+	if m := specRe.FindStringSubmatch(s); m != nil {
+		path, err := findFile(m[1], baseDir)
+		if err != nil {
+			return nil, fmt.Errorf("breakpoint %q: %v", spec, err)
+		}
+		line, _ := strconv.Atoi(m[2])
+		bp := Breakpoint{File: path, Line: line, Cond: strings.TrimSpace(m[4]), Spec: spec}
+		if m[3] != "" {
+			bp.Hit, _ = strconv.Atoi(m[3])
+			if bp.Hit <= 0 {
+				return nil, fmt.Errorf("breakpoint %q: the hit count after @ must be 1 or more", spec)
+			}
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("breakpoint %q: %v", spec, err)
+		}
+		f, _ := astinfo.Parse(src)
+		lines := f.StatementLines()
+		ok := false
+		for _, l := range lines {
+			if l == line {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			near := astinfo.Nearest(lines, line)
+			hint := ""
+			if len(near) > 0 {
+				hint = fmt.Sprintf(" (nearest lines with code: %s)", joinInts(near))
+			}
+			return nil, fmt.Errorf("breakpoint %q: line %d of %s has no code%s", spec, line, m[1], hint)
+		}
+		return []Breakpoint{bp}, nil
+	}
+	if strings.Contains(s, ":") || !funcRe.MatchString(s) {
+		return nil, fmt.Errorf("breakpoint %q is not FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR' or a function name", spec)
+	}
+	quals := findFunction(s, baseDir)
+	if len(quals) == 0 {
+		return nil, fmt.Errorf("breakpoint %q: no function %s is defined in the program's directory %s", spec, s, baseDir)
+	}
+	var out []Breakpoint
+	for _, q := range quals {
+		out = append(out, Breakpoint{Func: q, Spec: spec})
+	}
+	return out, nil
+}
+
+func joinInts(xs []int) string {
+	var parts []string
+	for _, x := range xs {
+		parts = append(parts, strconv.Itoa(x))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func findFile(name, baseDir string) (string, error) {
+	cands := []string{name}
+	if !filepath.IsAbs(name) && baseDir != "" {
+		cands = append(cands, filepath.Join(baseDir, name))
+	}
+	for _, c := range cands {
+		if st, err := os.Stat(c); err == nil && !st.IsDir() {
+			return filepath.Abs(c)
+		}
+	}
+	return "", fmt.Errorf("file %s does not exist", name)
+}
+
+func findFunction(q, baseDir string) []string {
+	seen := map[string]bool{}
+	var out []string
+	n := 0
+	_ = filepath.WalkDir(baseDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			b := d.Name()
+			if p != baseDir && (strings.HasPrefix(b, ".") || b == "__pycache__" || b == "node_modules" || b == "venv" || b == "site-packages") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".py") {
+			return nil
+		}
+		n++
+		if n > 2000 {
+			return filepath.SkipAll
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		f, _ := astinfo.Parse(src)
+		for _, s := range f.FunctionByName(q) {
+			if !seen[s.Qualname] {
+				seen[s.Qualname] = true
+				out = append(out, s.Qualname)
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// Process is a running program under the shim.
+type Process struct {
+	Cmd        *exec.Cmd
+	configPath string
+	statusPath string
+}
+
+// Start launches python with the shim and cfg. Stdio is the caller's unless
+// set on the returned command before Run (use Prepare for that).
+func Prepare(python string, cfg Config, env []string) (*Process, error) {
+	boot, err := pyshim.Install()
+	if err != nil {
+		return nil, fmt.Errorf("cannot install the pyreplay shim: %v", err)
+	}
+	dir := filepath.Dir(boot)
+	cf, err := os.CreateTemp(filepath.Dir(dir), "run-*.json")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Status = cf.Name() + ".status"
+	if cfg.Breakpoints == nil {
+		cfg.Breakpoints = []Breakpoint{}
+	}
+	if err := json.NewEncoder(cf).Encode(cfg); err != nil {
+		cf.Close()
+		return nil, err
+	}
+	cf.Close()
+	cmd := exec.Command(python, boot)
+	cmd.Env = append(append([]string{}, env...), "PYREPLAY_CONFIG="+cf.Name())
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	return &Process{Cmd: cmd, configPath: cf.Name(), statusPath: cfg.Status}, nil
+}
+
+// Result is how a program ended.
+type Result struct {
+	ExitCode int
+	Signal   syscall.Signal // non-zero when killed by a signal
+	ShimErr  string         // a problem the shim reported (bad breakpoint, syntax error, ...)
+}
+
+// Wait runs the process to its end, forwarding nothing: the child shares the
+// terminal's process group and gets Ctrl-C itself, so pyreplay ignores it.
+func (p *Process) Run() (Result, error) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+	defer os.Remove(p.configPath)
+	defer os.Remove(p.statusPath)
+	err := p.Cmd.Run()
+	res := Result{}
+	if b, rerr := os.ReadFile(p.statusPath); rerr == nil {
+		var st struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(b, &st) == nil {
+			res.ShimErr = st.Error
+		}
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				res.Signal = ws.Signal()
+				res.ExitCode = 128 + int(ws.Signal())
+				return res, nil
+			}
+			res.ExitCode = ee.ExitCode()
+			return res, nil
+		}
+		return res, fmt.Errorf("cannot run %s: %v", p.Cmd.Path, err)
+	}
+	return res, nil
+}
