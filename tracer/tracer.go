@@ -44,6 +44,7 @@ type Config struct {
 	StdoutStart  int64        `json:"stdout_start,omitempty"`
 	StderrStart  int64        `json:"stderr_start,omitempty"`
 	Resume       any          `json:"resume,omitempty"`
+	Snap         int64        `json:"snap,omitempty"`
 	Control      string       `json:"control,omitempty"`
 }
 

@@ -110,15 +110,18 @@ func runRecord(fl recordFlags, args []string) error {
 	abs, _ := filepath.Abs(dbPath)
 	cfg.DB = abs
 	cfg.Run = run
-	return launch(python, cfg, dbPath, run)
+	return launchIn(python, cfg, dbPath, run, "", true)
 }
 
-// launch runs the shim, records the run's end and prints the summary line.
-func launch(python string, cfg tracer.Config, dbPath string, run int64) error {
+// launchIn runs the shim in dir, records the run's end and prints the
+// summary line (always for a recording, only when snapshots were taken
+// for a resume).
+func launchIn(python string, cfg tracer.Config, dbPath string, run int64, dir string, alwaysSummary bool) error {
 	p, err := tracer.Prepare(python, cfg, os.Environ())
 	if err != nil {
 		return err
 	}
+	p.Cmd.Dir = dir
 	res, err := p.Run()
 	if err != nil {
 		return err
@@ -137,7 +140,9 @@ func launch(python string, cfg tracer.Config, dbPath string, run int64) error {
 	}
 	if serr == nil {
 		first, last, n, _ := store.RunSnapshots(run)
-		fmt.Fprintln(os.Stderr, summaryLine(n, first, last, dbPath))
+		if alwaysSummary || n > 0 {
+			fmt.Fprintln(os.Stderr, summaryLine(n, first, last, dbPath))
+		}
 	}
 	if res.ExitCode != 0 {
 		return exitError{res.ExitCode}

@@ -1,17 +1,76 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pyreplay/pyreplay/reconstruct"
+	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/tracer"
 )
 
 func resumeCmd() *cobra.Command {
-	return &cobra.Command{
+	var (
+		db, python, emit string
+		bps              []string
+		every            time.Duration
+		allowEdited      bool
+	)
+	cmd := &cobra.Command{
 		Use:   "resume SNAP",
 		Short: "Continue a recorded program from a snapshot in a fresh process",
+		Example: `  pyreplay resume snap-42
+  pyreplay resume 42 -b prog.py:30     # snapshots of the resumed run go to the same recording
+  pyreplay resume snap-42 --emit resumed.py`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("resume is not implemented yet")
+			n, err := recording.ParseSnapID(args[0])
+			if err != nil {
+				return err
+			}
+			dbPath := recording.Resolve(db)
+			store, err := recording.Open(dbPath)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			if emit != "" {
+				plan, _, _, err := reconstruct.PlanFor(store, n, allowEdited)
+				if err != nil {
+					return resumeError(n, err)
+				}
+				if err := os.WriteFile(emit, []byte(reconstruct.EmitSource(plan)), 0o644); err != nil {
+					return err
+				}
+				fmt.Fprintf(os.Stderr, "pyreplay: wrote the reconstruction of %s to %s\n", recording.SnapID(n), emit)
+				return nil
+			}
+			p, err := reconstruct.ResumeConfig(store, n, reconstruct.ResumeOptions{Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited})
+			if err != nil {
+				return resumeError(n, err)
+			}
+			store.Close()
+			return launchIn(p.Python, p.Config, dbPath, p.Config.Run, p.Dir, false)
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&db, "db", "", "recording file (default $PYREPLAY_DB or "+recording.DefaultPath+")")
+	f.StringVar(&python, "python", "", "Python interpreter (default: the one that recorded)")
+	f.StringArrayVarP(&bps, "break", "b", nil, "snapshot at FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR' or FUNCTION in the resumed run")
+	f.DurationVar(&every, "every", 0, "periodic checkpoints in the resumed run")
+	f.StringVar(&emit, "emit", "", "write the generated reconstruction source to FILE instead of running it")
+	f.BoolVar(&allowEdited, "allow-edited", false, "resume into source files that changed since recording")
+	return cmd
 }
+
+func resumeError(n int64, err error) error {
+	if reconstruct.IsRefusal(err) {
+		return fmt.Errorf("cannot resume %s exactly: %v", recording.SnapID(n), err)
+	}
+	return err
+}
+
+var _ = tracer.Config{}

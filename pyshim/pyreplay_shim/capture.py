@@ -139,6 +139,29 @@ def output_bytes():
             counters["stderr"].count if "stderr" in counters else 0)
 
 
+_resume_types = []
+
+
+def register_resume_codes(rt):
+    """In a resumed process, the rebuilt frames keep helper objects on their
+    value stacks (the one-shot loop of an interrupted iteration, the exit
+    wrapper of a with); snapshots record what the original frame held."""
+    from . import resume
+    _resume_types[:] = [resume._Once, resume._ExitCM]
+
+
+def _translate_stack(vstack):
+    once, exitcm = _resume_types
+    out = []
+    for x in vstack:
+        if type(x) is once:
+            continue
+        if type(x) is S.types.MethodType and type(x.__self__) is exitcm:
+            x = x.__self__.exit
+        out.append(x)
+    return out
+
+
 # ------------------------------------------------------------------ recorder
 class Recorder:
     def __init__(self, cfg):
@@ -252,6 +275,12 @@ class Recorder:
                 po = F.primary_offset(code, lineno)
                 fv["primary"] = po == lasti
             fv["flags"] = code.co_flags
+            fv["module_name"] = f.f_globals.get("__name__", "")
+            fv["varnames"] = list(code.co_varnames)
+            fv["cellvars"] = list(code.co_cellvars)
+            fv["freevars"] = list(code.co_freevars)
+            fv["nargs"] = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 0x04) \
+                + bool(code.co_flags & 0x08)
             fv["generator"] = bool(code.co_flags & 0x20)
             fv["coroutine"] = bool(code.co_flags & 0x180)
             is_module = code.co_name == "<module>"
@@ -270,6 +299,8 @@ class Recorder:
                     vstack = None
             else:
                 slots = dict(f.f_locals)
+            if vstack is not None and _resume_types:
+                vstack = _translate_stack(vstack)
             if vstack is not None and F.V < (3, 11):
                 # the in-progress call's own items (callable, args) are not state
                 n = F.call_items_310(code, lasti) if kind in ("call", "hook") else 0

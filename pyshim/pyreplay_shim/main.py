@@ -43,9 +43,17 @@ def _install_api(rec, resumed):
 
 
 def _strip_tb(tb):
+    """The traceback without the shim's own frames (wherever they are)."""
     while tb is not None and C.is_shim_file(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
-    return tb
+    head = tb
+    while tb is not None:
+        nxt = tb.tb_next
+        while nxt is not None and C.is_shim_file(nxt.tb_frame.f_code.co_filename):
+            nxt = nxt.tb_next
+        tb.tb_next = nxt
+        tb = nxt
+    return head
 
 
 def report_uncaught(rec, e):

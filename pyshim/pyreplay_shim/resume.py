@@ -1,0 +1,287 @@
+"""Resuming a snapshot in a fresh process.
+
+Go (reconstruct/) sends one generated chunk of Python per program frame,
+with a map from generated lines and columns back to the original source.
+Here the snapshot's state is unpickled (module globals first, so functions
+and classes of the program exist again), every chunk is compiled under the
+original file name with the original line numbers, each function chunk
+becomes a resume function bound to the recorded cells, and the module
+chunk runs: it calls the next frame's resume function where the original
+call was in progress, and so on down to the innermost frame.
+"""
+import ast
+import builtins
+import functools
+import json
+import operator
+import os
+import pickle
+import sqlite3
+import sys
+import types
+
+from . import capture as C
+from . import frames as F
+from . import state as S
+
+V = sys.version_info[:2]
+
+_IOPS = {
+    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
+    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
+    ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
+    "@=": operator.imatmul,
+}
+
+
+class _Once:
+    """The one-shot loop that finishes a loop's interrupted iteration."""
+
+    __slots__ = ("done",)
+
+    def __init__(self):
+        self.done = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.done:
+            raise StopIteration
+        self.done = True
+        return None
+
+
+class _ExitCM:
+    """Calls a recorded __exit__ when the resumed with-body ends; never enters."""
+
+    __slots__ = ("exit",)
+
+    def __init__(self, exit_):
+        self.exit = exit_
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, t, v, tb):
+        return self.exit(t, v, tb)
+
+
+class Runtime:
+    """The helpers generated code calls, as builtins.__pyreplay_rt__."""
+
+    def __init__(self):
+        self.F = {}
+        self.x = None
+        self.locals = {}
+        self.stacks = {}
+        self.params = {}
+        self.extras = {}
+
+    def L(self, i, name):
+        return self.locals[i][name]
+
+    def S(self, i, j):
+        return self.stacks[i][j]
+
+    def A(self, i, k):
+        name, is_cell = self.params[i][k]
+        v = self.locals[i][name]
+        if is_cell and type(v) is S.CellType:
+            try:
+                return v.cell_contents
+            except ValueError:
+                return None
+        return v
+
+    def once(self):
+        return _Once()
+
+    def exitcm(self, i, j):
+        return _ExitCM(self.stacks[i][j])
+
+    def exc(self):
+        return self.extras["exc"]
+
+    def handled(self, i, j):
+        return self.stacks[i][j]
+
+    def init(self, i, result):
+        if result is not None:
+            raise TypeError("__init__() should return None, not '%s'" % type(result).__name__)
+        return self.A(i, 0)
+
+    def callee(self, i, base, n):
+        items = self.stacks[i][base:base + n]
+        if n == 1:
+            return items[0]
+        a, b = items
+        if a is F.NULL:
+            return b
+        if b is F.NULL:
+            return a
+        get = getattr(type(a), "__get__", None)
+        if get is not None:
+            return get(a, b, type(b))
+        return functools.partial(a, b)
+
+    def iop(self, op, a, b):
+        return _IOPS[op](a, b)
+
+
+def _remap(tree, maps):
+    """Give every node the original line and column it came from."""
+
+    def conv(line, col, end):
+        if line is None or line < 1 or line > len(maps):
+            return line, col
+        segs = maps[line - 1]
+        seg = segs[0]
+        for s in segs:
+            if (s["g"] < col) if end else (s["g"] <= col):
+                seg = s
+            else:
+                break
+        return seg["l"], max(0, col - seg["d"])
+
+    for node in ast.walk(tree):
+        if "lineno" in node._attributes and hasattr(node, "lineno"):
+            node.lineno, node.col_offset = conv(node.lineno, node.col_offset, False)
+            if getattr(node, "end_lineno", None) is not None:
+                node.end_lineno, node.end_col_offset = conv(node.end_lineno, node.end_col_offset, True)
+                if node.end_lineno < node.lineno:
+                    node.end_lineno = node.lineno
+                if node.end_lineno == node.lineno and node.end_col_offset < node.col_offset:
+                    node.end_col_offset = node.col_offset
+    return tree
+
+
+def _rewrite_qualnames(code, old, new):
+    consts = []
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            c = _rewrite_qualnames(c, old, new)
+        elif isinstance(c, str) and (c == old or c.startswith(old + ".")):
+            c = new + c[len(old):]
+        consts.append(c)
+    kw = {"co_consts": tuple(consts)}
+    if V >= (3, 11):
+        q = code.co_qualname
+        if q == old or q.startswith(old + "."):
+            kw["co_qualname"] = new + q[len(old):]
+    return code.replace(**kw)
+
+
+def _find_code(code, path):
+    for name in path:
+        for c in code.co_consts:
+            if isinstance(c, types.CodeType) and c.co_name == name:
+                code = c
+                break
+        else:
+            raise RuntimeError("generated code for %s not found" % ".".join(path))
+    return code
+
+
+def _load_state(cfg, rt):
+    db = sqlite3.connect("file:%s?mode=ro" % cfg["db"], uri=True, timeout=30)
+    try:
+        row = db.execute("SELECT state FROM snapshots WHERE id=?", (cfg["snap"],)).fetchone()
+    finally:
+        db.close()
+    if row is None:
+        raise RuntimeError("snap-%d is not in the recording" % cfg["snap"])
+    import io
+    up = pickle.Unpickler(io.BytesIO(row[0]))
+    manifest = up.load()
+    for entry in manifest:
+        v = up.load()
+        kind = entry[0]
+        if kind == "l":
+            rt.locals.setdefault(entry[1], {})[entry[2]] = v
+        elif kind == "s":
+            st = rt.stacks.setdefault(entry[1], [])
+            while len(st) <= entry[2]:
+                st.append(None)
+            st[entry[2]] = v
+        elif kind == "x":
+            rt.extras[entry[1]] = v
+
+
+def run(cfg, rec, trig):
+    from .main import fail, main_module, report_uncaught
+    res = cfg["resume"]
+    want = res.get("python")
+    have = "%d.%d" % sys.version_info[:2]
+    if want and want != have:
+        fail(cfg, "snap-%d was recorded with Python %s and cannot be resumed by Python %s; pass --python with a %s interpreter"
+             % (cfg["snap"], res.get("python_full", want), sys.version.split()[0], want))
+    sys.argv = list(cfg["argv"])
+    if res.get("path0"):
+        sys.path[0] = res["path0"]
+    if cfg.get("program"):
+        main_module(cfg["program"])
+    else:
+        m = types.ModuleType("__main__")
+        sys.modules["__main__"] = m
+    S._module_registry.clear()
+    rt = Runtime()
+    try:
+        _load_state(cfg, rt)
+    except Exception as e:  # noqa: BLE001 - report, don't run anything
+        fail(cfg, "cannot load the state of snap-%d: %s: %s" % (cfg["snap"], type(e).__name__, e))
+    plan = res["plan"]
+    for ch in plan["chunks"]:
+        rt.params[ch["frame"]] = [(a["name"], a["cell"]) for a in (ch.get("args") or [])]
+    rnd = rt.extras.get("random")
+    if rnd is not None:
+        import random
+        random.setstate(rnd)
+    trig.start()
+    module_code = None
+    module_ns = None
+    try:
+        for ch in plan["chunks"]:
+            tree = ast.parse(ch["source"], ch["file"])
+            _remap(tree, ch["map"])
+            if V < (3, 12) and (trig.lines or trig.funcs):
+                tree = trig.instrument(tree, trig.lines.get(trig.realpath(ch["file"]), {}))
+            code = compile(tree, ch["file"], "exec", dont_inherit=True)
+            if V >= (3, 12):
+                trig.instrument_code_312(code)
+            ns = S.module_ns(ch["module"])
+            if ch["kind"] == "module":
+                module_code, module_ns = code, ns
+                continue
+            fcode = _find_code(code, ch["codepath"])
+            fcode = _rewrite_qualnames(fcode, ch["compiled"], ch["qualname"])
+            frame_locals = rt.locals.get(ch["frame"], {})
+            closure = []
+            for name in fcode.co_freevars:
+                v = frame_locals.get(name, F.NULL)
+                if type(v) is S.CellType:
+                    closure.append(v)
+                elif v is F.NULL:
+                    closure.append(S.CellType())
+                else:
+                    closure.append(S.CellType(v))
+            fn = types.FunctionType(fcode, ns, ch["name"], None, tuple(closure))
+            fn.__qualname__ = ch["qualname"]
+            rt.F[ch["frame"]] = fn
+    except SyntaxError as e:
+        fail(cfg, "the generated code for snap-%d does not compile (%s at line %s); this is a pyreplay bug"
+             % (cfg["snap"], e.msg, e.lineno))
+    except Exception as e:  # noqa: BLE001
+        fail(cfg, "cannot rebuild the frames of snap-%d: %s: %s" % (cfg["snap"], type(e).__name__, e))
+    builtins.__pyreplay_rt__ = rt
+    C.register_resume_codes(rt)
+    try:
+        exec(module_code, module_ns)
+    except SystemExit:
+        raise
+    except BaseException as e:  # noqa: BLE001
+        report_uncaught(rec, e)
+
+
+def emit_only(cfg):
+    return json.dumps(cfg)

@@ -1,0 +1,314 @@
+package reconstruct
+
+import (
+	"fmt"
+	"sort"
+
+	sitter "github.com/smacker/go-tree-sitter"
+
+	"github.com/pyreplay/pyreplay/astinfo"
+)
+
+// emitCall emits the statement holding the call in progress with the call
+// replaced by subst and every operand the expression had already evaluated
+// replaced by its recorded value-stack item.
+func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) error {
+	st := fi.stmt
+	call := fi.call
+	var repls []repl
+	temps := 0
+	slot := func() string { s := fmt.Sprintf("%s.S(%d, %d)", RT, fi.idx, fi.blockItems+temps); temps++; return s }
+	replaceWhole := (*sitter.Node)(nil) // an ancestor replaced by one of its parts
+	var wholeText func() string
+	child := call
+	for p := call.Parent(); p != nil && !child.Equal(st); child, p = p, p.Parent() {
+		switch p.Type() {
+		case "parenthesized_expression", "expression_statement", "return_statement", "not_operator",
+			"unary_operator", "attribute", "named_expression", "as_pattern", "with_item", "with_clause",
+			"expression_list_single":
+			if p.Type() == "attribute" && !child.Equal(p.ChildByFieldName("object")) {
+				return b.refuse(fi.fr, 0, "a call inside an attribute name")
+			}
+			if p.Type() == "with_item" || p.Type() == "with_clause" {
+				if p.Type() == "with_clause" && !child.Equal(p.NamedChild(0)) {
+					return b.refuse(fi.fr, 0, "a call in a later item of a with statement")
+				}
+			}
+			if p.Type() == "named_expression" && !child.Equal(p.ChildByFieldName("value")) {
+				return b.refuse(fi.fr, 0, "an unsupported walrus expression")
+			}
+		case "assignment":
+			if !child.Equal(p.ChildByFieldName("right")) {
+				return b.refuse(fi.fr, 0, "a call inside an assignment target or annotation")
+			}
+		case "augmented_assignment":
+			if !child.Equal(p.ChildByFieldName("right")) {
+				return b.refuse(fi.fr, 0, "a call inside an augmented assignment target")
+			}
+			left := p.ChildByFieldName("left")
+			op := p.ChildByFieldName("operator")
+			if op == nil {
+				return b.refuse(fi.fr, 0, "an augmented assignment without operator")
+			}
+			// x op= <call>: x was loaded before the call; finish with operator.i*
+			var target string
+			var loaded string
+			switch left.Type() {
+			case "identifier":
+				loaded = slot()
+				target = fi.file.Text(left)
+			case "attribute":
+				obj := slot()
+				loaded = slot()
+				target = obj + "." + fi.file.Text(left.ChildByFieldName("attribute"))
+			case "subscript":
+				if left.NamedChildCount() != 2 || left.NamedChild(1).Type() == "slice" {
+					return b.refuse(fi.fr, 0, "an augmented assignment to a slice")
+				}
+				obj := slot()
+				key := slot()
+				loaded = slot()
+				target = obj + "[" + key + "]"
+			default:
+				return b.refuse(fi.fr, 0, "an augmented assignment to %s", left.Type())
+			}
+			opText := fi.file.Text(op)
+			right := p.ChildByFieldName("right")
+			rstart, rend := right.StartByte(), right.EndByte()
+			repls = append(repls, repl{p.StartByte(), rstart, fmt.Sprintf("%s = %s.iop(%q, %s, ", target, RT, opText, loaded)})
+			repls = append(repls, repl{rend, rend, ")"})
+		case "binary_operator", "comparison_operator", "boolean_operator":
+			ops := namedChildren(p)
+			if len(ops) != 2 {
+				return b.refuse(fi.fr, 0, "a call inside a chained comparison")
+			}
+			if child.Equal(ops[1]) {
+				if p.Type() == "boolean_operator" {
+					// `a and f()` / `a or f()`: a decided, the value is f()'s
+					replaceWhole, wholeText = p, nil
+					repls = append(repls, repl{p.StartByte(), ops[1].StartByte(), ""})
+					repls = append(repls, repl{ops[1].EndByte(), p.EndByte(), ""})
+				} else {
+					repls = append(repls, repl{ops[0].StartByte(), ops[0].EndByte(), slot()})
+				}
+			}
+		case "conditional_expression":
+			ch := namedChildren(p) // value, condition, alternative
+			if len(ch) != 3 {
+				return b.refuse(fi.fr, 0, "an unsupported conditional expression")
+			}
+			if !child.Equal(ch[1]) {
+				repls = append(repls, repl{p.StartByte(), child.StartByte(), ""})
+				repls = append(repls, repl{child.EndByte(), p.EndByte(), ""})
+			}
+		case "argument_list":
+			outer := p.Parent()
+			if outer == nil || outer.Type() != "call" {
+				return b.refuse(fi.fr, 0, "a call inside %s", outer.Type())
+			}
+			args := namedChildren(p)
+			for _, a := range args {
+				switch a.Type() {
+				case "list_splat", "dictionary_splat", "generator_expression", "parenthesized_list_splat":
+					return b.refuse(fi.fr, 0, "a call among *args/**kwargs arguments")
+				}
+			}
+			fn := outer.ChildByFieldName("function")
+			prefix := 2
+			if !b.ver.AtLeast(11) {
+				prefix = 1
+				if fn.Type() == "attribute" && !hasKeyword(args) {
+					prefix = 2
+				}
+			}
+			base := fi.blockItems + temps
+			temps += prefix
+			repls = append(repls, repl{fn.StartByte(), fn.EndByte(), fmt.Sprintf("%s.callee(%d, %d, %d)", RT, fi.idx, base, prefix)})
+			for _, a := range args {
+				if a.StartByte() >= child.StartByte() {
+					break
+				}
+				if a.Type() == "keyword_argument" {
+					v := a.ChildByFieldName("value")
+					repls = append(repls, repl{v.StartByte(), v.EndByte(), slot()})
+				} else {
+					repls = append(repls, repl{a.StartByte(), a.EndByte(), slot()})
+				}
+			}
+			child = outer // skip the call node itself
+			p = outer
+		case "keyword_argument":
+			if !child.Equal(p.ChildByFieldName("value")) {
+				return b.refuse(fi.fr, 0, "an unsupported keyword argument")
+			}
+		case "list", "tuple", "set", "expression_list", "pattern_list":
+			for _, a := range namedChildren(p) {
+				if a.Type() == "list_splat" || a.Type() == "parenthesized_list_splat" {
+					return b.refuse(fi.fr, 0, "a call inside a display with * unpacking")
+				}
+			}
+			for _, a := range namedChildren(p) {
+				if a.StartByte() >= child.StartByte() {
+					break
+				}
+				repls = append(repls, repl{a.StartByte(), a.EndByte(), slot()})
+			}
+		case "subscript":
+			if child.Equal(p.ChildByFieldName("value")) {
+				break
+			}
+			if p.NamedChildCount() != 2 || child.Type() == "slice" {
+				return b.refuse(fi.fr, 0, "a call inside a slice")
+			}
+			v := p.ChildByFieldName("value")
+			repls = append(repls, repl{v.StartByte(), v.EndByte(), slot()})
+		case "if_statement", "elif_clause", "while_statement":
+			if !child.Equal(p.ChildByFieldName("condition")) {
+				return b.refuse(fi.fr, 0, "a call in an unexpected part of %s", p.Type())
+			}
+		case "for_statement":
+			if !child.Equal(p.ChildByFieldName("right")) {
+				return b.refuse(fi.fr, 0, "a call in a for target")
+			}
+		case "with_statement":
+		case "raise_statement":
+			if p.NamedChildCount() > 1 {
+				return b.refuse(fi.fr, 0, "a call in raise ... from ...")
+			}
+		default:
+			return b.refuse(fi.fr, 0, "a call inside %s", describe(p.Type()))
+		}
+	}
+	_ = replaceWhole
+	_ = wholeText
+	want := fi.blockItems + temps
+	if fi.fr.Stack == nil {
+		return b.refuse(fi.fr, 0, "the value stack of the calling frame could not be read")
+	}
+	if len(fi.fr.Stack) != want {
+		return b.stackMismatch(fi, want)
+	}
+	repls = append(repls, repl{call.StartByte(), call.EndByte(), subst})
+	sort.SliceStable(repls, func(i, j int) bool { return repls[i].start < repls[j].start })
+	repls = mergeRepls(repls)
+	switch {
+	case st.Type() == "while_statement":
+		// the condition with the call is evaluated once; later tests as written
+		cond := st.ChildByFieldName("condition")
+		line, col := astinfo.Line(st), astinfo.Col(st)
+		var condRepls []repl
+		for _, r := range repls {
+			if r.start >= cond.StartByte() && r.end <= cond.EndByte() {
+				condRepls = append(condRepls, r)
+			}
+		}
+		e.lines = append(e.lines, genLine{})
+		e.lines = e.lines[:len(e.lines)-1]
+		e.spanInline(ind, "if ", cond, condRepls, ":", line, col)
+		body := st.ChildByFieldName("body")
+		e.synth(ind+4, fmt.Sprintf("for %s.x in %s.once():", RT, RT), line, col)
+		for _, s := range astinfo.Statements(body) {
+			e.node(ind+8, s, nil)
+		}
+		e.synth(ind+4, "else:", line, col)
+		e.node(ind+8, st, nil)
+		if alt := st.ChildByFieldName("alternative"); alt != nil {
+			e.synth(ind, "else:", astinfo.Line(alt), astinfo.Col(alt))
+			for _, s := range astinfo.Statements(alt.ChildByFieldName("body")) {
+				e.node(ind+4, s, nil)
+			}
+		}
+	case st.Type() == "if_statement" && fi.call.StartByte() > st.ChildByFieldName("consequence").StartByte():
+		// the call is in an elif test: start the chain from that elif
+		var elif *sitter.Node
+		for p := fi.call.Parent(); p != nil; p = p.Parent() {
+			if p.Type() == "elif_clause" {
+				elif = p
+				break
+			}
+		}
+		if elif == nil {
+			return b.refuse(fi.fr, 0, "a call inside an if statement's body")
+		}
+		all := append([]repl{{elif.StartByte(), elif.StartByte() + 4, "if"}}, repls...)
+		e.span(ind, elif.StartByte(), st.EndByte(), all)
+	default:
+		e.node(ind, st, repls)
+	}
+	return nil
+}
+
+// spanInline emits prefix + node text (with replacements) + suffix as one line.
+func (e *emitter) spanInline(ind int, prefix string, n *sitter.Node, repls []repl, suffix string, line, col int) {
+	start := len(e.lines)
+	e.span(ind+len(prefix), n.StartByte(), n.EndByte(), repls)
+	first := &e.lines[start]
+	first.text = first.text[:ind] + prefix + first.text[ind+len(prefix):]
+	first.segs = append([]Segment{{GenCol: 0, Line: line, Delta: ind - col}}, first.segs...)
+	last := &e.lines[len(e.lines)-1]
+	last.text += suffix
+}
+
+func mergeRepls(rs []repl) []repl {
+	// drop empty replacements fully covered by a bigger one at the same start
+	var out []repl
+	for _, r := range rs {
+		if len(out) > 0 {
+			prev := &out[len(out)-1]
+			if r.start < prev.end && !(r.start == r.end && r.start == prev.end) {
+				// overlapping: keep the outer one only when it covers r
+				if r.end <= prev.end {
+					continue
+				}
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func hasKeyword(args []*sitter.Node) bool {
+	for _, a := range args {
+		if a.Type() == "keyword_argument" {
+			return true
+		}
+	}
+	return false
+}
+
+func namedChildren(n *sitter.Node) []*sitter.Node {
+	var out []*sitter.Node
+	for i := 0; i < int(n.NamedChildCount()); i++ {
+		c := n.NamedChild(i)
+		if c.Type() != "comment" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func describe(t string) string {
+	switch t {
+	case "list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression":
+		return "a comprehension"
+	case "lambda":
+		return "a lambda"
+	case "dictionary", "pair":
+		return "a dict display"
+	case "interpolation", "string", "format_expression":
+		return "an f-string"
+	case "decorator":
+		return "a decorator"
+	case "default_parameter", "typed_default_parameter", "parameters":
+		return "a default argument"
+	case "argument_list":
+		return "a class header"
+	case "await":
+		return "await"
+	case "yield":
+		return "yield"
+	case "assert_statement":
+		return "assert"
+	}
+	return t
+}

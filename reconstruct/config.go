@@ -1,0 +1,164 @@
+package reconstruct
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/tracer"
+)
+
+// ResumeOptions are the user's choices for a resume.
+type ResumeOptions struct {
+	Python      string // interpreter; default: the one that recorded, else python3
+	Breakpoints []string
+	Every       float64
+	AllowEdited bool // resume even if a source file changed since recording
+}
+
+// Prepared is a resume ready to run.
+type Prepared struct {
+	Config tracer.Config
+	Python string
+	Dir    string // working directory of the recorded run
+	Plan   *Plan
+	Snap   *recording.Snapshot
+}
+
+// PlanFor loads snapshot n and builds its reconstruction, checking that the
+// program's files on disk are still the recorded ones.
+func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Plan, *recording.Snapshot, *recording.Run, error) {
+	snap, err := store.Get(n)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	run, err := store.GetRun(snap.Run)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: its run is missing from the recording: %v", snap.ID, err)
+	}
+	sources := map[string][]byte{}
+	for _, f := range snap.Frames {
+		if f.Library || f.SHA256 == "" {
+			continue
+		}
+		if _, ok := sources[f.SHA256]; ok {
+			continue
+		}
+		text, err := store.Source(f.SHA256)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: the source of %s is missing from the recording", snap.ID, f.File)
+		}
+		sources[f.SHA256] = []byte(text)
+		path := f.File
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(run.Cwd, path)
+		}
+		disk, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, nil, &Refusal{What: fmt.Sprintf("the source file %s no longer exists (restore it to resume)", path), File: f.File, Line: f.Line}
+		}
+		sum := sha256.Sum256(disk)
+		if hex.EncodeToString(sum[:]) != f.SHA256 && !allowEdited {
+			return nil, nil, nil, &Refusal{What: fmt.Sprintf("%s changed since it was recorded (sha256 %s, now %s); restore the recorded version or record again",
+				filepath.Base(path), f.SHA256[:12], hex.EncodeToString(sum[:])[:12]), File: f.File, Line: f.Line}
+		}
+	}
+	plan, err := Build(snap, sources)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return plan, snap, run, nil
+}
+
+// ResumeConfig prepares a resume of snapshot n as a new run in the same
+// recording (its parent is the snapshot). The caller starts it with
+// tracer.Prepare(p.Python, p.Config, env) and runs it in p.Dir.
+func ResumeConfig(store *recording.Store, n int64, opts ResumeOptions) (*Prepared, error) {
+	plan, snap, run, err := PlanFor(store, n, opts.AllowEdited)
+	if err != nil {
+		return nil, err
+	}
+	python := opts.Python
+	if python == "" {
+		if _, err := os.Stat(run.Python); err == nil {
+			python = run.Python
+		}
+	}
+	python, err = tracer.FindPython(python)
+	if err != nil {
+		return nil, err
+	}
+	ver := ParseVersion(snap.Python)
+	cfg := tracer.Config{Mode: "resume", Every: opts.Every, StdoutStart: snap.StdoutBytes, StderrStart: snap.StderrBytes}
+	cfg.Argv = snap.Meta.Argv
+	if cfg.Argv == nil {
+		cfg.Argv = run.Argv
+	}
+	dir := run.Cwd
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		dir, _ = os.Getwd()
+	}
+	path0 := dir
+	baseDir := dir
+	if strings.HasPrefix(run.Program, "-m ") {
+		cfg.Module = strings.TrimPrefix(run.Program, "-m ")
+	} else {
+		cfg.Program = run.Program
+		prog := run.Program
+		if !filepath.IsAbs(prog) {
+			prog = filepath.Join(dir, prog)
+		}
+		if rp, err := filepath.EvalSymlinks(prog); err == nil {
+			prog = rp
+		}
+		path0 = filepath.Dir(prog)
+		baseDir = path0
+	}
+	for _, spec := range opts.Breakpoints {
+		bps, err := tracer.ParseBreakpoint(spec, baseDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Breakpoints = append(cfg.Breakpoints, bps...)
+	}
+	parent := n
+	runID, err := store.NewRun(&parent, run.Program, cfg.Argv, dir, python)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write to %s: %v", store.Path, err)
+	}
+	abs, _ := filepath.Abs(store.Path)
+	cfg.DB = abs
+	cfg.Run = runID
+	cfg.Resume = map[string]any{
+		"snap":        n,
+		"plan":        plan,
+		"path0":       path0,
+		"python":      fmt.Sprintf("%d.%d", ver.Major, ver.Minor),
+		"python_full": snap.Python,
+	}
+	cfg.Snap = n
+	return &Prepared{Config: cfg, Python: python, Dir: dir, Plan: plan, Snap: snap}, nil
+}
+
+// IsRefusal reports whether err is a refusal to resume.
+func IsRefusal(err error) bool {
+	var r *Refusal
+	return errors.As(err, &r)
+}
+
+// EmitSource renders a plan as one readable Python file (for --emit).
+func EmitSource(p *Plan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# pyreplay reconstruction of snap-%d: one chunk per frame, outermost first.\n", p.Snap)
+	fmt.Fprintf(&b, "# %s.* are the resume helpers; line numbers map back to the original source.\n", RT)
+	for _, c := range p.Chunks {
+		fmt.Fprintf(&b, "\n# ---- frame %d: %s (%s) in %s, module %s\n", c.Frame, c.Qualname, c.Kind, c.File, c.Module)
+		b.WriteString(c.Source)
+	}
+	return b.String()
+}
