@@ -175,6 +175,13 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 			if p.NamedChildCount() > 1 {
 				return b.refuse(fi.fr, 0, "a call in raise ... from ...")
 			}
+		case "call":
+			if !child.Equal(p.ChildByFieldName("function")) {
+				return b.refuse(fi.fr, 0, "a call inside a call")
+			}
+			if child.Type() != "attribute" && (b.ver.Minor == 11 || b.ver.Minor == 12) {
+				temps++ // the NULL pushed before the callable
+			}
 		default:
 			return b.refuse(fi.fr, 0, "a call inside %s", describe(p.Type()))
 		}

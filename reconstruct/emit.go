@@ -120,6 +120,12 @@ func (e *emitter) span(indent int, start, end uint32, repls []repl) {
 		i++
 		col++
 	}
+	// insertions at the very end (e.g. a closing parenthesis)
+	for ; ri < len(repls); ri++ {
+		if repls[ri].start == end && repls[ri].end == end {
+			cur.text += repls[ri].text
+		}
+	}
 	e.lines = append(e.lines, cur)
 }
 

@@ -291,13 +291,13 @@ func (b *builder) analyse(i int, innermost bool) (*frameInfo, error) {
 		}
 	case "call":
 		if !callOps[fr.Op] {
-			return nil, b.refuse(fr, 0, "a call made implicitly by the interpreter (instruction %s, e.g. an operator, property or iterator method)", fr.Op)
+			return nil, b.refuse(fr, 0, "%s in progress", implicitCall(fr.Op))
 		}
 		var call *sitter.Node
 		if b.ver.AtLeast(11) && len(fr.Pos) == 4 && fr.Pos[0] != nil && fr.Pos[2] != nil && fr.Pos[1] != nil && fr.Pos[3] != nil {
 			call = f.CallAtSpan(fi.scope, *fr.Pos[0], *fr.Pos[1], *fr.Pos[2], *fr.Pos[3])
 			if call == nil {
-				return nil, b.refuse(fr, 0, "the call in progress (columns %d-%d) is not a plain call expression", *fr.Pos[2], *fr.Pos[3])
+				return nil, b.refuse(fr, 0, "%s in progress", spanDescription(f, fi.scope, *fr.Pos[0], *fr.Pos[2]))
 			}
 		} else {
 			calls := f.CallsOnLine(fi.scope, fr.Line)
@@ -585,6 +585,16 @@ func (b *builder) functionHeader(e *emitter, fi *frameInfo, c *Chunk) (int, erro
 	}
 	c.CodePath = []string{"_pyr_factory"}
 	compiled := "_pyr_factory.<locals>."
+	inCells := false
+	for _, n := range cells {
+		if n == fr.Name {
+			inCells = true
+		}
+	}
+	if sc.ClassName == "" && !inCells {
+		// the function's own name must stay a global inside its body
+		e.synth(ind, "global "+fr.Name, firstLine, 0)
+	}
 	if sc.ClassName != "" {
 		e.synth(ind, "class "+sc.ClassName+":", firstLine, 0)
 		ind += 4
@@ -671,22 +681,18 @@ func (b *builder) calleeExpr(caller, callee *frameInfo) (string, error) {
 	}
 	call := fmt.Sprintf("%s.F[%d](%s)", RT, callee.idx, strings.Join(args, ", "))
 	name := caller.file.CalleeName(caller.call)
-	if fr.Name == "__init__" && name != "__init__" {
-		cls := fr.Function
-		if i := strings.LastIndex(cls, ".__init__"); i >= 0 {
-			cls = cls[:i]
+	switch caller.fr.Callee {
+	case "function", "method":
+	case "class":
+		if fr.Name == "__init__" {
+			return fmt.Sprintf("%s.init(%d, %s)", RT, callee.idx, call), nil
 		}
-		if j := strings.LastIndex(cls, "."); j >= 0 {
-			cls = cls[j+1:]
-		}
-		if name != cls {
-			return "", b.refuse(caller.fr, 0, "the call in progress (%s) reached %s through the interpreter", name, fr.Function)
-		}
-		return fmt.Sprintf("%s.init(%d, %s)", RT, callee.idx, call), nil
-	}
-	if fr.FromC || !b.ver.AtLeast(11) {
-		if name != fr.Name {
-			return "", b.refuse(caller.fr, 0, "the call in progress (%s) reaches %s through C code (for example a key= or map() callback)", orUnknown(name), fr.Function)
+		return "", b.refuse(caller.fr, 0, "the class call in progress (%s) reached %s", orUnknown(name), fr.Function)
+	case "other":
+		return "", b.refuse(caller.fr, 0, "the call in progress (%s) reaches %s through C code (for example a key= or map() callback)", orUnknown(name), fr.Function)
+	default:
+		if fr.FromC || !b.ver.AtLeast(11) {
+			return "", b.refuse(caller.fr, 0, "the call in progress (%s) could not be matched with %s", orUnknown(name), fr.Function)
 		}
 	}
 	return call, nil
@@ -884,4 +890,54 @@ func (b *builder) stackMismatch(fi *frameInfo, want int) error {
 		return b.refuse(fi.fr, 0, "the value stack (loop and with state) could not be read")
 	}
 	return b.refuse(fi.fr, 0, "an expression in progress (%d value-stack items, %d expected)", got, want)
+}
+
+// implicitCall describes a call the interpreter makes on its own.
+func implicitCall(op string) string {
+	switch op {
+	case "BEFORE_WITH", "SETUP_WITH", "BEFORE_ASYNC_WITH":
+		return "a with statement's __enter__"
+	case "WITH_EXCEPT_START", "WITH_CLEANUP_START":
+		return "a with statement's __exit__"
+	case "FOR_ITER", "GET_ITER":
+		return "an iterator's __iter__/__next__ (or a generator)"
+	case "BINARY_OP", "COMPARE_OP", "BINARY_SUBSCR", "STORE_SUBSCR", "CONTAINS_OP", "UNARY_NEGATIVE", "UNARY_NOT":
+		return "an operator method"
+	case "LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD", "DELETE_ATTR":
+		return "a property or attribute hook"
+	case "IMPORT_NAME", "IMPORT_FROM":
+		return "an import"
+	case "SEND", "YIELD_VALUE", "GET_AWAITABLE":
+		return "a generator or coroutine step"
+	}
+	if strings.HasPrefix(op, "BINARY_") || strings.HasPrefix(op, "INPLACE_") {
+		return "an operator method"
+	}
+	return "a call made by the interpreter (instruction " + op + ")"
+}
+
+// spanDescription names what starts at (line, col) when it is not a call.
+func spanDescription(f *astinfo.File, scope *astinfo.Scope, line, col int) string {
+	var found string
+	f.ScopeStatements(scope, func(n *sitter.Node) bool {
+		if astinfo.Line(n) == line && astinfo.Col(n) == col {
+			switch n.Type() {
+			case "class_definition":
+				found = "a class body (" + f.Text(n.ChildByFieldName("name")) + ")"
+			case "decorated_definition":
+				found = "a decorator call"
+			}
+			return false
+		}
+		return true
+	})
+	for _, d := range astinfo.FindNodes(scope.Body(), "decorator") {
+		if astinfo.Line(d) == line {
+			found = "a decorator call"
+		}
+	}
+	if found == "" {
+		found = fmt.Sprintf("an implicit call (columns %d+)", col)
+	}
+	return found
 }

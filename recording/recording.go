@@ -304,6 +304,7 @@ type Frame struct {
 	Cellvars   []string         `json:"cellvars,omitempty"`
 	Freevars   []string         `json:"freevars,omitempty"`
 	NArgs      int              `json:"nargs,omitempty"`
+	Callee     string           `json:"callee,omitempty"` // how the next frame was called: function | method | class | other
 	Locals     map[string]Value `json:"locals"`
 	Cells      []string         `json:"cells"`
 	Stack      []*Value         `json:"stack"` // nil: unknown; a nil item is an empty slot

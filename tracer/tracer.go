@@ -45,6 +45,7 @@ type Config struct {
 	StderrStart  int64        `json:"stderr_start,omitempty"`
 	Resume       any          `json:"resume,omitempty"`
 	Snap         int64        `json:"snap,omitempty"`
+	HitsFile     string       `json:"hits_file,omitempty"`
 	Control      string       `json:"control,omitempty"`
 }
 

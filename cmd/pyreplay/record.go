@@ -22,6 +22,7 @@ type recordFlags struct {
 	every  time.Duration
 	max    int
 	module string
+	hits   string
 }
 
 func recordCmd() *cobra.Command {
@@ -45,6 +46,8 @@ func recordCmd() *cobra.Command {
 	f.DurationVar(&fl.every, "every", 0, "also take a periodic checkpoint this often (e.g. 500ms)")
 	f.IntVar(&fl.max, "max-snapshots", 0, "keep only the newest N periodic checkpoints")
 	f.StringVarP(&fl.module, "module", "m", "", "run a module, like python -m")
+	f.StringVar(&fl.hits, "hits", "", "write each breakpoint's hit count to this JSON file at exit")
+	_ = f.MarkHidden("hits")
 	return cmd
 }
 
@@ -60,7 +63,7 @@ func runRecord(fl recordFlags, args []string) error {
 		return err
 	}
 	cwd, _ := os.Getwd()
-	cfg := tracer.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max}
+	cfg := tracer.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max, HitsFile: fl.hits}
 	baseDir := cwd
 	var program string
 	if fl.module != "" {

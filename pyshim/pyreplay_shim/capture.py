@@ -162,6 +162,20 @@ def _translate_stack(vstack):
     return out
 
 
+def _callee_kind(obj, code):
+    """How the frame above was called: the called object's relation to its code."""
+    if getattr(obj, "__code__", None) is code:
+        return "function"
+    fn = getattr(obj, "__func__", None)
+    if fn is not None and getattr(fn, "__code__", None) is code:
+        return "method"
+    if isinstance(obj, type):
+        init = getattr(obj, "__init__", None)
+        if getattr(init, "__code__", None) is code:
+            return "class"
+    return "other"
+
+
 # ------------------------------------------------------------------ recorder
 class Recorder:
     def __init__(self, cfg):
@@ -287,27 +301,32 @@ class Recorder:
             fv["module"] = is_module
             if live and idx > 0 and F.called_from_c(f):
                 fv["from_c"] = True
-            slots, vstack = ({}, None)
+            slots, vstack, static = ({}, None, False)
             if is_module:
                 if live and not self.layout_error:
-                    _, vstack = F.read(f)
+                    _, vstack, static = F.read(f)
             elif f.f_locals is f.f_globals:
                 fv["class_body"] = True
             elif not self.layout_error:
-                slots, vstack = F.read(f)
+                slots, vstack, static = F.read(f)
                 if not live:
                     vstack = None
             else:
                 slots = dict(f.f_locals)
+            if vstack is not None and static and kind in ("call", "hook"):
+                # the in-progress call's own items (callable, args) are not state
+                n = F.call_items(code, lasti)
+                if n > len(vstack):
+                    vstack = None
+                else:
+                    items = vstack[len(vstack) - n:]
+                    vstack = vstack[: len(vstack) - n]
+                    if kind == "call" and idx + 1 < len(stack):
+                        fv["callee"] = _callee_kind(F.callable_item(code, lasti, items), stack[idx + 1][0].f_code)
+            elif kind == "call" and live and idx + 1 < len(stack) and not F.called_from_c(stack[idx + 1][0]):
+                fv["callee"] = "function"
             if vstack is not None and _resume_types:
                 vstack = _translate_stack(vstack)
-            if vstack is not None and F.V < (3, 11):
-                # the in-progress call's own items (callable, args) are not state
-                n = F.call_items_310(code, lasti) if kind in ("call", "hook") else 0
-                if n:
-                    vstack = vstack[: len(vstack) - n] if n <= len(vstack) else None
-            if kind == "hook" and vstack is not None and F.V >= (3, 11):
-                pass
             lv = {}
             cells = []
             for name, v in slots.items():

@@ -94,9 +94,17 @@ if V >= (3, 11):
             slots[name] = _obj(base + i * P)
         top = _c_int_at(ip + _STACKTOP).value
         stack = None
+        static = False
         if top >= len(names):
             stack = [_obj(base + i * P) for i in range(len(names), top)]
-        return slots, stack
+        elif top == -1:
+            # the frame is inside a call made through C code: its stack pointer
+            # lives in the C stack, so the depth is derived from the bytecode
+            depth = stack_depth(code, _call_start(code, instr_offset(code, frame.f_lasti)))
+            if depth is not None:
+                stack = [_obj(base + i * P) for i in range(len(names), len(names) + depth)]
+                static = True
+        return slots, stack, static
 
     def called_from_c(frame):
         back = frame.f_back
@@ -116,7 +124,7 @@ if V >= (3, 11):
                     return "code pointer mismatch"
                 if _ptr(ip + _FRAMEOBJ) != id(f):
                     return "frame object pointer mismatch"
-                slots, stack = read(f)
+                slots, stack, _ = read(f)
                 if slots.get("a") != "A":
                     return "localsplus mismatch"
                 if not stack or type(stack[0]).__name__ != "list_iterator":
@@ -144,7 +152,7 @@ else:
         if depth is not None:
             vs = base + len(names) * P
             stack = [_obj(vs + i * P) for i in range(depth)]
-        return slots, stack
+        return slots, stack, True
 
     def called_from_c(frame):
         return False
@@ -154,13 +162,15 @@ else:
             b = [a]
             return sys._getframe(), b
         f, b = probe("A")
-        slots, _ = read(f)
+        slots, _, _ = read(f)
         if slots.get("a") != "A" or slots.get("b") is not b:
             return "f_localsplus offset mismatch"
         return None
 
 
-_JUMPS_NO_FALLTHROUGH = {"JUMP_ABSOLUTE", "JUMP_FORWARD", "RETURN_VALUE", "RAISE_VARARGS", "RERAISE"}
+_JUMPS_NO_FALLTHROUGH = {"JUMP_ABSOLUTE", "JUMP_FORWARD", "RETURN_VALUE", "RAISE_VARARGS", "RERAISE",
+                         "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP", "JUMP_NO_INTERRUPT",
+                         "RETURN_CONST"}
 _depth_cache = {}
 
 
@@ -181,6 +191,9 @@ def _depth_table(code):
     by_off = {ins.offset: i for i, ins in enumerate(instrs)}
     depth = {}
     work = [(0, 0)]
+    if V >= (3, 11):
+        for ent in dis.Bytecode(code).exception_entries:
+            work.append((ent.target, ent.depth + (1 if ent.lasti else 0) + 1))
     while work:
         off, d = work.pop()
         while True:
@@ -220,6 +233,16 @@ def instr_offset(code, lasti):
     while lasti > 0 and dis.opname[co[lasti]] == "CACHE":
         lasti -= 2
     return lasti
+
+
+def _call_start(code, off):
+    """3.11 splits a call into PRECALL + CALL and dis models PRECALL as
+    popping the arguments; the depth that still holds them is before PRECALL."""
+    if V == (3, 11) and off and dis.opname[code.co_code[off]] == "CALL":
+        j = instr_offset(code, off - 2)
+        if j is not None and j >= 0 and dis.opname[code.co_code[j]] == "PRECALL":
+            return j
+    return off
 
 
 def opname_at(code, lasti):
@@ -262,6 +285,49 @@ def primary_offset(code, line):
 
 
 CALL_OPS_310 = {"CALL_FUNCTION": 1, "CALL_METHOD": 2, "CALL_FUNCTION_KW": 2}
+
+
+def call_items(code, lasti):
+    """Number of value-stack items that belong to the call in progress when
+    the stack depth was derived from the bytecode (the call has not yet
+    consumed its callable and arguments)."""
+    lasti = instr_offset(code, lasti)
+    op = opname_at(code, lasti)
+    if V >= (3, 11):
+        arg = _oparg(code, lasti)
+        if op in ("CALL", "PRECALL"):
+            return arg + 2
+        if op == "CALL_KW":
+            return arg + 3
+        if op == "CALL_FUNCTION_EX":
+            return 3 + (arg & 1)
+        return 0
+    return call_items_310(code, lasti)
+
+
+def _oparg(code, lasti):
+    co = code.co_code
+    arg = co[lasti + 1]
+    j = lasti - 2
+    shift = 8
+    while j >= 0 and dis.opname[co[j]] == "EXTENDED_ARG":
+        arg |= co[j + 1] << shift
+        shift += 8
+        j -= 2
+    return arg
+
+
+def callable_item(code, lasti, items):
+    """The object being called, from the call's own stack items."""
+    if not items:
+        return NULL
+    op = opname_at(code, lasti)
+    if V >= (3, 13):
+        return items[0]
+    if V >= (3, 11) or op == "CALL_METHOD":
+        if len(items) >= 2:
+            return items[1] if items[0] is NULL else items[0]
+    return items[0]
 
 
 def call_items_310(code, lasti):

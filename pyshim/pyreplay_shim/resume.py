@@ -229,7 +229,7 @@ def run(cfg, rec, trig):
     try:
         _load_state(cfg, rt)
     except Exception as e:  # noqa: BLE001 - report, don't run anything
-        fail(cfg, "cannot load the state of snap-%d: %s: %s" % (cfg["snap"], type(e).__name__, e))
+        fail(cfg, "cannot resume snap-%d: its state cannot be restored (%s: %s)" % (cfg["snap"], type(e).__name__, e))
     plan = res["plan"]
     for ch in plan["chunks"]:
         rt.params[ch["frame"]] = [(a["name"], a["cell"]) for a in (ch.get("args") or [])]

@@ -117,6 +117,9 @@ def std_stream(name):
 
 
 def reopen_file(path, mode, pos, encoding, errors, newline, binary_kind):
+    if not os.path.isfile(path):
+        raise FileNotFoundError("the program had %s open (mode %r, position %d) and it no longer exists"
+                                % (path, mode, pos))
     wmode = mode
     if any(c in mode for c in "wax"):
         wmode = "r+b" if "b" in mode else "r+"

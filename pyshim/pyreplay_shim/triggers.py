@@ -103,6 +103,19 @@ class Triggers:
 
     # ------------------------------------------------------------ install
     def start(self):
+        hits_file = self.cfg.get("hits_file")
+        if hits_file:
+            import atexit
+            import json
+
+            def dump():
+                out = {}
+                for rp, lines in self.lines.items():
+                    for ln, bps in lines.items():
+                        out["%s:%d" % (rp, ln)] = max(bp.hits for bp in bps)
+                with open(hits_file, "w") as f:
+                    json.dump(out, f)
+            atexit.register(dump)
         if V >= (3, 12):
             self._start_monitoring()
         else:
