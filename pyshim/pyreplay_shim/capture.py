@@ -308,7 +308,7 @@ class Recorder:
             elif f.f_locals is f.f_globals:
                 fv["class_body"] = True
             elif not self.layout_error:
-                slots, vstack, static = F.read(f)
+                slots, vstack, static = F.read(f, live)
                 if not live:
                     vstack = None
             else:

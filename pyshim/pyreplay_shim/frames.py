@@ -81,10 +81,12 @@ if V >= (3, 11):
     def localsplus_names(code):
         return [code._varname_from_oparg(i) for i in range(_nlocalsplus(code))]
 
-    def read(frame):
+    def read(frame, with_stack=True):
         """(slots, stack, entry): slots maps name -> raw value (cells stay cells),
         stack is the list of live value-stack items or None when unknown,
-        entry is True when the frame was called from C code."""
+        entry is True when the frame was called from C code. Pass
+        with_stack=False for a frame that is no longer running (a traceback's):
+        its stack slots may point to freed objects."""
         ip = _iframe(frame)
         code = frame.f_code
         names = localsplus_names(code)
@@ -95,7 +97,9 @@ if V >= (3, 11):
         top = _c_int_at(ip + _STACKTOP).value
         stack = None
         static = False
-        if top >= len(names):
+        if not with_stack:
+            pass
+        elif top >= len(names):
             stack = [_obj(base + i * P) for i in range(len(names), top)]
         elif top == -1:
             # the frame is inside a call made through C code: its stack pointer
@@ -140,7 +144,7 @@ else:
     def localsplus_names(code):
         return list(code.co_varnames) + list(code.co_cellvars) + list(code.co_freevars)
 
-    def read(frame):
+    def read(frame, with_stack=True):
         code = frame.f_code
         base = id(frame) + _localsplus_off(frame)
         names = localsplus_names(code)
@@ -148,7 +152,10 @@ else:
         for i, name in enumerate(names):
             slots[name] = _obj(base + i * P)
         stack = None
-        depth = stack_depth(code, frame.f_lasti)
+        # the depth is derived from the bytecode: only a running (or
+        # suspended) frame's slots up to it are live; a finished frame's
+        # stack slots point to objects that may already be freed
+        depth = stack_depth(code, frame.f_lasti) if with_stack else None
         if depth is not None:
             vs = base + len(names) * P
             stack = [_obj(vs + i * P) for i in range(depth)]
@@ -158,14 +165,19 @@ else:
         return False
 
     def selfcheck():
+        # read the frame while it runs: once it has returned, its value
+        # stack slots are stale and reading them corrupts memory
         def probe(a):
             b = [a]
-            return sys._getframe(), b
-        f, b = probe("A")
-        slots, _, _ = read(f)
-        if slots.get("a") != "A" or slots.get("b") is not b:
-            return "f_localsplus offset mismatch"
-        return None
+            for x in iter(b):
+                f = sys._getframe()
+                slots, stack, _ = read(f)
+                if slots.get("a") != "A" or slots.get("b") is not b:
+                    return "f_localsplus offset mismatch"
+                if not stack or type(stack[0]).__name__ != "list_iterator":
+                    return "value stack mismatch"
+                return None
+        return probe("A")
 
 
 _JUMPS_NO_FALLTHROUGH = {"JUMP_ABSOLUTE", "JUMP_FORWARD", "RETURN_VALUE", "RAISE_VARARGS", "RERAISE",
