@@ -85,7 +85,7 @@ func IsStatement(n *sitter.Node) bool {
 		return false
 	}
 	t := n.Type()
-	if t == "comment" || t == "" || !n.IsNamed() {
+	if t == "comment" || t == "" || t == "case_clause" || !n.IsNamed() {
 		return false
 	}
 	p := n.Parent()
@@ -100,7 +100,7 @@ func Statements(block *sitter.Node) []*sitter.Node {
 	}
 	for i := 0; i < int(block.NamedChildCount()); i++ {
 		c := block.NamedChild(i)
-		if c.Type() != "comment" {
+		if c.Type() != "comment" && c.Type() != "case_clause" {
 			out = append(out, c)
 		}
 	}
@@ -112,13 +112,12 @@ func (f *File) StatementLines() []int {
 	set := map[int]bool{}
 	var walk func(n *sitter.Node)
 	walk = func(n *sitter.Node) {
-		if IsStatement(n) {
-			if n.Type() == "decorated_definition" {
-				// the def line itself runs (the decorators run as part of it)
-				set[Line(n)] = true
-			} else {
-				set[Line(n)] = true
-			}
+		switch {
+		case IsStatement(n):
+			set[Line(n)] = true
+		case n.Type() == "elif_clause" || n.Type() == "except_clause" || n.Type() == "case_clause":
+			// their tests and patterns are code too
+			set[Line(n)] = true
 		}
 		for i := 0; i < int(n.NamedChildCount()); i++ {
 			walk(n.NamedChild(i))

@@ -3,6 +3,8 @@ package reconstruct
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	sitter "github.com/smacker/go-tree-sitter"
 
@@ -17,11 +19,26 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 	call := fi.call
 	var repls []repl
 	temps := 0
-	slot := func() string { s := fmt.Sprintf("%s.S(%d, %d)", RT, fi.idx, fi.blockItems+temps); temps++; return s }
+	// Operands already evaluated sit on the value stack outermost first; the
+	// walk goes from the call outwards, so slots are handed out afterwards.
+	type pending struct {
+		level int
+		pos   int
+		ref   *string
+	}
+	var pend []pending
+	level := 0
+	slot := func() string {
+		ph := fmt.Sprintf("\x00slot%d\x00", len(pend))
+		pend = append(pend, pending{level: level, pos: len(pend), ref: nil})
+		temps++
+		return ph
+	}
 	replaceWhole := (*sitter.Node)(nil) // an ancestor replaced by one of its parts
 	var wholeText func() string
 	child := call
 	for p := call.Parent(); p != nil && !child.Equal(st); child, p = p, p.Parent() {
+		level++
 		switch p.Type() {
 		case "parenthesized_expression", "expression_statement", "return_statement", "not_operator",
 			"unary_operator", "attribute", "named_expression", "as_pattern", "with_item", "with_clause",
@@ -121,9 +138,11 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 					prefix = 2
 				}
 			}
-			base := fi.blockItems + temps
-			temps += prefix
-			repls = append(repls, repl{fn.StartByte(), fn.EndByte(), fmt.Sprintf("%s.callee(%d, %d, %d)", RT, fi.idx, base, prefix)})
+			first := len(pend)
+			for k := 0; k < prefix; k++ {
+				slot()
+			}
+			repls = append(repls, repl{fn.StartByte(), fn.EndByte(), fmt.Sprintf("%s.callee(%d, \x00num%d\x00, %d)", RT, fi.idx, first, prefix)})
 			for _, a := range args {
 				if a.StartByte() >= child.StartByte() {
 					break
@@ -180,7 +199,7 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 				return b.refuse(fi.fr, 0, "a call inside a call")
 			}
 			if child.Type() != "attribute" && (b.ver.Minor == 11 || b.ver.Minor == 12) {
-				temps++ // the NULL pushed before the callable
+				slot() // the NULL pushed before the callable
 			}
 		default:
 			return b.refuse(fi.fr, 0, "a call inside %s", describe(p.Type()))
@@ -188,6 +207,28 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 	}
 	_ = replaceWhole
 	_ = wholeText
+	// outer levels were evaluated first: number their slots first
+	order := make([]int, len(pend))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return pend[order[a]].level > pend[order[b]].level })
+	slotOf := make([]int, len(pend))
+	for n, i := range order {
+		slotOf[i] = fi.blockItems + n
+	}
+	for k := range repls {
+		for i := range pend {
+			ph := fmt.Sprintf("\x00slot%d\x00", i)
+			if strings.Contains(repls[k].text, ph) {
+				repls[k].text = strings.ReplaceAll(repls[k].text, ph, fmt.Sprintf("%s.S(%d, %d)", RT, fi.idx, slotOf[i]))
+			}
+		}
+		for i := range pend {
+			ph := fmt.Sprintf("\x00num%d\x00", i)
+			repls[k].text = strings.ReplaceAll(repls[k].text, ph, strconv.Itoa(slotOf[i]))
+		}
+	}
 	want := fi.blockItems + temps
 	if fi.fr.Stack == nil {
 		return b.refuse(fi.fr, 0, "the value stack of the calling frame could not be read")

@@ -49,6 +49,7 @@ type Chunk struct {
 	Params   []string     `json:"params"`   // original parameter names, in order
 	Cells    []string     `json:"cells"`    // names bound to recorded cells
 	Args     []ArgSource  `json:"args"`     // how each parameter value is obtained
+	Primed   bool         `json:"primed"`   // a suspended generator: advance it to its yield once built
 	Stack    map[int]bool `json:"-"`
 }
 
@@ -145,6 +146,12 @@ func (b *builder) build() (*Plan, error) {
 	if s.Meta.LayoutError != nil && *s.Meta.LayoutError != "" {
 		return nil, &Refusal{What: "the interpreter's frame layout was not recognised when recording (" + *s.Meta.LayoutError + "), so loop and with state is missing"}
 	}
+	if s.Meta.MainThread != nil && !*s.Meta.MainThread {
+		return nil, &Refusal{What: "a snapshot taken in a thread other than the main thread", File: s.File, Line: s.Line}
+	}
+	if len(s.Meta.Threads) > 0 {
+		return nil, &Refusal{What: fmt.Sprintf("another thread (%s) was running", strings.Join(s.Meta.Threads, ", ")), File: s.File, Line: s.Line}
+	}
 	if s.Reason == "exception" {
 		return nil, &Refusal{What: "an uncaught-exception snapshot (the stack has already unwound; resume an earlier snapshot)", File: s.File, Line: s.Line}
 	}
@@ -183,6 +190,21 @@ func (b *builder) build() (*Plan, error) {
 		return nil, err
 	}
 	plan := &Plan{Snap: s.N, First: first}
+	for k := range s.Meta.Generators {
+		g := &s.Meta.Generators[k]
+		fi, err := b.analyseFrame(GenBase+k, g, false)
+		if err != nil {
+			return nil, err
+		}
+		b.excRefs[fi.idx] = map[int]string{}
+		c, err := b.chunk(fi, nil)
+		if err != nil {
+			return nil, err
+		}
+		c.Kind = "generator"
+		c.Primed = g.Kind == "suspended"
+		plan.Chunks = append(plan.Chunks, *c)
+	}
 	for k, fi := range b.frames {
 		var next *frameInfo
 		if k+1 < len(b.frames) {
@@ -224,17 +246,20 @@ var callOps = map[string]bool{
 	"CALL_FUNCTION_EX": true, "PRECALL": true,
 }
 
+// GenBase numbers the suspended generators' chunks after the stack's frames.
+const GenBase = 1000000
+
 func (b *builder) analyse(i int, innermost bool) (*frameInfo, error) {
-	fr := &b.snap.Frames[i]
+	return b.analyseFrame(i, &b.snap.Frames[i], innermost)
+}
+
+func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*frameInfo, error) {
 	fi := &frameInfo{idx: i, fr: fr}
 	if fr.ClassBody {
 		return nil, b.refuse(fr, 0, "a class body (%s) in progress", fr.Function)
 	}
 	if fr.Coroutine {
 		return nil, b.refuse(fr, 0, "a coroutine (%s)", fr.Function)
-	}
-	if fr.Generator {
-		return nil, b.refuse(fr, 0, "a generator frame (%s) on the stack", fr.Function)
 	}
 	if fr.Function == "<lambda>" || strings.HasSuffix(fr.Function, ".<lambda>") {
 		return nil, b.refuse(fr, 0, "a lambda frame (%s)", fr.Function)
@@ -290,6 +315,15 @@ func (b *builder) analyse(i int, innermost bool) (*frameInfo, error) {
 			}
 		}
 	case "call":
+		if fr.Op == "FOR_ITER" && i+1 < len(b.snap.Frames) && b.snap.Frames[i+1].Generator {
+			st := f.StatementAt(fi.scope, fr.Line)
+			if st == nil || st.Type() != "for_statement" {
+				return nil, b.refuse(fr, 0, "a generator driven by something other than a for statement")
+			}
+			fi.stmt = st
+			fi.mode = "loopnext"
+			break
+		}
 		if !callOps[fr.Op] {
 			return nil, b.refuse(fr, 0, "%s in progress", implicitCall(fr.Op))
 		}
@@ -310,6 +344,39 @@ func (b *builder) analyse(i int, innermost bool) (*frameInfo, error) {
 		st := astinfo.EnclosingStatement(call)
 		if st == nil {
 			return nil, b.refuse(fr, 0, "a call outside any statement")
+		}
+		fi.stmt = st
+		fi.mode = "call"
+	case "created":
+		fi.mode = "entry"
+	case "suspended":
+		var y *sitter.Node
+		if b.ver.AtLeast(11) && len(fr.Pos) == 4 && fr.Pos[0] != nil && fr.Pos[1] != nil && fr.Pos[2] != nil && fr.Pos[3] != nil {
+			for _, n := range astinfo.FindNodes(fi.scope.Body(), "yield") {
+				if astinfo.Line(n) == *fr.Pos[0] && astinfo.Col(n) == *fr.Pos[2] {
+					y = n
+				}
+			}
+		}
+		if y == nil {
+			var cands []*sitter.Node
+			for _, n := range astinfo.FindNodes(fi.scope.Body(), "yield") {
+				if astinfo.Line(n) <= fr.Line && astinfo.EndLine(n) >= fr.Line {
+					cands = append(cands, n)
+				}
+			}
+			if len(cands) != 1 {
+				return nil, b.refuse(fr, 0, "a suspended generator whose yield cannot be told apart (%d on the line)", len(cands))
+			}
+			y = cands[0]
+		}
+		if hasChild(y, "from") || strings.HasPrefix(f.Text(y), "yield from") {
+			return nil, b.refuse(fr, 0, "a generator suspended in yield from")
+		}
+		fi.call = y
+		st := astinfo.EnclosingStatement(y)
+		if st == nil {
+			return nil, b.refuse(fr, 0, "a yield outside any statement")
 		}
 		fi.stmt = st
 		fi.mode = "call"
@@ -524,7 +591,9 @@ func (b *builder) chunk(fi *frameInfo, next *frameInfo) (*Chunk, error) {
 	}
 	// the statement at the position, then the rest of each enclosing block
 	subst := ""
-	if fi.mode == "call" {
+	if fi.mode == "call" && fi.call.Type() == "yield" {
+		subst = "(yield)"
+	} else if fi.mode == "call" {
 		if next == nil {
 			if b.snap.Reason != "request" {
 				return nil, b.refuse(fr, 0, "a call in progress into code that was not recorded")
@@ -585,15 +654,20 @@ func (b *builder) functionHeader(e *emitter, fi *frameInfo, c *Chunk) (int, erro
 	}
 	c.CodePath = []string{"_pyr_factory"}
 	compiled := "_pyr_factory.<locals>."
+	// names the scaffolding binds (the function, the class wrapper) must stay
+	// globals inside the body unless they were closure variables already
+	scaffold := fr.Name
+	if sc.ClassName != "" {
+		scaffold = sc.ClassName
+	}
 	inCells := false
 	for _, n := range cells {
-		if n == fr.Name {
+		if n == scaffold {
 			inCells = true
 		}
 	}
-	if sc.ClassName == "" && !inCells {
-		// the function's own name must stay a global inside its body
-		e.synth(ind, "global "+fr.Name, firstLine, 0)
+	if !inCells {
+		e.synth(ind, "global "+scaffold, firstLine, 0)
 	}
 	if sc.ClassName != "" {
 		e.synth(ind, "class "+sc.ClassName+":", firstLine, 0)
@@ -645,6 +719,10 @@ func (b *builder) functionHeader(e *emitter, fi *frameInfo, c *Chunk) (int, erro
 	if len(locals) > 0 {
 		e.synth(ind, "if False: "+strings.Join(locals, " = ")+" = None", defLine, col)
 	}
+	if fr.Generator {
+		// keep it a generator even when no yield is left in the tail
+		e.synth(ind, "if False: yield", defLine, col)
+	}
 	names := make([]string, 0, len(fr.Locals))
 	for n := range fr.Locals {
 		names = append(names, n)
@@ -681,6 +759,13 @@ func (b *builder) calleeExpr(caller, callee *frameInfo) (string, error) {
 	}
 	call := fmt.Sprintf("%s.F[%d](%s)", RT, callee.idx, strings.Join(args, ", "))
 	name := caller.file.CalleeName(caller.call)
+	if fr.Generator {
+		switch name {
+		case "next", "send", "__next__":
+			return fmt.Sprintf("next(%s.G(%d))", RT, callee.idx), nil
+		}
+		return "", b.refuse(caller.fr, 0, "a generator (%s) advanced by %s", fr.Function, orUnknown(name))
+	}
 	switch caller.fr.Callee {
 	case "function", "method":
 	case "class":

@@ -305,6 +305,7 @@ type Frame struct {
 	Freevars   []string         `json:"freevars,omitempty"`
 	NArgs      int              `json:"nargs,omitempty"`
 	Callee     string           `json:"callee,omitempty"` // how the next frame was called: function | method | class | other
+	GenIndex   int              `json:"generator_index,omitempty"`
 	Locals     map[string]Value `json:"locals"`
 	Cells      []string         `json:"cells"`
 	Stack      []*Value         `json:"stack"` // nil: unknown; a nil item is an empty slot
@@ -326,6 +327,9 @@ type Meta struct {
 	HasExc      bool     `json:"has_exc"`
 	Modules     []string `json:"modules"`
 	Argv        []string `json:"argv"`
+	Threads     []string `json:"threads"`
+	Generators  []Frame  `json:"generators"` // suspended generators, rebuilt at their yield
+	MainThread  *bool    `json:"main_thread"`
 }
 
 // Snapshot is a full snapshot without its pickled state.

@@ -374,12 +374,25 @@ class Recorder:
         if exc is not None:
             manifest.append(("x", "exc", None, "exception being handled"))
             values.append(exc)
+        self._frame_index = {id(f): i for i, (f, *_r) in enumerate(stack)}
+        self._files = files
         blob = self._dump(manifest, values, placeholders)
+        self._frame_index = {}
         top = next((fv for fv in reversed(fviews) if not fv["library"]), fviews[-1])
+        threads = []
+        main_thread = True
+        th = sys.modules.get("threading")
+        if th is not None:
+            cur = th.current_thread()
+            main_thread = cur is th.main_thread()
+            threads = [t.name for t in th.enumerate() if t is not cur and t.is_alive()]
         meta = {
+            "threads": threads,
+            "main_thread": main_thread,
             "python": "%d.%d.%d" % sys.version_info[:3],
             "layout_error": self.layout_error,
             "has_exc": exc is not None,
+            "generators": self._generators,
             "modules": mods,
             "argv": sys.argv,
         }
@@ -414,12 +427,92 @@ class Recorder:
         self.count += 1
         return sid
 
+    def _generator_hook(self, pickler, g):
+        """Reduce a generator: a frame on the stack becomes a marker, a
+        suspended one is recorded like a frame and rebuilt at its yield."""
+        fr = g.gi_frame
+        if fr is None:
+            return (S.finished_generator, ())
+        idx = self._frame_index.get(id(fr))
+        if idx is not None:
+            return (S.RunningGenerator, (idx,))
+        if g.gi_running or getattr(g, "gi_yieldfrom", None) is not None:
+            return None
+        code = g.gi_code
+        if not is_user_file(code.co_filename):
+            return None
+        k = len(self._generators)
+        fn = os.path.abspath(code.co_filename)
+        sha, _ = self.source(fn)
+        self._files[fn] = sha
+        if F.V >= (3, 11):
+            created = not g.gi_suspended
+        else:
+            created = fr.f_lasti < 0
+        lasti = fr.f_lasti
+        if F.V >= (3, 13) and not created and F.opname_at(code, lasti) == "RESUME":
+            lasti = F.instr_offset(code, lasti - 2)
+        slots, vstack, static = F.read(fr) if not self.layout_error else (dict(fr.f_locals), None, False)
+        if vstack is not None and static and F.opname_at(code, lasti) == "YIELD_VALUE":
+            vstack = vstack[:-1]
+        fv = self._frame_view(fr, code, "created" if created else "suspended", lasti, fr.f_lineno, sha, slots, vstack)
+        fv["function"] = getattr(g, "__qualname__", code.co_name)
+        fv["generator_index"] = k
+        self._generators.append(fv)
+        slots = {n: v for n, v in slots.items() if v is not F.NULL}
+        return (S.make_generator, (k, slots, vstack))
+
+    def _frame_view(self, f, code, kind, lasti, lineno, sha, slots, vstack):
+        fv = {
+            "function": getattr(code, "co_qualname", code.co_name),
+            "name": code.co_name,
+            "file": code.co_filename,
+            "line": lineno,
+            "firstline": code.co_firstlineno,
+            "library": False,
+            "kind": kind,
+            "sha256": sha,
+            "lasti": lasti,
+            "op": F.opname_at(code, lasti),
+            "flags": code.co_flags,
+            "generator": True,
+            "coroutine": bool(code.co_flags & 0x180),
+            "module": False,
+            "module_name": f.f_globals.get("__name__", ""),
+            "varnames": list(code.co_varnames),
+            "cellvars": list(code.co_cellvars),
+            "freevars": list(code.co_freevars),
+            "nargs": code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 0x04)
+            + bool(code.co_flags & 0x08),
+        }
+        pos = F.position_at(code, lasti)
+        if pos is not None:
+            fv["pos"] = list(pos)
+        lv = {}
+        cells = []
+        for name, v in slots.items():
+            if v is F.NULL:
+                continue
+            if type(v) is S.CellType and (name in code.co_cellvars or name in code.co_freevars):
+                cells.append(name)
+                try:
+                    v = v.cell_contents
+                except ValueError:
+                    v = F.NULL
+            lv[name] = view(v)
+        fv["locals"] = lv
+        fv["cells"] = cells
+        fv["stack"] = None if vstack is None else [view(x, 0) if x is not F.NULL else None for x in vstack]
+        return fv
+
     def _dump(self, manifest, values, placeholders):
         forced = set()
         for _attempt in range(len(values) + 1):
             buf = io.BytesIO()
             del placeholders[:]
+            self._generators = []
             p = S.StatePickler(buf, set(m[1] for m in manifest if m[0] == "g"), placeholders)
+            p.generator_hook = self._generator_hook
             p.where = "manifest"
             failed = None
             try:

@@ -25,6 +25,7 @@ from . import frames as F
 from . import state as S
 
 V = sys.version_info[:2]
+GEN_BASE = 1000000
 
 _IOPS = {
     "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
@@ -77,6 +78,8 @@ class Runtime:
         self.stacks = {}
         self.params = {}
         self.extras = {}
+        self.gens = {}
+        self.codes = {}
 
     def L(self, i, name):
         return self.locals[i][name]
@@ -127,6 +130,58 @@ class Runtime:
 
     def iop(self, op, a, b):
         return _IOPS[op](a, b)
+
+    def function(self, key):
+        """The resume function of a frame, bound to its recorded cells."""
+        ch, code = self.codes[key]
+        frame_locals = self.locals.get(key, {})
+        closure = []
+        for name in code.co_freevars:
+            v = frame_locals.get(name, F.NULL)
+            if type(v) is S.CellType:
+                closure.append(v)
+            elif v is F.NULL:
+                closure.append(S.CellType())
+            else:
+                closure.append(S.CellType(v))
+        fn = types.FunctionType(code, S.module_ns(ch["module"]), ch["name"], None, tuple(closure))
+        fn.__qualname__ = ch["qualname"]
+        return fn
+
+    def args(self, key):
+        return [self.A(key, k) for k in range(len(self.params.get(key, ())))]
+
+    def make_generator(self, k, slots, stack):
+        """A suspended generator, rebuilt and advanced to its yield."""
+        key = GEN_BASE + k
+        self.locals[key] = slots
+        self.stacks[key] = stack or []
+        fn = self.function(key)
+        g = fn(*self.args(key))
+        if self.codes[key][0].get("primed"):
+            next(g)
+        return g
+
+    def G(self, key):
+        """The rebuilt generator of a generator frame on the stack."""
+        g = self.gens.get(key)
+        if g is None:
+            g = self.F[key](*self.args(key))
+            self.gens[key] = g
+        return g
+
+    def replace_running(self):
+        """Swap the markers of generators whose frames were on the stack."""
+        def fix(d):
+            for k, v in list(d.items()) if isinstance(d, dict) else enumerate(d):
+                if type(v) is S.RunningGenerator:
+                    d[k] = self.G(v.frame)
+        for d in self.locals.values():
+            fix(d)
+        for st in self.stacks.values():
+            fix(st)
+        for ns in list(S._module_registry.values()):
+            fix(ns.__dict__)
 
 
 def _remap(tree, maps):
@@ -226,20 +281,13 @@ def run(cfg, rec, trig):
         sys.modules["__main__"] = m
     S._module_registry.clear()
     rt = Runtime()
-    try:
-        _load_state(cfg, rt)
-    except Exception as e:  # noqa: BLE001 - report, don't run anything
-        fail(cfg, "cannot resume snap-%d: its state cannot be restored (%s: %s)" % (cfg["snap"], type(e).__name__, e))
     plan = res["plan"]
     for ch in plan["chunks"]:
         rt.params[ch["frame"]] = [(a["name"], a["cell"]) for a in (ch.get("args") or [])]
-    rnd = rt.extras.get("random")
-    if rnd is not None:
-        import random
-        random.setstate(rnd)
     trig.start()
-    module_code = None
-    module_ns = None
+    # compile every chunk first: suspended generators are rebuilt while the
+    # state loads, and need their code
+    codes = {}
     try:
         for ch in plan["chunks"]:
             tree = ast.parse(ch["source"], ch["file"])
@@ -249,31 +297,34 @@ def run(cfg, rec, trig):
             code = compile(tree, ch["file"], "exec", dont_inherit=True)
             if V >= (3, 12):
                 trig.instrument_code_312(code)
-            ns = S.module_ns(ch["module"])
-            if ch["kind"] == "module":
-                module_code, module_ns = code, ns
-                continue
-            fcode = _find_code(code, ch["codepath"])
-            fcode = _rewrite_qualnames(fcode, ch["compiled"], ch["qualname"])
-            frame_locals = rt.locals.get(ch["frame"], {})
-            closure = []
-            for name in fcode.co_freevars:
-                v = frame_locals.get(name, F.NULL)
-                if type(v) is S.CellType:
-                    closure.append(v)
-                elif v is F.NULL:
-                    closure.append(S.CellType())
-                else:
-                    closure.append(S.CellType(v))
-            fn = types.FunctionType(fcode, ns, ch["name"], None, tuple(closure))
-            fn.__qualname__ = ch["qualname"]
-            rt.F[ch["frame"]] = fn
+            if ch["kind"] != "module":
+                code = _find_code(code, ch["codepath"])
+                code = _rewrite_qualnames(code, ch["compiled"], ch["qualname"])
+            codes[ch["frame"]] = (ch, code)
     except SyntaxError as e:
         fail(cfg, "the generated code for snap-%d does not compile (%s at line %s); this is a pyreplay bug"
              % (cfg["snap"], e.msg, e.lineno))
+    builtins.__pyreplay_rt__ = rt
+    rt.codes = codes
+    S.generator_factory = rt.make_generator
+    try:
+        _load_state(cfg, rt)
+    except Exception as e:  # noqa: BLE001 - report, don't run anything
+        fail(cfg, "cannot resume snap-%d: its state cannot be restored (%s: %s)" % (cfg["snap"], type(e).__name__, e))
+    rnd = rt.extras.get("random")
+    if rnd is not None:
+        import random
+        random.setstate(rnd)
+    module_code = module_ns = None
+    try:
+        for key, (ch, code) in codes.items():
+            if ch["kind"] == "module":
+                module_code, module_ns = code, S.module_ns(ch["module"])
+            elif ch["kind"] == "function":
+                rt.F[key] = rt.function(key)
+        rt.replace_running()
     except Exception as e:  # noqa: BLE001
         fail(cfg, "cannot rebuild the frames of snap-%d: %s: %s" % (cfg["snap"], type(e).__name__, e))
-    builtins.__pyreplay_rt__ = rt
     C.register_resume_codes(rt)
     try:
         exec(module_code, module_ns)
@@ -282,6 +333,3 @@ def run(cfg, rec, trig):
     except BaseException as e:  # noqa: BLE001
         report_uncaught(rec, e)
 
-
-def emit_only(cfg):
-    return json.dumps(cfg)

@@ -112,6 +112,35 @@ def make_method(func, self_):
     return types.MethodType(func, self_)
 
 
+class RunningGenerator:
+    """Stands, while loading, for a generator whose frame is on the stack;
+    replaced by the rebuilt generator once the frames exist."""
+
+    def __init__(self, frame):
+        self.frame = frame
+
+    def __reduce__(self):
+        return (RunningGenerator, (self.frame,))
+
+
+def finished_generator():
+    def done():
+        return
+        yield  # noqa: makes this a generator function
+    g = done()
+    for _ in g:
+        pass
+    return g
+
+
+# set by resume.py: builds a suspended generator from its recorded frame
+generator_factory = None
+
+
+def make_generator(k, slots, stack):
+    return generator_factory(k, slots, stack)
+
+
 def std_stream(name):
     return getattr(sys, name)
 
@@ -147,6 +176,18 @@ def set_attrs(obj, state):
         setattr(obj, k, v)
 
 
+def set_exc_state(exc, state):
+    own, extra = state
+    if own:
+        if isinstance(own, tuple):
+            d, slots = own
+            own = dict(d or {}, **(slots or {}))
+        for k, v in own.items():
+            setattr(exc, k, v)
+    for k, v in extra.items():
+        setattr(exc, k, v)
+
+
 def update_ns(ns, items):
     ns.update(items)
 
@@ -168,6 +209,7 @@ class StatePickler(pickle.Pickler):
         self.user_modules = user_modules
         self.placeholders = placeholders
         self.where = ""
+        self.generator_hook = None
         self._user_dicts = {}
         for name in user_modules:
             m = sys.modules.get(name)
@@ -216,6 +258,20 @@ class StatePickler(pickle.Pickler):
             return (property, (obj.fget, obj.fset, obj.fdel, obj.__doc__))
         if t is types.MethodType:
             return (make_method, (obj.__func__, obj.__self__))
+        if isinstance(obj, BaseException):
+            try:
+                rv = obj.__reduce_ex__(PROTOCOL)
+            except Exception as e:  # noqa: BLE001
+                return self.placeholder(obj, str(e))
+            # keep the chain (cause, context) that pickle would drop
+            extra = {"__cause__": obj.__cause__, "__context__": obj.__context__,
+                     "__suppress_context__": obj.__suppress_context__}
+            state = rv[2] if len(rv) > 2 else None
+            return (rv[0], rv[1], (state, extra), None, None, set_exc_state)
+        if t is types.GeneratorType and self.generator_hook is not None:
+            rv = self.generator_hook(self, obj)
+            if rv is not None:
+                return rv
         if t in _NOT_SAVABLE:
             return self.placeholder(obj, "generators, frames and tracebacks cannot be saved")
         if isinstance(obj, io.IOBase):
