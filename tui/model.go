@@ -1,0 +1,676 @@
+// Package tui is pyreplay's terminal front end: a bubbletea program over the
+// session engine that browses a recording (timeline, source, call stack,
+// variables, diffs), resumes from a snapshot, and drives a live program.
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/session"
+)
+
+// Options configure a Model.
+type Options struct {
+	// DBPath is the recording, passed to `pyreplay resume --db`.
+	DBPath string
+	// Start is the snapshot number to open at; 0 opens the newest run's
+	// first snapshot.
+	Start int64
+	// Renderer renders the styles; nil uses lipgloss's default renderer
+	// (which follows the terminal and NO_COLOR).
+	Renderer *lipgloss.Renderer
+	// Location formats snapshot times (default time.Local).
+	Location *time.Location
+	// Executable is the pyreplay binary run for Resume (default os.Executable()).
+	Executable string
+	// PageSize is how many children of a value are shown per page (default 20).
+	PageSize int
+	// Breakpoints are FILE:LINE specs to mark in the source besides the
+	// lines where the recording stopped at a breakpoint.
+	Breakpoints []string
+	// Live, when set, is a running program the step keys drive.
+	Live Live
+}
+
+type pane int
+
+const (
+	paneTimeline pane = iota
+	paneStack
+	paneSource
+	paneVars
+	numPanes
+)
+
+func (p pane) String() string {
+	return [...]string{"Timeline", "Call stack", "Source", "Variables"}[p]
+}
+
+type inputMode int
+
+const (
+	inputNone inputMode = iota
+	inputFilter
+	inputJump
+)
+
+// Model is the TUI's bubbletea model.
+type Model struct {
+	rep  *session.Replay
+	opts Options
+	keys keyMap
+	st   styles
+
+	width, height int
+
+	list    []recording.Summary
+	visible []int // indexes into list that pass the filter
+	filter  string
+	cur     int // index into list
+	snap    *recording.Snapshot
+	snapErr error
+
+	frame    int // index into snap.Frames
+	stackPos int // position of frame in the innermost-first stack
+
+	focus pane
+
+	tree      treeState
+	rows      []varRow
+	varCursor int
+	varTop    int
+
+	srcTop    int // first source line shown (1-based), 0 = follow
+	stackTop  int
+	tlTop     int
+	diffOn    bool
+	diffTop   int
+	mark      int64 // snapshot number marked as diff base, 0 = none
+	diffLines []diffLine
+	diffTitle string
+
+	help    bool
+	helpTop int
+
+	mode  inputMode
+	input []rune
+
+	msg    string
+	msgErr bool
+
+	runStart map[int64]float64
+	bps      map[string]map[int]bool
+
+	resuming bool
+	quitting bool
+}
+
+// New builds the model over an open replay. It fails, before any terminal
+// is touched, on an empty recording or an unknown start snapshot.
+func New(rep *session.Replay, opts Options) (*Model, error) {
+	if opts.Renderer == nil {
+		opts.Renderer = lipgloss.DefaultRenderer()
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 20
+	}
+	m := &Model{
+		rep:      rep,
+		opts:     opts,
+		keys:     newKeyMap(),
+		st:       newStyles(opts.Renderer),
+		width:    80,
+		height:   24,
+		tree:     newTreeState(),
+		runStart: map[int64]float64{},
+	}
+	m.list = rep.List()
+	if len(m.list) == 0 && opts.Live == nil {
+		return nil, fmt.Errorf("%w in %s; record one with `pyreplay record -b FILE:LINE PROG.py`", session.ErrEmpty, rep.Store.Path)
+	}
+	m.refilter()
+	m.computeBreakpoints()
+	if len(m.list) == 0 {
+		return m, nil
+	}
+	start := 0
+	if opts.Start > 0 {
+		start = -1
+		for i, s := range m.list {
+			if s.N == opts.Start {
+				start = i
+			}
+		}
+		if start < 0 {
+			return nil, fmt.Errorf("%s: %w in %s (`pyreplay ls` lists them)", recording.SnapID(opts.Start), recording.ErrNoSnapshot, rep.Store.Path)
+		}
+	} else {
+		// the newest run's first snapshot
+		last := m.list[len(m.list)-1].Run
+		for i, s := range m.list {
+			if s.Run == last {
+				start = i
+				break
+			}
+		}
+	}
+	m.seek(start)
+	return m, nil
+}
+
+// Init implements tea.Model.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.clampScroll()
+		return m, nil
+	case resumeDoneMsg:
+		return m, m.resumeDone(msg)
+	case liveDoneMsg:
+		return m, m.liveDone(msg)
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" {
+		m.quitting = true
+		return tea.Quit
+	}
+	if m.mode != inputNone {
+		return m.inputKey(msg)
+	}
+	m.msg, m.msgErr = "", false
+	if m.help {
+		switch {
+		case key.Matches(msg, m.keys.Quit):
+			m.quitting = true
+			return tea.Quit
+		case key.Matches(msg, m.keys.Down):
+			m.helpTop++
+		case key.Matches(msg, m.keys.Up):
+			if m.helpTop > 0 {
+				m.helpTop--
+			}
+		default:
+			m.help = false
+		}
+		return nil
+	}
+	if m.opts.Live != nil {
+		if cmd, ok := m.liveKey(msg); ok {
+			return cmd
+		}
+	}
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		m.quitting = true
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.help, m.helpTop = true, 0
+	case key.Matches(msg, k.Next):
+		m.step(+1)
+	case key.Matches(msg, k.Prev):
+		m.step(-1)
+	case key.Matches(msg, k.First):
+		if len(m.visible) > 0 {
+			m.seek(m.visible[0])
+		}
+	case key.Matches(msg, k.Last):
+		if len(m.visible) > 0 {
+			m.seek(m.visible[len(m.visible)-1])
+		}
+	case key.Matches(msg, k.Jump):
+		m.mode, m.input = inputJump, nil
+	case key.Matches(msg, k.Filter):
+		m.mode, m.input = inputFilter, []rune(m.filter)
+	case key.Matches(msg, k.Tab):
+		m.focus = (m.focus + 1) % numPanes
+	case key.Matches(msg, k.BackTab):
+		m.focus = (m.focus + numPanes - 1) % numPanes
+	case msg.String() >= "1" && msg.String() <= "4":
+		m.focus = pane(msg.String()[0] - '1')
+	case key.Matches(msg, k.Diff):
+		m.toggleDiff()
+	case key.Matches(msg, k.Mark):
+		m.toggleMark()
+	case key.Matches(msg, k.Resume):
+		return m.resume()
+	default:
+		m.paneKey(msg)
+	}
+	return nil
+}
+
+// paneKey handles movement keys in the focused pane.
+func (m *Model) paneKey(msg tea.KeyMsg) {
+	k := m.keys
+	delta := 0
+	switch {
+	case key.Matches(msg, k.Up):
+		delta = -1
+	case key.Matches(msg, k.Down):
+		delta = +1
+	case key.Matches(msg, k.PageUp):
+		delta = -m.paneRows()
+	case key.Matches(msg, k.PageDown):
+		delta = +m.paneRows()
+	}
+	switch m.focus {
+	case paneTimeline:
+		if delta != 0 {
+			m.step(delta)
+		}
+	case paneStack:
+		if delta != 0 && m.snap != nil {
+			m.selectStack(m.stackPos + delta)
+		}
+	case paneSource:
+		if delta != 0 {
+			top := m.srcTop
+			if top == 0 {
+				top = m.sourceFollowTop()
+			}
+			m.srcTop = max(1, top+delta)
+		}
+	case paneVars:
+		if m.diffOn {
+			m.diffTop = max(0, min(m.diffTop+delta, len(m.diffLines)-1))
+			return
+		}
+		switch {
+		case delta != 0:
+			m.varCursor = max(0, min(m.varCursor+delta, len(m.rows)-1))
+		case key.Matches(msg, k.Expand):
+			m.expand(true)
+		case key.Matches(msg, k.Collapse):
+			m.expand(false)
+		case key.Matches(msg, k.Toggle):
+			m.toggle()
+		}
+		m.clampScroll()
+	}
+}
+
+// step moves to the next/previous visible snapshot.
+func (m *Model) step(dir int) {
+	if len(m.visible) == 0 {
+		m.setMsg("no snapshot matches the filter", true)
+		return
+	}
+	pos := m.visiblePos()
+	if pos < 0 {
+		// the current snapshot is filtered out: go to the nearest match
+		for i, idx := range m.visible {
+			if (dir > 0 && idx > m.cur) || (dir < 0 && idx < m.cur) {
+				pos = i
+				if dir > 0 {
+					break
+				}
+			}
+		}
+		if pos >= 0 {
+			m.seek(m.visible[pos])
+		}
+		return
+	}
+	np := pos + dir
+	switch {
+	case np < 0:
+		np = 0
+		if dir == -1 {
+			m.setMsg("this is the first snapshot", false)
+		}
+	case np >= len(m.visible):
+		np = len(m.visible) - 1
+		if dir == +1 {
+			m.setMsg("this is the last snapshot", false)
+		}
+	}
+	if m.visible[np] != m.cur {
+		m.seek(m.visible[np])
+	}
+}
+
+func (m *Model) visiblePos() int {
+	for i, idx := range m.visible {
+		if idx == m.cur {
+			return i
+		}
+	}
+	return -1
+}
+
+// seek loads the snapshot at list index i.
+func (m *Model) seek(i int) {
+	if i < 0 || i >= len(m.list) {
+		return
+	}
+	m.cur = i
+	snap, err := m.rep.Seek(i)
+	m.snap, m.snapErr = snap, err
+	m.srcTop = 0
+	if err != nil {
+		m.snap = nil
+		m.setMsg(err.Error(), true)
+		m.rows = nil
+		return
+	}
+	// select the innermost frame of the program's own code
+	m.frame = len(snap.Frames) - 1
+	if uf := session.UserFrames(snap); len(uf) > 0 {
+		m.frame = uf[0]
+	}
+	m.stackPos = len(snap.Frames) - 1 - m.frame
+	m.rebuild()
+	if m.diffOn {
+		m.computeDiff()
+	}
+}
+
+func (m *Model) selectStack(pos int) {
+	n := len(m.snap.Frames)
+	if n == 0 {
+		return
+	}
+	pos = max(0, min(pos, n-1))
+	m.stackPos = pos
+	m.frame = n - 1 - pos
+	m.srcTop = 0
+	m.rebuild()
+}
+
+func (m *Model) rebuild() {
+	m.rows = buildRows(m.snap, m.frame, m.tree, m.opts.PageSize)
+	m.clampScroll()
+}
+
+func (m *Model) expand(open bool) {
+	if m.varCursor >= len(m.rows) {
+		return
+	}
+	r := m.rows[m.varCursor]
+	if open {
+		if r.expandable && !r.expanded {
+			m.tree.open[r.path] = true
+			m.rebuild()
+			m.reveal()
+		} else if r.kind == rowMore {
+			m.toggle()
+		}
+		return
+	}
+	if r.expandable && r.expanded {
+		m.tree.open[r.path] = false
+		m.rebuild()
+		return
+	}
+	// go to the parent
+	for i := m.varCursor - 1; i >= 0; i-- {
+		if m.rows[i].path == r.parent {
+			m.varCursor = i
+			return
+		}
+	}
+}
+
+func (m *Model) toggle() {
+	if m.varCursor >= len(m.rows) {
+		return
+	}
+	r := m.rows[m.varCursor]
+	switch {
+	case r.kind == rowMore:
+		shown := m.tree.pages[r.path]
+		if shown <= 0 {
+			shown = m.opts.PageSize
+		}
+		m.tree.pages[r.path] = shown + m.opts.PageSize
+		m.rebuild()
+	case r.expandable:
+		m.tree.open[r.path] = !r.expanded
+		m.rebuild()
+		if !r.expanded {
+			m.reveal()
+		}
+	}
+}
+
+// reveal scrolls the variables so the children just opened under the
+// cursor are in view, keeping the cursor row visible.
+func (m *Model) reveal() {
+	if m.varCursor >= len(m.rows) {
+		return
+	}
+	d := m.rows[m.varCursor].depth
+	last := m.varCursor
+	for i := m.varCursor + 1; i < len(m.rows) && m.rows[i].depth > d; i++ {
+		last = i
+	}
+	_, bot := m.rowsSplit()
+	h := max(1, bot-1)
+	if last >= m.varTop+h {
+		m.varTop = min(m.varCursor, last-h+1)
+	}
+	m.clampScroll()
+}
+
+// refilter recomputes the visible timeline rows.
+func (m *Model) refilter() {
+	m.visible = m.visible[:0]
+	f := strings.ToLower(strings.TrimSpace(m.filter))
+	for i, s := range m.list {
+		if f == "" || matches(s, f) {
+			m.visible = append(m.visible, i)
+		}
+	}
+}
+
+func matches(s recording.Summary, f string) bool {
+	base := filepath.Base(s.File)
+	hay := strings.ToLower(strings.Join([]string{
+		s.ID, s.Reason, s.Label, s.Function, s.File, fmt.Sprintf("%s:%d", base, s.Line),
+	}, "\x00"))
+	for _, word := range strings.Fields(f) {
+		if !strings.Contains(hay, word) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *Model) inputKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEsc:
+		if m.mode == inputFilter {
+			m.filter = ""
+			m.refilter()
+		}
+		m.mode = inputNone
+		return nil
+	case tea.KeyEnter:
+		mode := m.mode
+		m.mode = inputNone
+		if mode == inputJump {
+			m.jump(string(m.input))
+		} else {
+			m.applyFilter(string(m.input), true)
+		}
+		return nil
+	case tea.KeyBackspace:
+		if len(m.input) > 0 {
+			m.input = m.input[:len(m.input)-1]
+		}
+	case tea.KeyCtrlU:
+		m.input = nil
+	case tea.KeyRunes, tea.KeySpace:
+		m.input = append(m.input, msg.Runes...)
+	}
+	if m.mode == inputFilter {
+		m.applyFilter(string(m.input), false)
+	}
+	return nil
+}
+
+func (m *Model) applyFilter(f string, final bool) {
+	m.filter = f
+	m.refilter()
+	m.tlTop = 0
+	if len(m.visible) == 0 {
+		if final {
+			m.setMsg(fmt.Sprintf("no snapshot matches %q (/ then esc clears the filter)", f), true)
+		}
+		return
+	}
+	if m.visiblePos() < 0 {
+		m.seek(m.visible[0])
+	}
+}
+
+func (m *Model) jump(text string) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return
+	}
+	n, err := recording.ParseSnapID(text)
+	if err != nil {
+		m.setMsg(err.Error(), true)
+		return
+	}
+	for i, s := range m.list {
+		if s.N == n {
+			in := false
+			for _, v := range m.visible {
+				if v == i {
+					in = true
+				}
+			}
+			if !in {
+				m.filter = ""
+				m.refilter()
+				m.setMsg("filter cleared to show "+s.ID, false)
+			}
+			m.seek(i)
+			return
+		}
+	}
+	m.setMsg(fmt.Sprintf("%s: no such snapshot in this recording (%s … %s)", recording.SnapID(n), m.list[0].ID, m.list[len(m.list)-1].ID), true)
+}
+
+func (m *Model) toggleMark() {
+	if m.snap == nil {
+		return
+	}
+	if m.mark == m.snap.N {
+		m.mark = 0
+		m.setMsg("mark cleared: diffs compare with the previous snapshot", false)
+	} else {
+		m.mark = m.snap.N
+		m.setMsg(m.snap.ID+" marked: diffs now compare with it", false)
+	}
+	if m.diffOn {
+		m.computeDiff()
+	}
+}
+
+func (m *Model) setMsg(s string, isErr bool) { m.msg, m.msgErr = s, isErr }
+
+// computeBreakpoints collects the lines to mark with ●: where the recording
+// stopped at a breakpoint or on entering a function, plus the FILE:LINE
+// specs the user passed.
+func (m *Model) computeBreakpoints() {
+	m.bps = map[string]map[int]bool{}
+	add := func(file string, line int) {
+		if m.bps[file] == nil {
+			m.bps[file] = map[int]bool{}
+		}
+		m.bps[file][line] = true
+	}
+	for _, s := range m.list {
+		if s.Reason == "breakpoint" || s.Reason == "function" {
+			add(s.File, s.Line)
+		}
+	}
+	for _, spec := range m.opts.Breakpoints {
+		spec = strings.TrimSpace(strings.SplitN(spec, " if ", 2)[0])
+		spec = strings.SplitN(spec, "@", 2)[0]
+		i := strings.LastIndex(spec, ":")
+		if i <= 0 {
+			continue
+		}
+		var line int
+		if _, err := fmt.Sscanf(spec[i+1:], "%d", &line); err != nil {
+			continue
+		}
+		file := spec[:i]
+		if abs, err := filepath.Abs(file); err == nil {
+			file = abs
+		}
+		add(file, line)
+		add("base:"+filepath.Base(file), line)
+	}
+}
+
+func (m *Model) isBreakpoint(file string, line int) bool {
+	return m.bps[file][line] || m.bps["base:"+filepath.Base(file)][line]
+}
+
+func (m *Model) runStartOf(run int64) (float64, bool) {
+	if t, ok := m.runStart[run]; ok {
+		return t, t != 0
+	}
+	r, err := m.rep.Store.GetRun(run)
+	if err != nil {
+		m.runStart[run] = 0
+		return 0, false
+	}
+	m.runStart[run] = r.Started
+	return r.Started, true
+}
+
+// reload re-reads the snapshot list (after a resume or a live step) and
+// keeps the cursor on the same snapshot.
+func (m *Model) reload() error {
+	var curN int64
+	if m.cur < len(m.list) {
+		curN = m.list[m.cur].N
+	}
+	if err := m.rep.Reload(0); err != nil {
+		return err
+	}
+	m.list = m.rep.List()
+	m.refilter()
+	m.computeBreakpoints()
+	for i, s := range m.list {
+		if s.N == curN {
+			m.cur = i
+		}
+	}
+	return nil
+}
+
+// Err reports why the program could not show anything (for tests).
+func (m *Model) Err() error { return m.snapErr }
+
+var _ = errors.New
+var _ = os.Getenv
