@@ -91,6 +91,7 @@ type Model struct {
 	varTop    int
 
 	srcTop    int // first source line shown (1-based), 0 = follow
+	srcLeft   int // columns of source scrolled off to the left
 	stackTop  int
 	tlTop     int
 	diffOn    bool
@@ -286,12 +287,19 @@ func (m *Model) paneKey(msg tea.KeyMsg) {
 			m.selectStack(m.stackPos + delta)
 		}
 	case paneSource:
-		if delta != 0 {
+		switch {
+		case delta != 0:
 			top := m.srcTop
 			if top == 0 {
 				top = m.sourceFollowTop()
 			}
 			m.srcTop = max(1, top+delta)
+		case key.Matches(msg, k.Expand):
+			m.srcLeft += 8
+		case key.Matches(msg, k.Collapse):
+			m.srcLeft = max(0, m.srcLeft-8)
+		case key.Matches(msg, k.Toggle):
+			m.srcTop, m.srcLeft = 0, 0 // back to the current line
 		}
 	case paneVars:
 		if m.diffOn {
@@ -369,7 +377,7 @@ func (m *Model) seek(i int) {
 	m.cur = i
 	snap, err := m.rep.Seek(i)
 	m.snap, m.snapErr = snap, err
-	m.srcTop = 0
+	m.srcTop, m.srcLeft = 0, 0
 	if err != nil {
 		m.snap = nil
 		m.setMsg(err.Error(), true)
@@ -396,7 +404,7 @@ func (m *Model) selectStack(pos int) {
 	pos = max(0, min(pos, n-1))
 	m.stackPos = pos
 	m.frame = n - 1 - pos
-	m.srcTop = 0
+	m.srcTop, m.srcLeft = 0, 0
 	m.rebuild()
 }
 

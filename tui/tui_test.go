@@ -144,6 +144,17 @@ func TestNavigation(t *testing.T) {
 			t.Errorf("g then p should stay on snap-1 and say so:\n%s", v)
 		}
 	})
+	t.Run("source-scroll", func(t *testing.T) {
+		m := newModel(t, tui.Options{}, nil)
+		v := drive(t, m, 80, 24, keys("3", "right", "right", "up", "up")...)
+		if !strings.Contains(v, "Source shop.py:21  Basket.add  (→16)") || !strings.Contains(v, "●▶21 ms.append((name, qty))") {
+			t.Errorf("the source did not scroll right:\n%s", v)
+		}
+		v = drive(t, newModel(t, tui.Options{}, nil), 80, 24, keys("3", "right", "up", "enter")...)
+		if !strings.Contains(v, "●▶21         self.items.append") {
+			t.Errorf("enter should recentre the source:\n%s", v)
+		}
+	})
 	t.Run("stack", func(t *testing.T) {
 		// the caller frame: source and variables follow it
 		m := newModel(t, tui.Options{Start: 3}, nil)

@@ -293,7 +293,11 @@ func (m *Model) sourceTitle() string {
 	if f == nil {
 		return "Source"
 	}
-	return fmt.Sprintf("Source %s:%d  %s", filepath.Base(f.File), f.Line, f.Function)
+	t := fmt.Sprintf("Source %s:%d  %s", filepath.Base(f.File), f.Line, f.Function)
+	if m.srcLeft > 0 {
+		t += fmt.Sprintf("  (→%d)", m.srcLeft)
+	}
+	return t
 }
 
 func (m *Model) sourceLines() ([]string, error) {
@@ -356,7 +360,7 @@ func (m *Model) sourceView(w, h int) []string {
 			cur = "▶"
 		}
 		gutter := fmt.Sprintf("%s%s%*d ", bp, cur, numW, n)
-		code := fit(lines[n-1], max(0, w-width(gutter)))
+		code := fit(skipCols(clean(lines[n-1]), m.srcLeft), max(0, w-width(gutter)))
 		switch {
 		case n == f.Line:
 			out = append(out, m.st.current.Render(gutter+code))
@@ -367,6 +371,19 @@ func (m *Model) sourceView(w, h int) []string {
 		}
 	}
 	return padLines(out, h, w)
+}
+
+// skipCols drops the first n cells of s (horizontal scrolling).
+func skipCols(s string, n int) string {
+	if n <= 0 {
+		return s
+	}
+	r := []rune(s)
+	for len(r) > 0 && n > 0 {
+		n -= width(string(r[0]))
+		r = r[1:]
+	}
+	return string(r)
 }
 
 func wrap(s string, w int) []string {
