@@ -58,13 +58,12 @@ func buildRows(s *recording.Snapshot, f int, t treeState, pageSize int) []varRow
 		fr := s.Frames[f]
 		path := "L"
 		open := t.isOpen(path, true)
-		title := "Locals of " + fr.Function
-		if fr.Module {
-			title = "Locals of the module (its globals are below)"
-		}
-		rows = append(rows, varRow{kind: rowHeader, path: path, text: title, expandable: true, expanded: open})
+		rows = append(rows, varRow{kind: rowHeader, path: path, text: "Locals of " + fr.Function, expandable: true, expanded: open})
 		if open {
-			if len(fr.Locals) == 0 {
+			switch {
+			case len(fr.Locals) == 0 && fr.Module:
+				rows = append(rows, varRow{kind: rowNote, parent: path, depth: 1, text: "(a module's variables are its globals, below)"})
+			case len(fr.Locals) == 0:
 				rows = append(rows, varRow{kind: rowNote, parent: path, depth: 1, text: "(none)"})
 			}
 			for _, name := range sortedNames(fr.Locals) {

@@ -444,12 +444,13 @@ func (m *Model) stackView(w, h int) []string {
 			sel = "▶"
 		}
 		loc := fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
+		fn := f.Function
 		if f.Library {
-			loc += " [lib]"
+			fn = "[lib] " + fn
 		}
 		head := fmt.Sprintf("%s #%-*d ", sel, numW, pos)
-		fnW := max(1, w-width(head)-1-min(width(loc), w/2))
-		row := fit(head+fit(f.Function, fnW)+" "+fitRight(loc, max(1, w-width(head)-fnW-1)), w)
+		fnW := max(1, w-width(head)-1-min(width(loc), max(10, w*2/5)))
+		row := fit(head+fit(fn, fnW)+" "+fitRight(loc, max(1, w-width(head)-fnW-1)), w)
 		switch {
 		case pos == m.stackPos:
 			row = m.st.current.Render(row)
