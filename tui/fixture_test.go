@@ -1,6 +1,7 @@
 package tui_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -81,11 +82,8 @@ func writeRecording(t testing.TB, f *fixture) string {
 			t.Fatal(err)
 		}
 	}
-	for _, s := range f.Snapshots {
-		if _, err := tx.Exec(`INSERT INTO snapshots(id, run, reason, label, file, line, function, time, stdout_bytes, stderr_bytes, frames, globals, placeholders, meta, state, size)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			s.ID, s.Run, s.Reason, s.Label, s.File, s.Line, s.Function, s.Time, s.StdoutBytes, s.StderrBytes,
-			string(s.Frames), string(s.Globals), string(s.Placeholders), string(s.Meta), []byte{}, s.Size); err != nil {
+	for i := range f.Snapshots {
+		if err := insertSnapshot(tx, f, i); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,4 +96,18 @@ func writeRecording(t testing.TB, f *fixture) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+type execer interface {
+	Exec(query string, args ...any) (sql.Result, error)
+}
+
+// insertSnapshot writes the fixture's i-th snapshot.
+func insertSnapshot(db execer, f *fixture, i int) error {
+	s := f.Snapshots[i]
+	_, err := db.Exec(`INSERT INTO snapshots(id, run, reason, label, file, line, function, time, stdout_bytes, stderr_bytes, frames, globals, placeholders, meta, state, size)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		s.ID, s.Run, s.Reason, s.Label, s.File, s.Line, s.Function, s.Time, s.StdoutBytes, s.StderrBytes,
+		string(s.Frames), string(s.Globals), string(s.Placeholders), string(s.Meta), []byte{}, s.Size)
+	return err
 }

@@ -12,7 +12,7 @@ type keyMap struct {
 	Diff, Mark, Resume                    key.Binding
 	Help, Quit                            key.Binding
 	// live mode
-	Continue, StepOver, StepIn, StepOut, StepBack key.Binding
+	Continue, StepOver, StepIn, StepOut, StepBack, Output key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -45,7 +45,8 @@ func newKeyMap() keyMap {
 		StepOver: b([]string{"o"}, "o", "step over (next line)"),
 		StepIn:   b([]string{"i"}, "i", "step in"),
 		StepOut:  b([]string{"u"}, "u", "step out"),
-		StepBack: b([]string{"b"}, "b", "step back"),
+		StepBack: b([]string{"b"}, "b", "step back (to the previous stop, from the recording)"),
+		Output:   b([]string{"O"}, "O", "show the program's output instead of the source"),
 	}
 }
 
@@ -56,7 +57,7 @@ func (k keyMap) helpGroups(live bool) [][]key.Binding {
 		{k.Diff, k.Mark, k.Resume, k.Help, k.Quit},
 	}
 	if live {
-		groups = append([][]key.Binding{{k.Continue, k.StepOver, k.StepIn, k.StepOut, k.StepBack}}, groups...)
+		groups = append([][]key.Binding{{k.Continue, k.StepOver, k.StepIn, k.StepOut, k.StepBack, k.Output}}, groups...)
 	}
 	return groups
 }

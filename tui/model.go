@@ -114,6 +114,11 @@ type Model struct {
 
 	resuming bool
 	quitting bool
+
+	// live mode
+	running    bool
+	showOutput bool
+	outTop     int
 }
 
 // New builds the model over an open replay. It fails, before any terminal
@@ -287,6 +292,18 @@ func (m *Model) paneKey(msg tea.KeyMsg) {
 			m.selectStack(m.stackPos + delta)
 		}
 	case paneSource:
+		if m.opts.Live != nil && m.showOutput {
+			if delta != 0 {
+				_, topH := m.rowsSplit()
+				n := strings.Count(strings.TrimRight(m.opts.Live.Output(), "\n"), "\n") + 1
+				top := m.outTop
+				if top < 0 {
+					top = max(0, n-(topH-1))
+				}
+				m.outTop = max(0, top+delta)
+			}
+			return
+		}
 		switch {
 		case delta != 0:
 			top := m.srcTop

@@ -42,7 +42,12 @@ func (m *Model) View() string {
 	var out []string
 	out = append(out, m.headerView(w))
 	left := append([]string{m.title(paneTimeline, m.timelineTitle(), lw)}, m.timelineView(lw, topH-1)...)
-	right := append([]string{m.title(paneSource, m.sourceTitle(), rw)}, m.sourceView(rw, topH-1)...)
+	var right []string
+	if m.opts.Live != nil && m.showOutput {
+		right = append([]string{m.title(paneSource, "Output (O shows the source)", rw)}, m.outputView(rw, topH-1)...)
+	} else {
+		right = append([]string{m.title(paneSource, m.sourceTitle(), rw)}, m.sourceView(rw, topH-1)...)
+	}
 	out = append(out, join(left, right, m.sep())...)
 	left = append([]string{m.title(paneStack, m.stackTitle(), lw)}, m.stackView(lw, botH-1)...)
 	right = append([]string{m.title(paneVars, m.varsTitle(), rw)}, m.varsView(rw, botH-1)...)
@@ -99,6 +104,9 @@ func (m *Model) headerView(w int) string {
 	}
 	s := m.snap
 	parts := []string{" pyreplay", fmt.Sprintf("%s (%d/%d)", s.ID, m.cur+1, len(m.list))}
+	if m.opts.Live != nil {
+		parts = append(parts, m.liveState())
+	}
 	if len(m.list) > 0 && m.list[0].Run != m.list[len(m.list)-1].Run {
 		parts = append(parts, fmt.Sprintf("run %d", s.Run))
 	}
@@ -108,9 +116,6 @@ func (m *Model) headerView(w int) string {
 	}
 	parts = append(parts, s.Function, fmt.Sprintf("%s:%d", filepath.Base(s.File), s.Line))
 	parts = append(parts, time.Unix(0, int64(math.Round(s.Time*1e6))*1e3).In(m.opts.Location).Format("15:04:05.000"))
-	if m.opts.Live != nil {
-		parts = append(parts, m.liveState())
-	}
 	if m.mark != 0 {
 		parts = append(parts, "◆ "+recording.SnapID(m.mark))
 	}
