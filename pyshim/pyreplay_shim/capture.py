@@ -69,10 +69,12 @@ def user_modules():
 class CountingRaw(io.RawIOBase):
     """Raw layer under sys.stdout/sys.stderr that counts the bytes written."""
 
-    def __init__(self, fd, start=0):
+    def __init__(self, fd, start=0, name=None):
         super().__init__()
         self._fd = fd
         self.count = start
+        self.name = name if name is not None else fd
+        self.mode = "wb"
 
     def writable(self):
         return True
@@ -111,15 +113,24 @@ def install_counters(start_out=0, start_err=0):
         except (OSError, ValueError, io.UnsupportedOperation):
             continue
         old.flush()
-        raw = CountingRaw(fd, start)
-        if name == "stderr":
-            buf = io.BufferedWriter(raw, buffer_size=getattr(old.buffer, "buffer_size", io.DEFAULT_BUFFER_SIZE)) \
-                if False else io.BufferedWriter(raw)
+        raw = CountingRaw(fd, start, getattr(old, "name", "<%s>" % name))
+        if isinstance(old.buffer, io.BufferedWriter):
+            # the same buffer size as Python's own (io.open: st_blksize),
+            # so that output reaches the descriptor in the same pieces
+            try:
+                size = os.fstat(fd).st_blksize
+            except OSError:
+                size = 0
+            buf = io.BufferedWriter(raw, size if size > 1 else io.DEFAULT_BUFFER_SIZE)
         else:
-            buf = io.BufferedWriter(raw)
+            buf = raw  # python -u / PYTHONUNBUFFERED: no binary buffer
         new = io.TextIOWrapper(buf, encoding=old.encoding, errors=old.errors,
                                line_buffering=old.line_buffering,
                                write_through=getattr(old, "write_through", False))
+        try:
+            new.mode = old.mode
+        except AttributeError:
+            pass
         _keep_alive.append(old)
         setattr(sys, name, new)
         if getattr(sys, "__%s__" % name, None) is old:

@@ -59,12 +59,18 @@ def _strip_tb(tb):
 def report_uncaught(rec, e):
     """Snapshot an uncaught exception, print it as Python would, exit 1."""
     tb = _strip_tb(e.__traceback__)
+    sid = None
     try:
         if tb is not None and not isinstance(e, (KeyboardInterrupt,)):
-            rec.snapshot("exception", type(e).__name__, None, "exception", tb=tb)
+            sid = rec.snapshot("exception", type(e).__name__, None, "exception", tb=tb)
     except Exception as ce:  # noqa: BLE001 - never hide the program's own error
         C.output_bytes()
         sys.stderr.write("pyreplay: could not record the exception snapshot: %s\n" % ce)
+    # -- live control: stop at an uncaught exception (control.py) --
+    ctl = sys.modules.get(__package__ + ".control")
+    if ctl is not None and ctl.ACTIVE is not None:
+        ctl.ACTIVE.on_uncaught(e, tb, sid)
+    # -- end live control --
     e.__traceback__ = tb
     sys.last_type, sys.last_value, sys.last_traceback = type(e), e, tb
     if V >= (3, 12):
@@ -95,16 +101,58 @@ def fail(cfg, message, code=2):
 
 
 def main_module(path):
+    """A ``__main__`` like the one ``python PATH`` makes: the same names in
+    the same order, ``__file__`` as given (3.8) or joined to the working
+    directory without normalising it (3.9+)."""
     from importlib.machinery import SourceFileLoader
-    m = types.ModuleType("__main__")
-    m.__file__ = os.path.abspath(path) if V >= (3, 9) else path
-    m.__cached__ = None
-    m.__loader__ = SourceFileLoader("__main__", path)
+    m = types.ModuleType("__main__")  # __name__ __doc__ __package__ __loader__ __spec__
+    m.__annotations__ = {}
     m.__builtins__ = builtins
-    m.__spec__ = None
-    m.__package__ = None
+    if V >= (3, 9) and not os.path.isabs(path):
+        m.__file__ = os.path.join(os.getcwd(), path)
+    else:
+        m.__file__ = path
+    m.__cached__ = None
+    m.__loader__ = SourceFileLoader("__main__", m.__file__)
     sys.modules["__main__"] = m
     return m
+
+
+def _hide_shim_depth(extra):
+    """The shim's own frames lie under the program's, and count against the
+    recursion limit. Raise the limit by their number, so that the program
+    reaches exactly the depth it reaches without pyreplay (and the same
+    RecursionError traceback), and keep reporting the limit it expects."""
+    if extra <= 0:
+        return
+    real_get, real_set = sys.getrecursionlimit, sys.setrecursionlimit
+    real_set(real_get() + extra)
+
+    def getrecursionlimit():
+        return real_get() - extra
+
+    def setrecursionlimit(limit):
+        import operator
+        limit = operator.index(limit)
+        if limit < 1:
+            real_set(limit)  # raises CPython's own ValueError
+        real_set(limit + extra)
+
+    for fn, real in ((getrecursionlimit, real_get), (setrecursionlimit, real_set)):
+        fn.__module__ = "sys"
+        fn.__doc__ = real.__doc__
+    sys.getrecursionlimit, sys.setrecursionlimit = getrecursionlimit, setrecursionlimit
+
+
+def _shim_depth(c_call):
+    """Recursion-limit units the shim holds where it starts the program: its
+    Python frames, plus, before 3.12, one for a call made through C (exec)."""
+    n = 0
+    f = sys._getframe(1)
+    while f is not None:
+        n += 1
+        f = f.f_back
+    return n + (1 if c_call and V < (3, 12) else 0)
 
 
 def compile_main(path, filename, trig):
@@ -124,7 +172,13 @@ def main():
     rec = C.Recorder(cfg)
     resumed = [cfg.get("mode") == "resume"]
     _install_api(rec, resumed)
-    trig = T.Triggers(rec, cfg)
+    # -- live control (pyreplay dap; control.py) --
+    if cfg.get("control"):
+        from . import control
+        trig = control.install(rec, cfg)
+    else:
+        trig = T.Triggers(rec, cfg)
+    # -- end live control --
     if resumed[0]:
         from . import resume
         resume.run(cfg, rec, trig)
@@ -135,6 +189,7 @@ def main():
         sys.argv = ["-m"] + argv[1:]
         sys.path[0] = os.getcwd()
         trig.start()
+        _hide_shim_depth(_shim_depth(False))
         try:
             runpy._run_module_as_main(cfg["module"], alter_argv=True)
         except SystemExit:
@@ -148,6 +203,7 @@ def main():
     m = main_module(prog)
     trig.start()
     code = compile_main(prog, m.__file__, trig)
+    _hide_shim_depth(_shim_depth(True))
     try:
         exec(code, m.__dict__)
     except SystemExit:
