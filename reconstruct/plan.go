@@ -308,10 +308,11 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 			switch {
 			case st.Type() == "for_statement" && fr.Op == "FOR_ITER":
 				fi.mode = "loopnext"
-			case st.Type() == "while_statement":
-				fi.mode = "before"
-			default:
+			case st.Type() == "for_statement" || st.Type() == "with_statement":
 				return nil, b.refuse(fr, 0, "a position inside the statement (instruction %s)", fr.Op)
+			default:
+				// checked below: the value stack must hold exactly the block items
+				fi.mode = "before"
 			}
 		}
 	case "call":
@@ -334,11 +335,11 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 				return nil, b.refuse(fr, 0, "%s in progress", spanDescription(f, fi.scope, *fr.Pos[0], *fr.Pos[2]))
 			}
 		} else {
-			calls := f.CallsOnLine(fi.scope, fr.Line)
-			if len(calls) != 1 {
-				return nil, b.refuse(fr, 0, "%d calls start on this line and Python %d.%d records only the line", len(calls), b.ver.Major, b.ver.Minor)
+			var err error
+			call, err = b.callOnLine(fi, i)
+			if err != nil {
+				return nil, err
 			}
-			call = calls[0]
 		}
 		fi.call = call
 		st := astinfo.EnclosingStatement(call)
@@ -384,6 +385,16 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 		return nil, b.refuse(fr, 0, "a frame unwound by an exception")
 	default:
 		return nil, b.refuse(fr, 0, "an unknown frame state %q", kind)
+	}
+	if kind == "line" && fi.mode == "before" && fr.Primary != nil && !*fr.Primary {
+		// a second copy of the statement's code (CPython duplicates small
+		// blocks); only safe outside finally, where copies differ in where
+		// they continue
+		for _, st := range f.PathTo(fi.scope, fi.stmt) {
+			if st.Clause == "finally" {
+				return nil, b.refuse(fr, 0, "a position in a copy of a finally block")
+			}
+		}
 	}
 	if fi.mode != "entry" {
 		fi.path = f.PathTo(fi.scope, fi.stmt)
@@ -766,6 +777,9 @@ func (b *builder) calleeExpr(caller, callee *frameInfo) (string, error) {
 		}
 		return "", b.refuse(caller.fr, 0, "a generator (%s) advanced by %s", fr.Function, orUnknown(name))
 	}
+	if strings.HasPrefix(fr.Name, "__") && strings.HasSuffix(fr.Name, "__") && fr.Name != name && caller.fr.Callee != "class" {
+		return "", b.refuse(caller.fr, 0, "%s called by the interpreter (not by the call %s)", fr.Function, orUnknown(name))
+	}
 	switch caller.fr.Callee {
 	case "function", "method":
 	case "class":
@@ -1025,4 +1039,74 @@ func spanDescription(f *astinfo.File, scope *astinfo.Scope, line, col int) strin
 		found = fmt.Sprintf("an implicit call (columns %d+)", col)
 	}
 	return found
+}
+
+// callOnLine finds the call in progress when the interpreter (<= 3.10)
+// records only the line: by the callee's name, then by the order of calls.
+func (b *builder) callOnLine(fi *frameInfo, i int) (*sitter.Node, error) {
+	fr := fi.fr
+	f := fi.file
+	calls := f.CallsOnLine(fi.scope, fr.Line)
+	if len(calls) == 1 {
+		return calls[0], nil
+	}
+	want := ""
+	if i+1 < len(b.snap.Frames) && i < GenBase {
+		next := b.snap.Frames[i+1]
+		want = next.Name
+		if fr.Callee == "class" {
+			want = next.Function
+			if k := strings.LastIndex(want, ".__init__"); k >= 0 {
+				want = want[:k]
+			}
+			if k := strings.LastIndex(want, "."); k >= 0 {
+				want = want[k+1:]
+			}
+		}
+	} else if b.snap.Reason == "request" {
+		want = "snapshot"
+	}
+	var named []*sitter.Node
+	for _, c := range calls {
+		if f.CalleeName(c) == want {
+			named = append(named, c)
+		}
+	}
+	if len(named) == 1 {
+		return named[0], nil
+	}
+	if len(named) > 1 && fr.CallOrdinal != nil {
+		post := postOrderCalls(calls)
+		if *fr.CallOrdinal < len(post) && f.CalleeName(post[*fr.CallOrdinal]) == want {
+			return post[*fr.CallOrdinal], nil
+		}
+	}
+	return nil, b.refuse(fr, 0, "%d calls start on this line and Python %d.%d records only the line", len(calls), b.ver.Major, b.ver.Minor)
+}
+
+// postOrderCalls orders calls as the interpreter completes them, when the
+// statement has no construct that evaluates out of source order.
+func postOrderCalls(calls []*sitter.Node) []*sitter.Node {
+	set := map[[2]uint32]bool{}
+	for _, c := range calls {
+		set[[2]uint32{c.StartByte(), c.EndByte()}] = true
+	}
+	st := astinfo.EnclosingStatement(calls[0])
+	for _, t := range []string{"conditional_expression", "boolean_operator", "lambda", "list_comprehension", "generator_expression"} {
+		if len(astinfo.FindNodes(st, t)) > 0 {
+			return nil
+		}
+	}
+	var out []*sitter.Node
+	var walk func(n *sitter.Node)
+	walk = func(n *sitter.Node) {
+		for k := 0; k < int(n.NamedChildCount()); k++ {
+			walk(n.NamedChild(k))
+		}
+		if n.Type() == "call" && set[[2]uint32{n.StartByte(), n.EndByte()}] {
+			out = append(out, n)
+		}
+	}
+	walk(st)
+	return out
 }

@@ -281,35 +281,36 @@ type Value struct {
 
 // Frame is one recorded frame, as written by the shim.
 type Frame struct {
-	Function   string           `json:"function"`
-	Name       string           `json:"name"`
-	File       string           `json:"file"`
-	Line       int              `json:"line"`
-	FirstLine  int              `json:"firstline"`
-	Library    bool             `json:"library"`
-	Kind       string           `json:"kind"` // line | hook | entry | call | exception
-	SHA256     string           `json:"sha256,omitempty"`
-	Lasti      int              `json:"lasti"`
-	Op         string           `json:"op,omitempty"`
-	Pos        []*int           `json:"pos,omitempty"` // line, endline, col, endcol (3.11+)
-	Primary    *bool            `json:"primary,omitempty"`
-	Flags      int              `json:"flags"`
-	Generator  bool             `json:"generator"`
-	Coroutine  bool             `json:"coroutine"`
-	Module     bool             `json:"module"`
-	ClassBody  bool             `json:"class_body,omitempty"`
-	FromC      bool             `json:"from_c,omitempty"`
-	ModuleName string           `json:"module_name,omitempty"`
-	Varnames   []string         `json:"varnames,omitempty"`
-	Cellvars   []string         `json:"cellvars,omitempty"`
-	Freevars   []string         `json:"freevars,omitempty"`
-	NArgs      int              `json:"nargs,omitempty"`
-	Callee     string           `json:"callee,omitempty"` // how the next frame was called: function | method | class | other
-	GenIndex   int              `json:"generator_index,omitempty"`
-	Locals     map[string]Value `json:"locals"`
-	Cells      []string         `json:"cells"`
-	Stack      []*Value         `json:"stack"` // nil: unknown; a nil item is an empty slot
-	HasStack   bool             `json:"-"`
+	Function    string           `json:"function"`
+	Name        string           `json:"name"`
+	File        string           `json:"file"`
+	Line        int              `json:"line"`
+	FirstLine   int              `json:"firstline"`
+	Library     bool             `json:"library"`
+	Kind        string           `json:"kind"` // line | hook | entry | call | exception
+	SHA256      string           `json:"sha256,omitempty"`
+	Lasti       int              `json:"lasti"`
+	Op          string           `json:"op,omitempty"`
+	Pos         []*int           `json:"pos,omitempty"` // line, endline, col, endcol (3.11+)
+	Primary     *bool            `json:"primary,omitempty"`
+	Flags       int              `json:"flags"`
+	Generator   bool             `json:"generator"`
+	Coroutine   bool             `json:"coroutine"`
+	Module      bool             `json:"module"`
+	ClassBody   bool             `json:"class_body,omitempty"`
+	FromC       bool             `json:"from_c,omitempty"`
+	ModuleName  string           `json:"module_name,omitempty"`
+	Varnames    []string         `json:"varnames,omitempty"`
+	Cellvars    []string         `json:"cellvars,omitempty"`
+	Freevars    []string         `json:"freevars,omitempty"`
+	NArgs       int              `json:"nargs,omitempty"`
+	Callee      string           `json:"callee,omitempty"` // how the next frame was called: function | method | class | other
+	GenIndex    int              `json:"generator_index,omitempty"`
+	CallOrdinal *int             `json:"call_ordinal,omitempty"`
+	Locals      map[string]Value `json:"locals"`
+	Cells       []string         `json:"cells"`
+	Stack       []*Value         `json:"stack"` // nil: unknown; a nil item is an empty slot
+	HasStack    bool             `json:"-"`
 }
 
 // Placeholder is a value that could not be saved.

@@ -296,6 +296,8 @@ class Recorder:
             pos = F.position_at(code, lasti)
             if pos is not None:
                 fv["pos"] = list(pos)
+            if kind == "call" and F.V < (3, 11):
+                fv["call_ordinal"] = F.call_ordinal(code, lasti, lineno)
             if kind in ("line", "hook", "entry", "exception"):
                 po = F.primary_offset(code, lineno)
                 fv["primary"] = po == lasti

@@ -358,3 +358,20 @@ def call_items_310(code, lasti):
     if op == "CALL_FUNCTION_EX":
         return 2 + (code.co_code[lasti + 1] & 1)
     return 0
+
+
+def call_ordinal(code, lasti, line):
+    """How many calls of ``line`` ran before the one at lasti (<=3.10), counted
+    from where the interpreter last entered that line."""
+    start = 0
+    for off, ln in dis.findlinestarts(code):
+        if off > lasti:
+            break
+        if ln == line:
+            start = off
+    n = 0
+    for ins in dis.get_instructions(code):
+        if start <= ins.offset < lasti and ins.opname in CALL_OPS_310 or \
+                (start <= ins.offset < lasti and ins.opname == "CALL_FUNCTION_EX"):
+            n += 1
+    return n
