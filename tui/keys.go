@@ -12,7 +12,7 @@ type keyMap struct {
 	Diff, Mark, Resume                    key.Binding
 	Help, Quit                            key.Binding
 	// live mode
-	Continue, StepOver, StepIn, StepOut, StepBack, Output key.Binding
+	Continue, StepOver, StepIn, StepOut, StepBack, Output, Pause key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -46,6 +46,7 @@ func newKeyMap() keyMap {
 		StepIn:   b([]string{"i"}, "i", "step in"),
 		StepOut:  b([]string{"u"}, "u", "step out"),
 		StepBack: b([]string{"b"}, "b", "step back (to the previous stop, from the recording)"),
+		Pause:    b([]string{"P"}, "P", "pause the running program"),
 		Output:   b([]string{"O"}, "O", "show the program's output instead of the source"),
 	}
 }
@@ -57,7 +58,7 @@ func (k keyMap) helpGroups(live bool) [][]key.Binding {
 		{k.Diff, k.Mark, k.Resume, k.Help, k.Quit},
 	}
 	if live {
-		groups = append([][]key.Binding{{k.Continue, k.StepOver, k.StepIn, k.StepOut, k.StepBack, k.Output}}, groups...)
+		groups = append([][]key.Binding{{k.Continue, k.StepOver, k.StepIn, k.StepOut, k.StepBack, k.Pause, k.Output}}, groups...)
 	}
 	return groups
 }

@@ -22,6 +22,8 @@ type Live interface {
 	// stderr interleaved), which the TUI shows instead of letting it
 	// scribble over the screen.
 	Output() string
+	// Pause asks the running program to stop at its next line.
+	Pause() error
 	// Close ends the program (if it still runs) and releases it.
 	Close() error
 }
@@ -57,6 +59,17 @@ func (m *Model) liveKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.StepBack):
 		m.historyBack()
 		return nil, true
+	case key.Matches(msg, k.Pause):
+		if !m.running {
+			m.setMsg("the program is not running", false)
+			return nil, true
+		}
+		if err := m.opts.Live.Pause(); err != nil {
+			m.setMsg("pause: "+err.Error(), true)
+		} else {
+			m.setMsg("pausing…", false)
+		}
+		return nil, true
 	case key.Matches(msg, k.Output):
 		m.showOutput = !m.showOutput
 		m.outTop = -1
@@ -80,6 +93,7 @@ func (m *Model) liveKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		return nil, true
 	}
 	m.running = true
+	m.outBefore = len(m.opts.Live.Output())
 	live := m.opts.Live
 	return func() tea.Msg { return liveDoneMsg{cmd: cmd, err: live.Run(cmd)} }, true
 }
@@ -138,11 +152,18 @@ func (m *Model) liveDone(msg liveDoneMsg) tea.Cmd {
 		m.seek(m.present())
 	}
 	st := m.opts.Live.Status()
+	printed := ""
+	if out := m.opts.Live.Output(); len(out) > m.outBefore && !m.showOutput {
+		n := strings.Count(out[m.outBefore:], "\n")
+		printed = fmt.Sprintf("; it printed %d line(s) (O shows them)", max(1, n))
+	}
 	switch {
 	case msg.err != nil:
 		m.setMsg(fmt.Sprintf("%s: %v", msg.cmd, msg.err), true)
 	case st.Exited:
-		m.setMsg(fmt.Sprintf("the program exited with code %d", st.ExitCode), st.ExitCode != 0)
+		m.setMsg(fmt.Sprintf("the program exited with code %d%s", st.ExitCode, printed), st.ExitCode != 0)
+	case printed != "":
+		m.setMsg("stopped"+printed, false)
 	}
 	return nil
 }

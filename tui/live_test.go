@@ -58,6 +58,8 @@ func (l *fakeLive) Output() string {
 
 func (l *fakeLive) Close() error { return nil }
 
+func (l *fakeLive) Pause() error { return nil }
+
 func (l *fakeLive) commands() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

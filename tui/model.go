@@ -40,6 +40,9 @@ type Options struct {
 	Breakpoints []string
 	// Live, when set, is a running program the step keys drive.
 	Live Live
+	// Run, when > 0, is the run the replay is restricted to (live mode);
+	// reloading keeps the restriction.
+	Run int64
 }
 
 type pane int
@@ -119,6 +122,7 @@ type Model struct {
 	running    bool
 	showOutput bool
 	outTop     int
+	outBefore  int
 }
 
 // New builds the model over an open replay. It fails, before any terminal
@@ -680,7 +684,7 @@ func (m *Model) reload() error {
 	if m.cur < len(m.list) {
 		curN = m.list[m.cur].N
 	}
-	if err := m.rep.Reload(0); err != nil {
+	if err := m.rep.Reload(m.opts.Run); err != nil {
 		return err
 	}
 	m.list = m.rep.List()
