@@ -250,3 +250,37 @@ func (f *File) FunctionByName(q string) []*Scope {
 	}
 	return out
 }
+
+// FindClass finds the class whose body is recorded as code (name, firstline):
+// a class_definition named like the last part of qualname starting on
+// firstline (or whose decorators start there).
+func (f *File) FindClass(qualname string, firstline int) (*Scope, error) {
+	name := lastName(qualname)
+	var found *Scope
+	var walk func(n *sitter.Node, prefix string)
+	walk = func(n *sitter.Node, prefix string) {
+		for i := 0; i < int(n.NamedChildCount()) && found == nil; i++ {
+			c := n.NamedChild(i)
+			target, def := c, (*sitter.Node)(nil)
+			if c.Type() == "decorated_definition" {
+				def, target = c, c.ChildByFieldName("definition")
+				if target == nil {
+					continue
+				}
+			}
+			if target.Type() == "class_definition" {
+				cn := f.Text(target.ChildByFieldName("name"))
+				if cn == name && (Line(target) == firstline || (def != nil && Line(def) == firstline)) {
+					found = &Scope{Node: target, Qualname: prefix + cn, Def: def, ClassName: cn}
+					return
+				}
+			}
+			walk(c, prefix)
+		}
+	}
+	walk(f.Root, "")
+	if found == nil {
+		return nil, fmt.Errorf("no class %s defined at line %d", qualname, firstline)
+	}
+	return found, nil
+}

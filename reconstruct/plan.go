@@ -128,6 +128,7 @@ type frameInfo struct {
 	// slots of block items by step index
 	blockSlot  map[int]int
 	blockItems int
+	next       *frameInfo // the frame this one calls
 }
 
 func (b *builder) refuse(fr *recording.Frame, line int, format string, a ...any) error {
@@ -186,6 +187,11 @@ func (b *builder) build() (*Plan, error) {
 		}
 		b.frames = append(b.frames, fi)
 	}
+	for k := range b.frames {
+		if k+1 < len(b.frames) {
+			b.frames[k].next = b.frames[k+1]
+		}
+	}
 	if err := b.handledExceptions(); err != nil {
 		return nil, err
 	}
@@ -205,12 +211,11 @@ func (b *builder) build() (*Plan, error) {
 		c.Primed = g.Kind == "suspended"
 		plan.Chunks = append(plan.Chunks, *c)
 	}
-	for k, fi := range b.frames {
-		var next *frameInfo
-		if k+1 < len(b.frames) {
-			next = b.frames[k+1]
+	for _, fi := range b.frames {
+		if fi.fr.ClassBody {
+			continue // emitted inside its caller's class statement
 		}
-		c, err := b.chunk(fi, next)
+		c, err := b.chunk(fi, fi.next)
 		if err != nil {
 			return nil, err
 		}
@@ -255,9 +260,6 @@ func (b *builder) analyse(i int, innermost bool) (*frameInfo, error) {
 
 func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*frameInfo, error) {
 	fi := &frameInfo{idx: i, fr: fr}
-	if fr.ClassBody {
-		return nil, b.refuse(fr, 0, "a class body (%s) in progress", fr.Function)
-	}
 	if fr.Coroutine {
 		return nil, b.refuse(fr, 0, "a coroutine (%s)", fr.Function)
 	}
@@ -274,6 +276,12 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 	fi.file = f
 	if fr.Module {
 		fi.scope = f.Scopes()[0]
+	} else if fr.ClassBody {
+		sc, err := f.FindClass(fr.Function, fr.FirstLine)
+		if err != nil {
+			return nil, b.refuse(fr, 0, "class %s not found in the recorded source", fr.Function)
+		}
+		fi.scope = sc
 	} else {
 		sc, err := f.FindScope(fr.Function, fr.FirstLine)
 		if err != nil {
@@ -316,6 +324,34 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 			}
 		}
 	case "call":
+		if fr.Callee == "build_class" {
+			line, col := fr.Line, -1
+			if len(fr.Pos) == 4 && fr.Pos[0] != nil && fr.Pos[2] != nil {
+				line, col = *fr.Pos[0], *fr.Pos[2]
+			}
+			st := f.StatementAt(fi.scope, line)
+			if st != nil && st.Type() == "decorated_definition" {
+				return nil, b.refuse(fr, 0, "a decorated class body in progress")
+			}
+			if st == nil || st.Type() != "class_definition" || (col >= 0 && astinfo.Col(st) != col) {
+				return nil, b.refuse(fr, 0, "a class body in progress whose class statement was not found")
+			}
+			if sup := st.ChildByFieldName("superclasses"); sup != nil {
+				for _, a := range namedChildren(sup) {
+					if a.Type() != "identifier" && a.Type() != "attribute" && a.Type() != "subscript" && a.Type() != "call" {
+						return nil, b.refuse(fr, 0, "a class statement with %s in its header", a.Type())
+					}
+				}
+				if len(namedChildren(sup)) != fr.NBases {
+					return nil, b.refuse(fr, 0, "a class statement whose bases could not be matched")
+				}
+			} else if fr.NBases != 0 {
+				return nil, b.refuse(fr, 0, "a class statement whose bases could not be matched")
+			}
+			fi.stmt = st
+			fi.mode = "classbody"
+			break
+		}
 		if fr.Op == "FOR_ITER" && i+1 < len(b.snap.Frames) && b.snap.Frames[i+1].Generator {
 			st := f.StatementAt(fi.scope, fr.Line)
 			if st == nil || st.Type() != "for_statement" {
@@ -423,6 +459,9 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 	if fi.mode == "loopnext" {
 		fi.blockSlot[len(fi.path)] = n
 		n++
+	}
+	if fi.mode == "classbody" {
+		fi.blockSlot[len(fi.path)] = n // the bases follow the block items
 	}
 	fi.blockItems = n
 	return fi, nil
@@ -601,22 +640,9 @@ func (b *builder) chunk(fi *frameInfo, next *frameInfo) (*Chunk, error) {
 		}
 	}
 	// the statement at the position, then the rest of each enclosing block
-	subst := ""
-	if fi.mode == "call" && fi.call.Type() == "yield" {
-		subst = "(yield)"
-	} else if fi.mode == "call" {
-		if next == nil {
-			if b.snap.Reason != "request" {
-				return nil, b.refuse(fr, 0, "a call in progress into code that was not recorded")
-			}
-			subst = "True"
-		} else {
-			s, err := b.calleeExpr(fi, next)
-			if err != nil {
-				return nil, err
-			}
-			subst = s
-		}
+	subst, err := b.substFor(fi, next)
+	if err != nil {
+		return nil, err
 	}
 	if fi.mode == "entry" {
 		body := fi.scope.Body()
@@ -976,6 +1002,8 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 		e.span(ind, st.StartByte(), ifst.EndByte(), []repl{{st.StartByte(), st.StartByte() + 4, "if"}})
 	case "call":
 		return b.emitCall(e, fi, ind, subst)
+	case "classbody":
+		return b.emitClassBody(e, fi, ind)
 	}
 	return nil
 }
@@ -1109,4 +1137,60 @@ func postOrderCalls(calls []*sitter.Node) []*sitter.Node {
 	}
 	walk(st)
 	return out
+}
+
+// substFor is the expression that replaces the call (or yield) in progress.
+func (b *builder) substFor(fi *frameInfo, next *frameInfo) (string, error) {
+	if fi.mode != "call" {
+		return "", nil
+	}
+	if fi.call.Type() == "yield" {
+		return "(yield)", nil
+	}
+	if next == nil {
+		if b.snap.Reason != "request" {
+			return "", b.refuse(fi.fr, 0, "a call in progress into code that was not recorded")
+		}
+		return "True", nil
+	}
+	return b.calleeExpr(fi, next)
+}
+
+// emitClassBody emits the class statement whose body is in progress: the
+// recorded bases, the recorded namespace, then the rest of the body.
+func (b *builder) emitClassBody(e *emitter, fi *frameInfo, ind int) error {
+	cls := fi.next
+	if cls == nil || !cls.fr.ClassBody {
+		return b.refuse(fi.fr, 0, "a class statement in progress without its class body")
+	}
+	want := fi.blockItems + fi.fr.NBases
+	if fi.fr.Stack == nil || len(fi.fr.Stack) != want {
+		return b.stackMismatch(fi, want)
+	}
+	st := fi.stmt
+	line, col := astinfo.Line(st), astinfo.Col(st)
+	var bases []string
+	for j := 0; j < fi.fr.NBases; j++ {
+		bases = append(bases, fmt.Sprintf("%s.S(%d, %d)", RT, fi.idx, fi.blockItems+j))
+	}
+	name := fi.file.Text(st.ChildByFieldName("name"))
+	e.synth(ind, fmt.Sprintf("@%s.classfix(%d)", RT, cls.idx), line, col)
+	header := "class " + name
+	if len(bases) > 0 {
+		header += "(" + strings.Join(bases, ", ") + ")"
+	}
+	e.synth(ind, header+":", line, col)
+	bodyInd := ind + 4
+	e.synth(bodyInd, fmt.Sprintf("%s.class_ns(%d, locals())", RT, cls.idx), line, col)
+	if cls.mode == "entry" {
+		for _, s := range astinfo.Statements(cls.scope.Body()) {
+			e.node(bodyInd, s, nil)
+		}
+		return nil
+	}
+	subst, err := b.substFor(cls, cls.next)
+	if err != nil {
+		return err
+	}
+	return b.emitLevel(e, cls, 0, bodyInd, subst)
 }

@@ -306,6 +306,7 @@ type Frame struct {
 	NArgs       int              `json:"nargs,omitempty"`
 	Callee      string           `json:"callee,omitempty"` // how the next frame was called: function | method | class | other
 	GenIndex    int              `json:"generator_index,omitempty"`
+	NBases      int              `json:"nbases,omitempty"`
 	CallOrdinal *int             `json:"call_ordinal,omitempty"`
 	Locals      map[string]Value `json:"locals"`
 	Cells       []string         `json:"cells"`

@@ -173,6 +173,10 @@ def _translate_stack(vstack):
     return out
 
 
+import builtins as _builtins
+_build_class = _builtins.__build_class__
+
+
 def _callee_kind(obj, code):
     """How the frame above was called: the called object's relation to its code."""
     if getattr(obj, "__code__", None) is code:
@@ -318,8 +322,15 @@ class Recorder:
             if is_module:
                 if live and not self.layout_error:
                     _, vstack, static = F.read(f)
-            elif f.f_locals is f.f_globals:
+            elif not (code.co_flags & 0x1):
+                # a class body: its variables live in the namespace dict
                 fv["class_body"] = True
+                ns = f.f_locals
+                if live and not self.layout_error:
+                    slots, vstack, static = F.read(f, live)
+                manifest.append(("n", idx, None, "class namespace of %s at %s:%d" % (fv["function"], code.co_filename, lineno)))
+                values.append(dict(ns))
+                fv["namespace"] = {k: view(v, 1) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
             elif not self.layout_error:
                 slots, vstack, static = F.read(f, live)
                 if not live:
@@ -335,7 +346,16 @@ class Recorder:
                     items = vstack[len(vstack) - n:]
                     vstack = vstack[: len(vstack) - n]
                     if kind == "call" and idx + 1 < len(stack):
-                        fv["callee"] = _callee_kind(F.callable_item(code, lasti, items), stack[idx + 1][0].f_code)
+                        target = F.callable_item(code, lasti, items)
+                        if target is _build_class:
+                            # `class C(bases):` in progress: keep its bases
+                            prefix = 1 if F.V < (3, 11) else 2
+                            bases = items[prefix + 2:]
+                            vstack = vstack + bases
+                            fv["callee"] = "build_class"
+                            fv["nbases"] = len(bases)
+                        else:
+                            fv["callee"] = _callee_kind(target, stack[idx + 1][0].f_code)
             elif kind == "call" and live and idx + 1 < len(stack) and not F.called_from_c(stack[idx + 1][0]):
                 fv["callee"] = "function"
             if vstack is not None and _resume_types:

@@ -79,6 +79,7 @@ class Runtime:
         self.params = {}
         self.extras = {}
         self.gens = {}
+        self.classns = {}
         self.codes = {}
 
     def L(self, i, name):
@@ -127,6 +128,22 @@ class Runtime:
         if get is not None:
             return get(a, b, type(b))
         return functools.partial(a, b)
+
+    def class_ns(self, i, ns):
+        """Fill a class body's namespace with what it held at the snapshot."""
+        for k, v in self.classns.get(i, {}).items():
+            if k not in ("__module__", "__qualname__"):
+                ns[k] = v
+
+    def classfix(self, i):
+        """Point the recorded __class__ cell (used by super() in methods
+        defined before the snapshot) at the class once it exists."""
+        def fix(cls):
+            cell = self.locals.get(i, {}).get("__class__")
+            if type(cell) is S.CellType:
+                cell.cell_contents = cls
+            return cls
+        return fix
 
     def iop(self, op, a, b):
         return _IOPS[op](a, b)
@@ -261,6 +278,8 @@ def _load_state(cfg, rt):
             st[entry[2]] = v
         elif kind == "x":
             rt.extras[entry[1]] = v
+        elif kind == "n":
+            rt.classns[entry[1]] = v
 
 
 def run(cfg, rec, trig):
