@@ -110,9 +110,17 @@ func (m *Model) headerView(w int) string {
 	if len(m.list) > 0 && m.list[0].Run != m.list[len(m.list)-1].Run {
 		parts = append(parts, fmt.Sprintf("run %d", s.Run))
 	}
-	parts = append(parts, s.Reason)
-	if s.Label != "" && s.Label != s.Function {
-		parts = append(parts, strconv.Quote(s.Label))
+	reason, label := s.Reason, ""
+	if s.Reason == "step" {
+		if k, ok := stepKinds[s.Label]; ok {
+			reason = "step " + k
+		}
+	} else if _, label = shortReason(s.Summary); label != "" {
+		label = strconv.Quote(label)
+	}
+	parts = append(parts, reason)
+	if label != "" {
+		parts = append(parts, label)
 	}
 	parts = append(parts, s.Function, fmt.Sprintf("%s:%d", filepath.Base(s.File), s.Line))
 	parts = append(parts, time.Unix(0, int64(math.Round(s.Time*1e6))*1e3).In(m.opts.Location).Format("15:04:05.000"))
@@ -228,13 +236,10 @@ func (m *Model) timelineView(w, h int) []string {
 		if s.N == m.mark {
 			mk = "◆"
 		}
-		reason := reasonShort[s.Reason]
-		if reason == "" {
-			reason = s.Reason
-		}
+		reason, label := shortReason(s)
 		fn := s.Function
-		if s.Label != "" && s.Label != s.Function {
-			fn += " " + strconv.Quote(s.Label)
+		if label != "" {
+			fn += " " + strconv.Quote(label)
 		}
 		row := cur + mk + fit(s.ID, idW) + " " + fit(reason, 5) + " " + fit(fn, funcW) + " " + fitRight(where(s), whereW)
 		if timeW > 0 {
@@ -251,6 +256,26 @@ func (m *Model) timelineView(w, h int) []string {
 	}
 	return padLines(lines, h, w)
 }
+
+// shortReason is the timeline's reason column and the label worth showing
+// beside the function (a step's label only repeats its kind).
+func shortReason(s recording.Summary) (string, string) {
+	if s.Reason == "step" {
+		if k, ok := stepKinds[s.Label]; ok {
+			return k, ""
+		}
+	}
+	r := reasonShort[s.Reason]
+	if r == "" {
+		r = s.Reason
+	}
+	if s.Label == s.Function || (s.Reason == "function" && strings.HasSuffix(s.Function, "."+s.Label)) {
+		return r, ""
+	}
+	return r, s.Label
+}
+
+var stepKinds = map[string]string{"next": "over", "stepIn": "in", "stepOut": "out", "stepBack": "back"}
 
 func where(s recording.Summary) string {
 	return fmt.Sprintf("%s:%d", filepath.Base(s.File), s.Line)
