@@ -346,3 +346,17 @@ func expectBadInput(t *testing.T, res testutil.Result, mention string) {
 		t.Errorf("bad input printed on stdout: %q", res.Stdout)
 	}
 }
+
+// readLine returns line n (1-based) of file.
+func readLine(t *testing.T, file string, n int) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	if n < 1 || n > len(lines) {
+		t.Fatalf("%s has no line %d", file, n)
+	}
+	return lines[n-1]
+}

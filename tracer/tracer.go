@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 
+	sitter "github.com/smacker/go-tree-sitter"
+
 	"github.com/pyreplay/pyreplay/astinfo"
 	"github.com/pyreplay/pyreplay/pyshim"
 )
@@ -94,13 +96,27 @@ func ParseBreakpoint(spec, baseDir string) ([]Breakpoint, error) {
 			return nil, fmt.Errorf("breakpoint %q: %v", spec, err)
 		}
 		f, _ := astinfo.Parse(src)
-		lines := f.StatementLines()
+		var lines []int
+		skip := noCodeLines(f)
+		for _, l := range f.StatementLines() {
+			if skip[l] == nil {
+				lines = append(lines, l)
+			}
+		}
 		ok := false
 		for _, l := range lines {
 			if l == line {
 				ok = true
 				break
 			}
+		}
+		if !ok && skip[line] != nil {
+			near := astinfo.Nearest(lines, line)
+			hint := ""
+			if len(near) > 0 {
+				hint = fmt.Sprintf("; nearest lines with code: %s", joinInts(near))
+			}
+			return nil, fmt.Errorf("breakpoint %q: line %d of %s holds %s, which never runs%s", spec, line, m[1], skip[line].what, hint)
 		}
 		if !ok {
 			near := astinfo.Nearest(lines, line)
@@ -124,6 +140,69 @@ func ParseBreakpoint(spec, baseDir string) ([]Breakpoint, error) {
 		out = append(out, Breakpoint{Func: q, Spec: spec})
 	}
 	return out, nil
+}
+
+// noCode says what a statement line holds that compiles to no bytecode.
+type noCode struct{ what string }
+
+// noCodeLines returns the statement lines on which nothing runs: global and
+// nonlocal declarations and functions' docstrings. CPython 3.12+ never
+// reports these lines, so a breakpoint there could never fire.
+func noCodeLines(f *astinfo.File) map[int]*noCode {
+	out := map[int]*noCode{}
+	if f == nil || f.Root == nil {
+		return out
+	}
+	docs := map[uint32]bool{}
+	for _, s := range f.Scopes() {
+		if s.IsModule() {
+			continue
+		}
+		if st := astinfo.Statements(s.Body()); len(st) > 0 && isDocstring(st[0]) {
+			docs[st[0].StartByte()] = true
+		}
+	}
+	code := map[int]bool{}
+	var walk func(n *sitter.Node)
+	walk = func(n *sitter.Node) {
+		if astinfo.IsStatement(n) {
+			l := astinfo.Line(n)
+			switch {
+			case n.Type() == "global_statement" || n.Type() == "nonlocal_statement":
+				if out[l] == nil {
+					out[l] = &noCode{"a " + strings.TrimSuffix(n.Type(), "_statement") + " declaration"}
+				}
+			case docs[n.StartByte()] && n.Type() == "expression_statement":
+				out[l] = &noCode{"a function's docstring"}
+			default:
+				code[l] = true
+			}
+		}
+		for i := 0; i < int(n.NamedChildCount()); i++ {
+			walk(n.NamedChild(i))
+		}
+	}
+	walk(f.Root)
+	for l := range code {
+		delete(out, l)
+	}
+	return out
+}
+
+func isDocstring(n *sitter.Node) bool {
+	if n.Type() != "expression_statement" || n.NamedChildCount() != 1 {
+		return false
+	}
+	s := n.NamedChild(0)
+	if s.Type() != "string" {
+		return false
+	}
+	for i := 0; i < int(s.NamedChildCount()); i++ {
+		if s.NamedChild(i).Type() == "interpolation" {
+			return false
+		}
+	}
+	return true
 }
 
 func joinInts(xs []int) string {

@@ -36,6 +36,53 @@ def _lib_dirs():
 
 
 _user_cache = {}
+START_CWD = os.getcwd()
+
+
+def abs_file(filename):
+    """A code object's file as an absolute path. Before 3.9 the main script's
+    co_filename is the path as given, relative to the directory the program
+    started in, whatever os.chdir() it did since."""
+    if not filename or filename.startswith("<"):
+        return filename
+    return os.path.normpath(os.path.join(START_CWD, filename))
+
+
+_qual_tables = {}
+
+
+def qualname(code):
+    """The qualified name of a code object's function. co_qualname exists
+    from 3.11; before, it is found in the file's syntax tree by the function's
+    first line and name (co_name when not found: lambdas, comprehensions)."""
+    q = getattr(code, "co_qualname", None)
+    if q is not None:
+        return q
+    fn = code.co_filename
+    table = _qual_tables.get(fn)
+    if table is None:
+        table = {}
+        try:
+            import ast
+            with open(abs_file(fn), "rb") as f:
+                tree = ast.parse(f.read())
+        except Exception:  # noqa: BLE001 - no source, no qualnames
+            tree = None
+
+        def walk(node, prefix):
+            for st in ast.iter_child_nodes(node):
+                if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    first = min([d.lineno for d in st.decorator_list] + [st.lineno])
+                    table[(first, st.name)] = prefix + st.name
+                    walk(st, prefix + st.name + ".<locals>.")
+                elif isinstance(st, ast.ClassDef):
+                    walk(st, prefix + st.name + ".")
+                elif isinstance(st, (ast.stmt, ast.excepthandler)) or type(st).__name__ == "match_case":
+                    walk(st, prefix)
+        if tree is not None:
+            walk(tree, "")
+        _qual_tables[fn] = table
+    return table.get((code.co_firstlineno, code.co_name), code.co_name)
 
 
 def is_user_file(filename):
@@ -44,7 +91,7 @@ def is_user_file(filename):
         if not filename or filename.startswith("<"):
             r = False
         else:
-            ap = os.path.abspath(filename)
+            ap = abs_file(filename)
             r = not any(ap.startswith(d) for d in _lib_dirs()) and os.path.isfile(ap)
         _user_cache[filename] = r
     return r
@@ -280,9 +327,9 @@ class Recorder:
             code = f.f_code
             user = is_user_file(code.co_filename)
             fv = {
-                "function": getattr(code, "co_qualname", code.co_name),
+                "function": qualname(code) if user else getattr(code, "co_qualname", code.co_name),
                 "name": code.co_name,
-                "file": code.co_filename,
+                "file": abs_file(code.co_filename) if user else code.co_filename,
                 "line": lineno,
                 "firstline": code.co_firstlineno,
                 "library": not user,
@@ -291,7 +338,9 @@ class Recorder:
             if not user:
                 fviews.append(fv)
                 continue
-            fn = os.path.abspath(code.co_filename)
+            if fv["file"] != code.co_filename:
+                fv["co_filename"] = code.co_filename
+            fn = abs_file(code.co_filename)
             sha, _ = self.source(fn)
             files[fn] = sha
             fv["sha256"] = sha
@@ -475,7 +524,7 @@ class Recorder:
         if not is_user_file(code.co_filename):
             return None
         k = len(self._generators)
-        fn = os.path.abspath(code.co_filename)
+        fn = abs_file(code.co_filename)
         sha, _ = self.source(fn)
         self._files[fn] = sha
         if F.V >= (3, 11):
@@ -497,9 +546,9 @@ class Recorder:
 
     def _frame_view(self, f, code, kind, lasti, lineno, sha, slots, vstack):
         fv = {
-            "function": getattr(code, "co_qualname", code.co_name),
+            "function": qualname(code),
             "name": code.co_name,
-            "file": code.co_filename,
+            "file": abs_file(code.co_filename),
             "line": lineno,
             "firstline": code.co_firstlineno,
             "library": False,

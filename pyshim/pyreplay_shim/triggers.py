@@ -54,7 +54,7 @@ class Triggers:
     def realpath(self, fn):
         r = self._rp.get(fn)
         if r is None:
-            r = os.path.realpath(fn) if not fn.startswith("<") else fn
+            r = os.path.realpath(C.abs_file(fn)) if not fn.startswith("<") else fn
             self._rp[fn] = r
         return r
 
@@ -215,28 +215,43 @@ class Triggers:
                 n.end_lineno, n.end_col_offset = like.lineno, like.col_offset
             return e
 
-        def visit_body(body, prefix, func_qual):
+        def visit_body(body, prefix, func_qual, kind="block"):
+            # A docstring, and a module's __future__ imports, must stay first:
+            # the hook for their lines goes right after them. A function's
+            # docstring is not code at all (3.12+ never reports its line).
+            head = 1 if kind != "block" and body and _is_doc(body[0]) else 0
+            if kind == "module":
+                while head < len(body) and isinstance(body[head], ast.ImportFrom) \
+                        and body[head].module == "__future__":
+                    head += 1
             new = []
+            held = []
             seen = set()
-            for st in body:
+            for i, st in enumerate(body):
                 if st.lineno in want and st.lineno not in seen:
                     seen.add(st.lineno)
-                    new.append(hook_stmt("__pyreplay_bp__", [ast.Constant(value=st.lineno)], st))
+                    hook = hook_stmt("__pyreplay_bp__", [ast.Constant(value=st.lineno)], st)
+                    if i >= head:
+                        new.append(hook)
+                    elif not (kind == "function" and i == 0):
+                        held.append(hook)
                 new.append(st)
+                if i == head - 1:
+                    new.extend(held)
                 visit_stmt(st, prefix)
             if func_qual in funcs and body:
-                at = 1 if _is_doc(body[0]) and len(body) > 1 else 0
-                new.insert(at, hook_stmt("__pyreplay_fn__", [ast.Constant(value=func_qual)], body[at]))
+                at = 1 if _is_doc(body[0]) else 0
+                new.insert(at, hook_stmt("__pyreplay_fn__", [ast.Constant(value=func_qual)], body[min(at, len(body) - 1)]))
             return new
 
         def visit_stmt(st, prefix):
             if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 q = prefix + st.name
-                st.body = visit_body(st.body, q + ".<locals>.", q)
+                st.body = visit_body(st.body, q + ".<locals>.", q, "function")
                 return
             if isinstance(st, ast.ClassDef):
                 q = prefix + st.name
-                st.body = visit_body(st.body, q + ".", None)
+                st.body = visit_body(st.body, q + ".", None, "class")
                 return
             for field in ("body", "orelse", "finalbody"):
                 b = getattr(st, field, None)
@@ -247,7 +262,7 @@ class Triggers:
             for c in getattr(st, "cases", []) or []:
                 c.body = visit_body(c.body, prefix, None)
 
-        tree.body = visit_body(tree.body, "", None)
+        tree.body = visit_body(tree.body, "", None, "module")
         ast.fix_missing_locations(tree)
         return tree
 
