@@ -1,0 +1,480 @@
+package dap
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	godap "github.com/google/go-dap"
+
+	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/session"
+)
+
+// pageSize is where a container's children are paged (VS Code asks for
+// them in chunks when indexedVariables is larger).
+const pageSize = 100
+
+// handles maps the numbers the client holds to what they name. The
+// counters never reset, and the maps are cleared whenever the program or
+// the cursor moves, so a stale reference fails loudly.
+type handles struct {
+	next    int
+	bp      int
+	frames  map[int]frameRef
+	vars    map[int]*varNode
+	sources map[string]int
+	shas    map[int]string
+}
+
+type frameRef struct {
+	tok   session.Token
+	frame int // index into the snapshot's frames
+}
+
+// varNode is an expandable value: its recorded children, and where to
+// fetch more from the live program while it is still at that stop.
+type varNode struct {
+	tok      session.Token
+	snap     string
+	kids     []recording.Value
+	total    int
+	more     bool // nested deeper than the snapshot recorded
+	live     *session.LiveRoot
+	path     []int
+	evalName string
+	scope    bool // a scope: children are named roots
+}
+
+func (h *handles) reset() {
+	h.frames = map[int]frameRef{}
+	h.vars = map[int]*varNode{}
+	if h.sources == nil {
+		h.sources = map[string]int{}
+		h.shas = map[int]string{}
+	}
+}
+
+func (h *handles) add() int { h.next++; return h.next }
+
+// ------------------------------------------------------------------ threads, stack
+
+func (c *conn) onThreads(req *request) (any, error) {
+	return godap.ThreadsResponseBody{Threads: []godap.Thread{{Id: threadID, Name: "MainThread"}}}, nil
+}
+
+func (c *conn) onStackTrace(req *request) (any, error) {
+	var a godap.StackTraceArguments
+	if err := decode(req, &a); err != nil {
+		return nil, err
+	}
+	if a.ThreadId != threadID {
+		return nil, errorf("no thread %d (pyreplay shows the thread that stopped as thread %d)", a.ThreadId, threadID)
+	}
+	st, s, live, err := c.dbg.Current()
+	if err != nil {
+		return nil, err
+	}
+	tok := c.dbg.Token()
+	var frames []godap.StackFrame
+	n := len(s.Frames)
+	for k := n - 1; k >= 0; k-- {
+		f := s.Frames[k]
+		id := c.h.add()
+		c.h.frames[id] = frameRef{tok: tok, frame: k}
+		name := f.Function
+		if f.Module {
+			name = "<module>"
+		}
+		if k == n-1 && !live {
+			name += "  [" + s.ID + "]"
+		}
+		sf := godap.StackFrame{Id: id, Name: name, Line: c.lineOut(f.Line), Column: c.colOut(1), Source: c.sourceFor(f)}
+		if f.Library {
+			sf.PresentationHint = "subtle"
+		}
+		if col, endLine, endCol, ok := frameColumns(f, k == n-1 || f.Kind != "call"); ok {
+			sf.Column = c.colOut(col)
+			if endLine > 0 {
+				sf.EndLine, sf.EndColumn = c.lineOut(endLine), c.colOut(endCol)
+			}
+		} else if k == n-1 || !f.Library {
+			if col := indentColumn(f); col > 0 {
+				sf.Column = c.colOut(col)
+			}
+		}
+		frames = append(frames, sf)
+	}
+	_ = st
+	total := len(frames)
+	start := a.StartFrame
+	if start > total {
+		start = total
+	}
+	frames = frames[start:]
+	if a.Levels > 0 && a.Levels < len(frames) {
+		frames = frames[:a.Levels]
+	}
+	return godap.StackTraceResponseBody{StackFrames: frames, TotalFrames: total}, nil
+}
+
+// frameColumns gives the span of the call in progress in a caller frame
+// (from the recorded instruction position, 3.11+).
+func frameColumns(f recording.Frame, top bool) (col, endLine, endCol int, ok bool) {
+	if top || len(f.Pos) < 4 || f.Pos[2] == nil || f.Pos[0] == nil || *f.Pos[0] != f.Line {
+		return 0, 0, 0, false
+	}
+	col = *f.Pos[2] + 1
+	if f.Pos[1] != nil && f.Pos[3] != nil {
+		endLine, endCol = *f.Pos[1], *f.Pos[3]+1
+	}
+	return col, endLine, endCol, true
+}
+
+// indentColumn is the first column of the statement on the frame's line.
+func indentColumn(f recording.Frame) int {
+	b, err := os.ReadFile(f.File)
+	if err != nil {
+		return 0
+	}
+	lines := strings.Split(string(b), "\n")
+	if f.Line < 1 || f.Line > len(lines) {
+		return 0
+	}
+	l := lines[f.Line-1]
+	return len(l) - len(strings.TrimLeft(l, " \t")) + 1
+}
+
+func (c *conn) sourceFor(f recording.Frame) *godap.Source {
+	src := &godap.Source{Name: filepath.Base(f.File), Path: f.File}
+	if f.Library {
+		src.PresentationHint = "deemphasize"
+	}
+	if _, err := os.Stat(f.File); err != nil && f.SHA256 != "" {
+		// the file is gone (a recording from elsewhere): serve the recorded text
+		ref, ok := c.h.sources[f.SHA256]
+		if !ok {
+			ref = len(c.h.sources) + 1
+			c.h.sources[f.SHA256] = ref
+			c.h.shas[ref] = f.SHA256
+		}
+		src.Path = ""
+		src.SourceReference = ref
+		src.Origin = "recorded"
+	}
+	return src
+}
+
+func (c *conn) onSource(req *request) (any, error) {
+	var a godap.SourceArguments
+	if err := decode(req, &a); err != nil {
+		return nil, err
+	}
+	ref := a.SourceReference
+	if a.Source != nil && a.Source.SourceReference != 0 {
+		ref = a.Source.SourceReference
+	}
+	if sha, ok := c.h.shas[ref]; ok {
+		text, err := c.dbg.Source(sha)
+		if err != nil {
+			return nil, err
+		}
+		return godap.SourceResponseBody{Content: text, MimeType: "text/x-python"}, nil
+	}
+	if a.Source != nil && a.Source.Path != "" {
+		b, err := os.ReadFile(a.Source.Path)
+		if err != nil {
+			return nil, err
+		}
+		return godap.SourceResponseBody{Content: string(b), MimeType: "text/x-python"}, nil
+	}
+	return nil, errorf("unknown sourceReference %d", ref)
+}
+
+// ------------------------------------------------------------------ scopes, variables
+
+func (c *conn) frameFor(id int) (frameRef, *recording.Snapshot, bool, error) {
+	fr, ok := c.h.frames[id]
+	if !ok {
+		return fr, nil, false, errorf("unknown or stale frameId %d (the program or the cursor has moved)", id)
+	}
+	_, s, live, err := c.dbg.Current()
+	if err != nil {
+		return fr, nil, false, err
+	}
+	if c.dbg.Token() != fr.tok {
+		return fr, nil, false, errorf("stale frameId %d", id)
+	}
+	return fr, s, live, nil
+}
+
+func (c *conn) onScopes(req *request) (any, error) {
+	var a godap.ScopesArguments
+	if err := decode(req, &a); err != nil {
+		return nil, err
+	}
+	fr, s, live, err := c.frameFor(a.FrameId)
+	if err != nil {
+		return nil, err
+	}
+	f := s.Frames[fr.frame]
+	var scopes []godap.Scope
+	if f.Library {
+		return godap.ScopesResponseBody{Scopes: []godap.Scope{}}, nil
+	}
+	if !f.Module {
+		vals := sortedValues(f.Locals)
+		ref := c.h.add()
+		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true}
+		c.h.vars[ref] = node
+		if live {
+			node.live = &session.LiveRoot{Frame: fr.frame}
+		}
+		scopes = append(scopes, godap.Scope{Name: "Locals", PresentationHint: "locals", VariablesReference: ref, NamedVariables: len(vals)})
+	}
+	if g, ok := s.Globals[f.ModuleName]; ok {
+		vals := sortedValues(g)
+		ref := c.h.add()
+		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true}
+		if live {
+			node.live = &session.LiveRoot{Frame: fr.frame, Module: f.ModuleName}
+		}
+		c.h.vars[ref] = node
+		name := "Globals"
+		if f.Module {
+			name = "Globals (" + f.ModuleName + ")"
+		}
+		scopes = append(scopes, godap.Scope{Name: name, VariablesReference: ref, NamedVariables: len(vals)})
+	}
+	return godap.ScopesResponseBody{Scopes: scopes}, nil
+}
+
+func sortedValues(m map[string]recording.Value) []recording.Value {
+	out := make([]recording.Value, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		v := m[k]
+		v.Name = k
+		out = append(out, v)
+	}
+	return out
+}
+
+func sortedKeys(m map[string]recording.Value) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	// plain names first, then dunder names, each alphabetically
+	sortStrings(keys)
+	return keys
+}
+
+func sortStrings(k []string) {
+	less := func(a, b string) bool {
+		da, db := strings.HasPrefix(a, "_"), strings.HasPrefix(b, "_")
+		if da != db {
+			return !da
+		}
+		return a < b
+	}
+	for i := 1; i < len(k); i++ {
+		for j := i; j > 0 && less(k[j], k[j-1]); j-- {
+			k[j], k[j-1] = k[j-1], k[j]
+		}
+	}
+}
+
+// variable turns a value into a DAP variable, registering its children.
+// pos is its position among its parent's children (for live fetches);
+// -1 for a root named by name.
+func (c *conn) variable(parent *varNode, v recording.Value, pos int, evalName string) godap.Variable {
+	out := godap.Variable{Name: v.Name, Value: v.Repr, Type: v.Type, EvaluateName: evalName}
+	total := len(v.Children)
+	if v.Len != nil {
+		total = *v.Len
+	}
+	if len(v.Children) > 0 || v.More || total > 0 {
+		node := &varNode{tok: parent.tok, snap: parent.snap, kids: v.Children, total: total, more: v.More && len(v.Children) == 0, evalName: evalName}
+		if parent.live != nil {
+			root := *parent.live
+			path := append([]int(nil), parent.path...)
+			if pos < 0 {
+				root.Name = v.Name
+			} else {
+				path = append(path, pos)
+			}
+			node.live, node.path = &root, path
+		}
+		ref := c.h.add()
+		c.h.vars[ref] = node
+		out.VariablesReference = ref
+		if total > pageSize {
+			out.IndexedVariables = total
+		} else {
+			out.NamedVariables = total
+		}
+	}
+	return out
+}
+
+func (c *conn) onVariables(req *request) (any, error) {
+	var a godap.VariablesArguments
+	if err := decode(req, &a); err != nil {
+		return nil, err
+	}
+	node, ok := c.h.vars[a.VariablesReference]
+	if !ok {
+		return nil, errorf("unknown or stale variablesReference %d (the program or the cursor has moved)", a.VariablesReference)
+	}
+	if a.Filter == "named" && node.total > pageSize {
+		return godap.VariablesResponseBody{Variables: []godap.Variable{}}, nil
+	}
+	start, end := a.Start, node.total
+	if node.more && end == 0 {
+		end = pageSize
+	}
+	if a.Count > 0 && start+a.Count < end {
+		end = start + a.Count
+	}
+	isRoot := node.scope
+	vars := []godap.Variable{}
+	for i := start; i < end && i < len(node.kids); i++ {
+		k := node.kids[i]
+		pos := i
+		if isRoot {
+			pos = -1
+		}
+		vars = append(vars, c.variable(node, k, pos, childEval(node.evalName, k.Name, isRoot)))
+	}
+	if end > len(node.kids) {
+		from := start
+		if from < len(node.kids) {
+			from = len(node.kids)
+		}
+		if node.live != nil && !isRoot && c.dbg.IsLive(node.tok) {
+			kids, total, err := c.dbg.LiveChildren(node.tok, *node.live, node.path, from, end-from)
+			if err != nil {
+				return nil, err
+			}
+			if node.more && total < end {
+				end = total
+			}
+			for j, k := range kids {
+				vars = append(vars, c.variable(node, k, from+j, childEval(node.evalName, k.Name, false)))
+			}
+		} else if node.more {
+			vars = append(vars, godap.Variable{Name: "…", Value: "(not recorded: deeper than " + node.snap + " keeps)"})
+		} else {
+			vars = append(vars, godap.Variable{Name: "…", Value: fmt.Sprintf("(%d more items not recorded in %s)", end-from, node.snap)})
+		}
+	}
+	return godap.VariablesResponseBody{Variables: vars}, nil
+}
+
+func childEval(parent, name string, root bool) string {
+	if root || parent == "" {
+		if root {
+			return name
+		}
+		return ""
+	}
+	switch {
+	case strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]"):
+		return parent + name
+	case strings.HasPrefix(name, "{"):
+		return ""
+	case isIdent(name):
+		return parent + "." + name
+	default:
+		return parent + "[" + name + "]"
+	}
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= 0x80 || (i > 0 && r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
+}
+
+// ------------------------------------------------------------------ evaluate, exceptions
+
+func (c *conn) onEvaluate(req *request) (any, error) {
+	var a godap.EvaluateArguments
+	if err := decode(req, &a); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(a.Expression) == "" {
+		return nil, errorf("nothing to evaluate")
+	}
+	var frame int
+	tok := c.dbg.Token()
+	if a.FrameId != 0 {
+		fr, _, _, err := c.frameFor(a.FrameId)
+		if err != nil {
+			return nil, err
+		}
+		frame, tok = fr.frame, fr.tok
+	} else {
+		_, s, _, err := c.dbg.Current()
+		if err != nil {
+			return nil, err
+		}
+		frame = len(s.Frames) - 1
+		for frame > 0 && s.Frames[frame].Library {
+			frame--
+		}
+	}
+	ctx := a.Context
+	if ctx == "clipboard" {
+		ctx = "watch"
+	}
+	res, err := c.dbg.Evaluate(tok, frame, a.Expression, ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, s, _, _ := c.dbg.Current()
+	snapID := ""
+	if s != nil {
+		snapID = s.ID
+	}
+	node := &varNode{tok: tok, snap: snapID}
+	if res.Live && res.Ref > 0 {
+		node.live = &session.LiveRoot{Result: res.Ref}
+	}
+	res.Value.Name = a.Expression
+	v := c.variable(node, res.Value, -1, a.Expression)
+	if node.live != nil && v.VariablesReference != 0 {
+		// the result itself is the root: children are positions under it
+		n := c.h.vars[v.VariablesReference]
+		n.live, n.path = &session.LiveRoot{Result: res.Ref}, nil
+	}
+	return godap.EvaluateResponseBody{Result: v.Value, Type: v.Type, VariablesReference: v.VariablesReference,
+		NamedVariables: v.NamedVariables, IndexedVariables: v.IndexedVariables}, nil
+}
+
+func (c *conn) onExceptionInfo(req *request) (any, error) {
+	st, s, _, err := c.dbg.Current()
+	if err != nil {
+		return nil, err
+	}
+	if e := st.Exception; e != nil {
+		mode := godap.ExceptionBreakMode("unhandled")
+		if e.Mode == "always" {
+			mode = "always"
+		}
+		return godap.ExceptionInfoResponseBody{ExceptionId: e.Type, Description: e.Message, BreakMode: mode,
+			Details: &godap.ExceptionDetails{Message: e.Message, TypeName: e.Type, FullTypeName: e.Type, StackTrace: e.Traceback}}, nil
+	}
+	if s.Reason == "exception" {
+		return godap.ExceptionInfoResponseBody{ExceptionId: s.Label, Description: s.Label + " (recorded in " + s.ID + ")", BreakMode: "unhandled",
+			Details: &godap.ExceptionDetails{TypeName: s.Label}}, nil
+	}
+	return nil, errorf("%s is not an exception stop", s.ID)
+}

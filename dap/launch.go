@@ -1,0 +1,175 @@
+package dap
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	godap "github.com/google/go-dap"
+
+	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/session"
+)
+
+// Capabilities is what pyreplay advertises in its initialize response.
+func Capabilities() godap.Capabilities {
+	return godap.Capabilities{
+		SupportsConfigurationDoneRequest:  true,
+		SupportsFunctionBreakpoints:       true,
+		SupportsConditionalBreakpoints:    true,
+		SupportsHitConditionalBreakpoints: true,
+		SupportsLogPoints:                 true,
+		SupportsEvaluateForHovers:         true,
+		SupportsStepBack:                  true,
+		SupportsExceptionInfoRequest:      true,
+		SupportsTerminateRequest:          true,
+		SupportTerminateDebuggee:          true,
+		SupportsDelayedStackTraceLoading:  true,
+		SupportsClipboardContext:          true,
+		ExceptionBreakpointFilters: []godap.ExceptionBreakpointsFilter{
+			{Filter: "raised", Label: "Raised Exceptions", Description: "Stop where an exception is raised in your code, even if it is caught (traces the program on Python 3.8-3.11)"},
+			{Filter: "uncaught", Label: "Uncaught Exceptions", Description: "Stop at an exception nothing catches, before the program ends", Default: true},
+		},
+	}
+}
+
+func (c *conn) onInitialize(req *request) (any, error) {
+	var a godap.InitializeRequestArguments
+	if err := decode(req, &a); err != nil {
+		return nil, err
+	}
+	// VS Code sends both true; the defaults (absent) are true as well
+	var raw map[string]json.RawMessage
+	_ = json.Unmarshal(req.Arguments, &raw)
+	if _, ok := raw["linesStartAt1"]; ok {
+		c.linesAt1 = a.LinesStartAt1
+	}
+	if _, ok := raw["columnsStartAt1"]; ok {
+		c.colsAt1 = a.ColumnsStartAt1
+	}
+	return Capabilities(), nil
+}
+
+// LaunchArgs are pyreplay's launch attributes (debugpy's names where they
+// apply, plus db, recording and snapshot).
+type LaunchArgs struct {
+	Program     string             `json:"program"`
+	Module      string             `json:"module"`
+	Args        []string           `json:"args"`
+	Cwd         string             `json:"cwd"`
+	Env         map[string]*string `json:"env"`
+	Python      json.RawMessage    `json:"python"`
+	StopOnEntry bool               `json:"stopOnEntry"`
+	JustMyCode  *bool              `json:"justMyCode"`
+	DB          string             `json:"db"`
+	Recording   string             `json:"recording"`
+	Snapshot    json.RawMessage    `json:"snapshot"`
+	Console     string             `json:"console"`
+	NoDebug     bool               `json:"noDebug"`
+}
+
+func (c *conn) onLaunch(req *request) (any, error) {
+	if c.launched {
+		return nil, errorf("this session has already launched")
+	}
+	var a LaunchArgs
+	if err := decode(req, &a); err != nil {
+		return nil, err
+	}
+	if a.Recording != "" {
+		snap := int64(0)
+		if s := strings.Trim(strings.TrimSpace(string(a.Snapshot)), `"`); s != "" && s != "null" {
+			n, err := recording.ParseSnapID(s)
+			if err != nil {
+				return nil, err
+			}
+			snap = n
+		}
+		if err := c.dbg.OpenRecording(a.Recording, snap); err != nil {
+			return nil, err
+		}
+		c.launched = true
+		return nil, nil
+	}
+	python, err := pythonArg(a.Python)
+	if err != nil {
+		return nil, err
+	}
+	o := session.LaunchOptions{Program: a.Program, Module: a.Module, Args: a.Args, Cwd: a.Cwd, Python: python,
+		DB: a.DB, StopOnEntry: a.StopOnEntry, JustMyCode: a.JustMyCode == nil || *a.JustMyCode, Env: map[string]string{}}
+	for k, v := range a.Env {
+		if v != nil {
+			o.Env[k] = *v
+		}
+	}
+	if a.Console != "" && a.Console != "internalConsole" {
+		c.event("output", godap.OutputEventBody{Category: "console",
+			Output: fmt.Sprintf("pyreplay: console %q is not supported; the program's output appears here and its stdin is empty\n", a.Console)})
+	}
+	if err := c.dbg.Launch(o); err != nil {
+		return nil, err
+	}
+	c.launched = true
+	return nil, nil
+}
+
+// pythonArg accepts "python": "/path" or ["/path", ...] (debugpy allows both).
+func pythonArg(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	var l []string
+	if json.Unmarshal(raw, &l) == nil && len(l) > 0 {
+		if len(l) > 1 {
+			return "", errorf("\"python\" with interpreter arguments (%s) is not supported; give the interpreter alone", strings.Join(l[1:], " "))
+		}
+		return l[0], nil
+	}
+	return "", errorf("\"python\" must be the path of a Python interpreter")
+}
+
+func (c *conn) afterLaunch(req *request) {
+	c.event("initialized", nil)
+}
+
+func (c *conn) onConfigurationDone(req *request) (any, error) {
+	if !c.launched {
+		return nil, errorf("configurationDone before launch")
+	}
+	if c.configured {
+		return nil, nil
+	}
+	c.configured = true
+	return nil, c.dbg.Start()
+}
+
+func (c *conn) onDisconnect(req *request) (any, error) {
+	c.dbg.Close() // ends the program, whatever terminateDebuggee says: no orphans
+	return nil, nil
+}
+
+func (c *conn) onTerminate(req *request) (any, error) {
+	c.dbg.Terminate()
+	return nil, nil
+}
+
+func (c *conn) onCancel(req *request) (any, error) {
+	return nil, nil // requests are answered in order and bounded; nothing to cancel
+}
+
+// snapArg accepts "snap-N", "N" or a number.
+func snapArg(raw json.RawMessage) (int64, error) {
+	s := strings.Trim(strings.TrimSpace(string(raw)), `"`)
+	if s == "" || s == "null" {
+		return 0, nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return n, nil
+	}
+	return recording.ParseSnapID(s)
+}

@@ -1,0 +1,767 @@
+"""Live control of a program being debugged (``pyreplay dap``).
+
+Go listens on a Unix socket and passes its address in the config
+(``control``). The shim connects, and the two exchange JSON lines:
+
+  Go -> shim   {"id": N, "cmd": NAME, ...}
+  shim -> Go   {"reply": N, "ok": true, "body": {...}}  |  {"reply": N, "ok": false, "error": "..."}
+               {"event": "ready" | "stopped" | "output", ...}
+
+Every stop (breakpoint, function or exception breakpoint, pause, the end of
+a step, entry) is a snapshot taken with Recorder.snapshot; the program then
+blocks in ``Control.serve`` answering evaluate / children / breakpoints
+until a run command (continue, next, stepIn, stepOut) arrives.
+
+Cost: breakpoints use the same free mechanisms as recording (triggers.py).
+Only stepping (and the "raised" exception filter on 3.8-3.11) installs a
+trace function, and it is removed as soon as the step ends. A breakpoint
+added on 3.8-3.11 to code that is already running recompiles that file's
+functions with hook calls (their ``__code__`` is swapped); frames of it that
+are on the stack at that moment are traced until they return.
+
+Commands are read by a background thread. While the program runs, that
+thread wakes the main thread with SIGUSR2 so that pause and breakpoint
+changes are applied there (programs that install their own SIGUSR2 handler
+lose live pause and live breakpoint changes, nothing else).
+"""
+import itertools
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import sys
+import threading
+import traceback
+import types
+
+from . import capture as C
+from . import triggers as T
+from .state import _safe_repr
+from .view import view
+
+V = sys.version_info[:2]
+ACTIVE = None
+RUN_COMMANDS = ("continue", "next", "stepIn", "stepOut")
+IGNORED_RAISES = (StopIteration, StopAsyncIteration, GeneratorExit)
+PAGE = 100
+
+
+def install(rec, cfg):
+    """Called by main.py when the config has a control address: connect and
+    return the Triggers the run uses."""
+    global ACTIVE
+    ctl = Control(rec, cfg)
+    ACTIVE = ctl
+    trig = LiveTriggers(rec, cfg, ctl)
+    ctl.trig = trig
+    return trig
+
+
+# ---------------------------------------------------------------- channel
+class Channel:
+    def __init__(self, addr, ctl):
+        if not addr.startswith("unix:"):
+            raise ValueError("unsupported control address %r" % addr)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(addr[5:])
+        self.rfile = self.sock.makefile("rb")
+        self.lock = threading.Lock()
+        self.q = queue.Queue()
+        self.ctl = ctl
+        self.main_ident = threading.main_thread().ident
+        t = threading.Thread(target=self._read, name="pyreplay-control", daemon=True)
+        t.start()
+
+    def send(self, obj):
+        data = (json.dumps(obj, default=str) + "\n").encode()
+        with self.lock:
+            self.sock.sendall(data)
+
+    def _read(self):
+        try:
+            for line in self.rfile:
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    continue
+                self.q.put(msg)
+                if not self.ctl.stopped and self.ctl.started:
+                    self.poke()
+        except Exception:  # noqa: BLE001 - the connection is gone
+            pass
+        # pyreplay went away: the program must not outlive its debugger
+        os._exit(137)
+
+    def poke(self):
+        try:
+            signal.pthread_kill(self.main_ident, signal.SIGUSR2)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+# ---------------------------------------------------------------- breakpoints
+class LiveBP(T.BP):
+    __slots__ = ("id", "hitcond", "log", "oneshot")
+
+    def __init__(self, d):
+        T.BP.__init__(self, d)
+        self.id = d.get("id") or 0
+        self.hitcond = (d.get("hitcond") or "").strip()
+        self.log = d.get("log")
+        self.oneshot = bool(d.get("oneshot"))
+        if self.hitcond and _hit_check(self.hitcond, 1) is None:
+            raise ValueError("hit condition %r is not N, =N, ==N, >N, >=N, <N, <=N or %%N" % self.hitcond)
+
+
+_HIT_RE = re.compile(r"^\s*(==|=|>=|<=|>|<|%)?\s*(\d+)\s*$")
+
+
+def _hit_check(cond, hits):
+    m = _HIT_RE.match(cond)
+    if not m:
+        return None
+    op, n = m.group(1) or "==", int(m.group(2))
+    if op in ("==", "="):
+        return hits == n
+    if op == ">":
+        return hits > n
+    if op == ">=":
+        return hits >= n
+    if op == "<":
+        return hits < n
+    if op == "<=":
+        return hits <= n
+    return n > 0 and hits % n == 0
+
+
+class LiveTriggers(T.Triggers):
+    """Triggers whose hits stop the program instead of only recording it."""
+
+    def __init__(self, rec, cfg, ctl):
+        self.ctl = ctl
+        self.hooked = {}  # <=3.11: code object -> lines compiled with a hook call
+        cfg = dict(cfg)
+        cfg["breakpoints"] = []  # breakpoints come over the control channel
+        T.Triggers.__init__(self, rec, cfg)
+
+    # -- hits
+    def should_fire(self, bp, frame):
+        if bp.code is not None:
+            try:
+                ok = bool(eval(bp.code, frame.f_globals, frame.f_locals))
+            except Exception as e:  # noqa: BLE001 - the user's condition; say so once
+                key = (bp.file, bp.line, bp.cond)
+                if key not in self.cond_errors:
+                    self.cond_errors.add(key)
+                    self.ctl.output("stderr", "pyreplay: breakpoint condition %r at %s:%d raised %s: %s\n"
+                                    % (bp.cond, bp.file, bp.line, type(e).__name__, e))
+                return False
+            if not ok:
+                return False
+        bp.hits += 1
+        if bp.hit and bp.hits != bp.hit:
+            return False
+        if bp.hitcond and not _hit_check(bp.hitcond, bp.hits):
+            return False
+        if bp.log is not None:
+            self.ctl.output("console", _format_log(bp.log, frame) + "\n")
+            return False
+        return True
+
+    def fire_line(self, frame, line, kind):
+        bps = self.lines.get(self.realpath(frame.f_code.co_filename), {}).get(line)
+        if not bps:
+            return False
+        self.ctl.hit(bps, frame, kind, "breakpoint", "", "bp")
+        return True
+
+    def fire_func(self, frame, kind, qn=None):
+        qn = qn or frame.f_code.co_qualname
+        bps = self.funcs.get(qn)
+        if not bps:
+            return False
+        self.ctl.hit(bps, frame, kind, "function", qn, "bp")
+        return True
+
+    # -- start: wait for the debugger's configuration first
+    def start(self):
+        self.ctl.handshake()
+        T.Triggers.start(self)
+        self.ctl.after_start()
+
+    def _start_monitoring(self):
+        if self.lines or self.funcs:
+            return T.Triggers._start_monitoring(self)
+        # register the callbacks even without breakpoints: they may come later
+        self.lines["\x00none"] = {}
+        try:
+            T.Triggers._start_monitoring(self)
+        finally:
+            del self.lines["\x00none"]
+
+    def _start_hooks(self):
+        T.Triggers._start_hooks(self)
+        if not any(isinstance(f, T._Finder) for f in sys.meta_path):
+            sys.meta_path.insert(0, T._Finder(self))
+
+    def compile_file(self, src, filename):
+        code = T.Triggers.compile_file(self, src, filename)
+        if V < (3, 12):
+            rp = self.realpath(filename)
+            hooked = frozenset(self.lines.get(rp, {})) if (rp in self.lines or self.funcs) else frozenset()
+            for c in _walk_code(code):
+                self.hooked[c] = hooked
+        return code
+
+    # -- changing breakpoints while the program lives
+    def set_all(self, lines, funcs):
+        """Replace every breakpoint. Returns {id: error} for rejected ones."""
+        errors = {}
+        new_lines, new_funcs = {}, {}
+        for d in lines:
+            try:
+                bp = LiveBP(d)
+            except Exception as e:  # noqa: BLE001 - a bad condition is the user's
+                errors[str(d.get("id"))] = "%s: %s" % (type(e).__name__, e)
+                continue
+            new_lines.setdefault(os.path.realpath(bp.file), {}).setdefault(bp.line, []).append(bp)
+        for d in funcs:
+            try:
+                bp = LiveBP(d)
+            except Exception as e:  # noqa: BLE001
+                errors[str(d.get("id"))] = "%s: %s" % (type(e).__name__, e)
+                continue
+            new_funcs.setdefault(bp.func, []).append(bp)
+        # keep hit counts of breakpoints that stay
+        old = {}
+        for rp, ls in self.lines.items():
+            for ln, bps in ls.items():
+                for bp in bps:
+                    old[(rp, ln, bp.cond, bp.hitcond if isinstance(bp, LiveBP) else "")] = bp.hits
+        for rp, ls in new_lines.items():
+            for ln, bps in ls.items():
+                for bp in bps:
+                    bp.hits = old.get((rp, ln, bp.cond, bp.hitcond), 0)
+        added_files = set()
+        for rp, ls in new_lines.items():
+            if set(ls) - set(self.lines.get(rp, {})):
+                added_files.add(rp)
+        added_funcs = set(new_funcs) - set(self.funcs)
+        # the monitoring callbacks hold these dicts: change them in place
+        self.lines.clear()
+        self.lines.update(new_lines)
+        self.funcs.clear()
+        self.funcs.update(new_funcs)
+        if self.ctl.started and (added_files or added_funcs):
+            if V >= (3, 12):
+                self._refresh_312(added_files)
+            else:
+                self._refresh_hooks(added_files, added_funcs)
+        return errors
+
+    def _refresh_312(self, files):
+        M = sys.monitoring
+        if self.tool is None:
+            self._start_monitoring()
+        if self.tool is None:
+            return
+        M.restart_events()
+        f = _main_frame()
+        while f is not None:
+            if self.realpath(f.f_code.co_filename) in files:
+                M.set_local_events(self.tool, f.f_code, M.get_local_events(self.tool, f.f_code) | M.events.LINE)
+            f = f.f_back
+        for code in _generator_codes(files, self.realpath):
+            M.set_local_events(self.tool, code, M.get_local_events(self.tool, code) | M.events.LINE)
+
+    def _refresh_hooks(self, files, funcs):
+        import gc
+        by_file = {}
+        for obj in gc.get_objects():
+            if type(obj) is types.FunctionType:
+                c = obj.__code__
+                rp = self.realpath(c.co_filename)
+                if rp in files or (funcs and obj.__qualname__ in funcs and C.is_user_file(c.co_filename)):
+                    by_file.setdefault(rp, []).append(obj)
+        for rp, fns in by_file.items():
+            try:
+                with open(rp, "rb") as fh:
+                    src = fh.read()
+                code = self.compile_file(src, fns[0].__code__.co_filename)
+            except Exception:  # noqa: BLE001 - the file changed or vanished: leave it
+                continue
+            table = {(c.co_name, c.co_firstlineno): c for c in _walk_code(code)}
+            for fn in fns:
+                new = table.get((fn.__code__.co_name, fn.__code__.co_firstlineno))
+                if new is not None and new.co_freevars == fn.__code__.co_freevars:
+                    fn.__code__ = new
+        # frames already running the old code are traced until they return
+        f = _main_frame()
+        while f is not None:
+            if self.realpath(f.f_code.co_filename) in files or (funcs and f.f_code.co_name in
+                                                                 {q.rsplit(".", 1)[-1] for q in funcs}):
+                if not C.is_shim_file(f.f_code.co_filename):
+                    self.ctl.stale.add(f)
+            f = f.f_back
+        if self.ctl.stale and not self.ctl.stopped:
+            self.ctl.retrace(_main_frame())
+
+
+def _walk_code(code):
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        yield c
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+
+
+def _generator_codes(files, realpath):
+    import gc
+    out = []
+    for obj in gc.get_objects():
+        if type(obj) is types.GeneratorType and obj.gi_frame is not None \
+                and realpath(obj.gi_code.co_filename) in files:
+            out.append(obj.gi_code)
+    return out
+
+
+def _main_frame():
+    """The innermost frame of the main thread."""
+    frames = sys._current_frames()
+    return frames.get(threading.main_thread().ident) or sys._getframe()
+
+
+_LOG_RE = re.compile(r"\{([^{}]+)\}")
+
+
+def _format_log(msg, frame):
+    def sub(m):
+        try:
+            return str(eval(m.group(1), frame.f_globals, frame.f_locals))
+        except Exception as e:  # noqa: BLE001
+            return "<%s: %s>" % (type(e).__name__, e)
+    return _LOG_RE.sub(sub, msg).replace("{{", "{").replace("}}", "}")
+
+
+# ---------------------------------------------------------------- control
+class Control:
+    def __init__(self, rec, cfg):
+        self.rec = rec
+        self.cfg = cfg
+        self.trig = None
+        self.stopped = False
+        self.started = False
+        self.step = None          # [mode, frame, returned]
+        self.just = None          # (frame, line, source) of the last stop
+        self.frames = []          # frames of the current stop, outermost first
+        self.results = {}
+        self.rid = itertools.count(1)
+        self.stale = set()
+        self.tracing = False
+        self.filters = set()
+        self.just_my_code = True
+        self.raise_tool = None
+        self.chan = Channel(cfg["control"], self)
+
+    # -- messages
+    def output(self, category, text):
+        try:
+            C.output_bytes()
+            self.chan.send({"event": "output", "category": category, "text": text})
+        except Exception:  # noqa: BLE001
+            pass
+
+    def reply(self, rid, ok, body=None, error=None):
+        msg = {"reply": rid, "ok": ok}
+        if ok:
+            msg["body"] = body or {}
+        else:
+            msg["error"] = error
+        self.chan.send(msg)
+
+    # -- start-up
+    def handshake(self):
+        cfg = self.cfg
+        if cfg.get("mode") == "record" and cfg.get("program"):
+            prog = cfg["program"]
+            try:
+                with open(prog, "rb") as fh:
+                    compile(fh.read(), prog, "exec", dont_inherit=True)
+            except SyntaxError as e:
+                from .main import fail
+                fail(cfg, "syntax error in %s:%s: %s" % (e.filename or prog, e.lineno, e.msg), 1)
+        self.chan.send({"event": "ready", "pid": os.getpid(),
+                        "python": "%d.%d.%d" % sys.version_info[:3]})
+        while True:
+            msg = self.chan.q.get()
+            cmd = msg.get("cmd")
+            if cmd == "start":
+                self.start_msg = msg
+                self.cmd_breakpoints(msg)
+                self.reply(msg.get("id"), True)
+                return
+            self.dispatch(msg)
+
+    def after_start(self):
+        signal.signal(signal.SIGUSR2, self._on_signal)
+        self.started = True  # from now on the reader may wake the main thread
+        self._update_raise()
+        entry = self.start_msg.get("stopOnEntry")
+        if entry:
+            self.step = ["entry", None, False]
+            self.retrace(sys._getframe())
+        # commands that came while starting
+        if not self.chan.q.empty():
+            self.chan.poke()
+
+    # -- commands
+    def dispatch(self, msg):
+        cmd = msg.get("cmd")
+        rid = msg.get("id")
+        if cmd == "kill":
+            os._exit(137)
+        if cmd in RUN_COMMANDS or cmd == "pause":
+            self.reply(rid, True)
+            return
+        fn = getattr(self, "cmd_" + str(cmd), None)
+        if fn is None:
+            self.reply(rid, False, error="unknown command %r" % cmd)
+            return
+        try:
+            body = fn(msg)
+        except Exception as e:  # noqa: BLE001 - report, keep serving
+            self.reply(rid, False, error="%s: %s" % (type(e).__name__, e))
+            return
+        self.reply(rid, True, body)
+
+    def cmd_breakpoints(self, msg):
+        self.just_my_code = msg.get("justMyCode", True) is not False
+        errors = self.trig.set_all(msg.get("lines") or [], msg.get("funcs") or [])
+        self.filters = set(msg.get("exceptions") or [])
+        if self.started:
+            self._update_raise()
+            if not self.stopped:
+                self.retrace(_main_frame())
+        return {"errors": errors}
+
+    def _need_frame(self, msg):
+        if not self.stopped:
+            raise RuntimeError("the program is running")
+        i = msg.get("frame")
+        if not isinstance(i, int) or not 0 <= i < len(self.frames):
+            raise RuntimeError("no frame %r at this stop" % (i,))
+        return self.frames[i]
+
+    def cmd_evaluate(self, msg):
+        f = self._need_frame(msg)
+        expr = msg.get("expr") or ""
+        try:
+            code = compile(expr, "<pyreplay evaluate>", "eval")
+            is_expr = True
+        except SyntaxError:
+            if msg.get("context") != "repl":
+                raise
+            code = compile(expr, "<pyreplay evaluate>", "exec")
+            is_expr = False
+        value = eval(code, f.f_globals, f.f_locals)
+        if not is_expr:
+            return {"value": {"type": "", "repr": ""}, "ref": 0}
+        rid = next(self.rid)
+        self.results[rid] = value
+        return {"value": view(value, 1), "ref": rid}
+
+    def cmd_children(self, msg):
+        if not self.stopped:
+            raise RuntimeError("the program is running")
+        root = msg.get("root") or {}
+        if "result" in root:
+            if root["result"] not in self.results:
+                raise RuntimeError("that evaluation result is gone")
+            obj = self.results[root["result"]]
+        elif "module" in root:
+            mod = sys.modules.get(root["module"])
+            if mod is None:
+                raise RuntimeError("module %s is not loaded" % root["module"])
+            obj = mod.__dict__[root["name"]]
+        else:
+            f = self._need_frame(msg)
+            obj = f.f_locals[root["name"]]
+        for pos in msg.get("path") or []:
+            obj = _nth(obj, pos)
+        start = max(0, int(msg.get("start") or 0))
+        count = int(msg.get("count") or 0) or PAGE
+        kids, total = _page(obj, start, count)
+        return {"children": kids, "len": total}
+
+    # -- stops
+    def hit(self, bps, frame, kind, reason, label, source):
+        """A breakpoint location was reached: count, log, maybe stop."""
+        if self.stopped or self.rec.busy:
+            return
+        fired = [bp for bp in bps if self.trig.should_fire(bp, frame)]
+        if not fired:
+            return
+        if all(bp.oneshot for bp in fired):
+            reason = "entry"
+        for bp in fired:
+            if bp.oneshot:
+                self._drop(bp)
+        self.stop(reason, label, frame, kind, source, bps=[bp.id for bp in fired if not bp.oneshot])
+
+    def _drop(self, bp):
+        for ls in self.trig.lines.values():
+            for bps in ls.values():
+                if bp in bps:
+                    bps.remove(bp)
+
+    def stop(self, reason, label, frame, kind, source, bps=None, tb=None, exc=None, sid=None):
+        if self.stopped:
+            return
+        line = frame.f_lineno if frame is not None else None
+        j, self.just = self.just, None
+        if j is not None and frame is not None and j[0] is frame and j[1] == line and j[2] != source:
+            return  # the same moment, seen by the tracer and by a breakpoint
+        self.stopped = True
+        try:
+            if sid is None:
+                sid = self.rec.snapshot("step" if reason in ("step", "pause") else reason,
+                                        label or ("" if reason != "pause" else "pause"), frame, kind, tb=tb)
+            if sid is None:
+                return
+            self.frames = _collect(frame, tb)
+            out, err = C.output_bytes()
+            self.step = None
+            self.chan.send({"event": "stopped", "snap": sid, "reason": reason, "label": label,
+                            "bps": bps or [], "exc": exc, "stdout": out, "stderr": err})
+            msg = self.serve()
+        finally:
+            self.frames = []
+            self.results = {}
+            self.stopped = False
+        if tb is not None or msg is None:
+            return
+        self.just = (frame, line, source)
+        cmd = msg.get("cmd")
+        if cmd == "next":
+            self.step = ["next", frame, False]
+        elif cmd == "stepIn":
+            self.step = ["in", frame, False]
+        elif cmd == "stepOut":
+            self.step = ["out", frame, False]
+        else:
+            self.step = None
+        self.retrace(sys._getframe(1))
+
+    def serve(self):
+        while True:
+            msg = self.chan.q.get()
+            cmd = msg.get("cmd")
+            if cmd in RUN_COMMANDS:
+                self.reply(msg.get("id"), True)
+                return msg
+            self.dispatch(msg)
+
+    def on_uncaught(self, exc, tb, sid):
+        if "uncaught" not in self.filters or tb is None or sid is None:
+            return
+        last = tb
+        while last.tb_next is not None:
+            last = last.tb_next
+        self.stop("exception", type(exc).__name__, last.tb_frame, "exception", "uncaught",
+                  tb=tb, exc=_exc_info(exc, "unhandled"), sid=sid)
+
+    def _on_raise(self, frame, exc):
+        if self.stopped or self.rec.busy or isinstance(exc, IGNORED_RAISES):
+            return
+        if not self._traceable(frame.f_code.co_filename):
+            return
+        self.stop("exception", type(exc).__name__, frame, "exception", "raise", exc=_exc_info(exc, "always"))
+
+    # -- running: signals, tracing
+    def _on_signal(self, signum, frame):
+        if self.stopped or self.rec.busy:
+            return
+        while True:
+            try:
+                msg = self.chan.q.get_nowait()
+            except queue.Empty:
+                break
+            if msg.get("cmd") == "pause":
+                self.reply(msg.get("id"), True)
+                self.step = ["pause", None, False]
+                self.retrace(frame)
+                continue
+            self.dispatch(msg)
+
+    def _traceable(self, filename):
+        if C.is_user_file(filename):
+            return True
+        return not self.just_my_code and not C.is_shim_file(filename) and not filename.startswith("<")
+
+    def retrace(self, frame):
+        """Install or remove the trace function as stepping, stale frames
+        and the raised filter need it; ``frame`` is where the program is."""
+        need = self.step is not None or bool(self.stale) or (V < (3, 12) and "raised" in self.filters)
+        if need:
+            f = frame
+            while f is not None:
+                if self._traceable(f.f_code.co_filename) or f in self.stale:
+                    f.f_trace = self._local
+                    if V >= (3, 7):
+                        f.f_trace_lines = True
+                f = f.f_back
+            sys.settrace(self._global)
+            self.tracing = True
+        elif self.tracing:
+            sys.settrace(None)
+            f = frame
+            while f is not None:
+                if f.f_trace is not None and getattr(f.f_trace, "__self__", None) is self:
+                    f.f_trace = None
+                f = f.f_back
+            self.tracing = False
+
+    def _global(self, frame, event, arg):
+        st = self.step
+        if st is not None and st[0] in ("next", "out") and not (V < (3, 12) and "raised" in self.filters):
+            return None  # stepping over: callees run untraced
+        if st is None and not (V < (3, 12) and "raised" in self.filters):
+            return None
+        if self.stopped or not self._traceable(frame.f_code.co_filename):
+            return None
+        return self._local
+
+    def _local(self, frame, event, arg):
+        if self.stopped or self.rec.busy:
+            return self._local
+        if event == "line":
+            line = frame.f_lineno
+            if frame in self.stale:
+                rp = self.trig.realpath(frame.f_code.co_filename)
+                bps = self.trig.lines.get(rp, {}).get(line)
+                if bps and line not in self.trig.hooked.get(frame.f_code, ()):
+                    self.hit(bps, frame, "line", "breakpoint", "", "trace")
+                    if self.stopped:
+                        return self._local
+            st = self.step
+            if st is not None and self._traceable(frame.f_code.co_filename):
+                mode, sf, returned = st
+                if mode in ("in", "pause", "entry") or (mode == "next" and frame is sf) \
+                        or (mode == "out" and returned and frame is sf):
+                    reason = {"pause": "pause", "entry": "entry"}.get(mode, "step")
+                    label = {"in": "stepIn", "next": "next", "out": "stepOut"}.get(mode, mode)
+                    self.stop(reason, label, frame, "line", "trace")
+                    return self._local
+            self.just = None
+        elif event == "return":
+            self.stale.discard(frame)
+            st = self.step
+            if st is not None and st[0] in ("next", "out") and frame is st[1]:
+                caller = frame.f_back
+                while caller is not None and not self._traceable(caller.f_code.co_filename):
+                    caller = caller.f_back
+                if caller is None:
+                    self.step = None
+                else:
+                    st[1] = caller
+                    st[2] = True
+                    if caller.f_trace is None:
+                        caller.f_trace = self._local
+            if self.step is None and not self.stale and not (V < (3, 12) and "raised" in self.filters):
+                self.retrace(frame.f_back)
+        elif event == "exception" and V < (3, 12) and "raised" in self.filters:
+            exc = arg[1]
+            tb = arg[2]
+            if tb is not None and tb.tb_next is None and tb.tb_frame is frame:
+                self._on_raise(frame, exc)
+        return self._local
+
+    def _update_raise(self):
+        if V < (3, 12):
+            return
+        M = sys.monitoring
+        want = "raised" in self.filters
+        if want and self.raise_tool is None:
+            for tid in (2, 5, 1, 3, 4):
+                if M.get_tool(tid) is None:
+                    M.use_tool_id(tid, "pyreplay-raise")
+                    self.raise_tool = tid
+                    break
+            if self.raise_tool is None:
+                return
+
+            def on_raise(code, offset, exc):
+                if "raised" in self.filters:
+                    self._on_raise(sys._getframe(1), exc)
+
+            M.register_callback(self.raise_tool, M.events.RAISE, on_raise)
+        if self.raise_tool is not None:
+            M.set_events(self.raise_tool, M.events.RAISE if want else 0)
+
+
+def _collect(frame, tb):
+    """The frames of a stop, outermost first, as capture.Recorder._collect sees them."""
+    out = []
+    if tb is not None:
+        while tb is not None:
+            if not C.is_shim_file(tb.tb_frame.f_code.co_filename):
+                out.append(tb.tb_frame)
+            tb = tb.tb_next
+        return out
+    f = frame
+    while f is not None:
+        if not C.is_shim_file(f.f_code.co_filename):
+            out.append(f)
+        f = f.f_back
+    out.reverse()
+    return out
+
+
+def _exc_info(exc, mode):
+    try:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception:  # noqa: BLE001
+        text = ""
+    t = type(exc)
+    name = t.__qualname__ if t.__module__ in ("builtins", "__main__") else "%s.%s" % (t.__module__, t.__qualname__)
+    try:
+        message = str(exc)[:2000]
+    except Exception:  # noqa: BLE001
+        message = _safe_repr(exc)
+    return {"type": name, "message": message,
+            "traceback": text[-20000:], "mode": mode}
+
+
+def _items(obj):
+    """(name, value) pairs in the order view.py lists children."""
+    if isinstance(obj, (list, tuple)):
+        return (("[%d]" % i, x) for i, x in enumerate(obj))
+    if isinstance(obj, dict):
+        return ((_safe_repr(k, 60), x) for k, x in obj.items())
+    if isinstance(obj, (set, frozenset)):
+        return (("{%d}" % i, x) for i, x in enumerate(obj))
+    d = getattr(obj, "__dict__", None)
+    if isinstance(d, dict) and not isinstance(obj, type):
+        return ((str(k), x) for k, x in d.items())
+    return iter(())
+
+
+def _nth(obj, pos):
+    for _name, x in itertools.islice(_items(obj), pos, pos + 1):
+        return x
+    raise IndexError("item %d is gone" % pos)
+
+
+def _page(obj, start, count):
+    try:
+        total = len(obj) if isinstance(obj, (list, tuple, dict, set, frozenset)) else len(obj.__dict__)
+    except Exception:  # noqa: BLE001
+        total = 0
+    out = []
+    for name, x in itertools.islice(_items(obj), start, start + count):
+        v = view(x, 1)
+        v["name"] = name
+        out.append(v)
+    return out, total

@@ -1,0 +1,326 @@
+package session
+
+// A live process under the shim's control channel: start, handshake,
+// stops, output, run commands, exit. The Debugger (debugger.go) drives it.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pyreplay/pyreplay/tracer"
+)
+
+// Deadlines for talking to the live program.
+var (
+	StartTimeout   = 30 * time.Second // process start until the shim is ready
+	CommandTimeout = 10 * time.Second // one command while stopped
+)
+
+// LiveStop is a stop the shim reported.
+type LiveStop struct {
+	Snap        int64          `json:"snap"`
+	Reason      string         `json:"reason"` // breakpoint | function | exception | step | pause | entry
+	Label       string         `json:"label"`
+	Breakpoints []int          `json:"bps"`
+	Exception   *ExceptionInfo `json:"exc"`
+	Stdout      int64          `json:"stdout"`
+	Stderr      int64          `json:"stderr"`
+}
+
+// ExceptionInfo describes the exception of an exception stop.
+type ExceptionInfo struct {
+	Type      string `json:"type"`
+	Message   string `json:"message"`
+	Traceback string `json:"traceback"`
+	Mode      string `json:"mode"` // always (raised) | unhandled
+}
+
+// liveSink receives what a Live process produces.
+type liveSink interface {
+	liveStopped(l *Live, s LiveStop)
+	liveOutput(l *Live, category, text string)
+	liveExited(l *Live, code int, shimErr string)
+}
+
+// Live is one running program.
+type Live struct {
+	proc    *tracer.Process
+	ctl     *tracer.Control
+	sink    liveSink
+	run     int64
+	outBase int64 // stdout bytes counted before this process (resume)
+	errBase int64
+
+	outN, errN atomic.Int64
+	outCond    *sync.Cond
+	outMu      sync.Mutex
+
+	readers  sync.WaitGroup
+	done     chan struct{}
+	exitCode int
+	killed   atomic.Bool
+}
+
+// startLive starts python with cfg (its Control field is set here), waits
+// for the shim to be ready, and returns; the program waits for Run.
+func startLive(python string, cfg tracer.Config, dir string, env []string, sink liveSink) (*Live, error) {
+	ctl, err := tracer.ListenControl()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Control = ctl.Addr()
+	p, err := tracer.Prepare(python, cfg, env)
+	if err != nil {
+		ctl.Close()
+		return nil, err
+	}
+	p.Cmd.Dir = dir
+	p.Cmd.Stdin, p.Cmd.Stdout, p.Cmd.Stderr = nil, nil, nil
+	stdout, err := p.Cmd.StdoutPipe()
+	if err != nil {
+		ctl.Close()
+		return nil, err
+	}
+	stderr, err := p.Cmd.StderrPipe()
+	if err != nil {
+		ctl.Close()
+		return nil, err
+	}
+	l := &Live{proc: p, ctl: ctl, sink: sink, run: cfg.Run, outBase: cfg.StdoutStart, errBase: cfg.StderrStart, done: make(chan struct{})}
+	l.outCond = sync.NewCond(&l.outMu)
+	if err := p.StartGroup(); err != nil {
+		ctl.Close()
+		p.Cleanup()
+		return nil, fmt.Errorf("cannot start %s: %v", python, err)
+	}
+	l.readers.Add(2)
+	var errTail tail
+	go l.pump(stdout, "stdout", &l.outN, nil)
+	go l.pump(stderr, "stderr", &l.errN, &errTail)
+	exited := make(chan struct{})
+	go func() {
+		l.readers.Wait()
+		err := p.Cmd.Wait()
+		code := 0
+		if err != nil {
+			var ee interface{ Sys() any }
+			if errors.As(err, &ee) {
+				if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
+					if ws.Signaled() {
+						code = 128 + int(ws.Signal())
+					} else {
+						code = ws.ExitStatus()
+					}
+				}
+			}
+		}
+		l.exitCode = code
+		close(exited)
+	}()
+	if err := ctl.Accept(StartTimeout, exited); err != nil {
+		l.kill()
+		<-exited
+		return nil, l.startError(err, errTail.String())
+	}
+	// wait for "ready" (or the end)
+	select {
+	case ev, ok := <-ctl.Events():
+		if !ok || ev.Name != "ready" {
+			l.kill()
+			<-exited
+			return nil, l.startError(errors.New("the program ended before it was ready"), errTail.String())
+		}
+	case <-exited:
+		ctl.Close()
+		return nil, l.startError(errors.New("the program ended before it was ready"), errTail.String())
+	case <-time.After(StartTimeout):
+		l.kill()
+		<-exited
+		return nil, fmt.Errorf("the program was not ready within %v", StartTimeout)
+	}
+	go l.events(exited)
+	return l, nil
+}
+
+func (l *Live) startError(err error, stderr string) error {
+	if msg := l.proc.ShimError(); msg != "" {
+		l.proc.Cleanup()
+		return errors.New(msg)
+	}
+	l.proc.Cleanup()
+	if s := strings.TrimSpace(stderr); s != "" {
+		return fmt.Errorf("%v: %s", err, s)
+	}
+	return err
+}
+
+// tail keeps the last few KB of a stream for error messages.
+type tail struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (t *tail) add(p []byte) {
+	t.mu.Lock()
+	t.b = append(t.b, p...)
+	if len(t.b) > 4096 {
+		t.b = t.b[len(t.b)-4096:]
+	}
+	t.mu.Unlock()
+}
+
+func (t *tail) String() string { t.mu.Lock(); defer t.mu.Unlock(); return string(t.b) }
+
+func (l *Live) pump(r io.Reader, category string, n *atomic.Int64, t *tail) {
+	defer l.readers.Done()
+	buf := make([]byte, 32*1024)
+	var pending []byte
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			if t != nil {
+				t.add(buf[:k])
+			}
+			pending = append(pending, buf[:k]...)
+			cut := validPrefix(pending)
+			if cut > 0 {
+				l.sink.liveOutput(l, category, string(pending[:cut]))
+				pending = append([]byte(nil), pending[cut:]...)
+			}
+			l.outMu.Lock()
+			n.Add(int64(k))
+			l.outCond.Broadcast()
+			l.outMu.Unlock()
+		}
+		if err != nil {
+			if len(pending) > 0 {
+				l.sink.liveOutput(l, category, strings.ToValidUTF8(string(pending), "\uFFFD"))
+			}
+			l.outMu.Lock()
+			n.Store(1 << 62)
+			l.outCond.Broadcast()
+			l.outMu.Unlock()
+			return
+		}
+	}
+}
+
+// validPrefix is the length of the longest prefix of b that does not end
+// inside a UTF-8 sequence.
+func validPrefix(b []byte) int {
+	end := len(b)
+	for i := 1; i <= 3 && i <= len(b); i++ {
+		c := b[len(b)-i]
+		if c < 0x80 {
+			break
+		}
+		if utf8.RuneStart(c) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				end = len(b) - i
+			}
+			break
+		}
+	}
+	return end
+}
+
+// waitOutput waits until the output written before a stop has been read
+// (so that it reaches the client before the stop), at most 500ms.
+func (l *Live) waitOutput(out, errb int64) {
+	deadline := time.Now().Add(500 * time.Millisecond)
+	t := time.AfterFunc(500*time.Millisecond, func() {
+		l.outMu.Lock()
+		l.outCond.Broadcast()
+		l.outMu.Unlock()
+	})
+	defer t.Stop()
+	l.outMu.Lock()
+	for (l.outN.Load() < out-l.outBase || l.errN.Load() < errb-l.errBase) && time.Now().Before(deadline) {
+		l.outCond.Wait()
+	}
+	l.outMu.Unlock()
+}
+
+func (l *Live) events(exited chan struct{}) {
+	for ev := range l.ctl.Events() {
+		switch ev.Name {
+		case "stopped":
+			var s LiveStop
+			if json.Unmarshal(ev.Raw, &s) == nil {
+				l.waitOutput(s.Stdout, s.Stderr)
+				l.sink.liveStopped(l, s)
+			}
+		case "output":
+			var o struct {
+				Category string `json:"category"`
+				Text     string `json:"text"`
+			}
+			if json.Unmarshal(ev.Raw, &o) == nil {
+				l.sink.liveOutput(l, o.Category, o.Text)
+			}
+		}
+	}
+	// the channel closed: the program is ending (or was killed)
+	select {
+	case <-exited:
+	case <-time.After(3 * time.Second):
+		l.kill()
+		<-exited
+	}
+	shimErr := l.proc.ShimError()
+	l.proc.Cleanup()
+	close(l.done)
+	l.sink.liveExited(l, l.exitCode, shimErr)
+}
+
+// Call sends a command to the stopped program and waits for the reply.
+func (l *Live) Call(cmd string, args map[string]any, out any) error {
+	return l.ctl.Call(cmd, args, out, CommandTimeout)
+}
+
+// Send sends a command without waiting (pause, run commands).
+func (l *Live) Send(cmd string, args map[string]any) error { return l.ctl.Send(cmd, args) }
+
+// Done is closed once the process has ended and been reported.
+func (l *Live) Done() <-chan struct{} { return l.done }
+
+// Pid is the process id.
+func (l *Live) Pid() int { return l.proc.Cmd.Process.Pid }
+
+func (l *Live) kill() {
+	l.killed.Store(true)
+	l.proc.Kill(syscall.SIGKILL)
+	l.ctl.Close()
+}
+
+// Terminate ends the program: SIGTERM, then SIGKILL after grace.
+func (l *Live) Terminate(grace time.Duration) {
+	l.killed.Store(true)
+	l.proc.Kill(syscall.SIGTERM)
+	select {
+	case <-l.done:
+		return
+	case <-time.After(grace):
+	}
+	l.kill()
+}
+
+// Kill ends the program now and waits (bounded) until it is gone.
+func (l *Live) Kill() {
+	l.kill()
+	select {
+	case <-l.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+var _ = os.Getpid

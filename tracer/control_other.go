@@ -1,0 +1,7 @@
+//go:build !linux
+
+package tracer
+
+import "syscall"
+
+func setParentDeathSignal(a *syscall.SysProcAttr) {}
