@@ -142,7 +142,12 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 			for k := 0; k < prefix; k++ {
 				slot()
 			}
-			repls = append(repls, repl{fn.StartByte(), fn.EndByte(), fmt.Sprintf("%s.callee(%d, \x00num%d\x00, %d)", RT, fi.idx, first, prefix)})
+			callee := fmt.Sprintf("%s.callee(%d, \x00num%d\x00, %d)", RT, fi.idx, first, prefix)
+			if prefix == 2 && !b.ver.AtLeast(11) {
+				// keep the method-call shape (two stack items) for later snapshots
+				callee += ".__call__"
+			}
+			repls = append(repls, repl{fn.StartByte(), fn.EndByte(), callee})
 			for _, a := range args {
 				if a.StartByte() >= child.StartByte() {
 					break

@@ -445,8 +445,15 @@ class Recorder:
             if mod is None:
                 continue
             ns = mod.__dict__
-            manifest.insert(0, ("g", m, None, "global of module %s" % m))
-            values.insert(0, S.ModuleNamespace(m, dict(ns)))
+            # the namespace first (functions refer to it), then each global as
+            # its own root so that an unsaved one is named
+            gman = [("g", m, None, "globals of module %s" % m)]
+            gval = [S.ModuleNamespace(m, {})]
+            for k, v in list(ns.items()):
+                gman.append(("G", m, k, "global '%s' of module %s" % (k, m)))
+                gval.append(v)
+            manifest[0:0] = gman
+            values[0:0] = gval
             gviews[m] = {k: view(v, 2) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
         rnd = sys.modules.get("random")
         if rnd is not None and hasattr(rnd, "getstate"):

@@ -210,7 +210,7 @@ def _remap(tree, maps):
         segs = maps[line - 1]
         seg = segs[0]
         for s in segs:
-            if (s["g"] < col) if end else (s["g"] <= col):
+            if s["g"] <= col:
                 seg = s
             else:
                 break
@@ -278,6 +278,8 @@ def _load_state(cfg, rt):
             st[entry[2]] = v
         elif kind == "x":
             rt.extras[entry[1]] = v
+        elif kind == "G":
+            S.module_ns(entry[1])[entry[2]] = v
         elif kind == "n":
             rt.classns[entry[1]] = v
 

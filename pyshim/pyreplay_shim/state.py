@@ -201,6 +201,7 @@ for _n in ("GeneratorType", "CoroutineType", "AsyncGeneratorType", "FrameType", 
 _FAST = {int, float, complex, str, bytes, bytearray, bool, type(None), range, slice, list, tuple, dict, set, frozenset}
 
 _SKIP_CLASS_ATTRS = {"__dict__", "__weakref__"}
+_DESCRIPTORS = {types.WrapperDescriptorType, types.MethodDescriptorType, types.MethodWrapperType} - {None}
 
 
 class StatePickler(pickle.Pickler):
@@ -237,7 +238,17 @@ class StatePickler(pickle.Pickler):
         if isinstance(obj, type):
             if self._is_user(getattr(obj, "__module__", None)) or "<locals>" in getattr(obj, "__qualname__", ""):
                 return self._reduce_class(obj)
+            mod = sys.modules.get(getattr(obj, "__module__", None) or "")
+            if getattr(mod, obj.__qualname__, None) is not obj:
+                # an interpreter type without an importable name (e.g. the type
+                # of builtin functions): find it in the types module
+                for k, v in vars(types).items():
+                    if v is obj:
+                        return (getattr, (types, k))
             return NotImplemented
+        if t in _DESCRIPTORS:
+            owner = obj.__self__ if t is types.MethodWrapperType else obj.__objclass__
+            return (getattr, (owner, obj.__name__))
         if t is CellType:
             try:
                 v = obj.cell_contents
