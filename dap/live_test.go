@@ -3,6 +3,7 @@ package dap_test
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // A breakpoint, the stack, variables, stepping, time travel, continue to the end.
@@ -41,4 +42,187 @@ func TestLiveBreakpointStepAndBack(t *testing.T) {
 	if !strings.Contains(c.output.String(), "done 10 3") {
 		t.Fatalf("output: %q", c.output.String())
 	}
+}
+
+// Stack, scopes, structured and paged variables, live evaluate.
+func TestLiveInspect(t *testing.T) {
+	f := setup(t, "basic.py", "3.11")
+	c := newClient(t)
+	c.launch(f, nil, map[string][]int{"basic.py": {20}}, nil)
+	c.event("stopped")
+	st := c.request("stackTrace", msg{"threadId": 1}).body()
+	frames := st.list("stackFrames")
+	if len(frames) != 2 || frames[0].str("name") != "main" || frames[1].str("name") != "<module>" {
+		t.Fatalf("frames %v", frames)
+	}
+	if frames[0].num("column") != 9 || frames[1].num("line") != 27 {
+		t.Fatalf("columns/lines: %v", frames)
+	}
+	if p := frames[0]["source"].(map[string]any)["path"]; p != f.prog {
+		t.Fatalf("source path %v", p)
+	}
+	top := frames[0].num("id")
+	scopes := c.request("scopes", msg{"frameId": top}).body().list("scopes")
+	if len(scopes) != 2 || scopes[0].str("name") != "Locals" || scopes[1].str("name") != "Globals" {
+		t.Fatalf("scopes %v", scopes)
+	}
+	loc := c.vars(scopes[0].num("variablesReference"))
+	nums := loc["nums"]
+	if nums.num("indexedVariables") != 250 {
+		t.Fatalf("nums: %v", nums)
+	}
+	// a page beyond what the snapshot recorded comes from the live program
+	page := c.request("variables", msg{"variablesReference": nums.num("variablesReference"), "filter": "indexed", "start": 200, "count": 3}).body().list("variables")
+	if len(page) != 3 || page[0].str("name") != "[200]" || page[2].str("value") != "202" {
+		t.Fatalf("page: %v", page)
+	}
+	data := c.vars(loc["data"].num("variablesReference"))
+	point := c.vars(data["'point'"].num("variablesReference"))
+	if point["x"].str("value") != "1" || point["y"].str("value") != "2" {
+		t.Fatalf("point: %v", point)
+	}
+	glob := c.vars(scopes[1].num("variablesReference"))
+	if _, ok := glob["add"]; !ok {
+		t.Fatalf("globals: %v", glob)
+	}
+	ev := c.eval(top, "acc + 41", "hover")
+	if ev.str("result") != "41" {
+		t.Fatalf("evaluate: %v", ev)
+	}
+	ev = c.eval(top, "data['point']", "watch")
+	kids := c.vars(ev.num("variablesReference"))
+	if kids["x"].str("value") != "1" {
+		t.Fatalf("evaluate children: %v", kids)
+	}
+	if msg := c.requestErr("evaluate", msg{"expression": "undefined_name", "frameId": top, "context": "repl"}); !strings.Contains(msg, "NameError") {
+		t.Fatalf("evaluate error: %q", msg)
+	}
+	// a stale frame id fails loudly
+	c.request("next", msg{"threadId": 1})
+	c.event("stopped")
+	if msg := c.requestErr("scopes", msg{"frameId": top}); !strings.Contains(msg, "stale") {
+		t.Fatalf("stale frame: %q", msg)
+	}
+	c.request("disconnect", msg{"terminateDebuggee": true})
+}
+
+// stepIn, stepOut, and the step stops' snapshots.
+func TestLiveStepInOut(t *testing.T) {
+	f := setup(t, "basic.py", "3.11")
+	c := newClient(t)
+	c.launch(f, nil, map[string][]int{"basic.py": {20}}, nil)
+	c.event("stopped")
+	c.request("stepIn", msg{"threadId": 1})
+	_, top := c.stopped()
+	if top.str("name") != "add" || top.num("line") != 11 {
+		t.Fatalf("stepIn: %v", top)
+	}
+	c.request("stepOut", msg{"threadId": 1})
+	_, top = c.stopped()
+	if top.str("name") != "main" || top.num("line") != 21 {
+		t.Fatalf("stepOut: %v", top)
+	}
+	// back in time: add's frame, as it was
+	c.request("stepBack", msg{"threadId": 1})
+	_, top = c.stopped()
+	loc := c.locals(top.num("id"))
+	if top.str("name") != "add  [snap-2]" || loc["a"].str("value") != "0" || loc["b"].str("value") != "0" {
+		t.Fatalf("stepBack: %v %v", top, loc)
+	}
+	c.request("terminate", nil)
+	c.event("exited")
+	c.event("terminated")
+}
+
+// condition, hitCondition, logMessage.
+func TestLiveConditionsAndLogpoints(t *testing.T) {
+	f := setup(t, "basic.py", "3.11")
+	c := newClient(t)
+	c.request("initialize", msg{"adapterID": "pyreplay"})
+	c.request("launch", msg{"program": f.prog, "python": f.py, "db": f.db})
+	c.event("initialized")
+	c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{
+		{"line": 20, "condition": "i == 3"},
+		{"line": 11, "hitCondition": ">=5"},
+		{"line": 21, "logMessage": "log acc={acc} i={i}"},
+	}})
+	c.request("configurationDone", nil)
+	_, top := c.stopped()
+	if top.num("line") != 20 || c.locals(top.num("id"))["i"].str("value") != "3" {
+		t.Fatalf("condition: %v", top)
+	}
+	if !strings.Contains(c.output.String(), "log acc=3 i=2") {
+		t.Fatalf("logpoint output: %q", c.output.String())
+	}
+	c.request("continue", msg{"threadId": 1})
+	_, top = c.stopped()
+	if top.num("line") != 11 || c.locals(top.num("id"))["b"].str("value") != "4" {
+		t.Fatalf("hitCondition: %v", top)
+	}
+	// a bad condition is reported, not fatal
+	r := c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 21, "condition": "acc >"}}}).body()
+	if bp := r.list("breakpoints")[0]; bp["verified"] == true || !strings.Contains(bp.str("message"), "SyntaxError") {
+		t.Fatalf("bad condition: %v", bp)
+	}
+	c.request("continue", msg{"threadId": 1})
+	c.expectExit(3)
+}
+
+// Exception breakpoints: raised (caught or not), then uncaught.
+func TestLiveExceptions(t *testing.T) {
+	for _, minor := range []string{"3.11", "3.12"} {
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "raises.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, nil, []string{"raised", "uncaught"})
+			reason, top := c.stopped()
+			if reason != "exception" || top.str("name") != "parse" || top.num("line") != 2 {
+				t.Fatalf("raised: %s %v", reason, top)
+			}
+			info := c.request("exceptionInfo", msg{"threadId": 1}).body()
+			if info.str("exceptionId") != "ValueError" || info.str("breakMode") != "always" || !strings.Contains(info.str("description"), "invalid literal") {
+				t.Fatalf("exceptionInfo: %v", info)
+			}
+			c.request("continue", msg{"threadId": 1})
+			reason, top = c.stopped() // "oops", raised
+			if reason != "exception" || top.str("name") != "parse" {
+				t.Fatalf("second raise: %s %v", reason, top)
+			}
+			c.request("setExceptionBreakpoints", msg{"filters": []string{"uncaught"}})
+			c.request("continue", msg{"threadId": 1})
+			reason, top = c.stopped()
+			info = c.request("exceptionInfo", msg{"threadId": 1}).body()
+			if reason != "exception" || info.str("breakMode") != "unhandled" || top.str("name") != "parse" {
+				t.Fatalf("uncaught: %s %v %v", reason, top, info)
+			}
+			if v := c.eval(top.num("id"), "s", "hover"); v.str("result") != "'oops'" {
+				t.Fatalf("evaluate at the uncaught stop: %v", v)
+			}
+			c.request("continue", msg{"threadId": 1})
+			c.expectExit(1)
+			if !strings.Contains(c.output.String(), "ValueError: invalid literal") || !strings.Contains(c.output.String(), "safe -1") {
+				t.Fatalf("output: %q", c.output.String())
+			}
+		})
+	}
+}
+
+// pause a running program, then terminate it.
+func TestLivePause(t *testing.T) {
+	f := setup(t, "slow.py", "3.11")
+	c := newClient(t)
+	c.launch(f, nil, nil, nil)
+	time.Sleep(300 * time.Millisecond)
+	c.request("pause", msg{"threadId": 1})
+	reason, top := c.stopped()
+	if reason != "pause" || top.str("name") != "<module>" {
+		t.Fatalf("pause: %s %v", reason, top)
+	}
+	n := c.eval(top.num("id"), "count", "watch").str("result")
+	if n == "0" || n == "" {
+		t.Fatalf("count at pause: %q", n)
+	}
+	c.request("terminate", nil)
+	c.event("exited")
+	c.event("terminated")
 }

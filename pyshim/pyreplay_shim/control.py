@@ -408,10 +408,9 @@ class Control:
         signal.signal(signal.SIGUSR2, self._on_signal)
         self.started = True  # from now on the reader may wake the main thread
         self._update_raise()
-        entry = self.start_msg.get("stopOnEntry")
-        if entry:
+        if self.start_msg.get("stopOnEntry"):
             self.step = ["entry", None, False]
-            self.retrace(sys._getframe())
+        self.retrace(sys._getframe())
         # commands that came while starting
         if not self.chan.q.empty():
             self.chan.poke()
@@ -521,7 +520,8 @@ class Control:
             return
         line = frame.f_lineno if frame is not None else None
         j, self.just = self.just, None
-        if j is not None and frame is not None and j[0] is frame and j[1] == line and j[2] != source:
+        if j is not None and frame is not None and j[0] is frame and j[1] == line \
+                and {j[2], source} == {"trace", "bp"}:
             return  # the same moment, seen by the tracer and by a breakpoint
         self.stopped = True
         try:
@@ -693,7 +693,10 @@ class Control:
                 return
 
             def on_raise(code, offset, exc):
-                if "raised" in self.filters:
+                # RAISE comes again in every frame the exception unwinds
+                # into; only the first, where it was raised, is a stop
+                tb = exc.__traceback__
+                if "raised" in self.filters and (tb is None or tb.tb_next is None):
                     self._on_raise(sys._getframe(1), exc)
 
             M.register_callback(self.raise_tool, M.events.RAISE, on_raise)
