@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
+	"github.com/pyreplay/pyreplay/tracer"
 	"github.com/pyreplay/pyreplay/tui"
 )
 
@@ -56,7 +59,7 @@ and open it live.`,
 				}
 				start = n
 			}
-			return runTUI(recording.Resolve(fl.db), start, nil, nil)
+			return runTUIOpts(tui.Options{DBPath: recording.Resolve(fl.db), Start: start})
 		},
 	}
 	f := cmd.Flags()
@@ -80,23 +83,23 @@ func looksLikeProgram(arg string) bool {
 	return err == nil && !st.IsDir()
 }
 
-// runTUI opens the recording and runs the UI. Everything that can fail
+// runTUIOpts opens the recording and runs the UI. Everything that can fail
 // (no recording, no snapshots, unknown snapshot, no terminal) fails here,
 // before the terminal is switched to the UI.
-func runTUI(dbPath string, start int64, live tui.Live, bps []string) error {
+func runTUIOpts(opts tui.Options) error {
 	if !isatty.IsTerminal(os.Stdin.Fd()) || !isatty.IsTerminal(os.Stdout.Fd()) {
 		return errors.New("pyreplay tui needs a terminal (stdin and stdout must be a tty); use `pyreplay ls` and `pyreplay show` in scripts")
 	}
-	rep, err := session.OpenReplay(dbPath, 0)
+	rep, err := session.OpenReplay(opts.DBPath, opts.Run)
 	if err != nil {
 		return err
 	}
 	defer rep.Close()
-	renderer := lipgloss.NewRenderer(os.Stdout)
+	opts.Renderer = lipgloss.NewRenderer(os.Stdout)
 	if os.Getenv("NO_COLOR") != "" {
-		renderer.SetColorProfile(termenv.Ascii)
+		opts.Renderer.SetColorProfile(termenv.Ascii)
 	}
-	m, err := tui.New(rep, tui.Options{DBPath: dbPath, Start: start, Renderer: renderer, Live: live, Breakpoints: bps})
+	m, err := tui.New(rep, opts)
 	if err != nil {
 		return err
 	}
@@ -107,31 +110,96 @@ func runTUI(dbPath string, start int64, live tui.Live, bps []string) error {
 	return nil
 }
 
-// runTUILive records the program with the breakpoints and opens the new
-// run in the UI.
+// runTUILive starts the program under the session engine (the one the DAP
+// server uses), stopping at the breakpoints (at its first line when there
+// are none, and at an uncaught exception), and opens the UI on it.
 func runTUILive(fl tuiFlags, args []string) error {
-	if len(fl.bps) == 0 {
-		fmt.Fprintln(os.Stderr, "pyreplay: no breakpoints given (-b FILE:LINE); the program is recorded only at an uncaught exception or pyreplay.snapshot()")
+	if fl.module == "" && len(args) == 0 {
+		return errors.New("nothing to run: give a program (pyreplay tui -b prog.py:12 prog.py) or a module (-m name)")
 	}
-	err := runRecord(recordFlags{db: fl.db, python: fl.python, bps: fl.bps, module: fl.module}, args)
-	var ee exitError
-	if err != nil && !errors.As(err, &ee) {
+	if !isatty.IsTerminal(os.Stdin.Fd()) || !isatty.IsTerminal(os.Stdout.Fd()) {
+		return errors.New("pyreplay tui needs a terminal (stdin and stdout must be a tty)")
+	}
+	cwd, _ := os.Getwd()
+	opts := session.LaunchOptions{Python: fl.python, Cwd: cwd, JustMyCode: true}
+	baseDir := cwd
+	if fl.module != "" {
+		opts.Module, opts.Args = fl.module, args
+	} else {
+		opts.Program, opts.Args = args[0], args[1:]
+		baseDir = filepath.Dir(args[0])
+	}
+	// resolve the breakpoints first, so a bad one is reported before anything runs
+	lines := map[string][]session.LineBreakpoint{}
+	var funcs []session.FuncBreakpoint
+	id := 0
+	for _, spec := range fl.bps {
+		bps, err := tracer.ParseBreakpoint(spec, baseDir)
+		if err != nil {
+			return err
+		}
+		id++
+		for _, b := range bps {
+			if b.Func != "" {
+				funcs = append(funcs, session.FuncBreakpoint{ID: id, Name: strings.TrimSpace(spec)})
+				break
+			}
+			lb := session.LineBreakpoint{ID: id, Line: b.Line, Condition: b.Cond}
+			if b.Hit > 0 {
+				lb.HitCondition = fmt.Sprintf("==%d", b.Hit)
+			}
+			lines[b.File] = append(lines[b.File], lb)
+		}
+	}
+	opts.StopOnEntry = len(fl.bps) == 0
+	dbPath, _ := filepath.Abs(recording.Resolve(fl.db))
+	opts.DB = dbPath
+
+	d := session.NewDebugger()
+	live := tui.NewDebuggerLive(d)
+	defer live.Close()
+	fmt.Fprintf(os.Stderr, "pyreplay: starting %s …\n", strings.Join(args, " "))
+	if err := d.Launch(opts); err != nil {
 		return err
 	}
-	dbPath := recording.Resolve(fl.db)
+	for file, bps := range lines {
+		for _, r := range d.SetLineBreakpoints(file, bps) {
+			if !r.Verified {
+				return fmt.Errorf("breakpoint at %s:%d: %s", file, r.Line, r.Message)
+			}
+		}
+	}
+	if len(funcs) > 0 {
+		for i, r := range d.SetFunctionBreakpoints(funcs) {
+			if !r.Verified {
+				return fmt.Errorf("breakpoint %s: %s", funcs[i].Name, r.Message)
+			}
+		}
+	}
+	_ = d.SetExceptionFilters([]string{"uncaught"})
+	if err := d.Start(); err != nil {
+		return err
+	}
+	if err := live.WaitStop(24 * time.Hour); err != nil {
+		return err
+	}
+	st := live.Status()
+	if st.Stop == 0 {
+		os.Stdout.WriteString(live.Output())
+		fmt.Fprintf(os.Stderr, "pyreplay: the program ended (exit code %d) without stopping at a breakpoint\n", st.ExitCode)
+		if st.ExitCode != 0 {
+			return exitError{st.ExitCode}
+		}
+		return nil
+	}
 	store, err := recording.Open(dbPath)
 	if err != nil {
 		return err
 	}
-	var run int64
-	_ = store.DB.QueryRow(`SELECT COALESCE(MAX(id), 0) FROM runs`).Scan(&run)
-	first, _, n, err := store.RunSnapshots(run)
+	snap, err := store.Get(st.Stop)
 	store.Close()
 	if err != nil {
 		return err
 	}
-	if n == 0 {
-		return fmt.Errorf("the program took no snapshot, so there is nothing to show; add a breakpoint with -b FILE:LINE")
-	}
-	return runTUI(dbPath, first, nil, fl.bps)
+	return runTUIOpts(tui.Options{DBPath: dbPath, Start: st.Stop, Live: live, Breakpoints: fl.bps, Run: snap.Run})
 }
