@@ -72,6 +72,7 @@ class Channel:
         self.ctl = ctl
         self.main_ident = threading.main_thread().ident
         t = threading.Thread(target=self._read, name="pyreplay-control", daemon=True)
+        t.pyreplay_internal = True  # not the program's: snapshots leave it out
         t.start()
 
     def send(self, obj):
