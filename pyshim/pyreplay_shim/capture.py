@@ -474,7 +474,9 @@ class Recorder:
         if th is not None:
             cur = th.current_thread()
             main_thread = cur is th.main_thread()
-            threads = [t.name for t in th.enumerate() if t is not cur and t.is_alive()]
+            # (threads marked pyreplay_internal are the shim's own: control.py)
+            threads = [t.name for t in th.enumerate() if t is not cur and t.is_alive()
+                       and not getattr(t, "pyreplay_internal", False)]
         meta = {
             "threads": threads,
             "main_thread": main_thread,
