@@ -27,6 +27,7 @@ type DebuggerLive struct {
 	code   int
 	out    strings.Builder
 	drops  int
+	note   string
 }
 
 // NewDebuggerLive follows the engine's events; call it before d.Start.
@@ -46,9 +47,7 @@ func (l *DebuggerLive) follow() {
 			if err == nil {
 				l.stop = st.Snap
 			}
-			if ev.Text != "" {
-				l.appendLocked(ev.Text)
-			}
+			l.note = strings.TrimSpace(ev.Text)
 			l.gen++
 			l.cond.Broadcast()
 			l.mu.Unlock()
@@ -117,6 +116,7 @@ func (l *DebuggerLive) waitLocked(gen int, timeout time.Duration) error {
 func (l *DebuggerLive) Run(cmd string) error {
 	l.mu.Lock()
 	gen, exited := l.gen, l.exited
+	l.note = ""
 	l.mu.Unlock()
 	if exited {
 		return errors.New("the program has ended")
@@ -143,7 +143,7 @@ func (l *DebuggerLive) Run(cmd string) error {
 func (l *DebuggerLive) Status() LiveStatus {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return LiveStatus{Exited: l.exited, ExitCode: l.code, Stop: l.stop}
+	return LiveStatus{Exited: l.exited, ExitCode: l.code, Stop: l.stop, Note: l.note}
 }
 
 // Output implements Live.

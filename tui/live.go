@@ -34,6 +34,8 @@ type LiveStatus struct {
 	ExitCode int
 	// Stop is the snapshot of the current stop (0 when not stopped).
 	Stop int64
+	// Note says more about the stop (an exception's message).
+	Note string
 }
 
 type liveDoneMsg struct {
@@ -162,6 +164,8 @@ func (m *Model) liveDone(msg liveDoneMsg) tea.Cmd {
 		m.setMsg(fmt.Sprintf("%s: %v", msg.cmd, msg.err), true)
 	case st.Exited:
 		m.setMsg(fmt.Sprintf("the program exited with code %d%s", st.ExitCode, printed), st.ExitCode != 0)
+	case st.Note != "":
+		m.setMsg(st.Note+printed, false)
 	case printed != "":
 		m.setMsg("stopped"+printed, false)
 	}

@@ -269,7 +269,7 @@ func shortReason(s recording.Summary) (string, string) {
 	if r == "" {
 		r = s.Reason
 	}
-	if s.Label == s.Function || (s.Reason == "function" && strings.HasSuffix(s.Function, "."+s.Label)) {
+	if s.Label == s.Function || s.Label == s.Reason || (s.Reason == "function" && strings.HasSuffix(s.Function, "."+s.Label)) {
 		return r, ""
 	}
 	return r, s.Label
