@@ -253,6 +253,9 @@ func TestTUIBadInput(t *testing.T) {
 		{"--db " + filepath.Join(dir, "nope.db"), "no recording at"},
 		{"--db " + db + " banana", `"banana" is not a snapshot id`},
 		{"--db " + empty, "has no snapshots yet"},
+		{"--db " + db + " -b shop.py:29", "-b needs a program"},
+		{"--db " + db + " missing.py", "missing.py does not exist"},
+		{"--db " + db + " -b shop.py:3 shop.py", "line 3 of shop.py"},
 	}
 	for _, c := range cases {
 		tm := newTmux(t, dir, 80, 24, nil, fmt.Sprintf("%s tui %s; echo \"tui exited with $?\"; sleep 60", bin, c.args))

@@ -48,6 +48,9 @@ and open it live.`,
 			if fl.module != "" || (len(args) > 0 && looksLikeProgram(args[0])) {
 				return runTUILive(fl, args)
 			}
+			if len(fl.bps) > 0 {
+				return errors.New("-b needs a program to run (pyreplay tui -b prog.py:12 prog.py); to browse a recording, give a snapshot id")
+			}
 			if len(args) > 1 {
 				return fmt.Errorf("expected at most one snapshot id, got %q", strings.Join(args, " "))
 			}
