@@ -225,14 +225,14 @@ class LiveTriggers(T.Triggers):
             try:
                 bp = LiveBP(d)
             except Exception as e:  # noqa: BLE001 - a bad condition is the user's
-                errors[str(d.get("id"))] = "%s: %s" % (type(e).__name__, e)
+                errors[str(d.get("id"))] = _bp_error(e)
                 continue
             new_lines.setdefault(os.path.realpath(bp.file), {}).setdefault(bp.line, []).append(bp)
         for d in funcs:
             try:
                 bp = LiveBP(d)
             except Exception as e:  # noqa: BLE001
-                errors[str(d.get("id"))] = "%s: %s" % (type(e).__name__, e)
+                errors[str(d.get("id"))] = _bp_error(e)
                 continue
             new_funcs.setdefault(bp.func, []).append(bp)
         # keep hit counts of breakpoints that stay
@@ -308,6 +308,13 @@ class LiveTriggers(T.Triggers):
             f = f.f_back
         if self.ctl.stale and not self.ctl.stopped:
             self.ctl.retrace(_main_frame())
+
+
+def _bp_error(e):
+    bad = getattr(T, "BadBreakpoint", None)
+    if bad is not None and isinstance(e, bad):
+        return str(e)
+    return "%s: %s" % (type(e).__name__, e)
 
 
 def _walk_code(code):
