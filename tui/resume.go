@@ -92,6 +92,10 @@ func (m *Model) resume() tea.Cmd {
 		m.setMsg("no snapshot to resume from", true)
 		return nil
 	}
+	if m.running {
+		m.setMsg("the program is running; wait for it to stop (or P to pause) before resuming", false)
+		return nil
+	}
 	exe := m.opts.Executable
 	if exe == "" {
 		var err error
