@@ -50,8 +50,11 @@ func Resolve(flag string) string {
 	return DefaultPath
 }
 
+// dsn opens path without changing it: the journal mode (WAL) is set only
+// once the file is known to be a pyreplay recording, so that pointing --db
+// at some other SQLite file leaves that file exactly as it was.
 func dsn(path string, readonly bool) string {
-	q := "?_busy_timeout=30000&_journal_mode=WAL&_synchronous=NORMAL"
+	q := "?_busy_timeout=30000&_synchronous=NORMAL"
 	if readonly {
 		q = "?_busy_timeout=30000&mode=ro"
 	}
@@ -84,7 +87,7 @@ func Create(path string) (*Store, error) {
 			db.Close()
 			return nil, describe(path, err)
 		}
-		if _, err := db.Exec(fmt.Sprintf("PRAGMA application_id=%d; PRAGMA user_version=%d", ApplicationID, SchemaVersion)); err != nil {
+		if _, err := db.Exec(fmt.Sprintf("PRAGMA application_id=%d; PRAGMA user_version=%d; PRAGMA journal_mode=WAL", ApplicationID, SchemaVersion)); err != nil {
 			db.Close()
 			return nil, describe(path, err)
 		}
@@ -93,6 +96,10 @@ func Create(path string) (*Store, error) {
 	if err := s.check(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if _, err := db.Exec("PRAGMA journal_mode=WAL"); err != nil {
+		db.Close()
+		return nil, describe(path, err)
 	}
 	return s, nil
 }

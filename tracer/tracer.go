@@ -59,6 +59,13 @@ func FindPython(flag string) (string, error) {
 	}
 	p, err := exec.LookPath(name)
 	if err != nil {
+		if st, serr := os.Stat(name); serr == nil && strings.ContainsRune(name, os.PathSeparator) {
+			what := "is not executable"
+			if st.IsDir() {
+				what = "is a directory"
+			}
+			return "", fmt.Errorf("no usable Python: %s %s; pass --python with the path of a Python 3.8-3.13 interpreter", flag, what)
+		}
 		if flag == "" {
 			return "", errors.New("no usable Python: python3 is not on PATH; install it or pass --python /path/to/python3")
 		}
@@ -116,7 +123,7 @@ func ParseBreakpoint(spec, baseDir string) ([]Breakpoint, error) {
 			if len(near) > 0 {
 				hint = fmt.Sprintf("; nearest lines with code: %s", joinInts(near))
 			}
-			return nil, fmt.Errorf("breakpoint %q: line %d of %s holds %s, which never runs%s", spec, line, m[1], skip[line].what, hint)
+			return nil, noCodeError(fmt.Sprintf("breakpoint %q: line %d of %s holds %s, which never runs%s", spec, line, m[1], skip[line].what, hint))
 		}
 		if !ok {
 			near := astinfo.Nearest(lines, line)
@@ -141,6 +148,15 @@ func ParseBreakpoint(spec, baseDir string) ([]Breakpoint, error) {
 	}
 	return out, nil
 }
+
+// ErrNoCode marks the refusal of a breakpoint on a statement that compiles
+// to nothing (a global or nonlocal declaration, a function's docstring).
+var ErrNoCode = errors.New("no code")
+
+type noCodeError string
+
+func (e noCodeError) Error() string        { return string(e) }
+func (e noCodeError) Is(target error) bool { return target == ErrNoCode }
 
 // noCode says what a statement line holds that compiles to no bytecode.
 type noCode struct{ what string }

@@ -177,7 +177,10 @@ def main():
         from . import control
         trig = control.install(rec, cfg)
     else:
-        trig = T.Triggers(rec, cfg)
+        try:
+            trig = T.Triggers(rec, cfg)
+        except T.BadBreakpoint as e:
+            fail(cfg, str(e))
     # -- end live control --
     if resumed[0]:
         from . import resume

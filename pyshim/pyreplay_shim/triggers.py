@@ -20,6 +20,10 @@ from . import capture as C
 V = sys.version_info[:2]
 
 
+class BadBreakpoint(ValueError):
+    """A breakpoint the shim cannot use; the message is for the user."""
+
+
 class BP:
     __slots__ = ("file", "line", "hit", "cond", "func", "hits", "code")
 
@@ -30,7 +34,11 @@ class BP:
         self.cond = d.get("cond") or ""
         self.func = d.get("func") or ""
         self.hits = 0
-        self.code = compile(self.cond, "<breakpoint condition>", "eval") if self.cond else None
+        try:
+            self.code = compile(self.cond, "<breakpoint condition>", "eval") if self.cond else None
+        except SyntaxError as e:
+            raise BadBreakpoint("breakpoint %r: the condition %r is not a Python expression (%s)"
+                                % (d.get("spec") or self.cond, self.cond, e.msg))
 
 
 class Triggers:
@@ -231,7 +239,9 @@ class Triggers:
                 if st.lineno in want and st.lineno not in seen:
                     seen.add(st.lineno)
                     hook = hook_stmt("__pyreplay_bp__", [ast.Constant(value=st.lineno)], st)
-                    if i >= head:
+                    if isinstance(st, (ast.Global, ast.Nonlocal)):
+                        pass  # a declaration is not code (3.12+ never reports its line)
+                    elif i >= head:
                         new.append(hook)
                     elif not (kind == "function" and i == 0):
                         held.append(hook)
