@@ -134,6 +134,9 @@ func pythonArg(raw json.RawMessage) (string, error) {
 }
 
 func (c *conn) afterLaunch(req *request) {
+	if l := c.dbg.LiveProcess(); l != nil {
+		c.event("process", godap.ProcessEventBody{Name: l.Name(), SystemProcessId: l.Pid(), IsLocalProcess: true, StartMethod: "launch"})
+	}
 	c.event("initialized", nil)
 }
 

@@ -57,6 +57,7 @@ type Live struct {
 	ctl     *tracer.Control
 	sink    liveSink
 	run     int64
+	name    string
 	outBase int64 // stdout bytes counted before this process (resume)
 	errBase int64
 
@@ -95,7 +96,7 @@ func startLive(python string, cfg tracer.Config, dir string, env []string, sink 
 		ctl.Close()
 		return nil, err
 	}
-	l := &Live{proc: p, ctl: ctl, sink: sink, run: cfg.Run, outBase: cfg.StdoutStart, errBase: cfg.StderrStart, done: make(chan struct{})}
+	l := &Live{proc: p, ctl: ctl, sink: sink, run: cfg.Run, name: programName(cfg), outBase: cfg.StdoutStart, errBase: cfg.StderrStart, done: make(chan struct{})}
 	l.outCond = sync.NewCond(&l.outMu)
 	if err := p.StartGroup(); err != nil {
 		ctl.Close()
@@ -293,6 +294,14 @@ func (l *Live) Send(cmd string, args map[string]any) error { return l.ctl.Send(c
 // Done is closed once the process has ended and been reported.
 func (l *Live) Done() <-chan struct{} { return l.done }
 
+// Name is the program's name (for the process event).
+func (l *Live) Name() string {
+	if l.proc.Cmd.Args != nil && len(l.name) > 0 {
+		return l.name
+	}
+	return "python"
+}
+
 // Pid is the process id.
 func (l *Live) Pid() int { return l.proc.Cmd.Process.Pid }
 
@@ -321,6 +330,16 @@ func (l *Live) Kill() {
 	case <-l.done:
 	case <-time.After(5 * time.Second):
 	}
+}
+
+func programName(cfg tracer.Config) string {
+	if cfg.Module != "" {
+		return "-m " + cfg.Module
+	}
+	if cfg.Program != "" {
+		return cfg.Program
+	}
+	return "python"
 }
 
 var _ = os.Getpid

@@ -298,6 +298,10 @@ class LiveTriggers(T.Triggers):
                 new = table.get((fn.__code__.co_name, fn.__code__.co_firstlineno))
                 if new is not None and new.co_freevars == fn.__code__.co_freevars:
                     fn.__code__ = new
+        # functions not created yet come from code compiled without their
+        # hook: watch calls for them (traced) while such a breakpoint exists
+        found = {fn.__qualname__ for fns in by_file.values() for fn in fns}
+        self.ctl.func_watch = {q for q in self.funcs if q not in found}
         # frames already running the old code are traced until they return
         f = _main_frame()
         while f is not None:
@@ -306,7 +310,7 @@ class LiveTriggers(T.Triggers):
                 if not C.is_shim_file(f.f_code.co_filename):
                     self.ctl.stale.add(f)
             f = f.f_back
-        if self.ctl.stale and not self.ctl.stopped:
+        if (self.ctl.stale or self.ctl.func_watch) and not self.ctl.stopped:
             self.ctl.retrace(_main_frame())
 
 
@@ -367,6 +371,7 @@ class Control:
         self.results = {}
         self.rid = itertools.count(1)
         self.stale = set()
+        self.func_watch = set()  # <=3.11: function breakpoints caught by the trace function
         self.tracing = False
         self.filters = set()
         self.just_my_code = True
@@ -611,7 +616,9 @@ class Control:
     def retrace(self, frame):
         """Install or remove the trace function as stepping, stale frames
         and the raised filter need it; ``frame`` is where the program is."""
-        need = self.step is not None or bool(self.stale) or (V < (3, 12) and "raised" in self.filters)
+        self.func_watch &= set(self.trig.funcs) if self.trig is not None else set()
+        need = self.step is not None or bool(self.stale) or bool(self.func_watch) \
+            or (V < (3, 12) and "raised" in self.filters)
         if need:
             f = frame
             while f is not None:
@@ -632,6 +639,14 @@ class Control:
             self.tracing = False
 
     def _global(self, frame, event, arg):
+        if self.func_watch and not self.stopped:
+            code = frame.f_code
+            qn = getattr(code, "co_qualname", None)
+            for q in self.func_watch:
+                if qn == q or (qn is None and code.co_name == q.rsplit(".", 1)[-1]):
+                    if C.is_user_file(code.co_filename):
+                        self.trig.fire_func(frame, "entry", q)
+                    break
         st = self.step
         if st is not None and st[0] in ("next", "out") and not (V < (3, 12) and "raised" in self.filters):
             return None  # stepping over: callees run untraced
