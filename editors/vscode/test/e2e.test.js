@@ -1,0 +1,131 @@
+// End-to-end: VS Code's own DAP test client (DebugClient) drives the built
+// `pyreplay dap` over stdio on fixtures/dap/basic.py.
+//   PYREPLAY_BIN=bin/pyreplay PYREPLAY_PYTHON=python3.11 node --test e2e.test.js
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { DebugClient } = require('@vscode/debugadapter-testsupport');
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const BIN = process.env.PYREPLAY_BIN || path.join(root, 'bin', 'pyreplay');
+const PYTHON = process.env.PYREPLAY_PYTHON || 'python3';
+
+function workspace() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pyreplay-vscode-'));
+  const prog = path.join(dir, 'basic.py');
+  fs.copyFileSync(path.join(root, 'fixtures', 'dap', 'basic.py'), prog);
+  return { dir, prog, db: path.join(dir, 'rec.db') };
+}
+
+async function withClient(fn) {
+  const dc = new DebugClient(BIN, 'dap', 'pyreplay');
+  dc.defaultTimeout = 20000;
+  await dc.start();
+  try {
+    await fn(dc);
+  } finally {
+    await dc.stop();
+  }
+}
+
+async function topFrame(dc) {
+  const st = await dc.stackTraceRequest({ threadId: 1 });
+  return st.body.stackFrames[0];
+}
+
+async function locals(dc, frameId) {
+  const sc = await dc.scopesRequest({ frameId });
+  const vars = await dc.variablesRequest({ variablesReference: sc.body.scopes[0].variablesReference });
+  const out = {};
+  for (const v of vars.body.variables) out[v.name] = v;
+  return out;
+}
+
+// request + the stopped event it causes (listening before sending)
+async function stepAndStop(dc, send, reason) {
+  const stopped = dc.waitForEvent('stopped');
+  await send();
+  const ev = await stopped;
+  if (reason) assert.equal(ev.body.reason, reason);
+  return topFrame(dc);
+}
+
+test('launch, breakpoint, variables, stepBack, reverseContinue, exit code', async () => {
+  const ws = workspace();
+  await withClient(async (dc) => {
+    const args = { program: ws.prog, python: PYTHON, db: ws.db, cwd: ws.dir };
+    await dc.hitBreakpoint(args, { path: ws.prog, line: 20 });
+
+    let frame = await topFrame(dc);
+    assert.equal(frame.name, 'main');
+    let vars = await locals(dc, frame.id);
+    assert.equal(vars.acc.value, '0');
+    assert.equal(vars.i.value, '0');
+    assert.equal(vars.nums.indexedVariables, 250);
+    const data = await dc.variablesRequest({ variablesReference: vars.data.variablesReference });
+    assert.ok(data.body.variables.some((v) => v.name === "'name'" && v.value === "'pyreplay'"));
+
+    // the second hit, live
+    frame = await stepAndStop(dc, () => dc.continueRequest({ threadId: 1 }), 'breakpoint');
+    assert.equal(frame.line, 20);
+    assert.equal((await locals(dc, frame.id)).i.value, '1');
+    // step over into line 21, live
+    frame = await stepAndStop(dc, () => dc.nextRequest({ threadId: 1 }), 'step');
+    assert.equal(frame.line, 21);
+    assert.equal((await locals(dc, frame.id)).acc.value, '1');
+
+    // back in time: the second hit, then the first
+    frame = await stepAndStop(dc, () => dc.stepBackRequest({ threadId: 1 }), 'step');
+    assert.equal(frame.line, 20);
+    assert.equal((await locals(dc, frame.id)).acc.value, '0');
+    frame = await stepAndStop(dc, () => dc.reverseContinueRequest({ threadId: 1 }), 'breakpoint');
+    assert.equal(frame.line, 20);
+    assert.equal((await locals(dc, frame.id)).i.value, '0');
+    const ev = await dc.evaluateRequest({ expression: 'i', frameId: frame.id, context: 'hover' });
+    assert.equal(ev.body.result, '0');
+
+    // forward again through history, then live to the end
+    await dc.setBreakpointsRequest({ source: { path: ws.prog }, breakpoints: [] });
+    const exited = dc.waitForEvent('exited');
+    const terminated = dc.waitForEvent('terminated');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await exited).body.exitCode, 3);
+    await terminated;
+  });
+});
+
+test('replay a recording and resume from a past snapshot', async () => {
+  const ws = workspace();
+  await withClient(async (dc) => {
+    // record live first (two stops), then replay that recording
+    await dc.hitBreakpoint({ program: ws.prog, python: PYTHON, db: ws.db, cwd: ws.dir }, { path: ws.prog, line: 20 });
+    await stepAndStop(dc, () => dc.continueRequest({ threadId: 1 }), 'breakpoint');
+  }); // stop() disconnects: the program is ended
+  await withClient(async (dc) => {
+    const stopped = dc.waitForEvent('stopped');
+    await Promise.all([
+      dc.launch({ recording: ws.db }),
+      dc.configurationSequence(),
+    ]);
+    assert.equal((await stopped).body.reason, 'entry');
+    let frame = await topFrame(dc);
+    assert.equal((await locals(dc, frame.id)).i.value, '0');
+    frame = await stepAndStop(dc, () => dc.nextRequest({ threadId: 1 }), 'step');
+    assert.equal((await locals(dc, frame.id)).i.value, '1');
+    frame = await stepAndStop(dc, () => dc.stepBackRequest({ threadId: 1 }), 'step');
+    // Resume from here: a fresh process from snap-1
+    const resumed = dc.waitForEvent('stopped');
+    const r = await dc.customRequest('pyreplayResume', {});
+    assert.equal(r.body.snapshot, 'snap-1');
+    await resumed;
+    frame = await topFrame(dc);
+    assert.equal(frame.line, 20);
+    assert.equal((await locals(dc, frame.id)).i.value, '0');
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await exited).body.exitCode, 3);
+  });
+});
