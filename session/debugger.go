@@ -659,16 +659,16 @@ func (d *Debugger) liveOutput(l *Live, category, text string) {
 
 func (d *Debugger) liveExited(l *Live, code int, shimErr string) {
 	d.mu.Lock()
+	if d.store != nil {
+		_ = d.store.EndRun(l.run, code)
+	}
 	if l != d.live {
 		d.mu.Unlock()
-		return
+		return // replaced by Resume from Here: not the session's end
 	}
 	d.live = nil
 	d.liveStop = -1
 	d.ended = true
-	if d.store != nil {
-		_ = d.store.EndRun(l.run, code)
-	}
 	d.mu.Unlock()
 	if shimErr != "" {
 		d.emit(OutputEvent{Category: "stderr", Text: "pyreplay: " + shimErr + "\n"})

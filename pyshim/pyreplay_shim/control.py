@@ -376,6 +376,7 @@ class Control:
         self.filters = set()
         self.just_my_code = True
         self.raise_tool = None
+        self.pid = os.getpid()
         self.chan = Channel(cfg["control"], self)
 
     # -- messages
@@ -529,8 +530,8 @@ class Control:
                     bps.remove(bp)
 
     def stop(self, reason, label, frame, kind, source, bps=None, tb=None, exc=None, sid=None):
-        if self.stopped:
-            return
+        if self.stopped or os.getpid() != self.pid:
+            return  # (a forked child runs on, undebugged)
         line = frame.f_lineno if frame is not None else None
         j, self.just = self.just, None
         if j is not None and frame is not None and j[0] is frame and j[1] == line \
