@@ -115,6 +115,8 @@ type Debugger struct {
 	funcQ   map[int][]string
 	filters []string
 
+	past    map[string]*pastEval // evaluators of the past, by interpreter
+
 	opts    LaunchOptions
 	python  string
 	baseDir string
@@ -802,7 +804,51 @@ func (d *Debugger) Evaluate(tok Token, frame int, expr, context string) (EvalRes
 		return EvalResult{Value: body.Value, Ref: body.Ref, Live: true}, nil
 	}
 	v, err := EvalPast(s, frame, expr)
-	return EvalResult{Value: v}, err
+	if err == nil {
+		return EvalResult{Value: v}, nil
+	}
+	// not a recorded name or part of one: evaluate on a copy of the past
+	if frame < 0 || frame >= len(s.Frames) || s.Frames[frame].Library {
+		return EvalResult{}, err
+	}
+	pe, perr := d.pastEvaluator(s)
+	if perr != nil {
+		return EvalResult{}, err
+	}
+	v, perr = pe.eval(s, frame, expr)
+	if perr != nil {
+		return EvalResult{}, fmt.Errorf("%v (evaluated on %s as recorded)", perr, s.ID)
+	}
+	return EvalResult{Value: v}, nil
+}
+
+// pastEvaluator is the helper process for snapshots recorded by the
+// interpreter of s's run (the state unpickles only there).
+func (d *Debugger) pastEvaluator(s *recording.Snapshot) (*pastEval, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	python := d.python
+	if r, err := d.store.GetRun(s.Run); err == nil && r.Python != "" {
+		if _, err := os.Stat(r.Python); err == nil {
+			python = r.Python
+		}
+	}
+	if python == "" {
+		p, err := tracer.FindPython("")
+		if err != nil {
+			return nil, err
+		}
+		python = p
+	}
+	if d.past == nil {
+		d.past = map[string]*pastEval{}
+	}
+	pe := d.past[python]
+	if pe == nil {
+		pe = &pastEval{python: python, db: d.store.Path}
+		d.past[python] = pe
+	}
+	return pe, nil
 }
 
 // ------------------------------------------------------------------ resume
@@ -926,7 +972,12 @@ func (d *Debugger) Close() {
 	d.live = nil
 	d.ended = true
 	st := d.store
+	past := d.past
+	d.past = nil
 	d.mu.Unlock()
+	for _, pe := range past {
+		pe.close()
+	}
 	if l != nil {
 		l.Kill()
 	}
