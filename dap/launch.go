@@ -97,7 +97,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 		return nil, err
 	}
 	o := session.LaunchOptions{Program: a.Program, Module: a.Module, Args: a.Args, Cwd: a.Cwd, Python: python,
-		DB: a.DB, StopOnEntry: a.StopOnEntry, JustMyCode: a.JustMyCode == nil || *a.JustMyCode, Env: map[string]string{}}
+		DB: a.DB, StopOnEntry: a.StopOnEntry, NoDebug: a.NoDebug, JustMyCode: a.JustMyCode == nil || *a.JustMyCode, Env: map[string]string{}}
 	for k, v := range a.Env {
 		if v != nil {
 			o.Env[k] = *v

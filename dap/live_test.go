@@ -226,3 +226,35 @@ func TestLivePause(t *testing.T) {
 	c.event("exited")
 	c.event("terminated")
 }
+
+// pause while the program is blocked in a call (time.sleep): it stops at
+// once, in the frame that made the call.
+func TestLivePauseInCall(t *testing.T) {
+	for _, minor := range []string{"3.9", "3.11", "3.13"} {
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "sleepy.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, nil, nil)
+			time.Sleep(300 * time.Millisecond)
+			t0 := time.Now()
+			c.request("pause", msg{"threadId": 1})
+			reason, top := c.stopped()
+			if reason != "pause" || top.str("name") != "wait" || top.num("line") != 5 {
+				t.Fatalf("pause: %s %v", reason, top)
+			}
+			if d := time.Since(t0); d > 5*time.Second {
+				t.Fatalf("pause took %v", d)
+			}
+			c.request("terminate", nil)
+			c.event("terminated")
+		})
+	}
+}
+
+// noDebug: breakpoints are ignored, the program just runs.
+func TestNoDebug(t *testing.T) {
+	f := setup(t, "basic.py", "3.11")
+	c := newClient(t)
+	c.launch(f, msg{"noDebug": true}, map[string][]int{"basic.py": {20}}, nil)
+	c.expectExit(3)
+}

@@ -33,6 +33,7 @@ type LaunchOptions struct {
 	DB          string
 	StopOnEntry bool
 	JustMyCode  bool
+	NoDebug     bool // run without stopping (VS Code's Run Without Debugging)
 }
 
 // LineBreakpoint is a source breakpoint as the front end sets it.
@@ -280,7 +281,7 @@ func (d *Debugger) Start() error {
 	}
 	l := d.live
 	args := d.bpPayload()
-	args["stopOnEntry"] = d.opts.StopOnEntry
+	args["stopOnEntry"] = d.opts.StopOnEntry && !d.opts.NoDebug
 	d.mu.Unlock()
 	return l.Call("start", args, nil)
 }
@@ -385,6 +386,9 @@ func (d *Debugger) SetExceptionFilters(filters []string) error {
 }
 
 func (d *Debugger) bpPayload() map[string]any {
+	if d.opts.NoDebug {
+		return map[string]any{"lines": []any{}, "funcs": []any{}, "exceptions": []string{}, "justMyCode": true}
+	}
 	lines := []map[string]any{}
 	files := make([]string, 0, len(d.lineBPs))
 	for f := range d.lineBPs {

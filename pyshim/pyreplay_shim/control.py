@@ -604,6 +604,14 @@ class Control:
                 break
             if msg.get("cmd") == "pause":
                 self.reply(msg.get("id"), True)
+                user = frame
+                while user is not None and not self._traceable(user.f_code.co_filename):
+                    user = user.f_back
+                if user is not None and (user is not frame or _in_call(frame)):
+                    # blocked in a call (time.sleep, a read, a library): stop
+                    # now, in the program's frame that made the call
+                    self.stop("pause", "pause", user, "call", "pause")
+                    continue
                 self.step = ["pause", None, False]
                 self.retrace(frame)
                 continue
@@ -726,6 +734,17 @@ class Control:
             M.register_callback(self.raise_tool, M.events.RAISE, on_raise)
         if self.raise_tool is not None:
             M.set_events(self.raise_tool, M.events.RAISE if want else 0)
+
+
+def _in_call(frame):
+    """Whether frame is executing a call instruction (the signal came while
+    a function it called, in C, was running)."""
+    try:
+        from . import frames as F
+        op = F.opname_at(frame.f_code, frame.f_lasti) or ""
+    except Exception:  # noqa: BLE001
+        return False
+    return op.startswith(("CALL", "PRECALL"))
 
 
 def _collect(frame, tb):
