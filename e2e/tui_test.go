@@ -173,7 +173,7 @@ func TestTUITmux(t *testing.T) {
 		t.Errorf("the filter left total's snapshots in the timeline:\n%s", s)
 	}
 	tm.keys("/", "Escape")
-	tm.waitFor("clear filter", "Timeline ")
+	tm.waitFor("clear filter", "Timeline 1/9")
 
 	// help, then back
 	tm.keys("?")

@@ -206,8 +206,17 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.quitting = true
 		return tea.Quit
 	}
+	if msg.Alt && msg.Type == tea.KeyRunes {
+		// Esc followed at once by a key reads as alt+key: it is Esc, then the key
+		esc := m.key(tea.KeyMsg{Type: tea.KeyEsc})
+		msg.Alt = false
+		return tea.Sequence(esc, m.key(msg))
+	}
 	if m.mode != inputNone {
 		return m.inputKey(msg)
+	}
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+		return m.typeahead(msg)
 	}
 	m.msg, m.msgErr = "", false
 	if m.help {
@@ -270,6 +279,27 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.paneKey(msg)
 	}
 	return nil
+}
+
+// typeahead handles several keys that arrived in one read (fast typing,
+// a slow link, tmux send-keys) one by one; once one of them opens a
+// prompt, the rest is typed into it.
+func (m *Model) typeahead(msg tea.KeyMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if m.mode != inputNone {
+			cmds = append(cmds, m.inputKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: msg.Runes[i:]}))
+			break
+		}
+		cmd := m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+		if cmd != nil {
+			cmds = append(cmds, cmd)
+		}
+		if m.quitting {
+			return tea.Quit
+		}
+	}
+	return tea.Sequence(cmds...)
 }
 
 // paneKey handles movement keys in the focused pane.

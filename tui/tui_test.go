@@ -233,6 +233,26 @@ func TestFilter(t *testing.T) {
 	})
 }
 
+// TestTypeahead: keys that arrive in one read act one by one.
+func TestTypeahead(t *testing.T) {
+	m := newModel(t, tui.Options{}, nil)
+	v := drive(t, m, 80, 24, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("nn:7")}, tea.KeyMsg{Type: tea.KeyEnter})
+	if !strings.Contains(v, "snap-7 (7/10)") {
+		t.Errorf("typeahead \"nn:7\" + enter should land on snap-7:\n%s", v)
+	}
+	// Esc and the next key in one read arrive as alt+key
+	m = newModel(t, tui.Options{}, nil)
+	v = drive(t, m, 80, 24, append(keys("/", "zzz"), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("G"), Alt: true})...)
+	if !strings.Contains(v, "Timeline 10/10") {
+		t.Errorf("esc+G should clear the filter, then go to the last snapshot:\n%s", v)
+	}
+	m = newModel(t, tui.Options{}, nil)
+	v = drive(t, m, 80, 24, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("d/total")}, tea.KeyMsg{Type: tea.KeyEnter})
+	if !strings.Contains(v, "Timeline /total  6 of 10 match") || !strings.Contains(v, "Diff snap-3") {
+		t.Errorf("typeahead \"d/total\":\n%s", v)
+	}
+}
+
 func TestHelp(t *testing.T) {
 	m := newModel(t, tui.Options{}, nil)
 	goldenFrame(t, drive(t, m, 80, 24, keys("?")...), 80, 24)
