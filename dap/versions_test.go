@@ -40,6 +40,10 @@ func TestLiveEveryPython(t *testing.T) {
 			if top.num("line") != 11 || c.locals(top.num("id"))["b"].str("value") != "3" {
 				t.Fatalf("added conditional breakpoint: %v", top)
 			}
+			// stepping is over: no trace function is left running
+			if v := c.eval(top.num("id"), "__import__('sys').gettrace()", "repl").str("result"); v != "None" {
+				t.Fatalf("trace function left after stepping: %s", v)
+			}
 			// history matches breakpoints by place (conditions are not
 			// re-evaluated in the past): the stepIn stop in add, then the first
 			c.request("reverseContinue", msg{"threadId": 1})

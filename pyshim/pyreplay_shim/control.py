@@ -245,10 +245,11 @@ class LiveTriggers(T.Triggers):
             for ln, bps in ls.items():
                 for bp in bps:
                     bp.hits = old.get((rp, ln, bp.cond, bp.hitcond), 0)
-        added_files = set()
+        added_files = {}
         for rp, ls in new_lines.items():
-            if set(ls) - set(self.lines.get(rp, {})):
-                added_files.add(rp)
+            added = set(ls) - set(self.lines.get(rp, {}))
+            if added:
+                added_files[rp] = added
         added_funcs = set(new_funcs) - set(self.funcs)
         # the monitoring callbacks hold these dicts: change them in place
         self.lines.clear()
@@ -278,6 +279,9 @@ class LiveTriggers(T.Triggers):
             M.set_local_events(self.tool, code, M.get_local_events(self.tool, code) | M.events.LINE)
 
     def _refresh_hooks(self, files, funcs):
+        """<=3.11: recompile, with hook calls, the functions of files that got
+        new breakpoint lines ({realpath: lines}) and of functions that got
+        function breakpoints (qualnames)."""
         import gc
         by_file = {}
         for obj in gc.get_objects():
@@ -301,17 +305,24 @@ class LiveTriggers(T.Triggers):
         # functions not created yet come from code compiled without their
         # hook: watch calls for them (traced) while such a breakpoint exists
         found = {fn.__qualname__ for fns in by_file.values() for fn in fns}
-        self.ctl.func_watch = {q for q in self.funcs if q not in found}
-        # frames already running the old code are traced until they return
+        self.ctl.func_watch = (self.ctl.func_watch | set(funcs)) - found
+        # frames already running old code that holds a new line are traced
+        # until they return
         f = _main_frame()
         while f is not None:
-            if self.realpath(f.f_code.co_filename) in files or (funcs and f.f_code.co_name in
-                                                                 {q.rsplit(".", 1)[-1] for q in funcs}):
-                if not C.is_shim_file(f.f_code.co_filename):
-                    self.ctl.stale.add(f)
+            added = files.get(self.realpath(f.f_code.co_filename))
+            if added and not C.is_shim_file(f.f_code.co_filename) \
+                    and added & _code_lines(f.f_code) - self.hooked.get(f.f_code, frozenset()):
+                self.ctl.stale.add(f)
             f = f.f_back
         if (self.ctl.stale or self.ctl.func_watch) and not self.ctl.stopped:
             self.ctl.retrace(_main_frame())
+
+
+def _code_lines(code):
+    """The lines of code's own statements (not of nested functions)."""
+    import dis
+    return {ln for _, ln in dis.findlinestarts(code) if ln is not None}
 
 
 def _bp_error(e):
@@ -651,10 +662,14 @@ class Control:
         if self.func_watch and not self.stopped:
             code = frame.f_code
             qn = getattr(code, "co_qualname", None)
-            for q in self.func_watch:
+            for q in list(self.func_watch):
                 if qn == q or (qn is None and code.co_name == q.rsplit(".", 1)[-1]):
                     if C.is_user_file(code.co_filename):
+                        # the function exists now: give it its hook, end the watch
+                        self.trig._refresh_hooks({}, {q})
                         self.trig.fire_func(frame, "entry", q)
+                        if not self.stopped:
+                            self.retrace(frame.f_back)
                     break
         st = self.step
         if st is not None and st[0] in ("next", "out") and not (V < (3, 12) and "raised" in self.filters):
