@@ -116,7 +116,7 @@ type Debugger struct {
 	funcQ   map[int][]string
 	filters []string
 
-	past    map[string]*pastEval // evaluators of the past, by interpreter
+	past map[string]*pastEval // evaluators of the past, by interpreter
 
 	opts    LaunchOptions
 	python  string
