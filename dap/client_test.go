@@ -58,7 +58,7 @@ func newClient(t testing.TB) *client {
 	c := &client{t: t, conn: a, in: make(chan msg, 1024), done: make(chan error, 1)}
 	srv := &dap.Server{}
 	if os.Getenv("PYREPLAY_DAP_TEST_LOG") != "" {
-		srv.Log = newTestLogger(t)
+		srv.Log, srv.Trace = newTestLogger(t), true
 	}
 	go func() { c.done <- srv.Serve(b) }()
 	go c.read()

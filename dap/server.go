@@ -26,7 +26,8 @@ import (
 
 // Server serves DAP connections.
 type Server struct {
-	Log *log.Logger // nil: no log
+	Log   *log.Logger // warnings (nil: none)
+	Trace bool        // also log every message in and out
 }
 
 // conn is one client connection and its debugging session.
@@ -147,7 +148,7 @@ func (c *conn) write(build func(seq int) any) {
 	buf.WriteString(strconv.Itoa(len(b)))
 	buf.WriteString("\r\n\r\n")
 	buf.Write(b)
-	if c.srv.Log != nil {
+	if c.srv.Trace {
 		c.logf("-> %s", b)
 	}
 	if _, err := c.rw.Write(buf.Bytes()); err != nil {
@@ -189,7 +190,7 @@ func (e reqError) Error() string { return e.msg }
 func errorf(f string, a ...any) error { return reqError{fmt.Sprintf(f, a...)} }
 
 func (c *conn) handle(raw []byte) {
-	if c.srv.Log != nil {
+	if c.srv.Trace {
 		c.logf("<- %s", raw)
 	}
 	var req request

@@ -27,21 +27,17 @@ client at a time over TCP (loopback unless an address says otherwise).
 Logs go to stderr or --log FILE, never to stdout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			srv := &dap.Server{}
-			var logOut io.Writer
+			var logOut io.Writer = os.Stderr
+			srv := &dap.Server{Trace: os.Getenv("PYREPLAY_DAP_LOG") != ""}
 			if logFile != "" {
 				f, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 				if err != nil {
 					return err
 				}
 				defer f.Close()
-				logOut = f
-			} else if os.Getenv("PYREPLAY_DAP_LOG") != "" {
-				logOut = os.Stderr
+				logOut, srv.Trace = f, true
 			}
-			if logOut != nil {
-				srv.Log = log.New(logOut, "pyreplay dap: ", log.LstdFlags|log.Lmicroseconds)
-			}
+			srv.Log = log.New(logOut, "pyreplay dap: ", log.LstdFlags|log.Lmicroseconds)
 			if listen == "" {
 				return srv.Serve(stdio{})
 			}
@@ -64,17 +60,17 @@ Logs go to stderr or --log FILE, never to stdout.`,
 					}
 					return err
 				}
-				if srv.Log != nil {
+				if srv.Trace {
 					srv.Log.Printf("client %s connected", conn.RemoteAddr())
 				}
-				if err := srv.Serve(conn); err != nil && srv.Log != nil {
+				if err := srv.Serve(conn); err != nil {
 					srv.Log.Printf("session ended: %v", err)
 				}
 			}
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "serve over TCP at HOST:PORT (default host 127.0.0.1) instead of stdio")
-	cmd.Flags().StringVar(&logFile, "log", "", "append a protocol log to FILE")
+	cmd.Flags().StringVar(&logFile, "log", "", "append a protocol log (every message) to FILE; warnings go to stderr otherwise")
 	return cmd
 }
 
