@@ -298,9 +298,19 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 		fi.mode = "entry"
 	case "line", "hook":
 		st := f.StatementAt(fi.scope, fr.Line)
+		if st == nil && fr.ClassBody && (fr.Line == astinfo.Line(fi.scope.Node) || fr.Line == fi.scope.FirstLine()) {
+			fi.mode = "entry" // the class body has not run a statement yet
+			break
+		}
 		if st == nil {
 			cl := f.ClauseAt(fi.scope, fr.Line)
-			if cl != nil && cl.Type() == "elif_clause" && (kind == "hook" || fr.Primary == nil || *fr.Primary) {
+			primary := kind == "hook" || fr.Primary == nil || *fr.Primary
+			if cl != nil && cl.Type() == "elif_clause" && primary {
+				fi.stmt = cl
+				fi.mode = "clause"
+				break
+			}
+			if cl != nil && primary && b.ver.AtLeast(11) && (cl.Type() == "except_clause" || cl.Type() == "case_clause") {
 				fi.stmt = cl
 				fi.mode = "clause"
 				break
@@ -433,7 +443,8 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 		}
 	}
 	if fi.mode != "entry" {
-		fi.path = f.PathTo(fi.scope, fi.stmt)
+		anchor := clauseOwner(fi.stmt)
+		fi.path = f.PathTo(fi.scope, anchor)
 		for _, st := range fi.path {
 			if st.Owner != nil && st.Owner.Type() == "class_definition" {
 				return nil, b.refuse(fr, astinfo.Line(st.Owner), "a class body in progress")
@@ -462,6 +473,12 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 	}
 	if fi.mode == "classbody" {
 		fi.blockSlot[len(fi.path)] = n // the bases follow the block items
+	}
+	if fi.mode == "clause" && fi.stmt.Type() == "except_clause" {
+		n += 2 // the previous exception and the one being matched
+	}
+	if fi.mode == "clause" && fi.stmt.Type() == "case_clause" {
+		n++ // the subject being matched
 	}
 	fi.blockItems = n
 	return fi, nil
@@ -848,9 +865,7 @@ func (b *builder) emitLevel(e *emitter, fi *frameInfo, k, ind int, subst string)
 		}
 	}
 	// the statements after the anchor in this suite
-	if anchor.Type() == "elif_clause" {
-		anchor = anchor.Parent()
-	}
+	anchor = clauseOwner(anchor)
 	after := false
 	for _, st := range astinfo.Statements(suite) {
 		if after {
@@ -997,9 +1012,39 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 		if fi.fr.Stack != nil && len(fi.fr.Stack) != fi.blockItems {
 			return b.stackMismatch(fi, fi.blockItems)
 		}
-		// `elif c:` is about to be tested: the earlier tests were false
-		ifst := st.Parent()
-		e.span(ind, st.StartByte(), ifst.EndByte(), []repl{{st.StartByte(), st.StartByte() + 4, "if"}})
+		if fi.fr.Stack == nil && st.Type() != "elif_clause" {
+			return b.refuse(fi.fr, 0, "the value stack could not be read")
+		}
+		owner := clauseOwner(st)
+		line, col := astinfo.Line(owner), astinfo.Col(owner)
+		switch st.Type() {
+		case "elif_clause":
+			// `elif c:` is about to be tested: the earlier tests were false
+			e.span(ind, st.StartByte(), owner.EndByte(), []repl{{st.StartByte(), st.StartByte() + 4, "if"}})
+		case "except_clause":
+			// the exception is being matched against this handler and the next
+			fin := childOfType(owner, "finally_clause")
+			body := ind
+			if fin != nil {
+				e.synth(ind, "try:", line, col)
+				body += 4
+			}
+			e.synth(body, "try:", line, col)
+			e.synth(body+4, fmt.Sprintf("raise %s.S(%d, %d)", RT, fi.idx, fi.blockItems-1), astinfo.Line(st), astinfo.Col(st))
+			last := st
+			for _, c := range namedChildren(owner) {
+				if c.Type() == "except_clause" {
+					last = c
+				}
+			}
+			e.span(body, st.StartByte(), last.EndByte(), nil)
+			if fin != nil {
+				e.node(ind, fin, nil)
+			}
+		case "case_clause":
+			e.synth(ind, fmt.Sprintf("match %s.S(%d, %d):", RT, fi.idx, fi.blockItems-1), line, col)
+			e.span(ind+4, st.StartByte(), owner.EndByte(), nil)
+		}
 	case "call":
 		return b.emitCall(e, fi, ind, subst)
 	case "classbody":
@@ -1193,4 +1238,15 @@ func (b *builder) emitClassBody(e *emitter, fi *frameInfo, ind int) error {
 		return err
 	}
 	return b.emitLevel(e, cls, 0, bodyInd, subst)
+}
+
+// clauseOwner is the statement a clause belongs to (the statement itself otherwise).
+func clauseOwner(n *sitter.Node) *sitter.Node {
+	switch n.Type() {
+	case "elif_clause", "except_clause":
+		return n.Parent()
+	case "case_clause":
+		return n.Parent().Parent()
+	}
+	return n
 }
