@@ -523,16 +523,16 @@ class Control:
     def hit(self, bps, frame, kind, reason, label, source):
         """A breakpoint location was reached: count, log, maybe stop."""
         if self.stopped or self.rec.busy:
-            return
+            return False
         fired = [bp for bp in bps if self.trig.should_fire(bp, frame)]
         if not fired:
-            return
+            return False
         if all(bp.oneshot for bp in fired):
             reason = "entry"
         for bp in fired:
             if bp.oneshot:
                 self._drop(bp)
-        self.stop(reason, label, frame, kind, source, bps=[bp.id for bp in fired if not bp.oneshot])
+        return self.stop(reason, label, frame, kind, source, bps=[bp.id for bp in fired if not bp.oneshot])
 
     def _drop(self, bp):
         for ls in self.trig.lines.values():
@@ -541,20 +541,22 @@ class Control:
                     bps.remove(bp)
 
     def stop(self, reason, label, frame, kind, source, bps=None, tb=None, exc=None, sid=None):
+        """Stop here: snapshot, report, serve until a run command. Returns
+        whether it stopped."""
         if self.stopped or os.getpid() != self.pid:
-            return  # (a forked child runs on, undebugged)
+            return False  # (a forked child runs on, undebugged)
         line = frame.f_lineno if frame is not None else None
         j, self.just = self.just, None
         if j is not None and frame is not None and j[0] is frame and j[1] == line \
                 and {j[2], source} == {"trace", "bp"}:
-            return  # the same moment, seen by the tracer and by a breakpoint
+            return True  # the same moment, seen by the tracer and by a breakpoint
         self.stopped = True
         try:
             if sid is None:
                 sid = self.rec.snapshot("step" if reason in ("step", "pause") else reason,
                                         label or ("" if reason != "pause" else "pause"), frame, kind, tb=tb)
             if sid is None:
-                return
+                return False
             self.frames = _collect(frame, tb)
             out, err = C.output_bytes()
             self.step = None
@@ -566,7 +568,7 @@ class Control:
             self.results = {}
             self.stopped = False
         if tb is not None or msg is None:
-            return
+            return True
         self.just = (frame, line, source)
         cmd = msg.get("cmd")
         if cmd == "next":
@@ -578,6 +580,7 @@ class Control:
         else:
             self.step = None
         self.retrace(sys._getframe(1))
+        return True
 
     def serve(self):
         while True:
@@ -689,9 +692,8 @@ class Control:
                 rp = self.trig.realpath(frame.f_code.co_filename)
                 bps = self.trig.lines.get(rp, {}).get(line)
                 if bps and line not in self.trig.hooked.get(frame.f_code, ()):
-                    self.hit(bps, frame, "line", "breakpoint", "", "trace")
-                    if self.stopped:
-                        return self._local
+                    if self.hit(bps, frame, "line", "breakpoint", "", "trace"):
+                        return self._local  # that was this line's stop
             st = self.step
             if st is not None and self._traceable(frame.f_code.co_filename):
                 mode, sf, returned = st
