@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pyreplay/pyreplay/session"
 )
 
 func TestMalformedAndUnknownRequests(t *testing.T) {
@@ -162,4 +164,25 @@ func TestLaunchModule(t *testing.T) {
 	if want := "argv ['a', 'b'] yes " + f.dir; !strings.Contains(c.output.String(), want) {
 		t.Fatalf("output %q, want %q", c.output.String(), want)
 	}
+}
+
+// An evaluation that never ends is interrupted at its deadline; the
+// program stays stopped and usable.
+func TestEvaluateDeadline(t *testing.T) {
+	old := session.EvalTimeout
+	session.EvalTimeout = 500 * time.Millisecond
+	defer func() { session.EvalTimeout = old }()
+	f := setup(t, "basic.py", "3.11")
+	c := newClient(t)
+	c.launch(f, nil, map[string][]int{"basic.py": {20}}, nil)
+	_, top := c.stopped()
+	if m := c.requestErr("evaluate", msg{"expression": "exec('while True: pass')", "frameId": top.num("id"), "context": "repl"}); !strings.Contains(m, "interrupted") {
+		t.Fatalf("endless evaluation: %q", m)
+	}
+	if v := c.eval(top.num("id"), "acc + 1", "repl").str("result"); v != "1" {
+		t.Fatalf("after the interruption: %q", v)
+	}
+	c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
+	c.request("continue", msg{"threadId": 1})
+	c.expectExit(3)
 }

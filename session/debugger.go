@@ -769,7 +769,7 @@ func (d *Debugger) LiveChildren(tok Token, root LiveRoot, path []int, start, cou
 		Children []recording.Value `json:"children"`
 		Len      int               `json:"len"`
 	}
-	err := l.Call("children", map[string]any{"root": r, "frame": root.Frame, "path": path, "start": start, "count": count}, &body)
+	err := l.CallInterruptible("children", map[string]any{"root": r, "frame": root.Frame, "path": path, "start": start, "count": count}, &body)
 	return body.Children, body.Len, err
 }
 
@@ -802,7 +802,7 @@ func (d *Debugger) Evaluate(tok Token, frame int, expr, context string) (EvalRes
 			Value recording.Value `json:"value"`
 			Ref   int             `json:"ref"`
 		}
-		if err := l.Call("evaluate", map[string]any{"frame": frame, "expr": expr, "context": context}, &body); err != nil {
+		if err := l.CallInterruptible("evaluate", map[string]any{"frame": frame, "expr": expr, "context": context}, &body); err != nil {
 			return EvalResult{}, err
 		}
 		return EvalResult{Value: body.Value, Ref: body.Ref, Live: true}, nil

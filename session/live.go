@@ -288,6 +288,21 @@ func (l *Live) Call(cmd string, args map[string]any, out any) error {
 	return l.ctl.Call(cmd, args, out, CommandTimeout)
 }
 
+// EvalTimeout bounds an evaluation in the live program; then it is
+// interrupted (KeyboardInterrupt-like, inside the evaluation only).
+var EvalTimeout = 10 * time.Second
+
+// CallInterruptible sends a command that runs program code (evaluate):
+// past EvalTimeout the program gets SIGINT, which the shim turns into an
+// error of that evaluation alone.
+func (l *Live) CallInterruptible(cmd string, args map[string]any, out any) error {
+	return l.ctl.CallInterruptible(cmd, args, out, EvalTimeout, 3*time.Second, func() {
+		if p := l.proc.Cmd.Process; p != nil {
+			_ = p.Signal(syscall.SIGINT)
+		}
+	})
+}
+
 // Send sends a command without waiting (pause, run commands).
 func (l *Live) Send(cmd string, args map[string]any) error { return l.ctl.Send(cmd, args) }
 

@@ -218,6 +218,45 @@ func (c *Control) Call(cmd string, args map[string]any, out any, timeout time.Du
 	}
 }
 
+// CallInterruptible is Call, but when timeout passes it calls interrupt
+// (which should make the shim abandon the command) and waits up to grace
+// more for the reply.
+func (c *Control) CallInterruptible(cmd string, args map[string]any, out any, timeout, grace time.Duration, interrupt func()) error {
+	ch, err := c.send(cmd, args, true)
+	if err != nil {
+		return err
+	}
+	wait := func(d time.Duration) (reply, bool, error) {
+		select {
+		case r, ok := <-ch:
+			if !ok {
+				return r, true, ErrChannelClosed
+			}
+			return r, true, nil
+		case <-time.After(d):
+			return reply{}, false, nil
+		}
+	}
+	r, got, err := wait(timeout)
+	if !got {
+		interrupt()
+		r, got, err = wait(grace)
+		if !got {
+			return fmt.Errorf("the program did not answer %q within %v", cmd, timeout+grace)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if !r.OK {
+		return errors.New(r.Error)
+	}
+	if out != nil && len(r.Body) > 0 {
+		return json.Unmarshal(r.Body, out)
+	}
+	return nil
+}
+
 // Close closes the connection (the shim then exits) and the listener.
 func (c *Control) Close() {
 	c.ln.Close()

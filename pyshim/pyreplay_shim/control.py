@@ -387,6 +387,7 @@ class Control:
         self.filters = set()
         self.just_my_code = True
         self.raise_tool = None
+        self.evaluating = False
         self.pid = os.getpid()
         self.chan = Channel(cfg["control"], self)
 
@@ -444,6 +445,23 @@ class Control:
     def dispatch(self, msg):
         cmd = msg.get("cmd")
         rid = msg.get("id")
+        if cmd in ("evaluate", "children"):
+            # program code runs: pyreplay interrupts it (SIGINT, see stop)
+            # past its deadline
+            self.evaluating = True
+            try:
+                body = getattr(self, "cmd_" + cmd)(msg)
+            except _EvalInterrupted:
+                self.evaluating = False
+                self.reply(rid, False, error="the evaluation took too long and was interrupted")
+                return
+            except BaseException as e:  # noqa: BLE001 - the user's expression; keep serving
+                self.evaluating = False
+                self.reply(rid, False, error="%s: %s" % (type(e).__name__, e))
+                return
+            self.evaluating = False
+            self.reply(rid, True, body)
+            return
         if cmd == "kill":
             os._exit(137)
         if cmd in RUN_COMMANDS or cmd == "pause":
@@ -562,7 +580,15 @@ class Control:
             self.step = None
             self.chan.send({"event": "stopped", "snap": sid, "reason": reason, "label": label,
                             "bps": bps or [], "exc": exc, "stdout": out, "stderr": err})
-            msg = self.serve()
+            try:
+                old_int = signal.signal(signal.SIGINT, self._on_sigint)
+            except ValueError:  # stopped in another thread
+                old_int = None
+            try:
+                msg = self.serve()
+            finally:
+                if old_int is not None:
+                    signal.signal(signal.SIGINT, old_int)
         finally:
             self.frames = []
             self.results = {}
@@ -581,6 +607,11 @@ class Control:
             self.step = None
         self.retrace(sys._getframe(1))
         return True
+
+    def _on_sigint(self, signum, frame):
+        if self.evaluating:
+            self.evaluating = False
+            raise _EvalInterrupted()
 
     def serve(self):
         while True:
@@ -751,6 +782,10 @@ class Control:
             M.register_callback(self.raise_tool, M.events.RAISE, on_raise)
         if self.raise_tool is not None:
             M.set_events(self.raise_tool, M.events.RAISE if want else 0)
+
+
+class _EvalInterrupted(BaseException):
+    pass
 
 
 def _in_call(frame):
