@@ -1,6 +1,7 @@
 package dap_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -222,4 +223,44 @@ func TestStepLatency(t *testing.T) {
 		t.Fatalf("too slow: next %v, stepBack %v", step/n, back/n)
 	}
 	c.request("disconnect", nil)
+}
+
+// A recording replayed after its source file is gone: the recorded text is
+// served by the source request. Also threads, cancel and stack paging.
+func TestReplayRecordedSource(t *testing.T) {
+	f := setup(t, "basic.py", "3.11")
+	r := testutil.Cmd{Dir: f.dir}.Pyreplay(t, "record", "--db", f.db, "--python", f.py, "-b", "basic.py:11", "basic.py")
+	if r.Code != 3 {
+		t.Fatalf("record: %d %s", r.Code, r.Stderr)
+	}
+	if err := os.Remove(f.prog); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t)
+	c.request("initialize", msg{"adapterID": "pyreplay"})
+	c.request("launch", msg{"recording": f.db})
+	c.event("initialized")
+	c.request("configurationDone", nil)
+	c.event("stopped")
+	th := c.request("threads", nil).body().list("threads")
+	if len(th) != 1 || th[0].num("id") != 1 {
+		t.Fatalf("threads: %v", th)
+	}
+	st := c.request("stackTrace", msg{"threadId": 1, "startFrame": 1, "levels": 1}).body()
+	frames := st.list("stackFrames")
+	if st.num("totalFrames") != 3 || len(frames) != 1 || frames[0].str("name") != "main" {
+		t.Fatalf("paged stack: %v", st)
+	}
+	src := frames[0]["source"].(map[string]any)
+	ref, _ := src["sourceReference"].(float64)
+	if ref == 0 || src["path"] != nil {
+		t.Fatalf("source of a deleted file: %v", src)
+	}
+	text := c.request("source", msg{"sourceReference": int(ref), "source": src}).body().str("content")
+	if !strings.Contains(text, "def add(a, b):") {
+		t.Fatalf("recorded source: %q", text)
+	}
+	c.request("cancel", msg{"requestId": 1})
+	c.request("terminate", nil)
+	c.event("terminated")
 }
