@@ -36,6 +36,10 @@ func TestLiveBreakpointStepAndBack(t *testing.T) {
 	if top.num("line") != 20 || loc["i"].str("value") != "1" {
 		t.Fatalf("second hit: line %d locals %v", top.num("line"), loc)
 	}
+	// what the program printed before this stop came before its stopped event
+	if !strings.Contains(c.output.String(), "acc 0\n") {
+		t.Fatalf("output before the stop: %q", c.output.String())
+	}
 	c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
 	c.request("continue", msg{"threadId": 1})
 	c.expectExit(3)

@@ -88,7 +88,9 @@ func (s *Server) Serve(rw io.ReadWriteCloser) error {
 		case m := <-in:
 			if m.err != nil {
 				if errors.Is(m.err, io.EOF) || errors.Is(m.err, io.ErrClosedPipe) {
-					c.logf("client went away")
+					if c.srv.Trace {
+						c.logf("client went away")
+					}
 					return nil
 				}
 				var bpe *godap.BaseProtocolError

@@ -181,36 +181,70 @@ func (t *tail) add(p []byte) {
 
 func (t *tail) String() string { t.mu.Lock(); defer t.mu.Unlock(); return string(t.b) }
 
+// pump forwards a stream as output events. Small unbuffered writes
+// ("tick", " ", "1", "\n") are coalesced: data goes out when it ends a
+// line, when 64 KB are pending, or 15ms after it arrived.
 func (l *Live) pump(r io.Reader, category string, n *atomic.Int64, t *tail) {
 	defer l.readers.Done()
-	buf := make([]byte, 32*1024)
+	type chunk struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan chunk, 64)
+	go func() {
+		for {
+			buf := make([]byte, 32*1024)
+			k, err := r.Read(buf)
+			ch <- chunk{buf[:k], err}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	var pending []byte
-	for {
-		k, err := r.Read(buf)
-		if k > 0 {
-			if t != nil {
-				t.add(buf[:k])
-			}
-			pending = append(pending, buf[:k]...)
-			cut := validPrefix(pending)
-			if cut > 0 {
-				l.sink.liveOutput(l, category, string(pending[:cut]))
-				pending = append([]byte(nil), pending[cut:]...)
-			}
+	flush := func(all bool) {
+		cut := len(pending)
+		if !all {
+			cut = validPrefix(pending)
+		}
+		if cut > 0 {
+			l.sink.liveOutput(l, category, strings.ToValidUTF8(string(pending[:cut]), "\uFFFD"))
+			pending = append([]byte(nil), pending[cut:]...)
+			// counted once sent: a stop waits for the output before it
 			l.outMu.Lock()
-			n.Add(int64(k))
+			n.Add(int64(cut))
 			l.outCond.Broadcast()
 			l.outMu.Unlock()
 		}
-		if err != nil {
-			if len(pending) > 0 {
-				l.sink.liveOutput(l, category, strings.ToValidUTF8(string(pending), "\uFFFD"))
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case c := <-ch:
+			if len(c.b) > 0 {
+				if t != nil {
+					t.add(c.b)
+				}
+				wasEmpty := len(pending) == 0
+				pending = append(pending, c.b...)
+				if pending[len(pending)-1] == '\n' || len(pending) >= 64*1024 {
+					flush(false)
+					timer.Stop()
+				} else if wasEmpty {
+					timer.Reset(15 * time.Millisecond)
+				}
 			}
-			l.outMu.Lock()
-			n.Store(1 << 62)
-			l.outCond.Broadcast()
-			l.outMu.Unlock()
-			return
+			if c.err != nil {
+				flush(true)
+				l.outMu.Lock()
+				n.Store(1 << 62)
+				l.outCond.Broadcast()
+				l.outMu.Unlock()
+				return
+			}
+		case <-timer.C:
+			flush(false)
 		}
 	}
 }
