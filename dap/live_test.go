@@ -262,3 +262,23 @@ func TestNoDebug(t *testing.T) {
 	c.launch(f, msg{"noDebug": true}, map[string][]int{"basic.py": {20}}, nil)
 	c.expectExit(3)
 }
+
+// justMyCode false: stepIn enters the standard library (shown, without locals).
+func TestJustMyCodeFalse(t *testing.T) {
+	for _, jmc := range []bool{true, false} {
+		f := setup(t, "lib.py", "3.11")
+		c := newClient(t)
+		c.launch(f, msg{"justMyCode": jmc}, map[string][]int{"lib.py": {3}}, nil)
+		c.stopped()
+		c.request("stepIn", msg{"threadId": 1})
+		_, top := c.stopped()
+		src := top["source"].(map[string]any)["path"].(string)
+		if jmc && (top.num("line") != 4 || src != f.prog) {
+			t.Fatalf("justMyCode: stepIn went to %v", top)
+		}
+		if !jmc && (top.str("name") != "dedent" || !strings.HasSuffix(src, "textwrap.py") || top.str("presentationHint") != "subtle") {
+			t.Fatalf("justMyCode false: stepIn went to %v", top)
+		}
+		c.request("disconnect", nil)
+	}
+}
