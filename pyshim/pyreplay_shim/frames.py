@@ -210,6 +210,11 @@ def _depth_table(code):
         off, d = work.pop()
         while True:
             if off in depth:
+                if depth[off] != d:
+                    # two paths reach this instruction with different depths
+                    # (3.8's finally blocks): the live depth is unknowable, and
+                    # reading a guess could touch freed objects
+                    return {}
                 break
             depth[off] = d
             i = by_off.get(off)

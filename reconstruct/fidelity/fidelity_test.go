@@ -164,6 +164,12 @@ func runFixture(t *testing.T, bin string, py testutil.Python, fx string) []outco
 		t.Fatal(err)
 	}
 	base := filepath.Base(fx)
+	if strings.HasPrefix(string(src), "# requires: 3.") {
+		need := strings.TrimSpace(strings.SplitN(strings.TrimPrefix(string(src), "# requires: "), "\n", 2)[0])
+		if minorOf(py.Minor) < minorOf(need) {
+			t.Skipf("%s needs Python %s", base, need)
+		}
+	}
 	db := filepath.Join(dir, "rec.db")
 	c := testutil.Cmd{Dir: dir}
 	needsAPI := strings.Contains(string(src), "import pyreplay")
