@@ -30,7 +30,10 @@ test-vscode: build
 
 # Every line of every fixture, several hits each, on every installed CPython.
 fidelity: build
-	PYREPLAY_BIN=$(BIN) PYREPLAY_FIDELITY=full go test -count=1 -timeout 60m -run TestFidelity -v ./reconstruct/fidelity/ | tee fidelity.log | grep -E '^(===|---|\s+fidelity|  )' || true
+	@PYREPLAY_BIN=$(BIN) PYREPLAY_FIDELITY=full go test -count=1 -timeout 60m -v -run TestFidelity ./reconstruct/fidelity/ > fidelity.log 2>&1; rc=$$?; \
+	grep -E '^\s+(WRONG|fidelity_test)|^--- FAIL' fidelity.log | head -50; \
+	awk '/fidelity \(exact/{p=1} p&&/^(---|===|ok|FAIL|PASS)/{p=0} p' fidelity.log | head -150; \
+	echo "full log: fidelity.log"; exit $$rc
 
 bench: build
 	PYREPLAY_BIN=$(BIN) go run ./bench
