@@ -239,6 +239,26 @@ def _callee_kind(obj, code):
 
 
 # ------------------------------------------------------------------ recorder
+# the interpreter's own (main.py wraps the ones the program sees)
+_getlimit, _setlimit = sys.getrecursionlimit, sys.setrecursionlimit
+
+
+def _restore_limit(limit):
+    """Lower the recursion limit back after a snapshot. 3.8-3.10 refuse to
+    lower it to within 50 frames of the current depth: then it goes as low as
+    allowed (a snapshot taken that close to the limit leaves the program a few
+    frames of extra room)."""
+    try:
+        _setlimit(limit)
+    except RecursionError:
+        for x in range(limit + 1, limit + 100):
+            try:
+                _setlimit(x)
+                return
+            except RecursionError:
+                continue
+
+
 class Recorder:
     def __init__(self, cfg):
         self.db_path = cfg["db"]
@@ -279,15 +299,15 @@ class Recorder:
         if self.busy:
             return None
         self.busy = True
-        old_limit = sys.getrecursionlimit()
+        old_limit = _getlimit()
         try:
-            sys.setrecursionlimit(max(old_limit, 10000))
+            _setlimit(max(old_limit, 10000))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return self._snapshot(reason, label, frame, top_kind, tb)
         finally:
-            sys.setrecursionlimit(old_limit)
             self.busy = False
+            _restore_limit(old_limit)
 
     def _collect(self, frame, top_kind, tb):
         """[(frame, kind, lasti, lineno, live)] outermost first, shim frames dropped."""

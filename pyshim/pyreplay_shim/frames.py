@@ -180,6 +180,67 @@ else:
         return probe("A")
 
 
+if V < (3, 10):
+    # PyThreadState (3.8, 3.9): prev next interp frame | int recursion_depth,
+    # char overflowed. Checked against a known depth before any use.
+    _OVERFLOWED = 4 * P + ctypes.sizeof(ctypes.c_int)
+
+    def _tstate():
+        f = ctypes.pythonapi.PyThreadState_Get
+        f.restype = ctypes.c_void_p
+        return f()
+
+    def _overflow_layout_ok():
+        def depth():
+            return _c_int_at(_tstate() + 4 * P).value
+
+        def nested():
+            return depth()
+        d = depth()
+        return nested() == d + 1 and ctypes.c_char.from_address(_tstate() + _OVERFLOWED).value == b"\0"
+
+    def recursion_depth():
+        """The current thread's recursion depth counter (a ctypes int), or
+        None on an unknown layout."""
+        if not _overflow_ok:
+            _overflow_ok.append(_overflow_layout_ok())
+        if not _overflow_ok[0]:
+            return None
+        return ctypes.c_int.from_address(_tstate() + 4 * P)
+
+    def recursion_limit():
+        """The interpreter's recursion limit as a ctypes int (read without
+        a call), or None."""
+        try:
+            return ctypes.c_int.in_dll(ctypes.pythonapi, "_Py_CheckRecursionLimit")
+        except (ValueError, AttributeError):
+            return None
+
+    _overflow_ok = []
+
+    def overflow_flag():
+        """3.8 keeps a flag set after a RecursionError until the stack is
+        50 frames below the limit; while it is set, the next overflow is a
+        fatal error. The shim clears it (as the last thing it does before
+        returning to the program) after catching a RecursionError of its own,
+        so that the program's own overflow behaves as without pyreplay.
+        Returns the current thread's flag, or None on an unknown layout."""
+        if not _overflow_ok:
+            _overflow_ok.append(_overflow_layout_ok())
+        if not _overflow_ok[0]:
+            return None
+        return ctypes.c_char.from_address(_tstate() + _OVERFLOWED)
+else:
+    def overflow_flag():
+        return None
+
+    def recursion_depth():
+        return None
+
+    def recursion_limit():
+        return None
+
+
 _JUMPS_NO_FALLTHROUGH = {"JUMP_ABSOLUTE", "JUMP_FORWARD", "RETURN_VALUE", "RAISE_VARARGS", "RERAISE",
                          "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP", "JUMP_NO_INTERRUPT",
                          "RETURN_CONST"}
