@@ -20,32 +20,40 @@ func TestRecordTransparency(t *testing.T) {
 			name  string
 			stdin string
 			args  []string
+			flags []string // pyreplay's own
 		}{
-			{"hello", "", []string{"hello.py", "first", "with space", "--flag=1"}},
-			{"normal end", "", []string{"exits.py", "normal"}},
-			{"sys.exit(3)", "", []string{"exits.py", "exit3"}},
-			{"sys.exit(message)", "", []string{"exits.py", "exitmsg"}},
-			{"sys.exit(0)", "", []string{"exits.py", "exit0"}},
-			{"raise SystemExit(7)", "", []string{"exits.py", "systemexit"}},
-			{"uncaught chained exception", "", []string{"exits.py", "raise"}},
-			{"exception during handling", "", []string{"exits.py", "during"}},
-			{"uncaught in the library", "", []string{"exits.py", "library"}},
-			{"RecursionError", "", []string{"exits.py", "recursion"}},
-			{"KeyboardInterrupt", "", []string{"exits.py", "keyboard"}},
-			{"custom excepthook", "", []string{"exits.py", "hook"}},
-			{"os._exit(4)", "", []string{"exits.py", "os_exit"}},
-			{"stdin", "Ada\n1\n2\n39\n", []string{"stdin_sum.py"}},
-			{"stdin empty", "", []string{"stdin_sum.py"}},
-			{"-m module", "", []string{"-m", "mpkg.tool", "a", "-b"}},
-			{"-m module raises", "", []string{"-m", "mpkg.tool", "raise"}},
-			{"-m module sys.exit", "", []string{"-m", "mpkg.tool", "exit"}},
-			{"-m package", "", []string{"-m", "mpkg", "x"}},
-			{"-m module RecursionError", "", []string{"-m", "mpkg.tool", "recurse"}},
-			{"relative path from elsewhere", "", []string{"../record/hello.py", "z"}},
+			{"hello", "", []string{"hello.py", "first", "with space", "--flag=1"}, nil},
+			{"normal end", "", []string{"exits.py", "normal"}, nil},
+			{"sys.exit(3)", "", []string{"exits.py", "exit3"}, nil},
+			{"sys.exit(message)", "", []string{"exits.py", "exitmsg"}, nil},
+			{"sys.exit(0)", "", []string{"exits.py", "exit0"}, nil},
+			{"raise SystemExit(7)", "", []string{"exits.py", "systemexit"}, nil},
+			{"uncaught chained exception", "", []string{"exits.py", "raise"}, nil},
+			{"exception during handling", "", []string{"exits.py", "during"}, nil},
+			{"uncaught in the library", "", []string{"exits.py", "library"}, nil},
+			{"RecursionError", "", []string{"exits.py", "recursion"}, nil},
+			{"KeyboardInterrupt", "", []string{"exits.py", "keyboard"}, nil},
+			{"custom excepthook", "", []string{"exits.py", "hook"}, nil},
+			{"os._exit(4)", "", []string{"exits.py", "os_exit"}, nil},
+			{"stdin", "Ada\n1\n2\n39\n", []string{"stdin_sum.py"}, nil},
+			{"stdin empty", "", []string{"stdin_sum.py"}, nil},
+			{"-m module", "", []string{"-m", "mpkg.tool", "a", "-b"}, nil},
+			{"-m module raises", "", []string{"-m", "mpkg.tool", "raise"}, nil},
+			{"-m module sys.exit", "", []string{"-m", "mpkg.tool", "exit"}, nil},
+			{"-m package", "", []string{"-m", "mpkg", "x"}, nil},
+			{"-m module RecursionError", "", []string{"-m", "mpkg.tool", "recurse"}, nil},
+			{"relative path from elsewhere", "", []string{"../record/hello.py", "z"}, nil},
+			// with triggers set: compiled-in hooks (<=3.11) or sys.monitoring (3.12+), a timer
+			{"hello with breakpoints", "", []string{"hello.py", "b"}, []string{"-b", "hello.py:8", "-b", "interleave", "-b", "hello.py:1"}},
+			{"raise with breakpoints", "", []string{"exits.py", "raise"}, []string{"-b", "parse", "-b", "exits.py:16", "-b", "exits.py:13 if False"}},
+			{"recursion with a breakpoint", "", []string{"exits.py", "recursion"}, []string{"-b", "exits.py:32 if n == 10"}},
+			{"stdin with --every", "Ada\n1\n2\n39\n", []string{"stdin_sum.py"}, []string{"--every", "1ms"}},
+			{"hello with --every", "", []string{"hello.py"}, []string{"--every", "1ms", "--max-snapshots", "2"}},
+			{"-m with a breakpoint", "", []string{"-m", "mpkg.tool", "raise"}, []string{"-b", "fail"}},
 		}
 		for _, c := range cases {
 			want := runPlain(t, py, dir, c.stdin, c.args...)
-			got := runRecord(t, py, dir, db, c.stdin, c.args...)
+			got := runRecord(t, py, dir, db, c.stdin, append(append([]string{}, c.flags...), c.args...)...)
 			t.Run(c.name, func(t *testing.T) {
 				if c.name == "stdin" && !strings.Contains(want.Stdout, "total 42") {
 					t.Fatalf("the fixture itself misbehaves: %q", want.Stdout)

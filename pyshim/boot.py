@@ -17,6 +17,14 @@ if sys.version_info < (3, 8) or sys.version_info >= (3, 14):
         sys.stderr.write("pyreplay: %s\n" % message)
     sys.exit(121)
 
-import pyreplay_shim.main  # noqa: E402
+# The shim's directory is pyreplay's own: cache its bytecode there even when
+# the program runs with PYTHONDONTWRITEBYTECODE (compiling the shim on every
+# start costs more than everything else it does before the program runs).
+_dont_write = sys.dont_write_bytecode
+sys.dont_write_bytecode = False
+try:
+    import pyreplay_shim.main  # noqa: E402
+finally:
+    sys.dont_write_bytecode = _dont_write
 
 pyreplay_shim.main.main()

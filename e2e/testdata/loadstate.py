@@ -69,9 +69,12 @@ def main():
             st[entry[2]] = describe(v, cells)
         elif kind == "x":
             out["extras"][entry[1]] = describe(v, cells)
-        elif kind == "g":
-            out["globals"][entry[1]] = {k: describe(x, cells) for k, x in v.items()
-                                        if not k.startswith("__")}
+        elif kind == "g":  # a module's namespace (filled by its items, or by "G" entries)
+            out["globals"].setdefault(entry[1], {}).update(
+                {k: describe(x, cells) for k, x in v.items() if not k.startswith("__")})
+        elif kind == "G":  # one global of a module
+            if not entry[2].startswith("__"):
+                out["globals"].setdefault(entry[1], {})[entry[2]] = describe(v, cells)
     sys.stdout.write(json.dumps(out))
 
 

@@ -16,8 +16,36 @@ import signal
 import sys
 
 from . import capture as C
+from . import frames as F
 
 V = sys.version_info[:2]
+
+# A breakpoint line may run so close to the recursion limit that the shim's
+# own calls hit it: that breakpoint is then skipped, and the program goes on
+# exactly as without pyreplay. The handler must call nothing (any call would
+# raise again), except on 3.8, where a caught RecursionError leaves an
+# overflow flag set that allows 50 more frames: there the flag is fetched and
+# cleared, as the last thing before returning to the program.
+_OVERFLOW_FLAG = V < (3, 9)
+# 3.8 and 3.9 also leave that flag set when C code swallows a RecursionError
+# (a dict lookup, hasattr...), and the next overflow is then a fatal error:
+# there breakpoints are not evaluated within 100 frames of the limit at all.
+# The check is made inline in the hooks, with no call and no comparison
+# (both count against the limit on 3.8/3.9; // and truth tests do not). It
+# reads the main thread's depth counter: breakpoints hit in other threads are
+# judged by the main thread's depth.
+_ROOM = 100 if V < (3, 10) else 0
+
+
+class _NoCounter:
+    value = 0
+
+
+_MAIN_DEPTH = _LIMIT = _NoCounter
+if _ROOM:
+    _MAIN_DEPTH, _LIMIT = F.recursion_depth(), F.recursion_limit()
+    if _MAIN_DEPTH is None or _LIMIT is None:
+        _ROOM, _MAIN_DEPTH, _LIMIT = 0, _NoCounter, _NoCounter
 
 
 class BadBreakpoint(ValueError):
@@ -74,6 +102,8 @@ class Triggers:
         if bp.code is not None:
             try:
                 return bool(eval(bp.code, frame.f_globals, dict(frame.f_locals)))
+            except RecursionError:
+                raise  # the program is at its recursion limit: see _OVERFLOW_FLAG
             except Exception as e:  # noqa: BLE001 - a bad condition is the user's, report once
                 key = (bp.file, bp.line, bp.cond)
                 if key not in self.cond_errors:
@@ -170,13 +200,25 @@ class Triggers:
                 if any(ln >= first for ln in bl):
                     M.set_local_events(tool, code, M.get_local_events(tool, code) | E.LINE)
             if code.co_qualname in funcs and C.is_user_file(code.co_filename):
-                self.fire_func(getframe(1), "entry")
+                try:
+                    self.fire_func(getframe(1), "entry")
+                except RecursionError:
+                    if _OVERFLOW_FLAG:
+                        flag = F.overflow_flag()
+                        if flag is not None:
+                            flag.value = b"\0"
                 return None
             return DISABLE
 
         def on_line(code, line):
-            if not self.fire_line(getframe(1), line, "line"):
-                return DISABLE
+            try:
+                if not self.fire_line(getframe(1), line, "line"):
+                    return DISABLE
+            except RecursionError:
+                if _OVERFLOW_FLAG:
+                    flag = F.overflow_flag()
+                    if flag is not None:
+                        flag.value = b"\0"
             return None
 
         M.register_callback(tool, E.PY_START, on_start)
@@ -205,11 +247,28 @@ class Triggers:
             sys.meta_path.insert(0, _Finder(self))
 
     def _hook(self, line):
-        f = sys._getframe(1)
-        self.fire_line(f, line, "hook")
+        if _ROOM:
+            if (_MAIN_DEPTH.value + _ROOM) // _LIMIT.value:
+                return
+        try:
+            self.fire_line(sys._getframe(1), line, "hook")
+        except RecursionError:
+            if _OVERFLOW_FLAG:
+                flag = F.overflow_flag()
+                if flag is not None:
+                    flag.value = b"\0"
 
     def _fn_hook(self, qual):
-        self.fire_func(sys._getframe(1), "hook", qual)
+        if _ROOM:
+            if (_MAIN_DEPTH.value + _ROOM) // _LIMIT.value:
+                return
+        try:
+            self.fire_func(sys._getframe(1), "hook", qual)
+        except RecursionError:
+            if _OVERFLOW_FLAG:
+                flag = F.overflow_flag()
+                if flag is not None:
+                    flag.value = b"\0"
 
     def instrument(self, tree, lines):
         funcs = self.funcs
@@ -328,6 +387,14 @@ class Triggers:
 
         signal.signal(signal.SIGALRM, arm)
         signal.setitimer(signal.ITIMER_REAL, self.every, self.every)
+
+        def stop():
+            # registered first, so it runs after the program's own atexit
+            # handlers; a SIGALRM during finalisation would kill the process
+            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        import atexit
+        atexit.register(stop)
 
 
 def _is_doc(st):

@@ -1,0 +1,101 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pyreplay/pyreplay/internal/testutil"
+)
+
+// kill -9 of a program that snapshots in a loop, at a random moment (most
+// likely in the middle of writing one): the recording opens, lists every
+// snapshot completed before the kill, and each of them reads back whole.
+func TestRecordCrashSafety(t *testing.T) {
+	py := testutil.Python{Minor: "3.11", Path: testutil.PythonFor(t, "3.11")}
+	dir := fixtureDir(t)
+	db := filepath.Join(t.TempDir(), "rec.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testutil.Binary(t), "record", "--db", db, "--python", py.Path, "crashloop.py")
+	cmd.Dir = dir
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	pid, done := 0, 0
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && f[0] == "pid" {
+			pid, _ = strconv.Atoi(f[1])
+		}
+		if len(f) == 2 && f[0] == "done" {
+			done, _ = strconv.Atoi(f[1])
+			if done == 25 {
+				break
+			}
+		}
+	}
+	if pid == 0 || done < 25 {
+		t.Fatalf("the program did not get going (pid %d, %d snapshots)\n%s", pid, done, stderr.String())
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "done" {
+			done, _ = strconv.Atoi(f[1])
+		}
+	}
+	err = cmd.Wait()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if err == nil || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Errorf("pyreplay should end as its program did, killed by SIGKILL: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "panic") || strings.Contains(stderr.String(), "Traceback") {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+
+	list := lsJSON(t, dir, db)
+	if len(list) < done {
+		t.Fatalf("%d snapshots were reported done, the recording lists %d", done, len(list))
+	}
+	if len(list) > done+1 {
+		t.Errorf("the recording lists %d snapshots, %d were done (one more may have committed before the kill)", len(list), done)
+	}
+	for i, s := range list {
+		if s.Label != "n"+itoa(i+1) {
+			t.Errorf("snapshot %d is labelled %q, want n%d", i, s.Label, i+1)
+		}
+		snap := showJSON(t, dir, db, s.ID)
+		if tf := topFrame(t, snap); tf.Function != "<module>" || snap.Globals["__main__"]["i"].Repr != itoa(i+1) {
+			t.Errorf("%s does not read back whole: i=%s", s.ID, snap.Globals["__main__"]["i"].Repr)
+		}
+	}
+	res := recRun(t, dir, "", py.Path, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])", db)
+	if strings.TrimSpace(res.Stdout) != "ok" {
+		t.Errorf("integrity_check after kill -9: %q %s", res.Stdout, res.Stderr)
+	}
+	// the recording takes further runs
+	res = runRecord(t, py, dir, db, "", "triggers.py")
+	if res.Code != 0 {
+		t.Errorf("recording after the crash: exit %d\n%s", res.Code, res.Stderr)
+	}
+	if n := len(lsJSON(t, dir, db)); n != len(list)+2 {
+		t.Errorf("after one more run: %d snapshots, want %d", n, len(list)+2)
+	}
+	_ = os.Remove(db)
+}
