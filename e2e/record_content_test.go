@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,32 +74,37 @@ func TestRecordContent(t *testing.T) {
 			"-b", markerSpec(t, dir, "content.py", "except", ""),
 			"-b", markerSpec(t, dir, "content.py", "closure", "@2"),
 			"-b", markerSpec(t, dir, "content.py", "base", ""),
+			"-b", markerSpec(t, dir, "content.py", "unsaved", ""),
+			"-b", markerSpec(t, dir, "content.py", "library", ""),
 			"content.py")
 		if res.Code != 0 {
 			t.Fatalf("record: exit %d\n%s", res.Code, res.Stderr)
 		}
-		if want := "5\n6\nexit outer\nouter\n'missing'\n11\n200\n"; res.Stdout != want {
+		if want := "5\n6\nexit outer\nouter\n'missing'\n11\n200\n[1, 2]\ndeepcopy\n"; res.Stdout != want {
 			t.Errorf("the program's output changed under recording: %q", res.Stdout)
 		}
 		_, summary := splitSummary(t, res.Stderr)
-		if !strings.HasPrefix(summary, "pyreplay: recorded 6 snapshots: snap-1..snap-6 in ") {
+		if !strings.HasPrefix(summary, "pyreplay: recorded 8 snapshots: snap-1..snap-8 in ") {
 			t.Errorf("summary: %q", summary)
 		}
 		list := lsJSON(t, dir, db)
-		if len(list) != 6 {
-			t.Fatalf("want 6 snapshots, ls --json lists %d", len(list))
+		if len(list) != 8 {
+			t.Fatalf("want 8 snapshots, ls --json lists %d", len(list))
 		}
-		wantFn := []string{"locals_demo", "loops", "with_demo", "handler_demo", "make_counter.<locals>.bump", "recurse"}
-		wantLine := []int{mk("locals"), mk("inner"), mk("with"), mk("except"), mk("closure"), mk("base")}
+		wantFn := []string{"locals_demo", "loops", "with_demo", "handler_demo", "make_counter.<locals>.bump", "recurse", "unsaved_demo", "Copied.__deepcopy__"}
+		wantLine := []int{mk("locals"), mk("inner"), mk("with"), mk("except"), mk("closure"), mk("base"), mk("unsaved"), mk("library")}
 		for i, s := range list {
 			if s.ID != "snap-"+itoa(i+1) || s.Reason != "breakpoint" || s.Function != wantFn[i] || s.Line != wantLine[i] ||
 				s.File != prog || s.Run != 1 || !strings.HasPrefix(s.Python, py.Minor+".") || s.Size <= 0 || s.Time <= 0 {
 				t.Errorf("ls entry %d: %+v; want %s at %s:%d, Python %s", i, s, wantFn[i], prog, wantLine[i], py.Minor)
 			}
 		}
-		// stdout bytes are counted up to each snapshot
+		// the bytes written so far are counted at each snapshot
 		if list[0].StdoutBytes != 0 || list[1].StdoutBytes != 2 || list[5].StdoutBytes != int64(len("5\n6\nexit outer\nouter\n'missing'\n11\n")) {
 			t.Errorf("stdout_bytes: %d %d %d", list[0].StdoutBytes, list[1].StdoutBytes, list[5].StdoutBytes)
+		}
+		if list[0].StderrBytes != int64(len("to stderr\n")) {
+			t.Errorf("stderr_bytes: %d", list[0].StderrBytes)
 		}
 
 		t.Run("locals", func(t *testing.T) {
@@ -141,6 +149,16 @@ func TestRecordContent(t *testing.T) {
 			if g["GREETING"].Repr != "'hello'" || g["REGISTRY"].Type != "dict" || g["Box"].Type != "type" || g["main"].Type != "function" {
 				t.Errorf("globals of __main__: %v", testutil.SortedKeys(g))
 			}
+			// the source's hash, the program's argv, random's state
+			sum := sha256.Sum256(mustRead(t, prog))
+			for _, f := range u {
+				if f.SHA256 != hex.EncodeToString(sum[:]) {
+					t.Errorf("frame %s: sha256 %q, want the file's", f.Function, f.SHA256)
+				}
+			}
+			if strings.Join(s.Meta.Argv, " ") != "content.py" {
+				t.Errorf("meta.argv: %v", s.Meta.Argv)
+			}
 			if minorAtLeast(py, 11) {
 				// the caller's position is the call in progress
 				src := readLine(t, prog, u[1].Line)
@@ -157,6 +175,9 @@ func TestRecordContent(t *testing.T) {
 			}
 			if ls["shared"].ID == 0 || ls["shared"].ID != st.Globals["__main__"]["REGISTRY"].ValueIDs["items"] {
 				t.Errorf("the local shared and the global REGISTRY['items'] are not one object after loading")
+			}
+			if r, ok := st.Extras["random"]; !ok || r.Type != "tuple" {
+				t.Errorf("random's state is not in the snapshot: %+v", st.Extras)
 			}
 		})
 
@@ -266,7 +287,55 @@ func TestRecordContent(t *testing.T) {
 				t.Errorf("the state holds the locals of %d frames", len(st.Locals))
 			}
 		})
+
+		t.Run("unsaved values", func(t *testing.T) {
+			s := showJSON(t, dir, db, "snap-7")
+			f := topFrame(t, s)
+			if v := frameLocal(t, f, "fine"); v.Repr != "[1, 2]" {
+				t.Errorf("fine = %s", v.Repr)
+			}
+			got := map[string]bool{}
+			for _, p := range s.Placeholders {
+				for _, name := range []string{"lock", "sock"} {
+					if strings.Contains(p["where"], "'"+name+"'") && strings.Contains(p["where"], "unsaved_demo") && p["type"] != "" && p["repr"] != "" {
+						got[name] = true
+					}
+				}
+			}
+			if !got["lock"] || !got["sock"] {
+				t.Errorf("the lock and the socket are not listed as placeholders: %v", s.Placeholders)
+			}
+			st := loadState(t, py, db, 7)
+			ls := st.Locals[itoa(len(s.Frames)-1)]
+			if ls["fine"].Repr != "[1, 2]" || ls["lock"].Type != "Placeholder" {
+				t.Errorf("loaded: fine=%+v lock=%+v", ls["fine"], ls["lock"])
+			}
+		})
+
+		t.Run("library frame in the middle", func(t *testing.T) {
+			s := showJSON(t, dir, db, "snap-8")
+			n := len(s.Frames)
+			lib := s.Frames[n-2]
+			if !lib.Library || !strings.HasSuffix(lib.File, "copy.py") || lib.Function != "deepcopy" || len(lib.Locals) != 0 {
+				t.Errorf("the frame of copy.deepcopy should be a library frame without locals: %+v", lib)
+			}
+			if top := s.Frames[n-1]; top.Library || top.Locals["inside"].Repr != "'deepcopy'" {
+				t.Errorf("the program's frame above it: %+v", top)
+			}
+			if s.Frames[n-3].Function != "main" || s.Frames[n-3].Library {
+				t.Errorf("the program's frame below it: %+v", s.Frames[n-3])
+			}
+		})
 	})
+}
+
+func mustRead(t *testing.T, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func frameNames(s snapJSON) []string {

@@ -190,6 +190,7 @@ type snapFrame struct {
 	File     string           `json:"file"`
 	Line     int              `json:"line"`
 	Library  bool             `json:"library"`
+	SHA256   string           `json:"sha256"`
 	Pos      []*int           `json:"pos"`
 	Locals   map[string]snapValue `json:"locals"`
 	Cells    []string         `json:"cells"`
