@@ -177,23 +177,23 @@ func markerSpec(t *testing.T, dir, file, name, suffix string) string {
 
 // snapValue is a variable's bounded view in show --json.
 type snapValue struct {
-	Name     string  `json:"name"`
-	Type     string  `json:"type"`
-	Repr     string  `json:"repr"`
-	Len      *int    `json:"len"`
+	Name     string      `json:"name"`
+	Type     string      `json:"type"`
+	Repr     string      `json:"repr"`
+	Len      *int        `json:"len"`
 	Children []snapValue `json:"children"`
 }
 
 // snapFrame is one frame of show --json.
 type snapFrame struct {
-	Function string           `json:"function"`
-	File     string           `json:"file"`
-	Line     int              `json:"line"`
-	Library  bool             `json:"library"`
-	SHA256   string           `json:"sha256"`
-	Pos      []*int           `json:"pos"`
+	Function string               `json:"function"`
+	File     string               `json:"file"`
+	Line     int                  `json:"line"`
+	Library  bool                 `json:"library"`
+	SHA256   string               `json:"sha256"`
+	Pos      []*int               `json:"pos"`
 	Locals   map[string]snapValue `json:"locals"`
-	Cells    []string         `json:"cells"`
+	Cells    []string             `json:"cells"`
 	Stack    []*snapValue         `json:"stack"`
 }
 
@@ -218,7 +218,7 @@ type snapJSON struct {
 	snapSummary
 	Frames       []snapFrame                     `json:"frames"`
 	Globals      map[string]map[string]snapValue `json:"globals"`
-	Placeholders []map[string]string         `json:"placeholders"`
+	Placeholders []map[string]string             `json:"placeholders"`
 	Meta         struct {
 		Python  string   `json:"python"`
 		HasExc  bool     `json:"has_exc"`
