@@ -1,0 +1,410 @@
+// Command bench measures pyreplay's costs side by side with plain Python,
+// pdb's engine (bdb) and debugpy, on every CPython 3.8-3.13 found under
+// pyenv, prints a table of each figure beside its target and writes the
+// same as JSON (bench/results.json).
+//
+//	PYREPLAY_BIN=bin/pyreplay go run ./bench [-python 3.11,3.12] [-only overhead,snapshot,resume,dap] [-reps N]
+//
+// `make bench` builds the binary and runs it. Sections:
+//
+//   - overhead: recording overhead on five workloads (call-, loop-,
+//     allocation-, recursion-heavy, I/O) as a ratio of the in-program CPU time
+//     to plain Python's, measured in the same repetition round; (a) a breakpoint
+//     set in the workload's file but not in its hot path (it fires once, at
+//     the end), (b) exception capture only, (c) --every 100ms; bdb and
+//     debugpy with the same breakpoint;
+//   - snapshot: time and size of one pyreplay.snapshot() for stacks 1, 20
+//     and 200 deep with small locals, about 100 kB and about 1 MB of locals;
+//   - resume: from `pyreplay resume` starting to the first resumed line
+//     running, against re-running the program to the same line;
+//   - dap: step, step back and variables on a recording of 10,000 snapshots.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Figure is one measured figure, beside its target when it has one.
+type Figure struct {
+	Section string `json:"section"`
+	Python  string `json:"python,omitempty"`
+	Case    string `json:"case"`
+	Metric  string `json:"metric"`
+	Unit    string `json:"unit"`
+	Stat
+	Target string `json:"target,omitempty"`
+	Met    *bool  `json:"met,omitempty"`
+	Note   string `json:"note,omitempty"`
+}
+
+// PyInfo is one interpreter the bench ran.
+type PyInfo struct {
+	Minor   string `json:"minor"`
+	Version string `json:"version"`
+	Path    string `json:"path"`
+}
+
+// Results is bench/results.json.
+type Results struct {
+	Command   string    `json:"command"`
+	Started   time.Time `json:"started"`
+	Seconds   float64   `json:"seconds"`
+	CPU       string    `json:"cpu"`
+	CPUs      int       `json:"cpus"`
+	Load      string    `json:"load_average_at_start"`
+	Commit    string    `json:"commit"`
+	Pythons   []PyInfo  `json:"pythons"`
+	Reps      int       `json:"reps"`
+	Figures   []Figure  `json:"figures"`
+	Notes     []string  `json:"notes"`
+	Table     string    `json:"table"`
+	sections  map[string]bool
+	root, bin string
+	tmp       string
+}
+
+var (
+	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
+	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,resume,dap (default: all)")
+	flagReps   = flag.Int("reps", 3, "repetitions of each overhead and resume measurement")
+	flagOut    = flag.String("out", "", "JSON output (default bench/results.json)")
+	flagKeep   = flag.Bool("keep", false, "keep the temporary directory")
+	flagV      = flag.Bool("v", false, "log every process run")
+)
+
+var supported = []string{"3.8", "3.9", "3.10", "3.11", "3.12", "3.13"}
+
+func main() {
+	flag.Parse()
+	start := time.Now()
+	r := &Results{Started: start.UTC(), Reps: *flagReps, sections: map[string]bool{}}
+	r.Command = "make bench"
+	if len(os.Args) > 1 {
+		r.Command = "go run ./bench " + strings.Join(os.Args[1:], " ")
+	}
+	r.root = repoRoot()
+	for _, s := range strings.Split(*flagOnly, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			r.sections[s] = true
+		}
+	}
+	var err error
+	r.bin, err = pyreplayBin(r.root)
+	if err != nil {
+		fatal(err)
+	}
+	r.tmp, err = os.MkdirTemp("", "pyreplay-bench-")
+	if err != nil {
+		fatal(err)
+	}
+	if !*flagKeep {
+		defer os.RemoveAll(r.tmp)
+	} else {
+		logf("keeping %s", r.tmp)
+	}
+	r.CPU, r.CPUs = cpuInfo()
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		r.Load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	if out, err := exec.Command("git", "-C", r.root, "rev-parse", "--short", "HEAD").Output(); err == nil {
+		r.Commit = strings.TrimSpace(string(out))
+	}
+	pys := discoverPythons()
+	if *flagPython != "" {
+		want := map[string]bool{}
+		for _, v := range strings.Split(*flagPython, ",") {
+			want[strings.TrimSpace(v)] = true
+		}
+		var keep []PyInfo
+		for _, p := range pys {
+			if want[p.Minor] {
+				keep = append(keep, p)
+			}
+		}
+		pys = keep
+	}
+	if len(pys) == 0 {
+		fatal(fmt.Errorf("no CPython 3.8-3.13 found under %s/versions (set PYENV_ROOT)", pyenvRoot()))
+	}
+	r.Pythons = pys
+	logf("pyreplay %s, %d interpreters: %s; %s (%d CPUs), load %s", r.bin, len(pys), minors(pys), r.CPU, r.CPUs, r.Load)
+
+	if r.want("overhead") {
+		for _, p := range pys {
+			r.overhead(p)
+		}
+		r.debugpy()
+	}
+	if r.want("snapshot") {
+		for _, p := range pys {
+			r.snapshotCost(p)
+		}
+	}
+	if r.want("resume") {
+		for _, p := range pys {
+			r.resumeLatency(p)
+		}
+	}
+	if r.want("dap") {
+		r.dapLatency(pys[len(pys)-1])
+	}
+	r.Seconds = time.Since(start).Seconds()
+	r.Table = r.render()
+	fmt.Print(r.Table)
+	out := *flagOut
+	if out == "" {
+		out = filepath.Join(r.root, "bench", "results.json")
+	}
+	b, _ := json.MarshalIndent(r, "", "  ")
+	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		fatal(err)
+	}
+	logf("wrote %s (%.0f s)", out, r.Seconds)
+}
+
+func (r *Results) want(s string) bool { return len(r.sections) == 0 || r.sections[s] }
+
+func (r *Results) add(f Figure) { r.Figures = append(r.Figures, f) }
+
+func (r *Results) note(format string, a ...any) {
+	s := fmt.Sprintf(format, a...)
+	r.Notes = append(r.Notes, s)
+	logf("note: %s", s)
+}
+
+func met(ok bool) *bool { return &ok }
+
+func logf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+}
+
+func fatal(err error) {
+	fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+	os.Exit(1)
+}
+
+func repoRoot() string {
+	if _, file, _, ok := runtime.Caller(0); ok {
+		d := filepath.Dir(filepath.Dir(file))
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	wd, _ := os.Getwd()
+	return wd
+}
+
+func pyreplayBin(root string) (string, error) {
+	if p := os.Getenv("PYREPLAY_BIN"); p != "" {
+		return filepath.Abs(p)
+	}
+	p := filepath.Join(root, "bin", "pyreplay")
+	logf("PYREPLAY_BIN not set: building %s", p)
+	cmd := exec.Command("go", "build", "-o", p, "./cmd/pyreplay")
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	return p, cmd.Run()
+}
+
+func cpuInfo() (string, int) {
+	name := ""
+	if out, err := exec.Command("lscpu").Output(); err == nil {
+		for _, l := range strings.Split(string(out), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "Model name" {
+				name = strings.TrimSpace(v)
+			}
+		}
+	}
+	return name, runtime.NumCPU()
+}
+
+func pyenvRoot() string {
+	if r := os.Getenv("PYENV_ROOT"); r != "" {
+		return r
+	}
+	if out, err := exec.Command("pyenv", "root").Output(); err == nil {
+		return strings.TrimSpace(string(out))
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".pyenv")
+}
+
+// discoverPythons finds the newest patch release of each supported minor
+// version under pyenv, like internal/testutil.
+func discoverPythons() []PyInfo {
+	best := map[string]int{}
+	paths := map[string]PyInfo{}
+	entries, _ := os.ReadDir(filepath.Join(pyenvRoot(), "versions"))
+	for _, e := range entries {
+		parts := strings.Split(e.Name(), ".")
+		if len(parts) != 3 {
+			continue
+		}
+		patch, err := strconv.Atoi(parts[2])
+		if err != nil {
+			continue
+		}
+		minor := parts[0] + "." + parts[1]
+		exe := filepath.Join(pyenvRoot(), "versions", e.Name(), "bin", "python")
+		if _, err := os.Stat(exe); err != nil {
+			continue
+		}
+		if p, ok := best[minor]; !ok || patch > p {
+			best[minor] = patch
+			paths[minor] = PyInfo{Minor: minor, Version: e.Name(), Path: exe}
+		}
+	}
+	var out []PyInfo
+	for _, v := range supported {
+		if p, ok := paths[v]; ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func minors(ps []PyInfo) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, p.Version)
+	}
+	return strings.Join(s, " ")
+}
+
+// proc is one finished process.
+type proc struct {
+	stdout, stderr string
+	wall           float64 // seconds, start to exit
+	err            error
+}
+
+func run(timeout time.Duration, dir string, env []string, name string, args ...string) proc {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(cleanEnv(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Stdin = nil
+	t0 := time.Now()
+	err := cmd.Run()
+	p := proc{stdout: out.String(), stderr: errb.String(), wall: time.Since(t0).Seconds()}
+	if ctx.Err() != nil {
+		err = fmt.Errorf("timed out after %s", timeout)
+	}
+	if err != nil {
+		p.err = fmt.Errorf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(p.stderr, 1500))
+	}
+	if *flagV {
+		logf("%.3fs %s %s", p.wall, filepath.Base(name), strings.Join(args, " "))
+	}
+	return p
+}
+
+// cleanEnv is the environment without anything that would change where a
+// recording goes or how Python starts.
+func cleanEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "PYREPLAY_DB", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONBREAKPOINT", "BENCH_TIMING":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// breakLine is the line marked "# BREAK" in a program.
+func breakLine(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "# BREAK") {
+			return i + 1
+		}
+	}
+	fatal(fmt.Errorf("%s has no line marked # BREAK", path))
+	return 0
+}
+
+// iterTimes are the (wall, cpu) seconds of each iteration a workload ran,
+// as it appends them to BENCH_TIMING.
+type iterTimes struct{ wall, cpu []float64 }
+
+func readTimings(path string) (iterTimes, error) {
+	var t iterTimes
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return t, fmt.Errorf("the workload wrote no timing: %v", err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 2 {
+			return t, fmt.Errorf("bad timing line %q", l)
+		}
+		w, err1 := strconv.ParseFloat(f[0], 64)
+		c, err2 := strconv.ParseFloat(f[1], 64)
+		if err1 != nil || err2 != nil {
+			return t, fmt.Errorf("bad timing line %q", l)
+		}
+		t.wall, t.cpu = append(t.wall, w), append(t.cpu, c)
+	}
+	return t, nil
+}
+
+// snapshotList is `pyreplay ls --json`.
+type snapshotSummary struct {
+	ID     string  `json:"id"`
+	Run    int64   `json:"run"`
+	Reason string  `json:"reason"`
+	Label  string  `json:"label"`
+	Line   int     `json:"line"`
+	Time   float64 `json:"time"`
+	Size   int64   `json:"size"`
+}
+
+func (r *Results) ls(db string) ([]snapshotSummary, error) {
+	p := run(2*time.Minute, r.tmp, nil, r.bin, "ls", "--db", db, "--json")
+	if p.err != nil {
+		return nil, p.err
+	}
+	var out []snapshotSummary
+	err := json.Unmarshal([]byte(p.stdout), &out)
+	return out, err
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	var k []string
+	for s := range m {
+		k = append(k, s)
+	}
+	sort.Strings(k)
+	return k
+}
+
+var _ = io.Discard

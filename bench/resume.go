@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var reachedRe = regexp.MustCompile(`BENCH-REACHED (\d+\.\d+)`)
+
+// timeToReach starts a process and returns the time from just before it
+// starts to the wall-clock time the program printed at the BREAK line.
+func (r *Results) timeToReach(name string, args ...string) (float64, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = r.tmp
+	cmd.Env = cleanEnv()
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(errb.String(), 800))
+	}
+	m := reachedRe.FindStringSubmatch(out.String())
+	if m == nil {
+		return 0, fmt.Errorf("%s %s never reached the line: %q %s", filepath.Base(name), strings.Join(args, " "), tail(out.String(), 300), tail(errb.String(), 800))
+	}
+	at, _ := strconv.ParseFloat(m[1], 64)
+	return at - float64(t0.UnixNano())/1e9, nil
+}
+
+// resumeLatency records the resume target (quick and slow), then measures,
+// round by round, a plain re-run to the BREAK line against a resume of the
+// snapshot taken there.
+func (r *Results) resumeLatency(py PyInfo) {
+	logf("resume: Python %s", py.Version)
+	prog := filepath.Join(r.root, "bench", "drivers", "resume_target.py")
+	line := breakLine(prog)
+	for _, variant := range []string{"quick", "slow"} {
+		db := filepath.Join(r.tmp, "resume-"+py.Minor+"-"+variant+".db")
+		cs := "20 deep, ~100 kB of locals, reached at once"
+		if variant == "slow" {
+			cs = "20 deep, ~100 kB of locals, after ~1 s of work"
+		}
+		f := Figure{Section: "resume", Python: py.Minor, Case: cs, Metric: "pyreplay resume to the first resumed line", Unit: "ms"}
+		p := run(procTimeout, r.tmp, nil, r.bin, "record", "--db", db, "--python", py.Path, "-b", fmt.Sprintf("%s:%d", prog, line), prog, variant)
+		if p.err == nil && !strings.Contains(p.stderr, "recorded 1 snapshot") {
+			p.err = fmt.Errorf("expected one snapshot: %s", p.stderr)
+		}
+		if p.err != nil {
+			f.Note = "failed: " + firstLine(p.err.Error())
+			r.note("resume %s %s: %v", py.Minor, variant, p.err)
+			r.add(f)
+			continue
+		}
+		list, err := r.ls(db)
+		if err != nil || len(list) != 1 {
+			f.Note = fmt.Sprintf("failed: listing the recording: %v", err)
+			r.add(f)
+			continue
+		}
+		snap := list[0].ID
+		var rerun, resume []float64
+		var ferr error
+		for rep := 0; rep < *flagReps && ferr == nil; rep++ {
+			a, err := r.timeToReach(py.Path, prog, variant)
+			if err != nil {
+				ferr = err
+				break
+			}
+			b, err := r.timeToReach(r.bin, "resume", "--db", db, snap)
+			if err != nil {
+				ferr = err
+				break
+			}
+			rerun, resume = append(rerun, a*1000), append(resume, b*1000)
+		}
+		if ferr != nil {
+			f.Note = "failed: " + firstLine(ferr.Error())
+			r.note("resume %s %s: %v", py.Minor, variant, ferr)
+			r.add(f)
+			continue
+		}
+		f.Stat = stat(resume)
+		rr := stat(rerun)
+		r.add(Figure{Section: "resume", Python: py.Minor, Case: cs, Metric: "re-run with plain Python to the same line", Unit: "ms", Stat: rr})
+		speed := stat(ratios(rerun, resume))
+		f.Note = fmt.Sprintf("re-running takes %.0f ms [%.0f–%.0f]; resume is %.2f× as fast", rr.Median, rr.Min, rr.Max, speed.Median)
+		f.Target = "≤ 200 (median)"
+		ok := f.Median <= 200
+		if rr.Median > 200 {
+			f.Target += ", < re-run"
+			ok = ok && f.Median < rr.Median
+		}
+		f.Met = met(ok)
+		r.add(f)
+	}
+}

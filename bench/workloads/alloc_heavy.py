@@ -1,0 +1,54 @@
+"""Allocation-heavy: objects, dicts, lists and strings made and dropped."""
+import os
+import sys
+import time
+
+
+class Node:
+    def __init__(self, key, value, tags):
+        self.key = key
+        self.value = value
+        self.tags = tags
+
+
+def work(n):
+    keep = []
+    total = 0
+    for i in range(n):
+        rec = {"id": i, "name": "item-%d" % i, "vals": [i, i + 1, i + 2]}
+        node = Node(rec["name"], rec, (i % 7, i % 11))
+        if i % 10 == 0:
+            keep.append(node)
+        total += len(node.key) + sum(rec["vals"])
+        if len(keep) > 5000:
+            keep = keep[2500:]
+    return total + len(keep)
+
+
+def report(result):
+    summary = {"result": result}
+    return summary  # BREAK
+
+
+def _timing(times):
+    """One line per iteration: wall and CPU seconds (for pyreplay's bench)."""
+    path = os.environ.get("BENCH_TIMING")
+    if path:
+        with open(path, "a") as f:
+            for wall, cpu in times:
+                f.write("%.9f %.9f\n" % (wall, cpu))
+
+
+def main(scale, iterations=3):
+    times = []
+    results = []
+    for _ in range(iterations):
+        t0, c0 = time.perf_counter(), time.process_time()
+        results.append(work(int(80_000 * scale)))
+        times.append((time.perf_counter() - t0, time.process_time() - c0))
+    report(results)
+    _timing(times)
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0, int(sys.argv[2]) if len(sys.argv) > 2 else 3)

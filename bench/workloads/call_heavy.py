@@ -1,0 +1,62 @@
+"""Call-heavy: many small Python function and method calls."""
+import os
+import sys
+import time
+
+
+class Vec:
+    __slots__ = ("x", "y")
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def dot(self, other):
+        return self.x * other.x + self.y * other.y
+
+
+def add(a, b):
+    return a + b
+
+
+def scaled(v, k):
+    return add(v * k, 1)
+
+
+def work(n):
+    total = 0
+    u = Vec(1, 2)
+    w = Vec(3, 4)
+    for i in range(n):
+        total = add(total, scaled(i, 3))
+        total += u.dot(w)
+    return total
+
+
+def report(result):
+    summary = {"result": result}
+    return summary  # BREAK
+
+
+def _timing(times):
+    """One line per iteration: wall and CPU seconds (for pyreplay's bench)."""
+    path = os.environ.get("BENCH_TIMING")
+    if path:
+        with open(path, "a") as f:
+            for wall, cpu in times:
+                f.write("%.9f %.9f\n" % (wall, cpu))
+
+
+def main(scale, iterations=3):
+    times = []
+    results = []
+    for _ in range(iterations):
+        t0, c0 = time.perf_counter(), time.process_time()
+        results.append(work(int(300_000 * scale)))
+        times.append((time.perf_counter() - t0, time.process_time() - c0))
+    report(results)
+    _timing(times)
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0, int(sys.argv[2]) if len(sys.argv) > 2 else 3)

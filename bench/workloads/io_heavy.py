@@ -1,0 +1,63 @@
+"""Some I/O: write, read back and parse a text file, with a checksum."""
+import hashlib
+import os
+import sys
+import tempfile
+import time
+
+
+def write_file(path, n):
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write("%d,%s,%.3f\n" % (i, "k%05d" % (i % 9973), i / 7.0))
+
+
+def read_file(path):
+    total = 0.0
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for raw in f:
+            h.update(raw)
+            parts = raw.split(b",")
+            total += float(parts[2])
+    return total, h.hexdigest()
+
+
+def work(n):
+    d = tempfile.mkdtemp(prefix="pyreplay-bench-")
+    path = os.path.join(d, "data.csv")
+    try:
+        write_file(path, n)
+        return read_file(path)
+    finally:
+        os.unlink(path)
+        os.rmdir(d)
+
+
+def report(result):
+    summary = {"result": result}
+    return summary  # BREAK
+
+
+def _timing(times):
+    """One line per iteration: wall and CPU seconds (for pyreplay's bench)."""
+    path = os.environ.get("BENCH_TIMING")
+    if path:
+        with open(path, "a") as f:
+            for wall, cpu in times:
+                f.write("%.9f %.9f\n" % (wall, cpu))
+
+
+def main(scale, iterations=3):
+    times = []
+    results = []
+    for _ in range(iterations):
+        t0, c0 = time.perf_counter(), time.process_time()
+        results.append(work(int(70_000 * scale)))
+        times.append((time.perf_counter() - t0, time.process_time() - c0))
+    report(results)
+    _timing(times)
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0, int(sys.argv[2]) if len(sys.argv) > 2 else 3)
