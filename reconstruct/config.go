@@ -142,6 +142,7 @@ func ResumeConfig(store *recording.Store, n int64, opts ResumeOptions) (*Prepare
 		"python_full": snap.Python,
 	}
 	cfg.Snap = n
+	cfg.HashSeed, cfg.HashSeedInjected = snap.Meta.HashSeed, snap.Meta.HashSeedInjected
 	return &Prepared{Config: cfg, Python: python, Dir: dir, Plan: plan, Snap: snap}, nil
 }
 

@@ -153,6 +153,9 @@ func (b *builder) build() (*Plan, error) {
 	if len(s.Meta.Threads) > 0 {
 		return nil, &Refusal{What: fmt.Sprintf("another thread (%s) was running", strings.Join(s.Meta.Threads, ", ")), File: s.File, Line: s.Line}
 	}
+	if len(s.Meta.UnstableSets) > 0 {
+		return nil, &Refusal{What: fmt.Sprintf("%s holds a set of strings whose iteration order a new process cannot reproduce", s.Meta.UnstableSets[0])}
+	}
 	if s.Reason == "exception" {
 		return nil, &Refusal{What: "an uncaught-exception snapshot (the stack has already unwound; resume an earlier snapshot)", File: s.File, Line: s.Line}
 	}

@@ -331,14 +331,17 @@ type Placeholder struct {
 
 // Meta holds interpreter facts recorded with a snapshot.
 type Meta struct {
-	Python      string   `json:"python"`
-	LayoutError *string  `json:"layout_error"`
-	HasExc      bool     `json:"has_exc"`
-	Modules     []string `json:"modules"`
-	Argv        []string `json:"argv"`
-	Threads     []string `json:"threads"`
-	Generators  []Frame  `json:"generators"` // suspended generators, rebuilt at their yield
-	MainThread  *bool    `json:"main_thread"`
+	Python           string   `json:"python"`
+	LayoutError      *string  `json:"layout_error"`
+	HasExc           bool     `json:"has_exc"`
+	Modules          []string `json:"modules"`
+	Argv             []string `json:"argv"`
+	Threads          []string `json:"threads"`
+	UnstableSets     []string `json:"unstable_sets"`
+	HashSeed         string   `json:"hash_seed"`
+	HashSeedInjected bool     `json:"hash_seed_injected"`
+	Generators       []Frame  `json:"generators"` // suspended generators, rebuilt at their yield
+	MainThread       *bool    `json:"main_thread"`
 }
 
 // Snapshot is a full snapshot without its pickled state.

@@ -3,6 +3,8 @@
 package tracer
 
 import (
+	crand "crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,7 +50,11 @@ type Config struct {
 	Resume       any          `json:"resume,omitempty"`
 	Snap         int64        `json:"snap,omitempty"`
 	HitsFile     string       `json:"hits_file,omitempty"`
-	Control      string       `json:"control,omitempty"`
+	// String hashing is randomised per process; the seed is fixed and
+	// recorded so that a resumed process iterates sets in the same order.
+	HashSeed         string `json:"hash_seed,omitempty"`
+	HashSeedInjected bool   `json:"hash_seed_injected,omitempty"`
+	Control          string `json:"control,omitempty"`
 }
 
 // FindPython resolves the interpreter: the flag, else python3 on PATH.
@@ -300,6 +306,7 @@ func Prepare(python string, cfg Config, env []string) (*Process, error) {
 		return nil, err
 	}
 	cfg.Status = cf.Name() + ".status"
+	env = withHashSeed(&cfg, env)
 	if cfg.Breakpoints == nil {
 		cfg.Breakpoints = []Breakpoint{}
 	}
@@ -353,4 +360,34 @@ func (p *Process) Run() (Result, error) {
 		return res, fmt.Errorf("cannot run %s: %v", p.Cmd.Path, err)
 	}
 	return res, nil
+}
+
+// withHashSeed fixes PYTHONHASHSEED for the child: the user's own value, the
+// recorded one for a resume, or a fresh random one (which the shim removes
+// from os.environ again, so the program sees the environment it would have).
+func withHashSeed(cfg *Config, env []string) []string {
+	user := ""
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "PYTHONHASHSEED=") {
+			user = strings.TrimPrefix(kv, "PYTHONHASHSEED=")
+		}
+	}
+	if cfg.HashSeed == "" {
+		if user != "" && user != "random" {
+			cfg.HashSeed = user
+			return env
+		}
+		var b [4]byte
+		_, _ = crand.Read(b[:])
+		n := uint64(binary.LittleEndian.Uint32(b[:]))%4294967295 + 1
+		cfg.HashSeed = strconv.FormatUint(n, 10)
+		cfg.HashSeedInjected = true
+	}
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "PYTHONHASHSEED=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "PYTHONHASHSEED="+cfg.HashSeed)
 }

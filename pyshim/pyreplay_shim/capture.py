@@ -220,6 +220,37 @@ def _translate_stack(vstack):
     return out
 
 
+def _unstable_set(s):
+    """A set of strings or bytes whose iteration order a fresh process,
+    re-inserting its items, would not reproduce (hash-dependent layout)."""
+    if len(s) < 2 or not any(isinstance(x, (str, bytes)) for x in s):
+        return False
+    items = list(s)
+    return list(type(s)(items)) != items
+
+
+def _unstable_sets(manifest, values):
+    """Where such sets are: the variables themselves and one level inside
+    their containers and attributes (a bounded scan, not the whole heap)."""
+    out = []
+    for m, v in zip(manifest, values):
+        kids = [v]
+        if isinstance(v, (list, tuple)):
+            kids += list(v[:200])
+        elif isinstance(v, dict):
+            kids += list(v.values())[:200]
+        elif hasattr(v, "__dict__") and not isinstance(v, type):
+            try:
+                kids += list(vars(v).values())[:200]
+            except TypeError:
+                pass
+        for k in kids:
+            if isinstance(k, (set, frozenset)) and _unstable_set(k):
+                out.append(m[3])
+                break
+    return out
+
+
 import builtins as _builtins
 _build_class = _builtins.__build_class__
 
@@ -264,6 +295,7 @@ class Recorder:
         self.db_path = cfg["db"]
         self.run = cfg["run"]
         self.max_periodic = cfg.get("max_snapshots") or 0
+        self.hash_seed = (cfg.get("hash_seed") or "", bool(cfg.get("hash_seed_injected")))
         self.conn = None
         self.count = 0
         self.layout_error = F.selfcheck()
@@ -499,10 +531,13 @@ class Recorder:
                        and not getattr(t, "pyreplay_internal", False)]
         meta = {
             "threads": threads,
+            "unstable_sets": _unstable_sets(manifest, values),
             "main_thread": main_thread,
             "python": "%d.%d.%d" % sys.version_info[:3],
             "layout_error": self.layout_error,
             "has_exc": exc is not None,
+            "hash_seed": self.hash_seed[0],
+            "hash_seed_injected": self.hash_seed[1],
             "generators": self._generators,
             "modules": mods,
             "argv": sys.argv,
@@ -564,7 +599,7 @@ class Recorder:
         if F.V >= (3, 13) and not created and F.opname_at(code, lasti) == "RESUME":
             lasti = F.instr_offset(code, lasti - 2)
         slots, vstack, static = F.read(fr) if not self.layout_error else (dict(fr.f_locals), None, False)
-        if vstack is not None and static and F.opname_at(code, lasti) == "YIELD_VALUE":
+        if vstack is not None and static and F.V >= (3, 11) and F.opname_at(code, lasti) == "YIELD_VALUE":
             vstack = vstack[:-1]
         fv = self._frame_view(fr, code, "created" if created else "suspended", lasti, fr.f_lineno, sha, slots, vstack)
         fv["function"] = getattr(g, "__qualname__", code.co_name)

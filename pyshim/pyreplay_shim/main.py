@@ -17,7 +17,12 @@ def _load_config():
         sys.stderr.write("pyreplay: the shim must be started by pyreplay\n")
         sys.exit(121)
     with open(path) as f:
-        return json.load(f)
+        cfg = json.load(f)
+    if cfg.get("hash_seed_injected"):
+        # pyreplay fixed the hash seed (to resume with the same one); the
+        # program sees the environment it was started with
+        os.environ.pop("PYTHONHASHSEED", None)
+    return cfg
 
 
 def _install_api(rec, resumed):

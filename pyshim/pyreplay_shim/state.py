@@ -9,6 +9,7 @@ functions and classes go by reference. What cannot be saved becomes a
 Placeholder that names where it was recorded and raises if it is touched.
 """
 import builtins
+import gc
 import importlib
 import io
 import marshal
@@ -108,6 +109,17 @@ def make_class(meta, name, bases, ns):
     return meta(name, bases, ns)
 
 
+def rebuild_iter(owner, kind, consumed):
+    if kind == "set":
+        it = iter(owner)
+    else:
+        view = owner.values() if "values" in kind else owner.items() if "items" in kind else owner.keys()
+        it = reversed(view) if kind.startswith("r") else iter(view)
+    for _ in range(consumed):
+        next(it)
+    return it
+
+
 def make_method(func, self_):
     return types.MethodType(func, self_)
 
@@ -201,6 +213,10 @@ for _n in ("GeneratorType", "CoroutineType", "AsyncGeneratorType", "FrameType", 
 _FAST = {int, float, complex, str, bytes, bytearray, bool, type(None), range, slice, list, tuple, dict, set, frozenset}
 
 _SKIP_CLASS_ATTRS = {"__dict__", "__weakref__"}
+_DICT_ITERS = {type(iter({})): "keys", type(iter({}.values())): "values", type(iter({}.items())): "items",
+               type(reversed({})): "rkeys", type(reversed({}.values())): "rvalues",
+               type(reversed({}.items())): "ritems"}
+_SET_ITER = type(iter(set()))
 _DESCRIPTORS = {types.WrapperDescriptorType, types.MethodDescriptorType, types.MethodWrapperType} - {None}
 
 
@@ -245,6 +261,19 @@ class StatePickler(pickle.Pickler):
                 for k, v in vars(types).items():
                     if v is obj:
                         return (getattr, (types, k))
+            return NotImplemented
+        if t in _DICT_ITERS or t is _SET_ITER:
+            # an iterator over a live dict or set: rebuild it over the same
+            # (restored) object at the same position, so that mutation
+            # during the rest of the loop behaves as it would have
+            owner = next((r for r in gc.get_referents(obj) if isinstance(r, (dict, set, frozenset))), None)
+            if owner is not None:
+                try:
+                    consumed = len(owner) - obj.__length_hint__()
+                except Exception:  # noqa: BLE001
+                    consumed = -1
+                if consumed >= 0:
+                    return (rebuild_iter, (owner, _DICT_ITERS.get(t, "set"), consumed))
             return NotImplemented
         if t in _DESCRIPTORS:
             owner = obj.__self__ if t is types.MethodWrapperType else obj.__objclass__
