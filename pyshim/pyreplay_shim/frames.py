@@ -156,6 +156,9 @@ else:
         # suspended) frame's slots up to it are live; a finished frame's
         # stack slots point to objects that may already be freed
         depth = stack_depth(code, frame.f_lasti) if with_stack else None
+        if depth is not None and frame.f_lasti >= 0 and dis.opname[code.co_code[frame.f_lasti]] == "YIELD_VALUE":
+            # a suspended generator: the yielded value is no longer on the stack
+            depth -= 1
         if depth is not None:
             vs = base + len(names) * P
             stack = [_obj(vs + i * P) for i in range(depth)]
