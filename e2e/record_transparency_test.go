@@ -50,6 +50,7 @@ func TestRecordTransparency(t *testing.T) {
 			{"stdin with --every", "Ada\n1\n2\n39\n", []string{"stdin_sum.py"}, []string{"--every", "1ms"}},
 			{"hello with --every", "", []string{"hello.py"}, []string{"--every", "1ms", "--max-snapshots", "2"}},
 			{"-m with a breakpoint", "", []string{"-m", "mpkg.tool", "raise"}, []string{"-b", "fail"}},
+			{"import of a module that does not compile, with a breakpoint in it", "", []string{"imports_broken.py"}, []string{"-b", "broken_mod.py:2", "-b", "imports_broken.py:2"}},
 		}
 		for _, c := range cases {
 			want := runPlain(t, py, dir, c.stdin, c.args...)

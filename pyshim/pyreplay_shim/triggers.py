@@ -417,6 +417,13 @@ class _Finder:
         if rp not in self.trig.lines and not (self.trig.funcs and C.is_user_file(spec.origin)):
             return None
         trig = self.trig
+        # compile now: a file that does not compile is left to Python's own
+        # import, so that its SyntaxError reads exactly as without pyreplay
+        try:
+            with open(spec.origin, "rb") as f:
+                code = trig.compile_file(f.read(), spec.origin)
+        except (SyntaxError, ValueError, OSError):
+            return None
 
         class Loader(mach.SourceFileLoader):
             def source_to_code(self, data, path, *, _optimize=-1):
@@ -424,7 +431,7 @@ class _Finder:
 
             def get_code(self, fullname):
                 # never use or write the cached bytecode of an instrumented file
-                return self.source_to_code(self.get_data(self.path), self.path)
+                return code
 
         spec.loader = Loader(spec.loader.name, spec.loader.path)
         return spec
