@@ -48,8 +48,9 @@ func TestRecordTransparency(t *testing.T) {
 			{"raise with breakpoints", "", []string{"exits.py", "raise"}, []string{"-b", "parse", "-b", "exits.py:16", "-b", "exits.py:13 if False"}},
 			{"recursion with a breakpoint", "", []string{"exits.py", "recursion"}, []string{"-b", "exits.py:32 if n == 10"}},
 			{"stdin with --every", "Ada\n1\n2\n39\n", []string{"stdin_sum.py"}, []string{"--every", "1ms"}},
-			{"hello with --every", "", []string{"hello.py"}, []string{"--every", "1ms", "--max-snapshots", "2"}},
+			{"raise with --every", "", []string{"exits.py", "raise"}, []string{"--every", "1ms", "--max-snapshots", "2"}},
 			{"-m with a breakpoint", "", []string{"-m", "mpkg.tool", "raise"}, []string{"-b", "fail"}},
+			{"a warning shows once, snapshots or not", "", []string{"warn.py"}, []string{"-b", "warn.py:11"}},
 			{"import of a module that does not compile, with a breakpoint in it", "", []string{"imports_broken.py"}, []string{"-b", "broken_mod.py:2", "-b", "imports_broken.py:2"}},
 		}
 		for _, c := range cases {

@@ -197,6 +197,9 @@ def output_bytes():
             counters["stderr"].count if "stderr" in counters else 0)
 
 
+# atexit functions the program registered (main.py wraps atexit.register)
+atexit_calls = []
+
 _resume_types = []
 
 
@@ -239,7 +242,8 @@ def _unstable_sets(manifest, values):
             kids += list(v[:200])
         elif isinstance(v, dict):
             kids += list(v.values())[:200]
-        elif hasattr(v, "__dict__") and not isinstance(v, type):
+        elif hasattr(v, "__dict__") and not isinstance(v, (type, S.types.ModuleType, S.types.FunctionType)) \
+                and is_user_file(getattr(sys.modules.get(type(v).__module__), "__file__", None) or ""):
             try:
                 kids += list(vars(v).values())[:200]
             except TypeError:
@@ -272,6 +276,7 @@ def _callee_kind(obj, code):
 # ------------------------------------------------------------------ recorder
 # the interpreter's own (main.py wraps the ones the program sees)
 _getlimit, _setlimit = sys.getrecursionlimit, sys.setrecursionlimit
+_IGNORE_ALL = [("ignore", None, Warning, None, 0)]
 
 
 def _restore_limit(limit):
@@ -332,11 +337,19 @@ class Recorder:
             return None
         self.busy = True
         old_limit = _getlimit()
+        self.limit = sys.getrecursionlimit()  # as the program sees it
         try:
             _setlimit(max(old_limit, 10000))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            # silence warnings raised while snapshotting by swapping the filter
+            # list itself: catch_warnings()/simplefilter() would mark the filters
+            # changed, and every warning the program already showed once would
+            # show again after each snapshot
+            saved_filters = warnings.filters
+            warnings.filters = _IGNORE_ALL
+            try:
                 return self._snapshot(reason, label, frame, top_kind, tb)
+            finally:
+                warnings.filters = saved_filters
         finally:
             self.busy = False
             _restore_limit(old_limit)
@@ -507,6 +520,8 @@ class Recorder:
             manifest[0:0] = gman
             values[0:0] = gval
             gviews[m] = {k: view(v, 2) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
+        manifest.append(("x", "process", None, "process state"))
+        values.append(self._process_state())
         rnd = sys.modules.get("random")
         if rnd is not None and hasattr(rnd, "getstate"):
             manifest.append(("x", "random", None, "random state"))
@@ -572,6 +587,26 @@ class Recorder:
             raise
         self.count += 1
         return sid
+
+    def _process_state(self):
+        """What the program set up in its process that a resume restores:
+        the recursion limit, sys.path, the working directory, the
+        environment, its atexit functions and signal handlers."""
+        st = {"recursionlimit": self.limit, "path": list(sys.path), "cwd": os.getcwd(),
+              "environ": dict(os.environ), "atexit": list(atexit_calls)}
+        handlers = {}
+        sigmod = sys.modules.get("signal")
+        if sigmod is not None:
+            for sig in sigmod.valid_signals():
+                try:
+                    h = sigmod.getsignal(sig)
+                except (ValueError, OSError):
+                    continue
+                code = getattr(h, "__code__", None)
+                if code is not None and is_user_file(code.co_filename):
+                    handlers[int(sig)] = h
+        st["signals"] = handlers
+        return st
 
     def _generator_hook(self, pickler, g):
         """Reduce a generator: a frame on the stack becomes a marker, a
