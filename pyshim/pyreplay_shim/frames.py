@@ -264,6 +264,11 @@ def stack_depth(code, lasti):
 
 def _depth_table(code):
     instrs = list(dis.get_instructions(code))
+    if V == (3, 8) and any(i.opname in ("BEGIN_FINALLY", "CALL_FINALLY", "WITH_CLEANUP_START") for i in instrs):
+        # 3.8 enters finally and with-cleanup code with 1 or 6 items on the
+        # stack depending on how it got there; dis models the larger, and
+        # reading slots that are not live could touch freed objects
+        return {}
     by_off = {ins.offset: i for i, ins in enumerate(instrs)}
     depth = {}
     work = [(0, 0)]

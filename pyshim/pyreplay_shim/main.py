@@ -25,6 +25,28 @@ def _load_config():
     return cfg
 
 
+def _track_atexit():
+    """Remember the atexit functions the program itself registers, so that
+    a resumed process runs them at exit too."""
+    import atexit
+    import functools
+    register, unregister = atexit.register, atexit.unregister
+
+    @functools.wraps(register)
+    def register_(func, *args, **kwargs):
+        f = sys._getframe(1)
+        if C.is_user_file(f.f_code.co_filename):
+            C.atexit_calls.append((func, args, kwargs))
+        return register(func, *args, **kwargs)
+
+    @functools.wraps(unregister)
+    def unregister_(func):
+        C.atexit_calls[:] = [c for c in C.atexit_calls if c[0] != func]
+        return unregister(func)
+
+    atexit.register, atexit.unregister = register_, unregister_
+
+
 def _install_api(rec, resumed):
     """``import pyreplay`` inside the program finds this module."""
     m = types.ModuleType("pyreplay")
@@ -173,6 +195,7 @@ def compile_main(path, filename, trig):
 def main():
     cfg = _load_config()
     C.install_counters(cfg.get("stdout_start", 0), cfg.get("stderr_start", 0))
+    _track_atexit()
     C._lib_dirs()
     rec = C.Recorder(cfg)
     resumed = [cfg.get("mode") == "resume"]

@@ -284,6 +284,27 @@ def _load_state(cfg, rt):
             rt.classns[entry[1]] = v
 
 
+def _restore_process(st):
+    """Give the process what the program had set up: limit, path, cwd,
+    environment, atexit functions, signal handlers."""
+    if not st:
+        return
+    sys.path[:] = st["path"]
+    try:
+        os.chdir(st["cwd"])
+    except OSError:
+        pass
+    os.environ.clear()
+    os.environ.update(st["environ"])
+    import atexit
+    for func, args, kwargs in st["atexit"]:
+        atexit.register(func, *args, **kwargs)
+    if st["signals"]:
+        import signal
+        for sig, h in st["signals"].items():
+            signal.signal(sig, h)
+
+
 def run(cfg, rec, trig):
     from .main import fail, main_module, report_uncaught
     res = cfg["resume"]
@@ -336,6 +357,7 @@ def run(cfg, rec, trig):
     if rnd is not None:
         import random
         random.setstate(rnd)
+    _restore_process(rt.extras.get("process"))
     module_code = module_ns = None
     try:
         for key, (ch, code) in codes.items():
@@ -347,6 +369,10 @@ def run(cfg, rec, trig):
     except Exception as e:  # noqa: BLE001
         fail(cfg, "cannot rebuild the frames of snap-%d: %s: %s" % (cfg["snap"], type(e).__name__, e))
     C.register_resume_codes(rt)
+    from .main import _hide_shim_depth, _shim_depth
+    limit = sys.getrecursionlimit()
+    _hide_shim_depth(_shim_depth(True))
+    sys.setrecursionlimit((rt.extras.get("process") or {}).get("recursionlimit", limit))
     try:
         exec(module_code, module_ns)
     except SystemExit:
