@@ -153,6 +153,35 @@ def make_generator(k, slots, stack):
     return generator_factory(k, slots, stack)
 
 
+_compiled = {}
+
+
+def load_code(data, filename, name, firstlineno):
+    """A code object of the program. marshal rebuilds frozenset constants
+    (`x in {"a", "b"}`, set literals) by re-inserting their items, which can
+    change their iteration order; compiling the unchanged source again gives
+    the constants exactly as the recording process had them."""
+    code = marshal.loads(data)
+    top = _compiled.get(filename)
+    if top is None:
+        try:
+            with open(filename, "rb") as f:
+                top = compile(f.read(), filename, "exec", dont_inherit=True)
+        except Exception:  # noqa: BLE001 - missing or changed: keep marshal's
+            top = False
+        _compiled[filename] = top
+    if top:
+        todo = [top]
+        while todo:
+            c = todo.pop()
+            if c.co_name == name and c.co_firstlineno == firstlineno:
+                if c == code:
+                    return c
+                break
+            todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return code
+
+
 def std_stream(name):
     return getattr(sys, name)
 
@@ -289,7 +318,7 @@ class StatePickler(pickle.Pickler):
                 return (user_module, (obj.__name__,))
             return (importlib.import_module, (obj.__name__,))
         if t is types.CodeType:
-            return (marshal.loads, (marshal.dumps(obj),))
+            return (load_code, (marshal.dumps(obj), obj.co_filename, obj.co_name, obj.co_firstlineno))
         if t is ModuleNamespace:
             return (module_ns, (obj.name,), obj.items, None, None, update_ns)
         if t is staticmethod or t is classmethod:
