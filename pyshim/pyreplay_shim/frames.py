@@ -264,11 +264,10 @@ def stack_depth(code, lasti):
 
 def _depth_table(code):
     instrs = list(dis.get_instructions(code))
-    if V == (3, 8) and any(i.opname in ("BEGIN_FINALLY", "CALL_FINALLY", "WITH_CLEANUP_START") for i in instrs):
-        # 3.8 enters finally and with-cleanup code with 1 or 6 items on the
-        # stack depending on how it got there; dis models the larger, and
-        # reading slots that are not live could touch freed objects
-        return {}
+    # 3.8 enters finally and with-cleanup code with 1 or 6 items on the stack
+    # depending on how it got there; dis models the larger, and reading slots
+    # that are not live could touch freed objects: those regions get no depth
+    amb = _finally_regions_38(instrs) if V == (3, 8) else set()
     by_off = {ins.offset: i for i, ins in enumerate(instrs)}
     depth = {}
     work = [(0, 0)]
@@ -279,7 +278,7 @@ def _depth_table(code):
         off, d = work.pop()
         while True:
             if off in depth:
-                if depth[off] != d:
+                if depth[off] != d and off not in amb:
                     # two paths reach this instruction with different depths
                     # (3.8's finally blocks): the live depth is unknowable, and
                     # reading a guess could touch freed objects
@@ -292,7 +291,9 @@ def _depth_table(code):
             ins = instrs[i]
             op = ins.opcode
             arg = ins.arg if op >= dis.HAVE_ARGUMENT else None
-            if op in dis.hasjrel or op in dis.hasjabs:
+            if ins.opname == "CALL_FINALLY":
+                pass  # its finally region is walked from its other entries
+            elif op in dis.hasjrel or op in dis.hasjabs:
                 try:
                     jd = d + dis.stack_effect(op, arg, jump=True)
                 except (ValueError, TypeError):
@@ -308,7 +309,34 @@ def _depth_table(code):
             if i + 1 >= len(instrs):
                 break
             off = instrs[i + 1].offset
+    for off in amb:
+        depth.pop(off, None)
     return depth
+
+
+def _finally_regions_38(instrs):
+    """Offsets of 3.8's finally and with-cleanup code: from each finally
+    entry (the instruction after BEGIN_FINALLY, or a CALL_FINALLY target) to
+    its END_FINALLY, nested blocks included."""
+    by_off = {ins.offset: i for i, ins in enumerate(instrs)}
+    entries = set()
+    for i, ins in enumerate(instrs):
+        if ins.opname == "BEGIN_FINALLY" and i + 1 < len(instrs):
+            entries.add(i + 1)
+        elif ins.opname == "CALL_FINALLY" and ins.argval in by_off:
+            entries.add(by_off[ins.argval])
+    out = set()
+    for i in entries:
+        nest = 0
+        for ins in instrs[i:]:
+            out.add(ins.offset)
+            if ins.opname in ("SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH"):
+                nest += 1
+            elif ins.opname == "END_FINALLY":
+                if nest == 0:
+                    break
+                nest -= 1
+    return out
 
 
 def instr_offset(code, lasti):
@@ -434,9 +462,22 @@ def call_items_310(code, lasti):
     return 0
 
 
+_ordinal_cache = {}
+
+
 def call_ordinal(code, lasti, line):
     """How many calls of ``line`` ran before the one at lasti (<=3.10), counted
     from where the interpreter last entered that line."""
+    key = (id(code), lasti, line)
+    ent = _ordinal_cache.get(key)
+    if ent is None or ent[0] is not code:
+        if len(_ordinal_cache) > 100000:
+            _ordinal_cache.clear()
+        ent = _ordinal_cache[key] = (code, _call_ordinal(code, lasti, line))
+    return ent[1]
+
+
+def _call_ordinal(code, lasti, line):
     start = 0
     for off, ln in dis.findlinestarts(code):
         if off > lasti:
