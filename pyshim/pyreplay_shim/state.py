@@ -109,6 +109,31 @@ def make_class(meta, name, bases, ns):
     return meta(name, bases, ns)
 
 
+def _di_used(it):
+    """The size a dict (or set) iterator saw when it started (C field after
+    the object header and the container pointer)."""
+    try:
+        import ctypes
+        return ctypes.c_ssize_t.from_address(id(it) + 3 * ctypes.sizeof(ctypes.c_void_p)).value
+    except Exception:  # noqa: BLE001
+        return None
+
+
+class _Broken:
+    def __init__(self, msg):
+        self.msg = msg
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        raise RuntimeError(self.msg)
+
+
+def broken_iter(msg):
+    return _Broken(msg)
+
+
 def rebuild_iter(owner, kind, consumed):
     if kind == "set":
         it = iter(owner)
@@ -158,9 +183,9 @@ _compiled = {}
 
 def load_code(data, filename, name, firstlineno):
     """A code object of the program. marshal rebuilds frozenset constants
-    (`x in {"a", "b"}`, set literals) by re-inserting their items, which can
-    change their iteration order; compiling the unchanged source again gives
-    the constants exactly as the recording process had them."""
+    (`x in {"a", "b"}`) by re-inserting their items, which can change their
+    iteration order; the same constants from compiling the unchanged source
+    again are exactly as the recording process had them."""
     code = marshal.loads(data)
     top = _compiled.get(filename)
     if top is None:
@@ -170,16 +195,35 @@ def load_code(data, filename, name, firstlineno):
         except Exception:  # noqa: BLE001 - missing or changed: keep marshal's
             top = False
         _compiled[filename] = top
-    if top:
-        todo = [top]
-        while todo:
-            c = todo.pop()
-            if c.co_name == name and c.co_firstlineno == firstlineno:
-                if c == code:
-                    return c
-                break
-            todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    if not top:
+        return code
+    todo = [top]
+    while todo:
+        c = todo.pop()
+        if c.co_name == name and c.co_firstlineno == firstlineno:
+            return _same_sets(code, c)
+        todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
     return code
+
+
+def _same_sets(code, fresh):
+    """code with its frozenset constants taken from fresh where equal."""
+    sets = [k for k in fresh.co_consts if type(k) is frozenset]
+    nested = {(k.co_name, k.co_firstlineno): k for k in fresh.co_consts if isinstance(k, types.CodeType)}
+    consts = []
+    changed = False
+    for k in code.co_consts:
+        if type(k) is frozenset:
+            for f in sets:
+                if f == k:
+                    k, changed = f, True
+                    break
+        elif isinstance(k, types.CodeType) and (k.co_name, k.co_firstlineno) in nested:
+            k2 = _same_sets(k, nested[(k.co_name, k.co_firstlineno)])
+            changed = changed or k2 is not k
+            k = k2
+        consts.append(k)
+    return code.replace(co_consts=tuple(consts)) if changed else code
 
 
 def std_stream(name):
@@ -302,6 +346,11 @@ class StatePickler(pickle.Pickler):
                 except Exception:  # noqa: BLE001
                     consumed = -1
                 if consumed >= 0:
+                    if isinstance(owner, dict) and _di_used(obj) not in (None, len(owner)):
+                        # the dict changed size: the next step raises
+                        return (broken_iter, ("dictionary changed size during iteration",))
+                    if isinstance(owner, set) and _di_used(obj) not in (None, len(owner)):
+                        return (broken_iter, ("Set changed size during iteration",))
                     return (rebuild_iter, (owner, _DICT_ITERS.get(t, "set"), consumed))
             return NotImplemented
         if t in _DESCRIPTORS:
