@@ -34,8 +34,6 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 		temps++
 		return ph
 	}
-	replaceWhole := (*sitter.Node)(nil) // an ancestor replaced by one of its parts
-	var wholeText func() string
 	child := call
 	for p := call.Parent(); p != nil && !child.Equal(st); child, p = p, p.Parent() {
 		level++
@@ -102,7 +100,6 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 			if child.Equal(ops[1]) {
 				if p.Type() == "boolean_operator" {
 					// `a and f()` / `a or f()`: a decided, the value is f()'s
-					replaceWhole, wholeText = p, nil
 					repls = append(repls, repl{p.StartByte(), ops[1].StartByte(), ""})
 					repls = append(repls, repl{ops[1].EndByte(), p.EndByte(), ""})
 				} else {
@@ -210,8 +207,6 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 			return b.refuse(fi.fr, 0, "a call inside %s", describe(p.Type()))
 		}
 	}
-	_ = replaceWhole
-	_ = wholeText
 	// outer levels were evaluated first: number their slots first
 	order := make([]int, len(pend))
 	for i := range order {
@@ -255,8 +250,6 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 				condRepls = append(condRepls, r)
 			}
 		}
-		e.lines = append(e.lines, genLine{})
-		e.lines = e.lines[:len(e.lines)-1]
 		e.spanInline(ind, "if ", cond, condRepls, ":", line, col)
 		body := st.ChildByFieldName("body")
 		e.synth(ind+4, fmt.Sprintf("for %s.x in %s.once():", RT, RT), line, col)
@@ -302,18 +295,13 @@ func (e *emitter) spanInline(ind int, prefix string, n *sitter.Node, repls []rep
 	last.text += suffix
 }
 
+// mergeRepls drops a replacement that lies inside the one before it (the
+// outer replacement already rewrote that text).
 func mergeRepls(rs []repl) []repl {
-	// drop empty replacements fully covered by a bigger one at the same start
 	var out []repl
 	for _, r := range rs {
-		if len(out) > 0 {
-			prev := &out[len(out)-1]
-			if r.start < prev.end && !(r.start == r.end && r.start == prev.end) {
-				// overlapping: keep the outer one only when it covers r
-				if r.end <= prev.end {
-					continue
-				}
-			}
+		if n := len(out); n > 0 && r.start < out[n-1].end && r.end <= out[n-1].end {
+			continue
 		}
 		out = append(out, r)
 	}

@@ -36,21 +36,20 @@ const RT = "__pyreplay_rt__"
 
 // Chunk is the generated code for one frame.
 type Chunk struct {
-	Frame    int          `json:"frame"`  // index in the snapshot's frames
-	File     string       `json:"file"`   // original file name (co_filename)
-	Module   string       `json:"module"` // module whose globals the code runs in
-	Kind     string       `json:"kind"`   // module | function
-	Source   string       `json:"source"`
-	Map      [][]Segment  `json:"map"`      // per generated line
-	CodePath []string     `json:"codepath"` // co_name path from the chunk's code to the resume function
-	Name     string       `json:"name"`     // function name
-	Qualname string       `json:"qualname"` // original qualname
-	Compiled string       `json:"compiled"` // qualname the resume function gets at compile time
-	Params   []string     `json:"params"`   // original parameter names, in order
-	Cells    []string     `json:"cells"`    // names bound to recorded cells
-	Args     []ArgSource  `json:"args"`     // how each parameter value is obtained
-	Primed   bool         `json:"primed"`   // a suspended generator: advance it to its yield once built
-	Stack    map[int]bool `json:"-"`
+	Frame    int         `json:"frame"`  // index in the snapshot's frames
+	File     string      `json:"file"`   // original file name (co_filename)
+	Module   string      `json:"module"` // module whose globals the code runs in
+	Kind     string      `json:"kind"`   // module | function
+	Source   string      `json:"source"`
+	Map      [][]Segment `json:"map"`      // per generated line
+	CodePath []string    `json:"codepath"` // co_name path from the chunk's code to the resume function
+	Name     string      `json:"name"`     // function name
+	Qualname string      `json:"qualname"` // original qualname
+	Compiled string      `json:"compiled"` // qualname the resume function gets at compile time
+	Params   []string    `json:"params"`   // original parameter names, in order
+	Cells    []string    `json:"cells"`    // names bound to recorded cells
+	Args     []ArgSource `json:"args"`     // how each parameter value is obtained
+	Primed   bool        `json:"primed"`   // a suspended generator: advance it to its yield once built
 }
 
 // ArgSource says where a resume function argument comes from.
@@ -61,11 +60,9 @@ type ArgSource struct {
 
 // Plan is everything the shim needs beyond the snapshot's state.
 type Plan struct {
-	Snap   int64   `json:"snap"`
-	Chunks []Chunk `json:"chunks"` // outermost first
-	First  int     `json:"first"`  // frame index of the outermost program frame
-	// HandledExc maps "frame:slot" handler positions to where the exception
-	// object comes from: "exc" (captured exc_info) or "S:frame:slot".
+	Snap     int64    `json:"snap"`
+	Chunks   []Chunk  `json:"chunks"` // outermost first
+	First    int      `json:"first"`  // frame index of the outermost program frame
 	Warnings []string `json:"warnings,omitempty"`
 }
 
@@ -612,15 +609,13 @@ func (b *builder) checkPlaceholders(plan *Plan) error {
 			}
 			rest := p.Where[len(prefix):]
 			name := rest[:strings.Index(rest, "'")]
-			if strings.Contains(p.Where, fmt.Sprintf(" of %s() at ", fi.fr.Function)) && used[name] && !isParamOnly(fi, name) {
+			if strings.Contains(p.Where, fmt.Sprintf(" of %s() at ", fi.fr.Function)) && used[name] {
 				return &Refusal{What: fmt.Sprintf("%s (%s %s) could not be saved and the rest of the code uses it", p.Where, p.Type, p.Repr)}
 			}
 		}
 	}
 	return nil
 }
-
-func isParamOnly(fi *frameInfo, name string) bool { return false }
 
 func identifiers(src string) []string {
 	var out []string

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -184,6 +183,5 @@ func summaryLine(n, first, last int64, db string) string {
 	case 1:
 		return fmt.Sprintf("pyreplay: recorded 1 snapshot: %s in %s", recording.SnapID(first), db)
 	}
-	_ = strings.TrimSpace
 	return fmt.Sprintf("pyreplay: recorded %d snapshots: %s..%s in %s", n, recording.SnapID(first), recording.SnapID(last), db)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/tracer"
 )
 
 func resumeCmd() *cobra.Command {
@@ -72,5 +71,3 @@ func resumeError(n int64, err error) error {
 	}
 	return err
 }
-
-var _ = tracer.Config{}
