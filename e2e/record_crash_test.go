@@ -99,3 +99,39 @@ func TestRecordCrashSafety(t *testing.T) {
 	}
 	_ = os.Remove(db)
 }
+
+// Snapshots taken in a thread and in forked worker processes land in the
+// recording (a child never reuses its parent's SQLite connection) and read
+// back; the program's output is the same as without pyreplay.
+func TestRecordThreadsAndForks(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.13"} {
+		minor := minor
+		t.Run("py"+minor, func(t *testing.T) {
+			t.Parallel()
+			py := testutil.Python{Minor: minor, Path: testutil.PythonFor(t, minor)}
+			dir := fixtureDir(t)
+			db := filepath.Join(t.TempDir(), "rec.db")
+			want := runPlain(t, py, dir, "", "forks.py", "fork")
+			got := runRecord(t, py, dir, db, "", "-b", markerSpec(t, dir, "forks.py", "work", ""), "forks.py", "fork")
+			if got.Stdout != want.Stdout || got.Code != want.Code {
+				t.Fatalf("output: %q (exit %d), want %q (exit %d)\n%s", got.Stdout, got.Code, want.Stdout, want.Code, got.Stderr)
+			}
+			list := lsJSON(t, dir, db)
+			if len(list) != 4 {
+				t.Fatalf("want 4 snapshots (a thread, 3 pool workers), got %d", len(list))
+			}
+			xs := map[string]bool{}
+			for _, s := range list {
+				snap := showJSON(t, dir, db, s.ID)
+				xs[topFrame(t, snap).Locals["x"].Repr] = true
+			}
+			if !xs["7"] || !xs["1"] || !xs["2"] || !xs["3"] {
+				t.Errorf("the snapshots' x: %v", xs)
+			}
+			res := recRun(t, dir, "", py.Path, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])", db)
+			if strings.TrimSpace(res.Stdout) != "ok" {
+				t.Errorf("integrity_check: %q %s", res.Stdout, res.Stderr)
+			}
+		})
+	}
+}

@@ -146,6 +146,7 @@ class CountingRaw(io.RawIOBase):
 
 
 _keep_alive = []
+_inherited = []
 counters = {}
 
 
@@ -308,8 +309,15 @@ class Recorder:
         self.busy = False
 
     def _db(self):
+        if self.conn is not None and self._conn_pid != os.getpid():
+            # a forked child: SQLite connections must not cross a fork. Keep
+            # the parent's object alive but unused (closing or collecting it
+            # here could remove the WAL files the parent still uses)
+            _inherited.append(self.conn)
+            self.conn = None
         if self.conn is None:
             import sqlite3
+            self._conn_pid = os.getpid()
             self.conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None,
                                         check_same_thread=False)
             self.conn.execute("PRAGMA busy_timeout=30000")
