@@ -248,6 +248,21 @@ func TestRecordUncaughtException(t *testing.T) {
 			t.Errorf("the innermost frame should be json's, marked library, not expanded: %+v", last)
 		}
 
+		// after os.chdir (3.8 names the script relative to the start directory)
+		db2 := filepath.Join(t.TempDir(), "chdir.db")
+		runRecord(t, py, dir, db2, "", "-b", markerSpec(t, dir, "chdir.py", "after-chdir", ""), "chdir.py")
+		cl := lsJSON(t, dir, db2)
+		if len(cl) != 2 || cl[0].Reason != "breakpoint" || cl[1].Reason != "exception" {
+			t.Fatalf("after chdir: %+v", cl)
+		}
+		for _, s := range cl {
+			for _, f := range showJSON(t, dir, db2, s.ID).Frames {
+				if f.Library || f.File != filepath.Join(dir, "chdir.py") || f.SHA256 == "" {
+					t.Errorf("%s after chdir: frame %s file %q library %v sha256 %q", s.ID, f.Function, f.File, f.Library, f.SHA256)
+				}
+			}
+		}
+
 		// sys.exit and KeyboardInterrupt are not errors to record
 		for _, mode := range []string{"exit3", "keyboard"} {
 			runRecord(t, py, dir, db, "", "exits.py", mode)
