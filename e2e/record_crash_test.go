@@ -135,3 +135,50 @@ func TestRecordThreadsAndForks(t *testing.T) {
 		})
 	}
 }
+
+// Ctrl-C (SIGINT to the terminal's process group) ends a recorded program as
+// it ends a plain one: a KeyboardInterrupt traceback and death by SIGINT.
+func TestRecordCtrlC(t *testing.T) {
+	py := testutil.Python{Minor: "3.11", Path: testutil.PythonFor(t, "3.11")}
+	dir := fixtureDir(t)
+	db := filepath.Join(t.TempDir(), "rec.db")
+	interrupt := func(name string, args ...string) (string, syscall.WaitStatus) {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		if line != "ready\n" {
+			t.Fatalf("%s: %q", name, line)
+		}
+		time.Sleep(300 * time.Millisecond) // into time.sleep
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			t.Fatalf("%s did not end on SIGINT", name)
+		}
+		return stderr.String(), cmd.ProcessState.Sys().(syscall.WaitStatus)
+	}
+	wantErr, wantWS := interrupt(py.Path, "sleeper.py")
+	gotErr, gotWS := interrupt(testutil.Binary(t), "record", "--db", db, "--python", py.Path, "sleeper.py")
+	gotErr, _ = splitSummary(t, gotErr)
+	if !strings.HasSuffix(wantErr, "KeyboardInterrupt\n") || gotErr != wantErr {
+		t.Errorf("stderr:\n%s\nwant\n%s", gotErr, wantErr)
+	}
+	if !wantWS.Signaled() || !gotWS.Signaled() || gotWS.Signal() != wantWS.Signal() {
+		t.Errorf("status: %v, want %v", gotWS, wantWS)
+	}
+}
