@@ -145,6 +145,12 @@ def main_module(path):
     return m
 
 
+def _set_orig_argv(args):
+    """sys.orig_argv (3.10+) as ``python ARGS`` gives it, not the shim's."""
+    if hasattr(sys, "orig_argv"):
+        sys.orig_argv = sys.orig_argv[:1] + args
+
+
 def _hide_shim_depth(extra):
     """The shim's own frames lie under the program's, and count against the
     recursion limit. Raise the limit by their number, so that the program
@@ -218,6 +224,7 @@ def main():
     if cfg.get("module"):
         import runpy
         sys.argv = ["-m"] + argv[1:]
+        _set_orig_argv(["-m", cfg["module"]] + argv[1:])
         sys.path[0] = os.getcwd()
         trig.start()
         _hide_shim_depth(_shim_depth(False))
@@ -230,6 +237,7 @@ def main():
         return
     prog = cfg["program"]
     sys.argv = list(argv)
+    _set_orig_argv(list(argv))
     sys.path[0] = os.path.dirname(os.path.realpath(prog))
     m = main_module(prog)
     trig.start()
