@@ -1,6 +1,8 @@
 """Taking a snapshot: walk the stack, serialise it, write it to the recording."""
+import gc
 import hashlib
 import io
+import itertools
 import json
 import os
 import sys
@@ -10,6 +12,7 @@ import warnings
 
 from . import frames as F
 from . import state as S
+from . import view as V
 from .view import view
 
 SHIM_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,13 +42,19 @@ _user_cache = {}
 START_CWD = os.getcwd()
 
 
+_abs_cache = {}
+
+
 def abs_file(filename):
     """A code object's file as an absolute path. Before 3.9 the main script's
     co_filename is the path as given, relative to the directory the program
     started in, whatever os.chdir() it did since."""
     if not filename or filename.startswith("<"):
         return filename
-    return os.path.normpath(os.path.join(START_CWD, filename))
+    p = _abs_cache.get(filename)
+    if p is None:
+        p = _abs_cache[filename] = os.path.normpath(os.path.join(START_CWD, filename))
+    return p
 
 
 _qual_tables = {}
@@ -240,13 +249,13 @@ def _unstable_sets(manifest, values):
     for m, v in zip(manifest, values):
         kids = [v]
         if isinstance(v, (list, tuple)):
-            kids += list(v[:200])
+            kids += v[:200]
         elif isinstance(v, dict):
-            kids += list(v.values())[:200]
+            kids += itertools.islice(v.values(), 200)
         elif hasattr(v, "__dict__") and not isinstance(v, (type, S.types.ModuleType, S.types.FunctionType)) \
                 and is_user_file(getattr(sys.modules.get(type(v).__module__), "__file__", None) or ""):
             try:
-                kids += list(vars(v).values())[:200]
+                kids += itertools.islice(vars(v).values(), 200)
             except TypeError:
                 pass
         for k in kids:
@@ -306,6 +315,7 @@ class Recorder:
         self.count = 0
         self.layout_error = F.selfcheck()
         self._sources = {}
+        self._stored = set()  # sources already in the recording (committed by this process)
         self.busy = False
 
     def _db(self):
@@ -346,6 +356,11 @@ class Recorder:
         self.busy = True
         old_limit = _getlimit()
         self.limit = sys.getrecursionlimit()  # as the program sees it
+        # a snapshot allocates thousands of short-lived, acyclic containers
+        # (views, manifest): the cyclic GC, which would walk the program's
+        # whole heap again and again meanwhile, waits until it is done
+        gc_was = gc.isenabled()
+        gc.disable()
         try:
             _setlimit(max(old_limit, 10000))
             # silence warnings raised while snapshotting by swapping the filter
@@ -360,6 +375,8 @@ class Recorder:
                 warnings.filters = saved_filters
         finally:
             self.busy = False
+            if gc_was:
+                gc.enable()
             _restore_limit(old_limit)
 
     def _collect(self, frame, top_kind, tb):
@@ -391,6 +408,7 @@ class Recorder:
         if not any(is_user_file(f.f_code.co_filename) for f, *_ in stack):
             return None
         mods = user_modules()
+        views = V.Views()
         placeholders = []
         fviews = []
         manifest = []
@@ -452,7 +470,7 @@ class Recorder:
                     slots, vstack, static = F.read(f, live)
                 manifest.append(("n", idx, None, "class namespace of %s at %s:%d" % (fv["function"], code.co_filename, lineno)))
                 values.append(dict(ns))
-                fv["namespace"] = {k: view(v, 1) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
+                fv["namespace"] = {k: views.root(v, 1, idx) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
             elif not self.layout_error:
                 slots, vstack, static = F.read(f, live)
                 if not live:
@@ -493,9 +511,9 @@ class Recorder:
                         cv = v.cell_contents
                     except ValueError:
                         cv = F.NULL
-                    lv[name] = view(cv)
+                    lv[name] = views.root(cv, priority=idx)
                 else:
-                    lv[name] = view(v)
+                    lv[name] = views.root(v, priority=idx)
                 where = "local '%s' of %s() at %s:%d" % (name, fv["function"], code.co_filename, lineno)
                 manifest.append(("l", idx, name, where))
                 values.append(v)
@@ -527,7 +545,8 @@ class Recorder:
                 gval.append(v)
             manifest[0:0] = gman
             values[0:0] = gval
-            gviews[m] = {k: view(v, 2) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
+            gviews[m] = {k: views.root(v, 2, -1) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
+        views.fill()
         manifest.append(("x", "process", None, "process state"))
         values.append(self._process_state())
         rnd = sys.modules.get("random")
@@ -565,18 +584,21 @@ class Recorder:
             "modules": mods,
             "argv": sys.argv,
         }
-        fj = json.dumps(fviews, default=str)
-        gj = json.dumps(gviews, default=str)
+        # (views are trees this module built: no cycles to check for)
+        fj = json.dumps(fviews, default=str, check_circular=False)
+        gj = json.dumps(gviews, default=str, check_circular=False)
         pj = json.dumps(placeholders)
         mj = json.dumps(meta, default=str)
         size = len(blob) + len(fj) + len(gj)
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
+        stored = []
         try:
             for fn, sha in files.items():
-                if sha:
+                if sha and sha not in self._stored:
                     db.execute("INSERT OR IGNORE INTO sources(sha256, path, text) VALUES (?,?,?)",
                                (sha, fn, self.source(fn)[1]))
+                    stored.append(sha)
             cur = db.execute(
                 "INSERT INTO snapshots(run, reason, label, file, line, function, time, stdout_bytes,"
                 " stderr_bytes, frames, globals, placeholders, meta, state, size)"
@@ -593,6 +615,7 @@ class Recorder:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self._stored.update(stored)
         self.count += 1
         return sid
 

@@ -369,18 +369,32 @@ def opname_at(code, lasti):
         return ""
 
 
+_pos_cache = {}
+
+
 def position_at(code, lasti):
     """(line, endline, col, endcol) of the instruction at lasti, 3.11+."""
     if V < (3, 11) or lasti is None or lasti < 0:
         return None
+    # keyed by identity (hashing a code object hashes all of it); the entry
+    # keeps the code object, so that its id is not reused meanwhile
+    key = (id(code), lasti)
+    ent = _pos_cache.get(key)
+    if ent is not None and ent[0] is code:
+        return ent[1]
     lasti = instr_offset(code, lasti)
+    pos = None
     try:
-        for i, pos in enumerate(code.co_positions()):
+        for i, p in enumerate(code.co_positions()):
             if i == lasti // 2:
-                return pos
+                pos = p
+                break
     except Exception:
-        return None
-    return None
+        pos = None
+    if len(_pos_cache) > 100000:
+        _pos_cache.clear()
+    _pos_cache[key] = (code, pos)
+    return pos
 
 
 _primary_cache = {}

@@ -367,7 +367,7 @@ class StatePickler(pickle.Pickler):
                 return (user_module, (obj.__name__,))
             return (importlib.import_module, (obj.__name__,))
         if t is types.CodeType:
-            return (load_code, (marshal.dumps(obj), obj.co_filename, obj.co_name, obj.co_firstlineno))
+            return (load_code, (_marshal(obj), obj.co_filename, obj.co_name, obj.co_firstlineno))
         if t is ModuleNamespace:
             return (module_ns, (obj.name,), obj.items, None, None, update_ns)
         if t is staticmethod or t is classmethod:
@@ -472,6 +472,20 @@ class StatePickler(pickle.Pickler):
         return (reopen_file, (os.path.abspath(name), mode, pos, None, None, None, kind))
 
 
+_marshal_cache = {}
+
+
+def _marshal(code):
+    """marshal.dumps of a code object, once per code object (they are
+    immutable; the entry keeps it alive, so that its id is not reused)."""
+    ent = _marshal_cache.get(id(code))
+    if ent is None or ent[0] is not code:
+        if len(_marshal_cache) > 10000:
+            _marshal_cache.clear()
+        ent = _marshal_cache[id(code)] = (code, marshal.dumps(code))
+    return ent[1]
+
+
 def _lib_globals(name):
     return importlib.import_module(name).__dict__
 
@@ -498,7 +512,38 @@ def _typename(obj):
     return t.__qualname__ if m in ("builtins", "__main__") else "%s.%s" % (m, t.__qualname__)
 
 
-_repr = reprlib.Repr()
+class _Repr(reprlib.Repr):
+    """reprlib.Repr whose dispatch (repr_<typename>, else repr_instance) is
+    looked up once per built-in type instead of by name at every call; the
+    output is reprlib's own."""
+
+    _builtin = {}
+    # repr_instance of these is their repr, never cut (at most 24 characters)
+    _plain = {float, bool, type(None)}
+
+    def repr1(self, x, level):
+        t = type(x)
+        if t in self._plain:
+            return repr(x)
+        if t is int:
+            s = repr(x)
+            if len(s) <= self.maxlong:
+                return s
+        elif t is str and len(x) <= self.maxstring:
+            s = repr(x)  # = repr_str's, when no escapes make it too long
+            if len(s) <= self.maxstring:
+                return s
+        m = self._builtin.get(t)
+        if m is not None:
+            return m(self, x, level)
+        return reprlib.Repr.repr1(self, x, level)
+
+
+for _t in (int, float, complex, str, bytes, bytearray, bool, type(None), list, tuple, dict, set, frozenset):
+    _n = _t.__name__
+    _Repr._builtin[_t] = getattr(_Repr, "repr_" + _n, None) if hasattr(_Repr, "repr_" + _n) else _Repr.repr_instance
+
+_repr = _Repr()
 _repr.maxstring = 120
 _repr.maxother = 120
 _repr.maxlist = _repr.maxtuple = _repr.maxset = _repr.maxdict = 12
@@ -506,8 +551,9 @@ _repr.maxlevel = 3
 
 
 def _safe_repr(obj, limit=200):
+    m = _Repr._builtin.get(type(obj))
     try:
-        r = _repr.repr(obj)
+        r = m(_repr, obj, _repr.maxlevel) if m is not None else _repr.repr(obj)
     except Exception as e:  # noqa: BLE001 - a user __repr__ may raise anything
         r = "<repr failed: %s>" % type(e).__name__
     if len(r) > limit:
