@@ -1,6 +1,5 @@
 """Taking a snapshot: walk the stack, serialise it, write it to the recording."""
 import gc
-import hashlib
 import io
 import itertools
 import json
@@ -22,9 +21,10 @@ _LIB_DIRS = []
 def _lib_dirs():
     if not _LIB_DIRS:
         seen = set()
+        paths = sysconfig.get_paths()
         for key in ("stdlib", "platstdlib", "purelib", "platlib"):
             try:
-                p = sysconfig.get_paths()[key]
+                p = paths[key]
             except KeyError:
                 continue
             for q in (p, os.path.realpath(p)):
@@ -342,6 +342,7 @@ class Recorder:
             try:
                 with open(filename, "rb") as f:
                     data = f.read()
+                import hashlib  # here: loading it (OpenSSL) costs every start ~3 ms
                 s = (hashlib.sha256(data).hexdigest(), data.decode("utf-8", "replace"))
             except OSError:
                 s = ("", "")

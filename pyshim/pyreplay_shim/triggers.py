@@ -9,7 +9,6 @@ Breakpoints cost nothing where they are not hit:
          by the shim, other files through an import hook).
 Periodic checkpoints (opt-in) arm a one-shot line event from a timer signal.
 """
-import ast
 import builtins
 import os
 import signal
@@ -46,6 +45,16 @@ if _ROOM:
     _MAIN_DEPTH, _LIMIT = F.recursion_depth(), F.recursion_limit()
     if _MAIN_DEPTH is None or _LIMIT is None:
         _ROOM, _MAIN_DEPTH, _LIMIT = 0, _NoCounter, _NoCounter
+
+
+ast = None  # imported by _load_ast() when code is instrumented (<=3.11): most runs never need it
+
+
+def _load_ast():
+    global ast
+    if ast is None:
+        import ast as _ast
+        ast = _ast
 
 
 class BadBreakpoint(ValueError):
@@ -163,6 +172,7 @@ class Triggers:
 
     def compile_file(self, src, filename):
         if V < (3, 12) and (self.realpath(filename) in self.lines or self.funcs):
+            _load_ast()
             tree = ast.parse(src, filename)
             tree = self.instrument(tree, self.lines.get(self.realpath(filename), {}))
             return compile(tree, filename, "exec", dont_inherit=True)
@@ -271,6 +281,7 @@ class Triggers:
                     flag.value = b"\0"
 
     def instrument(self, tree, lines):
+        _load_ast()
         funcs = self.funcs
         want = set(lines)
 
