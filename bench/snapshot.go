@@ -62,18 +62,25 @@ func (r *Results) snapshotCost(py PyInfo) {
 			r.add(f)
 			continue
 		}
-		var times []float64
+		var times, cpu []float64
 		first := 0.0
 		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 			fs := strings.Fields(l)
-			if len(fs) == 2 && fs[0] == "first" {
+			if len(fs) == 3 && fs[0] == "first" {
 				first, _ = strconv.ParseFloat(fs[1], 64)
 				continue
 			}
-			if x, err := strconv.ParseFloat(l, 64); err == nil {
-				times = append(times, x*1000)
+			if len(fs) != 2 {
+				continue
+			}
+			w, err1 := strconv.ParseFloat(fs[0], 64)
+			c, err2 := strconv.ParseFloat(fs[1], 64)
+			if err1 == nil && err2 == nil {
+				times, cpu = append(times, w*1000), append(cpu, c*1000)
 			}
 		}
+		cs := stat(cpu)
+		r.add(Figure{Section: "snapshot-cpu", Python: py.Minor, Case: c.name(), Metric: "CPU time of one snapshot", Unit: "ms", Stat: cs})
 		f.Stat = stat(times)
 		if f.Target != "" {
 			f.Met = met(f.Median <= 5)

@@ -1,14 +1,16 @@
 """Snapshot cost: take snapshots with pyreplay.snapshot() at the top of a
 stack DEPTH frames deep (the module frame counts as one) whose frames hold
 about LOCALS bytes of data in total (measured as pickled size), and write
-the time of each snapshot call to OUT, one line each ("first" is the
-warm-up snapshot, kept apart).
+the wall-clock and CPU time of each snapshot call to OUT, one line each
+("first" is the warm-up snapshot, kept apart).
 
     pyreplay record snapshot_cost.py DEPTH LOCALS COUNT OUT
 """
+import os
 import pickle
 import sys
 import time
+from array import array
 
 import pyreplay
 
@@ -38,18 +40,32 @@ OUT = sys.argv[4]
 
 
 def measure():
-    times = []
-    t = time.perf_counter()
+    # kept in arrays: a list of floats would add ~COUNT values to the locals
+    # of this frame, and to what each snapshot has to record
+    walls = array("d")
+    cpus = array("d")
+    clock, cpu = time.perf_counter, time.process_time
+    t, c = clock(), cpu()
     pyreplay.snapshot("warm-up")
-    first = time.perf_counter() - t
+    first = (clock() - t, cpu() - c)
+    prof = None
+    if os.environ.get("BENCH_PROFILE"):  # a cProfile of the snapshots, to stderr
+        import cProfile
+        prof = cProfile.Profile()
+        prof.enable()
     for _ in range(COUNT):
-        t = time.perf_counter()
+        t, c = clock(), cpu()
         pyreplay.snapshot("bench")
-        times.append(time.perf_counter() - t)
+        walls.append(clock() - t)
+        cpus.append(cpu() - c)
+    if prof is not None:
+        prof.disable()
+        import pstats
+        pstats.Stats(prof, stream=sys.stderr).sort_stats(os.environ["BENCH_PROFILE"]).print_stats(35)
     with open(OUT, "w") as f:
-        f.write("first %.9f\n" % first)
-        for x in times:
-            f.write("%.9f\n" % x)
+        f.write("first %.9f %.9f\n" % first)
+        for w, c in zip(walls, cpus):
+            f.write("%.9f %.9f\n" % (w, c))
 
 
 def descend(k, share):
