@@ -243,9 +243,12 @@ def _unstable_set(s):
 
 
 def _unstable_sets(manifest, values):
-    """Where such sets are: the variables themselves and one level inside
-    their containers and attributes (a bounded scan, not the whole heap)."""
+    """Such sets in the variables themselves and one level inside their
+    containers and attributes (a bounded scan, not the whole heap): where the
+    frozen ones are (they cannot be fixed up), and the mutable ones, whose
+    order the resume restores."""
     out = []
+    fixable = []
     for m, v in zip(manifest, values):
         kids = [v]
         if isinstance(v, (list, tuple)):
@@ -260,9 +263,12 @@ def _unstable_sets(manifest, values):
                 pass
         for k in kids:
             if isinstance(k, (set, frozenset)) and _unstable_set(k):
-                out.append(m[3])
-                break
-    return out
+                if type(k) is set:
+                    fixable.append(k)
+                else:
+                    out.append(m[3])
+                    break
+    return out, fixable
 
 
 import builtins as _builtins
@@ -558,6 +564,10 @@ class Recorder:
         if exc is not None:
             manifest.append(("x", "exc", None, "exception being handled"))
             values.append(exc)
+        unstable, fixable = _unstable_sets(manifest, values)
+        if fixable:
+            manifest.append(("x", "setorders", None, "iteration order of sets"))
+            values.append([(s, list(s)) for s in {id(s): s for s in fixable}.values()])
         self._frame_index = {id(f): i for i, (f, *_r) in enumerate(stack)}
         self._files = files
         blob = self._dump(manifest, values, placeholders)
@@ -574,7 +584,7 @@ class Recorder:
                        and not getattr(t, "pyreplay_internal", False)]
         meta = {
             "threads": threads,
-            "unstable_sets": _unstable_sets(manifest, values),
+            "unstable_sets": unstable,
             "main_thread": main_thread,
             "python": "%d.%d.%d" % sys.version_info[:3],
             "layout_error": self.layout_error,

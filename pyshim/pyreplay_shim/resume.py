@@ -358,6 +358,10 @@ def run(cfg, rec, trig):
         import random
         random.setstate(rnd)
     _restore_process(rt.extras.get("process"))
+    for s, order in rt.extras.get("setorders") or ():
+        if not S.reorder_set(s, order):
+            fail(cfg, "cannot resume snap-%d: a set (%s...) iterates in an order this process cannot reproduce"
+                 % (cfg["snap"], repr(order[:3])[:60]))
     module_code = module_ns = None
     try:
         for key, (ch, code) in codes.items():

@@ -134,8 +134,43 @@ def broken_iter(msg):
     return _Broken(msg)
 
 
-def rebuild_iter(owner, kind, consumed):
+def reorder_set(s, order):
+    """Rebuild set s so that it iterates in the recorded order. Its layout
+    depends on its table size and on the order items were inserted
+    (collisions): try insertion orders, into a table grown one item at a
+    time and into one sized at once (as set literals and set(other) do)."""
+    import random
+    if list(s) == order:
+        return True
+    rng = random.Random(len(order))
+    perms = [list(order), list(reversed(order))]
+    for _ in range(150):
+        p = list(order)
+        rng.shuffle(p)
+        perms.append(p)
+
+    def one_by_one(t, p):
+        for x in p:
+            t.add(x)
+
+    def sized(t, p):
+        t.update(dict.fromkeys(p))
+
+    for p in perms:
+        for build in (one_by_one, sized):
+            t = set()
+            build(t, p)
+            if list(t) == order:
+                s.clear()
+                build(s, p)
+                return list(s) == order
+    return False
+
+
+def rebuild_iter(owner, kind, consumed, order=None):
     if kind == "set":
+        if order is not None and type(owner) is set:
+            reorder_set(owner, order)  # before iterating: a rebuild resets it
         it = iter(owner)
     else:
         view = owner.values() if "values" in kind else owner.items() if "items" in kind else owner.keys()
@@ -351,6 +386,8 @@ class StatePickler(pickle.Pickler):
                         return (broken_iter, ("dictionary changed size during iteration",))
                     if isinstance(owner, set) and _di_used(obj) not in (None, len(owner)):
                         return (broken_iter, ("Set changed size during iteration",))
+                    if t is _SET_ITER:
+                        return (rebuild_iter, (owner, "set", consumed, list(owner)))
                     return (rebuild_iter, (owner, _DICT_ITERS.get(t, "set"), consumed))
             return NotImplemented
         if t in _DESCRIPTORS:
