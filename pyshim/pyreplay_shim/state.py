@@ -12,6 +12,7 @@ import builtins
 import gc
 import importlib
 import io
+import itertools
 import marshal
 import os
 import pickle
@@ -575,10 +576,62 @@ class _Repr(reprlib.Repr):
             return m(self, x, level)
         return reprlib.Repr.repr1(self, x, level)
 
+    def _repr_iterable(self, x, level, left, right, maxiter, trail=""):
+        # reprlib's (with indent None and fillvalue "..."), the common
+        # elements made in place rather than by a repr1 call each
+        n = len(x)
+        if level <= 0 and n:
+            s = "..."
+        else:
+            newlevel = level - 1
+            plain, maxlong, maxstring = self._plain, self.maxlong, self.maxstring
+            pieces = []
+            for elem in itertools.islice(x, maxiter):
+                t = type(elem)
+                if t in plain:
+                    pieces.append(repr(elem))
+                    continue
+                if t is int:
+                    r = repr(elem)
+                    if len(r) <= maxlong:
+                        pieces.append(r)
+                        continue
+                elif t is str and len(elem) <= maxstring:
+                    r = repr(elem)
+                    if len(r) <= maxstring:
+                        pieces.append(r)
+                        continue
+                pieces.append(self.repr1(elem, newlevel))
+            if n > maxiter:
+                pieces.append("...")
+            s = ", ".join(pieces)
+            if n == 1 and trail:
+                right = trail + right
+        return "%s%s%s" % (left, s, right)
+
+    def repr_dict(self, x, level):
+        # reprlib's (keys sorted when they can be), as _repr_iterable above
+        n = len(x)
+        if n == 0:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        newlevel = level - 1
+        plain, repr1 = self._plain, self.repr1
+        pieces = []
+        for key in itertools.islice(reprlib._possibly_sorted(x), self.maxdict):
+            val = x[key]
+            k = repr(key) if type(key) in plain else repr1(key, newlevel)
+            v = repr(val) if type(val) in plain else repr1(val, newlevel)
+            pieces.append("%s: %s" % (k, v))
+        if n > self.maxdict:
+            pieces.append("...")
+        return "{%s}" % (", ".join(pieces),)
+
 
 for _t in (int, float, complex, str, bytes, bytearray, bool, type(None), list, tuple, dict, set, frozenset):
-    _n = _t.__name__
-    _Repr._builtin[_t] = getattr(_Repr, "repr_" + _n, None) if hasattr(_Repr, "repr_" + _n) else _Repr.repr_instance
+    _Repr._builtin[_t] = getattr(_Repr, "repr_" + _t.__name__, _Repr.repr_instance)
+del _t
 
 _repr = _Repr()
 _repr.maxstring = 120
