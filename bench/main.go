@@ -79,8 +79,9 @@ type Results struct {
 var (
 	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
 	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,resume,dap (default: all)")
-	flagReps   = flag.Int("reps", 3, "repetitions of each overhead and resume measurement")
+	flagReps   = flag.Int("reps", 4, "rounds of the overhead measurement")
 	flagOut    = flag.String("out", "", "JSON output (default bench/results.json)")
+	flagWork   = flag.String("workloads", "", "comma-separated overhead workloads (default: all)")
 	flagKeep   = flag.Bool("keep", false, "keep the temporary directory")
 	flagV      = flag.Bool("v", false, "log every process run")
 )
@@ -140,6 +141,9 @@ func main() {
 		fatal(fmt.Errorf("no CPython 3.8-3.13 found under %s/versions (set PYENV_ROOT)", pyenvRoot()))
 	}
 	r.Pythons = pys
+	if *flagWork != "" {
+		workloads = strings.Split(*flagWork, ",")
+	}
 	logf("pyreplay %s, %d interpreters: %s; %s (%d CPUs), load %s", r.bin, len(pys), minors(pys), r.CPU, r.CPUs, r.Load)
 
 	if r.want("overhead") {

@@ -12,11 +12,11 @@ import (
 var workloads = []string{"call_heavy", "loop_heavy", "alloc_heavy", "recursion_heavy", "io_heavy"}
 
 const (
-	iterations     = 3    // each workload process runs its work this many times, timing each
+	iterations     = 2    // each workload process runs its work this many times, timing each
 	bdbScale       = 0.05 // bdb runs ~50x slower: a fraction of the work, against plain Python at the same fraction
 	debugpyScale   = 0.1
 	peerIterations = 3
-	peerReps       = 3
+	peerReps       = 2
 	procTimeout    = 5 * time.Minute
 )
 
@@ -135,7 +135,28 @@ func (r *Results) overhead(py PyInfo) {
 		}
 		r.overheadFigures(py, w, got, failed)
 	}
+	// all workloads together: every paired ratio of the version
+	for _, key := range []string{"a", "b", "c"} {
+		var xs []float64
+		for _, f := range r.Figures {
+			if f.Section == "overhead" && f.Python == py.Minor && f.Metric == modeMetric[key] && f.Case != allWorkloads {
+				xs = append(xs, f.Samples...)
+			}
+		}
+		if len(xs) == 0 {
+			continue
+		}
+		f := Figure{Section: "overhead", Python: py.Minor, Case: allWorkloads, Metric: modeMetric[key], Unit: "x", Stat: stat(xs),
+			Note: "every paired ratio of the workloads above"}
+		if t, lim := overheadTarget(py, key); t != "" {
+			f.Target = t
+			f.Met = met(f.Median <= lim)
+		}
+		r.add(f)
+	}
 }
+
+const allWorkloads = "all workloads"
 
 func meanSample(a, b sample) sample {
 	return sample{cpu: (a.cpu + b.cpu) / 2, wall: (a.wall + b.wall) / 2, sumCPU: (a.sumCPU + b.sumCPU) / 2,

@@ -10,6 +10,8 @@ import (
 	"time"
 )
 
+const resumeReps = 4
+
 var reachedRe = regexp.MustCompile(`BENCH-REACHED (\d+\.\d+)`)
 
 // timeToReach starts a process and returns the time from just before it
@@ -65,7 +67,7 @@ func (r *Results) resumeLatency(py PyInfo) {
 		snap := list[0].ID
 		var rerun, resume []float64
 		var ferr error
-		for rep := 0; rep < *flagReps && ferr == nil; rep++ {
+		for rep := 0; rep < resumeReps && ferr == nil; rep++ {
 			a, err := r.timeToReach(py.Path, prog, variant)
 			if err != nil {
 				ferr = err
