@@ -271,6 +271,16 @@ def _unstable_sets(manifest, values):
     return out, fixable
 
 
+def _cell_value(name, v, code):
+    """(is a cell variable, the value to show) for a fast-locals slot."""
+    if type(v) is S.CellType and (name in code.co_cellvars or name in code.co_freevars):
+        try:
+            return True, v.cell_contents
+        except ValueError:
+            return True, F.NULL
+    return False, v
+
+
 import builtins as _builtins
 _build_class = _builtins.__build_class__
 
@@ -512,15 +522,10 @@ class Recorder:
             for name, v in slots.items():
                 if v is F.NULL:
                     continue
-                if type(v) is S.CellType and (name in code.co_cellvars or name in code.co_freevars):
+                is_cell, cv = _cell_value(name, v, code)
+                if is_cell:
                     cells.append(name)
-                    try:
-                        cv = v.cell_contents
-                    except ValueError:
-                        cv = F.NULL
-                    lv[name] = views.root(cv, priority=idx)
-                else:
-                    lv[name] = views.root(v, priority=idx)
+                lv[name] = views.root(cv, priority=idx)
                 where = "local '%s' of %s() at %s:%d" % (name, fv["function"], code.co_filename, lineno)
                 manifest.append(("l", idx, name, where))
                 values.append(v)
@@ -716,12 +721,9 @@ class Recorder:
         for name, v in slots.items():
             if v is F.NULL:
                 continue
-            if type(v) is S.CellType and (name in code.co_cellvars or name in code.co_freevars):
+            is_cell, v = _cell_value(name, v, code)
+            if is_cell:
                 cells.append(name)
-                try:
-                    v = v.cell_contents
-                except ValueError:
-                    v = F.NULL
             lv[name] = view(v)
         fv["locals"] = lv
         fv["cells"] = cells
