@@ -123,7 +123,9 @@ func checkScreenSize(t *testing.T, s string, w, h int) {
 func TestTUITmux(t *testing.T) {
 	bin := testutil.Binary(t)
 	dir, db := recordShop(t)
-	cmd := fmt.Sprintf("%s tui --db %s; echo \"tui exited with $?\"; sleep 60", bin, db)
+	// a person's terminal: CI=true (set by CI) makes the colour detection
+	// turn colour off, so it is not passed on
+	cmd := fmt.Sprintf("env -u CI %s tui --db %s; echo \"tui exited with $?\"; sleep 60", bin, db)
 	tm := newTmux(t, dir, 80, 24, []string{"TERM=xterm-256color"}, cmd)
 
 	s := tm.waitFor("start", "snap-1 (1/9)", "Timeline 1/9", "Call stack (3)", "Locals of Basket.add")
