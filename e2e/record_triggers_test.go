@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -296,35 +294,4 @@ if sys.version_info >= (3, 12):
 			t.Logf("monitoring events: %s", res.Stdout)
 		}
 	})
-}
-
-// Breakpoints that are not hit cost nothing measurable: a hot loop runs as
-// fast under recording, with a line and a function breakpoint elsewhere, as
-// without pyreplay (timed inside the program; best of three).
-func TestRecordBreakpointCost(t *testing.T) {
-	for _, minor := range []string{"3.11", "3.12"} {
-		minor := minor
-		t.Run("py"+minor, func(t *testing.T) {
-			py := testutil.Python{Minor: minor, Path: testutil.PythonFor(t, minor)}
-			dir := fixtureDir(t)
-			db := filepath.Join(t.TempDir(), "rec.db")
-			// interleaved, best of five each, so that a busy machine slows both alike
-			timeOf := func(res testutil.Result) float64 {
-				var s float64
-				if _, err := fmt.Sscanf(res.Stdout, "%g", &s); err != nil {
-					t.Fatalf("hot.py: %q %s", res.Stdout, res.Stderr)
-				}
-				return s
-			}
-			plain, rec := 1e9, 1e9
-			for i := 0; i < 5; i++ {
-				plain = math.Min(plain, timeOf(runPlain(t, py, dir, "", "hot.py")))
-				rec = math.Min(rec, timeOf(runRecord(t, py, dir, db, "", "-b", markerSpec(t, dir, "hot.py", "never", ""), "-b", "never", "hot.py")))
-			}
-			t.Logf("hot loop: %.3fs plain, %.3fs recorded with unhit breakpoints (x%.2f)", plain, rec, rec/plain)
-			if rec > plain*1.5+0.02 {
-				t.Errorf("unhit breakpoints slow the program down x%.2f", rec/plain)
-			}
-		})
-	}
 }
