@@ -205,10 +205,8 @@ class Triggers:
         def on_start(code, offset):
             rp = realpath(code.co_filename)
             bl = lines.get(rp)
-            if bl is not None:
-                first = code.co_firstlineno
-                if any(ln >= first for ln in bl):
-                    M.set_local_events(tool, code, M.get_local_events(tool, code) | E.LINE)
+            if bl and not bl.keys().isdisjoint(_own_lines(code)):
+                M.set_local_events(tool, code, M.get_local_events(tool, code) | E.LINE)
             if code.co_qualname in funcs and C.is_user_file(code.co_filename):
                 try:
                     self.fire_func(getframe(1), "entry")
@@ -246,7 +244,8 @@ class Triggers:
         stack = [code]
         while stack:
             c = stack.pop()
-            M.set_local_events(self.tool, c, M.get_local_events(self.tool, c) | M.events.LINE)
+            if not bl.keys().isdisjoint(_own_lines(c)):
+                M.set_local_events(self.tool, c, M.get_local_events(self.tool, c) | M.events.LINE)
             stack.extend(k for k in c.co_consts if isinstance(k, type(code)))
 
     # <=3.11 ---------------------------------------------------------
@@ -406,6 +405,15 @@ class Triggers:
             signal.signal(signal.SIGALRM, signal.SIG_IGN)
         import atexit
         atexit.register(stop)
+
+
+def _own_lines(code):
+    """The lines of a code object's own instructions (3.12+), nested code
+    objects' not included: the only lines its LINE events can report. LINE
+    is enabled only where one of them holds a breakpoint, so that other code
+    of the file neither calls back once per line nor stays instrumented
+    (0-2.5% slower after DISABLE: bench/drivers/monitoring_cost.py)."""
+    return {ln for _, _, ln in code.co_lines() if ln is not None}
 
 
 def _is_doc(st):
