@@ -59,18 +59,19 @@ type PyInfo struct {
 
 // Results is bench/results.json.
 type Results struct {
-	Command   string    `json:"command"`
-	Started   time.Time `json:"started"`
-	Seconds   float64   `json:"seconds"`
-	CPU       string    `json:"cpu"`
-	CPUs      int       `json:"cpus"`
-	Load      string    `json:"load_average_at_start"`
-	Commit    string    `json:"commit"`
-	Pythons   []PyInfo  `json:"pythons"`
-	Reps      int       `json:"reps"`
-	Figures   []Figure  `json:"figures"`
-	Notes     []string  `json:"notes"`
-	Table     string    `json:"table"`
+	Command   string             `json:"command"`
+	Started   time.Time          `json:"started"`
+	Seconds   float64            `json:"seconds"`
+	Sections  map[string]float64 `json:"section_seconds"`
+	CPU       string             `json:"cpu"`
+	CPUs      int                `json:"cpus"`
+	Load      string             `json:"load_average_at_start"`
+	Commit    string             `json:"commit"`
+	Pythons   []PyInfo           `json:"pythons"`
+	Reps      int                `json:"reps"`
+	Figures   []Figure           `json:"figures"`
+	Notes     []string           `json:"notes"`
+	Table     string             `json:"table"`
 	sections  map[string]bool
 	root, bin string
 	tmp       string
@@ -79,7 +80,7 @@ type Results struct {
 var (
 	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
 	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,resume,dap (default: all)")
-	flagReps   = flag.Int("reps", 4, "rounds of the overhead measurement")
+	flagReps   = flag.Int("reps", 3, "rounds of the overhead measurement")
 	flagOut    = flag.String("out", "", "JSON output (default bench/results.json)")
 	flagWork   = flag.String("workloads", "", "comma-separated overhead workloads (default: all)")
 	flagKeep   = flag.Bool("keep", false, "keep the temporary directory")
@@ -146,25 +147,33 @@ func main() {
 	}
 	logf("pyreplay %s, %d interpreters: %s; %s (%d CPUs), load %s", r.bin, len(pys), minors(pys), r.CPU, r.CPUs, r.Load)
 
-	if r.want("overhead") {
+	r.Sections = map[string]float64{}
+	section := func(name string, f func()) {
+		if !r.want(name) {
+			return
+		}
+		t := time.Now()
+		f()
+		r.Sections[name] = time.Since(t).Seconds()
+		logf("%s: %.0f s", name, r.Sections[name])
+	}
+	section("overhead", func() {
 		for _, p := range pys {
 			r.overhead(p)
 		}
 		r.debugpy()
-	}
-	if r.want("snapshot") {
+	})
+	section("snapshot", func() {
 		for _, p := range pys {
 			r.snapshotCost(p)
 		}
-	}
-	if r.want("resume") {
+	})
+	section("resume", func() {
 		for _, p := range pys {
 			r.resumeLatency(p)
 		}
-	}
-	if r.want("dap") {
-		r.dapLatency(pys[len(pys)-1])
-	}
+	})
+	section("dap", func() { r.dapLatency(pys[len(pys)-1]) })
 	r.Seconds = time.Since(start).Seconds()
 	r.Table = r.render()
 	fmt.Print(r.Table)

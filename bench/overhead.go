@@ -13,7 +13,7 @@ var workloads = []string{"call_heavy", "loop_heavy", "alloc_heavy", "recursion_h
 
 const (
 	iterations     = 2    // each workload process runs its work this many times, timing each
-	bdbScale       = 0.05 // bdb runs ~50x slower: a fraction of the work, against plain Python at the same fraction
+	bdbScale       = 0.03 // bdb runs ~50x slower: a fraction of the work, against plain Python at the same fraction
 	debugpyScale   = 0.1
 	peerIterations = 3
 	peerReps       = 2
@@ -100,25 +100,25 @@ func (r *Results) overhead(py PyInfo) {
 			}
 			return s, true
 		}
-		for rep := 0; rep < *flagReps; rep++ {
-			// plain, tool, plain, tool, plain, tool, plain: each pyreplay run
-			// is compared with the plain runs just before and after it, so a
-			// machine that changes speed between runs affects both sides; the
-			// order of the tools rotates from round to round
-			before, ok := do("plain")
-			if !ok {
-				break
-			}
+		// plain, tool, plain, tool, plain, ...: each pyreplay run is compared
+		// with the plain runs just before and after it, so a machine that
+		// changes speed between runs affects both sides; the order of the
+		// tools rotates from round to round
+		before, ok := do("plain")
+		if ok {
 			got["plain"] = append(got["plain"], before)
+		}
+		for rep := 0; rep < *flagReps && ok; rep++ {
 			for i := range tools {
 				key := tools[(i+rep)%len(tools)]
-				s, ok := do(key)
+				s, tok := do(key)
 				after, pok := do("plain")
 				if !pok {
+					ok = false
 					break
 				}
 				got["plain"] = append(got["plain"], after)
-				if ok {
+				if tok {
 					got[key] = append(got[key], s)
 					got["base-"+key] = append(got["base-"+key], meanSample(before, after))
 				}

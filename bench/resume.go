@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-const resumeReps = 4
+const resumeReps = 3
 
 var reachedRe = regexp.MustCompile(`BENCH-REACHED (\d+\.\d+)`)
 
@@ -45,7 +45,7 @@ func (r *Results) resumeLatency(py PyInfo) {
 		db := filepath.Join(r.tmp, "resume-"+py.Minor+"-"+variant+".db")
 		cs := "20 deep, ~100 kB of locals, reached at once"
 		if variant == "slow" {
-			cs = "20 deep, ~100 kB of locals, after ~1 s of work"
+			cs = "20 deep, ~100 kB of locals, after ~0.5 s of work"
 		}
 		f := Figure{Section: "resume", Python: py.Minor, Case: cs, Metric: "pyreplay resume to the first resumed line", Unit: "ms"}
 		p := run(procTimeout, r.tmp, nil, r.bin, "record", "--db", db, "--python", py.Path, "-b", fmt.Sprintf("%s:%d", prog, line), prog, variant)

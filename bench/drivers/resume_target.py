@@ -1,7 +1,7 @@
 """Resume latency: a program that reaches the line marked BREAK 20 frames
 deep (the module frame counts as one) with about 100 kB of locals in the
 stack, and prints the wall-clock time when that line runs. With "slow" it
-first works for about a second, so that re-running it to that line costs
+first works for about half a second, so that re-running it to that line costs
 more than resuming there.
 
     python resume_target.py [slow]
@@ -41,5 +41,5 @@ def descend(k, share, seed):
 
 if __name__ == "__main__":
     slow = len(sys.argv) > 1 and sys.argv[1] == "slow"
-    seed = pre_work(6_000_000 if slow else 0)
+    seed = pre_work(4_000_000 if slow else 0)
     descend(19, 100_000 // 20, seed)
