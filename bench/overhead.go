@@ -15,8 +15,9 @@ const (
 	iterations     = 2    // each workload process runs its work this many times, timing each
 	bdbScale       = 0.03 // bdb runs ~50x slower: a fraction of the work, against plain Python at the same fraction
 	debugpyScale   = 0.1
-	peerIterations = 3
+	peerIterations = 2
 	peerReps       = 2
+	aaReps         = 2 // rounds with the plain-against-plain control
 	procTimeout    = 5 * time.Minute
 )
 
@@ -41,6 +42,10 @@ func (r *Results) overheadModes() []mode {
 		}},
 		{"c", 1, func(py PyInfo, prog string, line int, db string) (string, []string) {
 			return r.bin, []string{"record", "--db", db, "--python", py.Path, "--every", "100ms", prog}
+		}},
+		// the control: plain Python measured exactly as the pyreplay runs are
+		{"aa", 1, func(py PyInfo, prog string, line int, db string) (string, []string) {
+			return py.Path, []string{prog}
 		}},
 		{"plain-bdb", bdbScale, func(py PyInfo, prog string, line int, db string) (string, []string) {
 			return py.Path, []string{prog, sc(bdbScale), strconv.Itoa(peerIterations)}
@@ -109,8 +114,12 @@ func (r *Results) overhead(py PyInfo) {
 			got["plain"] = append(got["plain"], before)
 		}
 		for rep := 0; rep < *flagReps && ok; rep++ {
-			for i := range tools {
-				key := tools[(i+rep)%len(tools)]
+			round := tools
+			if rep < aaReps {
+				round = append(append([]string(nil), tools...), "aa")
+			}
+			for i := range round {
+				key := round[(i+rep)%len(round)]
 				s, tok := do(key)
 				after, pok := do("plain")
 				if !pok {
@@ -136,7 +145,7 @@ func (r *Results) overhead(py PyInfo) {
 		r.overheadFigures(py, w, got, failed)
 	}
 	// all workloads together: every paired ratio of the version
-	for _, key := range []string{"a", "b", "c"} {
+	for _, key := range []string{"a", "b", "c", "aa"} {
 		var xs []float64
 		for _, f := range r.Figures {
 			if f.Section == "overhead" && f.Python == py.Minor && f.Metric == modeMetric[key] && f.Case != allWorkloads {
@@ -246,6 +255,7 @@ var modeMetric = map[string]string{
 	"b":   "(b) exception capture only",
 	"c":   "(c) --every 100ms",
 	"bdb": "bdb, same breakpoint",
+	"aa":  "control: plain Python measured as pyreplay is",
 }
 
 func (r *Results) overheadFigures(py PyInfo, w string, got map[string][]sample, failed map[string]error) {
@@ -253,7 +263,7 @@ func (r *Results) overheadFigures(py PyInfo, w string, got map[string][]sample, 
 		r.note("overhead %s %s: plain Python failed, no ratios: %v", py.Minor, w, err)
 		return
 	}
-	for _, key := range []string{"a", "b", "c", "bdb"} {
+	for _, key := range []string{"a", "b", "c", "aa", "bdb"} {
 		base := got["base-"+key]
 		if key == "bdb" {
 			base = got["plain-bdb"]

@@ -49,16 +49,18 @@ func (r *Results) render() string {
 	if r.want("overhead") {
 		fmt.Fprintf(&b, "\nRECORDING OVERHEAD — in-program CPU time ÷ plain Python's: median [min–max] of %d rounds (bdb, debugpy: %d)\n", r.Reps, peerReps)
 		fmt.Fprintf(&b, "each process times %d iterations of the workload (bdb, debugpy: %d, at a fraction of the work) and then passes the breakpoint's line once;\n", iterations, peerIterations)
-		fmt.Fprintf(&b, "each pyreplay run's fastest iteration (for (c), all iterations) against the mean of the plain runs just before and after it; \"all\": every such ratio of the version\n")
+		fmt.Fprintf(&b, "each pyreplay run's fastest iteration (for (c), all iterations) against the mean of the plain runs just before and after it; \"all\": every such ratio of the version;\n")
+		fmt.Fprintf(&b, "control: a plain run in a pyreplay run's place (%d rounds) — how far identical runs differ on this machine\n", aaReps)
 		fmt.Fprintf(&b, "targets: (a) ≤ 1.05 on 3.12–3.13, ≤ 1.3 on 3.8–3.11; (b) ≤ 1.05; ✓ met, ✗ missed\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "python\tworkload\t(a) bp not hit\t(b) exceptions only\t(c) --every 100ms\tbdb, same bp\tdebugpy, same bp\t")
+		fmt.Fprintln(tw, "python\tworkload\t(a) bp not hit\t(b) exceptions only\t(c) --every 100ms\tcontrol: plain/plain\tbdb, same bp\tdebugpy, same bp\t")
 		for _, p := range r.Pythons {
 			for _, w := range append(append([]string(nil), workloads...), allWorkloads) {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", p.Minor, w,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", p.Minor, w,
 					ratioCell(r.find("overhead", p.Minor, w, modeMetric["a"])),
 					ratioCell(r.find("overhead", p.Minor, w, modeMetric["b"])),
 					ratioCell(r.find("overhead", p.Minor, w, modeMetric["c"])),
+					ratioCell(r.find("overhead", p.Minor, w, modeMetric["aa"])),
 					ratioCell(r.find("overhead", p.Minor, w, modeMetric["bdb"])),
 					ratioCell(r.find("overhead", p.Minor, w, "debugpy, same breakpoint")))
 			}
