@@ -45,7 +45,7 @@ func (r *Results) debugpy() {
 				ferr = err
 				break
 			}
-			plain = append(plain, newSample(t, p.wall))
+			plain = append(plain, newSample(t))
 			s, err := r.runDebugpy(prog, line, sc)
 			if err != nil {
 				ferr = err
@@ -78,7 +78,6 @@ func (r *Results) runDebugpy(prog string, line int, scaleArg string) (sample, er
 	cmd.Env = cleanEnv()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	t0 := time.Now()
 	c, err := startDAP(cmd)
 	if err != nil {
 		return sample{}, err
@@ -135,7 +134,6 @@ func (r *Results) runDebugpy(prog string, line int, scaleArg string) (sample, er
 			return fail(err)
 		}
 	}
-	proc := time.Since(t0).Seconds()
 	_, _ = c.call("disconnect", map[string]any{}, 10*time.Second)
 	if hits == 0 {
 		return fail(fmt.Errorf("the breakpoint at %s:%d never stopped the program", prog, line))
@@ -154,7 +152,7 @@ func (r *Results) runDebugpy(prog string, line int, scaleArg string) (sample, er
 	if hits != 1 {
 		return fail(fmt.Errorf("the breakpoint at %s:%d stopped the program %d times, not once", prog, line, hits))
 	}
-	s := newSample(t, proc)
+	s := newSample(t)
 	s.snaps = hits
 	return s, nil
 }

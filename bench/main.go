@@ -80,7 +80,7 @@ type Results struct {
 var (
 	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
 	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,resume,dap (default: all)")
-	flagReps   = flag.Int("reps", 3, "rounds of the overhead measurement")
+	flagReps   = flag.Int("reps", 4, "rounds of the overhead measurement (an even number balances the two CPUs)")
 	flagOut    = flag.String("out", "", "JSON output (default bench/results.json)")
 	flagWork   = flag.String("workloads", "", "comma-separated overhead workloads (default: all)")
 	flagKeep   = flag.Bool("keep", false, "keep the temporary directory")

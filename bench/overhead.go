@@ -1,73 +1,81 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
 var workloads = []string{"call_heavy", "loop_heavy", "alloc_heavy", "recursion_heavy", "io_heavy"}
 
 const (
-	iterations     = 2    // each workload process runs its work this many times, timing each
+	iterations     = 3    // each workload process runs its work this many times, timing each
 	bdbScale       = 0.03 // bdb runs ~50x slower: a fraction of the work, against plain Python at the same fraction
 	debugpyScale   = 0.1
 	peerIterations = 2
 	peerReps       = 2
-	aaReps         = 2 // rounds with the plain-against-plain control
 	procTimeout    = 5 * time.Minute
 )
 
 // modes of one overhead round, all on the same workload.
 type mode struct {
-	key   string
-	scale float64
-	args  func(py PyInfo, prog string, line int, db string) (string, []string)
+	key  string
+	args func(py PyInfo, prog string, line int, db string) (string, []string)
 }
 
-func (r *Results) overheadModes() []mode {
+func (r *Results) overheadModes() map[string]mode {
 	sc := func(s float64) string { return strconv.FormatFloat(s, 'f', -1, 64) }
-	return []mode{
-		{"plain", 1, func(py PyInfo, prog string, line int, db string) (string, []string) {
+	ms := []mode{
+		{"plain", func(py PyInfo, prog string, line int, db string) (string, []string) {
 			return py.Path, []string{prog}
 		}},
-		{"a", 1, func(py PyInfo, prog string, line int, db string) (string, []string) {
+		{"a", func(py PyInfo, prog string, line int, db string) (string, []string) {
 			return r.bin, []string{"record", "--db", db, "--python", py.Path, "-b", fmt.Sprintf("%s:%d", prog, line), prog}
 		}},
-		{"b", 1, func(py PyInfo, prog string, line int, db string) (string, []string) {
+		{"b", func(py PyInfo, prog string, line int, db string) (string, []string) {
 			return r.bin, []string{"record", "--db", db, "--python", py.Path, prog}
 		}},
-		{"c", 1, func(py PyInfo, prog string, line int, db string) (string, []string) {
+		{"c", func(py PyInfo, prog string, line int, db string) (string, []string) {
 			return r.bin, []string{"record", "--db", db, "--python", py.Path, "--every", "100ms", prog}
 		}},
-		// the control: plain Python measured exactly as the pyreplay runs are
-		{"aa", 1, func(py PyInfo, prog string, line int, db string) (string, []string) {
+		// the control: plain Python in a pyreplay run's place
+		{"aa", func(py PyInfo, prog string, line int, db string) (string, []string) {
 			return py.Path, []string{prog}
 		}},
-		{"plain-bdb", bdbScale, func(py PyInfo, prog string, line int, db string) (string, []string) {
+		{"plain-bdb", func(py PyInfo, prog string, line int, db string) (string, []string) {
 			return py.Path, []string{prog, sc(bdbScale), strconv.Itoa(peerIterations)}
 		}},
-		{"bdb", bdbScale, func(py PyInfo, prog string, line int, db string) (string, []string) {
+		{"bdb", func(py PyInfo, prog string, line int, db string) (string, []string) {
 			return py.Path, []string{filepath.Join(r.root, "bench", "drivers", "bdb_run.py"), prog, strconv.Itoa(line), sc(bdbScale), strconv.Itoa(peerIterations)}
 		}},
 	}
+	out := map[string]mode{}
+	for _, m := range ms {
+		out[m.key] = m
+	}
+	return out
 }
 
 var recordedRe = regexp.MustCompile(`recorded (\d+) snapshot`)
+var bdbHitsRe = regexp.MustCompile(`BDB-HITS (\d+)`)
 
 // sample is one run (process) of one mode.
 type sample struct {
 	cpu, wall       float64 // the fastest iteration's in-program CPU and wall time
 	sumCPU, sumWall float64 // all iterations'
-	proc            float64 // whole-process wall time
+	startup         float64 // from starting the process to the program's main() (seconds)
 	snaps           int     // snapshots recorded (pyreplay) or breakpoint hits (bdb, debugpy)
 }
 
-func newSample(t iterTimes, proc float64) sample {
-	s := sample{cpu: t.cpu[0], wall: t.wall[0], proc: proc, snaps: -1}
+func newSample(t iterTimes) sample {
+	s := sample{cpu: t.cpu[0], wall: t.wall[0], snaps: -1}
 	for i := range t.cpu {
 		if t.cpu[i] < s.cpu {
 			s.cpu = t.cpu[i]
@@ -81,70 +89,59 @@ func newSample(t iterTimes, proc float64) sample {
 	return s
 }
 
+// pinning runs the two sides of a pair on different CPUs (taskset), when
+// there are two and taskset exists.
+var pinning = func() bool {
+	_, err := exec.LookPath("taskset")
+	return err == nil
+}()
+
+// pair is plain Python and one other mode, run side by side.
+type pair struct{ plain, other sample }
+
+// overhead measures each mode against plain Python in pairs run at the same
+// time, one on each CPU, their timed work started together and each kept
+// busy until the other is done: the speed of this kind of machine changes
+// from second to second, and with how busy the other CPU is, and both sides
+// of a pair see the same. The CPUs, and which side starts first, alternate
+// from round to round.
 func (r *Results) overhead(py PyInfo) {
 	logf("overhead: Python %s", py.Version)
-	modes := map[string]mode{}
-	for _, m := range r.overheadModes() {
-		modes[m.key] = m
-	}
+	modes := r.overheadModes()
 	db := filepath.Join(r.tmp, "overhead-"+py.Minor+".db")
-	tools := []string{"a", "b", "c"}
+	tools := []string{"a", "b", "c", "aa"}
 	for _, w := range workloads {
 		prog := filepath.Join(r.root, "bench", "workloads", w+".py")
 		line := breakLine(prog)
-		got := map[string][]sample{}
+		got := map[string][]pair{}
 		failed := map[string]error{}
-		do := func(key string) (sample, bool) {
-			if failed[key] != nil {
-				return sample{}, false
-			}
-			s, err := r.runWorkload(modes[key], py, prog, line, db)
-			if err != nil {
-				failed[key] = err
-				return sample{}, false
-			}
-			return s, true
-		}
-		// plain, tool, plain, tool, plain, ...: each pyreplay run is compared
-		// with the plain runs just before and after it, so a machine that
-		// changes speed between runs affects both sides; the order of the
-		// tools rotates from round to round
-		before, ok := do("plain")
-		if ok {
-			got["plain"] = append(got["plain"], before)
-		}
-		for rep := 0; rep < *flagReps && ok; rep++ {
-			round := tools
-			if rep < aaReps {
-				round = append(append([]string(nil), tools...), "aa")
-			}
-			for i := range round {
-				key := round[(i+rep)%len(round)]
-				s, tok := do(key)
-				after, pok := do("plain")
-				if !pok {
-					ok = false
-					break
+		n := 0
+		for rep := 0; rep < *flagReps; rep++ {
+			for i := range tools {
+				key := tools[(i+rep)%len(tools)]
+				if failed[key] != nil {
+					continue
 				}
-				got["plain"] = append(got["plain"], after)
-				if tok {
-					got[key] = append(got[key], s)
-					got["base-"+key] = append(got["base-"+key], meanSample(before, after))
+				p, err := r.runPair(modes["plain"], modes[key], py, prog, line, db, n%2 == 1)
+				n++
+				if err != nil {
+					failed[key] = err
+					continue
 				}
-				before = after
+				got[key] = append(got[key], p)
 			}
-			if rep < peerReps {
-				if s, ok := do("plain-bdb"); ok {
-					if b, ok := do("bdb"); ok {
-						got["plain-bdb"] = append(got["plain-bdb"], s)
-						got["bdb"] = append(got["bdb"], b)
-					}
+			if rep < peerReps && failed["bdb"] == nil {
+				p, err := r.runPair(modes["plain-bdb"], modes["bdb"], py, prog, line, db, rep%2 == 1)
+				if err != nil {
+					failed["bdb"] = err
+				} else {
+					got["bdb"] = append(got["bdb"], p)
 				}
 			}
 		}
 		r.overheadFigures(py, w, got, failed)
 	}
-	// all workloads together: every paired ratio of the version
+	// all workloads together: every ratio of the version
 	for _, key := range []string{"a", "b", "c", "aa"} {
 		var xs []float64
 		for _, f := range r.Figures {
@@ -156,7 +153,7 @@ func (r *Results) overhead(py PyInfo) {
 			continue
 		}
 		f := Figure{Section: "overhead", Python: py.Minor, Case: allWorkloads, Metric: modeMetric[key], Unit: "x", Stat: stat(xs),
-			Note: "every paired ratio of the workloads above"}
+			Note: "every ratio of the workloads above"}
 		if t, lim := overheadTarget(py, key); t != "" {
 			f.Target = t
 			f.Met = met(f.Median <= lim)
@@ -167,74 +164,115 @@ func (r *Results) overhead(py PyInfo) {
 
 const allWorkloads = "all workloads"
 
-func meanSample(a, b sample) sample {
-	return sample{cpu: (a.cpu + b.cpu) / 2, wall: (a.wall + b.wall) / 2, sumCPU: (a.sumCPU + b.sumCPU) / 2,
-		sumWall: (a.sumWall + b.sumWall) / 2, proc: (a.proc + b.proc) / 2}
-}
-
-func (r *Results) runWorkload(m mode, py PyInfo, prog string, line int, db string) (sample, error) {
-	timing := filepath.Join(r.tmp, "timing.txt")
-	os.Remove(timing)
-	name, args := m.args(py, prog, line, db)
-	p := run(procTimeout, r.tmp, []string{"BENCH_TIMING=" + timing}, name, args...)
-	if p.err != nil {
-		return sample{}, p.err
-	}
-	t, err := readTimings(timing)
+// runPair runs two modes of a workload side by side (b first when swap) and
+// returns their samples.
+func (r *Results) runPair(ma, mb mode, py PyInfo, prog string, line int, db string, swap bool) (pair, error) {
+	dir, err := os.MkdirTemp(r.tmp, "pair-")
 	if err != nil {
-		return sample{}, fmt.Errorf("%s: %v\n%s", m.key, err, tail(p.stderr, 800))
+		return pair{}, err
 	}
-	s := newSample(t, p.wall)
-	if mm := recordedRe.FindStringSubmatch(p.stderr); mm != nil {
-		s.snaps, _ = strconv.Atoi(mm[1])
-	} else if mm := regexp.MustCompile(`BDB-HITS (\d+)`).FindStringSubmatch(p.stderr); mm != nil {
-		s.snaps, _ = strconv.Atoi(mm[1])
-	} else if m.key == "a" || m.key == "b" || m.key == "c" {
-		s.snaps = 0
+	defer os.RemoveAll(dir)
+	goFile := filepath.Join(dir, "go")
+	type side struct {
+		a       bool // ma's side
+		m       mode
+		cmd     *exec.Cmd
+		timing  string
+		ready   string
+		stderr  bytes.Buffer
+		started time.Time
+		done    chan error
 	}
-	return s, nil
-}
-
-func cpus(ss []sample) []float64 {
-	var out []float64
-	for _, s := range ss {
-		out = append(out, s.cpu)
+	sides := []*side{{a: true, m: ma}, {m: mb}}
+	if swap {
+		sides[0], sides[1] = sides[1], sides[0]
 	}
-	return out
-}
-
-func sumCPUs(ss []sample) []float64 {
-	var out []float64
-	for _, s := range ss {
-		out = append(out, s.sumCPU)
+	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
+	defer cancel()
+	for i, s := range sides {
+		s.timing = filepath.Join(dir, fmt.Sprintf("timing-%d", i))
+		s.ready = filepath.Join(dir, fmt.Sprintf("ready-%d", i))
+		name, args := s.m.args(py, prog, line, db)
+		if pinning && r.CPUs >= 2 {
+			cpu := i
+			if swap {
+				cpu = 1 - i
+			}
+			args = append([]string{"-c", strconv.Itoa(cpu), name}, args...)
+			name = "taskset"
+		}
+		s.cmd = exec.CommandContext(ctx, name, args...)
+		s.cmd.Dir = r.tmp
+		s.cmd.Env = append(cleanEnv(), "BENCH_TIMING="+s.timing, "BENCH_READY="+s.ready, "BENCH_GO="+goFile,
+			"BENCH_DONE="+filepath.Join(dir, fmt.Sprintf("done-%d", i)), "BENCH_PEER_DONE="+filepath.Join(dir, fmt.Sprintf("done-%d", 1-i)))
+		s.cmd.Stderr = &s.stderr
+		s.started = time.Now()
+		if err := s.cmd.Start(); err != nil {
+			return pair{}, err
+		}
+		s.done = make(chan error, 1)
+		go func(s *side) { s.done <- s.cmd.Wait() }(s)
 	}
-	return out
-}
-
-func walls(ss []sample) []float64 {
-	var out []float64
-	for _, s := range ss {
-		out = append(out, s.wall)
+	// both ready (start-up done), then go
+	fail := func(s *side, err error) (pair, error) {
+		cancel()
+		for _, o := range sides {
+			<-o.done
+		}
+		return pair{}, fmt.Errorf("%s: %v\n%s", s.m.key, err, tail(s.stderr.String(), 800))
 	}
-	return out
-}
-
-func sumWalls(ss []sample) []float64 {
-	var out []float64
-	for _, s := range ss {
-		out = append(out, s.sumWall)
+	for _, s := range sides {
+		for {
+			if _, err := os.Stat(s.ready); err == nil {
+				break
+			}
+			select {
+			case err := <-s.done:
+				s.done <- err
+				return fail(s, fmt.Errorf("ended before its timed work (%v)", err))
+			case <-time.After(500 * time.Microsecond):
+			}
+			if ctx.Err() != nil {
+				return fail(s, ctx.Err())
+			}
+		}
 	}
-	return out
-}
-
-// outside is the whole-process time not spent in the measured region:
-// interpreter and shim start-up, and exit.
-func outside(ss []sample) []float64 {
-	var out []float64
-	for _, s := range ss {
-		out = append(out, s.proc-s.sumWall)
+	if err := os.WriteFile(goFile, nil, 0o644); err != nil {
+		return fail(sides[0], err)
 	}
-	return out
+	var out [2]sample
+	for _, s := range sides {
+		if err := <-s.done; err != nil {
+			s.done <- err
+			return fail(s, err)
+		}
+		t, err := readTimings(s.timing)
+		if err != nil {
+			return fail(s, err)
+		}
+		smp := newSample(t)
+		if b, err := os.ReadFile(s.ready); err == nil {
+			if at, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64); err == nil {
+				smp.startup = at - float64(s.started.UnixNano())/1e9
+			}
+		}
+		if mm := recordedRe.FindStringSubmatch(s.stderr.String()); mm != nil {
+			smp.snaps, _ = strconv.Atoi(mm[1])
+		} else if mm := bdbHitsRe.FindStringSubmatch(s.stderr.String()); mm != nil {
+			smp.snaps, _ = strconv.Atoi(mm[1])
+		} else if s.m.key == "a" || s.m.key == "b" || s.m.key == "c" {
+			smp.snaps = 0
+		}
+		if *flagV {
+			logf("%s %.1f ms (startup %.0f ms)", s.m.key, smp.cpu*1000, smp.startup*1000)
+		}
+		if s.a {
+			out[0] = smp
+		} else {
+			out[1] = smp
+		}
+	}
+	return pair{plain: out[0], other: out[1]}, nil
 }
 
 func overheadTarget(py PyInfo, key string) (string, float64) {
@@ -254,24 +292,12 @@ var modeMetric = map[string]string{
 	"a":   "(a) breakpoint set, not hit in the hot path",
 	"b":   "(b) exception capture only",
 	"c":   "(c) --every 100ms",
+	"aa":  "control: plain Python in pyreplay's place",
 	"bdb": "bdb, same breakpoint",
-	"aa":  "control: plain Python measured as pyreplay is",
 }
 
-func (r *Results) overheadFigures(py PyInfo, w string, got map[string][]sample, failed map[string]error) {
-	if err := failed["plain"]; err != nil {
-		r.note("overhead %s %s: plain Python failed, no ratios: %v", py.Minor, w, err)
-		return
-	}
+func (r *Results) overheadFigures(py PyInfo, w string, got map[string][]pair, failed map[string]error) {
 	for _, key := range []string{"a", "b", "c", "aa", "bdb"} {
-		base := got["base-"+key]
-		if key == "bdb" {
-			base = got["plain-bdb"]
-			if err := failed["plain-bdb"]; err != nil {
-				r.note("overhead %s %s: plain Python at bdb's scale failed: %v", py.Minor, w, err)
-				continue
-			}
-		}
 		f := Figure{Section: "overhead", Python: py.Minor, Case: w, Metric: modeMetric[key], Unit: "x"}
 		if err := failed[key]; err != nil {
 			f.Note = "failed: " + firstLine(err.Error())
@@ -279,40 +305,51 @@ func (r *Results) overheadFigures(py PyInfo, w string, got map[string][]sample, 
 			r.add(f)
 			continue
 		}
-		ss := got[key]
-		if key == "c" {
-			// the checkpoints fall in some iterations and not others: all of them count
-			f.Stat = stat(ratios(sumCPUs(ss), sumCPUs(base)))
-			wr := stat(ratios(sumWalls(ss), sumWalls(base)))
-			f.Note = fmt.Sprintf("CPU time of all %d iterations; wall-time ratio %.3f [%.3f–%.3f]", iterations, wr.Median, wr.Min, wr.Max)
-		} else {
-			f.Stat = stat(ratios(cpus(ss), cpus(base)))
-			wr := stat(ratios(walls(ss), walls(base)))
-			f.Note = fmt.Sprintf("CPU time of the fastest iteration; wall-time ratio %.3f [%.3f–%.3f]", wr.Median, wr.Min, wr.Max)
+		ps := got[key]
+		if len(ps) == 0 {
+			continue
 		}
+		var cpu, wall []float64
+		for _, p := range ps {
+			if key == "c" {
+				// the checkpoints fall in some iterations and not others: all of them count
+				cpu = append(cpu, p.other.sumCPU/p.plain.sumCPU)
+				wall = append(wall, p.other.sumWall/p.plain.sumWall)
+			} else {
+				cpu = append(cpu, p.other.cpu/p.plain.cpu)
+				wall = append(wall, p.other.wall/p.plain.wall)
+			}
+		}
+		f.Stat = stat(cpu)
+		wr := stat(wall)
+		what := "the fastest iteration"
+		if key == "c" {
+			what = fmt.Sprintf("all %d iterations", iterations)
+		}
+		f.Note = fmt.Sprintf("CPU time of %s; wall-time ratio %.3f [%.3f–%.3f]", what, wr.Median, wr.Min, wr.Max)
 		switch key {
 		case "a", "c":
 			var n []float64
-			for _, s := range ss {
-				n = append(n, float64(s.snaps))
+			for _, p := range ps {
+				n = append(n, float64(p.other.snaps))
 			}
 			f.Note += fmt.Sprintf("; snapshots per run %.0f", median(n))
 			if key == "a" && median(n) < 1 {
 				f.Note += " (the breakpoint did not fire!)"
 			}
 		case "b":
-			st := stat(outside(ss))
-			pt := stat(outside(base))
-			f.Note += fmt.Sprintf("; start-up+exit outside the measured region %.0f ms vs %.0f ms plain", st.Median*1000, pt.Median*1000)
-			r.add(Figure{Section: "startup", Python: py.Minor, Case: w, Metric: "pyreplay record start-up and exit, beyond plain Python's", Unit: "ms",
-				Stat: stat(scale(diffs(outside(ss), outside(base)), 1000))})
+			var d []float64
+			for _, p := range ps {
+				d = append(d, (p.other.startup-p.plain.startup)*1000)
+			}
+			r.add(Figure{Section: "startup", Python: py.Minor, Case: w, Metric: "pyreplay record start-up, beyond plain Python's", Unit: "ms", Stat: stat(d)})
 		case "bdb":
 			f.Note += fmt.Sprintf("; at %.0f%% of the work, against plain Python at the same fraction", bdbScale*100)
 			hits := 0
-			for _, s := range ss {
-				hits += s.snaps
+			for _, p := range ps {
+				hits += p.other.snaps
 			}
-			if hits < len(ss) {
+			if hits < len(ps) {
 				f.Note += " (the breakpoint did not fire!)"
 			}
 		}
@@ -324,14 +361,18 @@ func (r *Results) overheadFigures(py PyInfo, w string, got map[string][]sample, 
 	}
 }
 
-func diffs(a, b []float64) []float64 {
-	n := len(a)
-	if len(b) < n {
-		n = len(b)
+func cpus(ss []sample) []float64 {
+	var out []float64
+	for _, s := range ss {
+		out = append(out, s.cpu)
 	}
-	out := make([]float64, n)
-	for i := 0; i < n; i++ {
-		out[i] = a[i] - b[i]
+	return out
+}
+
+func walls(ss []sample) []float64 {
+	var out []float64
+	for _, s := range ss {
+		out = append(out, s.wall)
 	}
 	return out
 }

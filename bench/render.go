@@ -48,9 +48,9 @@ func (r *Results) render() string {
 
 	if r.want("overhead") {
 		fmt.Fprintf(&b, "\nRECORDING OVERHEAD — in-program CPU time ÷ plain Python's: median [min–max] of %d rounds (bdb, debugpy: %d)\n", r.Reps, peerReps)
-		fmt.Fprintf(&b, "each process times %d iterations of the workload (bdb, debugpy: %d, at a fraction of the work) and then passes the breakpoint's line once;\n", iterations, peerIterations)
-		fmt.Fprintf(&b, "each pyreplay run's fastest iteration (for (c), all iterations) against the mean of the plain runs just before and after it; \"all\": every such ratio of the version;\n")
-		fmt.Fprintf(&b, "control: a plain run in a pyreplay run's place (%d rounds) — how far identical runs differ on this machine\n", aaReps)
+		fmt.Fprintf(&b, "each run times %d iterations of the workload (bdb, debugpy: %d, at a fraction of the work), then passes the breakpoint's line once; each is paired\n", iterations, peerIterations)
+		fmt.Fprintf(&b, "with a plain run started with it on the other CPU (timed work begun together; CPUs alternate); ratio of the fastest iterations ((c): of all);\n")
+		fmt.Fprintf(&b, "\"all\": every ratio of the version; control: plain Python in pyreplay's place — how far identical runs differ here\n")
 		fmt.Fprintf(&b, "targets: (a) ≤ 1.05 on 3.12–3.13, ≤ 1.3 on 3.8–3.11; (b) ≤ 1.05; ✓ met, ✗ missed\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "python\tworkload\t(a) bp not hit\t(b) exceptions only\t(c) --every 100ms\tcontrol: plain/plain\tbdb, same bp\tdebugpy, same bp\t")
@@ -83,7 +83,7 @@ func (r *Results) render() string {
 			}
 		}
 		if len(su) > 0 {
-			fmt.Fprintf(&b, "fixed cost outside the measured region (start-up and exit of pyreplay record beyond plain Python's, median): %s\n", strings.Join(su, ", "))
+			fmt.Fprintf(&b, "start-up (process start to the program's main()) of pyreplay record beyond plain Python's, median: %s\n", strings.Join(su, ", "))
 		}
 	}
 
