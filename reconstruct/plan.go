@@ -60,10 +60,9 @@ type ArgSource struct {
 
 // Plan is everything the shim needs beyond the snapshot's state.
 type Plan struct {
-	Snap     int64    `json:"snap"`
-	Chunks   []Chunk  `json:"chunks"` // outermost first
-	First    int      `json:"first"`  // frame index of the outermost program frame
-	Warnings []string `json:"warnings,omitempty"`
+	Snap   int64   `json:"snap"`
+	Chunks []Chunk `json:"chunks"` // outermost first
+	First  int     `json:"first"`  // frame index of the outermost program frame
 }
 
 // Refusal is a construct that cannot be resumed exactly.

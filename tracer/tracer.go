@@ -293,8 +293,8 @@ type Process struct {
 	statusPath string
 }
 
-// Start launches python with the shim and cfg. Stdio is the caller's unless
-// set on the returned command before Run (use Prepare for that).
+// Prepare builds the command that runs python with the shim and cfg. Stdio is the caller's unless
+// set on the returned command before Run.
 func Prepare(python string, cfg Config, env []string) (*Process, error) {
 	boot, err := pyshim.Install()
 	if err != nil {
@@ -328,7 +328,7 @@ type Result struct {
 	ShimErr  string         // a problem the shim reported (bad breakpoint, syntax error, ...)
 }
 
-// Wait runs the process to its end, forwarding nothing: the child shares the
+// Run runs the process to its end, forwarding nothing: the child shares the
 // terminal's process group and gets Ctrl-C itself, so pyreplay ignores it.
 func (p *Process) Run() (Result, error) {
 	sigs := make(chan os.Signal, 4)

@@ -1,7 +1,4 @@
 """Allocation-heavy: objects, dicts, lists and strings made and dropped."""
-import os
-import sys
-import time
 
 
 class Node:
@@ -30,51 +27,6 @@ def report(result):
     return summary  # BREAK
 
 
-def _timing(times):
-    """One line per iteration: wall and CPU seconds (for pyreplay's bench)."""
-    path = os.environ.get("BENCH_TIMING")
-    if path:
-        with open(path, "a") as f:
-            for wall, cpu in times:
-                f.write("%.9f %.9f\n" % (wall, cpu))
-
-
-def _sync():
-    """Under pyreplay's bench: say we are ready, wait for the go (two runs
-    measured side by side start their timed work together)."""
-    ready = os.environ.get("BENCH_READY")
-    if ready:
-        with open(ready + ".tmp", "w") as f:
-            f.write("%.6f" % time.time())
-        os.rename(ready + ".tmp", ready)
-        go = os.environ["BENCH_GO"]
-        while not os.path.exists(go):
-            time.sleep(0.0002)
-
-
-def _keep_busy(scale):
-    """Under pyreplay's bench: keep working, untimed, until the run measured
-    beside this one is done too, so that it is never timed alone."""
-    done = os.environ.get("BENCH_DONE")
-    if done:
-        open(done, "w").close()
-        peer = os.environ["BENCH_PEER_DONE"]
-        while not os.path.exists(peer):
-            work(max(1, int(80_000 * scale / 20)))
-
-
-def main(scale, iterations=3):
-    _sync()
-    times = []
-    results = []
-    for _ in range(iterations):
-        t0, c0 = time.perf_counter(), time.process_time()
-        results.append(work(int(80_000 * scale)))
-        times.append((time.perf_counter() - t0, time.process_time() - c0))
-    _keep_busy(scale)
-    report(results)
-    _timing(times)
-
-
 if __name__ == "__main__":
-    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0, int(sys.argv[2]) if len(sys.argv) > 2 else 3)
+    import _harness
+    _harness.run(work, report, 80_000)

@@ -12,7 +12,6 @@ call was in progress, and so on down to the innermost frame.
 import ast
 import builtins
 import functools
-import json
 import operator
 import os
 import pickle

@@ -20,7 +20,7 @@ import reprlib
 import sys
 import types
 
-from .frames import NULL, _Null
+from .frames import _Null
 
 PROTOCOL = 4
 CellType = types.CellType if hasattr(types, "CellType") else type((lambda x: lambda: x)(0).__closure__[0])
