@@ -116,7 +116,9 @@ func (e *emitter) span(indent int, start, end uint32, repls []repl) {
 			cur = genLine{segs: []Segment{{GenCol: 0, Line: row, Delta: -drop}}}
 			continue
 		}
-		cur.text += string(c)
+		// bytes, not runes: the source is UTF-8 and columns count bytes,
+		// as CPython's col_offset does
+		cur.text += string(src[i : i+1])
 		i++
 		col++
 	}

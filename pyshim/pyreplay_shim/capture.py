@@ -94,6 +94,18 @@ def qualname(code):
     return table.get((code.co_firstlineno, code.co_name), code.co_name)
 
 
+def decode_source(data):
+    """Source bytes as the text CPython compiles: the PEP 263 coding cookie
+    or BOM honoured (tokenize's own detection), so that Go sees the same
+    characters and the same UTF-8 columns as the interpreter's positions."""
+    import tokenize
+    try:
+        enc, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(enc)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        return data.decode("utf-8", "replace")
+
+
 def is_user_file(filename):
     r = _user_cache.get(filename)
     if r is None:
@@ -359,7 +371,7 @@ class Recorder:
                 with open(filename, "rb") as f:
                     data = f.read()
                 import hashlib  # here: loading it (OpenSSL) costs every start ~3 ms
-                s = (hashlib.sha256(data).hexdigest(), data.decode("utf-8", "replace"))
+                s = (hashlib.sha256(data).hexdigest(), decode_source(data))
             except OSError:
                 s = ("", "")
             self._sources[filename] = s
@@ -553,6 +565,8 @@ class Recorder:
             gman = [("g", m, None, "globals of module %s" % m)]
             gval = [S.ModuleNamespace(m, {})]
             for k, v in list(ns.items()):
+                if k == "__builtins__":
+                    continue  # state.user_module gives every module the real one
                 gman.append(("G", m, k, "global '%s' of module %s" % (k, m)))
                 gval.append(v)
             manifest[0:0] = gman

@@ -79,6 +79,9 @@ def user_module(name):
         m = sys.modules.get(name) if name == "__main__" else None
         if m is None:
             m = types.ModuleType(name)
+            # as an import gives it; functions made in this namespace take
+            # their builtins from it when they are created (3.10+)
+            m.__dict__["__builtins__"] = builtins.__dict__
         _module_registry[name] = m
         sys.modules[name] = m
     return m
@@ -86,10 +89,6 @@ def user_module(name):
 
 def module_ns(name):
     return user_module(name).__dict__
-
-
-def builtins_dict():
-    return builtins.__dict__
 
 
 def make_cell():
@@ -432,8 +431,6 @@ class StatePickler(pickle.Pickler):
             return self.placeholder(obj, "generators, frames and tracebacks cannot be saved")
         if isinstance(obj, io.IOBase):
             return self._reduce_file(obj)
-        if obj is builtins.__dict__:
-            return (builtins_dict, ())
         try:
             rv = obj.__reduce_ex__(PROTOCOL)
         except Exception as e:  # noqa: BLE001 - any failure means "cannot save"
