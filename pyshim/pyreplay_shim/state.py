@@ -9,6 +9,7 @@ functions and classes go by reference. What cannot be saved becomes a
 Placeholder that names where it was recorded and raises if it is touched.
 """
 import builtins
+import copyreg
 import gc
 import importlib
 import io
@@ -107,6 +108,61 @@ def make_function(code, globals_, name, closure, qualname):
 
 def make_class(meta, name, bases, ns):
     return meta(name, bases, ns)
+
+
+def make_enum(meta, name, bases, members, ns):
+    """An Enum class of the program: its body's namespace as the class
+    statement filled it (members first, in definition order, aliases
+    included), so the metaclass makes the same members again."""
+    body = meta.__prepare__(name, bases)
+    # sunder and dunder names first: 3.12+ wants _generate_next_value_
+    # defined before any member
+    for k, v in ns.items():
+        if k.startswith("_") and k.endswith("_"):
+            body[k] = v
+    for k, v in members:
+        body[k] = v
+    for k, v in ns.items():
+        if not (k.startswith("_") and k.endswith("_")):
+            body[k] = v
+    return meta(name, bases, body)
+
+
+def make_namedtuple(name, fields, defaults, module, qualname):
+    import collections
+    cls = collections.namedtuple(name, fields, defaults=defaults, module=module)
+    cls.__qualname__ = qualname
+    return cls
+
+
+def make_lock(locked):
+    import _thread
+    lock = _thread.allocate_lock()
+    if locked:
+        lock.acquire()
+    return lock
+
+
+def make_rlock(count):
+    """An RLock held `count` times by the thread that resumes (the one that
+    held it when recording: only the main thread is resumed)."""
+    import threading
+    lock = threading.RLock()
+    for _ in range(count):
+        lock.acquire()
+    return lock
+
+
+def make_match(pattern, string, pos, endpos, regs):
+    """A re.Match: the same pattern run again over the same string. Which
+    method made it is not recorded, so the candidates are tried in turn and
+    the one that reproduces every group's span is kept."""
+    start, end = regs[0]
+    for m in (pattern.search(string, pos, endpos), pattern.fullmatch(string, pos, endpos),
+              pattern.match(string, start, endpos), pattern.fullmatch(string, start, end)):
+        if m is not None and m.regs == regs:
+            return m
+    raise ValueError("a re.Match object of %r could not be rebuilt" % pattern.pattern)
 
 
 def _di_used(it):
@@ -321,6 +377,10 @@ for _n in ("GeneratorType", "CoroutineType", "AsyncGeneratorType", "FrameType", 
 _FAST = {int, float, complex, str, bytes, bytearray, bool, type(None), range, slice, list, tuple, dict, set, frozenset}
 
 _SKIP_CLASS_ATTRS = {"__dict__", "__weakref__"}
+_MEMORY_FILES = {io.StringIO, io.BytesIO}
+_LOCK = type(__import__("_thread").allocate_lock())
+_RLOCK = type(__import__("_thread").RLock())
+
 _DICT_ITERS = {type(iter({})): "keys", type(iter({}.values())): "values", type(iter({}.items())): "items",
                type(reversed({})): "rkeys", type(reversed({}.values())): "rvalues",
                type(reversed({}.items())): "ritems"}
@@ -429,8 +489,24 @@ class StatePickler(pickle.Pickler):
                 return rv
         if t in _NOT_SAVABLE:
             return self.placeholder(obj, "generators, frames and tracebacks cannot be saved")
+        if t in _MEMORY_FILES:
+            return NotImplemented  # io.StringIO / BytesIO pickle their value and position
         if isinstance(obj, io.IOBase):
             return self._reduce_file(obj)
+        if t is _LOCK:
+            return (make_lock, (obj.locked(),))
+        if t is _RLOCK:
+            return self._reduce_rlock(obj)
+        if t.__name__ == "Match" and t.__module__ == "re":
+            return (make_match, (obj.re, obj.string, obj.pos, obj.endpos, obj.regs))
+        reg = copyreg.dispatch_table.get(t)
+        if reg is not None:
+            # what pickle itself would use (re.Pattern registers one); calling
+            # __reduce_ex__ below would bypass it
+            try:
+                return reg(obj)
+            except Exception as e:  # noqa: BLE001
+                return self.placeholder(obj, str(e))
         try:
             rv = obj.__reduce_ex__(PROTOCOL)
         except Exception as e:  # noqa: BLE001 - any failure means "cannot save"
@@ -462,8 +538,26 @@ class StatePickler(pickle.Pickler):
         return (make_function, (f.__code__, g, f.__name__, closure, f.__qualname__), state, None, None,
                 set_attrs)
 
+    def _reduce_rlock(self, lock):
+        # the C RLock shows its owner and count only in its repr:
+        # "<unlocked _thread.RLock object owner=0 count=0 at 0x...>"
+        import threading
+        try:
+            fields = dict(p.split("=") for p in repr(lock).split() if p.startswith(("owner=", "count=")))
+            owner, count = int(fields["owner"]), int(fields["count"])
+        except (KeyError, ValueError):
+            return self.placeholder(lock, "its state could not be read")
+        if count and owner != threading.get_ident():
+            return self.placeholder(lock, "held by another thread")
+        return (make_rlock, (count,))
+
     def _reduce_class(self, cls):
         meta = type(cls)
+        enum = sys.modules.get("enum")
+        if enum is not None and isinstance(cls, enum.EnumMeta) and cls._member_map_:
+            return self._reduce_enum(cls)
+        if cls.__bases__ == (tuple,) and "_make" in cls.__dict__ and hasattr(cls, "_fields"):
+            return self._reduce_namedtuple(cls)
         ns = {}
         later = {}
         for k, v in cls.__dict__.items():
@@ -478,6 +572,34 @@ class StatePickler(pickle.Pickler):
         ns.setdefault("__qualname__", cls.__qualname__)
         ns.setdefault("__module__", cls.__module__)
         return (make_class, (meta, cls.__name__, cls.__bases__, ns), later or None, None, None, set_attrs)
+
+    def _reduce_enum(self, cls):
+        """Members by value in definition order, and what the class body
+        defined itself (functions, properties, nested names); the metaclass
+        makes everything else again."""
+        members = [(k, m._value_) for k, m in cls._member_map_.items()]
+        ns = {}
+        for k, v in cls.__dict__.items():
+            if k in cls._member_map_ or k in _SKIP_CLASS_ATTRS:
+                continue
+            f = getattr(v, "__func__", v)
+            if isinstance(f, types.FunctionType) and self._is_user(getattr(f, "__module__", None)):
+                ns[k] = v
+            elif k in ("__module__", "__qualname__", "__doc__") or not (k.startswith("_") and k.endswith("_")):
+                ns[k] = v
+        return (make_enum, (type(cls), cls.__name__, cls.__bases__, members, ns))
+
+    def _reduce_namedtuple(self, cls):
+        """collections.namedtuple (or typing.NamedTuple) made again, then
+        what the class statement added (methods, docstring)."""
+        import collections
+        defaults = tuple(cls._field_defaults[f] for f in cls._fields if f in cls._field_defaults) or None
+        fresh = collections.namedtuple(cls.__name__, cls._fields, defaults=defaults)
+        later = {k: v for k, v in cls.__dict__.items()
+                 if k not in _SKIP_CLASS_ATTRS and k not in ("__module__", "__qualname__")
+                 and (k not in fresh.__dict__ or k == "__doc__")}
+        rv = (make_namedtuple, (cls.__name__, cls._fields, defaults, cls.__module__, cls.__qualname__))
+        return rv + ((later or None), None, None, set_attrs)
 
     def _reduce_file(self, f):
         for name in ("stdout", "stderr", "stdin", "__stdout__", "__stderr__", "__stdin__"):

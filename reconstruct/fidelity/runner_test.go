@@ -1,0 +1,283 @@
+package fidelity
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pyreplay/pyreplay/astinfo"
+	"github.com/pyreplay/pyreplay/internal/testutil"
+	"github.com/pyreplay/pyreplay/tracer"
+)
+
+// fixture is one program of the sweep: a single file of fixtures/resume/,
+// or an application directory of fixtures/apps/ whose `run` file holds the
+// command line after `python` (a script or `-m MODULE`, then arguments).
+// Every .py file of an application is swept, not only its entry point.
+type fixture struct {
+	name string
+	src  string // the file, or the application's directory
+	dir  bool
+	argv []string
+}
+
+func fixtures(t *testing.T) []fixture {
+	var out []fixture
+	files, _ := filepath.Glob(filepath.Join(testutil.Fixtures(), "resume", "*.py"))
+	sort.Strings(files)
+	for _, f := range files {
+		out = append(out, fixture{name: strings.TrimSuffix(filepath.Base(f), ".py"), src: f, argv: []string{filepath.Base(f)}})
+	}
+	apps, _ := filepath.Glob(filepath.Join(testutil.Fixtures(), "apps", "*", "run"))
+	sort.Strings(apps)
+	for _, r := range apps {
+		b, err := os.ReadFile(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := filepath.Dir(r)
+		out = append(out, fixture{name: "apps/" + filepath.Base(d), src: d, dir: true, argv: strings.Fields(string(b))})
+	}
+	if only := os.Getenv("PYREPLAY_FIDELITY_ONLY"); only != "" {
+		// a comma-separated list of fixture names (or parts of them), to iterate on a few
+		var kept []fixture
+		for _, fx := range out {
+			for _, o := range strings.Split(only, ",") {
+				if strings.Contains(fx.name, o) {
+					kept = append(kept, fx)
+					break
+				}
+			}
+		}
+		out = kept
+	}
+	if len(out) == 0 {
+		t.Fatal("no fixtures")
+	}
+	return out
+}
+
+// install copies the fixture into dir and returns its Python files,
+// relative to dir.
+func (fx fixture) install(t *testing.T, dir string) []string {
+	if !fx.dir {
+		src, err := os.ReadFile(fx.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := filepath.Base(fx.src)
+		if err := os.WriteFile(filepath.Join(dir, base), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return []string{base}
+	}
+	var files []string
+	err := filepath.WalkDir(fx.src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(fx.src, p)
+		if d.IsDir() {
+			if d.Name() == "__pycache__" || d.Name() == ".pyreplay" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, ".py") {
+			files = append(files, rel)
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// requires reads a "# requires: 3.N" first line.
+func requires(src []byte) string {
+	if !strings.HasPrefix(string(src), "# requires: 3.") {
+		return ""
+	}
+	return strings.TrimSpace(strings.SplitN(strings.TrimPrefix(string(src), "# requires: "), "\n", 2)[0])
+}
+
+type snapRow struct {
+	ID          string `json:"id"`
+	File        string `json:"file"`
+	Line        int    `json:"line"`
+	StdoutBytes int    `json:"stdout_bytes"`
+	Reason      string `json:"reason"`
+}
+
+type point struct {
+	file string // relative to the fixture's directory
+	line int
+}
+
+func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture) []outcome {
+	dir := t.TempDir()
+	files := fx.install(t, dir)
+	apiUsed := false
+	var lines []point
+	for _, rel := range files {
+		src, err := os.ReadFile(filepath.Join(dir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if need := requires(src); need != "" && minorOf(py.Minor) < minorOf(need) {
+			t.Skipf("%s needs Python %s", fx.name, need)
+		}
+		apiUsed = apiUsed || strings.Contains(string(src), "import pyreplay")
+		f, _ := astinfo.Parse(src)
+		for _, l := range f.StatementLines() {
+			// only lines a breakpoint can be set on (some statements compile to nothing)
+			if _, err := tracer.ParseBreakpoint(fmt.Sprintf("%s:%d", filepath.Join(dir, rel), l), dir); err == nil {
+				lines = append(lines, point{rel, l})
+			}
+		}
+	}
+	db := filepath.Join(dir, "rec.db")
+	// set order depends on the hash seed: fix it so that every run agrees
+	c := testutil.Cmd{Dir: dir, Env: []string{"PYTHONHASHSEED=12345"}}
+	record := func(db string, extra ...string) testutil.Result {
+		args := append([]string{"record", "--python", py.Path, "--db", db}, extra...)
+		return c.Pyreplay(t, append(args, fx.argv...)...)
+	}
+	// 1. the original run
+	var orig testutil.Result
+	if apiUsed {
+		orig = record(filepath.Join(dir, "plain.db"))
+	} else {
+		orig = c.Run(t, py.Path, fx.argv...)
+	}
+	// 2. hit counts of every line
+	hits := filepath.Join(dir, "hits.json")
+	args := []string{"--hits", hits}
+	for _, p := range lines {
+		args = append(args, "-b", fmt.Sprintf("%s:%d if False", p.file, p.line))
+	}
+	cnt := record(filepath.Join(dir, "count.db"), args...)
+	if cnt.Code != orig.Code || cnt.Stdout != orig.Stdout {
+		t.Fatalf("recording changed the program's behaviour: exit %d vs %d\n%s\n--- vs ---\n%s\n%s", cnt.Code, orig.Code, cnt.Stdout, orig.Stdout, cnt.Stderr)
+	}
+	var hitMap map[string]int
+	b, err := os.ReadFile(hits)
+	if err != nil {
+		t.Fatalf("no hit counts: %v\n%s", err, cnt.Stderr)
+	}
+	_ = json.Unmarshal(b, &hitMap)
+	// 3. snapshots at the chosen hits
+	args = nil
+	for _, p := range lines {
+		rp, _ := filepath.EvalSymlinks(filepath.Join(dir, p.file))
+		n := hitMap[fmt.Sprintf("%s:%d", rp, p.line)]
+		if n == 0 {
+			continue
+		}
+		ks := []int{1}
+		if full() {
+			ks = append(ks, 2, n)
+		} else if n > 1 {
+			ks = append(ks, n)
+		}
+		seen := map[int]bool{}
+		for _, k := range ks {
+			if k > n || seen[k] {
+				continue
+			}
+			seen[k] = true
+			args = append(args, "-b", fmt.Sprintf("%s:%d@%d", p.file, p.line, k))
+		}
+	}
+	rec := record(db, args...)
+	if rec.Code != orig.Code || rec.Stdout != orig.Stdout {
+		t.Fatalf("recording changed the program's behaviour: exit %d vs %d\n%s\nargs: %v", rec.Code, orig.Code, rec.Stderr, args)
+	}
+	ls := c.Pyreplay(t, "ls", "--db", db, "--json")
+	var snaps []snapRow
+	if err := json.Unmarshal([]byte(ls.Stdout), &snaps); err != nil {
+		t.Fatalf("ls --json: %v\n%s", err, ls.Stderr)
+	}
+	if len(snaps) == 0 {
+		t.Fatalf("no snapshots recorded\n%s", rec.Stderr)
+	}
+	// the request snapshots of pyreplay.snapshot() are checked against an expected file
+	var expectResumed []byte
+	if !fx.dir {
+		expectResumed, _ = os.ReadFile(strings.TrimSuffix(fx.src, ".py") + ".resumed.txt")
+	}
+	// 4. resume each, one at a time: a resumed program may write the files the next one reads
+	outs := make([]outcome, len(snaps))
+	for i, s := range snaps {
+		outs[i] = resumeOne(bin, dir, db, s, orig, expectResumed)
+		if rel, err := filepath.Rel(dir, s.File); err == nil {
+			outs[i].file = rel
+		}
+	}
+	return outs
+}
+
+func resumeOne(bin, dir, db string, s snapRow, orig testutil.Result, expectResumed []byte) outcome {
+	cmd := exec.Command(bin, "resume", s.ID, "--db", db)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PYTHONHASHSEED=12345")
+	cmd.Stdin = strings.NewReader("")
+	var so, se strings.Builder
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		return outcome{snap: s.ID, line: s.Line, verdict: "wrong", reason: err.Error()}
+	}
+	o := outcome{snap: s.ID, line: s.Line}
+	if i := strings.Index(se.String(), "pyreplay: cannot resume"); i >= 0 {
+		o.verdict = "refused"
+		msg := se.String()[i:]
+		if j := strings.Index(msg, "\n"); j >= 0 {
+			msg = msg[:j]
+		}
+		o.reason = normaliseReason(msg)
+		return o
+	}
+	want := orig.Stdout
+	if s.StdoutBytes <= len(want) {
+		want = want[s.StdoutBytes:]
+	}
+	if s.Reason == "request" && expectResumed != nil {
+		want = string(expectResumed)
+	}
+	if so.String() == want && code == orig.Code {
+		o.verdict = "exact"
+		return o
+	}
+	o.verdict = "wrong"
+	o.reason = fmt.Sprintf("exit %d (want %d)\n--- got stdout ---\n%s--- want ---\n%s--- stderr ---\n%s", code, orig.Code, so.String(), want, se.String())
+	return o
+}
+
+// normaliseReason drops snapshot ids and paths so refusals group.
+func normaliseReason(msg string) string {
+	msg = strings.TrimPrefix(msg, "pyreplay: ")
+	if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "cannot resume snap-") {
+		msg = msg[i+2:]
+	}
+	if i := strings.LastIndex(msg, " at /"); i >= 0 {
+		rest := msg[i+4:]
+		msg = msg[:i] + " at " + filepath.Base(rest)
+	}
+	return msg
+}
