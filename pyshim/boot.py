@@ -11,7 +11,7 @@ if sys.version_info < (3, 8) or sys.version_info >= (3, 14):
         import os
         with open(os.environ["PYREPLAY_CONFIG"]) as f:
             status = json.load(f)["status"]
-        with open(status, "w") as f:
+        with os.fdopen(os.open(status, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             json.dump({"error": message}, f)
     except Exception:
         sys.stderr.write("pyreplay: %s\n" % message)

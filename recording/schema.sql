@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS runs (
     version     TEXT NOT NULL DEFAULT '',   -- e.g. "3.11.7"
     started     REAL NOT NULL,        -- unix time
     ended       REAL,
-    exit_code   INTEGER
+    exit_code   INTEGER               -- exit code, or -N when signal N ended the program; NULL: it never ended (pyreplay was killed)
 );
 CREATE TABLE IF NOT EXISTS snapshots (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,   -- snap-N

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -310,15 +311,18 @@ func Prepare(python string, cfg Config, env []string) (*Process, error) {
 	if cfg.Breakpoints == nil {
 		cfg.Breakpoints = []Breakpoint{}
 	}
+	proc := &Process{configPath: cf.Name(), statusPath: cfg.Status}
 	if err := json.NewEncoder(cf).Encode(cfg); err != nil {
 		cf.Close()
+		proc.Cleanup()
 		return nil, err
 	}
 	cf.Close()
 	cmd := exec.Command(python, boot)
 	cmd.Env = append(append([]string{}, env...), "PYREPLAY_CONFIG="+cf.Name())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	return &Process{Cmd: cmd, configPath: cf.Name(), statusPath: cfg.Status}, nil
+	proc.Cmd = cmd
+	return proc, nil
 }
 
 // Result is how a program ended.
@@ -328,24 +332,44 @@ type Result struct {
 	ShimErr  string         // a problem the shim reported (bad breakpoint, syntax error, ...)
 }
 
-// Run runs the process to its end, forwarding nothing: the child shares the
-// terminal's process group and gets Ctrl-C itself, so pyreplay ignores it.
-func (p *Process) Run() (Result, error) {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGQUIT)
-	defer signal.Stop(sigs)
-	defer os.Remove(p.configPath)
-	defer os.Remove(p.statusPath)
-	err := p.Cmd.Run()
-	res := Result{}
-	if b, rerr := os.ReadFile(p.statusPath); rerr == nil {
-		var st struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(b, &st) == nil {
-			res.ShimErr = st.Error
-		}
+// Status is how the run ended as the recording keeps it (runs.exit_code):
+// the exit code, or -N when signal N killed the program.
+func (r Result) Status() int {
+	if r.Signal != 0 {
+		return -int(r.Signal)
 	}
+	return r.ExitCode
+}
+
+// Run runs the process to its end. It never outlives pyreplay: it gets
+// SIGKILL when pyreplay dies (a parent-death signal, which follows the
+// thread that started it: that thread stays locked to this goroutine until
+// the end), and SIGTERM, SIGHUP and SIGINT sent to pyreplay are relayed to
+// it. With a controlling terminal it shares pyreplay's process group, so
+// that Ctrl-C and job control reach it as they would without pyreplay;
+// without one it has a group of its own, so that a signal sent to
+// pyreplay's group reaches it once, relayed. SIGQUIT (Ctrl-\ from the
+// terminal) is the program's alone: pyreplay ignores it.
+func (p *Process) Run() (Result, error) {
+	quit := make(chan os.Signal, 1)
+	signal.Notify(quit, syscall.SIGQUIT)
+	defer signal.Stop(quit)
+	defer p.Cleanup()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if p.Cmd.SysProcAttr == nil {
+		p.Cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	setParentDeathSignal(p.Cmd.SysProcAttr)
+	sameGroup := hasControllingTerminal()
+	p.Cmd.SysProcAttr.Setpgid = !sameGroup
+	if err := p.Cmd.Start(); err != nil {
+		return Result{}, fmt.Errorf("cannot run %s: %v", p.Cmd.Path, err)
+	}
+	rl := startRelay([]syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT}, p.Cmd.Process.Pid, sameGroup)
+	err := p.Cmd.Wait()
+	rl.stop()
+	res := Result{ShimErr: p.ShimError()}
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {

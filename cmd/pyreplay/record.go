@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -136,7 +134,7 @@ func launchIn(python string, cfg tracer.Config, dbPath string, run int64, dir st
 	store, serr := recording.Open(dbPath)
 	if serr == nil {
 		defer store.Close()
-		_ = store.EndRun(run, res.ExitCode)
+		_ = store.EndRun(run, res.Status())
 	}
 	if res.ShimErr != "" {
 		fmt.Fprintf(os.Stderr, "pyreplay: %s\n", res.ShimErr)
@@ -155,25 +153,12 @@ func launchIn(python string, cfg tracer.Config, dbPath string, run int64, dir st
 		if serr == nil {
 			store.Close()
 		}
-		dieBy(res.Signal)
+		tracer.DieBy(res.Signal)
 	}
 	if res.ExitCode != 0 {
 		return exitError{res.ExitCode}
 	}
 	return nil
-}
-
-// dieBy ends pyreplay the way the program ended, killed by the same signal
-// (an uncaught KeyboardInterrupt ends Python by SIGINT), so that a shell or
-// a parent process sees the same status as without pyreplay. Signals the
-// Go runtime would turn into a stack dump end with 128+N instead.
-func dieBy(sig syscall.Signal) {
-	switch sig {
-	case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGKILL:
-		signal.Reset(sig)
-		_ = syscall.Kill(os.Getpid(), sig)
-		time.Sleep(2 * time.Second)
-	}
 }
 
 func summaryLine(n, first, last int64, db string) string {

@@ -18,6 +18,11 @@ def _load_config():
         sys.exit(121)
     with open(path) as f:
         cfg = json.load(f)
+    try:
+        # read once: gone from the temporary directory even if pyreplay is killed
+        os.unlink(path)
+    except OSError:
+        pass
     if cfg.get("hash_seed_injected"):
         # pyreplay fixed the hash seed (to resume with the same one); the
         # program sees the environment it was started with
@@ -119,7 +124,7 @@ def fail(cfg, message, code=2):
     """A problem pyreplay reports itself (one line, printed by the Go side)."""
     status = cfg.get("status")
     if status:
-        with open(status, "w") as f:
+        with os.fdopen(os.open(status, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             json.dump({"error": message}, f)
     else:
         sys.stderr.write("pyreplay: %s\n" % message)
