@@ -69,7 +69,7 @@ func showCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show SNAP",
 		Short: "Show one snapshot: its stack and variables",
-		Args:  cobra.ExactArgs(1),
+		Args:  snapshotArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := recording.ParseSnapID(args[0])
 			if err != nil {

@@ -20,12 +20,18 @@ func main() {
 		Short:         "Record, replay and resume Python programs",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionText(),
 	}
+	root.SetVersionTemplate("{{.Version}}")
 	root.AddCommand(recordCmd(), lsCmd(), showCmd(), resumeCmd())
 	for _, extra := range extraCommands {
 		root.AddCommand(extra())
 	}
-	err := root.Execute()
+	args, err := cliArgs(root, os.Args[1:])
+	if err == nil {
+		root.SetArgs(args)
+		err = root.Execute()
+	}
 	if err == nil {
 		return
 	}

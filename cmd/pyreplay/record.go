@@ -44,7 +44,7 @@ func recordCmd() *cobra.Command {
 	f.StringArrayVarP(&fl.bps, "break", "b", nil, "snapshot at FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR' or FUNCTION (repeatable)")
 	f.DurationVar(&fl.every, "every", 0, "also take a periodic checkpoint this often (e.g. 500ms)")
 	f.IntVar(&fl.max, "max-snapshots", 0, "keep only the newest N periodic checkpoints")
-	f.StringVarP(&fl.module, "module", "m", "", "run a module, like python -m")
+	f.StringVarP(&fl.module, "module", "m", "", "run a module, like python -m (must come last: everything after MODULE is the module's arguments)")
 	f.StringVar(&fl.hits, "hits", "", "write each breakpoint's hit count to this JSON file at exit")
 	_ = f.MarkHidden("hits")
 	return cmd

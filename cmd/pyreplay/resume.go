@@ -24,7 +24,7 @@ func resumeCmd() *cobra.Command {
 		Example: `  pyreplay resume snap-42
   pyreplay resume 42 -b prog.py:30     # snapshots of the resumed run go to the same recording
   pyreplay resume snap-42 --emit resumed.py`,
-		Args: cobra.ExactArgs(1),
+		Args: snapshotArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := recording.ParseSnapID(args[0])
 			if err != nil {

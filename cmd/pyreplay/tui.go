@@ -32,7 +32,7 @@ type tuiFlags struct {
 func tuiCmd() *cobra.Command {
 	var fl tuiFlags
 	cmd := &cobra.Command{
-		Use:   "tui [--db PATH] [SNAP] | tui [-b SPEC]... PROG.py [ARGS...]",
+		Use:   "tui [--db PATH] [SNAP] | tui [-b SPEC]... PROG.py [ARGS...] | tui [-b SPEC]... -m MODULE [ARGS...]",
 		Short: "Browse a recording (or debug a program live) in the terminal",
 		Long: `Open a recording in a terminal UI: the timeline of snapshots, the source
 of the current frame, the call stack and the variables; step between
@@ -70,7 +70,7 @@ and open it live.`,
 	f.StringVar(&fl.db, "db", "", "recording file (default $PYREPLAY_DB or "+recording.DefaultPath+")")
 	f.StringVar(&fl.python, "python", "", "Python interpreter for a live program (default python3 on PATH)")
 	f.StringArrayVarP(&fl.bps, "break", "b", nil, "live mode: stop at FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR' or FUNCTION (repeatable)")
-	f.StringVarP(&fl.module, "module", "m", "", "live mode: run a module, like python -m")
+	f.StringVarP(&fl.module, "module", "m", "", "live mode: run a module, like python -m (must come last: everything after MODULE is the module's arguments)")
 	return cmd
 }
 
@@ -161,7 +161,11 @@ func runTUILive(fl tuiFlags, args []string) error {
 	d := session.NewDebugger()
 	live := tui.NewDebuggerLive(d)
 	defer live.Close()
-	fmt.Fprintf(os.Stderr, "pyreplay: starting %s …\n", strings.Join(args, " "))
+	what := args
+	if fl.module != "" {
+		what = append([]string{"-m", fl.module}, args...)
+	}
+	fmt.Fprintf(os.Stderr, "pyreplay: starting %s …\n", strings.Join(what, " "))
 	if err := d.Launch(opts); err != nil {
 		return err
 	}
