@@ -225,6 +225,9 @@ func TestCLIVersion(t *testing.T) {
 	}
 	m := commitRe.FindStringSubmatch(out)
 	if m == nil {
+		if _, err := os.Stat(filepath.Join(testutil.Root(), ".git")); err != nil {
+			t.Skipf("built outside a git checkout: no commit to check (%q)", out)
+		}
 		t.Fatalf("--version has no commit: %q", out)
 	}
 	// the commit is one of this repository's (the binary was built from it)
