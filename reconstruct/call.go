@@ -97,6 +97,9 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 			if len(ops) != 2 {
 				return b.refuse(fi.fr, 0, "a call inside a chained comparison")
 			}
+			if child.Equal(ops[1]) && b.percentAsFString(fi, p, ops[0], child) {
+				return b.refuse(fi.fr, 0, "a call inside a %%-format that Python 3.11+ compiles as an f-string")
+			}
 			if child.Equal(ops[1]) {
 				if p.Type() == "boolean_operator" {
 					// `a and f()` / `a or f()`: a decided, the value is f()'s
@@ -352,4 +355,63 @@ func describe(t string) string {
 		return "assert"
 	}
 	return t
+}
+
+// percentAsFString reports whether CPython 3.11+ compiles `"..." % (a, b)`
+// as an f-string (ast_opt.c, optimize_format): a str literal on the left, a
+// tuple display without * on the right, and a format of only %s, %r and %a
+// (with flags, width and precision) and %%, one spec per element. The
+// value stack then holds formatted pieces instead of the operands.
+func (b *builder) percentAsFString(fi *frameInfo, op, left, right *sitter.Node) bool {
+	if !b.ver.AtLeast(11) || op.ChildByFieldName("operator") == nil || fi.file.Text(op.ChildByFieldName("operator")) != "%" {
+		return false
+	}
+	if left.Type() != "string" || right.Type() != "tuple" {
+		return false
+	}
+	elts := namedChildren(right)
+	for _, a := range elts {
+		if a.Type() == "list_splat" || a.Type() == "parenthesized_list_splat" {
+			return false
+		}
+	}
+	lit := fi.file.Text(left)
+	q := strings.IndexAny(lit, "'\"")
+	if q < 0 || strings.ContainsAny(strings.ToLower(lit[:q]), "bf") {
+		return false
+	}
+	n, ok := simpleFormatSpecs(lit[q:])
+	return ok && n == len(elts)
+}
+
+// simpleFormatSpecs counts the % specs of a format string when all are
+// %s/%r/%a with optional flags, width and precision (%% aside).
+func simpleFormatSpecs(f string) (int, bool) {
+	n := 0
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			continue
+		}
+		i++
+		if i < len(f) && f[i] == '%' {
+			continue
+		}
+		for i < len(f) && strings.IndexByte("-+ #0", f[i]) >= 0 {
+			i++
+		}
+		for i < len(f) && f[i] >= '0' && f[i] <= '9' {
+			i++
+		}
+		if i < len(f) && f[i] == '.' {
+			i++
+			for i < len(f) && f[i] >= '0' && f[i] <= '9' {
+				i++
+			}
+		}
+		if i >= len(f) || strings.IndexByte("sra", f[i]) < 0 {
+			return 0, false
+		}
+		n++
+	}
+	return n, true
 }

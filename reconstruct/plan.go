@@ -109,6 +109,8 @@ type builder struct {
 	files   map[string]*astinfo.File
 	// per frame: the handled-exception reference for each handler step
 	excRefs map[int]map[int]string
+	// frames whose import statement is importing the next program frame's module
+	importers map[int]bool
 	frames  []*frameInfo
 }
 
@@ -166,11 +168,9 @@ func (b *builder) build() (*Plan, error) {
 	if first < 0 {
 		return nil, &Refusal{What: "the snapshot holds no frame of the program's own code"}
 	}
-	for i := first; i < len(s.Frames); i++ {
-		f := &s.Frames[i]
-		if f.Library {
-			return nil, b.refuse(f, 0, "a library function (%s in %s) is in the middle of the stack", f.Function, filepath.Base(f.File))
-		}
+	prog, err := b.programFrames(first)
+	if err != nil {
+		return nil, err
 	}
 	if !s.Frames[first].Module || s.Frames[first].ModuleName != "__main__" {
 		if s.Frames[first].Module {
@@ -179,8 +179,8 @@ func (b *builder) build() (*Plan, error) {
 		return nil, b.refuse(&s.Frames[first], 0, "the outermost program frame is not the main module")
 	}
 	// analyse every frame
-	for i := first; i < len(s.Frames); i++ {
-		fi, err := b.analyse(i, i == len(s.Frames)-1)
+	for k, i := range prog {
+		fi, err := b.analyse(i, k == len(prog)-1)
 		if err != nil {
 			return nil, err
 		}
@@ -210,13 +210,16 @@ func (b *builder) build() (*Plan, error) {
 		c.Primed = g.Kind == "suspended"
 		plan.Chunks = append(plan.Chunks, *c)
 	}
-	for _, fi := range b.frames {
+	for k, fi := range b.frames {
 		if fi.fr.ClassBody {
 			continue // emitted inside its caller's class statement
 		}
 		c, err := b.chunk(fi, fi.next)
 		if err != nil {
 			return nil, err
+		}
+		if k > 0 && fi.fr.Module {
+			c.Kind = "import" // run by its importer's import statement
 		}
 		plan.Chunks = append(plan.Chunks, *c)
 	}
@@ -368,6 +371,15 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 			}
 			fi.stmt = st
 			fi.mode = "loopnext"
+			break
+		}
+		if b.importers[i] {
+			st := f.StatementAt(fi.scope, fr.Line)
+			if st == nil || !importStatements[st.Type()] {
+				return nil, b.refuse(fr, 0, "an import in progress outside an import statement")
+			}
+			fi.stmt = st
+			fi.mode = "import"
 			break
 		}
 		if !callOps[fr.Op] {
@@ -1044,6 +1056,21 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 		}
 	case "call":
 		return b.emitCall(e, fi, ind, subst)
+	case "import":
+		// the imported module's code finishes, then the statement runs
+		// again: the module is in sys.modules now, so it only binds names
+		// (and imports what the statement names after that module)
+		if fi.fr.Stack != nil && (len(fi.fr.Stack) < fi.blockItems || len(fi.fr.Stack) > fi.blockItems+2) {
+			return b.stackMismatch(fi, fi.blockItems)
+		}
+		if fi.fr.Stack == nil && fi.blockItems > 0 {
+			return b.refuse(fi.fr, 0, "the value stack (loop and with state) could not be read")
+		}
+		if fi.next == nil || !fi.next.fr.Module {
+			return b.refuse(fi.fr, 0, "an import in progress whose module was not recorded")
+		}
+		e.synth(ind, fmt.Sprintf("%s.imp(%d)", RT, fi.next.idx), astinfo.Line(st), astinfo.Col(st))
+		e.node(ind, st, nil)
 	case "classbody":
 		return b.emitClassBody(e, fi, ind)
 	}

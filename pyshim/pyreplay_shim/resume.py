@@ -164,6 +164,24 @@ class Runtime:
         fn.__qualname__ = ch["qualname"]
         return fn
 
+    def imp(self, key):
+        """Finish the top-level code of a module whose import was in
+        progress, as importlib would: on failure the module leaves
+        sys.modules; on success its parent package gets the attribute."""
+        ch, code = self.codes[key]
+        name = ch["module"]
+        try:
+            exec(code, S.module_ns(name))
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        parent, _, child = name.rpartition(".")
+        if parent and parent in sys.modules and name in sys.modules:
+            setattr(sys.modules[parent], child, sys.modules[name])
+        spec = sys.modules[name].__dict__.get("__spec__") if name in sys.modules else None
+        if spec is not None and getattr(spec, "_initializing", False):
+            spec._initializing = False
+
     def args(self, key):
         return [self.A(key, k) for k in range(len(self.params.get(key, ())))]
 
@@ -338,7 +356,7 @@ def run(cfg, rec, trig):
             code = compile(tree, ch["file"], "exec", dont_inherit=True)
             if V >= (3, 12):
                 trig.instrument_code_312(code)
-            if ch["kind"] != "module":
+            if ch["kind"] not in ("module", "import"):
                 code = _find_code(code, ch["codepath"])
                 code = _rewrite_qualnames(code, ch["compiled"], ch["qualname"])
             codes[ch["frame"]] = (ch, code)

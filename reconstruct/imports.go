@@ -1,0 +1,53 @@
+package reconstruct
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/pyreplay/pyreplay/recording"
+)
+
+// importlib's own frames: frozen modules without source on every version.
+func isImportMachinery(f *recording.Frame) bool {
+	return strings.HasPrefix(f.File, "<frozen importlib._bootstrap")
+}
+
+var importStatements = map[string]bool{
+	"import_statement": true, "import_from_statement": true, "future_import_statement": true,
+}
+
+// programFrames lists, from the outermost program frame on, the frames the
+// plan rebuilds. A run of importlib frames between an import statement in
+// progress and the top-level code of the module it is importing is an
+// import in progress: the importer's chunk finishes that module's code and
+// then runs its import statement again (see emitPosition, mode "import").
+// Any other library frame in the middle is refused.
+func (b *builder) programFrames(first int) ([]int, error) {
+	s := b.snap
+	b.importers = map[int]bool{}
+	var prog []int
+	for i := first; i < len(s.Frames); i++ {
+		f := &s.Frames[i]
+		if !f.Library {
+			prog = append(prog, i)
+			continue
+		}
+		if !isImportMachinery(f) {
+			return nil, b.refuse(f, 0, "a library function (%s in %s) is in the middle of the stack", f.Function, filepath.Base(f.File))
+		}
+		j := i
+		for j < len(s.Frames) && s.Frames[j].Library && isImportMachinery(&s.Frames[j]) {
+			j++
+		}
+		importer := &s.Frames[prog[len(prog)-1]]
+		if importer.Op != "IMPORT_NAME" {
+			return nil, b.refuse(importer, 0, "an import started by %s (not by an import statement)", orUnknown(importer.Function))
+		}
+		if j == len(s.Frames) || !s.Frames[j].Module {
+			return nil, b.refuse(importer, 0, "an import in progress inside the import machinery")
+		}
+		b.importers[prog[len(prog)-1]] = true
+		i = j - 1
+	}
+	return prog, nil
+}
