@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -64,15 +65,27 @@ func dsn(path string, readonly bool) string {
 // Create opens the recording at path for writing, creating it (and its
 // directory) when missing. An existing file must be a pyreplay recording of
 // a schema this build understands.
+//
+// Snapshots hold every local and the whole environment, so a recording is
+// private: directories it creates are 0700 (and pyreplay's own .pyreplay
+// directory is closed when an older version left it open), a file it
+// creates is 0600, whatever the umask; SQLite gives the -wal and -shm files
+// the database's mode.
 func Create(path string) (*Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("cannot create the recording directory %s: %v", dir, err)
-		}
+	if err := privateDirs(filepath.Dir(path)); err != nil {
+		return nil, err
 	}
 	fresh := false
 	if st, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		fresh = true
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("cannot create the recording %s: %v", path, err)
+		}
+		if err == nil {
+			_ = f.Chmod(0o600)
+			f.Close()
+		}
 	} else if err == nil && st.Size() == 0 {
 		fresh = true
 	}
@@ -102,6 +115,41 @@ func Create(path string) (*Store, error) {
 		return nil, describe(path, err)
 	}
 	return s, nil
+}
+
+// privateDirs creates dir and its missing parents with mode 0700, and closes
+// an existing .pyreplay directory of this user to others.
+func privateDirs(dir string) error {
+	if dir == "" || dir == "." {
+		return nil
+	}
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create the recording directory %s: %v", dir, err)
+	}
+	for _, d := range missing {
+		_ = os.Chmod(d, 0o700)
+	}
+	if filepath.Base(dir) == ".pyreplay" {
+		if st, err := os.Lstat(dir); err == nil && st.IsDir() && st.Mode().Perm()&0o077 != 0 && ownedByMe(st) {
+			_ = os.Chmod(dir, 0o700)
+		}
+	}
+	return nil
+}
+
+func ownedByMe(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
 }
 
 // Open opens an existing recording for reading.
