@@ -45,9 +45,10 @@ type Figure struct {
 	Metric  string `json:"metric"`
 	Unit    string `json:"unit"`
 	Stat
-	Target string `json:"target,omitempty"`
-	Met    *bool  `json:"met,omitempty"`
-	Note   string `json:"note,omitempty"`
+	Target  string  `json:"target,omitempty"`
+	Limit   float64 `json:"limit,omitempty"`
+	Verdict string  `json:"verdict,omitempty"` // met, missed, undecided (the interval straddles the target), untrusted (the control drifted)
+	Note    string  `json:"note,omitempty"`
 }
 
 // PyInfo is one interpreter the bench ran.
@@ -68,7 +69,9 @@ type Results struct {
 	Load      string             `json:"load_average_at_start"`
 	Commit    string             `json:"commit"`
 	Pythons   []PyInfo           `json:"pythons"`
-	Reps      int                `json:"reps"`
+	Rounds    int                `json:"rounds"`
+	Gens      int                `json:"generations"`
+	Quick     bool               `json:"quick"`
 	Figures   []Figure           `json:"figures"`
 	Notes     []string           `json:"notes"`
 	Table     string             `json:"table"`
@@ -80,8 +83,11 @@ type Results struct {
 var (
 	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
 	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,resume,dap (default: all)")
-	flagReps   = flag.Int("reps", 4, "rounds of the overhead measurement (an even number balances the two CPUs)")
-	flagOut    = flag.String("out", "", "JSON output (default bench/results.json)")
+	flagRounds = flag.Int("rounds", 8, "counted rounds of turns of each overhead group (after one of warm-up)")
+	flagGens   = flag.Int("generations", 5, "overhead groups (fresh processes) per version and workload")
+	flagQuick  = flag.Bool("quick", false, "one version (the newest, or -python) and one workload (call_heavy, or -workloads)")
+	flagSerial = flag.Bool("serial", false, "run the overhead groups one at a time on one CPU (default: one per CPU at once)")
+	flagOut    = flag.String("out", "", "JSON output (default bench/results.json; with -quick bench/results-quick.json)")
 	flagWork   = flag.String("workloads", "", "comma-separated overhead workloads (default: all)")
 	flagKeep   = flag.Bool("keep", false, "keep the temporary directory")
 	flagV      = flag.Bool("v", false, "log every process run")
@@ -92,7 +98,7 @@ var supported = []string{"3.8", "3.9", "3.10", "3.11", "3.12", "3.13"}
 func main() {
 	flag.Parse()
 	start := time.Now()
-	r := &Results{Started: start.UTC(), Reps: *flagReps, sections: map[string]bool{}}
+	r := &Results{Started: start.UTC(), Rounds: *flagRounds, Gens: *flagGens, Quick: *flagQuick, sections: map[string]bool{}}
 	r.Command = "make bench"
 	if len(os.Args) > 1 {
 		r.Command = "go run ./bench " + strings.Join(os.Args[1:], " ")
@@ -141,10 +147,17 @@ func main() {
 	if len(pys) == 0 {
 		fatal(fmt.Errorf("no CPython 3.8-3.13 found under %s/versions (set PYENV_ROOT)", pyenvRoot()))
 	}
-	r.Pythons = pys
 	if *flagWork != "" {
 		workloads = strings.Split(*flagWork, ",")
 	}
+	if *flagQuick {
+		pys = pys[len(pys)-1:]
+		if *flagWork == "" {
+			workloads = []string{"call_heavy"}
+		}
+		workloads = workloads[:1]
+	}
+	r.Pythons = pys
 	logf("pyreplay %s, %d interpreters: %s; %s (%d CPUs), load %s", r.bin, len(pys), minors(pys), r.CPU, r.CPUs, r.Load)
 
 	r.Sections = map[string]float64{}
@@ -158,10 +171,10 @@ func main() {
 		logf("%s: %.0f s", name, r.Sections[name])
 	}
 	section("overhead", func() {
-		for _, p := range pys {
-			r.overhead(p)
+		r.overhead(pys)
+		if !*flagQuick {
+			r.debugpy()
 		}
-		r.debugpy()
 	})
 	section("snapshot", func() {
 		for _, p := range pys {
@@ -180,6 +193,9 @@ func main() {
 	out := *flagOut
 	if out == "" {
 		out = filepath.Join(r.root, "bench", "results.json")
+		if *flagQuick {
+			out = filepath.Join(r.root, "bench", "results-quick.json")
+		}
 	}
 	b, _ := json.MarshalIndent(r, "", "  ")
 	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
@@ -197,8 +213,6 @@ func (r *Results) note(format string, a ...any) {
 	r.Notes = append(r.Notes, s)
 	logf("note: %s", s)
 }
-
-func met(ok bool) *bool { return &ok }
 
 func logf(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
@@ -363,31 +377,6 @@ func breakLine(path string) int {
 	}
 	fatal(fmt.Errorf("%s has no line marked # BREAK", path))
 	return 0
-}
-
-// iterTimes are the (wall, cpu) seconds of each iteration a workload ran,
-// as it appends them to BENCH_TIMING.
-type iterTimes struct{ wall, cpu []float64 }
-
-func readTimings(path string) (iterTimes, error) {
-	var t iterTimes
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return t, fmt.Errorf("the workload wrote no timing: %v", err)
-	}
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f := strings.Fields(l)
-		if len(f) != 2 {
-			return t, fmt.Errorf("bad timing line %q", l)
-		}
-		w, err1 := strconv.ParseFloat(f[0], 64)
-		c, err2 := strconv.ParseFloat(f[1], 64)
-		if err1 != nil || err2 != nil {
-			return t, fmt.Errorf("bad timing line %q", l)
-		}
-		t.wall, t.cpu = append(t.wall, w), append(t.cpu, c)
-	}
-	return t, nil
 }
 
 // snapshotList is `pyreplay ls --json`.

@@ -1,278 +1,350 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"fmt"
+	"math"
+	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 )
 
 var workloads = []string{"call_heavy", "loop_heavy", "alloc_heavy", "recursion_heavy", "io_heavy"}
 
 const (
-	iterations     = 3    // each workload process runs its work this many times, timing each
-	bdbScale       = 0.03 // bdb runs ~50x slower: a fraction of the work, against plain Python at the same fraction
-	debugpyScale   = 0.1
-	peerIterations = 2
-	peerReps       = 2
-	procTimeout    = 5 * time.Minute
+	turnScale    = 0.07 // a run of the work: 7% of a workload's base work (5-12 ms of plain Python)
+	turnRuns     = 3    // runs of the work per turn; the fastest counts ((c): all)
+	bdbScale     = 0.01 // bdb runs 20-100x slower: at a fraction of the work, against plain Python at the same fraction
+	debugpyScale = 0.05
+	peerRuns     = 2
+	peerRounds   = 8 // rounds of the bdb and debugpy groups (warm-up included)
+	turnTimeout  = 2 * time.Minute
+	procTimeout  = 5 * time.Minute
+	// controlTol: plain Python against plain Python must read 1.00 within
+	// this, interval included, or the figures measured with it are untrusted
+	controlTol = 0.03
 )
 
-// modes of one overhead round, all on the same workload.
-type mode struct {
-	key  string
-	args func(py PyInfo, prog string, line int, db string) (string, []string)
+// the programs of a lockstep group, by key
+var modeMetric = map[string]string{
+	"a":   "(a) breakpoint set, not hit in the hot path",
+	"b":   "(b) exception capture only",
+	"c":   "(c) --every 100ms",
+	"aa":  "control: plain Python in pyreplay's place",
+	"bdb": "bdb, same breakpoint",
 }
 
-func (r *Results) overheadModes() map[string]mode {
-	sc := func(s float64) string { return strconv.FormatFloat(s, 'f', -1, 64) }
-	ms := []mode{
-		{"plain", func(py PyInfo, prog string, line int, db string) (string, []string) {
-			return py.Path, []string{prog}
-		}},
-		{"a", func(py PyInfo, prog string, line int, db string) (string, []string) {
-			return r.bin, []string{"record", "--db", db, "--python", py.Path, "-b", fmt.Sprintf("%s:%d", prog, line), prog}
-		}},
-		{"b", func(py PyInfo, prog string, line int, db string) (string, []string) {
-			return r.bin, []string{"record", "--db", db, "--python", py.Path, prog}
-		}},
-		{"c", func(py PyInfo, prog string, line int, db string) (string, []string) {
-			return r.bin, []string{"record", "--db", db, "--python", py.Path, "--every", "100ms", prog}
-		}},
-		// the control: plain Python in a pyreplay run's place
-		{"aa", func(py PyInfo, prog string, line int, db string) (string, []string) {
-			return py.Path, []string{prog}
-		}},
-		{"plain-bdb", func(py PyInfo, prog string, line int, db string) (string, []string) {
-			return py.Path, []string{prog, sc(bdbScale), strconv.Itoa(peerIterations)}
-		}},
-		{"bdb", func(py PyInfo, prog string, line int, db string) (string, []string) {
-			return py.Path, []string{filepath.Join(r.root, "bench", "drivers", "bdb_run.py"), prog, strconv.Itoa(line), sc(bdbScale), strconv.Itoa(peerIterations)}
-		}},
+func (r *Results) modeCommand(key string, py PyInfo, prog string, line int, db string) (string, []string) {
+	sc := func(s float64, n int) []string { return []string{strconv.FormatFloat(s, 'f', -1, 64), strconv.Itoa(n)} }
+	bp := fmt.Sprintf("%s:%d", prog, line)
+	work := sc(turnScale, turnRuns)
+	switch key {
+	case "a":
+		return r.bin, append([]string{"record", "--db", db, "--python", py.Path, "-b", bp, prog}, work...)
+	case "b":
+		return r.bin, append([]string{"record", "--db", db, "--python", py.Path, prog}, work...)
+	case "c":
+		return r.bin, append([]string{"record", "--db", db, "--python", py.Path, "--every", "100ms", prog}, work...)
+	case "plain-bdb":
+		return py.Path, append([]string{prog}, sc(bdbScale, peerRuns)...)
+	case "bdb":
+		return py.Path, append([]string{filepath.Join(r.root, "bench", "drivers", "bdb_run.py"), prog, strconv.Itoa(line)}, sc(bdbScale, peerRuns)...)
 	}
-	out := map[string]mode{}
-	for _, m := range ms {
-		out[m.key] = m
-	}
-	return out
+	return py.Path, append([]string{prog}, work...) // "plain" and the control "aa"
 }
 
 var recordedRe = regexp.MustCompile(`recorded (\d+) snapshot`)
 var bdbHitsRe = regexp.MustCompile(`BDB-HITS (\d+)`)
 
-// sample is one run (process) of one mode.
-type sample struct {
-	cpu, wall       float64 // the fastest iteration's in-program CPU and wall time
-	sumCPU, sumWall float64 // all iterations'
-	startup         float64 // from starting the process to the program's main() (seconds)
-	snaps           int     // snapshots recorded (pyreplay) or breakpoint hits (bdb, debugpy)
-}
-
-func newSample(t iterTimes) sample {
-	s := sample{cpu: t.cpu[0], wall: t.wall[0], snaps: -1}
-	for i := range t.cpu {
-		if t.cpu[i] < s.cpu {
-			s.cpu = t.cpu[i]
-		}
-		if t.wall[i] < s.wall {
-			s.wall = t.wall[i]
-		}
-		s.sumCPU += t.cpu[i]
-		s.sumWall += t.wall[i]
+// group runs keys[0] (the baseline) and the other programs of keys in
+// lockstep on one CPU and returns the members (their turns measured) or
+// the members that failed.
+func (r *Results) group(py PyInfo, prog string, line int, cpu, rounds int, seed int64, keys []string) ([]*member, map[string]error) {
+	failed := map[string]error{}
+	dir, err := os.MkdirTemp(r.tmp, "group-")
+	if err != nil {
+		failed[keys[0]] = err
+		return nil, failed
 	}
-	return s
-}
-
-// pinning runs the two sides of a pair on different CPUs (taskset), when
-// there are two and taskset exists.
-var pinning = func() bool {
-	_, err := exec.LookPath("taskset")
-	return err == nil
-}()
-
-// pair is plain Python and one other mode, run side by side.
-type pair struct{ plain, other sample }
-
-// overhead measures each mode against plain Python in pairs run at the same
-// time, one on each CPU, their timed work started together and each kept
-// busy until the other is done: the speed of this kind of machine changes
-// from second to second, and with how busy the other CPU is, and both sides
-// of a pair see the same. The CPUs, and which side starts first, alternate
-// from round to round.
-func (r *Results) overhead(py PyInfo) {
-	logf("overhead: Python %s", py.Version)
-	modes := r.overheadModes()
-	db := filepath.Join(r.tmp, "overhead-"+py.Minor+".db")
-	tools := []string{"a", "b", "c", "aa"}
-	for _, w := range workloads {
-		prog := filepath.Join(r.root, "bench", "workloads", w+".py")
-		line := breakLine(prog)
-		got := map[string][]pair{}
-		failed := map[string]error{}
-		n := 0
-		for rep := 0; rep < *flagReps; rep++ {
-			for i := range tools {
-				key := tools[(i+rep)%len(tools)]
-				if failed[key] != nil {
-					continue
-				}
-				p, err := r.runPair(modes["plain"], modes[key], py, prog, line, db, n%2 == 1)
-				n++
-				if err != nil {
-					failed[key] = err
-					continue
-				}
-				got[key] = append(got[key], p)
+	var ms []*member
+	defer func() {
+		for _, m := range ms {
+			m.close()
+		}
+	}()
+	for _, k := range keys {
+		m, err := newMember(dir, k)
+		if err == nil {
+			name, args := r.modeCommand(k, py, prog, line, filepath.Join(dir, k+".db"))
+			var env []string
+			if k == "c" {
+				env = []string{"BENCH_WARM_SNAPSHOT=1"}
 			}
-			if rep < peerReps && failed["bdb"] == nil {
-				p, err := r.runPair(modes["plain-bdb"], modes["bdb"], py, prog, line, db, rep%2 == 1)
-				if err != nil {
-					failed["bdb"] = err
-				} else {
-					got["bdb"] = append(got["bdb"], p)
-				}
+			if err = m.start(dir, cpu, env, name, args...); err == nil {
+				// one at a time: start-up is timed alone on the CPU
+				err = m.ready(turnTimeout)
 			}
 		}
-		r.overheadFigures(py, w, got, failed)
-	}
-	// all workloads together: every ratio of the version
-	for _, key := range []string{"a", "b", "c", "aa"} {
-		var xs []float64
-		for _, f := range r.Figures {
-			if f.Section == "overhead" && f.Python == py.Minor && f.Metric == modeMetric[key] && f.Case != allWorkloads {
-				xs = append(xs, f.Samples...)
+		if err != nil {
+			failed[k] = err
+			if m != nil {
+				m.close()
 			}
-		}
-		if len(xs) == 0 {
+			if k == keys[0] {
+				return nil, failed
+			}
 			continue
 		}
-		f := Figure{Section: "overhead", Python: py.Minor, Case: allWorkloads, Metric: modeMetric[key], Unit: "x", Stat: stat(xs),
-			Note: "every ratio of the workloads above"}
-		if t, lim := overheadTarget(py, key); t != "" {
-			f.Target = t
-			f.Met = met(f.Median <= lim)
+		ms = append(ms, m)
+	}
+	rng := rand.New(rand.NewSource(seed))
+	for r := 0; r < rounds; r++ {
+		order := rng.Perm(len(ms))
+		for _, i := range order {
+			m := ms[i]
+			if failed[m.key] != nil {
+				continue
+			}
+			if err := m.turn(turnTimeout); err != nil {
+				failed[m.key] = err
+			}
 		}
+		if failed[keys[0]] != nil {
+			return nil, failed
+		}
+	}
+	var out []*member
+	for _, m := range ms {
+		if failed[m.key] == nil {
+			if err := m.stop(turnTimeout); err != nil {
+				failed[m.key] = err
+				continue
+			}
+			out = append(out, m)
+		}
+	}
+	return out, failed
+}
+
+// snapsOf is the number of snapshots pyreplay said it recorded (or bdb's
+// breakpoint hits), -1 when it said nothing.
+func snapsOf(m *member) int {
+	if mm := recordedRe.FindStringSubmatch(m.stderr.String()); mm != nil {
+		n, _ := strconv.Atoi(mm[1])
+		return n
+	}
+	if mm := bdbHitsRe.FindStringSubmatch(m.stderr.String()); mm != nil {
+		n, _ := strconv.Atoi(mm[1])
+		return n
+	}
+	return -1
+}
+
+// cellResult is what one workload on one version gave.
+type cellResult struct {
+	py      PyInfo
+	w       string
+	figures []Figure
+	notes   []string
+	gens    map[string][][]turnPair // per key, the turn pairs of each generation
+	trusted bool                    // the control held
+}
+
+// overhead measures every version and workload: each cell is -generations
+// lockstep groups (fresh processes each time) of plain Python, a second
+// plain Python (the control), and pyreplay (a), (b), (c), all on one CPU,
+// then a group of plain Python against bdb. With two CPUs, two cells run at
+// once, one on each.
+func (r *Results) overhead(pys []PyInfo) {
+	type job struct {
+		py PyInfo
+		w  string
+	}
+	var jobs []job
+	for _, p := range pys {
+		for _, w := range workloads {
+			jobs = append(jobs, job{p, w})
+		}
+	}
+	results := make([]cellResult, len(jobs))
+	parallel(len(jobs), func(i, cpu int) {
+		j := jobs[i]
+		t := time.Now()
+		results[i] = r.overheadCell(j.py, j.w, cpu, int64(i)*7919)
+		logf("overhead: Python %s %s on CPU %d: %.1f s", j.py.Minor, j.w, cpu, time.Since(t).Seconds())
+	})
+	for _, p := range pys {
+		pooled := map[string][][]turnPair{}
+		held := 0
+		for _, c := range results {
+			if c.py.Minor != p.Minor {
+				continue
+			}
+			for _, f := range c.figures {
+				r.add(f)
+			}
+			for _, n := range c.notes {
+				r.note("%s", n)
+			}
+			if !c.trusted {
+				continue
+			}
+			held++
+			for k, gs := range c.gens {
+				pooled[k] = append(pooled[k], gs...)
+			}
+		}
+		r.overheadAll(p, pooled, held)
+	}
+}
+
+// overheadAll is the row of every ratio of the version's cells whose
+// control held.
+func (r *Results) overheadAll(py PyInfo, pooled map[string][][]turnPair, held int) {
+	if held == 0 {
+		return
+	}
+	for _, key := range []string{"a", "b", "c", "aa"} {
+		if len(pooled[key]) == 0 {
+			continue
+		}
+		f := Figure{Section: "overhead", Python: py.Minor, Case: allWorkloads, Metric: modeMetric[key], Unit: "x", Stat: cellStat(key, pooled[key], 1),
+			Note: fmt.Sprintf("every turn pair of the %d workloads whose control held", held)}
+		r.judgeOverhead(&f, py, key, true)
 		r.add(f)
 	}
 }
 
+func cellStat(key string, gens [][]turnPair, seed int64) Stat {
+	if key == "c" {
+		// the checkpoints fall in some turns and not others: all of them count
+		return clusterStat(gens, "ratio of sums", ratioOfSums, seed)
+	}
+	return clusterStat(gens, "median", medianOfRatios, seed)
+}
+
 const allWorkloads = "all workloads"
 
-// runPair runs two modes of a workload side by side (b first when swap) and
-// returns their samples.
-func (r *Results) runPair(ma, mb mode, py PyInfo, prog string, line int, db string, swap bool) (pair, error) {
-	dir, err := os.MkdirTemp(r.tmp, "pair-")
-	if err != nil {
-		return pair{}, err
-	}
-	defer os.RemoveAll(dir)
-	goFile := filepath.Join(dir, "go")
-	type side struct {
-		a       bool // ma's side
-		m       mode
-		cmd     *exec.Cmd
-		timing  string
-		ready   string
-		stderr  bytes.Buffer
-		started time.Time
-		done    chan error
-	}
-	sides := []*side{{a: true, m: ma}, {m: mb}}
-	if swap {
-		sides[0], sides[1] = sides[1], sides[0]
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
-	defer cancel()
-	for i, s := range sides {
-		s.timing = filepath.Join(dir, fmt.Sprintf("timing-%d", i))
-		s.ready = filepath.Join(dir, fmt.Sprintf("ready-%d", i))
-		name, args := s.m.args(py, prog, line, db)
-		if pinning && r.CPUs >= 2 {
-			cpu := i
-			if swap {
-				cpu = 1 - i
-			}
-			args = append([]string{"-c", strconv.Itoa(cpu), name}, args...)
-			name = "taskset"
+// controlHeld: identical programs read 1.00 within controlTol.
+func controlHeld(st Stat) bool {
+	return st.N > 0 && math.Abs(st.Value-1) <= controlTol
+}
+
+func (r *Results) judgeOverhead(f *Figure, py PyInfo, key string, trusted bool) {
+	t, lim := overheadTarget(py, key)
+	if key == "aa" {
+		f.Target = fmt.Sprintf("1.00 ± %.2f", controlTol)
+		f.Verdict = vMissed
+		if controlHeld(f.Stat) {
+			f.Verdict = vMet
 		}
-		s.cmd = exec.CommandContext(ctx, name, args...)
-		s.cmd.Dir = r.tmp
-		s.cmd.Env = append(cleanEnv(), "BENCH_TIMING="+s.timing, "BENCH_READY="+s.ready, "BENCH_GO="+goFile,
-			"BENCH_DONE="+filepath.Join(dir, fmt.Sprintf("done-%d", i)), "BENCH_PEER_DONE="+filepath.Join(dir, fmt.Sprintf("done-%d", 1-i)))
-		s.cmd.Stderr = &s.stderr
-		s.started = time.Now()
-		if err := s.cmd.Start(); err != nil {
-			return pair{}, err
-		}
-		s.done = make(chan error, 1)
-		go func(s *side) { s.done <- s.cmd.Wait() }(s)
+		return
 	}
-	// both ready (start-up done), then go
-	fail := func(s *side, err error) (pair, error) {
-		cancel()
-		for _, o := range sides {
-			<-o.done
-		}
-		return pair{}, fmt.Errorf("%s: %v\n%s", s.m.key, err, tail(s.stderr.String(), 800))
+	if t == "" {
+		return
 	}
-	for _, s := range sides {
-		for {
-			if _, err := os.Stat(s.ready); err == nil {
-				break
-			}
-			select {
-			case err := <-s.done:
-				s.done <- err
-				return fail(s, fmt.Errorf("ended before its timed work (%v)", err))
-			case <-time.After(500 * time.Microsecond):
-			}
-			if ctx.Err() != nil {
-				return fail(s, ctx.Err())
+	f.Target, f.Limit = t, lim
+	if !trusted {
+		f.Verdict = vUntrusted
+		return
+	}
+	f.Verdict = verdictLE(f.Stat, lim)
+}
+
+func (r *Results) overheadCell(py PyInfo, w string, cpu int, seed int64) cellResult {
+	c := cellResult{py: py, w: w, gens: map[string][][]turnPair{}}
+	prog := filepath.Join(r.root, "bench", "workloads", w+".py")
+	line := breakLine(prog)
+	keys := []string{"plain", "aa", "a", "b", "c"}
+	failed := map[string]error{}
+	snaps := map[string][]int{}
+	var wall = map[string][]float64{}
+	var startup []float64
+	for g := 0; g < *flagGens; g++ {
+		ms, fl := r.group(py, prog, line, cpu, *flagRounds+1, seed+int64(g), keys)
+		for k, err := range fl {
+			if failed[k] == nil {
+				failed[k] = err
 			}
 		}
-	}
-	if err := os.WriteFile(goFile, nil, 0o644); err != nil {
-		return fail(sides[0], err)
-	}
-	var out [2]sample
-	for _, s := range sides {
-		if err := <-s.done; err != nil {
-			s.done <- err
-			return fail(s, err)
+		byKey := map[string]*member{}
+		for _, m := range ms {
+			byKey[m.key] = m
 		}
-		t, err := readTimings(s.timing)
-		if err != nil {
-			return fail(s, err)
+		base := byKey["plain"]
+		if base == nil {
+			break
 		}
-		smp := newSample(t)
-		if b, err := os.ReadFile(s.ready); err == nil {
-			if at, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64); err == nil {
-				smp.startup = at - float64(s.started.UnixNano())/1e9
+		for _, m := range ms[1:] {
+			var ps []turnPair
+			for i := 1; i < len(m.cpu) && i < len(base.cpu); i++ { // round 0: warm-up
+				if m.key == "c" {
+					ps = append(ps, turnPair{m.cpuSum[i], base.cpuSum[i]})
+				} else {
+					ps = append(ps, turnPair{m.cpu[i], base.cpu[i]})
+				}
+			}
+			c.gens[m.key] = append(c.gens[m.key], ps)
+			wall[m.key] = append(wall[m.key], pairedRatios(m.wall, base.wall, 1)...)
+			snaps[m.key] = append(snaps[m.key], snapsOf(m))
+		}
+		if m := byKey["b"]; m != nil {
+			startup = append(startup, (m.startup-base.startup)*1000)
+		}
+	}
+	fail := func(key string, err error) {
+		f := Figure{Section: "overhead", Python: py.Minor, Case: w, Metric: modeMetric[key], Unit: "x", Stat: nanStat(), Note: "failed: " + firstLine(err.Error())}
+		c.figures = append(c.figures, f)
+		c.notes = append(c.notes, fmt.Sprintf("overhead %s %s %s failed: %v", py.Minor, w, key, err))
+	}
+	ctl := cellStat("aa", c.gens["aa"], seed)
+	c.trusted = failed["plain"] == nil && failed["aa"] == nil && controlHeld(ctl)
+	for _, key := range keys[1:] {
+		if err := failed[key]; err != nil || failed["plain"] != nil {
+			if err == nil {
+				err = fmt.Errorf("plain Python failed: %v", failed["plain"])
+			}
+			fail(key, err)
+			delete(c.gens, key)
+			continue
+		}
+		f := Figure{Section: "overhead", Python: py.Minor, Case: w, Metric: modeMetric[key], Unit: "x", Stat: cellStat(key, c.gens[key], seed)}
+		f.Note = fmt.Sprintf("CPU time, %d turn pairs in %d generations on CPU %d; wall-time ratio median %.3f", f.N, len(c.gens[key]), cpu, median(wall[key]))
+		if key == "a" || key == "c" {
+			f.Note += fmt.Sprintf("; snapshots per generation %v", snaps[key])
+			for _, n := range snaps[key] {
+				if key == "a" && n < 1 {
+					f.Note += " (the breakpoint did not fire!)"
+					break
+				}
 			}
 		}
-		if mm := recordedRe.FindStringSubmatch(s.stderr.String()); mm != nil {
-			smp.snaps, _ = strconv.Atoi(mm[1])
-		} else if mm := bdbHitsRe.FindStringSubmatch(s.stderr.String()); mm != nil {
-			smp.snaps, _ = strconv.Atoi(mm[1])
-		} else if s.m.key == "a" || s.m.key == "b" || s.m.key == "c" {
-			smp.snaps = 0
-		}
-		if *flagV {
-			logf("%s %.1f ms (startup %.0f ms)", s.m.key, smp.cpu*1000, smp.startup*1000)
-		}
-		if s.a {
-			out[0] = smp
-		} else {
-			out[1] = smp
-		}
+		r.judgeOverhead(&f, py, key, c.trusted)
+		c.figures = append(c.figures, f)
 	}
-	return pair{plain: out[0], other: out[1]}, nil
+	if len(startup) > 0 {
+		c.figures = append(c.figures, Figure{Section: "startup", Python: py.Minor, Case: w, Metric: "pyreplay record start-up, beyond plain Python's", Unit: "ms", Stat: describe(startup)})
+	}
+	// bdb: its own group, at a fraction of the work
+	ms, fl := r.group(py, prog, line, cpu, peerRounds, seed+1000, []string{"plain-bdb", "bdb"})
+	f := Figure{Section: "overhead", Python: py.Minor, Case: w, Metric: modeMetric["bdb"], Unit: "x"}
+	if len(ms) != 2 {
+		err := fl["bdb"]
+		if err == nil {
+			err = fl["plain-bdb"]
+		}
+		fail("bdb", err)
+		return c
+	}
+	f.Stat = medianStat(pairedRatios(ms[1].cpu, ms[0].cpu, 1))
+	f.Note = fmt.Sprintf("CPU time, %d paired turns at %.0f%% of the work", f.N, bdbScale*100)
+	if snapsOf(ms[1]) < 1 {
+		f.Note += " (the breakpoint did not fire!)"
+	}
+	c.figures = append(c.figures, f)
+	return c
 }
 
 func overheadTarget(py PyInfo, key string) (string, float64) {
@@ -286,95 +358,6 @@ func overheadTarget(py PyInfo, key string) (string, float64) {
 		return "≤ 1.05", 1.05
 	}
 	return "", 0
-}
-
-var modeMetric = map[string]string{
-	"a":   "(a) breakpoint set, not hit in the hot path",
-	"b":   "(b) exception capture only",
-	"c":   "(c) --every 100ms",
-	"aa":  "control: plain Python in pyreplay's place",
-	"bdb": "bdb, same breakpoint",
-}
-
-func (r *Results) overheadFigures(py PyInfo, w string, got map[string][]pair, failed map[string]error) {
-	for _, key := range []string{"a", "b", "c", "aa", "bdb"} {
-		f := Figure{Section: "overhead", Python: py.Minor, Case: w, Metric: modeMetric[key], Unit: "x"}
-		if err := failed[key]; err != nil {
-			f.Note = "failed: " + firstLine(err.Error())
-			r.note("overhead %s %s %s failed: %v", py.Minor, w, key, err)
-			r.add(f)
-			continue
-		}
-		ps := got[key]
-		if len(ps) == 0 {
-			continue
-		}
-		var cpu, wall []float64
-		for _, p := range ps {
-			if key == "c" {
-				// the checkpoints fall in some iterations and not others: all of them count
-				cpu = append(cpu, p.other.sumCPU/p.plain.sumCPU)
-				wall = append(wall, p.other.sumWall/p.plain.sumWall)
-			} else {
-				cpu = append(cpu, p.other.cpu/p.plain.cpu)
-				wall = append(wall, p.other.wall/p.plain.wall)
-			}
-		}
-		f.Stat = stat(cpu)
-		wr := stat(wall)
-		what := "the fastest iteration"
-		if key == "c" {
-			what = fmt.Sprintf("all %d iterations", iterations)
-		}
-		f.Note = fmt.Sprintf("CPU time of %s; wall-time ratio %.3f [%.3f–%.3f]", what, wr.Median, wr.Min, wr.Max)
-		switch key {
-		case "a", "c":
-			var n []float64
-			for _, p := range ps {
-				n = append(n, float64(p.other.snaps))
-			}
-			f.Note += fmt.Sprintf("; snapshots per run %.0f", median(n))
-			if key == "a" && median(n) < 1 {
-				f.Note += " (the breakpoint did not fire!)"
-			}
-		case "b":
-			var d []float64
-			for _, p := range ps {
-				d = append(d, (p.other.startup-p.plain.startup)*1000)
-			}
-			r.add(Figure{Section: "startup", Python: py.Minor, Case: w, Metric: "pyreplay record start-up, beyond plain Python's", Unit: "ms", Stat: stat(d)})
-		case "bdb":
-			f.Note += fmt.Sprintf("; at %.0f%% of the work, against plain Python at the same fraction", bdbScale*100)
-			hits := 0
-			for _, p := range ps {
-				hits += p.other.snaps
-			}
-			if hits < len(ps) {
-				f.Note += " (the breakpoint did not fire!)"
-			}
-		}
-		if t, lim := overheadTarget(py, key); t != "" {
-			f.Target = t
-			f.Met = met(f.Median <= lim)
-		}
-		r.add(f)
-	}
-}
-
-func cpus(ss []sample) []float64 {
-	var out []float64
-	for _, s := range ss {
-		out = append(out, s.cpu)
-	}
-	return out
-}
-
-func walls(ss []sample) []float64 {
-	var out []float64
-	for _, s := range ss {
-		out = append(out, s.wall)
-	}
-	return out
 }
 
 func firstLine(s string) string {

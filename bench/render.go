@@ -7,27 +7,29 @@ import (
 	"text/tabwriter"
 )
 
-func mark(f Figure) string {
-	if f.Met == nil {
-		return ""
-	}
-	if *f.Met {
-		return " ✓"
-	}
-	return " ✗"
-}
+var verdictMark = map[string]string{vMet: " ✓", vMissed: " ✗", vUndecided: " ?", vUntrusted: " ⚠"}
 
+func mark(f Figure) string { return verdictMark[f.Verdict] }
+
+// ratioCell is "value [lo–hi] mark".
 func ratioCell(f *Figure) string {
 	if f == nil {
 		return "–"
 	}
-	if f.N == 0 || math.IsNaN(f.Median) {
+	if f.N == 0 || math.IsNaN(f.Value) {
 		if strings.HasPrefix(f.Note, "failed") {
 			return "failed"
 		}
 		return "–"
 	}
-	return fmt.Sprintf("%.2f [%.2f–%.2f]%s", f.Median, f.Min, f.Max, mark(*f))
+	return fmt.Sprintf("%.2f [%.2f–%.2f]%s", f.Value, f.Lo, f.Hi, mark(*f))
+}
+
+func msCell(f *Figure, prec int) string {
+	if f == nil || f.N == 0 || math.IsNaN(f.Value) {
+		return "–"
+	}
+	return fmt.Sprintf("%.*f [%.*f–%.*f]", prec, f.Value, prec, f.Lo, prec, f.Hi)
 }
 
 func (r *Results) find(section, py, cs, metric string) *Figure {
@@ -45,13 +47,18 @@ func (r *Results) render() string {
 	fmt.Fprintf(&b, "\npyreplay bench — %s — commit %s — %s, %d CPUs — load average at start %s — %.0f s\n",
 		r.Started.Format("2006-01-02 15:04 UTC"), r.Commit, r.CPU, r.CPUs, r.Load, r.Seconds)
 	fmt.Fprintf(&b, "command: %s; CPython %s\n", r.Command, minors(r.Pythons))
+	fmt.Fprintf(&b, "every figure: value [95%% interval]; a target is ✓ met or ✗ missed only when the whole interval is on one side of it, else ? undecided;\n")
+	fmt.Fprintf(&b, "⚠ untrusted: the control of that measurement drifted beyond its tolerance\n")
 
 	if r.want("overhead") {
-		fmt.Fprintf(&b, "\nRECORDING OVERHEAD — in-program CPU time ÷ plain Python's: median [min–max] of %d rounds (bdb, debugpy: %d)\n", r.Reps, peerReps)
-		fmt.Fprintf(&b, "each run times %d iterations of the workload (bdb, debugpy: %d, at a fraction of the work), then passes the breakpoint's line once; each is paired\n", iterations, peerIterations)
-		fmt.Fprintf(&b, "with a plain run started with it on the other CPU (timed work begun together; CPUs alternate); ratio of the fastest iterations ((c): of all);\n")
-		fmt.Fprintf(&b, "\"all\": every ratio of the version; control: plain Python in pyreplay's place — how far identical runs differ here\n")
-		fmt.Fprintf(&b, "targets: (a) ≤ 1.05 on 3.12–3.13, ≤ 1.3 on 3.8–3.11; (b) ≤ 1.05; ✓ met, ✗ missed\n")
+		fmt.Fprintf(&b, "\nRECORDING OVERHEAD — in-program CPU time ÷ plain Python's: median of the paired ratios [95%% interval, two-level bootstrap]\n")
+		fmt.Fprintf(&b, "a cell: %d generations of fresh processes — plain Python, pyreplay (a), (b), (c), and a second plain Python as the control —\n", r.Gens)
+		fmt.Fprintf(&b, "pinned to one CPU and taking turns one at a time, each once per round in a new random order, %d rounds after one of warm-up;\n", r.Rounds)
+		fmt.Fprintf(&b, "a turn runs %.0f%% of the workload's work %d times and counts the fastest ((c): the total, its checkpoint timer running in its own\n", turnScale*100, turnRuns)
+		fmt.Fprintf(&b, "turns only, first snapshot taken before); a ratio: a turn over plain Python's turn of the same round; control must read\n")
+		fmt.Fprintf(&b, "1.00 ± %.2f or the cell's verdicts are ⚠; bdb (%.0f%% of the work) and debugpy (%.0f%%): one group of %d rounds against plain Python\n", controlTol, bdbScale*100, debugpyScale*100, peerRounds-1)
+		fmt.Fprintf(&b, "at the same fraction; \"all\": every pair of the version's cells whose control held; targets: (a) ≤ 1.05 on 3.12–3.13,\n")
+		fmt.Fprintf(&b, "≤ 1.3 on 3.8–3.11; (b) ≤ 1.05\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "python\tworkload\t(a) bp not hit\t(b) exceptions only\t(c) --every 100ms\tcontrol: plain/plain\tbdb, same bp\tdebugpy, same bp\t")
 		for _, p := range r.Pythons {
@@ -69,7 +76,6 @@ func (r *Results) render() string {
 		if f := r.firstOf("overhead", "debugpy, same breakpoint"); f != nil && f.N > 0 {
 			fmt.Fprintf(&b, "debugpy: %s\n", strings.SplitN(f.Note, ";", 2)[0])
 		}
-		fmt.Fprintf(&b, "bdb: pdb's engine (bdb.Bdb, continuing at every stop) at %.0f%% of the work, against plain Python at the same fraction\n", bdbScale*100)
 		var su []string
 		for _, p := range r.Pythons {
 			var xs []float64
@@ -83,14 +89,33 @@ func (r *Results) render() string {
 			}
 		}
 		if len(su) > 0 {
-			fmt.Fprintf(&b, "start-up (process start to the program's main()) of pyreplay record beyond plain Python's, median: %s\n", strings.Join(su, ", "))
+			fmt.Fprintf(&b, "start-up (process start to the program's first turn, alone on its CPU) of pyreplay record beyond plain Python's, median of the workloads: %s\n", strings.Join(su, ", "))
 		}
+		ctl, held := 0, 0
+		var drifted []string
+		for _, f := range r.Figures {
+			if f.Section == "overhead" && f.Metric == modeMetric["aa"] && f.Case != allWorkloads {
+				ctl++
+				if f.Verdict == vMet {
+					held++
+				} else {
+					drifted = append(drifted, fmt.Sprintf("%s %s %s", f.Python, f.Case, ratioCell(&f)))
+				}
+			}
+		}
+		fmt.Fprintf(&b, "CONTROL: %d of %d cells held (plain ÷ plain within 1.00 ± %.2f)", held, ctl, controlTol)
+		if len(drifted) > 0 {
+			fmt.Fprintf(&b, "; drifted: %s", strings.Join(drifted, "; "))
+		}
+		fmt.Fprintln(&b)
 	}
 
 	if r.want("snapshot") {
-		fmt.Fprintf(&b, "\nSNAPSHOT COST — one pyreplay.snapshot(), timed inside the program (wall clock; CPU time beside it), after a first, warm-up one; target: 20 deep with ≤ 100 kB of locals ≤ 5 ms median\n")
+		fmt.Fprintf(&b, "\nSNAPSHOT COST — one pyreplay.snapshot(), timed inside the program, wall clock: median of two runs' snapshots [95%% interval], after a first,\n")
+		fmt.Fprintf(&b, "warm-up one in each; CPU time beside it; control: second run's median ÷ first's (each case ran twice, all cases between), ⚠ beyond 1.00 ± %.2f;\n", absTol)
+		fmt.Fprintf(&b, "target: 20 deep with ≤ 100 kB of locals ≤ 5 ms median\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "python\tstack\tmedian ms\tp95 ms\tCPU median ms\tfirst ms\tsize\tstate\tviews\ttarget\t")
+		fmt.Fprintln(tw, "python\tstack\tms\tCPU ms\tfirst ms\tcontrol\tsize\tstate\tviews\ttarget\t")
 		for _, p := range r.Pythons {
 			for _, c := range snapCases {
 				f := r.find("snapshot", p.Minor, c.name(), "")
@@ -101,14 +126,17 @@ func (r *Results) render() string {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\n", p.Minor, c.name(), f.Note)
 					continue
 				}
-				cpu := ""
+				cpu, ctl := "", ""
 				if s := r.find("snapshot-cpu", p.Minor, c.name(), ""); s != nil && s.N > 0 {
-					cpu = fmt.Sprintf("%.2f", s.Median)
+					cpu = fmt.Sprintf("%.2f", s.Value)
+				}
+				if s := r.find("snapshot-control", p.Minor, c.name(), ""); s != nil {
+					ctl = fmt.Sprintf("%.2f", s.Value)
 				}
 				first, size, state, views := "", "", "", ""
-				fmt.Sscanf(f.Note, "first snapshot of the run (not in the statistics) %s ms", &first)
+				fmt.Sscanf(f.Note, "first snapshot of each run (not in the statistics) %s ms", &first)
 				if s := r.find("snapshot-size", p.Minor, c.name(), ""); s != nil {
-					size = kb(s.Median)
+					size = kb(s.Value)
 					if i := strings.Index(s.Note, "pickled state "); i >= 0 {
 						parts := strings.Split(strings.TrimPrefix(s.Note[i:], "pickled state "), ", JSON views ")
 						if len(parts) == 2 {
@@ -120,14 +148,15 @@ func (r *Results) render() string {
 				if f.Target != "" {
 					tgt = f.Target + mark(*f)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", p.Minor, c.name(), f.Median, f.P95, cpu, first, size, state, views, tgt)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", p.Minor, c.name(), msCell(f, 2), cpu, first, ctl, size, state, views, tgt)
 			}
 		}
 		tw.Flush()
 	}
 
 	if r.want("resume") {
-		fmt.Fprintf(&b, "\nRESUME LATENCY — from the command starting to the BREAK line running (ms, median [min–max] of %d); target ≤ 200 ms median, and faster than re-running when that takes > 200 ms\n", resumeReps)
+		fmt.Fprintf(&b, "\nRESUME LATENCY — from the command starting to the BREAK line running (ms, median [95%% interval] of %d, re-run and resume alternating);\n", resumeReps)
+		fmt.Fprintf(&b, "target ≤ 200 ms median, and faster than re-running (resume ÷ re-run paired, interval below 1) when that takes > 200 ms\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "python\tprogram\tre-run (python prog.py)\tpyreplay resume\ttarget\t")
 		for _, p := range r.Pythons {
@@ -136,24 +165,18 @@ func (r *Results) render() string {
 					continue
 				}
 				rr := r.find("resume", p.Minor, f.Case, "re-run with plain Python to the same line")
-				cell := func(f *Figure) string {
-					if f == nil || f.N == 0 {
-						return "–"
-					}
-					return fmt.Sprintf("%.0f [%.0f–%.0f]", f.Median, f.Min, f.Max)
-				}
-				res := cell(&f)
+				res := msCell(&f, 0)
 				if f.N == 0 {
 					res = f.Note
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t\n", p.Minor, f.Case, cell(rr), res, f.Target, mark(f))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t\n", p.Minor, f.Case, msCell(rr, 0), res, f.Target, mark(f))
 			}
 		}
 		tw.Flush()
 	}
 
 	if r.want("dap") {
-		fmt.Fprintf(&b, "\nDAP LATENCY — pyreplay dap over stdio, replaying a recording of %d snapshots (ms over %d steps each way)\n", dapSnapshots, dapSteps)
+		fmt.Fprintf(&b, "\nDAP LATENCY — pyreplay dap over stdio, replaying a recording of %d snapshots (ms over %d steps each way; p95 [95%% interval])\n", dapSnapshots, dapSteps)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "request\tmedian\tp95\tmax\ttarget\t")
 		for _, f := range r.Figures {
@@ -164,7 +187,7 @@ func (r *Results) render() string {
 				fmt.Fprintf(tw, "%s\t%s\t\t\t%s%s\t\n", f.Metric, f.Note, f.Target, mark(f))
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%s%s\t\n", f.Metric, f.Median, f.P95, f.Max, f.Target, mark(f))
+			fmt.Fprintf(tw, "%s\t%.2f\t%s\t%.2f\t%s%s\t\n", f.Metric, f.Median, msCell(&f, 2), f.Max, f.Target, mark(f))
 		}
 		tw.Flush()
 		if f := r.firstOf("dap-recording", ""); f != nil {
@@ -172,24 +195,20 @@ func (r *Results) render() string {
 		}
 	}
 
-	met, missed := 0, []string{}
+	count := map[string]int{}
+	var listed []string
 	for _, f := range r.Figures {
-		if f.Met == nil {
+		if f.Verdict == "" || f.Metric == modeMetric["aa"] || f.Section == "snapshot-control" {
 			continue
 		}
-		if *f.Met {
-			met++
-		} else {
-			v := f.Median
-			if strings.Contains(f.Target, "p95") {
-				v = f.P95
-			}
-			missed = append(missed, fmt.Sprintf("%s %s %s %s: %.3g %s, target %s", f.Section, f.Python, f.Case, f.Metric, v, f.Unit, f.Target))
+		count[f.Verdict]++
+		if f.Verdict != vMet {
+			listed = append(listed, fmt.Sprintf("%s: %s %s %s %s: %.3g [%.3g–%.3g] %s, target %s", f.Verdict, f.Section, f.Python, f.Case, f.Metric, f.Value, f.Lo, f.Hi, f.Unit, f.Target))
 		}
 	}
-	fmt.Fprintf(&b, "\nTARGETS: %d met, %d missed\n", met, len(missed))
-	for _, m := range missed {
-		fmt.Fprintf(&b, "  missed: %s\n", m)
+	fmt.Fprintf(&b, "\nTARGETS: %d met, %d missed, %d undecided, %d untrusted\n", count[vMet], count[vMissed], count[vUndecided], count[vUntrusted])
+	for _, m := range listed {
+		fmt.Fprintf(&b, "  %s\n", m)
 	}
 	if len(r.Notes) > 0 {
 		fmt.Fprintf(&b, "\nNOTES\n")

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-const resumeReps = 3
+const resumeReps = 8
 
 var reachedRe = regexp.MustCompile(`BENCH-REACHED (\d+\.\d+)`)
 
@@ -35,8 +35,9 @@ func (r *Results) timeToReach(name string, args ...string) (float64, error) {
 }
 
 // resumeLatency records the resume target (quick and slow), then measures,
-// round by round, a plain re-run to the BREAK line against a resume of the
-// snapshot taken there.
+// alternating (ABAB), a plain re-run to the BREAK line and a resume of the
+// snapshot taken there; medians with their 95% intervals, and the paired
+// ratio resume ÷ re-run.
 func (r *Results) resumeLatency(py PyInfo) {
 	logf("resume: Python %s", py.Version)
 	prog := filepath.Join(r.root, "bench", "drivers", "resume_target.py")
@@ -86,18 +87,23 @@ func (r *Results) resumeLatency(py PyInfo) {
 			r.add(f)
 			continue
 		}
-		f.Stat = stat(resume)
-		rr := stat(rerun)
+		f.Stat = medianStat(resume)
+		rr := medianStat(rerun)
 		r.add(Figure{Section: "resume", Python: py.Minor, Case: cs, Metric: "re-run with plain Python to the same line", Unit: "ms", Stat: rr})
-		speed := stat(ratios(rerun, resume))
-		f.Note = fmt.Sprintf("re-running takes %.0f ms [%.0f–%.0f]; resume is %.2f× as fast", rr.Median, rr.Min, rr.Max, speed.Median)
-		f.Target = "≤ 200 (median)"
-		ok := f.Median <= 200
-		if rr.Median > 200 {
+		speed := medianStat(ratios(resume, rerun))
+		f.Note = fmt.Sprintf("re-running takes %.0f ms [%.0f–%.0f]; resume ÷ re-run %.2f [%.2f–%.2f]", rr.Value, rr.Lo, rr.Hi, speed.Value, speed.Lo, speed.Hi)
+		f.Target, f.Limit = "≤ 200 (median)", 200
+		f.Verdict = verdictLE(f.Stat, 200)
+		if rr.Value > 200 {
 			f.Target += ", < re-run"
-			ok = ok && f.Median < rr.Median
+			v2 := verdictLE(speed, 1)
+			switch {
+			case f.Verdict == vMissed || v2 == vMissed:
+				f.Verdict = vMissed
+			case f.Verdict == vUndecided || v2 == vUndecided:
+				f.Verdict = vUndecided
+			}
 		}
-		f.Met = met(ok)
 		r.add(f)
 	}
 }

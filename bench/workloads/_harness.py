@@ -1,55 +1,79 @@
 """The timing harness every workload shares (pyreplay's bench drives it
-through environment variables; run plainly, it just runs the work)."""
+through environment variables; run plainly, it just runs the work).
+
+Under the bench (BENCH_GO and BENCH_DONE name two FIFOs) the program takes
+turns: it says "ready" once started, then runs work(n) once each time the
+bench writes "g" to BENCH_GO and answers with that turn's wall and CPU
+seconds, until the bench writes "q"; then it passes the workload's
+breakpoint line once (report), untimed. Several programs pinned to the same
+CPU take turns this way, so that only one of them runs at a time and their
+timed turns interleave.
+
+While waiting for its turn a program's real-time interval timer is stopped
+and started again when the turn comes (pyreplay's --every checkpoints run
+off ITIMER_REAL): the program experiences the checkpoint period in its own
+running time, as it would running alone. A program without a timer is not
+affected. With BENCH_WARM_SNAPSHOT set (pyreplay's --every), a first
+snapshot is taken before the timed turns, so that they measure checkpoints
+in the steady state.
+"""
 import os
+import signal
 import sys
 import time
 
 
-def _timing(times):
-    """One line per iteration: wall and CPU seconds (for pyreplay's bench)."""
-    path = os.environ.get("BENCH_TIMING")
-    if path:
-        with open(path, "a") as f:
-            for wall, cpu in times:
-                f.write("%.9f %.9f\n" % (wall, cpu))
+def _stop_timer():
+    if hasattr(signal, "setitimer"):
+        return signal.setitimer(signal.ITIMER_REAL, 0, 0)
+    return (0.0, 0.0)
 
 
-def _sync():
-    """Under pyreplay's bench: say we are ready, wait for the go (two runs
-    measured side by side start their timed work together)."""
-    ready = os.environ.get("BENCH_READY")
-    if ready:
-        with open(ready + ".tmp", "w") as f:
-            f.write("%.6f" % time.time())
-        os.rename(ready + ".tmp", ready)
-        go = os.environ["BENCH_GO"]
-        while not os.path.exists(go):
-            time.sleep(0.0002)
+def _restart_timer(old):
+    if old[0] > 0 or old[1] > 0:
+        signal.setitimer(signal.ITIMER_REAL, old[0] or old[1], old[1])
 
 
-def _keep_busy(work, base, scale):
-    """Under pyreplay's bench: keep working, untimed, until the run measured
-    beside this one is done too, so that it is never timed alone."""
-    done = os.environ.get("BENCH_DONE")
-    if done:
-        open(done, "w").close()
-        peer = os.environ["BENCH_PEER_DONE"]
-        while not os.path.exists(peer):
-            work(max(1, int(base * scale / 20)))
+def _turns(work, n, k):
+    if os.environ.get("BENCH_WARM_SNAPSHOT"):
+        # pyreplay's first snapshot in a process costs more (sources
+        # written once, modules imported); take it before the timed turns
+        import pyreplay
+        pyreplay.snapshot("bench warm-up")
+    go = os.open(os.environ["BENCH_GO"], os.O_RDONLY)
+    done = os.open(os.environ["BENCH_DONE"], os.O_WRONLY)
+    clock, cpu = time.perf_counter, time.process_time
+    result = None
+    timer = _stop_timer()
+    os.write(done, b"ready\n")
+    while os.read(go, 1) == b"g":
+        _restart_timer(timer)
+        line = []
+        for _ in range(k):
+            t0, c0 = clock(), cpu()
+            result = work(n)
+            t1, c1 = clock(), cpu()
+            line.append("%.9f %.9f" % (t1 - t0, c1 - c0))
+        timer = _stop_timer()
+        os.write(done, (" ".join(line) + "\n").encode())
+    _restart_timer(timer)
+    os.close(go)
+    return result, done
 
 
 def run(work, report, base):
-    """Time `iterations` runs of work(base * scale), then pass the
-    workload's breakpoint line (in report) once, untimed."""
+    """Run work(base * scale) `iterations` times (under the bench: in each
+    turn); then pass the workload's breakpoint line (in report) once."""
     scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
     iterations = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    _sync()
-    times = []
+    n = max(1, int(base * scale))
+    if os.environ.get("BENCH_GO"):
+        result, done = _turns(work, n, iterations)
+        report([result])
+        os.write(done, b"end\n")
+        os.close(done)
+        return
     results = []
     for _ in range(iterations):
-        t0, c0 = time.perf_counter(), time.process_time()
-        results.append(work(int(base * scale)))
-        times.append((time.perf_counter() - t0, time.process_time() - c0))
-    _keep_busy(work, base, scale)
+        results.append(work(n))
     report(results)
-    _timing(times)
