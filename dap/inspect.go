@@ -77,7 +77,7 @@ func (c *conn) onStackTrace(req *request) (any, error) {
 		return nil, err
 	}
 	tok := c.dbg.Token()
-	var frames []godap.StackFrame
+	frames := []godap.StackFrame{} // [] when there are none: null breaks clients
 	n := len(s.Frames)
 	for k := n - 1; k >= 0; k-- {
 		f := s.Frames[k]
@@ -108,10 +108,7 @@ func (c *conn) onStackTrace(req *request) (any, error) {
 	}
 	_ = st
 	total := len(frames)
-	start := a.StartFrame
-	if start > total {
-		start = total
-	}
+	start := min(max(a.StartFrame, 0), total)
 	frames = frames[start:]
 	if a.Levels > 0 && a.Levels < len(frames) {
 		frames = frames[:a.Levels]
@@ -330,11 +327,12 @@ func (c *conn) onVariables(req *request) (any, error) {
 	if a.Filter == "named" && node.total > pageSize {
 		return godap.VariablesResponseBody{Variables: []godap.Variable{}}, nil
 	}
-	start, end := a.Start, node.total
+	end := node.total
 	if node.more && end == 0 {
 		end = pageSize
 	}
-	if a.Count > 0 && start+a.Count < end {
+	start := min(max(a.Start, 0), end)
+	if a.Count > 0 && a.Count < end-start {
 		end = start + a.Count
 	}
 	isRoot := node.scope

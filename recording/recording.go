@@ -277,7 +277,14 @@ type Summary struct {
 	Size        int64   `json:"size"`
 }
 
-const summaryCols = `s.id, s.run, s.reason, s.label, s.file, s.line, s.function, s.time, r.version, s.stdout_bytes, s.stderr_bytes, s.size`
+// summaryCols coerces every column to the type it is read into: SQLite
+// keeps whatever a row was given (an edited or damaged recording may hold
+// text in line), and one such row must not make the whole recording
+// unreadable. A value that is no number reads as 0.
+const summaryCols = `s.id, s.run, COALESCE(CAST(s.reason AS TEXT), ''), COALESCE(CAST(s.label AS TEXT), ''),
+	COALESCE(CAST(s.file AS TEXT), ''), COALESCE(CAST(s.line AS INTEGER), 0), COALESCE(CAST(s.function AS TEXT), ''),
+	COALESCE(CAST(s.time AS REAL), 0), COALESCE(CAST(r.version AS TEXT), ''), COALESCE(CAST(s.stdout_bytes AS INTEGER), 0),
+	COALESCE(CAST(s.stderr_bytes AS INTEGER), 0), COALESCE(CAST(s.size AS INTEGER), 0)`
 
 func scanSummary(sc interface{ Scan(...any) error }) (Summary, error) {
 	var m Summary

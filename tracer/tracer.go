@@ -318,7 +318,9 @@ func Prepare(python string, cfg Config, env []string) (*Process, error) {
 		return nil, err
 	}
 	cf.Close()
-	cmd := exec.Command(python, boot)
+	// the arguments also go on the command line: Python decodes them
+	// there exactly as for `python PROG ARGS` (see main.py)
+	cmd := exec.Command(python, append([]string{boot}, cfg.Argv...)...)
 	cmd.Env = append(append([]string{}, env...), "PYREPLAY_CONFIG="+cf.Name())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	proc.Cmd = cmd

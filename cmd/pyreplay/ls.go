@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -42,8 +45,8 @@ func lsCmd() *cobra.Command {
 			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tRUN\tREASON\tWHERE\tFUNCTION\tLABEL\tTIME\tSIZE")
 			for _, s := range list {
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s:%d\t%s\t%s\t%s\t%s\n", s.ID, s.Run, s.Reason, filepath.Base(s.File), s.Line,
-					s.Function, s.Label, time.Unix(0, int64(s.Time*1e9)).Format("15:04:05.000"), humanSize(s.Size))
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s:%d\t%s\t%s\t%s\t%s\n", s.ID, s.Run, printable(s.Reason), printable(filepath.Base(s.File)), s.Line,
+					printable(s.Function), printable(s.Label), time.Unix(0, int64(s.Time*1e9)).Format("15:04:05.000"), humanSize(s.Size))
 			}
 			return w.Flush()
 		},
@@ -51,6 +54,24 @@ func lsCmd() *cobra.Command {
 	cmd.Flags().StringVar(&db, "db", "", "recording file (default $PYREPLAY_DB or "+recording.DefaultPath+")")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// printable escapes what a terminal would act on (control characters,
+// escape sequences, invalid UTF-8) in text a recording holds: a label or a
+// file name must not move the cursor, recolour or retitle the terminal.
+func printable(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029:
+			b.WriteString(strings.Trim(strconv.QuoteRuneToASCII(r), "'"))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func humanSize(n int64) string {
@@ -103,7 +124,7 @@ func printSnapshot(s *recording.Snapshot) {
 	if s.Label != "" {
 		label = fmt.Sprintf(" %q", s.Label)
 	}
-	fmt.Printf("%s  run %d  %s%s  at %s:%d in %s  (Python %s, %s)\n", s.ID, s.Run, s.Reason, label, s.File, s.Line, s.Function, s.Python, humanSize(s.Size))
+	fmt.Printf("%s  run %d  %s%s  at %s:%d in %s  (Python %s, %s)\n", s.ID, s.Run, printable(s.Reason), label, printable(s.File), s.Line, printable(s.Function), printable(s.Python), humanSize(s.Size))
 	fmt.Printf("output so far: %d bytes on stdout, %d on stderr\n", s.StdoutBytes, s.StderrBytes)
 	for i := len(s.Frames) - 1; i >= 0; i-- {
 		f := s.Frames[i]
@@ -111,16 +132,16 @@ func printSnapshot(s *recording.Snapshot) {
 		if f.Library {
 			tag = "  [library]"
 		}
-		fmt.Printf("\n#%d %s  %s:%d%s\n", len(s.Frames)-1-i, f.Function, f.File, f.Line, tag)
+		fmt.Printf("\n#%d %s  %s:%d%s\n", len(s.Frames)-1-i, printable(f.Function), printable(f.File), f.Line, tag)
 		for _, name := range sortedKeys(f.Locals) {
 			v := f.Locals[name]
-			fmt.Printf("    %s: %s = %s\n", name, v.Type, v.Repr)
+			fmt.Printf("    %s: %s = %s\n", printable(name), printable(v.Type), printable(v.Repr))
 		}
 	}
 	if len(s.Placeholders) > 0 {
 		fmt.Printf("\nnot saved (%d):\n", len(s.Placeholders))
 		for _, p := range s.Placeholders {
-			fmt.Printf("    %s: %s %s\n", p.Where, p.Type, p.Repr)
+			fmt.Printf("    %s: %s %s\n", printable(p.Where), printable(p.Type), printable(p.Repr))
 		}
 	}
 }

@@ -72,10 +72,18 @@ func runRecord(fl recordFlags, args []string) error {
 	} else {
 		prog := args[0]
 		st, err := os.Stat(prog)
+		main := prog
+		if err == nil && st.IsDir() {
+			// like `python DIR`: DIR/__main__.py runs, with DIR first on sys.path
+			main = filepath.Join(prog, "__main__.py")
+			if st, err = os.Stat(main); err != nil {
+				return fmt.Errorf("program %s is a directory without a __main__.py", prog)
+			}
+		}
 		if err != nil || st.IsDir() {
 			return fmt.Errorf("program %s does not exist; check the path", prog)
 		}
-		src, err := os.ReadFile(prog)
+		src, err := os.ReadFile(main)
 		if err != nil {
 			return fmt.Errorf("cannot read %s: %v", prog, err)
 		}
@@ -89,7 +97,7 @@ func runRecord(fl recordFlags, args []string) error {
 		cfg.Program = prog
 		cfg.Argv = args
 		program = prog
-		baseDir = filepath.Dir(prog)
+		baseDir = filepath.Dir(main)
 	}
 	for _, spec := range fl.bps {
 		bps, err := tracer.ParseBreakpoint(spec, baseDir)

@@ -203,6 +203,24 @@ def compile_main(path, filename, trig):
              % (e.filename or path, e.lineno, e.msg), 1)
 
 
+def _run_dir(rec, trig, prog):
+    """``python DIR``: DIR/__main__.py runs as the module ``__main__`` found
+    on sys.path, whose first entry is DIR: as given before 3.9, then joined
+    to the working directory (the directory itself for ".")."""
+    import runpy
+    if V >= (3, 9) and not os.path.isabs(prog):
+        prog = os.getcwd() if prog in ("", ".") else os.path.join(os.getcwd(), prog)
+    sys.path[0] = prog
+    trig.start()
+    _hide_shim_depth(_shim_depth(False))
+    try:
+        runpy._run_module_as_main("__main__", alter_argv=False)
+    except SystemExit:
+        raise
+    except BaseException as e:  # noqa: BLE001
+        report_uncaught(rec, e)
+
+
 def main():
     cfg = _load_config()
     C.install_counters(cfg.get("stdout_start", 0), cfg.get("stderr_start", 0))
@@ -225,7 +243,11 @@ def main():
         from . import resume
         resume.run(cfg, rec, trig)
         return
-    argv = cfg["argv"]
+    # the program's arguments come on the shim's command line (tracer.Prepare),
+    # so that Python decodes them as for ``python PROG ARGS``: bytes that are
+    # not valid in the locale's encoding as surrogate escapes (the JSON
+    # config could only carry them replaced by U+FFFD)
+    argv = sys.argv[1:]
     if cfg.get("module"):
         import runpy
         sys.argv = ["-m"] + argv[1:]
@@ -243,6 +265,9 @@ def main():
     prog = cfg["program"]
     sys.argv = list(argv)
     _set_orig_argv(list(argv))
+    if os.path.isdir(prog):
+        _run_dir(rec, trig, prog)
+        return
     sys.path[0] = os.path.dirname(os.path.realpath(prog))
     m = main_module(prog)
     trig.start()
