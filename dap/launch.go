@@ -1,6 +1,7 @@
 package dap
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -67,6 +68,7 @@ type LaunchArgs struct {
 	Snapshot    json.RawMessage    `json:"snapshot"`
 	Console     string             `json:"console"`
 	NoDebug     bool               `json:"noDebug"`
+	Token       string             `json:"token"` // pyreplay dap --allow-remote's
 }
 
 func (c *conn) onLaunch(req *request) (any, error) {
@@ -77,6 +79,10 @@ func (c *conn) onLaunch(req *request) (any, error) {
 	if err := decode(req, &a); err != nil {
 		return nil, err
 	}
+	if c.srv.Token != "" && subtle.ConstantTimeCompare([]byte(a.Token), []byte(c.srv.Token)) != 1 {
+		return nil, errorf("this adapter accepts remote clients and needs its token: add \"token\" (printed by pyreplay dap at start) to the launch configuration")
+	}
+	c.authorized = true
 	if a.Recording != "" {
 		snap := int64(0)
 		if s := strings.Trim(strings.TrimSpace(string(a.Snapshot)), `"`); s != "" && s != "null" {
@@ -90,6 +96,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 			return nil, err
 		}
 		c.launched = true
+		c.started.Store(true)
 		return nil, nil
 	}
 	python, err := pythonArg(a.Python)
@@ -111,6 +118,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 		return nil, err
 	}
 	c.launched = true
+	c.started.Store(true)
 	return nil, nil
 }
 

@@ -9,15 +9,17 @@
 package dap
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	godap "github.com/google/go-dap"
 
@@ -28,6 +30,14 @@ import (
 type Server struct {
 	Log   *log.Logger // warnings (nil: none)
 	Trace bool        // also log every message in and out
+	// StallTimeout, over connections with read deadlines (TCP): how long a
+	// client has to launch after connecting, and to finish a message it
+	// began (0: no limit). See readLoop.
+	StallTimeout time.Duration
+	// Token, when set, must be the "token" launch argument: until a launch
+	// carries it, every request but initialize and disconnect fails, and
+	// nothing runs.
+	Token string
 }
 
 // conn is one client connection and its debugging session.
@@ -41,6 +51,8 @@ type conn struct {
 	seq int
 
 	linesAt1, colsAt1 bool
+	authorized        bool        // the launch carried the server's token (or none is needed)
+	started           atomic.Bool // launched: read by readLoop
 	launched          bool
 	configured        bool
 	done              bool
@@ -61,27 +73,10 @@ func (s *Server) Serve(rw io.ReadWriteCloser) error {
 	defer c.dbg.Close()
 	defer rw.Close()
 
-	type inMsg struct {
-		raw []byte
-		err error
-	}
 	in := make(chan inMsg)
 	quit := make(chan struct{})
 	defer close(quit)
-	go func() {
-		r := bufio.NewReader(rw)
-		for {
-			b, err := godap.ReadBaseMessage(r)
-			select {
-			case in <- inMsg{b, err}:
-			case <-quit:
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
+	go c.readLoop(in, quit)
 	events := c.dbg.Events()
 	for !c.done {
 		select {
@@ -99,6 +94,11 @@ func (s *Server) Serve(rw io.ReadWriteCloser) error {
 					c.logf("protocol error: %v", m.err)
 					c.event("output", godap.OutputEventBody{Category: "important", Output: "pyreplay: unreadable message (" + m.err.Error() + "); closing\n"})
 					return m.err
+				}
+				var ne net.Error
+				if errors.As(m.err, &ne) && ne.Timeout() {
+					c.logf("client stalled (nothing whole within %v); closing", c.srv.StallTimeout)
+					return nil
 				}
 				c.logf("read: %v", m.err)
 				return nil
@@ -213,6 +213,10 @@ func (c *conn) handle(raw []byte) {
 			c.fail(&req, fmt.Errorf("internal error in %s: %v", req.Command, p))
 		}
 	}()
+	if c.srv.Token != "" && !c.authorized && req.Command != "initialize" && req.Command != "disconnect" && req.Command != "launch" {
+		c.fail(&req, errors.New("not authorized: this adapter needs a launch with its token first"))
+		return
+	}
 	h, ok := handlers[req.Command]
 	if !ok {
 		if _, known := unsupported[req.Command]; known {
