@@ -84,7 +84,7 @@ var (
 	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
 	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,resume,dap (default: all)")
 	flagRounds = flag.Int("rounds", 8, "counted rounds of turns of each overhead group (after one of warm-up)")
-	flagGens   = flag.Int("generations", 5, "overhead groups (fresh processes) per version and workload")
+	flagGens   = flag.Int("generations", 4, "overhead groups (fresh processes) per version and workload")
 	flagQuick  = flag.Bool("quick", false, "one version (the newest, or -python) and one workload (call_heavy, or -workloads)")
 	flagSerial = flag.Bool("serial", false, "run the overhead groups one at a time on one CPU (default: one per CPU at once)")
 	flagOut    = flag.String("out", "", "JSON output (default bench/results.json; with -quick bench/results-quick.json)")

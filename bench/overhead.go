@@ -14,12 +14,12 @@ import (
 var workloads = []string{"call_heavy", "loop_heavy", "alloc_heavy", "recursion_heavy", "io_heavy"}
 
 const (
-	turnScale    = 0.07 // a run of the work: 7% of a workload's base work (5-12 ms of plain Python)
+	turnScale    = 0.05 // a run of the work: 5% of a workload's base work (4-8 ms of plain Python)
 	turnRuns     = 3    // runs of the work per turn; the fastest counts ((c): all)
-	bdbScale     = 0.01 // bdb runs 20-100x slower: at a fraction of the work, against plain Python at the same fraction
+	bdbScale     = 0.005 // bdb runs 20-100x slower: at a fraction of the work, against plain Python at the same fraction
 	debugpyScale = 0.05
-	peerRuns     = 2
-	peerRounds   = 8 // rounds of the bdb and debugpy groups (warm-up included)
+	peerRuns     = 1
+	peerRounds   = 7 // rounds of the bdb and debugpy groups (warm-up included)
 	turnTimeout  = 2 * time.Minute
 	procTimeout  = 5 * time.Minute
 	// controlTol: plain Python against plain Python must read 1.00 within

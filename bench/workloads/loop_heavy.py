@@ -1,20 +1,19 @@
 """Loop-heavy: tight nested loops of arithmetic and indexing, few calls."""
 
+SIZE = 200
+GRID = [[(i * 31 + j * 17) % 97 for j in range(SIZE)] for i in range(SIZE)]
+
 
 def work(n):
-    size = 200
-    grid = [[(i * 31 + j * 17) % 97 for j in range(size)] for i in range(size)]
     total = 0
-    rounds = max(1, n // (size * size))
-    for r in range(rounds):
-        for row in grid:
-            acc = 0
-            for x in row:
-                if x & 1:
-                    acc += x * 3
-                else:
-                    acc -= x
-            total += acc ^ r
+    for r in range(max(1, n // SIZE)):
+        acc = 0
+        for x in GRID[r % SIZE]:
+            if x & 1:
+                acc += x * 3
+            else:
+                acc -= x
+        total += acc ^ (r // SIZE)
     return total
 
 
