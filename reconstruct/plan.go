@@ -1194,9 +1194,14 @@ func (b *builder) callOnLine(fi *frameInfo, i int) (*sitter.Node, error) {
 	if len(named) == 1 {
 		return named[0], nil
 	}
-	if len(named) > 1 && fr.CallOrdinal != nil {
+	if fr.CallOrdinal != nil && len(named) != 1 {
+		// the recorder counted the calls of the line that completed before
+		// this one: in source post-order when nothing on the line evaluates
+		// out of order. With several calls of that name the name must agree;
+		// with none (the function reached through a parameter or an alias,
+		// `fn(it)` running square) the count alone decides
 		post := postOrderCalls(calls)
-		if *fr.CallOrdinal < len(post) && f.CalleeName(post[*fr.CallOrdinal]) == want {
+		if *fr.CallOrdinal < len(post) && (len(named) == 0 || f.CalleeName(post[*fr.CallOrdinal]) == want) {
 			return post[*fr.CallOrdinal], nil
 		}
 	}

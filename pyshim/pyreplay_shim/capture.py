@@ -10,6 +10,7 @@ import time
 import warnings
 
 from . import frames as F
+from . import libstate
 from . import state as S
 from . import view as V
 from .view import view
@@ -350,6 +351,7 @@ class Recorder:
         self._sources = {}
         self._stored = set()  # sources already in the recording (committed by this process)
         self.busy = False
+        self.program_filters = warnings.filters
 
     def _db(self):
         if self.conn is not None and self._conn_pid != os.getpid():
@@ -401,7 +403,7 @@ class Recorder:
             # list itself: catch_warnings()/simplefilter() would mark the filters
             # changed, and every warning the program already showed once would
             # show again after each snapshot
-            saved_filters = warnings.filters
+            saved_filters = self.program_filters = warnings.filters
             warnings.filters = _IGNORE_ALL
             try:
                 return self._snapshot(reason, label, frame, top_kind, tb)
@@ -688,6 +690,7 @@ class Recorder:
                 if code is not None and is_user_file(code.co_filename):
                     handlers[int(sig)] = h
         st["signals"] = handlers
+        st["libraries"] = libstate.capture(self.program_filters)
         return st
 
     def _generator_hook(self, pickler, g):

@@ -326,6 +326,8 @@ def _restore_process(st):
     import atexit
     for func, args, kwargs in st["atexit"]:
         atexit.register(func, *args, **kwargs)
+    from . import libstate
+    libstate.restore(st.get("libraries") or {})
     if st["signals"]:
         import signal
         for sig, h in st["signals"].items():
