@@ -42,8 +42,10 @@ func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Plan, *recordi
 		return nil, nil, nil, fmt.Errorf("%s: its run is missing from the recording: %v", snap.ID, err)
 	}
 	sources := map[string][]byte{}
-	for _, f := range snap.Frames {
-		if f.Library || f.SHA256 == "" {
+	// the stack's frames (library frames between program frames included,
+	// when their source was kept) and the suspended generators'
+	for _, f := range append(append([]recording.Frame{}, snap.Frames...), snap.Meta.Generators...) {
+		if f.SHA256 == "" {
 			continue
 		}
 		if _, ok := sources[f.SHA256]; ok {
@@ -66,6 +68,15 @@ func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Plan, *recordi
 		if hex.EncodeToString(sum[:]) != f.SHA256 && !allowEdited {
 			return nil, nil, nil, &Refusal{What: fmt.Sprintf("%s changed since it was recorded (sha256 %s, now %s); restore the recorded version or record again",
 				filepath.Base(path), f.SHA256[:12], hex.EncodeToString(sum[:])[:12]), File: f.File, Line: f.Line}
+		}
+	}
+	// the other modules' sources, for the placeholder check (not compared
+	// with the disk: no code of theirs is generated)
+	for _, sha := range snap.Meta.ModuleSources {
+		if _, ok := sources[sha]; !ok {
+			if text, err := store.Source(sha); err == nil {
+				sources[sha] = []byte(text)
+			}
 		}
 	}
 	plan, err := Build(snap, sources)

@@ -21,7 +21,10 @@ var importStatements = map[string]bool{
 // progress and the top-level code of the module it is importing is an
 // import in progress: the importer's chunk finishes that module's code and
 // then runs its import statement again (see emitPosition, mode "import").
-// Any other library frame in the middle is refused.
+// A library frame in the middle (a pure-Python function of the standard
+// library or site-packages calling back into the program) is rebuilt from
+// its recorded source like the program's own, in the real library module's
+// namespace; one without source is refused.
 func (b *builder) programFrames(first int) ([]int, error) {
 	s := b.snap
 	b.importers = map[int]bool{}
@@ -33,7 +36,14 @@ func (b *builder) programFrames(first int) ([]int, error) {
 			continue
 		}
 		if !isImportMachinery(f) {
-			return nil, b.refuse(f, 0, "a library function (%s in %s) is in the middle of the stack", f.Function, filepath.Base(f.File))
+			if f.SHA256 == "" {
+				return nil, b.refuse(f, 0, "a library function without recorded source (%s in %s) is in the middle of the stack", f.Function, filepath.Base(f.File))
+			}
+			if f.Module {
+				return nil, b.refuse(f, 0, "the top-level code of library module %s is in the middle of the stack", f.ModuleName)
+			}
+			prog = append(prog, i) // rebuilt from its source, in its own module
+			continue
 		}
 		j := i
 		for j < len(s.Frames) && s.Frames[j].Library && isImportMachinery(&s.Frames[j]) {

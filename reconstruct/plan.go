@@ -50,6 +50,7 @@ type Chunk struct {
 	Cells    []string    `json:"cells"`    // names bound to recorded cells
 	Args     []ArgSource `json:"args"`     // how each parameter value is obtained
 	Primed   bool        `json:"primed"`   // a suspended generator: advance it to its yield once built
+	Library  bool        `json:"library"`  // a library module's frame: runs in the imported module itself
 }
 
 // ArgSource says where a resume function argument comes from.
@@ -602,6 +603,26 @@ func (b *builder) checkPlaceholders(plan *Plan) error {
 			return &Refusal{What: fmt.Sprintf("%s is a %s that could not be saved (%s)", p.Where, p.Type, p.Repr)}
 		}
 	}
+	// a global that could not be saved blocks the resume if the source of
+	// any module of the program mentions its name (whoever reads it next)
+	var mentioned map[string]bool
+	for _, p := range b.snap.Placeholders {
+		if !strings.HasPrefix(p.Where, "global '") {
+			continue
+		}
+		if mentioned == nil {
+			mentioned = map[string]bool{}
+			for _, src := range b.sources {
+				for _, id := range identifiers(string(src)) {
+					mentioned[id] = true
+				}
+			}
+		}
+		rest := p.Where[len("global '"):]
+		if name := rest[:strings.Index(rest, "'")]; mentioned[name] {
+			return &Refusal{What: fmt.Sprintf("%s (%s %s) could not be saved and the program's code mentions it", p.Where, p.Type, p.Repr)}
+		}
+	}
 	// a local that could not be saved blocks the resume only if the code
 	// that still runs in its frame mentions it
 	for _, fi := range b.frames {
@@ -653,7 +674,7 @@ func identifiers(src string) []string {
 func (b *builder) chunk(fi *frameInfo, next *frameInfo) (*Chunk, error) {
 	fr := fi.fr
 	e := newEmitter(fi.file)
-	c := &Chunk{Frame: fi.idx, File: fr.File, Module: fr.ModuleName, Qualname: fr.Function, Name: fr.Name}
+	c := &Chunk{Frame: fi.idx, File: fr.File, Module: fr.ModuleName, Qualname: fr.Function, Name: fr.Name, Library: fr.Library}
 	indent := 0
 	if fr.Module {
 		c.Kind = "module"
@@ -829,7 +850,8 @@ func (b *builder) calleeExpr(caller, callee *frameInfo) (string, error) {
 		}
 		return "", b.refuse(caller.fr, 0, "a generator (%s) advanced by %s", fr.Function, orUnknown(name))
 	}
-	if strings.HasPrefix(fr.Name, "__") && strings.HasSuffix(fr.Name, "__") && fr.Name != name && caller.fr.Callee != "class" {
+	explicit := caller.fr.Callee == "function" || caller.fr.Callee == "method" || caller.fr.Callee == "class"
+	if strings.HasPrefix(fr.Name, "__") && strings.HasSuffix(fr.Name, "__") && fr.Name != name && !explicit {
 		return "", b.refuse(caller.fr, 0, "%s called by the interpreter (not by the call %s)", fr.Function, orUnknown(name))
 	}
 	switch caller.fr.Callee {
@@ -1172,9 +1194,14 @@ func (b *builder) callOnLine(fi *frameInfo, i int) (*sitter.Node, error) {
 	if len(named) == 1 {
 		return named[0], nil
 	}
-	if len(named) > 1 && fr.CallOrdinal != nil {
+	if fr.CallOrdinal != nil && len(named) != 1 {
+		// the recorder counted the calls of the line that completed before
+		// this one: in source post-order when nothing on the line evaluates
+		// out of order. With several calls of that name the name must agree;
+		// with none (the function reached through a parameter or an alias,
+		// `fn(it)` running square) the count alone decides
 		post := postOrderCalls(calls)
-		if *fr.CallOrdinal < len(post) && f.CalleeName(post[*fr.CallOrdinal]) == want {
+		if *fr.CallOrdinal < len(post) && (len(named) == 0 || f.CalleeName(post[*fr.CallOrdinal]) == want) {
 			return post[*fr.CallOrdinal], nil
 		}
 	}

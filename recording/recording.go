@@ -397,6 +397,9 @@ type Meta struct {
 	HashSeedInjected bool     `json:"hash_seed_injected"`
 	Generators       []Frame  `json:"generators"` // suspended generators, rebuilt at their yield
 	MainThread       *bool    `json:"main_thread"`
+	// sha256 of the source of every program module loaded at the snapshot
+	// (stored in sources), whether or not it is on the stack
+	ModuleSources map[string]string `json:"module_sources"`
 }
 
 // Snapshot is a full snapshot without its pickled state.

@@ -10,6 +10,7 @@ import time
 import warnings
 
 from . import frames as F
+from . import libstate
 from . import state as S
 from . import view as V
 from .view import view
@@ -116,6 +117,11 @@ def is_user_file(filename):
             r = not any(ap.startswith(d) for d in _lib_dirs()) and os.path.isfile(ap)
         _user_cache[filename] = r
     return r
+
+
+def _has_source(filename):
+    return bool(filename) and not filename.startswith("<") and not is_shim_file(filename) \
+        and os.path.isfile(filename)
 
 
 def is_shim_file(filename):
@@ -345,6 +351,7 @@ class Recorder:
         self._sources = {}
         self._stored = set()  # sources already in the recording (committed by this process)
         self.busy = False
+        self.program_filters = warnings.filters
 
     def _db(self):
         if self.conn is not None and self._conn_pid != os.getpid():
@@ -396,7 +403,7 @@ class Recorder:
             # list itself: catch_warnings()/simplefilter() would mark the filters
             # changed, and every warning the program already showed once would
             # show again after each snapshot
-            saved_filters = warnings.filters
+            saved_filters = self.program_filters = warnings.filters
             warnings.filters = _IGNORE_ALL
             try:
                 return self._snapshot(reason, label, frame, top_kind, tb)
@@ -443,11 +450,16 @@ class Recorder:
         manifest = []
         values = []
         files = {}
+        users = [i for i, (f, *_r) in enumerate(stack) if is_user_file(f.f_code.co_filename)]
         for idx, (f, kind, lasti, lineno, live) in enumerate(stack):
             code = f.f_code
             user = is_user_file(code.co_filename)
+            # a library frame between two of the program's frames (a framework
+            # calling back, copy.deepcopy calling __deepcopy__) is saved like
+            # the program's own, so that resume can rebuild it from its source
+            kept = user or (users[0] < idx < users[-1] and _has_source(code.co_filename))
             fv = {
-                "function": qualname(code) if user else getattr(code, "co_qualname", code.co_name),
+                "function": qualname(code) if kept else getattr(code, "co_qualname", code.co_name),
                 "name": code.co_name,
                 "file": abs_file(code.co_filename) if user else code.co_filename,
                 "line": lineno,
@@ -455,7 +467,7 @@ class Recorder:
                 "library": not user,
                 "kind": kind,
             }
-            if not user:
+            if not kept:
                 fviews.append(fv)
                 continue
             if fv["file"] != code.co_filename:
@@ -555,10 +567,20 @@ class Recorder:
                 fv["locals"] = {}
             fviews.append(fv)
         gviews = {}
+        module_sources = {}
         for m in mods:
             mod = sys.modules.get(m)
             if mod is None:
                 continue
+            mf = getattr(mod, "__file__", None)
+            if isinstance(mf, str) and mf.endswith(".py"):
+                # every module's source, so that resume can tell whether the
+                # program mentions a global that could not be saved
+                mf = abs_file(mf)
+                sha, _ = self.source(mf)
+                if sha:
+                    files[mf] = sha
+                    module_sources[m] = sha
             ns = mod.__dict__
             # the namespace first (functions refer to it), then each global as
             # its own root so that an unsaved one is named
@@ -612,6 +634,7 @@ class Recorder:
             "hash_seed_injected": self.hash_seed[1],
             "generators": self._generators,
             "modules": mods,
+            "module_sources": module_sources,
             "argv": sys.argv,
         }
         # (views are trees this module built: no cycles to check for)
@@ -667,6 +690,7 @@ class Recorder:
                 if code is not None and is_user_file(code.co_filename):
                     handlers[int(sig)] = h
         st["signals"] = handlers
+        st["libraries"] = libstate.capture(self.program_filters)
         return st
 
     def _generator_hook(self, pickler, g):

@@ -160,7 +160,7 @@ class Runtime:
                 closure.append(S.CellType())
             else:
                 closure.append(S.CellType(v))
-        fn = types.FunctionType(code, S.module_ns(ch["module"]), ch["name"], None, tuple(closure))
+        fn = types.FunctionType(code, _globals_of(ch), ch["name"], None, tuple(closure))
         fn.__qualname__ = ch["qualname"]
         return fn
 
@@ -216,6 +216,16 @@ class Runtime:
             fix(st)
         for ns in list(S._module_registry.values()):
             fix(ns.__dict__)
+
+
+def _globals_of(ch):
+    """The namespace a chunk runs in: a library module's own (imported as
+    usual: its state is not part of the snapshot), else the restored module
+    of the program."""
+    if ch.get("library"):
+        import importlib
+        return importlib.import_module(ch["module"]).__dict__
+    return S.module_ns(ch["module"])
 
 
 def _remap(tree, maps):
@@ -316,6 +326,8 @@ def _restore_process(st):
     import atexit
     for func, args, kwargs in st["atexit"]:
         atexit.register(func, *args, **kwargs)
+    from . import libstate
+    libstate.restore(st.get("libraries") or {})
     if st["signals"]:
         import signal
         for sig, h in st["signals"].items():

@@ -489,6 +489,9 @@ class StatePickler(pickle.Pickler):
                 return rv
         if t in _NOT_SAVABLE:
             return self.placeholder(obj, "generators, frames and tracebacks cannot be saved")
+        ref = self._library_global(obj)
+        if ref is not None:
+            return ref
         if t in _MEMORY_FILES:
             return NotImplemented  # io.StringIO / BytesIO pickle their value and position
         if isinstance(obj, io.IOBase):
@@ -537,6 +540,20 @@ class StatePickler(pickle.Pickler):
         state["__doc__"] = f.__doc__
         return (make_function, (f.__code__, g, f.__name__, closure, f.__qualname__), state, None, None,
                 set_attrs)
+
+    def _library_global(self, obj):
+        """A global of a library module (a sentinel such as sched's
+        `_sentinel = object()`, dataclasses.MISSING, a module-level
+        singleton) goes by reference: library code tests them with `is`."""
+        if len(sys.modules) != _lib_index_size[0]:
+            _index_library_globals(self.user_modules)
+        ent = _lib_index.get(id(obj))
+        if ent is None or ent[0] is not obj:
+            return None
+        m = sys.modules.get(ent[1])
+        if m is None or getattr(m, ent[2], None) is not obj:
+            return None
+        return (library_global, (ent[1], ent[2]))
 
     def _reduce_rlock(self, lock):
         # the C RLock shows its owner and count only in its repr:
@@ -641,6 +658,35 @@ def _marshal(code):
             _marshal_cache.clear()
         ent = _marshal_cache[id(code)] = (code, marshal.dumps(code))
     return ent[1]
+
+
+# id -> (object, module, name) of the library modules' global instances;
+# rebuilt when the set of modules changes, checked at every use
+_lib_index = {}
+_lib_index_size = [-1]
+_BY_NAME = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
+
+
+def _index_library_globals(user_modules):
+    _lib_index.clear()
+    user = set(user_modules)
+    for mname, m in list(sys.modules.items()):
+        if m is None or mname in user or mname.startswith("pyreplay_shim"):
+            continue
+        try:
+            items = list(vars(m).items())
+        except TypeError:
+            continue
+        for k, v in items:
+            t = type(v)
+            if t in _FAST or isinstance(v, _BY_NAME) or k.startswith("__"):
+                continue
+            _lib_index.setdefault(id(v), (v, mname, k))
+    _lib_index_size[0] = len(sys.modules)
+
+
+def library_global(module, name):
+    return getattr(importlib.import_module(module), name)
 
 
 def _lib_globals(name):
