@@ -850,12 +850,13 @@ func (b *builder) calleeExpr(caller, callee *frameInfo) (string, error) {
 		}
 		return "", b.refuse(caller.fr, 0, "a generator (%s) advanced by %s", fr.Function, orUnknown(name))
 	}
-	explicit := caller.fr.Callee == "function" || caller.fr.Callee == "method" || caller.fr.Callee == "class"
+	explicit := caller.fr.Callee == "function" || caller.fr.Callee == "method" || caller.fr.Callee == "class" ||
+		caller.fr.Callee == "instance"
 	if strings.HasPrefix(fr.Name, "__") && strings.HasSuffix(fr.Name, "__") && fr.Name != name && !explicit {
 		return "", b.refuse(caller.fr, 0, "%s called by the interpreter (not by the call %s)", fr.Function, orUnknown(name))
 	}
 	switch caller.fr.Callee {
-	case "function", "method":
+	case "function", "method", "instance":
 	case "class":
 		if fr.Name == "__init__" {
 			return fmt.Sprintf("%s.init(%d, %s)", RT, callee.idx, call), nil
