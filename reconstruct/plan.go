@@ -1195,7 +1195,7 @@ func (b *builder) callOnLine(fi *frameInfo, i int) (*sitter.Node, error) {
 	if len(named) == 1 {
 		return named[0], nil
 	}
-	if fr.CallOrdinal != nil && len(named) != 1 {
+	if fr.CallOrdinal != nil && len(named) != 1 && len(calls) > 0 {
 		// the recorder counted the calls of the line that completed before
 		// this one: in source post-order when nothing on the line evaluates
 		// out of order. With several calls of that name the name must agree;
