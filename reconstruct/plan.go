@@ -64,6 +64,9 @@ type Plan struct {
 	Snap   int64   `json:"snap"`
 	Chunks []Chunk `json:"chunks"` // outermost first
 	First  int     `json:"first"`  // frame index of the outermost program frame
+	// the outermost frame is a package that `python -m` was importing: once
+	// it is imported, the shim runs the module as __main__ as runpy would
+	RunMain bool `json:"run_main"`
 }
 
 // Refusal is a construct that cannot be resumed exactly.
@@ -98,8 +101,9 @@ func ParseVersion(s string) Version {
 func (v Version) AtLeast(minor int) bool { return v.Major > 3 || (v.Major == 3 && v.Minor >= minor) }
 
 // Build generates the plan for snap. sources maps sha256 to file text.
-func Build(snap *recording.Snapshot, sources map[string][]byte) (*Plan, error) {
-	b := &builder{snap: snap, sources: sources, ver: ParseVersion(snap.Python), files: map[string]*astinfo.File{}}
+// runModule says the run was `python -m MODULE`.
+func Build(snap *recording.Snapshot, sources map[string][]byte, runModule bool) (*Plan, error) {
+	b := &builder{snap: snap, sources: sources, ver: ParseVersion(snap.Python), files: map[string]*astinfo.File{}, runModule: runModule}
 	return b.build()
 }
 
@@ -112,6 +116,7 @@ type builder struct {
 	excRefs map[int]map[int]string
 	// frames whose import statement is importing the next program frame's module
 	importers map[int]bool
+	runModule bool // the run was `python -m MODULE`
 	frames  []*frameInfo
 }
 
@@ -173,11 +178,17 @@ func (b *builder) build() (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	runMain := false
 	if !s.Frames[first].Module || s.Frames[first].ModuleName != "__main__" {
-		if s.Frames[first].Module {
+		if !s.Frames[first].Module {
+			return nil, b.refuse(&s.Frames[first], 0, "the outermost program frame is not the main module")
+		}
+		// `python -m pkg.mod`: runpy imports the package before it runs the
+		// module as __main__; the import finishes, then runpy's work goes on
+		if first == 0 || !isImportMachinery(&s.Frames[first-1]) || !b.runModule {
 			return nil, b.refuse(&s.Frames[first], 0, "the outermost frame is the import of module %s", s.Frames[first].ModuleName)
 		}
-		return nil, b.refuse(&s.Frames[first], 0, "the outermost program frame is not the main module")
+		runMain = true
 	}
 	// analyse every frame
 	for k, i := range prog {
@@ -195,7 +206,7 @@ func (b *builder) build() (*Plan, error) {
 	if err := b.handledExceptions(); err != nil {
 		return nil, err
 	}
-	plan := &Plan{Snap: s.N, First: first}
+	plan := &Plan{Snap: s.N, First: first, RunMain: runMain}
 	for k := range s.Meta.Generators {
 		g := &s.Meta.Generators[k]
 		fi, err := b.analyseFrame(GenBase+k, g, false)
@@ -219,8 +230,8 @@ func (b *builder) build() (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if k > 0 && fi.fr.Module {
-			c.Kind = "import" // run by its importer's import statement
+		if fi.fr.Module && (k > 0 || runMain) {
+			c.Kind = "import" // run by its importer's import statement (or by runpy)
 		}
 		plan.Chunks = append(plan.Chunks, *c)
 	}
