@@ -102,8 +102,15 @@ func (v Version) AtLeast(minor int) bool { return v.Major > 3 || (v.Major == 3 &
 
 // Build generates the plan for snap. sources maps sha256 to file text.
 // runModule says the run was `python -m MODULE`.
-func Build(snap *recording.Snapshot, sources map[string][]byte, runModule bool) (*Plan, error) {
+func Build(snap *recording.Snapshot, sources map[string][]byte, runModule bool) (plan *Plan, err error) {
 	b := &builder{snap: snap, sources: sources, ver: ParseVersion(snap.Python), files: map[string]*astinfo.File{}, runModule: runModule}
+	defer func() {
+		// a bug in the analysis refuses the resume (nothing runs) instead
+		// of crashing the command
+		if p := recover(); p != nil {
+			plan, err = nil, &Refusal{What: fmt.Sprintf("pyreplay could not analyse this stack (internal error: %v; please report it)", p), File: snap.File, Line: snap.Line}
+		}
+	}()
 	return b.build()
 }
 
