@@ -77,7 +77,7 @@ const siKernel = 0x80 // SI_KERNEL
 var (
 	relayOnce sync.Once
 	relayW    *os.File // held so that the collector never closes the descriptor
-	relayFd   = -1 // relayW's descriptor, non-blocking (read once: File.Fd makes a file blocking)
+	relayFd   = -1     // relayW's descriptor, non-blocking (read once: File.Fd makes a file blocking)
 	relayMu   sync.Mutex
 	relayTo   func(sig syscall.Signal, code int32)
 	relayOne  sync.Mutex // one relay at a time
