@@ -346,6 +346,9 @@ class Recorder:
         self.db_path = cfg["db"]
         self.run = cfg["run"]
         self.max_periodic = cfg.get("max_snapshots") or 0
+        # the user's recording key (internal/trust): every snapshot is signed
+        self.key = bytes.fromhex(cfg.get("key") or "")
+        self.key_id = S.key_id(self.key)
         self.hash_seed = (cfg.get("hash_seed") or "", bool(cfg.get("hash_seed_injected")))
         self.conn = None
         self.count = 0
@@ -651,15 +654,21 @@ class Recorder:
         try:
             for fn, sha in files.items():
                 if sha and sha not in self._stored:
-                    db.execute("INSERT OR IGNORE INTO sources(sha256, path, text) VALUES (?,?,?)",
-                               (sha, fn, self.source(fn)[1]))
+                    text = self.source(fn)[1]
+                    # (re)signed with this user's key: the row may come from
+                    # another user's run appended to the same recording
+                    db.execute("INSERT INTO sources(sha256, path, text, mac, key_id) VALUES (?,?,?,?,?)"
+                               " ON CONFLICT(sha256) DO UPDATE SET text=excluded.text, mac=excluded.mac,"
+                               " key_id=excluded.key_id",
+                               (sha, fn, text, S.source_mac(self.key, sha, text), self.key_id))
                     stored.append(sha)
             cur = db.execute(
                 "INSERT INTO snapshots(run, reason, label, file, line, function, time, stdout_bytes,"
-                " stderr_bytes, frames, globals, placeholders, meta, state, size)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " stderr_bytes, frames, globals, placeholders, meta, state, size, state_mac, key_id)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (self.run, reason, label or "", top["file"], top["line"], top["function"], t0,
-                 out_b, err_b, fj, gj, pj, mj, blob, size))
+                 out_b, err_b, fj, gj, pj, mj, blob, size, S.snapshot_mac(self.key, fj, mj, pj, blob),
+                 self.key_id))
             sid = cur.lastrowid
             if reason == "periodic" and self.max_periodic > 0:
                 db.execute(
