@@ -464,6 +464,10 @@ class StatePickler(pickle.Pickler):
         if t in _FAST or t is _Null:
             return NotImplemented
         if t is types.FunctionType:
+            api = sys.modules.get("pyreplay")
+            if api is not None and getattr(api, obj.__name__, None) is obj:
+                # pyreplay.snapshot and friends: the resumed process has its own
+                return (library_global, ("pyreplay", obj.__name__))
             if self._is_user(getattr(obj, "__module__", None)) or "<locals>" in obj.__qualname__ \
                     or obj.__name__ == "<lambda>":
                 return self._reduce_function(obj)
