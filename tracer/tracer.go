@@ -61,6 +61,10 @@ type Config struct {
 	// the user's recording key, hex (internal/trust): the shim signs every
 	// snapshot with it and checks it before loading one
 	Key string `json:"key"`
+	// names whose values the JSON views hide, beyond the built-in secret
+	// patterns (view.py DEFAULT_REDACT); NoRedact shows everything
+	Redact   []string `json:"redact,omitempty"`
+	NoRedact bool     `json:"no_redact,omitempty"`
 }
 
 // FindPython resolves the interpreter: the flag, else python3 on PATH.

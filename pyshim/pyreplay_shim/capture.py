@@ -349,6 +349,7 @@ class Recorder:
         # the user's recording key (internal/trust): every snapshot is signed
         self.key = bytes.fromhex(cfg.get("key") or "")
         self.key_id = S.key_id(self.key)
+        V.configure(cfg.get("redact"), not cfg.get("no_redact"))
         self.hash_seed = (cfg.get("hash_seed") or "", bool(cfg.get("hash_seed_injected")))
         self.conn = None
         self.count = 0
@@ -516,7 +517,7 @@ class Recorder:
                     slots, vstack, static = F.read(f, live)
                 manifest.append(("n", idx, None, "class namespace of %s at %s:%d" % (fv["function"], code.co_filename, lineno)))
                 values.append(dict(ns))
-                fv["namespace"] = {k: views.root(v, 1, idx) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
+                fv["namespace"] = {k: views.root(v, 1, idx, k) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
             elif not self.layout_error:
                 slots, vstack, static = F.read(f, live)
                 if not live:
@@ -554,7 +555,7 @@ class Recorder:
                 is_cell, cv = _cell_value(name, v, code)
                 if is_cell:
                     cells.append(name)
-                lv[name] = views.root(cv, priority=idx)
+                lv[name] = views.root(cv, priority=idx, name=name)
                 where = "local '%s' of %s() at %s:%d" % (name, fv["function"], code.co_filename, lineno)
                 manifest.append(("l", idx, name, where))
                 values.append(v)
@@ -598,7 +599,7 @@ class Recorder:
                 gval.append(v)
             manifest[0:0] = gman
             values[0:0] = gval
-            gviews[m] = {k: views.root(v, 2, -1) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
+            gviews[m] = {k: views.root(v, 2, -1, k) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
         views.fill()
         manifest.append(("x", "process", None, "process state"))
         values.append(self._process_state())
@@ -777,7 +778,7 @@ class Recorder:
             is_cell, v = _cell_value(name, v, code)
             if is_cell:
                 cells.append(name)
-            lv[name] = view(v)
+            lv[name] = V._hidden(v) if V.redacted(name) else view(v)
         fv["locals"] = lv
         fv["cells"] = cells
         fv["stack"] = None if vstack is None else [view(x, 0) if x is not F.NULL else None for x in vstack]
@@ -809,5 +810,7 @@ class Recorder:
                     raise
                 forced.add(failed)
                 continue
-            return buf.getvalue()
+            # the buffer itself, not a copy: a 200 MB value is then in memory
+            # twice while it is written (the object and its pickle), not three times
+            return buf.getbuffer()
         raise RuntimeError("snapshot state could not be serialised")

@@ -774,6 +774,9 @@ class _Repr(reprlib.Repr):
     output is reprlib's own."""
 
     _builtin = {}
+    # view.redacted once configured: dict values under secret-looking keys
+    # are not shown in reprs either
+    hide = None
     # repr_instance of these is their repr, never cut (at most 24 characters)
     _plain = {float, bool, type(None)}
 
@@ -827,6 +830,18 @@ class _Repr(reprlib.Repr):
                 right = trail + right
         return "%s%s%s" % (left, s, right)
 
+    def repr_bytes(self, x, level):
+        # the first maxstring bytes only: a full repr of a 200 MB value would
+        # take seconds and four times its size in memory
+        if len(x) <= self.maxstring:
+            return repr(x)
+        return repr(x[:self.maxstring])[:-1] + "..." + repr(x[:1])[-1]
+
+    def repr_bytearray(self, x, level):
+        if len(x) <= self.maxstring:
+            return repr(x)
+        return "bytearray(%s)" % self.repr_bytes(bytes(x[:self.maxstring + 1]), level)
+
     def repr_dict(self, x, level):
         # reprlib's (keys sorted when they can be), as _repr_iterable above
         n = len(x)
@@ -837,10 +852,16 @@ class _Repr(reprlib.Repr):
         newlevel = level - 1
         plain, repr1 = self._plain, self.repr1
         pieces = []
-        for key in itertools.islice(reprlib._possibly_sorted(x), self.maxdict):
+        # reprlib sorts the keys; a big dict shows its first keys unsorted
+        # rather than sorting millions of them for a dozen
+        keys = reprlib._possibly_sorted(x) if n <= 1000 else x
+        for key in itertools.islice(keys, self.maxdict):
             val = x[key]
             k = repr(key) if type(key) in plain else repr1(key, newlevel)
-            v = repr(val) if type(val) in plain else repr1(val, newlevel)
+            if self.hide is not None and type(key) in (str, bytes) and self.hide(k):
+                v = "<redacted>"
+            else:
+                v = repr(val) if type(val) in plain else repr1(val, newlevel)
             pieces.append("%s: %s" % (k, v))
         if n > self.maxdict:
             pieces.append("...")
