@@ -303,8 +303,12 @@ import builtins as _builtins
 _build_class = _builtins.__build_class__
 
 
-def _callee_kind(obj, code):
-    """How the frame above was called: the called object's relation to its code."""
+def _callee_kind(obj, code, callee=None):
+    """How the frame above was called: the called object's relation to its code.
+    Up to 3.10, calling a bound method object (`callback(x)` with callback =
+    obj.meth) puts obj in the callable's stack slot for the duration of the
+    call (method_vectorcall prepends self in place), so that slot holding
+    the callee's first argument means a bound method was called."""
     if getattr(obj, "__code__", None) is code:
         return "function"
     fn = getattr(obj, "__func__", None)
@@ -316,6 +320,9 @@ def _callee_kind(obj, code):
             return "class"
     elif getattr(getattr(type(obj), "__call__", None), "__code__", None) is code:
         return "instance"  # obj(...) running its class's __call__
+    if F.V < (3, 11) and callee is not None and code.co_argcount and \
+            callee.f_locals.get(code.co_varnames[0], F.NULL) is obj:
+        return "method"
     return "other"
 
 
@@ -542,7 +549,7 @@ class Recorder:
                             fv["callee"] = "build_class"
                             fv["nbases"] = len(bases)
                         else:
-                            fv["callee"] = _callee_kind(target, stack[idx + 1][0].f_code)
+                            fv["callee"] = _callee_kind(target, stack[idx + 1][0].f_code, stack[idx + 1][0])
             elif kind == "call" and live and idx + 1 < len(stack) and not F.called_from_c(stack[idx + 1][0]):
                 fv["callee"] = "function"
             if vstack is not None and _resume_types:
