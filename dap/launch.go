@@ -9,6 +9,7 @@ import (
 
 	godap "github.com/google/go-dap"
 
+	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
 )
@@ -69,6 +70,7 @@ type LaunchArgs struct {
 	Console     string             `json:"console"`
 	NoDebug     bool               `json:"noDebug"`
 	Token       string             `json:"token"` // pyreplay dap --allow-remote's
+	Trust       bool               `json:"trust"` // sign the replayed recording with the user's key (as pyreplay trust)
 }
 
 func (c *conn) onLaunch(req *request) (any, error) {
@@ -91,6 +93,11 @@ func (c *conn) onLaunch(req *request) (any, error) {
 				return nil, err
 			}
 			snap = n
+		}
+		if a.Trust {
+			if err := trustRecording(a.Recording); err != nil {
+				return nil, err
+			}
 		}
 		if err := c.dbg.OpenRecording(a.Recording, snap); err != nil {
 			return nil, err
@@ -183,4 +190,19 @@ func snapArg(raw json.RawMessage) (int64, error) {
 		return n, nil
 	}
 	return recording.ParseSnapID(s)
+}
+
+// trustRecording signs a recording with the user's key ("trust": true).
+func trustRecording(path string) error {
+	key, err := trust.UserKey()
+	if err != nil {
+		return err
+	}
+	store, err := recording.Create(path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	_, _, err = store.Trust(key)
+	return err
 }

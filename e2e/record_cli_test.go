@@ -111,15 +111,18 @@ func TestRecordEvery(t *testing.T) {
 				if s.ID != "snap-"+itoa(snapNum(t, end.ID)-3+k) {
 					t.Errorf("the kept checkpoints are not the newest: %s (end is %s)", s.ID, end.ID)
 				}
-				if s.Function != "work" || s.File != filepath.Join(dir, "spin.py") {
+				// (a tick may land in the few lines after work() returns)
+				if (s.Function != "work" && s.Function != "<module>") || s.File != filepath.Join(dir, "spin.py") {
 					t.Errorf("a checkpoint outside the program's own code: %+v", s)
 				}
 			}
 			if snapNum(t, end.ID) < 8 {
 				t.Errorf("only %d snapshots taken in 0.6s at 20ms", snapNum(t, end.ID)-1)
 			}
-			if f := topFrame(t, showJSON(t, dir, db, per[2].ID)); f.Locals["n"].Type != "int" {
-				t.Errorf("the checkpoint has no n: %+v", f.Locals)
+			if per[0].Function == "work" {
+				if f := topFrame(t, showJSON(t, dir, db, per[0].ID)); f.Locals["n"].Type != "int" {
+					t.Errorf("the checkpoint has no n: %+v", f.Locals)
+				}
 			}
 			// without a limit, all are kept
 			db2 := filepath.Join(t.TempDir(), "all.db")

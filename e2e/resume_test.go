@@ -137,7 +137,7 @@ func TestResumeRefuses(t *testing.T) {
 	}{
 		{"callback.py", "callback.py:5", "through C code"},
 		{"threads.py", "threads.py:16", "another thread (spinner)"},
-		{"coro.py", "coro.py:7", "a library function (run in runners.py)"},
+		{"coro.py", "coro.py:7", "a coroutine (work)"},
 	}
 	for _, k := range cases {
 		t.Run(k.file, func(t *testing.T) {
@@ -187,23 +187,22 @@ func otherPython(t *testing.T, not string) string {
 	return ""
 }
 
-// A value that could not be saved does not block a resume that never uses
-// it; when the resumed code touches it, the error names it.
+// A value that could not be saved blocks the resume when the program can
+// still reach it: a global that a module of the program mentions is refused
+// by name (resuming would make the program fail where it did not). Browsing
+// still lists it.
 func TestResumePlaceholders(t *testing.T) {
 	py := testutil.PythonFor(t, "3.11")
 	dir, db := resFixture(t, "refuse", "unsaved.py")
 	c := testutil.Cmd{Dir: dir}
-	plain := c.Run(t, py, "unsaved.py")
 	c.Pyreplay(t, "record", "--python", py, "--db", db, "-b", "unsaved.py:10", "unsaved.py")
 	show := c.Pyreplay(t, "show", "1", "--db", db)
 	if !strings.Contains(show.Stdout, "global 'sock' of module __main__") {
 		t.Fatalf("show does not list the unsaved socket:\n%s", show.Stdout)
 	}
 	r := c.Pyreplay(t, "resume", "1", "--db", db)
-	if !strings.HasPrefix(plain.Stdout[len("before 6\n"):], r.Stdout) || r.Stdout != "after 3\n" {
-		t.Fatalf("resumed output %q", r.Stdout)
-	}
-	if r.Code != 1 || !strings.Contains(r.Stderr, "global 'sock' of module __main__") || !strings.Contains(r.Stderr, "could not be saved") {
-		t.Fatalf("touching the unsaved socket: exit %d\n%s", r.Code, r.Stderr)
+	if r.Code == 0 || r.Stdout != "" || !strings.Contains(r.Stderr, "global 'sock' of module __main__") ||
+		!strings.Contains(r.Stderr, "could not be saved and the program's code mentions it") {
+		t.Fatalf("a resume that would touch the unsaved socket: exit %d stdout %q\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 }

@@ -28,6 +28,8 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 	}
 	var pend []pending
 	level := 0
+	var pct *percentFormat // a %-format compiled as an f-string, seen at its tuple
+	var pctElt *sitter.Node
 	slot := func() string {
 		ph := fmt.Sprintf("\x00slot%d\x00", len(pend))
 		pend = append(pend, pending{level: level, pos: len(pend), ref: nil})
@@ -97,8 +99,19 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 			if len(ops) != 2 {
 				return b.refuse(fi.fr, 0, "a call inside a chained comparison")
 			}
-			if child.Equal(ops[1]) && b.percentAsFString(fi, p, ops[0], child) {
-				return b.refuse(fi.fr, 0, "a call inside a %%-format that Python 3.11+ compiles as an f-string")
+			if pct != nil {
+				// "fmt" % (...) compiled as an f-string: the pieces made so far
+				var slots []string
+				for k := 0; k < pct.pieces; k++ {
+					slots = append(slots, slot())
+				}
+				rs, ok := percentRepls(fi.file.Src, p, child, pctElt, *pct, slots)
+				if !ok {
+					return b.refuse(fi.fr, 0, "a call inside a %%-format whose later operands span lines")
+				}
+				repls = append(repls, rs...)
+				pct = nil
+				break
 			}
 			if child.Equal(ops[1]) {
 				if p.Type() == "boolean_operator" {
@@ -169,6 +182,21 @@ func (b *builder) emitCall(e *emitter, fi *frameInfo, ind int, subst string) err
 			for _, a := range namedChildren(p) {
 				if a.Type() == "list_splat" || a.Type() == "parenthesized_list_splat" {
 					return b.refuse(fi.fr, 0, "a call inside a display with * unpacking")
+				}
+			}
+			if op := p.Parent(); p.Type() == "tuple" && op != nil {
+				k := 0
+				for _, a := range namedChildren(p) {
+					if a.StartByte() < child.StartByte() {
+						k++
+					}
+				}
+				if pf := b.percentAt(fi, op, p, k); pf.fstring {
+					if !pf.exact {
+						return b.refuse(fi.fr, 0, "a call inside a %%-format that Python 3.11+ may compile as an f-string")
+					}
+					pct, pctElt = &pf, child // the operator's level makes the slots
+					break
 				}
 			}
 			for _, a := range namedChildren(p) {
@@ -355,63 +383,4 @@ func describe(t string) string {
 		return "assert"
 	}
 	return t
-}
-
-// percentAsFString reports whether CPython 3.11+ compiles `"..." % (a, b)`
-// as an f-string (ast_opt.c, optimize_format): a str literal on the left, a
-// tuple display without * on the right, and a format of only %s, %r and %a
-// (with flags, width and precision) and %%, one spec per element. The
-// value stack then holds formatted pieces instead of the operands.
-func (b *builder) percentAsFString(fi *frameInfo, op, left, right *sitter.Node) bool {
-	if !b.ver.AtLeast(11) || op.ChildByFieldName("operator") == nil || fi.file.Text(op.ChildByFieldName("operator")) != "%" {
-		return false
-	}
-	if left.Type() != "string" || right.Type() != "tuple" {
-		return false
-	}
-	elts := namedChildren(right)
-	for _, a := range elts {
-		if a.Type() == "list_splat" || a.Type() == "parenthesized_list_splat" {
-			return false
-		}
-	}
-	lit := fi.file.Text(left)
-	q := strings.IndexAny(lit, "'\"")
-	if q < 0 || strings.ContainsAny(strings.ToLower(lit[:q]), "bf") {
-		return false
-	}
-	n, ok := simpleFormatSpecs(lit[q:])
-	return ok && n == len(elts)
-}
-
-// simpleFormatSpecs counts the % specs of a format string when all are
-// %s/%r/%a with optional flags, width and precision (%% aside).
-func simpleFormatSpecs(f string) (int, bool) {
-	n := 0
-	for i := 0; i < len(f); i++ {
-		if f[i] != '%' {
-			continue
-		}
-		i++
-		if i < len(f) && f[i] == '%' {
-			continue
-		}
-		for i < len(f) && strings.IndexByte("-+ #0", f[i]) >= 0 {
-			i++
-		}
-		for i < len(f) && f[i] >= '0' && f[i] <= '9' {
-			i++
-		}
-		if i < len(f) && f[i] == '.' {
-			i++
-			for i < len(f) && f[i] >= '0' && f[i] <= '9' {
-				i++
-			}
-		}
-		if i >= len(f) || strings.IndexByte("sra", f[i]) < 0 {
-			return 0, false
-		}
-		n++
-	}
-	return n, true
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/tracer"
 )
@@ -19,6 +20,7 @@ type ResumeOptions struct {
 	Breakpoints []string
 	Every       float64
 	AllowEdited bool // resume even if a source file changed since recording
+	Trust       bool // sign the whole recording with the user's key first (`--trust`)
 }
 
 // Prepared is a resume ready to run.
@@ -89,7 +91,23 @@ func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Plan, *recordi
 // ResumeConfig prepares a resume of snapshot n as a new run in the same
 // recording (its parent is the snapshot). The caller starts it with
 // tracer.Prepare(p.Python, p.Config, env) and runs it in p.Dir.
+//
+// Nothing of a snapshot is loaded unless it is signed with the user's key
+// (internal/trust): a recording from elsewhere needs opts.Trust (or
+// `pyreplay trust FILE`) first.
 func ResumeConfig(store *recording.Store, n int64, opts ResumeOptions) (*Prepared, error) {
+	key, err := trust.UserKey()
+	if err != nil {
+		return nil, err
+	}
+	if opts.Trust {
+		if _, _, err := store.Trust(key); err != nil {
+			return nil, fmt.Errorf("cannot sign %s with your key: %v", store.Path, err)
+		}
+	}
+	if err := store.Verify(n, key); err != nil {
+		return nil, err
+	}
 	plan, snap, run, err := PlanFor(store, n, opts.AllowEdited)
 	if err != nil {
 		return nil, err

@@ -124,7 +124,7 @@ type builder struct {
 	// frames whose import statement is importing the next program frame's module
 	importers map[int]bool
 	runModule bool // the run was `python -m MODULE`
-	frames  []*frameInfo
+	frames    []*frameInfo
 }
 
 type frameInfo struct {

@@ -198,7 +198,7 @@ func TestRefusals(t *testing.T) {
 		snap *recording.Snapshot
 		want string
 	}{
-		{"library in the middle", snapshot(mod, lib, hello), "library function (loads"},
+		{"library in the middle", snapshot(mod, lib, hello), "library function without recorded source (loads"},
 		{"exception", func() *recording.Snapshot { s := snapshot(mod); s.Reason = "exception"; return s }(), "uncaught-exception snapshot"},
 		{"thread", func() *recording.Snapshot { s := snapshot(mod); s.Meta.Threads = []string{"worker"}; return s }(), "another thread (worker)"},
 		{"stack mismatch", func() *recording.Snapshot {

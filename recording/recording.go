@@ -26,7 +26,7 @@ var schemaSQL string
 const ApplicationID = 0x50795270
 
 // SchemaVersion is the schema this build reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // DefaultPath is the recording used when neither --db nor PYREPLAY_DB is given.
 const DefaultPath = ".pyreplay/recording.db"
@@ -187,7 +187,30 @@ func (s *Store) check() error {
 	if ver > SchemaVersion {
 		return fmt.Errorf("%s was written by a newer pyreplay (schema %d, this one reads up to %d); upgrade pyreplay", s.Path, ver, SchemaVersion)
 	}
+	if ver < SchemaVersion {
+		s.migrate(ver)
+	}
 	return nil
+}
+
+// migrate brings a version 1 recording to version 2: the MAC columns, empty
+// (its snapshots are unsigned until `pyreplay trust`). A file that cannot be
+// written stays as it is; reading it treats every snapshot as unsigned.
+func (s *Store) migrate(from int64) {
+	if from >= 2 {
+		return
+	}
+	for _, q := range []string{
+		"ALTER TABLE snapshots ADD COLUMN state_mac TEXT NOT NULL DEFAULT ''",
+		"ALTER TABLE snapshots ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
+		"ALTER TABLE sources ADD COLUMN mac TEXT NOT NULL DEFAULT ''",
+		"ALTER TABLE sources ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
+	} {
+		if _, err := s.DB.Exec(q); err != nil && !strings.Contains(err.Error(), "duplicate column") {
+			return
+		}
+	}
+	_, _ = s.DB.Exec(fmt.Sprintf("PRAGMA user_version=%d", SchemaVersion))
 }
 
 func describe(path string, err error) error {

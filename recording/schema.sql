@@ -1,4 +1,5 @@
--- pyreplay recording, schema version 1.
+-- pyreplay recording, schema version 2 (2 added the MAC columns; recording.migrate
+-- adds them to a version 1 file).
 -- Written by the Go side (runs) and by the Python shim (snapshots, sources).
 -- PRAGMA application_id and user_version are set by recording.Create.
 CREATE TABLE IF NOT EXISTS runs (
@@ -29,11 +30,15 @@ CREATE TABLE IF NOT EXISTS snapshots (
     placeholders TEXT NOT NULL,       -- JSON: [{where, type, repr}] values that could not be saved
     meta         TEXT NOT NULL,       -- JSON: interpreter facts the resume needs (version, layout, exc info)
     state        BLOB NOT NULL,       -- pickle stream (see pyshim/pyreplay_shim/state.py)
-    size         INTEGER NOT NULL     -- bytes of state + views
+    size         INTEGER NOT NULL,    -- bytes of state + views
+    state_mac    TEXT NOT NULL DEFAULT '',  -- HMAC-SHA256 of frames, meta, placeholders and state (internal/trust)
+    key_id       TEXT NOT NULL DEFAULT ''   -- which key made state_mac (trust.KeyID)
 );
 CREATE INDEX IF NOT EXISTS snapshots_run ON snapshots(run, id);
 CREATE TABLE IF NOT EXISTS sources (
     sha256 TEXT PRIMARY KEY,
     path   TEXT NOT NULL,
-    text   TEXT NOT NULL
+    text   TEXT NOT NULL,
+    mac    TEXT NOT NULL DEFAULT '',  -- HMAC-SHA256 of sha256 and text (internal/trust)
+    key_id TEXT NOT NULL DEFAULT ''
 );

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pyreplay/pyreplay/astinfo"
+	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/tracer"
@@ -814,6 +815,12 @@ func (d *Debugger) Evaluate(tok Token, frame int, expr, context string) (EvalRes
 	// not a recorded name or part of one: evaluate on a copy of the past
 	if frame < 0 || frame >= len(s.Frames) || s.Frames[frame].Library {
 		return EvalResult{}, err
+	}
+	// evaluating on the recorded state loads it: only a signed snapshot
+	if key, kerr := trust.UserKey(); kerr != nil {
+		return EvalResult{}, kerr
+	} else if verr := d.store.Verify(s.N, key); verr != nil {
+		return EvalResult{}, verr
 	}
 	pe, perr := d.pastEvaluator(s)
 	if perr != nil {

@@ -7,6 +7,7 @@ package session
 
 import (
 	"bufio"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/pyshim"
 	"github.com/pyreplay/pyreplay/recording"
 )
@@ -38,7 +40,12 @@ func (p *pastEval) start() error {
 	}
 	shim := filepath.Dir(boot)
 	cmd := exec.Command(p.python, "-c", "import sys; sys.path.insert(0, sys.argv[1]); del sys.argv[1]; from pyreplay_shim import pasteval; pasteval.main()", shim, p.db)
-	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	key, err := trust.UserKey()
+	if err != nil {
+		return err
+	}
+	// the key reaches this process only (pasteval.load checks each snapshot's signature)
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "PYREPLAY_KEY="+hex.EncodeToString(key))
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return err

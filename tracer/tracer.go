@@ -5,6 +5,7 @@ package tracer
 import (
 	crand "crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	sitter "github.com/smacker/go-tree-sitter"
 
 	"github.com/pyreplay/pyreplay/astinfo"
+	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/pyshim"
 )
 
@@ -56,6 +58,13 @@ type Config struct {
 	HashSeed         string `json:"hash_seed,omitempty"`
 	HashSeedInjected bool   `json:"hash_seed_injected,omitempty"`
 	Control          string `json:"control,omitempty"`
+	// the user's recording key, hex (internal/trust): the shim signs every
+	// snapshot with it and checks it before loading one
+	Key string `json:"key"`
+	// names whose values the JSON views hide, beyond the built-in secret
+	// patterns (view.py DEFAULT_REDACT); NoRedact shows everything
+	Redact   []string `json:"redact,omitempty"`
+	NoRedact bool     `json:"no_redact,omitempty"`
 }
 
 // FindPython resolves the interpreter: the flag, else python3 on PATH.
@@ -307,6 +316,13 @@ func Prepare(python string, cfg Config, env []string) (*Process, error) {
 		return nil, err
 	}
 	cfg.Status = cf.Name() + ".status"
+	key, err := trust.UserKey()
+	if err != nil {
+		cf.Close()
+		os.Remove(cf.Name())
+		return nil, err
+	}
+	cfg.Key = hex.EncodeToString(key)
 	env = withHashSeed(&cfg, env)
 	if cfg.Breakpoints == nil {
 		cfg.Breakpoints = []Breakpoint{}

@@ -23,7 +23,7 @@ func main() {
 		Version:       versionText(),
 	}
 	root.SetVersionTemplate("{{.Version}}")
-	root.AddCommand(recordCmd(), lsCmd(), showCmd(), resumeCmd())
+	root.AddCommand(recordCmd(), lsCmd(), showCmd(), resumeCmd(), trustCmd())
 	for _, extra := range extraCommands {
 		root.AddCommand(extra())
 	}

@@ -22,6 +22,8 @@ type recordFlags struct {
 	max    int
 	module string
 	hits   string
+	redact []string
+	plain  bool // --no-redact
 }
 
 func recordCmd() *cobra.Command {
@@ -45,6 +47,8 @@ func recordCmd() *cobra.Command {
 	f.DurationVar(&fl.every, "every", 0, "also take a periodic checkpoint this often (e.g. 500ms)")
 	f.IntVar(&fl.max, "max-snapshots", 0, "keep only the newest N periodic checkpoints")
 	f.StringVarP(&fl.module, "module", "m", "", "run a module, like python -m (must come last: everything after MODULE is the module's arguments)")
+	f.StringArrayVar(&fl.redact, "redact", nil, "also hide the values of variables, keys and attributes whose names match this glob (case-insensitive; repeatable) in the recording's views")
+	f.BoolVar(&fl.plain, "no-redact", false, "show secret-looking names' values (*TOKEN*, *SECRET*, *PASSWORD*, ...) in the views too")
 	f.StringVar(&fl.hits, "hits", "", "write each breakpoint's hit count to this JSON file at exit")
 	_ = f.MarkHidden("hits")
 	return cmd
@@ -62,7 +66,8 @@ func runRecord(fl recordFlags, args []string) error {
 		return err
 	}
 	cwd, _ := os.Getwd()
-	cfg := tracer.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max, HitsFile: fl.hits}
+	cfg := tracer.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max, HitsFile: fl.hits,
+		Redact: fl.redact, NoRedact: fl.plain}
 	baseDir := cwd
 	var program string
 	if fl.module != "" {

@@ -17,6 +17,7 @@ func resumeCmd() *cobra.Command {
 		bps              []string
 		every            time.Duration
 		allowEdited      bool
+		trusted          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "resume SNAP",
@@ -47,7 +48,7 @@ func resumeCmd() *cobra.Command {
 				fmt.Fprintf(os.Stderr, "pyreplay: wrote the reconstruction of %s to %s\n", recording.SnapID(n), emit)
 				return nil
 			}
-			p, err := reconstruct.ResumeConfig(store, n, reconstruct.ResumeOptions{Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited})
+			p, err := reconstruct.ResumeConfig(store, n, reconstruct.ResumeOptions{Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted})
 			if err != nil {
 				return resumeError(n, err)
 			}
@@ -62,6 +63,7 @@ func resumeCmd() *cobra.Command {
 	f.DurationVar(&every, "every", 0, "periodic checkpoints in the resumed run")
 	f.StringVar(&emit, "emit", "", "write the generated reconstruction source to FILE instead of running it")
 	f.BoolVar(&allowEdited, "allow-edited", false, "resume into source files that changed since recording")
+	f.BoolVar(&trusted, "trust", false, "trust the recording (as pyreplay trust FILE) before resuming")
 	return cmd
 }
 

@@ -303,8 +303,12 @@ import builtins as _builtins
 _build_class = _builtins.__build_class__
 
 
-def _callee_kind(obj, code):
-    """How the frame above was called: the called object's relation to its code."""
+def _callee_kind(obj, code, callee=None):
+    """How the frame above was called: the called object's relation to its code.
+    Up to 3.10, calling a bound method object (`callback(x)` with callback =
+    obj.meth) puts obj in the callable's stack slot for the duration of the
+    call (method_vectorcall prepends self in place), so that slot holding
+    the callee's first argument means a bound method was called."""
     if getattr(obj, "__code__", None) is code:
         return "function"
     fn = getattr(obj, "__func__", None)
@@ -316,6 +320,9 @@ def _callee_kind(obj, code):
             return "class"
     elif getattr(getattr(type(obj), "__call__", None), "__code__", None) is code:
         return "instance"  # obj(...) running its class's __call__
+    if F.V < (3, 11) and callee is not None and code.co_argcount and \
+            callee.f_locals.get(code.co_varnames[0], F.NULL) is obj:
+        return "method"
     return "other"
 
 
@@ -346,6 +353,10 @@ class Recorder:
         self.db_path = cfg["db"]
         self.run = cfg["run"]
         self.max_periodic = cfg.get("max_snapshots") or 0
+        # the user's recording key (internal/trust): every snapshot is signed
+        self.key = bytes.fromhex(cfg.get("key") or "")
+        self.key_id = S.key_id(self.key)
+        V.configure(cfg.get("redact"), not cfg.get("no_redact"))
         self.hash_seed = (cfg.get("hash_seed") or "", bool(cfg.get("hash_seed_injected")))
         self.conn = None
         self.count = 0
@@ -513,7 +524,7 @@ class Recorder:
                     slots, vstack, static = F.read(f, live)
                 manifest.append(("n", idx, None, "class namespace of %s at %s:%d" % (fv["function"], code.co_filename, lineno)))
                 values.append(dict(ns))
-                fv["namespace"] = {k: views.root(v, 1, idx) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
+                fv["namespace"] = {k: views.root(v, 1, idx, k) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
             elif not self.layout_error:
                 slots, vstack, static = F.read(f, live)
                 if not live:
@@ -538,7 +549,7 @@ class Recorder:
                             fv["callee"] = "build_class"
                             fv["nbases"] = len(bases)
                         else:
-                            fv["callee"] = _callee_kind(target, stack[idx + 1][0].f_code)
+                            fv["callee"] = _callee_kind(target, stack[idx + 1][0].f_code, stack[idx + 1][0])
             elif kind == "call" and live and idx + 1 < len(stack) and not F.called_from_c(stack[idx + 1][0]):
                 fv["callee"] = "function"
             if vstack is not None and _resume_types:
@@ -551,7 +562,7 @@ class Recorder:
                 is_cell, cv = _cell_value(name, v, code)
                 if is_cell:
                     cells.append(name)
-                lv[name] = views.root(cv, priority=idx)
+                lv[name] = views.root(cv, priority=idx, name=name)
                 where = "local '%s' of %s() at %s:%d" % (name, fv["function"], code.co_filename, lineno)
                 manifest.append(("l", idx, name, where))
                 values.append(v)
@@ -595,7 +606,7 @@ class Recorder:
                 gval.append(v)
             manifest[0:0] = gman
             values[0:0] = gval
-            gviews[m] = {k: views.root(v, 2, -1) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
+            gviews[m] = {k: views.root(v, 2, -1, k) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
         views.fill()
         manifest.append(("x", "process", None, "process state"))
         values.append(self._process_state())
@@ -651,15 +662,21 @@ class Recorder:
         try:
             for fn, sha in files.items():
                 if sha and sha not in self._stored:
-                    db.execute("INSERT OR IGNORE INTO sources(sha256, path, text) VALUES (?,?,?)",
-                               (sha, fn, self.source(fn)[1]))
+                    text = self.source(fn)[1]
+                    # (re)signed with this user's key: the row may come from
+                    # another user's run appended to the same recording
+                    db.execute("INSERT INTO sources(sha256, path, text, mac, key_id) VALUES (?,?,?,?,?)"
+                               " ON CONFLICT(sha256) DO UPDATE SET text=excluded.text, mac=excluded.mac,"
+                               " key_id=excluded.key_id",
+                               (sha, fn, text, S.source_mac(self.key, sha, text), self.key_id))
                     stored.append(sha)
             cur = db.execute(
                 "INSERT INTO snapshots(run, reason, label, file, line, function, time, stdout_bytes,"
-                " stderr_bytes, frames, globals, placeholders, meta, state, size)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " stderr_bytes, frames, globals, placeholders, meta, state, size, state_mac, key_id)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (self.run, reason, label or "", top["file"], top["line"], top["function"], t0,
-                 out_b, err_b, fj, gj, pj, mj, blob, size))
+                 out_b, err_b, fj, gj, pj, mj, blob, size, S.snapshot_mac(self.key, fj, mj, pj, blob),
+                 self.key_id))
             sid = cur.lastrowid
             if reason == "periodic" and self.max_periodic > 0:
                 db.execute(
@@ -768,7 +785,7 @@ class Recorder:
             is_cell, v = _cell_value(name, v, code)
             if is_cell:
                 cells.append(name)
-            lv[name] = view(v)
+            lv[name] = V._hidden(v) if V.redacted(name) else view(v)
         fv["locals"] = lv
         fv["cells"] = cells
         fv["stack"] = None if vstack is None else [view(x, 0) if x is not F.NULL else None for x in vstack]
@@ -800,5 +817,7 @@ class Recorder:
                     raise
                 forced.add(failed)
                 continue
-            return buf.getvalue()
+            # the buffer itself, not a copy: a 200 MB value is then in memory
+            # twice while it is written (the object and its pickle), not three times
+            return buf.getbuffer()
         raise RuntimeError("snapshot state could not be serialised")

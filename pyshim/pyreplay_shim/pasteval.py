@@ -15,7 +15,6 @@ import io
 import json
 import os
 import pickle
-import sqlite3
 import sys
 
 from . import state as S
@@ -51,14 +50,9 @@ def load(db, snap):
     S._module_registry.clear()
     S.reopen_file = _reopen_readonly
     S.generator_factory = lambda k, slots, stack: _Gen(k)
-    conn = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
-    try:
-        row = conn.execute("SELECT state FROM snapshots WHERE id=?", (snap,)).fetchone()
-    finally:
-        conn.close()
-    if row is None:
-        raise RuntimeError("snap-%d is not in the recording" % snap)
-    up = pickle.Unpickler(io.BytesIO(row[0]))
+    # the key comes from pyreplay in the environment of this process only
+    state = S.read_state(db, snap, bytes.fromhex(os.environ.get("PYREPLAY_KEY", "")))
+    up = pickle.Unpickler(io.BytesIO(state))
     manifest = up.load()
     frames = {}
     for entry in manifest:

@@ -15,7 +15,6 @@ import functools
 import operator
 import os
 import pickle
-import sqlite3
 import sys
 import types
 
@@ -283,15 +282,9 @@ def _find_code(code, path):
 
 
 def _load_state(cfg, rt):
-    db = sqlite3.connect("file:%s?mode=ro" % cfg["db"], uri=True, timeout=30)
-    try:
-        row = db.execute("SELECT state FROM snapshots WHERE id=?", (cfg["snap"],)).fetchone()
-    finally:
-        db.close()
-    if row is None:
-        raise RuntimeError("snap-%d is not in the recording" % cfg["snap"])
+    state = S.read_state(cfg["db"], cfg["snap"], bytes.fromhex(cfg.get("key") or ""))
     import io
-    up = pickle.Unpickler(io.BytesIO(row[0]))
+    up = pickle.Unpickler(io.BytesIO(state))
     manifest = up.load()
     for entry in manifest:
         v = up.load()

@@ -69,6 +69,55 @@ class Placeholder:
     __str__ = __int__ = __float__ = __index__ = _pr_fail
 
 
+# ---------------------------------------------------------------- signatures
+# The same MACs as internal/trust (Go): nothing of a snapshot is unpickled
+# unless its row is signed with the user's key.
+
+def key_id(key):
+    import hashlib
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+def _mac(key, domain, parts):
+    import hashlib
+    import hmac
+    m = hmac.new(key, domain, hashlib.sha256)
+    for p in parts:
+        m.update(b"\0")
+        m.update(p)
+    return m.hexdigest()
+
+
+def snapshot_mac(key, frames, meta, placeholders, state):
+    return _mac(key, b"pyreplay-snapshot-1", (frames.encode(), meta.encode(), placeholders.encode(), state))
+
+
+def source_mac(key, sha, text):
+    return _mac(key, b"pyreplay-source-1", (sha.encode(), text.encode()))
+
+
+class Untrusted(Exception):
+    pass
+
+
+def read_state(db_path, snap, key):
+    """The pickled state of snap-N, after its signature checks out."""
+    import hmac
+    import sqlite3
+    db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True, timeout=30)
+    try:
+        row = db.execute("SELECT frames, meta, placeholders, state, state_mac, key_id FROM snapshots WHERE id=?",
+                         (snap,)).fetchone()
+    finally:
+        db.close()
+    if row is None:
+        raise RuntimeError("snap-%d is not in the recording" % snap)
+    frames, meta, ph, state, mac, kid = row
+    if not key or kid != key_id(key) or not hmac.compare_digest(mac, snapshot_mac(key, frames, meta, ph, state)):
+        raise Untrusted("snap-%d is not signed with your pyreplay key (or changed since); nothing of it was loaded" % snap)
+    return state
+
+
 # ---------------------------------------------------------------- rebuilders
 # These are referenced by name from the pickle stream; keep their names.
 _module_registry = {}
@@ -415,6 +464,10 @@ class StatePickler(pickle.Pickler):
         if t in _FAST or t is _Null:
             return NotImplemented
         if t is types.FunctionType:
+            api = sys.modules.get("pyreplay")
+            if api is not None and getattr(api, obj.__name__, None) is obj:
+                # pyreplay.snapshot and friends: the resumed process has its own
+                return (library_global, ("pyreplay", obj.__name__))
             if self._is_user(getattr(obj, "__module__", None)) or "<locals>" in obj.__qualname__ \
                     or obj.__name__ == "<lambda>":
                 return self._reduce_function(obj)
@@ -721,6 +774,9 @@ class _Repr(reprlib.Repr):
     output is reprlib's own."""
 
     _builtin = {}
+    # view.redacted once configured: dict values under secret-looking keys
+    # are not shown in reprs either
+    hide = None
     # repr_instance of these is their repr, never cut (at most 24 characters)
     _plain = {float, bool, type(None)}
 
@@ -774,6 +830,18 @@ class _Repr(reprlib.Repr):
                 right = trail + right
         return "%s%s%s" % (left, s, right)
 
+    def repr_bytes(self, x, level):
+        # the first maxstring bytes only: a full repr of a 200 MB value would
+        # take seconds and four times its size in memory
+        if len(x) <= self.maxstring:
+            return repr(x)
+        return repr(x[:self.maxstring])[:-1] + "..." + repr(x[:1])[-1]
+
+    def repr_bytearray(self, x, level):
+        if len(x) <= self.maxstring:
+            return repr(x)
+        return "bytearray(%s)" % self.repr_bytes(bytes(x[:self.maxstring + 1]), level)
+
     def repr_dict(self, x, level):
         # reprlib's (keys sorted when they can be), as _repr_iterable above
         n = len(x)
@@ -784,10 +852,16 @@ class _Repr(reprlib.Repr):
         newlevel = level - 1
         plain, repr1 = self._plain, self.repr1
         pieces = []
-        for key in itertools.islice(reprlib._possibly_sorted(x), self.maxdict):
+        # reprlib sorts the keys; a big dict shows its first keys unsorted
+        # rather than sorting millions of them for a dozen
+        keys = reprlib._possibly_sorted(x) if n <= 1000 else x
+        for key in itertools.islice(keys, self.maxdict):
             val = x[key]
             k = repr(key) if type(key) in plain else repr1(key, newlevel)
-            v = repr(val) if type(val) in plain else repr1(val, newlevel)
+            if self.hide is not None and type(key) in (str, bytes) and self.hide(k):
+                v = "<redacted>"
+            else:
+                v = repr(val) if type(val) in plain else repr1(val, newlevel)
             pieces.append("%s: %s" % (k, v))
         if n > self.maxdict:
             pieces.append("...")

@@ -5,6 +5,50 @@ from .frames import _Null
 MAX_CHILDREN = 100
 MAX_DEPTH = 3
 
+# Names whose values the views never show (locals, globals, dict keys,
+# attributes): secrets in a recording someone else may browse. The pickled
+# state keeps the real values (resume needs them). configure() sets them
+# from `pyreplay record --redact PATTERN / --no-redact`.
+DEFAULT_REDACT = ("*TOKEN*", "*SECRET*", "*PASSWORD*", "*PASSWD*", "*API_KEY*", "*CREDENTIAL*", "*AUTH*")
+_secret = None
+
+
+def configure(patterns=None, enabled=True):
+    """Glob patterns (case-insensitive) of names whose values are redacted."""
+    global _secret
+    from . import state
+    if not enabled:
+        _secret = None
+        state._Repr.hide = None
+        return
+    state._Repr.hide = staticmethod(redacted)
+    import fnmatch
+    import re
+    pats = list(DEFAULT_REDACT) + list(patterns or ())
+    _secret = re.compile("|".join("(?:%s)" % fnmatch.translate(p.upper()) for p in pats))
+
+
+def redacted(name):
+    """Whether a variable, key or attribute name looks like a secret (a dict
+    key comes as its repr: 'API_KEY', b'TOKEN')."""
+    if _secret is None or not name:
+        return False
+    if name[0] in "bu" and len(name) > 2 and name[1] in "'\"":
+        name = name[1:]
+    if name[0] in "'\"" and name[-1:] == name[0]:
+        name = name[1:-1]
+    return _secret.match(name.upper()) is not None
+
+
+def _hidden(obj, name=None):
+    v = {"type": _typename(obj), "repr": "<redacted>", "redacted": True}
+    if name is not None:
+        v["name"] = name
+    return v
+
+
+configure()
+
 
 # exact types whose view is their type and repr alone (no children, no
 # "more"): the common case, made without the general path's checks
@@ -94,8 +138,10 @@ class Views:
         self.budget = budget
         self.pending = []
 
-    def root(self, obj, depth=MAX_DEPTH, priority=0):
+    def root(self, obj, depth=MAX_DEPTH, priority=0, name=None):
         """The view of a variable; its children come with fill()."""
+        if name is not None and redacted(name):
+            return _hidden(obj)
         node = _node(obj)
         if depth <= 0 or type(obj) in _SCALARS:
             if depth <= 0 and _has_children(obj):
@@ -127,6 +173,9 @@ class Views:
                     if self.budget <= 0:
                         break
                     self.budget -= 1
+                    if redacted(name):
+                        kids.append(_hidden(x, name))
+                        continue
                     tn = _SCALARS.get(type(x))
                     if tn is not None:
                         kids.append({"type": tn, "repr": _safe_repr(x), "name": name})
@@ -163,8 +212,9 @@ def _children(obj, depth):
         for i, (k, x) in enumerate(obj.items()):
             if i >= MAX_CHILDREN:
                 break
-            c = view(x, depth - 1)
-            c["name"] = _safe_repr(k, 60)
+            name = _safe_repr(k, 60)
+            c = _hidden(x) if redacted(name) else view(x, depth - 1)
+            c["name"] = name
             out.append(c)
         return out, len(obj)
     if isinstance(obj, (set, frozenset)):
@@ -180,7 +230,7 @@ def _children(obj, depth):
         for i, (k, x) in enumerate(d.items()):
             if i >= MAX_CHILDREN:
                 break
-            c = view(x, depth - 1)
+            c = _hidden(x) if redacted(str(k)) else view(x, depth - 1)
             c["name"] = str(k)
             out.append(c)
         return out, len(d)

@@ -1,0 +1,64 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pyreplay/pyreplay/internal/testutil"
+)
+
+const secretsProg = `API_TOKEN = "tok-123456"
+def login(user, password):
+    conf = {"db_password": "hunter2", "host": "db.local", "nested": {"auth_header": "Bearer x"}}
+    my_pin = "4242"
+    print("login", user, len(password), conf["db_password"], my_pin, API_TOKEN)
+login("ann", "pw-very-secret")
+`
+
+// The views a recording shows (ls/show/TUI/DAP) never hold the values of
+// secret-looking names; resume still restores the real values.
+func TestRedactSecrets(t *testing.T) {
+	py := testutil.PythonFor(t, "3.11")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "s.py"), []byte(secretsProg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := testutil.Cmd{Dir: dir}
+	secrets := []string{"pw-very-secret", "hunter2", "Bearer x", "tok-123456"}
+	for _, tc := range []struct {
+		flags   []string
+		hidden  []string
+		visible []string
+	}{
+		{nil, secrets, []string{"db.local", "4242"}},
+		{[]string{"--redact", "MY_*"}, append([]string{"4242"}, secrets...), []string{"db.local"}},
+		{[]string{"--no-redact"}, nil, append([]string{"4242"}, secrets...)},
+	} {
+		db := filepath.Join(dir, "rec"+strings.Join(tc.flags, "")+".db")
+		args := append([]string{"record", "--python", py, "--db", db, "-b", "s.py:5"}, tc.flags...)
+		rec := c.Pyreplay(t, append(args, "s.py")...)
+		if rec.Code != 0 || !strings.Contains(rec.Stdout, "hunter2") {
+			t.Fatalf("record %v: %+v", tc.flags, rec)
+		}
+		show := c.Pyreplay(t, "show", "snap-1", "--db", db, "--json")
+		for _, s := range tc.hidden {
+			if strings.Contains(show.Stdout, s) {
+				t.Errorf("%v: the views show %q:\n%s", tc.flags, s, show.Stdout)
+			}
+		}
+		for _, s := range tc.visible {
+			if !strings.Contains(show.Stdout, s) {
+				t.Errorf("%v: the views lost %q:\n%s", tc.flags, s, show.Stdout)
+			}
+		}
+		if len(tc.hidden) > 0 && !strings.Contains(show.Stdout, "redacted") {
+			t.Errorf("%v: no value marked redacted", tc.flags)
+		}
+		r := c.Pyreplay(t, "resume", "snap-1", "--db", db)
+		if r.Code != 0 || r.Stdout != "login ann 14 hunter2 4242 tok-123456\n" {
+			t.Fatalf("%v: resume does not restore the real values: %+v", tc.flags, r)
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package recording
+
+import (
+	"database/sql"
+	"fmt"
+
+	"github.com/pyreplay/pyreplay/internal/trust"
+)
+
+// UntrustedError says why a snapshot's state may not be loaded: it was
+// signed with another key (someone else's recording, or an older unsigned
+// one), or it changed after it was signed.
+type UntrustedError struct {
+	Snap     string
+	Path     string
+	Tampered bool   // signed with this user's key, and changed since
+	What     string // the part that failed (state, or a source file)
+}
+
+func (e *UntrustedError) Error() string {
+	if e.Tampered {
+		return fmt.Sprintf("%s was changed after it was recorded (its %s no longer matches its signature); nothing was run — record it again", e.Snap, e.What)
+	}
+	return fmt.Sprintf("%s was not recorded under your pyreplay key (someone else's recording, or one made before recordings were signed); nothing was run — if you trust %s, run `pyreplay trust %s` (or pass --trust)", e.Snap, e.Path, e.Path)
+}
+
+// Verify checks, before anything of snapshot n is loaded, that its state,
+// the JSON its resume code is generated from and the sources of its frames
+// are signed with key.
+func (s *Store) Verify(n int64, key []byte) error {
+	id := fmt.Sprintf("snap-%d", n)
+	var frames, meta, ph, mac, keyID string
+	var state []byte
+	err := s.DB.QueryRow(`SELECT frames, meta, placeholders, state, state_mac, key_id FROM snapshots WHERE id=?`, n).
+		Scan(&frames, &meta, &ph, &state, &mac, &keyID)
+	if err == sql.ErrNoRows {
+		return fmt.Errorf("%s: %w", id, ErrNoSnapshot)
+	}
+	if err != nil {
+		// a version 1 file that could not be migrated has no MAC columns
+		return &UntrustedError{Snap: id, Path: s.Path, What: "state"}
+	}
+	mine := trust.KeyID(key)
+	if keyID != mine {
+		return &UntrustedError{Snap: id, Path: s.Path, What: "state"}
+	}
+	if !trust.Equal(mac, trust.SnapshotMAC(key, frames, meta, ph, state)) {
+		return &UntrustedError{Snap: id, Path: s.Path, Tampered: true, What: "state"}
+	}
+	snap, err := s.Get(n)
+	if err != nil {
+		return err
+	}
+	shas := map[string]bool{}
+	for _, f := range append(append([]Frame{}, snap.Frames...), snap.Meta.Generators...) {
+		if f.SHA256 != "" {
+			shas[f.SHA256] = true
+		}
+	}
+	for _, sha := range snap.Meta.ModuleSources {
+		shas[sha] = true
+	}
+	for sha := range shas {
+		var text, smac, skey string
+		err := s.DB.QueryRow(`SELECT text, mac, key_id FROM sources WHERE sha256=?`, sha).Scan(&text, &smac, &skey)
+		if err == sql.ErrNoRows {
+			continue // PlanFor reports a missing source
+		}
+		if err != nil || skey != mine {
+			return &UntrustedError{Snap: id, Path: s.Path, What: "source"}
+		}
+		if !trust.Equal(smac, trust.SourceMAC(key, sha, text)) {
+			return &UntrustedError{Snap: id, Path: s.Path, Tampered: true, What: "source " + sha[:12]}
+		}
+	}
+	return nil
+}
+
+// Trust signs every snapshot and source of the recording with key: the
+// user's explicit statement that its pickled state may be loaded. It
+// returns how many snapshots and sources it signed.
+func (s *Store) Trust(key []byte) (snaps, sources int, err error) {
+	tx, err := s.DB.Begin()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
+	id := trust.KeyID(key)
+	rows, err := tx.Query(`SELECT id, frames, meta, placeholders, state FROM snapshots`)
+	if err != nil {
+		return 0, 0, err
+	}
+	type signed struct {
+		n   int64
+		mac string
+	}
+	var todo []signed
+	for rows.Next() {
+		var n int64
+		var frames, meta, ph string
+		var state []byte
+		if err := rows.Scan(&n, &frames, &meta, &ph, &state); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		todo = append(todo, signed{n, trust.SnapshotMAC(key, frames, meta, ph, state)})
+	}
+	rows.Close()
+	for _, t := range todo {
+		if _, err := tx.Exec(`UPDATE snapshots SET state_mac=?, key_id=? WHERE id=?`, t.mac, id, t.n); err != nil {
+			return 0, 0, err
+		}
+	}
+	srows, err := tx.Query(`SELECT sha256, text FROM sources`)
+	if err != nil {
+		return 0, 0, err
+	}
+	type ssigned struct{ sha, mac string }
+	var stodo []ssigned
+	for srows.Next() {
+		var sha, text string
+		if err := srows.Scan(&sha, &text); err != nil {
+			srows.Close()
+			return 0, 0, err
+		}
+		stodo = append(stodo, ssigned{sha, trust.SourceMAC(key, sha, text)})
+	}
+	srows.Close()
+	for _, t := range stodo {
+		if _, err := tx.Exec(`UPDATE sources SET mac=?, key_id=? WHERE sha256=?`, t.mac, id, t.sha); err != nil {
+			return 0, 0, err
+		}
+	}
+	return len(todo), len(stodo), tx.Commit()
+}
