@@ -14,8 +14,8 @@ import (
 var workloads = []string{"call_heavy", "loop_heavy", "alloc_heavy", "recursion_heavy", "io_heavy"}
 
 const (
-	turnScale    = 0.05 // a run of the work: 5% of a workload's base work (4-8 ms of plain Python)
-	turnRuns     = 3    // runs of the work per turn; the fastest counts ((c): all)
+	turnScale    = 0.05  // a run of the work: 5% of a workload's base work (4-8 ms of plain Python)
+	turnRuns     = 3     // runs of the work per turn; the fastest counts ((c): all)
 	bdbScale     = 0.005 // bdb runs 20-100x slower: at a fraction of the work, against plain Python at the same fraction
 	debugpyScale = 0.05
 	peerRuns     = 1

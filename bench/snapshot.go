@@ -171,4 +171,3 @@ func kb(b float64) string {
 	}
 	return fmt.Sprintf("%.0f B", b)
 }
-
