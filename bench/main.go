@@ -1,23 +1,28 @@
-// Command bench measures pyreplay's costs side by side with plain Python,
-// pdb's engine (bdb) and debugpy, on every CPython 3.8-3.13 found under
-// pyenv, prints a table of each figure beside its target and writes the
-// same as JSON (bench/results.json).
+// Command bench measures pyreplay's costs against plain Python, pdb's
+// engine (bdb) and debugpy, on every CPython 3.8-3.13 found under pyenv,
+// prints a table of each figure with its 95% interval beside its target and
+// writes the same as JSON (bench/results.json).
 //
-//	PYREPLAY_BIN=bin/pyreplay go run ./bench [-python 3.11,3.12] [-only overhead,snapshot,resume,dap] [-reps N]
+//	PYREPLAY_BIN=bin/pyreplay go run ./bench [-quick] [-python 3.11,3.12] [-only overhead,snapshot,resume,dap] [-workloads W] [-rounds N] [-generations N]
 //
 // `make bench` builds the binary and runs it. Sections:
 //
 //   - overhead: recording overhead on five workloads (call-, loop-,
-//     allocation-, recursion-heavy, I/O) as a ratio of the in-program CPU time
-//     to plain Python's, measured in the same repetition round; (a) a breakpoint
-//     set in the workload's file but not in its hot path (it fires once, at
-//     the end), (b) exception capture only, (c) --every 100ms; bdb and
-//     debugpy with the same breakpoint;
-//   - snapshot: time and size of one pyreplay.snapshot() for stacks 1, 20
-//     and 200 deep with small locals, about 100 kB and about 1 MB of locals;
-//   - resume: from `pyreplay resume` starting to the first resumed line
-//     running, against re-running the program to the same line;
+//     allocation-, recursion-heavy, I/O), measured in lockstep (lockstep.go):
+//     plain Python, pyreplay (a) breakpoint set but not in the hot path,
+//     (b) exception capture only, (c) --every 100ms, and a second plain
+//     Python (the control), pinned to one CPU, take timed turns in shuffled
+//     rounds; each ratio is a turn over plain Python's turn of the same
+//     round; bdb and debugpy with the same breakpoint;
+//   - snapshot: CPU time and size of one pyreplay.snapshot() for stacks 1,
+//     20 and 200 deep with small locals, about 100 kB and about 1 MB of locals;
+//   - resume: `pyreplay resume` to the first resumed line, against
+//     re-running the program to the same line;
 //   - dap: step, step back and variables on a recording of 10,000 snapshots.
+//
+// A target is met or missed only when the figure's 95% interval is on one
+// side of it (else undecided), and untrusted when the control of the same
+// measurement drifted beyond its tolerance.
 package main
 
 import (
