@@ -21,7 +21,6 @@ type recordFlags struct {
 	every  time.Duration
 	max    int
 	module string
-	hits   string
 }
 
 func recordCmd() *cobra.Command {
@@ -45,8 +44,6 @@ func recordCmd() *cobra.Command {
 	f.DurationVar(&fl.every, "every", 0, "also take a periodic checkpoint this often (e.g. 500ms)")
 	f.IntVar(&fl.max, "max-snapshots", 0, "keep only the newest N periodic checkpoints")
 	f.StringVarP(&fl.module, "module", "m", "", "run a module, like python -m (must come last: everything after MODULE is the module's arguments)")
-	f.StringVar(&fl.hits, "hits", "", "write each breakpoint's hit count to this JSON file at exit")
-	_ = f.MarkHidden("hits")
 	return cmd
 }
 
@@ -62,7 +59,7 @@ func runRecord(fl recordFlags, args []string) error {
 		return err
 	}
 	cwd, _ := os.Getwd()
-	cfg := tracer.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max, HitsFile: fl.hits}
+	cfg := tracer.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max}
 	baseDir := cwd
 	var program string
 	if fl.module != "" {
@@ -100,10 +97,7 @@ func runRecord(fl recordFlags, args []string) error {
 		baseDir = filepath.Dir(main)
 	}
 	for _, spec := range fl.bps {
-		bps, err := tracer.ParseBreakpoint(spec, baseDir)
-		if err != nil && fl.hits != "" && errors.Is(err, tracer.ErrNoCode) {
-			continue // counting hits: a line where nothing runs is never hit
-		}
+		bps, err := tracer.ParseBreakpoint(spec, baseDir, python)
 		if err != nil {
 			return err
 		}
