@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import threading
+import weakref
 
 from . import capture as C
 from . import codelines as L
@@ -292,6 +293,7 @@ class Triggers:
         self._bp_codes = {}  # id(code) -> code: code objects whose own lines hold a breakpoint
         self._tl = threading.local()  # .live: this thread's traced frames (sys.settrace is per thread)
         builtins.__pyreplay_enter__ = self._enter
+        builtins.__pyreplay_gen__ = self._gen
         builtins.__pyreplay_fn__ = self._fn_hook
         if any(rp for rp in self.lines) or self.funcs:
             sys.meta_path.insert(0, _Finder(self))
@@ -333,6 +335,19 @@ class Triggers:
                 flag = F.overflow_flag()
                 if flag is not None:
                     flag.value = b"\0"
+
+    def _gen(self, gen):
+        """The hook around a generator expression holding breakpoint lines:
+        it may run after the frame that made it has returned, so tracing
+        stays on from its creation until it ends (or is collected unstarted)."""
+        frame = gen.gi_frame
+        if frame is not None:
+            live = self.live_frames()
+            live.add(frame)
+            weakref.finalize(gen, live.discard, frame)
+            if sys.gettrace() is None:
+                sys.settrace(self.tracers()[0])
+        return gen
 
     def trace_frame(self, frame):
         """Trace ``frame`` (of this thread) and the breakpoint code objects
@@ -408,18 +423,49 @@ class Triggers:
         module) that owns a breakpoint line (in its own statements, lambdas
         and comprehensions, not in nested functions and classes), with the
         line of the statement it precedes; ``__pyreplay_fn__`` first in
-        functions with a function breakpoint."""
+        functions with a function breakpoint. A lambda on a breakpoint line
+        becomes ``lambda ...: __pyreplay_enter__() or BODY`` and a generator
+        expression ``__pyreplay_gen__(GENEXPR)``: both may run after the
+        frame that made them has returned."""
         _load_ast()
         funcs = self.funcs
         want = set(lines)
 
-        def hook_stmt(fn, args, like):
+        def hook_call(fn, args, like):
             call = ast.Call(func=ast.Name(id=fn, ctx=ast.Load()), args=args, keywords=[])
-            e = ast.Expr(value=call)
-            for n in (e, call, call.func) + tuple(args):
+            for n in (call, call.func):
                 ast.copy_location(n, like)
                 n.end_lineno, n.end_col_offset = like.lineno, like.col_offset
-            return e
+            return call
+
+        def hook_stmt(fn, args, like):
+            call = hook_call(fn, args, like)
+            for a in args:
+                ast.copy_location(a, like)
+                a.end_lineno, a.end_col_offset = like.lineno, like.col_offset
+            return ast.copy_location(ast.Expr(value=call), call)
+
+        def holds(n):
+            return not want.isdisjoint(range(n.lineno, n.end_lineno + 1))
+
+        class Escaping(ast.NodeTransformer):
+            def visit_Lambda(self, n):
+                self.generic_visit(n)
+                if holds(n):
+                    b = n.body
+                    n.body = ast.copy_location(ast.BoolOp(op=ast.Or(), values=[hook_call("__pyreplay_enter__", [], b), b]), b)
+                return n
+
+            def visit_GeneratorExp(self, n):
+                self.generic_visit(n)
+                if holds(n):
+                    call = hook_call("__pyreplay_gen__", [n], n)
+                    call.end_lineno, call.end_col_offset = n.end_lineno, n.end_col_offset
+                    return call
+                return n
+
+        if want:
+            tree = Escaping().visit(tree)
 
         def owned(node):
             """The lines of node's body that run in its own code objects."""
