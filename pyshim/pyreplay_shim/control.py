@@ -702,8 +702,7 @@ class Control:
                         if not self.stopped:
                             self.retrace(frame.f_back)
                     break
-        if V < (3, 12) and self.trig.holds_bp(frame.f_code):
-            self.trig.live_frames().add(frame)
+        if V < (3, 12) and not self.stopped and self.trig.call_event(frame):
             return self._local
         st = self.step
         if st is not None and st[0] in ("next", "out") and not (V < (3, 12) and "raised" in self.filters):

@@ -195,8 +195,11 @@ class Triggers:
         code = compile(tree, filename, "exec", dont_inherit=True)
         if V >= (3, 12):
             self.instrument_code_312(code)
-        elif bl:
-            self.add_bp_codes(code, bl)
+        else:
+            if bl:
+                self.add_bp_codes(code, bl)
+            if self.funcs:
+                self._fn_codes.update(_fn_hooked(code))
         return code
 
     # 3.12+ ----------------------------------------------------------
@@ -292,6 +295,14 @@ class Triggers:
     def _start_hooks(self):
         self._bp_codes = {}  # id(code) -> code: code objects whose own lines hold a breakpoint
         self._tl = threading.local()  # .live: this thread's traced frames (sys.settrace is per thread)
+        # id(code) -> qualname of code compiled with a function breakpoint's
+        # hook: while tracing is on, its call event fires the breakpoint
+        # before the first line event, as on 3.12+ (the hook then skips)
+        self._fn_codes = {}
+        self._fn_done = set()
+        # the program sees no trace function of pyreplay's (it may well
+        # print or test sys.gettrace()); the shim asks _gettrace
+        sys.gettrace = _program_gettrace
         builtins.__pyreplay_enter__ = self._enter
         builtins.__pyreplay_gen__ = self._gen
         builtins.__pyreplay_fn__ = self._fn_hook
@@ -345,7 +356,7 @@ class Triggers:
             live = self.live_frames()
             live.add(frame)
             weakref.finalize(gen, live.discard, frame)
-            if sys.gettrace() is None:
+            if _gettrace() is None:
                 sys.settrace(self.tracers()[0])
         return gen
 
@@ -356,14 +367,29 @@ class Triggers:
         self.live_frames().add(frame)
         frame.f_trace = local
         frame.f_trace_lines = True
-        if sys.gettrace() is None:
+        if _gettrace() is None:
             sys.settrace(glob)
 
     def _tglobal(self, frame, event, arg):
+        return self._tlocal if self.call_event(frame) else None
+
+    def call_event(self, frame):
+        """A frame starts or resumes while tracing is on: fire its function
+        breakpoint at its start; whether it holds breakpoint lines."""
+        q = self._fn_codes.get(id(frame.f_code))
+        if q is not None and _not_started(frame):
+            self._fn_done.add(frame)
+            try:
+                self.fire_func(frame, "entry", q)
+            except RecursionError:
+                if _OVERFLOW_FLAG:
+                    flag = F.overflow_flag()
+                    if flag is not None:
+                        flag.value = b"\0"
         if id(frame.f_code) in self._bp_codes:
             self.live_frames().add(frame)
-            return self._tlocal
-        return None
+            return True
+        return False
 
     def _tlocal(self, frame, event, arg):
         if event == "line":
@@ -388,7 +414,7 @@ class Triggers:
             return
         live = self.live_frames()
         live.discard(frame)
-        if not live and sys.gettrace() == self._tglobal:
+        if not live and _gettrace() == self._tglobal:
             sys.settrace(None)
 
     def retake(self, frame):
@@ -407,11 +433,15 @@ class Triggers:
         sys.settrace(self._tglobal)
 
     def _fn_hook(self, qual):
+        frame = sys._getframe(1)
+        if frame in self._fn_done:
+            self._fn_done.discard(frame)
+            return
         if _ROOM:
             if (_MAIN_DEPTH.value + _ROOM) // _LIMIT.value:
                 return
         try:
-            self.fire_func(sys._getframe(1), "hook", qual)
+            self.fire_func(frame, "hook", qual)
         except RecursionError:
             if _OVERFLOW_FLAG:
                 flag = F.overflow_flag()
@@ -501,10 +531,10 @@ class Triggers:
             for st in body:
                 visit_stmt(st, prefix)
             at = min(head, len(body) - 1)
-            if func_qual in funcs and body:
-                body.insert(at, hook_stmt("__pyreplay_fn__", [ast.Constant(value=func_qual)], body[at]))
             if want and head < len(body) and not want.isdisjoint(owned(node)):
                 body.insert(head, hook_stmt("__pyreplay_enter__", [], body[head]))
+            if func_qual in funcs and body:
+                body.insert(at, hook_stmt("__pyreplay_fn__", [ast.Constant(value=func_qual)], body[at]))
             return body
 
         def visit_stmt(st, prefix):
@@ -602,6 +632,45 @@ class Triggers:
             signal.signal(signal.SIGALRM, signal.SIG_IGN)
         import atexit
         atexit.register(stop)
+
+
+def _not_started(frame):
+    """<=3.11, at a call event: whether the frame starts (not a generator
+    resuming): f_lasti is -1 before 3.11, then at RESUME with argument 0."""
+    la = frame.f_lasti
+    if la < 0:
+        return True
+    co = frame.f_code.co_code
+    return V >= (3, 11) and F.opname_at(frame.f_code, la) == "RESUME" and co[la + 1] == 0
+
+
+def _fn_hooked(code):
+    """{id(c): qualname} for the code objects in ``code`` that start with a
+    function breakpoint's hook call."""
+    import dis
+    out = {}
+    for c in L.walk(code):
+        if "__pyreplay_fn__" in c.co_names:
+            ins = list(dis.get_instructions(c))
+            for i, x in enumerate(ins[:-1]):
+                if x.argval == "__pyreplay_fn__" and x.opname.startswith("LOAD_"):
+                    for y in ins[i + 1:i + 4]:
+                        if y.opname == "LOAD_CONST" and isinstance(y.argval, str):
+                            out[id(c)] = y.argval
+                            break
+                    break
+    return out
+
+
+_gettrace = sys.gettrace
+
+
+def _program_gettrace():
+    """sys.gettrace() as the program sees it: None for pyreplay's own."""
+    t = _gettrace()
+    if (getattr(t, "__module__", None) or "").startswith(__name__.rpartition(".")[0] + "."):
+        return None
+    return t
 
 
 _lines_cache = {}
