@@ -714,6 +714,12 @@ class Control:
         return self._local
 
     def _local(self, frame, event, arg):
+        # the frame's trace function as it is now: a stop that ended
+        # stepping handed it back to the breakpoints' (triggers.retake)
+        self._event(frame, event, arg)
+        return frame.f_trace
+
+    def _event(self, frame, event, arg):
         if self.stopped or self.rec.busy:
             return self._local
         if event == "line":

@@ -392,10 +392,12 @@ class Triggers:
         return False
 
     def _tlocal(self, frame, event, arg):
+        # returns the frame's trace function as it is now: a stop may have
+        # handed the frame to the stepping tracer (Control.retrace)
         if event == "line":
             if _ROOM:
                 if (_MAIN_DEPTH.value + _ROOM) // _LIMIT.value:
-                    return self._tlocal
+                    return frame.f_trace
             try:
                 self.fire_line(frame, frame.f_lineno, "line")
             except RecursionError:
@@ -405,7 +407,7 @@ class Triggers:
                         flag.value = b"\0"
         elif event == "return":
             self.left(frame)
-        return self._tlocal
+        return frame.f_trace
 
     def left(self, frame):
         """``frame`` returned or yielded: a suspended generator stays traced;
