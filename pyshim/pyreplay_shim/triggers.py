@@ -534,6 +534,14 @@ class Triggers:
                 visit_stmt(st, prefix)
             at = min(head, len(body) - 1)
             if want and head < len(body) and not want.isdisjoint(owned(node)):
+                if head == 1 and kind != "function":
+                    # a module's or class's docstring is the store of
+                    # __doc__, with its line event: made that explicitly,
+                    # the hook can come first and see that event
+                    d = body[0]
+                    body[0] = ast.copy_location(ast.Assign(targets=[ast.copy_location(
+                        ast.Name(id="__doc__", ctx=ast.Store()), d)], value=d.value), d)
+                    head = at = 0
                 body.insert(head, hook_stmt("__pyreplay_enter__", [], body[head]))
             if func_qual in funcs and body:
                 body.insert(at, hook_stmt("__pyreplay_fn__", [ast.Constant(value=func_qual)], body[at]))
