@@ -20,9 +20,13 @@ $(BIN): $(GO_SOURCES)
 	go build -o $(BIN) ./cmd/pyreplay
 
 # The whole suite: Go tests (unit and end-to-end, every installed CPython),
-# the fast fidelity subset, and the VS Code DebugClient test.
+# the fast fidelity subset, a short fuzzing of the DAP adapter's input (the
+# seed corpus in dap/testdata/fuzz also runs as plain tests), and the VS
+# Code DebugClient test.
 test: build
 	PYREPLAY_BIN=$(BIN) go test -count=1 -timeout 20m ./...
+	go test ./dap -run '^$$' -fuzz '^FuzzWire$$' -fuzztime 5s
+	go test ./dap -run '^$$' -fuzz '^FuzzDispatch$$' -fuzztime 10s
 	$(MAKE) --no-print-directory test-vscode
 
 test-vscode: build

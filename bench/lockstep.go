@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -85,8 +86,31 @@ func (m *member) start(dir string, cpu int, env []string, name string, args ...s
 	if err := m.cmd.Start(); err != nil {
 		return err
 	}
-	go func() { m.exited <- m.cmd.Wait() }()
+	live.Store(m, m.cmd.Process)
+	go func() {
+		err := m.cmd.Wait()
+		live.Delete(m)
+		m.exited <- err
+	}()
 	return nil
+}
+
+// live are the processes the bench started and that are still running:
+// killed when the bench is interrupted.
+var live sync.Map
+
+func init() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		live.Range(func(_, p any) bool {
+			p.(*os.Process).Kill()
+			return true
+		})
+		logf("interrupted (%v)", s)
+		os.Exit(2)
+	}()
 }
 
 // line waits for the program's next line.

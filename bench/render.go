@@ -111,11 +111,11 @@ func (r *Results) render() string {
 	}
 
 	if r.want("snapshot") {
-		fmt.Fprintf(&b, "\nSNAPSHOT COST — one pyreplay.snapshot(), timed inside the program, wall clock: median of two runs' snapshots [95%% interval], after a first,\n")
-		fmt.Fprintf(&b, "warm-up one in each; CPU time beside it; control: second run's median ÷ first's (each case ran twice, all cases between), ⚠ beyond 1.00 ± %.2f;\n", absTol)
-		fmt.Fprintf(&b, "target: 20 deep with ≤ 100 kB of locals ≤ 5 ms median\n")
+		fmt.Fprintf(&b, "\nSNAPSHOT COST — one pyreplay.snapshot(), timed inside the program: CPU time, median of the fastest half of two runs' snapshots\n")
+		fmt.Fprintf(&b, "[95%% interval], after a first, warm-up one in each (its wall time: \"first\"); wall time beside it; control: second run's figure ÷\n")
+		fmt.Fprintf(&b, "first's (each case ran twice, all cases between), ⚠ beyond 1.00 ± %.2f; target: 20 deep with ≤ 100 kB of locals ≤ 5 ms\n", absTol)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "python\tstack\tms\tCPU ms\tfirst ms\tcontrol\tsize\tstate\tviews\ttarget\t")
+		fmt.Fprintln(tw, "python\tstack\tCPU ms\twall ms\tfirst ms\tcontrol\tsize\tstate\tviews\ttarget\t")
 		for _, p := range r.Pythons {
 			for _, c := range snapCases {
 				f := r.find("snapshot", p.Minor, c.name(), "")
@@ -127,7 +127,7 @@ func (r *Results) render() string {
 					continue
 				}
 				cpu, ctl := "", ""
-				if s := r.find("snapshot-cpu", p.Minor, c.name(), ""); s != nil && s.N > 0 {
+				if s := r.find("snapshot-wall", p.Minor, c.name(), ""); s != nil && s.N > 0 {
 					cpu = fmt.Sprintf("%.2f", s.Value)
 				}
 				if s := r.find("snapshot-control", p.Minor, c.name(), ""); s != nil {
@@ -155,10 +155,11 @@ func (r *Results) render() string {
 	}
 
 	if r.want("resume") {
-		fmt.Fprintf(&b, "\nRESUME LATENCY — from the command starting to the BREAK line running (ms, median [95%% interval] of %d, re-run and resume alternating);\n", resumeReps)
-		fmt.Fprintf(&b, "target ≤ 200 ms median, and faster than re-running (resume ÷ re-run paired, interval below 1) when that takes > 200 ms\n")
+		fmt.Fprintf(&b, "\nRESUME LATENCY — re-run (python prog.py) and pyreplay resume to the BREAK line, alternating, %d each: CPU time of the process and its\n", resumeReps)
+		fmt.Fprintf(&b, "children (to their end), median of the fastest half [95%% interval]; wall time from the command starting to the line running beside\n")
+		fmt.Fprintf(&b, "it; target ≤ 200 ms, and faster than re-running (resume ÷ re-run, paired, interval below 1) when that takes > 200 ms\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "python\tprogram\tre-run (python prog.py)\tpyreplay resume\ttarget\t")
+		fmt.Fprintln(tw, "python\tprogram\tre-run CPU\tre-run wall\tresume CPU\tresume wall\ttarget\t")
 		for _, p := range r.Pythons {
 			for _, f := range r.Figures {
 				if f.Section != "resume" || f.Python != p.Minor || f.Metric != "pyreplay resume to the first resumed line" {
@@ -169,7 +170,9 @@ func (r *Results) render() string {
 				if f.N == 0 {
 					res = f.Note
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t\n", p.Minor, f.Case, msCell(rr, 0), res, f.Target, mark(f))
+				rw := r.find("resume-wall", p.Minor, f.Case, "re-run with plain Python to the same line")
+				sw := r.find("resume-wall", p.Minor, f.Case, f.Metric)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s\t\n", p.Minor, f.Case, msCell(rr, 0), msCell(rw, 0), res, msCell(sw, 0), f.Target, mark(f))
 			}
 		}
 		tw.Flush()

@@ -63,13 +63,7 @@ type conn struct {
 // Serve runs the protocol on rw until the client disconnects or goes
 // away. Whatever program the session started is ended when it returns.
 func (s *Server) Serve(rw io.ReadWriteCloser) error {
-	c := &conn{srv: s, rw: rw, dbg: session.NewDebugger(), linesAt1: true, colsAt1: true}
-	c.h.reset()
-	c.logf = func(f string, a ...any) {
-		if s.Log != nil {
-			s.Log.Printf(f, a...)
-		}
-	}
+	c := newConn(s, rw)
 	defer c.dbg.Close()
 	defer rw.Close()
 
@@ -113,6 +107,17 @@ func (s *Server) Serve(rw io.ReadWriteCloser) error {
 		}
 	}
 	return nil
+}
+
+func newConn(s *Server, rw io.ReadWriteCloser) *conn {
+	c := &conn{srv: s, rw: rw, dbg: session.NewDebugger(), linesAt1: true, colsAt1: true}
+	c.h.reset()
+	c.logf = func(f string, a ...any) {
+		if s.Log != nil {
+			s.Log.Printf(f, a...)
+		}
+	}
+	return c
 }
 
 // ------------------------------------------------------------------ writing

@@ -38,6 +38,9 @@ func TestRecordBadInput(t *testing.T) {
 	write("syntax.py", "print('fine')\ndef broken(:\n    pass\n")
 	write("nocode.py", "import sys\n\n# a comment\nx = 0\n\n\ndef f():\n    \"\"\"Docstring.\"\"\"\n    global x\n    x = 1\n\n\nf()\n")
 	notExec := write("notpython", "#!/bin/sh\n")
+	if err := os.Mkdir(filepath.Join(dir, "nomain"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// a foreign SQLite file, random bytes, and a recording from a newer pyreplay
 	other := filepath.Join(tmp, "other.db")
 	rnd := filepath.Join(tmp, "random.db")
@@ -66,7 +69,8 @@ open(sys.argv[4], "wb").write(bytes(range(256)) * 64)`, other, newer, db, rnd); 
 	}{
 		{"no program", []string{"record", "--db", db}, "nothing to record"},
 		{"missing program", append(rec, "missing.py"), "missing.py does not exist"},
-		{"program is a directory", append(rec, "mpkg"), "mpkg does not exist"},
+		// a directory with a __main__.py runs, as with python DIR (hardening_test.go)
+		{"program is a directory without __main__.py", append(rec, "nomain"), "nomain is a directory without a __main__.py"},
 		{"syntax error", append(rec, "syntax.py"), "syntax error in"},
 		{"breakpoint on a blank line", append(rec, "-b", "nocode.py:2", "nocode.py"), "line 2 of nocode.py has no code"},
 		{"breakpoint on a comment", append(rec, "-b", "nocode.py:3", "nocode.py"), "line 3 of nocode.py has no code"},

@@ -79,7 +79,7 @@ func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Plan, *recordi
 			}
 		}
 	}
-	plan, err := Build(snap, sources)
+	plan, err := Build(snap, sources, strings.HasPrefix(run.Program, "-m "))
 	if err != nil {
 		return nil, nil, nil, err
 	}

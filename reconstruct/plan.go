@@ -64,6 +64,9 @@ type Plan struct {
 	Snap   int64   `json:"snap"`
 	Chunks []Chunk `json:"chunks"` // outermost first
 	First  int     `json:"first"`  // frame index of the outermost program frame
+	// the outermost frame is a package that `python -m` was importing: once
+	// it is imported, the shim runs the module as __main__ as runpy would
+	RunMain bool `json:"run_main"`
 }
 
 // Refusal is a construct that cannot be resumed exactly.
@@ -98,8 +101,16 @@ func ParseVersion(s string) Version {
 func (v Version) AtLeast(minor int) bool { return v.Major > 3 || (v.Major == 3 && v.Minor >= minor) }
 
 // Build generates the plan for snap. sources maps sha256 to file text.
-func Build(snap *recording.Snapshot, sources map[string][]byte) (*Plan, error) {
-	b := &builder{snap: snap, sources: sources, ver: ParseVersion(snap.Python), files: map[string]*astinfo.File{}}
+// runModule says the run was `python -m MODULE`.
+func Build(snap *recording.Snapshot, sources map[string][]byte, runModule bool) (plan *Plan, err error) {
+	b := &builder{snap: snap, sources: sources, ver: ParseVersion(snap.Python), files: map[string]*astinfo.File{}, runModule: runModule}
+	defer func() {
+		// a bug in the analysis refuses the resume (nothing runs) instead
+		// of crashing the command
+		if p := recover(); p != nil {
+			plan, err = nil, &Refusal{What: fmt.Sprintf("pyreplay could not analyse this stack (internal error: %v; please report it)", p), File: snap.File, Line: snap.Line}
+		}
+	}()
 	return b.build()
 }
 
@@ -112,6 +123,7 @@ type builder struct {
 	excRefs map[int]map[int]string
 	// frames whose import statement is importing the next program frame's module
 	importers map[int]bool
+	runModule bool // the run was `python -m MODULE`
 	frames  []*frameInfo
 }
 
@@ -173,11 +185,17 @@ func (b *builder) build() (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	runMain := false
 	if !s.Frames[first].Module || s.Frames[first].ModuleName != "__main__" {
-		if s.Frames[first].Module {
+		if !s.Frames[first].Module {
+			return nil, b.refuse(&s.Frames[first], 0, "the outermost program frame is not the main module")
+		}
+		// `python -m pkg.mod`: runpy imports the package before it runs the
+		// module as __main__; the import finishes, then runpy's work goes on
+		if first == 0 || !isImportMachinery(&s.Frames[first-1]) || !b.runModule {
 			return nil, b.refuse(&s.Frames[first], 0, "the outermost frame is the import of module %s", s.Frames[first].ModuleName)
 		}
-		return nil, b.refuse(&s.Frames[first], 0, "the outermost program frame is not the main module")
+		runMain = true
 	}
 	// analyse every frame
 	for k, i := range prog {
@@ -195,7 +213,7 @@ func (b *builder) build() (*Plan, error) {
 	if err := b.handledExceptions(); err != nil {
 		return nil, err
 	}
-	plan := &Plan{Snap: s.N, First: first}
+	plan := &Plan{Snap: s.N, First: first, RunMain: runMain}
 	for k := range s.Meta.Generators {
 		g := &s.Meta.Generators[k]
 		fi, err := b.analyseFrame(GenBase+k, g, false)
@@ -219,8 +237,8 @@ func (b *builder) build() (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if k > 0 && fi.fr.Module {
-			c.Kind = "import" // run by its importer's import statement
+		if fi.fr.Module && (k > 0 || runMain) {
+			c.Kind = "import" // run by its importer's import statement (or by runpy)
 		}
 		plan.Chunks = append(plan.Chunks, *c)
 	}
@@ -850,12 +868,13 @@ func (b *builder) calleeExpr(caller, callee *frameInfo) (string, error) {
 		}
 		return "", b.refuse(caller.fr, 0, "a generator (%s) advanced by %s", fr.Function, orUnknown(name))
 	}
-	explicit := caller.fr.Callee == "function" || caller.fr.Callee == "method" || caller.fr.Callee == "class"
+	explicit := caller.fr.Callee == "function" || caller.fr.Callee == "method" || caller.fr.Callee == "class" ||
+		caller.fr.Callee == "instance"
 	if strings.HasPrefix(fr.Name, "__") && strings.HasSuffix(fr.Name, "__") && fr.Name != name && !explicit {
 		return "", b.refuse(caller.fr, 0, "%s called by the interpreter (not by the call %s)", fr.Function, orUnknown(name))
 	}
 	switch caller.fr.Callee {
-	case "function", "method":
+	case "function", "method", "instance":
 	case "class":
 		if fr.Name == "__init__" {
 			return fmt.Sprintf("%s.init(%d, %s)", RT, callee.idx, call), nil
@@ -1194,7 +1213,7 @@ func (b *builder) callOnLine(fi *frameInfo, i int) (*sitter.Node, error) {
 	if len(named) == 1 {
 		return named[0], nil
 	}
-	if fr.CallOrdinal != nil && len(named) != 1 {
+	if fr.CallOrdinal != nil && len(named) != 1 && len(calls) > 0 {
 		// the recorder counted the calls of the line that completed before
 		// this one: in source post-order when nothing on the line evaluates
 		// out of order. With several calls of that name the name must agree;

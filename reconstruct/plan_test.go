@@ -75,7 +75,7 @@ func snapshot(frames ...recording.Frame) *recording.Snapshot {
 
 func build(t *testing.T, s *recording.Snapshot) (*Plan, error) {
 	t.Helper()
-	return Build(s, map[string][]byte{sha(prog): []byte(prog)})
+	return Build(s, map[string][]byte{sha(prog): []byte(prog)}, false)
 }
 
 func golden(t *testing.T, name, got string) {

@@ -40,8 +40,12 @@ def _turns(work, n, k):
         # written once, modules imported); take it before the timed turns
         import pyreplay
         pyreplay.snapshot("bench warm-up")
-    go = os.open(os.environ["BENCH_GO"], os.O_RDONLY)
-    done = os.open(os.environ["BENCH_DONE"], os.O_WRONLY)
+    # non-blocking opens: if the bench is gone (nobody holds the other
+    # ends), fail or read end-of-file instead of waiting forever
+    go = os.open(os.environ["BENCH_GO"], os.O_RDONLY | os.O_NONBLOCK)
+    done = os.open(os.environ["BENCH_DONE"], os.O_WRONLY | os.O_NONBLOCK)
+    os.set_blocking(go, True)
+    os.set_blocking(done, True)
     clock, cpu = time.perf_counter, time.process_time
     result = None
     timer = _stop_timer()

@@ -314,6 +314,8 @@ def _callee_kind(obj, code):
         init = getattr(obj, "__init__", None)
         if getattr(init, "__code__", None) is code:
             return "class"
+    elif getattr(getattr(type(obj), "__call__", None), "__code__", None) is code:
+        return "instance"  # obj(...) running its class's __call__
     return "other"
 
 
@@ -705,7 +707,10 @@ class Recorder:
         if g.gi_running or getattr(g, "gi_yieldfrom", None) is not None:
             return None
         code = g.gi_code
-        if not is_user_file(code.co_filename):
+        user = is_user_file(code.co_filename)
+        # a library generator too (contextlib's @contextmanager generators,
+        # a framework's iterators): rebuilt from its source in its module
+        if not user and not _has_source(code.co_filename):
             return None
         k = len(self._generators)
         fn = abs_file(code.co_filename)
@@ -723,6 +728,7 @@ class Recorder:
             vstack = vstack[:-1]
         fv = self._frame_view(fr, code, "created" if created else "suspended", lasti, fr.f_lineno, sha, slots, vstack)
         fv["function"] = getattr(g, "__qualname__", code.co_name)
+        fv["library"] = not user
         fv["generator_index"] = k
         self._generators.append(fv)
         slots = {n: v for n, v in slots.items() if v is not F.NULL}

@@ -222,6 +222,15 @@ def _run_dir(rec, trig, prog):
 
 
 def main():
+    try:
+        _main()
+    finally:
+        periodic = sys.modules.get(__package__ + ".periodic")
+        if periodic is not None:
+            periodic.stop()
+
+
+def _main():
     cfg = _load_config()
     C.install_counters(cfg.get("stdout_start", 0), cfg.get("stderr_start", 0))
     _track_atexit()
@@ -239,6 +248,11 @@ def main():
         except T.BadBreakpoint as e:
             fail(cfg, str(e))
     # -- end live control --
+    if trig.every:
+        from . import periodic
+        # checkpoints come from periodic.py, with no signal or timer the
+        # program could own, in place of triggers.py's SIGALRM timer
+        trig._start_periodic = lambda: periodic.start(rec, trig.every)
     if resumed[0]:
         from . import resume
         resume.run(cfg, rec, trig)

@@ -403,7 +403,14 @@ def run(cfg, rec, trig):
     _hide_shim_depth(_shim_depth(True))
     sys.setrecursionlimit((rt.extras.get("process") or {}).get("recursionlimit", limit))
     try:
-        exec(module_code, module_ns)
+        if plan.get("run_main"):
+            # the package `python -m` was importing finishes, then runpy
+            # finds and runs the module as __main__, as it was about to
+            import runpy
+            rt.imp(plan["first"])
+            runpy._run_module_as_main(cfg["module"], alter_argv=True)
+        else:
+            exec(module_code, module_ns)
     except SystemExit:
         raise
     except BaseException as e:  # noqa: BLE001

@@ -1,0 +1,194 @@
+"""Periodic checkpoints (``--every``) with no signal or timer the program
+could own: its SIGALRM, ``signal.alarm`` and ``setitimer(ITIMER_REAL)``
+behave exactly as without pyreplay.
+
+A low-level thread (``_thread``: invisible to ``threading.enumerate()``)
+sleeps ``every`` seconds, then asks for a snapshot at the next line the
+program runs:
+
+  3.12+      it enables LINE events of pyreplay's own sys.monitoring tool
+             (interpreter-wide; any thread may do it). The first LINE event
+             in the program's code takes the snapshot and turns them off.
+  3.8-3.11   it schedules a call in the main thread with Py_AddPendingCall,
+             the way CPython runs signal handlers, without a signal. That
+             call sets a trace function on the main thread's frames of the
+             program's code; the first line event takes the snapshot and
+             removes it.
+
+The thread stops when the program's main code has ended (stop) and around
+os.fork(), so that a forking program is single-threaded as without pyreplay
+(3.12+ warns about forking a multi-threaded process).
+"""
+import _thread
+import os
+import sys
+from time import monotonic as _clock  # bound now: a program may replace time.monotonic
+
+from . import capture as C
+
+V = sys.version_info[:2]
+
+
+def start(rec, every):
+    arm = _monitoring_arm(rec) if V >= (3, 12) else _pending_arm(rec)
+    if arm is None:
+        return
+    state = {"stop": None, "done": None, "tid": None}
+
+    def tick(stop, done):
+        state["tid"] = _thread.get_native_id()
+        try:
+            due = _clock() + every
+            # at a fixed rate, as an interval timer ticks
+            while not stop.acquire(True, max(due - _clock(), 0)):
+                arm()
+                due = max(due + every, _clock())
+        finally:
+            done.release()
+
+    def run():
+        stop, done = _thread.allocate_lock(), _thread.allocate_lock()
+        stop.acquire()
+        done.acquire()
+        state["stop"], state["done"] = stop, done
+        _thread.start_new_thread(tick, (stop, done))
+
+    def halt():
+        stop, done = state["stop"], state["done"]
+        if stop is None:
+            return
+        state["stop"] = None
+        stop.release()
+        done.acquire()
+        # and until the OS thread is gone (Linux): 3.12+ counts them to
+        # decide whether fork() warns
+        task = "/proc/self/task/%s" % state["tid"]
+        pause = _thread.allocate_lock()
+        pause.acquire()
+        for _ in range(2000):
+            if not os.path.exists(task):
+                break
+            pause.acquire(True, 0.0005)  # not time.sleep: the program may have replaced it
+
+    def child():
+        state["stop"] = None  # the thread did not survive the fork
+
+    def stop():
+        halt()
+        arm.disarm()
+
+    run()
+    # 3.12+ counts the threads once the fork is done, after the parent's
+    # at-fork hooks (3.13) or before them (3.12): the thread comes back at
+    # the parent's next line, not in the hook
+    os.register_at_fork(before=halt, after_in_parent=(lambda: arm.later(run)) if V >= (3, 12) else run,
+                        after_in_child=child)
+    _stops.append(stop)
+
+
+_stops = []
+
+
+def stop():
+    """No more checkpoints: called when the program's main code has ended,
+    before the interpreter finalises (3.8 runs the last pending calls before
+    the atexit handlers, and would refuse new ones loudly)."""
+    while _stops:
+        _stops.pop()()
+
+
+def _monitoring_arm(rec):
+    """3.12+: arm() turns on LINE events of a tool of pyreplay's own."""
+    M = sys.monitoring
+    tool = next((t for t in (4, 3, 5, 1) if M.get_tool(t) is None), None)
+    if tool is None:
+        return None
+    M.use_tool_id(tool, "pyreplay-periodic")
+
+    later = []
+
+    def on_line(code, line):
+        if later:
+            M.set_events(tool, 0)
+            later.pop()()
+            return None
+        if not C.is_user_file(code.co_filename):
+            return None
+        M.set_events(tool, 0)
+        rec.snapshot("periodic", "", sys._getframe(1), "line")
+        return None
+
+    M.register_callback(tool, M.events.LINE, on_line)
+
+    def arm():
+        M.set_events(tool, M.events.LINE)
+
+    def run_later(fn):
+        """fn runs at the next line, instead of a checkpoint."""
+        later[:] = [fn]
+        arm()
+
+    arm.later = run_later
+    arm.disarm = lambda: M.set_events(tool, 0)
+    return arm
+
+
+def _pending_arm(rec):
+    """3.8-3.11: arm() schedules trace_main in the main thread."""
+    try:
+        import ctypes
+    except ImportError:
+        return None
+    armed = []
+    state = {"pending": False, "off": False}
+
+    def disarm():
+        sys.settrace(None)
+        for f in armed:
+            f.f_trace = None
+        del armed[:]
+
+    def local(frame, event, arg):
+        if event == "line" and C.is_user_file(frame.f_code.co_filename):
+            disarm()
+            rec.snapshot("periodic", "", frame, "line")
+            return None
+        return local
+
+    def glob(frame, event, arg):
+        return local if C.is_user_file(frame.f_code.co_filename) else None
+
+    def trace_main(_arg):
+        # runs in the main thread, between two bytecodes of what it was doing
+        try:
+            state["pending"] = False
+            if state["off"]:
+                return 0
+            f = sys._getframe(1)
+            while f is not None:
+                if C.is_user_file(f.f_code.co_filename):
+                    f.f_trace = local
+                    f.f_trace_lines = True
+                    armed.append(f)
+                f = f.f_back
+            sys.settrace(glob)
+        except Exception:  # noqa: BLE001 - a checkpoint is never worth an error in the program
+            pass
+        return 0
+
+    callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)(trace_main)
+    add = ctypes.pythonapi.Py_AddPendingCall
+    add.argtypes = [ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p), ctypes.c_void_p]
+    add.restype = ctypes.c_int
+
+    def arm():
+        if not state["pending"]:
+            state["pending"] = add(callback, None) == 0
+
+    def off():
+        state["off"] = True
+        disarm()
+
+    arm.callback = callback  # kept alive as long as arm is
+    arm.disarm = off
+    return arm
