@@ -62,6 +62,7 @@ import "C"
 
 import (
 	"encoding/binary"
+	"io"
 	"os"
 	"sync"
 	"syscall"
@@ -75,24 +76,25 @@ const siKernel = 0x80 // SI_KERNEL
 // relay in place.
 var (
 	relayOnce sync.Once
-	relayW    *os.File
+	relayW    *os.File // held so that the collector never closes the descriptor
+	relayFd   = -1     // relayW's descriptor, non-blocking (read once: File.Fd makes a file blocking)
 	relayMu   sync.Mutex
 	relayTo   func(sig syscall.Signal, code int32)
 	relayOne  sync.Mutex // one relay at a time
 )
 
-func relayPipe() *os.File {
+func relayPipe() int {
 	relayOnce.Do(func() {
 		r, w, err := os.Pipe()
 		if err != nil {
 			return
 		}
-		_ = syscall.SetNonblock(int(w.Fd()), true) // a flood of signals never blocks the handler
-		relayW = w
+		relayW, relayFd = w, int(w.Fd())
+		_ = syscall.SetNonblock(relayFd, true) // a flood of signals never blocks the handler
 		go func() {
 			var rec [8]byte
 			for {
-				if _, err := readFull(r, rec[:]); err != nil {
+				if _, err := io.ReadFull(r, rec[:]); err != nil {
 					return
 				}
 				relayMu.Lock()
@@ -103,19 +105,18 @@ func relayPipe() *os.File {
 			}
 		}()
 	})
-	return relayW
+	return relayFd
 }
 
 // relay forwards signals to the program until stop is called.
 type relay struct{ sigs []syscall.Signal }
 
-// startRelay catches sigs and sends each to the process target.
-// sameGroup says whether the program shares
-// pyreplay's process group, so that it received terminal-generated signals
-// itself.
+// startRelay catches sigs and sends each to the process target. sameGroup
+// says whether the program shares pyreplay's process group, so that it
+// received terminal-generated signals itself.
 func startRelay(sigs []syscall.Signal, target int, sameGroup bool) *relay {
-	w := relayPipe()
-	if w == nil {
+	fd := relayPipe()
+	if fd < 0 {
 		return nil
 	}
 	relayOne.Lock()
@@ -129,7 +130,7 @@ func startRelay(sigs []syscall.Signal, target int, sameGroup bool) *relay {
 	relayMu.Unlock()
 	rl := &relay{}
 	for _, s := range sigs {
-		if C.relay_install(C.int(w.Fd()), C.int(s)) == 1 {
+		if C.relay_install(C.int(fd), C.int(s)) == 1 {
 			rl.sigs = append(rl.sigs, s)
 		}
 	}
@@ -148,18 +149,6 @@ func (rl *relay) stop() {
 	relayTo = nil
 	relayMu.Unlock()
 	relayOne.Unlock()
-}
-
-func readFull(f *os.File, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := f.Read(b[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // DieBy ends pyreplay killed by sig, as the program it ran was, so that a
