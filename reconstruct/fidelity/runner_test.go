@@ -158,6 +158,9 @@ func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture) []outc
 	var lines []point
 	for _, rel := range files {
 		for l := range events[rel] {
+			if l < 1 {
+				continue // an empty module's code reports line 0 on some versions: no breakpoint can name it
+			}
 			lines = append(lines, point{rel, l})
 		}
 	}
