@@ -284,7 +284,7 @@ def _find_code(code, path):
 def _load_state(cfg, rt):
     state = S.read_state(cfg["db"], cfg["snap"], bytes.fromhex(cfg.get("key") or ""))
     import io
-    up = pickle.Unpickler(io.BytesIO(state))
+    up = S.StateUnpickler(io.BytesIO(state))
     manifest = up.load()
     for entry in manifest:
         v = up.load()

@@ -417,6 +417,31 @@ def update_ns(ns, items):
     ns.update(items)
 
 
+def frozen_order(fs):
+    """An insertion order from which frozenset() makes fs again with the same
+    iteration order in this process (same hash seed), or None. Its order
+    depends on the history of the table it was built in (a union, a copy),
+    which re-inserting in iteration order may not reproduce."""
+    import random
+    order = list(fs)
+    cands = [order, order[::-1]]
+    try:
+        # constants are often written, or generated, in sorted order
+        srt = sorted(order)
+        cands += [srt, srt[::-1]]
+    except TypeError:
+        pass
+    rng = random.Random(len(order))
+    for _ in range(150):
+        p = list(order)
+        rng.shuffle(p)
+        cands.append(p)
+    for p in cands:
+        if list(frozenset(p)) == order:
+            return p
+    return None
+
+
 # ---------------------------------------------------------------- pickler
 _NOT_SAVABLE = set()
 for _n in ("GeneratorType", "CoroutineType", "AsyncGeneratorType", "FrameType", "TracebackType"):
@@ -888,3 +913,28 @@ def _safe_repr(obj, limit=200):
     if len(r) > limit:
         r = r[: limit - 3] + "..."
     return r
+
+
+class FrozenPickler(StatePickler):
+    """A StatePickler that writes the frozensets of self.frozen as the
+    insertion order that reproduces their iteration order. pickle writes a
+    frozenset natively (no reducer is asked), so it is intercepted with
+    persistent_id, which pickle calls for every object: slower, used only
+    when such a frozenset is in the state."""
+
+    frozen = {}
+
+    def persistent_id(self, obj):
+        ent = self.frozen.get(id(obj))
+        if ent is not None and ent[0] is obj:
+            return ("frozenset", ent[1])
+        return None
+
+
+class StateUnpickler(pickle.Unpickler):
+    """Reads what StatePickler and FrozenPickler write."""
+
+    def persistent_load(self, pid):
+        if pid[0] == "frozenset":
+            return frozenset(pid[1])
+        raise pickle.UnpicklingError("unknown persistent id %r" % (pid[0],))
