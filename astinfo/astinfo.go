@@ -107,31 +107,6 @@ func Statements(block *sitter.Node) []*sitter.Node {
 	return out
 }
 
-// StatementLines returns the sorted lines on which a statement starts.
-func (f *File) StatementLines() []int {
-	set := map[int]bool{}
-	var walk func(n *sitter.Node)
-	walk = func(n *sitter.Node) {
-		switch {
-		case IsStatement(n):
-			set[Line(n)] = true
-		case n.Type() == "elif_clause" || n.Type() == "except_clause" || n.Type() == "case_clause":
-			// their tests and patterns are code too
-			set[Line(n)] = true
-		}
-		for i := 0; i < int(n.NamedChildCount()); i++ {
-			walk(n.NamedChild(i))
-		}
-	}
-	walk(f.Root)
-	out := make([]int, 0, len(set))
-	for l := range set {
-		out = append(out, l)
-	}
-	sort.Ints(out)
-	return out
-}
-
 // Nearest returns up to two code lines around line, for error messages.
 func Nearest(lines []int, line int) []int {
 	i := sort.SearchInts(lines, line)

@@ -74,7 +74,7 @@ func TestRecordContent(t *testing.T) {
 			"-b", markerSpec(t, dir, "content.py", "except", ""),
 			"-b", markerSpec(t, dir, "content.py", "closure", "@2"),
 			"-b", markerSpec(t, dir, "content.py", "base", ""),
-			"-b", markerSpec(t, dir, "content.py", "unsaved", ""),
+			"-b", markerSpec(t, dir, "content.py", "unsaved", "@1"), // (3.8/3.9 report a return in try/finally twice)
 			"-b", markerSpec(t, dir, "content.py", "library", ""),
 			"content.py")
 		if res.Code != 0 {

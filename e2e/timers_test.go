@@ -6,8 +6,8 @@ package e2e
 
 import (
 	"os/exec"
-	"strings"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 

@@ -149,7 +149,7 @@ func ResumeConfig(store *recording.Store, n int64, opts ResumeOptions) (*Prepare
 		baseDir = path0
 	}
 	for _, spec := range opts.Breakpoints {
-		bps, err := tracer.ParseBreakpoint(spec, baseDir)
+		bps, err := tracer.ParseBreakpoint(spec, baseDir, python)
 		if err != nil {
 			return nil, err
 		}

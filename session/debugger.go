@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pyreplay/pyreplay/astinfo"
 	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
@@ -293,12 +292,17 @@ func (d *Debugger) Start() error {
 func (d *Debugger) SetLineBreakpoints(path string, bps []LineBreakpoint) []BreakpointResult {
 	path = absPath(path, "")
 	out := make([]BreakpointResult, len(bps))
+	d.mu.Lock()
+	python := d.python
+	d.mu.Unlock()
+	// the lines CPython runs (nil in a replay, where no interpreter is
+	// chosen: a breakpoint there matches the snapshots of its line)
 	var lines []int
-	src, err := os.ReadFile(path)
-	if err == nil {
-		if f, perr := astinfo.Parse(src); perr == nil || f != nil {
-			lines = f.StatementLines()
-		}
+	var err error
+	if python != "" {
+		lines, err = tracer.RunLines(python, path)
+	} else if _, serr := os.Stat(path); serr != nil {
+		err = serr
 	}
 	var keep []LineBreakpoint
 	for i, b := range bps {
@@ -307,15 +311,19 @@ func (d *Debugger) SetLineBreakpoints(path string, bps []LineBreakpoint) []Break
 			out[i].Message = fmt.Sprintf("cannot read %s: %v", path, err)
 			continue
 		}
-		line := 0
-		for _, l := range lines {
-			if l >= b.Line {
-				line = l
-				break
+		// a line CPython never runs moves to the next one that does
+		line := b.Line
+		if lines != nil {
+			line = 0
+			for _, l := range lines {
+				if l >= b.Line {
+					line = l
+					break
+				}
 			}
 		}
 		if line == 0 {
-			out[i].Message = fmt.Sprintf("line %d of %s has no code", b.Line, filepath.Base(path))
+			out[i].Message = fmt.Sprintf("line %d of %s has no code CPython runs, nor has any line after it", b.Line, filepath.Base(path))
 			continue
 		}
 		b.Line = line
@@ -351,7 +359,7 @@ func (d *Debugger) SetFunctionBreakpoints(bps []FuncBreakpoint) []BreakpointResu
 			keep = append(keep, b)
 			continue
 		}
-		res, err := tracer.ParseBreakpoint(name, base)
+		res, err := tracer.ParseBreakpoint(name, base, "")
 		if err != nil || len(res) == 0 || res[0].Func == "" {
 			if err == nil {
 				err = fmt.Errorf("%q is not a function name", name)

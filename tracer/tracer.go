@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -52,7 +53,6 @@ type Config struct {
 	StderrStart  int64        `json:"stderr_start,omitempty"`
 	Resume       any          `json:"resume,omitempty"`
 	Snap         int64        `json:"snap,omitempty"`
-	HitsFile     string       `json:"hits_file,omitempty"`
 	// String hashing is randomised per process; the seed is fixed and
 	// recorded so that a resumed process iterates sets in the same order.
 	HashSeed         string `json:"hash_seed,omitempty"`
@@ -98,8 +98,10 @@ var funcRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_<][A-Za-z0-9_
 
 // ParseBreakpoint resolves a -b spec: FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR'
 // or FUNCTION. Files are looked up relative to the working directory, then
-// to baseDir (the program's directory). Lines must start a statement.
-func ParseBreakpoint(spec, baseDir string) ([]Breakpoint, error) {
+// to baseDir (the program's directory). A line must be one on which python
+// reports line events (RunLines); a line it never runs is refused with
+// ErrNoCode, naming the nearest lines that run.
+func ParseBreakpoint(spec, baseDir, python string) ([]Breakpoint, error) {
 	s := strings.TrimSpace(spec)
 	if m := specRe.FindStringSubmatch(s); m != nil {
 		path, err := findFile(m[1], baseDir)
@@ -114,42 +116,25 @@ func ParseBreakpoint(spec, baseDir string) ([]Breakpoint, error) {
 				return nil, fmt.Errorf("breakpoint %q: the hit count after @ must be 1 or more", spec)
 			}
 		}
-		src, err := os.ReadFile(path)
+		lines, err := RunLines(python, path)
 		if err != nil {
 			return nil, fmt.Errorf("breakpoint %q: %v", spec, err)
 		}
-		f, _ := astinfo.Parse(src)
-		var lines []int
-		skip := noCodeLines(f)
-		for _, l := range f.StatementLines() {
-			if skip[l] == nil {
-				lines = append(lines, l)
+		if lines == nil || containsInt(lines, line) {
+			return []Breakpoint{bp}, nil // (nil: python cannot judge the file; the run says why)
+		}
+		hint := ""
+		if near := astinfo.Nearest(lines, line); len(near) > 0 {
+			hint = fmt.Sprintf(" (nearest lines that run: %s)", joinInts(near))
+		}
+		what := "has no code CPython runs"
+		if src, err := os.ReadFile(path); err == nil {
+			f, _ := astinfo.Parse(src)
+			if nc := noCodeLines(f)[line]; nc != nil {
+				what = "holds " + nc.what + ", which never runs"
 			}
 		}
-		ok := false
-		for _, l := range lines {
-			if l == line {
-				ok = true
-				break
-			}
-		}
-		if !ok && skip[line] != nil {
-			near := astinfo.Nearest(lines, line)
-			hint := ""
-			if len(near) > 0 {
-				hint = fmt.Sprintf("; nearest lines with code: %s", joinInts(near))
-			}
-			return nil, noCodeError(fmt.Sprintf("breakpoint %q: line %d of %s holds %s, which never runs%s", spec, line, m[1], skip[line].what, hint))
-		}
-		if !ok {
-			near := astinfo.Nearest(lines, line)
-			hint := ""
-			if len(near) > 0 {
-				hint = fmt.Sprintf(" (nearest lines with code: %s)", joinInts(near))
-			}
-			return nil, fmt.Errorf("breakpoint %q: line %d of %s has no code%s", spec, line, m[1], hint)
-		}
-		return []Breakpoint{bp}, nil
+		return nil, noCodeError(fmt.Sprintf("breakpoint %q: line %d of %s %s%s", spec, line, m[1], what, hint))
 	}
 	if strings.Contains(s, ":") || !funcRe.MatchString(s) {
 		return nil, fmt.Errorf("breakpoint %q is not FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR' or a function name", spec)
@@ -165,8 +150,7 @@ func ParseBreakpoint(spec, baseDir string) ([]Breakpoint, error) {
 	return out, nil
 }
 
-// ErrNoCode marks the refusal of a breakpoint on a statement that compiles
-// to nothing (a global or nonlocal declaration, a function's docstring).
+// ErrNoCode marks the refusal of a breakpoint on a line CPython never runs.
 var ErrNoCode = errors.New("no code")
 
 type noCodeError string
@@ -177,9 +161,9 @@ func (e noCodeError) Is(target error) bool { return target == ErrNoCode }
 // noCode says what a statement line holds that compiles to no bytecode.
 type noCode struct{ what string }
 
-// noCodeLines returns the statement lines on which nothing runs: global and
-// nonlocal declarations and functions' docstrings. CPython 3.12+ never
-// reports these lines, so a breakpoint there could never fire.
+// noCodeLines names what the statement lines that compile to nothing hold
+// (global and nonlocal declarations, functions' docstrings), for the
+// message refusing a breakpoint there; CPython's line tables decide.
 func noCodeLines(f *astinfo.File) map[int]*noCode {
 	out := map[int]*noCode{}
 	if f == nil || f.Root == nil {
@@ -235,6 +219,11 @@ func isDocstring(n *sitter.Node) bool {
 		}
 	}
 	return true
+}
+
+func containsInt(xs []int, x int) bool {
+	i := sort.SearchInts(xs, x)
+	return i < len(xs) && xs[i] == x
 }
 
 func joinInts(xs []int) string {

@@ -21,7 +21,6 @@ type recordFlags struct {
 	every  time.Duration
 	max    int
 	module string
-	hits   string
 	redact []string
 	plain  bool // --no-redact
 }
@@ -49,8 +48,6 @@ func recordCmd() *cobra.Command {
 	f.StringVarP(&fl.module, "module", "m", "", "run a module, like python -m (must come last: everything after MODULE is the module's arguments)")
 	f.StringArrayVar(&fl.redact, "redact", nil, "also hide the values of variables, keys and attributes whose names match this glob (case-insensitive; repeatable) in the recording's views")
 	f.BoolVar(&fl.plain, "no-redact", false, "show secret-looking names' values (*TOKEN*, *SECRET*, *PASSWORD*, ...) in the views too")
-	f.StringVar(&fl.hits, "hits", "", "write each breakpoint's hit count to this JSON file at exit")
-	_ = f.MarkHidden("hits")
 	return cmd
 }
 
@@ -66,7 +63,7 @@ func runRecord(fl recordFlags, args []string) error {
 		return err
 	}
 	cwd, _ := os.Getwd()
-	cfg := tracer.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max, HitsFile: fl.hits,
+	cfg := tracer.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max,
 		Redact: fl.redact, NoRedact: fl.plain}
 	baseDir := cwd
 	var program string
@@ -105,10 +102,7 @@ func runRecord(fl recordFlags, args []string) error {
 		baseDir = filepath.Dir(main)
 	}
 	for _, spec := range fl.bps {
-		bps, err := tracer.ParseBreakpoint(spec, baseDir)
-		if err != nil && fl.hits != "" && errors.Is(err, tracer.ErrNoCode) {
-			continue // counting hits: a line where nothing runs is never hit
-		}
+		bps, err := tracer.ParseBreakpoint(spec, baseDir, python)
 		if err != nil {
 			return err
 		}

@@ -133,11 +133,15 @@ func runTUILive(fl tuiFlags, args []string) error {
 		baseDir = filepath.Dir(args[0])
 	}
 	// resolve the breakpoints first, so a bad one is reported before anything runs
+	python, err := tracer.FindPython(fl.python)
+	if err != nil {
+		return err
+	}
 	lines := map[string][]session.LineBreakpoint{}
 	var funcs []session.FuncBreakpoint
 	id := 0
 	for _, spec := range fl.bps {
-		bps, err := tracer.ParseBreakpoint(spec, baseDir)
+		bps, err := tracer.ParseBreakpoint(spec, baseDir, python)
 		if err != nil {
 			return err
 		}

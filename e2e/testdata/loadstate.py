@@ -4,7 +4,6 @@ Iterators are listed by their remaining items (consuming the loaded copy),
 cells and objects carry ids so the tests can check sharing."""
 import io
 import json
-import pickle
 import sqlite3
 import sys
 import types
@@ -56,7 +55,8 @@ def main():
     # the program's __main__ globals load into a fresh module, not this one
     sys.modules["__main__"] = types.ModuleType("__main__")
     row = sqlite3.connect(db).execute("SELECT state FROM snapshots WHERE id=?", (snap,)).fetchone()
-    up = pickle.Unpickler(io.BytesIO(row[0]))
+    from pyreplay_shim import state
+    up = state.StateUnpickler(io.BytesIO(row[0]))
     manifest = up.load()
     out = {"locals": {}, "stacks": {}, "extras": {}, "globals": {}}
     cells = {}

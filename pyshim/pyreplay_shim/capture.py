@@ -263,10 +263,13 @@ def _unstable_set(s):
 def _unstable_sets(manifest, values):
     """Such sets in the variables themselves and one level inside their
     containers and attributes (a bounded scan, not the whole heap): where the
-    frozen ones are (they cannot be fixed up), and the mutable ones, whose
-    order the resume restores."""
+    frozen ones whose order no insertion order reproduces are (they cannot be
+    fixed up), the mutable ones, whose order the resume restores, and the
+    frozen ones pickled as an insertion order that reproduces theirs
+    ({id: (frozenset, order)}, see state.FrozenPickler)."""
     out = []
     fixable = []
+    frozen = {}
     for m, v in zip(manifest, values):
         kids = [v]
         if isinstance(v, (list, tuple)):
@@ -283,10 +286,12 @@ def _unstable_sets(manifest, values):
             if isinstance(k, (set, frozenset)) and _unstable_set(k):
                 if type(k) is set:
                     fixable.append(k)
+                elif type(k) is frozenset and S.frozen_order(k) is not None:
+                    frozen[id(k)] = (k, S.frozen_order(k))
                 else:
                     out.append(m[3])
                     break
-    return out, fixable
+    return out, fixable, frozen
 
 
 def _cell_value(name, v, code):
@@ -618,7 +623,7 @@ class Recorder:
         if exc is not None:
             manifest.append(("x", "exc", None, "exception being handled"))
             values.append(exc)
-        unstable, fixable = _unstable_sets(manifest, values)
+        unstable, fixable, self._frozen = _unstable_sets(manifest, values)
         if fixable:
             manifest.append(("x", "setorders", None, "iteration order of sets"))
             values.append([(s, list(s)) for s in {id(s): s for s in fixable}.values()])
@@ -797,7 +802,11 @@ class Recorder:
             buf = io.BytesIO()
             del placeholders[:]
             self._generators = []
-            p = S.StatePickler(buf, set(m[1] for m in manifest if m[0] == "g"), placeholders)
+            # (the slower pickler that intercepts every object only when a
+            # frozenset needs it)
+            pickler = S.FrozenPickler if self._frozen else S.StatePickler
+            p = pickler(buf, set(m[1] for m in manifest if m[0] == "g"), placeholders)
+            p.frozen = self._frozen
             p.generator_hook = self._generator_hook
             p.where = "manifest"
             failed = None

@@ -12,12 +12,14 @@ a step, entry) is a snapshot taken with Recorder.snapshot; the program then
 blocks in ``Control.serve`` answering evaluate / children / breakpoints
 until a run command (continue, next, stepIn, stepOut) arrives.
 
-Cost: breakpoints use the same free mechanisms as recording (triggers.py).
-Only stepping (and the "raised" exception filter on 3.8-3.11) installs a
-trace function, and it is removed as soon as the step ends. A breakpoint
-added on 3.8-3.11 to code that is already running recompiles that file's
-functions with hook calls (their ``__code__`` is swapped); frames of it that
-are on the stack at that moment are traced until they return.
+Cost: breakpoints use the same mechanisms as recording (triggers.py), with
+the same firing rule. Stepping (and the "raised" exception filter on
+3.8-3.11) installs a trace function of its own, removed as soon as the step
+ends; on 3.8-3.11 it also carries the breakpoint frames' line events while
+it is on. A breakpoint added on 3.8-3.11 to code that is already running
+recompiles that file's functions with their entry hooks (their ``__code__``
+is swapped); frames of it that are on the stack at that moment are traced
+until they return.
 
 Commands are read by a background thread. While the program runs, that
 thread wakes the main thread with SIGUSR2 so that pause and breakpoint
@@ -37,6 +39,7 @@ import traceback
 import types
 
 from . import capture as C
+from . import codelines as L
 from . import triggers as T
 from .state import _safe_repr
 from .view import view
@@ -142,27 +145,13 @@ class LiveTriggers(T.Triggers):
 
     def __init__(self, rec, cfg, ctl):
         self.ctl = ctl
-        self.hooked = {}  # <=3.11: code object -> lines compiled with a hook call
         cfg = dict(cfg)
         cfg["breakpoints"] = []  # breakpoints come over the control channel
         T.Triggers.__init__(self, rec, cfg)
 
     # -- hits
     def should_fire(self, bp, frame):
-        if bp.code is not None:
-            try:
-                ok = bool(eval(bp.code, frame.f_globals, frame.f_locals))
-            except Exception as e:  # noqa: BLE001 - the user's condition; say so once
-                key = (bp.file, bp.line, bp.cond)
-                if key not in self.cond_errors:
-                    self.cond_errors.add(key)
-                    self.ctl.output("stderr", "pyreplay: breakpoint condition %r at %s:%d raised %s: %s\n"
-                                    % (bp.cond, bp.file, bp.line, type(e).__name__, e))
-                return False
-            if not ok:
-                return False
-        bp.hits += 1
-        if bp.hit and bp.hits != bp.hit:
+        if not T.Triggers.should_fire(self, bp, frame):
             return False
         if bp.hitcond and not _hit_check(bp.hitcond, bp.hits):
             return False
@@ -171,12 +160,20 @@ class LiveTriggers(T.Triggers):
             return False
         return True
 
+    def say(self, text):
+        self.ctl.output("stderr", text)
+
     def fire_line(self, frame, line, kind):
         bps = self.lines.get(self.realpath(frame.f_code.co_filename), {}).get(line)
         if not bps:
             return False
         self.ctl.hit(bps, frame, kind, "breakpoint", "", "bp")
         return True
+
+    def tracers(self):
+        if self.ctl.tracing:
+            return self.ctl._global, self.ctl._local
+        return T.Triggers.tracers(self)
 
     def fire_func(self, frame, kind, qn=None):
         qn = qn or frame.f_code.co_qualname
@@ -206,15 +203,6 @@ class LiveTriggers(T.Triggers):
         T.Triggers._start_hooks(self)
         if not any(isinstance(f, T._Finder) for f in sys.meta_path):
             sys.meta_path.insert(0, T._Finder(self))
-
-    def compile_file(self, src, filename):
-        code = T.Triggers.compile_file(self, src, filename)
-        if V < (3, 12):
-            rp = self.realpath(filename)
-            hooked = frozenset(self.lines.get(rp, {})) if (rp in self.lines or self.funcs) else frozenset()
-            for c in _walk_code(code):
-                self.hooked[c] = hooked
-        return code
 
     # -- changing breakpoints while the program lives
     def set_all(self, lines, funcs):
@@ -270,13 +258,14 @@ class LiveTriggers(T.Triggers):
         if self.tool is None:
             return
         M.restart_events()
+        E = M.events.LINE | M.events.JUMP
         f = _main_frame()
         while f is not None:
             if self.realpath(f.f_code.co_filename) in files:
-                M.set_local_events(self.tool, f.f_code, M.get_local_events(self.tool, f.f_code) | M.events.LINE)
+                M.set_local_events(self.tool, f.f_code, M.get_local_events(self.tool, f.f_code) | E)
             f = f.f_back
-        for code in _generator_codes(files, self.realpath):
-            M.set_local_events(self.tool, code, M.get_local_events(self.tool, code) | M.events.LINE)
+        for gen in _generators(files, self.realpath):
+            M.set_local_events(self.tool, gen.gi_code, M.get_local_events(self.tool, gen.gi_code) | E)
 
     def _refresh_hooks(self, files, funcs):
         """<=3.11: recompile, with hook calls, the functions of files that got
@@ -306,23 +295,25 @@ class LiveTriggers(T.Triggers):
         # hook: watch calls for them (traced) while such a breakpoint exists
         found = {fn.__qualname__ for fns in by_file.values() for fn in fns}
         self.ctl.func_watch = (self.ctl.func_watch | set(funcs)) - found
-        # frames already running old code that holds a new line are traced
-        # until they return
+        # frames already running old code (suspended generators too) that
+        # holds a new line are traced until they return
+        running = []
         f = _main_frame()
         while f is not None:
-            added = files.get(self.realpath(f.f_code.co_filename))
-            if added and not C.is_shim_file(f.f_code.co_filename) \
-                    and added & _code_lines(f.f_code) - self.hooked.get(f.f_code, frozenset()):
-                self.ctl.stale.add(f)
+            running.append(f)
             f = f.f_back
-        if (self.ctl.stale or self.ctl.func_watch) and not self.ctl.stopped:
+        running.extend(g.gi_frame for g in _generators(files, self.realpath))
+        for f in running:
+            added = files.get(self.realpath(f.f_code.co_filename))
+            if added and not C.is_shim_file(f.f_code.co_filename) and not self.holds_bp(f.f_code) \
+                    and added & L.own_lines(f.f_code):
+                self._bp_codes[id(f.f_code)] = f.f_code
+                if not self.ctl.stopped:
+                    self.trace_frame(f)
+                else:
+                    self.live_frames().add(f)  # traced when the program runs on (Control.retrace)
+        if self.ctl.func_watch and not self.ctl.stopped:
             self.ctl.retrace(_main_frame())
-
-
-def _code_lines(code):
-    """The lines of code's own statements (not of nested functions)."""
-    import dis
-    return {ln for _, ln in dis.findlinestarts(code) if ln is not None}
 
 
 def _bp_error(e):
@@ -340,13 +331,14 @@ def _walk_code(code):
         stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
 
 
-def _generator_codes(files, realpath):
+def _generators(files, realpath):
+    """Suspended generators of these files."""
     import gc
     out = []
     for obj in gc.get_objects():
         if type(obj) is types.GeneratorType and obj.gi_frame is not None \
                 and realpath(obj.gi_code.co_filename) in files:
-            out.append(obj.gi_code)
+            out.append(obj)
     return out
 
 
@@ -381,7 +373,6 @@ class Control:
         self.frames = []          # frames of the current stop, outermost first
         self.results = {}
         self.rid = itertools.count(1)
-        self.stale = set()
         self.func_watch = set()  # <=3.11: function breakpoints caught by the trace function
         self.tracing = False
         self.filters = set()
@@ -668,22 +659,26 @@ class Control:
         return not self.just_my_code and not C.is_shim_file(filename) and not filename.startswith("<")
 
     def retrace(self, frame):
-        """Install or remove the trace function as stepping, stale frames
-        and the raised filter need it; ``frame`` is where the program is."""
+        """Install or remove the trace function as stepping, function
+        watches and the raised filter need it; ``frame`` is where the
+        program is. On 3.8-3.11 it also carries the line events of the
+        breakpoint frames (triggers.py) while it is on, and hands them back
+        when it goes."""
         self.func_watch &= set(self.trig.funcs) if self.trig is not None else set()
-        need = self.step is not None or bool(self.stale) or bool(self.func_watch) \
+        need = self.step is not None or bool(self.func_watch) \
             or (V < (3, 12) and "raised" in self.filters)
+        bp_live = self.trig.live_frames() if V < (3, 12) and self.trig is not None else ()
         if need:
             f = frame
             while f is not None:
-                if self._traceable(f.f_code.co_filename) or f in self.stale:
+                if self._traceable(f.f_code.co_filename) or f in bp_live:
                     f.f_trace = self._local
-                    if V >= (3, 7):
-                        f.f_trace_lines = True
+                    f.f_trace_lines = True
                 f = f.f_back
             sys.settrace(self._global)
             self.tracing = True
-        elif self.tracing:
+            return
+        if self.tracing:
             sys.settrace(None)
             f = frame
             while f is not None:
@@ -691,6 +686,8 @@ class Control:
                     f.f_trace = None
                 f = f.f_back
             self.tracing = False
+        if bp_live:
+            self.trig.retake(frame)
 
     def _global(self, frame, event, arg):
         if self.func_watch and not self.stopped:
@@ -705,6 +702,8 @@ class Control:
                         if not self.stopped:
                             self.retrace(frame.f_back)
                     break
+        if V < (3, 12) and not self.stopped and self.trig.call_event(frame):
+            return self._local
         st = self.step
         if st is not None and st[0] in ("next", "out") and not (V < (3, 12) and "raised" in self.filters):
             return None  # stepping over: callees run untraced
@@ -715,16 +714,20 @@ class Control:
         return self._local
 
     def _local(self, frame, event, arg):
+        # the frame's trace function as it is now: a stop that ended
+        # stepping handed it back to the breakpoints' (triggers.retake)
+        self._event(frame, event, arg)
+        return frame.f_trace
+
+    def _event(self, frame, event, arg):
         if self.stopped or self.rec.busy:
             return self._local
         if event == "line":
             line = frame.f_lineno
-            if frame in self.stale:
-                rp = self.trig.realpath(frame.f_code.co_filename)
-                bps = self.trig.lines.get(rp, {}).get(line)
-                if bps and line not in self.trig.hooked.get(frame.f_code, ()):
-                    if self.hit(bps, frame, "line", "breakpoint", "", "trace"):
-                        return self._local  # that was this line's stop
+            if V < (3, 12) and self.trig.holds_bp(frame.f_code):
+                bps = self.trig.lines.get(self.trig.realpath(frame.f_code.co_filename), {}).get(line)
+                if bps and self.hit(bps, frame, "line", "breakpoint", "", "bp"):
+                    return self._local  # that was this line's stop
             st = self.step
             if st is not None and self._traceable(frame.f_code.co_filename):
                 mode, sf, returned = st
@@ -736,7 +739,8 @@ class Control:
                     return self._local
             self.just = None
         elif event == "return":
-            self.stale.discard(frame)
+            if V < (3, 12) and self.trig.holds_bp(frame.f_code):
+                self.trig.left(frame)
             st = self.step
             if st is not None and st[0] in ("next", "out") and frame is st[1]:
                 caller = frame.f_back
@@ -749,7 +753,7 @@ class Control:
                     st[2] = True
                     if caller.f_trace is None:
                         caller.f_trace = self._local
-            if self.step is None and not self.stale and not (V < (3, 12) and "raised" in self.filters):
+            if self.step is None and not (V < (3, 12) and "raised" in self.filters):
                 self.retrace(frame.f_back)
         elif event == "exception" and V < (3, 12) and "raised" in self.filters:
             exc = arg[1]

@@ -52,7 +52,7 @@ def load(db, snap):
     S.generator_factory = lambda k, slots, stack: _Gen(k)
     # the key comes from pyreplay in the environment of this process only
     state = S.read_state(db, snap, bytes.fromhex(os.environ.get("PYREPLAY_KEY", "")))
-    up = pickle.Unpickler(io.BytesIO(state))
+    up = S.StateUnpickler(io.BytesIO(state))
     manifest = up.load()
     frames = {}
     for entry in manifest:

@@ -284,7 +284,7 @@ def _find_code(code, path):
 def _load_state(cfg, rt):
     state = S.read_state(cfg["db"], cfg["snap"], bytes.fromhex(cfg.get("key") or ""))
     import io
-    up = pickle.Unpickler(io.BytesIO(state))
+    up = S.StateUnpickler(io.BytesIO(state))
     manifest = up.load()
     for entry in manifest:
         v = up.load()
@@ -356,11 +356,7 @@ def run(cfg, rec, trig):
         for ch in plan["chunks"]:
             tree = ast.parse(ch["source"], ch["file"])
             _remap(tree, ch["map"])
-            if V < (3, 12) and (trig.lines or trig.funcs):
-                tree = trig.instrument(tree, trig.lines.get(trig.realpath(ch["file"]), {}))
-            code = compile(tree, ch["file"], "exec", dont_inherit=True)
-            if V >= (3, 12):
-                trig.instrument_code_312(code)
+            code = trig.compile_tree(tree, ch["file"])
             if ch["kind"] not in ("module", "import"):
                 code = _find_code(code, ch["codepath"])
                 code = _rewrite_qualnames(code, ch["compiled"], ch["qualname"])

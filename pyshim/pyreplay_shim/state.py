@@ -192,6 +192,11 @@ def make_lock(locked):
     return lock
 
 
+def make_lru(func, maxsize, typed):
+    import functools
+    return functools.lru_cache(maxsize=maxsize, typed=typed)(func)
+
+
 def make_rlock(count):
     """An RLock held `count` times by the thread that resumes (the one that
     held it when recording: only the main thread is resumed)."""
@@ -417,6 +422,31 @@ def update_ns(ns, items):
     ns.update(items)
 
 
+def frozen_order(fs):
+    """An insertion order from which frozenset() makes fs again with the same
+    iteration order in this process (same hash seed), or None. Its order
+    depends on the history of the table it was built in (a union, a copy),
+    which re-inserting in iteration order may not reproduce."""
+    import random
+    order = list(fs)
+    cands = [order, order[::-1]]
+    try:
+        # constants are often written, or generated, in sorted order
+        srt = sorted(order)
+        cands += [srt, srt[::-1]]
+    except TypeError:
+        pass
+    rng = random.Random(len(order))
+    for _ in range(150):
+        p = list(order)
+        rng.shuffle(p)
+        cands.append(p)
+    for p in cands:
+        if list(frozenset(p)) == order:
+            return p
+    return None
+
+
 # ---------------------------------------------------------------- pickler
 _NOT_SAVABLE = set()
 for _n in ("GeneratorType", "CoroutineType", "AsyncGeneratorType", "FrameType", "TracebackType"):
@@ -425,7 +455,9 @@ for _n in ("GeneratorType", "CoroutineType", "AsyncGeneratorType", "FrameType", 
 
 _FAST = {int, float, complex, str, bytes, bytearray, bool, type(None), range, slice, list, tuple, dict, set, frozenset}
 
-_SKIP_CLASS_ATTRS = {"__dict__", "__weakref__"}
+# made again by type() / ABCMeta when the class is rebuilt (_abc_impl is
+# ABCMeta's C cache of registrations and subclass checks: it cannot be saved)
+_SKIP_CLASS_ATTRS = {"__dict__", "__weakref__", "_abc_impl"}
 _MEMORY_FILES = {io.StringIO, io.BytesIO}
 _LOCK = type(__import__("_thread").allocate_lock())
 _RLOCK = type(__import__("_thread").RLock())
@@ -545,6 +577,8 @@ class StatePickler(pickle.Pickler):
         ref = self._library_global(obj)
         if ref is not None:
             return ref
+        if t.__name__ == "_lru_cache_wrapper" and t.__module__ == "functools":
+            return self._reduce_lru(obj)
         if t in _MEMORY_FILES:
             return NotImplemented  # io.StringIO / BytesIO pickle their value and position
         if isinstance(obj, io.IOBase):
@@ -607,6 +641,20 @@ class StatePickler(pickle.Pickler):
         if m is None or getattr(m, ent[2], None) is not obj:
             return None
         return (library_global, (ent[1], ent[2]))
+
+    def _reduce_lru(self, f):
+        """functools.lru_cache / cache around a function: made again around
+        the same function while its cache is empty; a filled cache cannot be
+        read back (its C table has no API), and an empty one would run the
+        function again where the original returned a cached object."""
+        wrapped = getattr(f, "__wrapped__", None)
+        if wrapped is None or not isinstance(wrapped, types.FunctionType):
+            return self.placeholder(f, "an lru_cache around a non-function")
+        if f.cache_info().currsize:
+            return self.placeholder(f, "an lru_cache holding %d results (a cache cannot be saved)" % f.cache_info().currsize)
+        params = f.cache_parameters() if hasattr(f, "cache_parameters") else {"maxsize": f.cache_info().maxsize, "typed": False}
+        state = {k: v for k, v in vars(f).items() if k != "__wrapped__"}
+        return (make_lru, (wrapped, params["maxsize"], params["typed"]), state or None, None, None, set_attrs)
 
     def _reduce_rlock(self, lock):
         # the C RLock shows its owner and count only in its repr:
@@ -888,3 +936,28 @@ def _safe_repr(obj, limit=200):
     if len(r) > limit:
         r = r[: limit - 3] + "..."
     return r
+
+
+class FrozenPickler(StatePickler):
+    """A StatePickler that writes the frozensets of self.frozen as the
+    insertion order that reproduces their iteration order. pickle writes a
+    frozenset natively (no reducer is asked), so it is intercepted with
+    persistent_id, which pickle calls for every object: slower, used only
+    when such a frozenset is in the state."""
+
+    frozen = {}
+
+    def persistent_id(self, obj):
+        ent = self.frozen.get(id(obj))
+        if ent is not None and ent[0] is obj:
+            return ("frozenset", ent[1])
+        return None
+
+
+class StateUnpickler(pickle.Unpickler):
+    """Reads what StatePickler and FrozenPickler write."""
+
+    def persistent_load(self, pid):
+        if pid[0] == "frozenset":
+            return frozenset(pid[1])
+        raise pickle.UnpicklingError("unknown persistent id %r" % (pid[0],))

@@ -29,7 +29,7 @@ type outcome struct {
 	file    string // relative to the fixture's directory
 	line    int
 	hit     int
-	verdict string // exact | refused | wrong
+	verdict string // exact | refused | wrong | missing (a line event CPython ran gave no snapshot)
 	reason  string
 }
 
@@ -54,6 +54,7 @@ func TestFidelity(t *testing.T) {
 	type row struct {
 		fixture, version      string
 		exact, refused, wrong int
+		missing               int
 	}
 	var rows []row
 	var mu sync.Mutex
@@ -83,6 +84,9 @@ func TestFidelity(t *testing.T) {
 						case "wrong":
 							r.wrong++
 							t.Errorf("WRONG %s (%s:%d, hit %d): %s", o.snap, o.file, o.line, o.hit, o.reason)
+						case "missing":
+							r.missing++
+							t.Errorf("MISSING %s:%d: %s", o.file, o.line, o.reason)
 						}
 					}
 					mu.Lock()
@@ -94,14 +98,15 @@ func TestFidelity(t *testing.T) {
 	}
 	// the table
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n  fidelity (exact / refused / wrong)\n  %-16s %-8s %6s %8s %6s %7s\n", "fixture", "python", "exact", "refused", "wrong", "exact%")
-	tot := map[string][3]int{}
+	fmt.Fprintf(&b, "\n  fidelity (exact / refused / wrong; missing: lines CPython ran that gave no snapshot)\n  %-16s %-8s %6s %8s %6s %7s %7s\n", "fixture", "python", "exact", "refused", "wrong", "exact%", "missing")
+	tot := map[string][4]int{}
 	for _, r := range rows {
-		fmt.Fprintf(&b, "  %-16s %-8s %6d %8d %6d %6.1f%%\n", r.fixture, r.version, r.exact, r.refused, r.wrong, pct(r.exact, r.exact+r.refused+r.wrong))
+		fmt.Fprintf(&b, "  %-16s %-8s %6d %8d %6d %6.1f%% %7d\n", r.fixture, r.version, r.exact, r.refused, r.wrong, pct(r.exact, r.exact+r.refused+r.wrong), r.missing)
 		x := tot[r.version]
 		x[0] += r.exact
 		x[1] += r.refused
 		x[2] += r.wrong
+		x[3] += r.missing
 		tot[r.version] = x
 	}
 	vs := make([]string, 0, len(tot))
@@ -111,7 +116,7 @@ func TestFidelity(t *testing.T) {
 	sort.Slice(vs, func(i, j int) bool { return minorOf(vs[i]) < minorOf(vs[j]) })
 	for _, v := range vs {
 		x := tot[v]
-		fmt.Fprintf(&b, "  %-16s %-8s %6d %8d %6d %6.1f%%\n", "TOTAL", v, x[0], x[1], x[2], pct(x[0], x[0]+x[1]+x[2]))
+		fmt.Fprintf(&b, "  %-16s %-8s %6d %8d %6d %6.1f%% %7d\n", "TOTAL", v, x[0], x[1], x[2], pct(x[0], x[0]+x[1]+x[2]), x[3])
 	}
 	keys := make([]string, 0, len(reasons))
 	for k := range reasons {
