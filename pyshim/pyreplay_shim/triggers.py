@@ -237,6 +237,19 @@ class Triggers:
                         flag.value = b"\0"
 
         def on_start(code, offset):
+            # at the recursion limit the callback's own work can overflow:
+            # the breakpoint is skipped and the program overflows where it
+            # would without pyreplay
+            try:
+                return start(code, offset)
+            except RecursionError:
+                if _OVERFLOW_FLAG:
+                    flag = F.overflow_flag()
+                    if flag is not None:
+                        flag.value = b"\0"
+                return None
+
+        def start(code, offset):
             bl = lines.get(realpath(code.co_filename))
             held = bool(bl) and not bl.keys().isdisjoint(L.own_lines(code))
             if held:
@@ -244,16 +257,22 @@ class Triggers:
                 if first_line is not None:
                     ln, off = first_line(code)
                     if ln in bl:
-                        frame = getframe(1)
+                        frame = getframe(2)
                         started[0] = (frame, off)
                         guarded(self.fire_line, frame, ln, "entry")
             if code.co_qualname in funcs and C.is_user_file(code.co_filename):
-                guarded(self.fire_func, getframe(1), "entry")
+                guarded(self.fire_func, getframe(2), "entry")
                 return None
             return None if held and first_line is not None else DISABLE
 
         def on_line(code, line):
-            frame = getframe(1)
+            try:
+                return line_event(code, line)
+            except RecursionError:
+                return None
+
+        def line_event(code, line):
+            frame = getframe(2)
             if started[0] is not None:
                 s, started[0] = started[0], None
                 if s[0] is frame and frame.f_lasti == s[1]:
@@ -371,7 +390,16 @@ class Triggers:
             sys.settrace(glob)
 
     def _tglobal(self, frame, event, arg):
-        return self._tlocal if self.call_event(frame) else None
+        try:
+            return self._tlocal if self.call_event(frame) else None
+        except RecursionError:
+            # at the recursion limit: this frame is not traced (its
+            # breakpoints skipped) and the program overflows where it would
+            if _OVERFLOW_FLAG:
+                flag = F.overflow_flag()
+                if flag is not None:
+                    flag.value = b"\0"
+            return None
 
     def call_event(self, frame):
         """A frame starts or resumes while tracing is on: fire its function
