@@ -248,11 +248,6 @@ def _main():
         except T.BadBreakpoint as e:
             fail(cfg, str(e))
     # -- end live control --
-    if trig.every:
-        from . import periodic
-        # checkpoints come from periodic.py, with no signal or timer the
-        # program could own, in place of triggers.py's SIGALRM timer
-        trig._start_periodic = lambda: periodic.start(rec, trig.every)
     if resumed[0]:
         from . import resume
         resume.run(cfg, rec, trig)

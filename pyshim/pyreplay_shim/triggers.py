@@ -19,11 +19,11 @@ until a code object holding one runs:
          trace function traces only code objects holding breakpoint lines,
          and CPython reports their line events.
 The main script is compiled by the shim, other files through an import hook.
-Periodic checkpoints (opt-in) arm a one-shot line event from a timer signal.
+Periodic checkpoints (opt-in) come from periodic.py: a thread of the shim arms a
+one-shot line event, with no signal or timer the program could own.
 """
 import builtins
 import os
-import signal
 import sys
 import threading
 import weakref
@@ -108,7 +108,6 @@ class Triggers:
         self.every = cfg.get("every") or 0
         self._rp = {}
         self.tool = None
-        self.periodic_tool = None
         self.cond_errors = set()
 
     def realpath(self, fn):
@@ -175,7 +174,9 @@ class Triggers:
         else:
             self._start_hooks()
         if self.every:
-            self._start_periodic()
+            # no signal or timer the program could own (periodic.py)
+            from . import periodic
+            periodic.start(self.rec, self.every)
 
     def compile_file(self, src, filename):
         if V < (3, 12) and (self.realpath(filename) in self.lines or self.funcs):
@@ -599,77 +600,6 @@ class Triggers:
         tree.body = visit_body(tree.body, "", None, "module", tree)
         ast.fix_missing_locations(tree)
         return tree
-
-    # periodic -------------------------------------------------------
-    def _start_periodic(self):
-        if V >= (3, 12):
-            M = sys.monitoring
-            for tid in (4, 3, 5, 1):
-                if M.get_tool(tid) is None:
-                    M.use_tool_id(tid, "pyreplay-periodic")
-                    self.periodic_tool = tid
-                    break
-
-            def on_line(code, line):
-                if not C.is_user_file(code.co_filename):
-                    return None
-                M.set_events(self.periodic_tool, 0)
-                self.rec.snapshot("periodic", "", sys._getframe(1), "line")
-                return None
-
-            M.register_callback(self.periodic_tool, M.events.LINE, on_line)
-
-            def arm(signum, frame):
-                M.set_events(self.periodic_tool, M.events.LINE)
-        else:
-            # armed, this trace function stands in for the breakpoints' one
-            # (their frames' events go on to it); disarmed, that one is back
-            def local(frame, event, arg):
-                if event == "line" and C.is_user_file(frame.f_code.co_filename):
-                    disarm(frame)
-                    self.rec.snapshot("periodic", "", frame, "line")
-                    if self.holds_bp(frame.f_code):
-                        return self._tlocal(frame, event, arg)
-                    return None
-                if self.holds_bp(frame.f_code):
-                    self._tlocal(frame, event, arg)
-                return local
-
-            def glob(frame, event, arg):
-                if self.holds_bp(frame.f_code):
-                    self.live_frames().add(frame)
-                    return local
-                return local if C.is_user_file(frame.f_code.co_filename) else None
-
-            armed = []
-
-            def disarm(frame):
-                sys.settrace(None)
-                for f in armed:
-                    f.f_trace = None
-                del armed[:]
-                self.retake(frame)
-
-            def arm(signum, frame):
-                f = frame
-                while f is not None:
-                    if C.is_user_file(f.f_code.co_filename):
-                        f.f_trace = local
-                        f.f_trace_lines = True
-                        armed.append(f)
-                    f = f.f_back
-                sys.settrace(glob)
-
-        signal.signal(signal.SIGALRM, arm)
-        signal.setitimer(signal.ITIMER_REAL, self.every, self.every)
-
-        def stop():
-            # registered first, so it runs after the program's own atexit
-            # handlers; a SIGALRM during finalisation would kill the process
-            signal.setitimer(signal.ITIMER_REAL, 0, 0)
-            signal.signal(signal.SIGALRM, signal.SIG_IGN)
-        import atexit
-        atexit.register(stop)
 
 
 def _not_started(frame):
