@@ -108,11 +108,14 @@ def _monitoring_arm(rec):
     later = []
 
     def on_line(code, line):
+        # the program's own next line: not a line of an at-fork hook still
+        # running inside os.fork() (logging's, the program's), before which
+        # 3.13 counts the threads
+        if not C.is_user_file(code.co_filename):
+            return None
         if later:
             M.set_events(tool, 0)
             later.pop()()
-            return None
-        if not C.is_user_file(code.co_filename):
             return None
         M.set_events(tool, 0)
         rec.snapshot("periodic", "", sys._getframe(1), "line")
@@ -124,7 +127,7 @@ def _monitoring_arm(rec):
         M.set_events(tool, M.events.LINE)
 
     def run_later(fn):
-        """fn runs at the next line, instead of a checkpoint."""
+        """fn runs at the program's next line, instead of a checkpoint."""
         later[:] = [fn]
         arm()
 
