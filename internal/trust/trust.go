@@ -2,8 +2,8 @@
 // authenticate what a recording would make pyreplay run: each snapshot's
 // pickled state with the JSON that the resume code is generated from, and
 // each recorded source text. The shim computes the same MACs when it
-// writes a snapshot (pyshim/pyreplay_shim/capture.py, sign_*) and checks
-// them again before it unpickles (state.read_state).
+// writes a snapshot (pyshim/pyreplay_shim/signing.py) and checks
+// them again before it unpickles (signing.read_state).
 //
 // The key is 32 random bytes in $XDG_CONFIG_HOME/pyreplay/key (else
 // ~/.config/pyreplay/key), hex, mode 0600, created on first use.

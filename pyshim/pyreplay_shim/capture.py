@@ -11,7 +11,9 @@ import warnings
 
 from . import frames as F
 from . import libstate
+from . import signing
 from . import state as S
+from . import stdvalues
 from . import view as V
 from .view import view
 
@@ -286,8 +288,8 @@ def _unstable_sets(manifest, values):
             if isinstance(k, (set, frozenset)) and _unstable_set(k):
                 if type(k) is set:
                     fixable.append(k)
-                elif type(k) is frozenset and S.frozen_order(k) is not None:
-                    frozen[id(k)] = (k, S.frozen_order(k))
+                elif type(k) is frozenset and stdvalues.frozen_order(k) is not None:
+                    frozen[id(k)] = (k, stdvalues.frozen_order(k))
                 else:
                     out.append(m[3])
                     break
@@ -360,7 +362,7 @@ class Recorder:
         self.max_periodic = cfg.get("max_snapshots") or 0
         # the user's recording key (internal/trust): every snapshot is signed
         self.key = bytes.fromhex(cfg.get("key") or "")
-        self.key_id = S.key_id(self.key)
+        self.key_id = signing.key_id(self.key)
         V.configure(cfg.get("redact"), not cfg.get("no_redact"))
         self.hash_seed = (cfg.get("hash_seed") or "", bool(cfg.get("hash_seed_injected")))
         self.conn = None
@@ -673,14 +675,14 @@ class Recorder:
                     db.execute("INSERT INTO sources(sha256, path, text, mac, key_id) VALUES (?,?,?,?,?)"
                                " ON CONFLICT(sha256) DO UPDATE SET text=excluded.text, mac=excluded.mac,"
                                " key_id=excluded.key_id",
-                               (sha, fn, text, S.source_mac(self.key, sha, text), self.key_id))
+                               (sha, fn, text, signing.source_mac(self.key, sha, text), self.key_id))
                     stored.append(sha)
             cur = db.execute(
                 "INSERT INTO snapshots(run, reason, label, file, line, function, time, stdout_bytes,"
                 " stderr_bytes, frames, globals, placeholders, meta, state, size, state_mac, key_id)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (self.run, reason, label or "", top["file"], top["line"], top["function"], t0,
-                 out_b, err_b, fj, gj, pj, mj, blob, size, S.snapshot_mac(self.key, fj, mj, pj, blob),
+                 out_b, err_b, fj, gj, pj, mj, blob, size, signing.snapshot_mac(self.key, fj, mj, pj, blob),
                  self.key_id))
             sid = cur.lastrowid
             if reason == "periodic" and self.max_periodic > 0:

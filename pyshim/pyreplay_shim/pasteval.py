@@ -17,6 +17,7 @@ import os
 import pickle
 import sys
 
+from . import signing
 from . import state as S
 from .view import view
 
@@ -51,7 +52,7 @@ def load(db, snap):
     S.reopen_file = _reopen_readonly
     S.generator_factory = lambda k, slots, stack: _Gen(k)
     # the key comes from pyreplay in the environment of this process only
-    state = S.read_state(db, snap, bytes.fromhex(os.environ.get("PYREPLAY_KEY", "")))
+    state = signing.read_state(db, snap, bytes.fromhex(os.environ.get("PYREPLAY_KEY", "")))
     up = S.StateUnpickler(io.BytesIO(state))
     manifest = up.load()
     frames = {}

@@ -20,6 +20,7 @@ import types
 
 from . import capture as C
 from . import frames as F
+from . import signing
 from . import state as S
 
 V = sys.version_info[:2]
@@ -282,7 +283,7 @@ def _find_code(code, path):
 
 
 def _load_state(cfg, rt):
-    state = S.read_state(cfg["db"], cfg["snap"], bytes.fromhex(cfg.get("key") or ""))
+    state = signing.read_state(cfg["db"], cfg["snap"], bytes.fromhex(cfg.get("key") or ""))
     import io
     up = S.StateUnpickler(io.BytesIO(state))
     manifest = up.load()

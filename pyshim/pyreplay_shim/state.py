@@ -22,6 +22,7 @@ import sys
 import types
 
 from .frames import _Null
+from . import stdvalues as V
 
 PROTOCOL = 4
 CellType = types.CellType if hasattr(types, "CellType") else type((lambda x: lambda: x)(0).__closure__[0])
@@ -69,55 +70,6 @@ class Placeholder:
     __str__ = __int__ = __float__ = __index__ = _pr_fail
 
 
-# ---------------------------------------------------------------- signatures
-# The same MACs as internal/trust (Go): nothing of a snapshot is unpickled
-# unless its row is signed with the user's key.
-
-def key_id(key):
-    import hashlib
-    return hashlib.sha256(key).hexdigest()[:16]
-
-
-def _mac(key, domain, parts):
-    import hashlib
-    import hmac
-    m = hmac.new(key, domain, hashlib.sha256)
-    for p in parts:
-        m.update(b"\0")
-        m.update(p)
-    return m.hexdigest()
-
-
-def snapshot_mac(key, frames, meta, placeholders, state):
-    return _mac(key, b"pyreplay-snapshot-1", (frames.encode(), meta.encode(), placeholders.encode(), state))
-
-
-def source_mac(key, sha, text):
-    return _mac(key, b"pyreplay-source-1", (sha.encode(), text.encode()))
-
-
-class Untrusted(Exception):
-    pass
-
-
-def read_state(db_path, snap, key):
-    """The pickled state of snap-N, after its signature checks out."""
-    import hmac
-    import sqlite3
-    db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True, timeout=30)
-    try:
-        row = db.execute("SELECT frames, meta, placeholders, state, state_mac, key_id FROM snapshots WHERE id=?",
-                         (snap,)).fetchone()
-    finally:
-        db.close()
-    if row is None:
-        raise RuntimeError("snap-%d is not in the recording" % snap)
-    frames, meta, ph, state, mac, kid = row
-    if not key or kid != key_id(key) or not hmac.compare_digest(mac, snapshot_mac(key, frames, meta, ph, state)):
-        raise Untrusted("snap-%d is not signed with your pyreplay key (or changed since); nothing of it was loaded" % snap)
-    return state
-
-
 # ---------------------------------------------------------------- rebuilders
 # These are referenced by name from the pickle stream; keep their names.
 _module_registry = {}
@@ -157,66 +109,6 @@ def make_function(code, globals_, name, closure, qualname):
 
 def make_class(meta, name, bases, ns):
     return meta(name, bases, ns)
-
-
-def make_enum(meta, name, bases, members, ns):
-    """An Enum class of the program: its body's namespace as the class
-    statement filled it (members first, in definition order, aliases
-    included), so the metaclass makes the same members again."""
-    body = meta.__prepare__(name, bases)
-    # sunder and dunder names first: 3.12+ wants _generate_next_value_
-    # defined before any member
-    for k, v in ns.items():
-        if k.startswith("_") and k.endswith("_"):
-            body[k] = v
-    for k, v in members:
-        body[k] = v
-    for k, v in ns.items():
-        if not (k.startswith("_") and k.endswith("_")):
-            body[k] = v
-    return meta(name, bases, body)
-
-
-def make_namedtuple(name, fields, defaults, module, qualname):
-    import collections
-    cls = collections.namedtuple(name, fields, defaults=defaults, module=module)
-    cls.__qualname__ = qualname
-    return cls
-
-
-def make_lock(locked):
-    import _thread
-    lock = _thread.allocate_lock()
-    if locked:
-        lock.acquire()
-    return lock
-
-
-def make_lru(func, maxsize, typed):
-    import functools
-    return functools.lru_cache(maxsize=maxsize, typed=typed)(func)
-
-
-def make_rlock(count):
-    """An RLock held `count` times by the thread that resumes (the one that
-    held it when recording: only the main thread is resumed)."""
-    import threading
-    lock = threading.RLock()
-    for _ in range(count):
-        lock.acquire()
-    return lock
-
-
-def make_match(pattern, string, pos, endpos, regs):
-    """A re.Match: the same pattern run again over the same string. Which
-    method made it is not recorded, so the candidates are tried in turn and
-    the one that reproduces every group's span is kept."""
-    start, end = regs[0]
-    for m in (pattern.search(string, pos, endpos), pattern.fullmatch(string, pos, endpos),
-              pattern.match(string, start, endpos), pattern.fullmatch(string, start, end)):
-        if m is not None and m.regs == regs:
-            return m
-    raise ValueError("a re.Match object of %r could not be rebuilt" % pattern.pattern)
 
 
 def _di_used(it):
@@ -422,31 +314,6 @@ def update_ns(ns, items):
     ns.update(items)
 
 
-def frozen_order(fs):
-    """An insertion order from which frozenset() makes fs again with the same
-    iteration order in this process (same hash seed), or None. Its order
-    depends on the history of the table it was built in (a union, a copy),
-    which re-inserting in iteration order may not reproduce."""
-    import random
-    order = list(fs)
-    cands = [order, order[::-1]]
-    try:
-        # constants are often written, or generated, in sorted order
-        srt = sorted(order)
-        cands += [srt, srt[::-1]]
-    except TypeError:
-        pass
-    rng = random.Random(len(order))
-    for _ in range(150):
-        p = list(order)
-        rng.shuffle(p)
-        cands.append(p)
-    for p in cands:
-        if list(frozenset(p)) == order:
-            return p
-    return None
-
-
 # ---------------------------------------------------------------- pickler
 _NOT_SAVABLE = set()
 for _n in ("GeneratorType", "CoroutineType", "AsyncGeneratorType", "FrameType", "TracebackType"):
@@ -499,7 +366,7 @@ class StatePickler(pickle.Pickler):
             api = sys.modules.get("pyreplay")
             if api is not None and getattr(api, obj.__name__, None) is obj:
                 # pyreplay.snapshot and friends: the resumed process has its own
-                return (library_global, ("pyreplay", obj.__name__))
+                return (V.library_global, ("pyreplay", obj.__name__))
             if self._is_user(getattr(obj, "__module__", None)) or "<locals>" in obj.__qualname__ \
                     or obj.__name__ == "<lambda>":
                 return self._reduce_function(obj)
@@ -574,21 +441,21 @@ class StatePickler(pickle.Pickler):
                 return rv
         if t in _NOT_SAVABLE:
             return self.placeholder(obj, "generators, frames and tracebacks cannot be saved")
-        ref = self._library_global(obj)
+        ref = V.library_global_ref(self, obj)
         if ref is not None:
             return ref
         if t.__name__ == "_lru_cache_wrapper" and t.__module__ == "functools":
-            return self._reduce_lru(obj)
+            return V.reduce_lru(self, obj)
         if t in _MEMORY_FILES:
             return NotImplemented  # io.StringIO / BytesIO pickle their value and position
         if isinstance(obj, io.IOBase):
             return self._reduce_file(obj)
         if t is _LOCK:
-            return (make_lock, (obj.locked(),))
+            return (V.make_lock, (obj.locked(),))
         if t is _RLOCK:
-            return self._reduce_rlock(obj)
+            return V.reduce_rlock(self, obj)
         if t.__name__ == "Match" and t.__module__ == "re":
-            return (make_match, (obj.re, obj.string, obj.pos, obj.endpos, obj.regs))
+            return (V.make_match, (obj.re, obj.string, obj.pos, obj.endpos, obj.regs))
         reg = copyreg.dispatch_table.get(t)
         if reg is not None:
             # what pickle itself would use (re.Pattern registers one); calling
@@ -628,54 +495,13 @@ class StatePickler(pickle.Pickler):
         return (make_function, (f.__code__, g, f.__name__, closure, f.__qualname__), state, None, None,
                 set_attrs)
 
-    def _library_global(self, obj):
-        """A global of a library module (a sentinel such as sched's
-        `_sentinel = object()`, dataclasses.MISSING, a module-level
-        singleton) goes by reference: library code tests them with `is`."""
-        if len(sys.modules) != _lib_index_size[0]:
-            _index_library_globals(self.user_modules)
-        ent = _lib_index.get(id(obj))
-        if ent is None or ent[0] is not obj:
-            return None
-        m = sys.modules.get(ent[1])
-        if m is None or getattr(m, ent[2], None) is not obj:
-            return None
-        return (library_global, (ent[1], ent[2]))
-
-    def _reduce_lru(self, f):
-        """functools.lru_cache / cache around a function: made again around
-        the same function while its cache is empty; a filled cache cannot be
-        read back (its C table has no API), and an empty one would run the
-        function again where the original returned a cached object."""
-        wrapped = getattr(f, "__wrapped__", None)
-        if wrapped is None or not isinstance(wrapped, types.FunctionType):
-            return self.placeholder(f, "an lru_cache around a non-function")
-        if f.cache_info().currsize:
-            return self.placeholder(f, "an lru_cache holding %d results (a cache cannot be saved)" % f.cache_info().currsize)
-        params = f.cache_parameters() if hasattr(f, "cache_parameters") else {"maxsize": f.cache_info().maxsize, "typed": False}
-        state = {k: v for k, v in vars(f).items() if k != "__wrapped__"}
-        return (make_lru, (wrapped, params["maxsize"], params["typed"]), state or None, None, None, set_attrs)
-
-    def _reduce_rlock(self, lock):
-        # the C RLock shows its owner and count only in its repr:
-        # "<unlocked _thread.RLock object owner=0 count=0 at 0x...>"
-        import threading
-        try:
-            fields = dict(p.split("=") for p in repr(lock).split() if p.startswith(("owner=", "count=")))
-            owner, count = int(fields["owner"]), int(fields["count"])
-        except (KeyError, ValueError):
-            return self.placeholder(lock, "its state could not be read")
-        if count and owner != threading.get_ident():
-            return self.placeholder(lock, "held by another thread")
-        return (make_rlock, (count,))
-
     def _reduce_class(self, cls):
         meta = type(cls)
         enum = sys.modules.get("enum")
         if enum is not None and isinstance(cls, enum.EnumMeta) and cls._member_map_:
-            return self._reduce_enum(cls)
+            return V.reduce_enum(self, cls)
         if cls.__bases__ == (tuple,) and "_make" in cls.__dict__ and hasattr(cls, "_fields"):
-            return self._reduce_namedtuple(cls)
+            return V.reduce_namedtuple(self, cls)
         ns = {}
         later = {}
         for k, v in cls.__dict__.items():
@@ -690,34 +516,6 @@ class StatePickler(pickle.Pickler):
         ns.setdefault("__qualname__", cls.__qualname__)
         ns.setdefault("__module__", cls.__module__)
         return (make_class, (meta, cls.__name__, cls.__bases__, ns), later or None, None, None, set_attrs)
-
-    def _reduce_enum(self, cls):
-        """Members by value in definition order, and what the class body
-        defined itself (functions, properties, nested names); the metaclass
-        makes everything else again."""
-        members = [(k, m._value_) for k, m in cls._member_map_.items()]
-        ns = {}
-        for k, v in cls.__dict__.items():
-            if k in cls._member_map_ or k in _SKIP_CLASS_ATTRS:
-                continue
-            f = getattr(v, "__func__", v)
-            if isinstance(f, types.FunctionType) and self._is_user(getattr(f, "__module__", None)):
-                ns[k] = v
-            elif k in ("__module__", "__qualname__", "__doc__") or not (k.startswith("_") and k.endswith("_")):
-                ns[k] = v
-        return (make_enum, (type(cls), cls.__name__, cls.__bases__, members, ns))
-
-    def _reduce_namedtuple(self, cls):
-        """collections.namedtuple (or typing.NamedTuple) made again, then
-        what the class statement added (methods, docstring)."""
-        import collections
-        defaults = tuple(cls._field_defaults[f] for f in cls._fields if f in cls._field_defaults) or None
-        fresh = collections.namedtuple(cls.__name__, cls._fields, defaults=defaults)
-        later = {k: v for k, v in cls.__dict__.items()
-                 if k not in _SKIP_CLASS_ATTRS and k not in ("__module__", "__qualname__")
-                 and (k not in fresh.__dict__ or k == "__doc__")}
-        rv = (make_namedtuple, (cls.__name__, cls._fields, defaults, cls.__module__, cls.__qualname__))
-        return rv + ((later or None), None, None, set_attrs)
 
     def _reduce_file(self, f):
         for name in ("stdout", "stderr", "stdin", "__stdout__", "__stderr__", "__stdin__"):
@@ -759,35 +557,6 @@ def _marshal(code):
             _marshal_cache.clear()
         ent = _marshal_cache[id(code)] = (code, marshal.dumps(code))
     return ent[1]
-
-
-# id -> (object, module, name) of the library modules' global instances;
-# rebuilt when the set of modules changes, checked at every use
-_lib_index = {}
-_lib_index_size = [-1]
-_BY_NAME = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
-
-
-def _index_library_globals(user_modules):
-    _lib_index.clear()
-    user = set(user_modules)
-    for mname, m in list(sys.modules.items()):
-        if m is None or mname in user or mname.startswith("pyreplay_shim"):
-            continue
-        try:
-            items = list(vars(m).items())
-        except TypeError:
-            continue
-        for k, v in items:
-            t = type(v)
-            if t in _FAST or isinstance(v, _BY_NAME) or k.startswith("__"):
-                continue
-            _lib_index.setdefault(id(v), (v, mname, k))
-    _lib_index_size[0] = len(sys.modules)
-
-
-def library_global(module, name):
-    return getattr(importlib.import_module(module), name)
 
 
 def _lib_globals(name):

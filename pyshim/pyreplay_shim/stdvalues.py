@@ -1,0 +1,199 @@
+"""Standard-library values and the program's classes that pickle cannot
+save as they are, and how they are made again (the make_* rebuilders are
+named in pickle streams: keep their names): locks, re.Match, Enum and
+namedtuple classes, lru_cache wrappers, frozensets whose iteration order
+re-insertion would change, and library modules' global instances (by
+reference). The reduce_* functions are StatePickler's (state.py), given the
+pickler as p."""
+import importlib
+import sys
+import types
+
+from . import state as S
+
+
+def make_enum(meta, name, bases, members, ns):
+    """An Enum class of the program: its body's namespace as the class
+    statement filled it (members first, in definition order, aliases
+    included), so the metaclass makes the same members again."""
+    body = meta.__prepare__(name, bases)
+    # sunder and dunder names first: 3.12+ wants _generate_next_value_
+    # defined before any member
+    for k, v in ns.items():
+        if k.startswith("_") and k.endswith("_"):
+            body[k] = v
+    for k, v in members:
+        body[k] = v
+    for k, v in ns.items():
+        if not (k.startswith("_") and k.endswith("_")):
+            body[k] = v
+    return meta(name, bases, body)
+
+
+def make_namedtuple(name, fields, defaults, module, qualname):
+    import collections
+    cls = collections.namedtuple(name, fields, defaults=defaults, module=module)
+    cls.__qualname__ = qualname
+    return cls
+
+
+def make_lock(locked):
+    import _thread
+    lock = _thread.allocate_lock()
+    if locked:
+        lock.acquire()
+    return lock
+
+
+def make_lru(func, maxsize, typed):
+    import functools
+    return functools.lru_cache(maxsize=maxsize, typed=typed)(func)
+
+
+def make_rlock(count):
+    """An RLock held `count` times by the thread that resumes (the one that
+    held it when recording: only the main thread is resumed)."""
+    import threading
+    lock = threading.RLock()
+    for _ in range(count):
+        lock.acquire()
+    return lock
+
+
+def make_match(pattern, string, pos, endpos, regs):
+    """A re.Match: the same pattern run again over the same string. Which
+    method made it is not recorded, so the candidates are tried in turn and
+    the one that reproduces every group's span is kept."""
+    start, end = regs[0]
+    for m in (pattern.search(string, pos, endpos), pattern.fullmatch(string, pos, endpos),
+              pattern.match(string, start, endpos), pattern.fullmatch(string, start, end)):
+        if m is not None and m.regs == regs:
+            return m
+    raise ValueError("a re.Match object of %r could not be rebuilt" % pattern.pattern)
+
+def frozen_order(fs):
+    """An insertion order from which frozenset() makes fs again with the same
+    iteration order in this process (same hash seed), or None. Its order
+    depends on the history of the table it was built in (a union, a copy),
+    which re-inserting in iteration order may not reproduce."""
+    import random
+    order = list(fs)
+    cands = [order, order[::-1]]
+    try:
+        # constants are often written, or generated, in sorted order
+        srt = sorted(order)
+        cands += [srt, srt[::-1]]
+    except TypeError:
+        pass
+    rng = random.Random(len(order))
+    for _ in range(150):
+        p = list(order)
+        rng.shuffle(p)
+        cands.append(p)
+    for p in cands:
+        if list(frozenset(p)) == order:
+            return p
+    return None
+
+
+# id -> (object, module, name) of the library modules' global instances;
+# rebuilt when the set of modules changes, checked at every use
+_lib_index = {}
+_lib_index_size = [-1]
+_BY_NAME = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
+
+
+def _index_library_globals(user_modules):
+    _lib_index.clear()
+    user = set(user_modules)
+    for mname, m in list(sys.modules.items()):
+        if m is None or mname in user or mname.startswith("pyreplay_shim"):
+            continue
+        try:
+            items = list(vars(m).items())
+        except TypeError:
+            continue
+        for k, v in items:
+            t = type(v)
+            if t in S._FAST or isinstance(v, _BY_NAME) or k.startswith("__"):
+                continue
+            _lib_index.setdefault(id(v), (v, mname, k))
+    _lib_index_size[0] = len(sys.modules)
+
+
+def library_global(module, name):
+    return getattr(importlib.import_module(module), name)
+
+
+def library_global_ref(p, obj):
+    """A global of a library module (a sentinel such as sched's
+    `_sentinel = object()`, dataclasses.MISSING, a module-level
+    singleton) goes by reference: library code tests them with `is`."""
+    if len(sys.modules) != _lib_index_size[0]:
+        _index_library_globals(p.user_modules)
+    ent = _lib_index.get(id(obj))
+    if ent is None or ent[0] is not obj:
+        return None
+    m = sys.modules.get(ent[1])
+    if m is None or getattr(m, ent[2], None) is not obj:
+        return None
+    return (library_global, (ent[1], ent[2]))
+
+
+def reduce_lru(p, f):
+    """functools.lru_cache / cache around a function: made again around
+    the same function while its cache is empty; a filled cache cannot be
+    read back (its C table has no API), and an empty one would run the
+    function again where the original returned a cached object."""
+    wrapped = getattr(f, "__wrapped__", None)
+    if wrapped is None or not isinstance(wrapped, types.FunctionType):
+        return p.placeholder(f, "an lru_cache around a non-function")
+    if f.cache_info().currsize:
+        return p.placeholder(f, "an lru_cache holding %d results (a cache cannot be saved)" % f.cache_info().currsize)
+    params = f.cache_parameters() if hasattr(f, "cache_parameters") else {"maxsize": f.cache_info().maxsize, "typed": False}
+    state = {k: v for k, v in vars(f).items() if k != "__wrapped__"}
+    return (make_lru, (wrapped, params["maxsize"], params["typed"]), state or None, None, None, S.set_attrs)
+
+
+def reduce_rlock(p, lock):
+    # the C RLock shows its owner and count only in its repr:
+    # "<unlocked _thread.RLock object owner=0 count=0 at 0x...>"
+    import threading
+    try:
+        fields = dict(p.split("=") for p in repr(lock).split() if p.startswith(("owner=", "count=")))
+        owner, count = int(fields["owner"]), int(fields["count"])
+    except (KeyError, ValueError):
+        return p.placeholder(lock, "its state could not be read")
+    if count and owner != threading.get_ident():
+        return p.placeholder(lock, "held by another thread")
+    return (make_rlock, (count,))
+
+
+def reduce_enum(p, cls):
+    """Members by value in definition order, and what the class body
+    defined itself (functions, properties, nested names); the metaclass
+    makes everything else again."""
+    members = [(k, m._value_) for k, m in cls._member_map_.items()]
+    ns = {}
+    for k, v in cls.__dict__.items():
+        if k in cls._member_map_ or k in S._SKIP_CLASS_ATTRS:
+            continue
+        f = getattr(v, "__func__", v)
+        if isinstance(f, types.FunctionType) and p._is_user(getattr(f, "__module__", None)):
+            ns[k] = v
+        elif k in ("__module__", "__qualname__", "__doc__") or not (k.startswith("_") and k.endswith("_")):
+            ns[k] = v
+    return (make_enum, (type(cls), cls.__name__, cls.__bases__, members, ns))
+
+
+def reduce_namedtuple(p, cls):
+    """collections.namedtuple (or typing.NamedTuple) made again, then
+    what the class statement added (methods, docstring)."""
+    import collections
+    defaults = tuple(cls._field_defaults[f] for f in cls._fields if f in cls._field_defaults) or None
+    fresh = collections.namedtuple(cls.__name__, cls._fields, defaults=defaults)
+    later = {k: v for k, v in cls.__dict__.items()
+             if k not in S._SKIP_CLASS_ATTRS and k not in ("__module__", "__qualname__")
+             and (k not in fresh.__dict__ or k == "__doc__")}
+    rv = (make_namedtuple, (cls.__name__, cls._fields, defaults, cls.__module__, cls.__qualname__))
+    return rv + ((later or None), None, None, S.set_attrs)
