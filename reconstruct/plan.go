@@ -139,6 +139,10 @@ type frameInfo struct {
 	// slots of block items by step index
 	blockSlot  map[int]int
 	blockItems int
+	// mode classbody: the class statement, and how many decorators (whose
+	// values are on the stack) precede it
+	class      *sitter.Node
+	decorators int
 	next       *frameInfo // the frame this one calls
 }
 
@@ -361,8 +365,18 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 				line, col = *fr.Pos[0], *fr.Pos[2]
 			}
 			st := f.StatementAt(fi.scope, line)
+			var decorated *sitter.Node
 			if st != nil && st.Type() == "decorated_definition" {
-				return nil, b.refuse(fr, 0, "a decorated class body in progress")
+				decorated, st = st, st.ChildByFieldName("definition")
+			}
+			if st == nil {
+				// the class line of `@decorator\nclass C:` starts no statement of
+				// the scope: the decorated definition starts at the decorator
+				for _, d := range astinfo.FindNodes(fi.scope.Body(), "decorated_definition") {
+					if def := d.ChildByFieldName("definition"); def != nil && astinfo.Line(def) == line {
+						decorated, st = d, def
+					}
+				}
 			}
 			if st == nil || st.Type() != "class_definition" || (col >= 0 && astinfo.Col(st) != col) {
 				return nil, b.refuse(fr, 0, "a class body in progress whose class statement was not found")
@@ -379,7 +393,13 @@ func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*fra
 			} else if fr.NBases != 0 {
 				return nil, b.refuse(fr, 0, "a class statement whose bases could not be matched")
 			}
-			fi.stmt = st
+			fi.stmt, fi.class = st, st
+			if decorated != nil {
+				// its decorators were evaluated before the body started: their
+				// values sit on the value stack below the bases
+				fi.stmt = decorated
+				fi.decorators = len(childrenOfType(decorated, "decorator"))
+			}
 			fi.mode = "classbody"
 			break
 		}
@@ -1278,15 +1298,21 @@ func (b *builder) emitClassBody(e *emitter, fi *frameInfo, ind int) error {
 	if cls == nil || !cls.fr.ClassBody {
 		return b.refuse(fi.fr, 0, "a class statement in progress without its class body")
 	}
-	want := fi.blockItems + fi.fr.NBases
+	want := fi.blockItems + fi.decorators + fi.fr.NBases
 	if fi.fr.Stack == nil || len(fi.fr.Stack) != want {
 		return b.stackMismatch(fi, want)
 	}
-	st := fi.stmt
+	st := fi.class
 	line, col := astinfo.Line(st), astinfo.Col(st)
+	// the recorded decorators, applied after the class is made as they
+	// would have been (innermost first; classfix, innermost of all, only
+	// sets the __class__ cell)
+	for j, d := range childrenOfType(fi.stmt, "decorator") {
+		e.synth(ind, fmt.Sprintf("@%s.S(%d, %d)", RT, fi.idx, fi.blockItems+j), astinfo.Line(d), astinfo.Col(d))
+	}
 	var bases []string
 	for j := 0; j < fi.fr.NBases; j++ {
-		bases = append(bases, fmt.Sprintf("%s.S(%d, %d)", RT, fi.idx, fi.blockItems+j))
+		bases = append(bases, fmt.Sprintf("%s.S(%d, %d)", RT, fi.idx, fi.blockItems+fi.decorators+j))
 	}
 	name := fi.file.Text(st.ChildByFieldName("name"))
 	e.synth(ind, fmt.Sprintf("@%s.classfix(%d)", RT, cls.idx), line, col)
@@ -1319,4 +1345,14 @@ func clauseOwner(n *sitter.Node) *sitter.Node {
 		return n.Parent().Parent()
 	}
 	return n
+}
+
+func childrenOfType(n *sitter.Node, typ string) []*sitter.Node {
+	var out []*sitter.Node
+	for i := 0; i < int(n.NamedChildCount()); i++ {
+		if c := n.NamedChild(i); c.Type() == typ {
+			out = append(out, c)
+		}
+	}
+	return out
 }
