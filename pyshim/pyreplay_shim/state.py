@@ -146,6 +146,12 @@ def reorder_set(s, order):
         return True
     rng = random.Random(len(order))
     perms = [list(order), list(reversed(order))]
+    try:
+        # constants are often written, or generated, in sorted order
+        srt = sorted(order)
+        perms += [srt, srt[::-1]]
+    except TypeError:
+        pass
     for _ in range(150):
         p = list(order)
         rng.shuffle(p)
