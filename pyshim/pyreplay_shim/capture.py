@@ -1,7 +1,6 @@
 """Taking a snapshot: walk the stack, serialise it, write it to the recording."""
 import gc
 import io
-import itertools
 import json
 import os
 import sys
@@ -251,49 +250,6 @@ def _translate_stack(vstack):
             x = x.__self__.exit
         out.append(x)
     return out
-
-
-def _unstable_set(s):
-    """A set of strings or bytes whose iteration order a fresh process,
-    re-inserting its items, would not reproduce (hash-dependent layout)."""
-    if len(s) < 2 or not any(isinstance(x, (str, bytes)) for x in s):
-        return False
-    items = list(s)
-    return list(type(s)(items)) != items
-
-
-def _unstable_sets(manifest, values):
-    """Such sets in the variables themselves and one level inside their
-    containers and attributes (a bounded scan, not the whole heap): where the
-    frozen ones whose order no insertion order reproduces are (they cannot be
-    fixed up), the mutable ones, whose order the resume restores, and the
-    frozen ones pickled as an insertion order that reproduces theirs
-    ({id: (frozenset, order)}, see state.FrozenPickler)."""
-    out = []
-    fixable = []
-    frozen = {}
-    for m, v in zip(manifest, values):
-        kids = [v]
-        if isinstance(v, (list, tuple)):
-            kids += v[:200]
-        elif isinstance(v, dict):
-            kids += itertools.islice(v.values(), 200)
-        elif hasattr(v, "__dict__") and not isinstance(v, (type, S.types.ModuleType, S.types.FunctionType)) \
-                and is_user_file(getattr(sys.modules.get(type(v).__module__), "__file__", None) or ""):
-            try:
-                kids += itertools.islice(vars(v).values(), 200)
-            except TypeError:
-                pass
-        for k in kids:
-            if isinstance(k, (set, frozenset)) and _unstable_set(k):
-                if type(k) is set:
-                    fixable.append(k)
-                elif type(k) is frozenset and stdvalues.frozen_order(k) is not None:
-                    frozen[id(k)] = (k, stdvalues.frozen_order(k))
-                else:
-                    out.append(m[3])
-                    break
-    return out, fixable, frozen
 
 
 def _cell_value(name, v, code):
@@ -625,7 +581,7 @@ class Recorder:
         if exc is not None:
             manifest.append(("x", "exc", None, "exception being handled"))
             values.append(exc)
-        unstable, fixable, self._frozen = _unstable_sets(manifest, values)
+        unstable, fixable, self._frozen = stdvalues.unstable_sets(manifest, values, is_user_file)
         if fixable:
             manifest.append(("x", "setorders", None, "iteration order of sets"))
             values.append([(s, list(s)) for s in {id(s): s for s in fixable}.values()])

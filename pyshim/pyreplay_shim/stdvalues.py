@@ -6,6 +6,7 @@ re-insertion would change, and library modules' global instances (by
 reference). The reduce_* functions are StatePickler's (state.py), given the
 pickler as p."""
 import importlib
+import itertools
 import sys
 import types
 
@@ -197,3 +198,46 @@ def reduce_namedtuple(p, cls):
              and (k not in fresh.__dict__ or k == "__doc__")}
     rv = (make_namedtuple, (cls.__name__, cls._fields, defaults, cls.__module__, cls.__qualname__))
     return rv + ((later or None), None, None, S.set_attrs)
+
+
+def _unstable_set(s):
+    """A set of strings or bytes whose iteration order a fresh process,
+    re-inserting its items, would not reproduce (hash-dependent layout)."""
+    if len(s) < 2 or not any(isinstance(x, (str, bytes)) for x in s):
+        return False
+    items = list(s)
+    return list(type(s)(items)) != items
+
+
+def unstable_sets(manifest, values, is_user_file):
+    """Such sets in the variables themselves and one level inside their
+    containers and attributes (a bounded scan, not the whole heap): where the
+    frozen ones whose order no insertion order reproduces are (they cannot be
+    fixed up), the mutable ones, whose order the resume restores, and the
+    frozen ones pickled as an insertion order that reproduces theirs
+    ({id: (frozenset, order)}, see state.FrozenPickler)."""
+    out = []
+    fixable = []
+    frozen = {}
+    for m, v in zip(manifest, values):
+        kids = [v]
+        if isinstance(v, (list, tuple)):
+            kids += v[:200]
+        elif isinstance(v, dict):
+            kids += itertools.islice(v.values(), 200)
+        elif hasattr(v, "__dict__") and not isinstance(v, (type, types.ModuleType, types.FunctionType)) \
+                and is_user_file(getattr(sys.modules.get(type(v).__module__), "__file__", None) or ""):
+            try:
+                kids += itertools.islice(vars(v).values(), 200)
+            except TypeError:
+                pass
+        for k in kids:
+            if isinstance(k, (set, frozenset)) and _unstable_set(k):
+                if type(k) is set:
+                    fixable.append(k)
+                elif type(k) is frozenset and frozen_order(k) is not None:
+                    frozen[id(k)] = (k, frozen_order(k))
+                else:
+                    out.append(m[3])
+                    break
+    return out, fixable, frozen
