@@ -1,0 +1,175 @@
+package reconstruct
+
+// One chunk per frame: a module frame's code runs in its module's
+// namespace; a function frame's chunk defines the resume function (its
+// original parameters, the recorded locals restored) whose body is the
+// rest of the function from the recorded position (blocks.go).
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pyreplay/pyreplay/astinfo"
+)
+
+func (b *builder) chunk(fi *frameInfo, next *frameInfo) (*Chunk, error) {
+	fr := fi.fr
+	e := newEmitter(fi.file)
+	c := &Chunk{Frame: fi.idx, File: fr.File, Module: fr.ModuleName, Qualname: fr.Function, Name: fr.Name, Library: fr.Library}
+	indent := 0
+	if fr.Module {
+		c.Kind = "module"
+	} else {
+		c.Kind = "function"
+		var err error
+		indent, err = b.functionHeader(e, fi, c)
+		if err != nil {
+			return nil, err
+		}
+	}
+	// the statement at the position, then the rest of each enclosing block
+	subst, err := b.substFor(fi, next)
+	if err != nil {
+		return nil, err
+	}
+	if fi.mode == "entry" {
+		body := fi.scope.Body()
+		for _, st := range astinfo.Statements(body) {
+			e.node(indent, st, nil)
+		}
+	} else if err := b.emitLevel(e, fi, 0, indent, subst); err != nil {
+		return nil, err
+	}
+	c.Source, c.Map = e.source()
+	return c, nil
+}
+
+// functionHeader emits the scaffolding around a resume function and
+// returns the indentation of its body.
+func (b *builder) functionHeader(e *emitter, fi *frameInfo, c *Chunk) (int, error) {
+	fr := fi.fr
+	sc := fi.scope
+	defLine := astinfo.Line(sc.Node)
+	firstLine := sc.FirstLine()
+	col := astinfo.Col(sc.Node)
+	nargs := fr.NArgs
+	if nargs > len(fr.Varnames) {
+		return 0, b.refuse(fr, 0, "inconsistent parameter information")
+	}
+	params := fr.Varnames[:nargs]
+	cellSet := map[string]bool{}
+	for _, n := range fr.Cellvars {
+		cellSet[n] = true
+	}
+	for _, n := range fr.Freevars {
+		cellSet[n] = true
+	}
+	var cells []string
+	for _, n := range append(append([]string{}, fr.Cellvars...), fr.Freevars...) {
+		if n == "__class__" {
+			continue
+		}
+		cells = append(cells, n)
+	}
+	c.Cells = append(append([]string{}, fr.Cellvars...), fr.Freevars...)
+	e.synth(0, "def _pyr_factory():", firstLine, 0)
+	ind := 4
+	if len(cells) > 0 {
+		e.synth(ind, strings.Join(cells, " = ")+" = None", firstLine, 0)
+	}
+	c.CodePath = []string{"_pyr_factory"}
+	compiled := "_pyr_factory.<locals>."
+	// names the scaffolding binds (the function, the class wrapper) must stay
+	// globals inside the body unless they were closure variables already
+	scaffold := fr.Name
+	if sc.ClassName != "" {
+		scaffold = sc.ClassName
+	}
+	inCells := false
+	for _, n := range cells {
+		if n == scaffold {
+			inCells = true
+		}
+	}
+	if !inCells {
+		e.synth(ind, "global "+scaffold, firstLine, 0)
+	}
+	if sc.ClassName != "" {
+		e.synth(ind, "class "+sc.ClassName+":", firstLine, 0)
+		ind += 4
+		c.CodePath = append(c.CodePath, sc.ClassName)
+		compiled += sc.ClassName + "."
+	}
+	var plist []string
+	for k, p := range params {
+		if cellSet[p] {
+			plist = append(plist, fmt.Sprintf("_pyr_p%d", k))
+			c.Args = append(c.Args, ArgSource{Name: p, Cell: true})
+		} else {
+			plist = append(plist, p)
+			c.Args = append(c.Args, ArgSource{Name: p})
+		}
+		if _, ok := fr.Locals[p]; !ok {
+			return 0, b.refuse(fr, 0, "parameter %s is unbound", p)
+		}
+	}
+	c.Params = params
+	name := fr.Name
+	e.synth(ind, "def "+name+"("+strings.Join(plist, ", ")+"):", defLine, col)
+	c.CodePath = append(c.CodePath, name)
+	c.Compiled = compiled + name
+	ind += 4
+	var nonlocals []string
+	paramSet := map[string]bool{}
+	for _, p := range params {
+		paramSet[p] = true
+	}
+	for _, n := range cells {
+		if !paramSet[n] || cellSet[n] {
+			nonlocals = append(nonlocals, n)
+		}
+	}
+	if len(nonlocals) > 0 {
+		e.synth(ind, "nonlocal "+strings.Join(nonlocals, ", "), defLine, col)
+	}
+	if g := fi.file.GlobalNames(sc); len(g) > 0 {
+		e.synth(ind, "global "+strings.Join(dedupe(g), ", "), defLine, col)
+	}
+	var locals []string
+	for _, v := range fr.Varnames[nargs:] {
+		if !cellSet[v] {
+			locals = append(locals, v)
+		}
+	}
+	if len(locals) > 0 {
+		e.synth(ind, "if False: "+strings.Join(locals, " = ")+" = None", defLine, col)
+	}
+	if fr.Generator {
+		// keep it a generator even when no yield is left in the tail
+		e.synth(ind, "if False: yield", defLine, col)
+	}
+	names := make([]string, 0, len(fr.Locals))
+	for n := range fr.Locals {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if paramSet[n] || cellSet[n] {
+			continue
+		}
+		e.synth(ind, fmt.Sprintf("%s = %s.L(%d, %q)", n, RT, fi.idx, n), defLine, col)
+	}
+	return ind, nil
+}
+func dedupe(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
