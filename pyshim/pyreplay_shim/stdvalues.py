@@ -235,8 +235,8 @@ def unstable_sets(manifest, values, is_user_file):
             if isinstance(k, (set, frozenset)) and _unstable_set(k):
                 if type(k) is set:
                     fixable.append(k)
-                elif type(k) is frozenset and frozen_order(k) is not None:
-                    frozen[id(k)] = (k, frozen_order(k))
+                elif type(k) is frozenset and (order := frozen_order(k)) is not None:
+                    frozen[id(k)] = (k, order)
                 else:
                     out.append(m[3])
                     break

@@ -1,0 +1,228 @@
+package session
+
+// Breakpoints of a debugging session: line, function and exception filters,
+// sent to the live program and matched against the history's stops.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/tracer"
+)
+
+// ------------------------------------------------------------------ breakpoints
+
+// SetLineBreakpoints replaces the breakpoints of one file.
+func (d *Debugger) SetLineBreakpoints(path string, bps []LineBreakpoint) []BreakpointResult {
+	path = absPath(path, "")
+	out := make([]BreakpointResult, len(bps))
+	d.mu.Lock()
+	python := d.python
+	d.mu.Unlock()
+	// the lines CPython runs (nil in a replay, where no interpreter is
+	// chosen: a breakpoint there matches the snapshots of its line)
+	var lines []int
+	var err error
+	if python != "" {
+		lines, err = tracer.RunLines(python, path)
+	} else if _, serr := os.Stat(path); serr != nil {
+		err = serr
+	}
+	var keep []LineBreakpoint
+	for i, b := range bps {
+		out[i] = BreakpointResult{ID: b.ID, Line: b.Line}
+		if err != nil {
+			out[i].Message = fmt.Sprintf("cannot read %s: %v", path, err)
+			continue
+		}
+		// a line CPython never runs moves to the next one that does
+		line := b.Line
+		if lines != nil {
+			line = 0
+			for _, l := range lines {
+				if l >= b.Line {
+					line = l
+					break
+				}
+			}
+		}
+		if line == 0 {
+			out[i].Message = fmt.Sprintf("line %d of %s has no code CPython runs, nor has any line after it", b.Line, filepath.Base(path))
+			continue
+		}
+		b.Line = line
+		out[i].Line = line
+		out[i].Verified = true
+		keep = append(keep, b)
+	}
+	d.mu.Lock()
+	if len(keep) == 0 {
+		delete(d.lineBPs, path)
+	} else {
+		d.lineBPs[path] = keep
+	}
+	d.mu.Unlock()
+	d.applyBreakpoints(out)
+	return out
+}
+
+// SetFunctionBreakpoints replaces the function breakpoints.
+func (d *Debugger) SetFunctionBreakpoints(bps []FuncBreakpoint) []BreakpointResult {
+	out := make([]BreakpointResult, len(bps))
+	d.mu.Lock()
+	base, replay := d.baseDir, d.replay
+	d.mu.Unlock()
+	q := map[int][]string{}
+	var keep []FuncBreakpoint
+	for i, b := range bps {
+		out[i] = BreakpointResult{ID: b.ID}
+		name := strings.TrimSpace(b.Name)
+		if replay {
+			q[b.ID] = []string{name}
+			out[i].Verified = true
+			keep = append(keep, b)
+			continue
+		}
+		res, err := tracer.ParseBreakpoint(name, base, "")
+		if err != nil || len(res) == 0 || res[0].Func == "" {
+			if err == nil {
+				err = fmt.Errorf("%q is not a function name", name)
+			}
+			out[i].Message = err.Error()
+			continue
+		}
+		for _, r := range res {
+			q[b.ID] = append(q[b.ID], r.Func)
+		}
+		out[i].Verified = true
+		keep = append(keep, b)
+	}
+	d.mu.Lock()
+	d.funcBPs, d.funcQ = keep, q
+	d.mu.Unlock()
+	d.applyBreakpoints(out)
+	return out
+}
+
+// SetExceptionFilters sets the exception filters: raised, uncaught.
+func (d *Debugger) SetExceptionFilters(filters []string) error {
+	for _, f := range filters {
+		if f != "raised" && f != "uncaught" {
+			return fmt.Errorf("unknown exception filter %q (pyreplay has \"raised\" and \"uncaught\")", f)
+		}
+	}
+	d.mu.Lock()
+	d.filters = append([]string(nil), filters...)
+	d.mu.Unlock()
+	d.applyBreakpoints(nil)
+	return nil
+}
+
+func (d *Debugger) bpPayload() map[string]any {
+	if d.opts.NoDebug {
+		return map[string]any{"lines": []any{}, "funcs": []any{}, "exceptions": []string{}, "justMyCode": true}
+	}
+	lines := []map[string]any{}
+	files := make([]string, 0, len(d.lineBPs))
+	for f := range d.lineBPs {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		for _, b := range d.lineBPs[f] {
+			m := map[string]any{"id": b.ID, "file": f, "line": b.Line, "cond": b.Condition, "hitcond": b.HitCondition, "spec": fmt.Sprintf("%s:%d", f, b.Line)}
+			if b.LogMessage != nil {
+				m["log"] = *b.LogMessage
+			}
+			lines = append(lines, m)
+		}
+	}
+	if d.entry != nil {
+		lines = append(lines, d.entry)
+	}
+	funcs := []map[string]any{}
+	for _, b := range d.funcBPs {
+		for _, q := range d.funcQ[b.ID] {
+			funcs = append(funcs, map[string]any{"id": b.ID, "func": q, "cond": b.Condition, "hitcond": b.HitCondition, "spec": b.Name})
+		}
+	}
+	return map[string]any{"lines": lines, "funcs": funcs, "exceptions": append([]string{}, d.filters...), "justMyCode": d.opts.JustMyCode}
+}
+
+// applyBreakpoints sends the whole breakpoint set to a started live program
+// and marks the ones it rejected.
+func (d *Debugger) applyBreakpoints(res []BreakpointResult) {
+	d.mu.Lock()
+	l := d.live
+	if l == nil || !d.started {
+		d.mu.Unlock()
+		return
+	}
+	args := d.bpPayload()
+	d.mu.Unlock()
+	var body struct {
+		Errors map[string]string `json:"errors"`
+	}
+	if err := l.Call("breakpoints", args, &body); err != nil {
+		d.emit(OutputEvent{Category: "console", Text: fmt.Sprintf("pyreplay: breakpoints not applied yet: %v\n", err)})
+		return
+	}
+	for i := range res {
+		if msg, ok := body.Errors[fmt.Sprint(res[i].ID)]; ok {
+			res[i].Verified = false
+			res[i].Message = msg
+		}
+	}
+}
+
+// matches says whether a stop is one a breakpoint would stop at: the
+// target of continue / reverse continue in history. With no line or
+// function breakpoint, a replay stops everywhere.
+func (d *Debugger) matches(i int) bool {
+	st := d.hist[i]
+	s, err := d.snapLocked(st.Snap)
+	if err != nil {
+		return false
+	}
+	if len(d.lineBPs) == 0 && len(d.funcBPs) == 0 {
+		if d.replay {
+			return true
+		}
+	}
+	if st.Reason == "exception" || (d.replay && st.Label == "exception") {
+		if len(d.filters) > 0 {
+			return true
+		}
+	}
+	if top := topUser(s); top != nil {
+		for _, b := range d.lineBPs[absPath(top.File, "")] {
+			if b.Line == top.Line && b.LogMessage == nil {
+				return true
+			}
+		}
+	}
+	for _, b := range d.funcBPs {
+		names := d.funcQ[b.ID]
+		for _, q := range names {
+			if s.Function == q || strings.HasSuffix(s.Function, "."+q) {
+				if top := topUser(s); top != nil && (top.Kind == "entry" || top.Kind == "hook" || st.Reason == "function" || st.Label == "function") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func topUser(s *recording.Snapshot) *recording.Frame {
+	for i := len(s.Frames) - 1; i >= 0; i-- {
+		if !s.Frames[i].Library {
+			return &s.Frames[i]
+		}
+	}
+	return nil
+}

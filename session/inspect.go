@@ -1,0 +1,310 @@
+package session
+
+// Inspecting a stop (current stop, sources, live children, evaluation live
+// or in the past) and resuming from one.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/pyreplay/pyreplay/internal/trust"
+	"github.com/pyreplay/pyreplay/reconstruct"
+	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/tracer"
+)
+
+// ------------------------------------------------------------------ inspecting
+
+// Current is the stop at the cursor, its snapshot, and whether it is the
+// live program's present.
+func (d *Debugger) Current() (Stop, *recording.Snapshot, bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.needStopLocked(); err != nil {
+		return Stop{}, nil, false, err
+	}
+	st := d.hist[d.cur]
+	s, err := d.snapLocked(st.Snap)
+	return st, s, d.live != nil && d.cur == d.liveStop, err
+}
+
+// Position is the cursor and the live program's generation; a Token taken
+// at a stop is valid for live requests only while both are unchanged.
+type Token struct{ Cur, Gen int }
+
+// Token identifies the present stop.
+func (d *Debugger) Token() Token {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return Token{d.cur, d.gen}
+}
+
+// IsLive says whether tok still names the live program's current stop.
+func (d *Debugger) IsLive(tok Token) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.live != nil && d.liveStop >= 0 && tok.Cur == d.liveStop && tok.Gen == d.gen && d.cur == tok.Cur
+}
+
+func (d *Debugger) snapLocked(n int64) (*recording.Snapshot, error) {
+	if s, ok := d.cache[n]; ok {
+		return s, nil
+	}
+	s, err := d.store.Get(n)
+	if err != nil {
+		return nil, err
+	}
+	d.cache[n] = s
+	return s, nil
+}
+
+// Source returns the recorded text of a file by its sha256.
+func (d *Debugger) Source(sha string) (string, error) {
+	d.mu.Lock()
+	st := d.store
+	d.mu.Unlock()
+	if st == nil {
+		return "", errors.New("no recording is open")
+	}
+	return st.Source(sha)
+}
+
+// LiveRoot names a value in the live program for LiveChildren.
+type LiveRoot struct {
+	Frame  int    // index in the snapshot's frames (locals)
+	Module string // globals of this module, if set
+	Name   string
+	Result int // an evaluation result, if > 0
+}
+
+// LiveChildren fetches children of a live value (beyond what the snapshot
+// recorded): path is positions from the root, start/count a page.
+func (d *Debugger) LiveChildren(tok Token, root LiveRoot, path []int, start, count int) ([]recording.Value, int, error) {
+	if !d.IsLive(tok) {
+		return nil, 0, errors.New("not the live stop")
+	}
+	d.mu.Lock()
+	l := d.live
+	d.mu.Unlock()
+	r := map[string]any{}
+	switch {
+	case root.Result > 0:
+		r["result"] = root.Result
+	case root.Module != "":
+		r["module"], r["name"] = root.Module, root.Name
+	default:
+		r["name"] = root.Name
+	}
+	var body struct {
+		Children []recording.Value `json:"children"`
+		Len      int               `json:"len"`
+	}
+	err := l.CallInterruptible("children", map[string]any{"root": r, "frame": root.Frame, "path": path, "start": start, "count": count}, &body)
+	return body.Children, body.Len, err
+}
+
+// EvalResult is the value of an evaluation; Ref > 0 names it in the live
+// program (for LiveChildren).
+type EvalResult struct {
+	Value recording.Value
+	Ref   int
+	Live  bool
+}
+
+// Evaluate evaluates expr in frame (an index into the snapshot's frames):
+// in the live program at the live stop, from the snapshot in the past.
+func (d *Debugger) Evaluate(tok Token, frame int, expr, context string) (EvalResult, error) {
+	d.mu.Lock()
+	if err := d.needStopLocked(); err != nil {
+		d.mu.Unlock()
+		return EvalResult{}, err
+	}
+	live := d.live != nil && d.liveStop >= 0 && d.cur == d.liveStop && tok.Cur == d.cur && tok.Gen == d.gen
+	l := d.live
+	st := d.hist[d.cur]
+	s, err := d.snapLocked(st.Snap)
+	d.mu.Unlock()
+	if err != nil {
+		return EvalResult{}, err
+	}
+	if live {
+		var body struct {
+			Value recording.Value `json:"value"`
+			Ref   int             `json:"ref"`
+		}
+		if err := l.CallInterruptible("evaluate", map[string]any{"frame": frame, "expr": expr, "context": context}, &body); err != nil {
+			return EvalResult{}, err
+		}
+		return EvalResult{Value: body.Value, Ref: body.Ref, Live: true}, nil
+	}
+	v, err := EvalPast(s, frame, expr)
+	if err == nil {
+		return EvalResult{Value: v}, nil
+	}
+	// not a recorded name or part of one: evaluate on a copy of the past
+	if frame < 0 || frame >= len(s.Frames) || s.Frames[frame].Library {
+		return EvalResult{}, err
+	}
+	// evaluating on the recorded state loads it: only a signed snapshot
+	// (checked once per snapshot: the check reads and hashes its state)
+	if err := d.verifyOnce(s.N); err != nil {
+		return EvalResult{}, err
+	}
+	pe, perr := d.pastEvaluator(s)
+	if perr != nil {
+		return EvalResult{}, err
+	}
+	v, perr = pe.eval(s, frame, expr)
+	if perr != nil {
+		return EvalResult{}, fmt.Errorf("%v (evaluated on %s as recorded)", perr, s.ID)
+	}
+	return EvalResult{Value: v}, nil
+}
+
+// verifyOnce checks snapshot n's signature (internal/trust) the first time
+// its state is to be loaded in this session.
+func (d *Debugger) verifyOnce(n int64) error {
+	d.mu.Lock()
+	done := d.verified[n]
+	d.mu.Unlock()
+	if done {
+		return nil
+	}
+	key, err := trust.UserKey()
+	if err != nil {
+		return err
+	}
+	if err := d.store.Verify(n, key); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	if d.verified == nil {
+		d.verified = map[int64]bool{}
+	}
+	d.verified[n] = true
+	d.mu.Unlock()
+	return nil
+}
+
+// pastEvaluator is the helper process for snapshots recorded by the
+// interpreter of s's run (the state unpickles only there).
+func (d *Debugger) pastEvaluator(s *recording.Snapshot) (*pastEval, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	python := d.python
+	if r, err := d.store.GetRun(s.Run); err == nil && r.Python != "" {
+		if _, err := os.Stat(r.Python); err == nil {
+			python = r.Python
+		}
+	}
+	if python == "" {
+		p, err := tracer.FindPython("")
+		if err != nil {
+			return nil, err
+		}
+		python = p
+	}
+	if d.past == nil {
+		d.past = map[string]*pastEval{}
+	}
+	pe := d.past[python]
+	if pe == nil {
+		pe = &pastEval{python: python, db: d.store.Path}
+		d.past[python] = pe
+	}
+	return pe, nil
+}
+
+// ------------------------------------------------------------------ resume
+
+// ResumeFrom starts a fresh process from the snapshot at the cursor (or
+// snapshot n when n > 0) and debugs it from then on; the previous live
+// process, if any, is ended. The history up to that stop is kept.
+func (d *Debugger) ResumeFrom(n int64) (int64, error) {
+	d.mu.Lock()
+	if d.store == nil {
+		d.mu.Unlock()
+		return 0, errors.New("nothing to resume from: no recording is open")
+	}
+	if d.runningLocked() {
+		d.mu.Unlock()
+		return 0, ErrRunning
+	}
+	idx := d.cur
+	if n > 0 {
+		idx = -1
+		for i, st := range d.hist {
+			if st.Snap == n {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			d.mu.Unlock()
+			return 0, fmt.Errorf("%s is not a stop of this session", recording.SnapID(n))
+		}
+	} else if len(d.hist) == 0 {
+		d.mu.Unlock()
+		return 0, errors.New("the program has not stopped yet")
+	}
+	snapN := d.hist[idx].Snap
+	s, err := d.snapLocked(snapN)
+	store, python := d.store, d.opts.Python
+	d.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	prep, err := reconstruct.ResumeConfig(store, snapN, reconstruct.ResumeOptions{Python: python})
+	if err != nil {
+		if reconstruct.IsRefusal(err) {
+			return 0, fmt.Errorf("cannot resume %s exactly: %v", recording.SnapID(snapN), err)
+		}
+		return 0, err
+	}
+	d.mu.Lock()
+	old := d.live
+	d.live = nil
+	env := d.env
+	if env == nil {
+		env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+		d.env = env
+	}
+	d.mu.Unlock()
+	if old != nil {
+		old.Kill()
+	}
+	l, err := startLive(prep.Python, prep.Config, prep.Dir, env, d)
+	if err != nil {
+		d.mu.Lock()
+		if old != nil {
+			d.ended = true
+		}
+		d.mu.Unlock()
+		if old != nil {
+			d.emit(ExitedEvent{Code: 137})
+			d.emit(TerminatedEvent{})
+		}
+		return 0, fmt.Errorf("cannot resume %s: %v", recording.SnapID(snapN), err)
+	}
+	d.mu.Lock()
+	d.hist = d.hist[:idx+1]
+	d.cur = idx
+	d.live = l
+	d.liveStop = -1
+	d.gen++
+	d.replay = false
+	d.started = true
+	d.entry = nil
+	if top := topUser(s); top != nil {
+		d.entry = map[string]any{"id": 0, "file": top.File, "line": top.Line, "oneshot": true, "spec": "entry"}
+	}
+	args := d.bpPayload()
+	d.entry = nil
+	d.mu.Unlock()
+	d.emit(OutputEvent{Category: "console", Text: fmt.Sprintf("pyreplay: resumed %s in a fresh process (pid %d, run %d)\n", recording.SnapID(snapN), l.Pid(), prep.Config.Run)})
+	d.emit(ContinuedEvent{})
+	if err := l.Call("start", args, nil); err != nil {
+		return 0, err
+	}
+	return prep.Config.Run, nil
+}
