@@ -284,3 +284,32 @@ func (f *File) IdentifiersIn(n *sitter.Node) map[string]bool {
 	walk(n)
 	return out
 }
+
+// LeavesLoop reports whether the body of loop (a for or while statement)
+// holds a break or continue of that loop: one not inside a nested loop,
+// function, class or comprehension.
+func LeavesLoop(loop *sitter.Node) bool {
+	var walk func(n *sitter.Node) bool
+	walk = func(n *sitter.Node) bool {
+		switch n.Type() {
+		case "break_statement", "continue_statement":
+			return true
+		case "for_statement", "while_statement":
+			// its else clause still belongs to the outer loop
+			if alt := n.ChildByFieldName("alternative"); alt != nil {
+				return walk(alt)
+			}
+			return false
+		}
+		if IsScopeBoundary(n) {
+			return false
+		}
+		for i := 0; i < int(n.NamedChildCount()); i++ {
+			if walk(n.NamedChild(i)) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(loop.ChildByFieldName("body"))
+}

@@ -59,17 +59,34 @@ func (b *builder) emitWrap(e *emitter, fi *frameInfo, k, ind int, subst string) 
 		if st.Clause == "else" {
 			return inner(ind)
 		}
+		// the rest of the interrupted iteration, then the loop goes on: its
+		// header reports its line as the original's jump back to it does
+		loop := func(ind int) {
+			if o.Type() == "for_statement" {
+				right := o.ChildByFieldName("right")
+				e.node(ind, o, []repl{{right.StartByte(), right.EndByte(), fmt.Sprintf("%s.S(%d, %d)", RT, fi.idx, fi.blockSlot[k])}})
+			} else {
+				e.node(ind, o, nil)
+			}
+		}
+		if !astinfo.LeavesLoop(o) {
+			if err := inner(ind); err != nil {
+				return err
+			}
+			loop(ind)
+			return nil
+		}
+		// a break or continue of the loop: the rest of the iteration runs in
+		// a one-shot loop that they leave, with the loop in its else. Its
+		// jump back reports the loop's line as the original's does; 3.8 and
+		// 3.9 report it once more where the else's loop starts a line-table
+		// entry of its own (3.10+ do not: the same line, reached going forward)
 		e.synth(ind, fmt.Sprintf("for %s.x in %s.once():", RT, RT), line, col)
 		if err := inner(ind + 4); err != nil {
 			return err
 		}
 		e.synth(ind, "else:", line, col)
-		if o.Type() == "for_statement" {
-			right := o.ChildByFieldName("right")
-			e.node(ind+4, o, []repl{{right.StartByte(), right.EndByte(), fmt.Sprintf("%s.S(%d, %d)", RT, fi.idx, fi.blockSlot[k])}})
-		} else {
-			e.node(ind+4, o, nil)
-		}
+		loop(ind + 4)
 		return nil
 	case "with_statement":
 		items := withItems(o)
@@ -159,6 +176,9 @@ func exceptName(f *astinfo.File, h *sitter.Node) string {
 // emitPosition emits the statement at the recorded position.
 func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string) error {
 	st := fi.stmt
+	if fi.innermost && fi.mode != "clause" {
+		e.arrive(ind)
+	}
 	switch fi.mode {
 	case "before":
 		if fi.fr.Stack != nil && len(fi.fr.Stack) != fi.blockItems {
@@ -186,6 +206,9 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 		switch st.Type() {
 		case "elif_clause":
 			// `elif c:` is about to be tested: the earlier tests were false
+			if fi.innermost {
+				e.arrive(ind)
+			}
 			e.span(ind, st.StartByte(), owner.EndByte(), []repl{{st.StartByte(), st.StartByte() + 4, "if"}})
 		case "except_clause":
 			// the exception is being matched against this handler and the next
@@ -196,7 +219,15 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 				body += 4
 			}
 			e.synth(body, "try:", line, col)
-			e.synth(body+4, fmt.Sprintf("raise %s.S(%d, %d)", RT, fi.idx, fi.blockItems-1), astinfo.Line(st), astinfo.Col(st))
+			raiseLine := astinfo.Line(st)
+			if fi.innermost {
+				// after the `try:` lines, which 3.11+ report at the try line;
+				// the raise takes arrive's line: the handler's jump reports
+				// the except line, once
+				e.arrive(body + 4)
+				raiseLine = e.arriveLine()
+			}
+			e.synth(body+4, fmt.Sprintf("raise %s.S(%d, %d)", RT, fi.idx, fi.blockItems-1), raiseLine, astinfo.Col(st))
 			last := st
 			for _, c := range namedChildren(owner) {
 				if c.Type() == "except_clause" {
@@ -208,7 +239,11 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 				e.node(ind, fin, nil)
 			}
 		case "case_clause":
-			e.synth(ind, fmt.Sprintf("match %s.S(%d, %d):", RT, fi.idx, fi.blockItems-1), line, col)
+			// the subject is evaluated already: the line event is the case's
+			if fi.innermost {
+				e.arrive(ind)
+			}
+			e.synth(ind, fmt.Sprintf("match %s.S(%d, %d):", RT, fi.idx, fi.blockItems-1), astinfo.Line(st), astinfo.Col(st))
 			e.span(ind+4, st.StartByte(), owner.EndByte(), nil)
 		}
 	case "call":
@@ -275,6 +310,11 @@ func (b *builder) emitClassBody(e *emitter, fi *frameInfo, ind int) error {
 	}
 	e.synth(ind, header+":", line, col)
 	bodyInd := ind + 4
+	if cls.mode == "entry" && cls.innermost {
+		// the body's own first line event (its class line) is the
+		// program's: it comes with class_ns, after the setup's
+		e.arrive(bodyInd)
+	}
 	e.synth(bodyInd, fmt.Sprintf("%s.class_ns(%d, locals())", RT, cls.idx), line, col)
 	if cls.mode == "entry" {
 		for _, s := range astinfo.Statements(cls.scope.Body()) {

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	sitter "github.com/smacker/go-tree-sitter"
+
 	"github.com/pyreplay/pyreplay/astinfo"
 )
 
@@ -34,8 +36,10 @@ func (b *builder) chunk(fi *frameInfo, next *frameInfo) (*Chunk, error) {
 		return nil, err
 	}
 	if fi.mode == "entry" {
-		body := fi.scope.Body()
-		for _, st := range astinfo.Statements(body) {
+		if fi.innermost {
+			e.arrive(indent)
+		}
+		for _, st := range bodyStatements(fi.file, fi.scope) {
 			e.node(indent, st, nil)
 		}
 	} else if err := b.emitLevel(e, fi, 0, indent, subst); err != nil {
@@ -136,6 +140,15 @@ func (b *builder) functionHeader(e *emitter, fi *frameInfo, c *Chunk) (int, erro
 	if g := fi.file.GlobalNames(sc); len(g) > 0 {
 		e.synth(ind, "global "+strings.Join(dedupe(g), ", "), defLine, col)
 	}
+	// the scaffolding below runs when the function starts: on the stack that
+	// is during the rebuild (whose line events are held back), but a
+	// generator created and not started yet runs it at its first next(),
+	// where CPython reports the body's first line: it takes that line
+	if fi.mode == "entry" && !fi.innermost {
+		if sts := bodyStatements(fi.file, sc); len(sts) > 0 {
+			defLine, col = astinfo.Line(sts[0]), astinfo.Col(sts[0])
+		}
+	}
 	var locals []string
 	for _, v := range fr.Varnames[nargs:] {
 		if !cellSet[v] {
@@ -162,6 +175,36 @@ func (b *builder) functionHeader(e *emitter, fi *frameInfo, c *Chunk) (int, erro
 	}
 	return ind, nil
 }
+
+// bodyStatements lists the statements of a function's body that run: not
+// its docstring, which in the resume function's body would be a constant
+// statement that 3.10+ compile to a NOP reporting a line event of its own.
+func bodyStatements(f *astinfo.File, sc *astinfo.Scope) []*sitter.Node {
+	sts := astinfo.Statements(sc.Body())
+	if len(sts) > 1 && isDocstring(f, sts[0]) {
+		return sts[1:]
+	}
+	return sts
+}
+
+// isDocstring: a statement that is a plain string literal (no f-string,
+// no bytes), which as a body's first statement is its docstring.
+func isDocstring(f *astinfo.File, st *sitter.Node) bool {
+	if st.Type() != "expression_statement" || st.NamedChildCount() != 1 {
+		return false
+	}
+	v := st.NamedChild(0)
+	if v.Type() == "concatenated_string" && v.NamedChildCount() > 0 {
+		v = v.NamedChild(0)
+	}
+	if v.Type() != "string" {
+		return false
+	}
+	prefix := strings.ToLower(strings.SplitN(f.Text(v), "\"", 2)[0])
+	prefix = strings.ToLower(strings.SplitN(prefix, "'", 2)[0])
+	return !strings.ContainsAny(prefix, "fb")
+}
+
 func dedupe(xs []string) []string {
 	seen := map[string]bool{}
 	var out []string

@@ -46,9 +46,54 @@ func (e *emitter) synth(indent int, text string, origLine, origCol int) {
 	})
 }
 
+// arrive emits the innermost frame's announcement that it reached the
+// recorded position (Runtime.arrive: line events are the program's from
+// there on). The next statement must report its own line event, so arrive
+// is given a line no statement has (one past the file's end): every
+// version reports a line event where the line changes, and line 0 would
+// not do, as 3.8-3.10 read it as "the line before goes on". The event
+// arrive's own line reports comes while the rebuild's are held back.
+func (e *emitter) arrive(indent int) {
+	e.synth(indent, RT+".arrive()", e.arriveLine(), 0)
+}
+
+func (e *emitter) arriveLine() int {
+	return strings.Count(string(e.f.Src), "\n") + 2
+}
+
 // node emits the original statement n at indent, applying replacements.
+//
+// A module's or class's docstring, copied where it no longer comes first,
+// becomes the assignment to __doc__ that it compiles to where it does, so
+// that it still runs (and reports its line event) instead of being
+// dropped as a constant statement.
 func (e *emitter) node(indent int, n *sitter.Node, repls []repl) {
+	if isDocstring(e.f, n) && isFirstOfModuleOrClass(n) {
+		repls = append([]repl{{n.StartByte(), n.StartByte(), "__doc__ = "}}, repls...)
+	}
 	e.span(indent, n.StartByte(), n.EndByte(), repls)
+}
+
+func isFirstOfModuleOrClass(n *sitter.Node) bool {
+	p := n.Parent()
+	if p == nil {
+		return false
+	}
+	if p.Type() == "block" {
+		if o := p.Parent(); o == nil || o.Type() != "class_definition" {
+			return false
+		}
+	} else if p.Type() != "module" {
+		return false
+	}
+	for i := 0; i < int(p.NamedChildCount()); i++ {
+		c := p.NamedChild(i)
+		if c.Type() == "comment" {
+			continue
+		}
+		return c.Equal(n)
+	}
+	return false
 }
 
 // span emits original bytes [start, end) re-indented so that the first

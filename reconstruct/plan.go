@@ -151,6 +151,10 @@ type frameInfo struct {
 	class      *sitter.Node
 	decorators int
 	next       *frameInfo // the frame this one calls
+	// innermost: the frame the snapshot stopped in. Its code announces the
+	// arrival at the recorded position (RT.arrive) so that the line events
+	// of the rebuild above it are not reported as the program's.
+	innermost bool
 }
 
 func (b *builder) refuse(fr *recording.Frame, line int, format string, a ...any) error {
@@ -291,7 +295,7 @@ func (b *builder) analyse(i int, innermost bool) (*frameInfo, error) {
 }
 
 func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*frameInfo, error) {
-	fi := &frameInfo{idx: i, fr: fr}
+	fi := &frameInfo{idx: i, fr: fr, innermost: innermost}
 	if fr.Coroutine {
 		return nil, b.refuse(fr, 0, "a coroutine (%s)", fr.Function)
 	}

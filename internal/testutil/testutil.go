@@ -5,7 +5,6 @@ package testutil
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -241,41 +240,3 @@ func SortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// LineEvents runs argv (a script or -m MODULE, then arguments) with python
-// in c.Dir under CPython's own line tracer (sys.settrace: the events pdb
-// stops at, every thread) and returns, for each of files (paths relative
-// to c.Dir), how many line events each line had.
-func LineEvents(t testing.TB, c Cmd, python string, files, argv []string) map[string]map[int]int {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "lines.json")
-	var abs []string
-	rel := map[string]string{}
-	for _, f := range files {
-		p := filepath.Join(c.Dir, f)
-		if rp, err := filepath.EvalSymlinks(p); err == nil {
-			p = rp
-		}
-		abs = append(abs, p)
-		rel[p] = f
-	}
-	script := filepath.Join(Root(), "internal", "testutil", "linetrace.py")
-	r := c.Run(t, python, append([]string{script, out, strings.Join(abs, ",")}, argv...)...)
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatalf("no line events from %v: %v\n%s", argv, err, r.Stderr)
-	}
-	var raw map[string]map[string]int
-	if err := json.Unmarshal(b, &raw); err != nil {
-		t.Fatal(err)
-	}
-	res := map[string]map[int]int{}
-	for p, lines := range raw {
-		m := map[int]int{}
-		for l, n := range lines {
-			ln, _ := strconv.Atoi(l)
-			m[ln] = n
-		}
-		res[rel[p]] = m
-	}
-	return res
-}

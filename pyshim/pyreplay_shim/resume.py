@@ -100,6 +100,11 @@ class Runtime:
     def once(self):
         return _Once()
 
+    def arrive(self):
+        """The innermost frame is at its recorded position: from here on,
+        line events are the program's (Triggers.rebuilding)."""
+        self.trig.rebuilding = False
+
     def exitcm(self, i, j):
         return _ExitCM(self.stacks[i][j])
 
@@ -336,6 +341,12 @@ def run(cfg, rec, trig):
     if want and want != have:
         fail(cfg, "snap-%d was recorded with Python %s and cannot be resumed by Python %s; pass --python with a %s interpreter"
              % (cfg["snap"], res.get("python_full", want), sys.version.split()[0], want))
+    # the stack's rebuild is not the program's execution (Runtime.arrive)
+    trig.rebuilding = True
+    trace_out = os.environ.get("PYREPLAY_TRACE_LINES")
+    if trace_out:
+        from . import linelog
+        linelog.install(trace_out, trig)
     sys.argv = list(cfg["argv"])
     if res.get("path0"):
         sys.path[0] = res["path0"]
@@ -346,6 +357,7 @@ def run(cfg, rec, trig):
         sys.modules["__main__"] = m
     S._module_registry.clear()
     rt = Runtime()
+    rt.trig = trig
     plan = res["plan"]
     for ch in plan["chunks"]:
         rt.params[ch["frame"]] = [(a["name"], a["cell"]) for a in (ch.get("args") or [])]

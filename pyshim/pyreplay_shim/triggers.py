@@ -109,6 +109,12 @@ class Triggers:
         self._rp = {}
         self.tool = None
         self.cond_errors = set()
+        # True while a resume rebuilds the stack: the line events of the
+        # rebuild (each caller's call line, a loop header the rebuild
+        # re-enters) are not the program's, so they neither count as hits
+        # nor stop; the innermost frame's arrival at its recorded position
+        # (Runtime.arrive) clears it
+        self.rebuilding = False
 
     def realpath(self, fn):
         r = self._rp.get(fn)
@@ -146,6 +152,8 @@ class Triggers:
         bps = self.lines.get(self.realpath(frame.f_code.co_filename), {}).get(line)
         if not bps:
             return False
+        if self.rebuilding:
+            return True
         fire = False
         for bp in bps:
             if self.should_fire(bp, frame):
@@ -159,6 +167,8 @@ class Triggers:
         bps = self.funcs.get(qn)
         if not bps:
             return False
+        if self.rebuilding:
+            return True
         fire = False
         for bp in bps:
             if self.should_fire(bp, frame):

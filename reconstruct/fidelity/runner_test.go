@@ -154,7 +154,8 @@ func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture) []outc
 	}
 	// 2. the (line, hit) pairs: every line event CPython's own tracer
 	// reports in the fixture's files (what pdb stops at)
-	events := testutil.LineEvents(t, c, py.Path, files, fx.argv)
+	trace := testutil.TraceLines(t, c, py.Path, files, fx.argv)
+	events := trace.Counts()
 	var lines []point
 	for _, rel := range files {
 		for l := range events[rel] {
@@ -169,7 +170,8 @@ func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture) []outc
 	})
 	// 3. snapshots at the chosen hits
 	var args []string
-	want := map[point]int{} // snapshots each line must give
+	want := map[point]int{}     // snapshots each line must give
+	hitsAt := map[point][]int{} // the hits they stop at, in the order they happen
 	for _, p := range lines {
 		n := events[p.file][p.line]
 		ks := []int{1}
@@ -185,6 +187,7 @@ func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture) []outc
 			}
 			seen[k] = true
 			want[p]++
+			hitsAt[p] = append(hitsAt[p], k)
 			args = append(args, "-b", fmt.Sprintf("%s:%d@%d", p.file, p.line, k))
 		}
 	}
@@ -224,19 +227,37 @@ func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture) []outc
 	// 4. resume each, one at a time: a resumed program may write the files the next one reads
 	outs = append(outs, make([]outcome, len(snaps))...)
 	base := len(outs) - len(snaps)
+	seen := map[point]int{}
 	for i, s := range snaps {
-		outs[base+i] = resumeOne(bin, dir, db, s, orig, expectResumed)
-		if rel, err := filepath.Rel(dir, s.File); err == nil {
+		// a breakpoint's snapshot is at the k-th line event of its line: the
+		// resumed program must run the original's line events from there
+		var tail *linesAfter
+		rel, err := filepath.Rel(dir, s.File)
+		if err == nil && s.Reason == "breakpoint" {
+			p := point{rel, s.Line}
+			if j := seen[p]; j < len(hitsAt[p]) {
+				sort.Ints(hitsAt[p])
+				tail = &linesAfter{trace: trace, at: p, hit: hitsAt[p][j], files: files}
+			}
+			seen[p]++
+		}
+		outs[base+i] = resumeOne(bin, dir, db, s, orig, expectResumed, tail)
+		if err == nil {
 			outs[base+i].file = rel
 		}
 	}
 	return outs
 }
 
-func resumeOne(bin, dir, db string, s snapRow, orig testutil.Result, expectResumed []byte) outcome {
+func resumeOne(bin, dir, db string, s snapRow, orig testutil.Result, expectResumed []byte, tail *linesAfter) outcome {
 	cmd := exec.Command(bin, "resume", s.ID, "--db", db)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PYTHONHASHSEED=12345")
+	traceOut := filepath.Join(dir, "resumed-lines.json")
+	os.Remove(traceOut)
+	if tail != nil {
+		cmd.Env = append(cmd.Env, "PYREPLAY_TRACE_LINES="+traceOut)
+	}
 	cmd.Stdin = strings.NewReader("")
 	var so, se strings.Builder
 	cmd.Stdout, cmd.Stderr = &so, &se
@@ -266,6 +287,12 @@ func resumeOne(bin, dir, db string, s snapRow, orig testutil.Result, expectResum
 	}
 	if so.String() == want && code == orig.Code {
 		o.verdict = "exact"
+		if tail != nil {
+			if diff := tail.compare(traceOut, dir); diff != "" {
+				o.verdict = "wrong"
+				o.reason = "the resumed program's line events differ from the original's: " + diff
+			}
+		}
 		return o
 	}
 	o.verdict = "wrong"
