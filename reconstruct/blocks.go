@@ -62,10 +62,21 @@ func (b *builder) emitWrap(e *emitter, fi *frameInfo, k, ind int, subst string) 
 		// the rest of the interrupted iteration, then the loop goes on: its
 		// header reports its line as the original's jump back to it does
 		loop := func(ind int) {
-			if o.Type() == "for_statement" {
+			switch {
+			case o.Type() == "for_statement":
 				right := o.ChildByFieldName("right")
 				e.node(ind, o, []repl{{right.StartByte(), right.EndByte(), fmt.Sprintf("%s.S(%d, %d)", RT, fi.idx, fi.blockSlot[k])}})
-			} else {
+			case !b.ver.AtLeast(10) && constantTrue(fi.file, o.ChildByFieldName("condition")):
+				// 3.8 and 3.9 compile `while True:` to no code of its own and
+				// never report its line: the jump back reports the body's
+				// first line. Line 0 (for them "the line before goes on")
+				// keeps the header from reporting it here either. Its else
+				// never runs: only a break leaves such a loop.
+				e.synth(ind, "while True:", 0, 0)
+				for _, s := range astinfo.Statements(o.ChildByFieldName("body")) {
+					e.node(ind+4, s, nil)
+				}
+			default:
 				e.node(ind, o, nil)
 			}
 		}
@@ -77,15 +88,42 @@ func (b *builder) emitWrap(e *emitter, fi *frameInfo, k, ind int, subst string) 
 			return nil
 		}
 		// a break or continue of the loop: the rest of the iteration runs in
-		// a one-shot loop that they leave, with the loop in its else. Its
-		// jump back reports the loop's line as the original's does; 3.8 and
-		// 3.9 report it once more where the else's loop starts a line-table
-		// entry of its own (3.10+ do not: the same line, reached going forward)
-		e.synth(ind, fmt.Sprintf("for %s.x in %s.once():", RT, RT), line, col)
+		// a one-shot loop that they leave
+		if b.ver.AtLeast(10) {
+			// with the loop in its else. Its jump back reports the loop's
+			// line as the original's does; the else's loop starts on that
+			// same line, reached going forward: no second event
+			e.synth(ind, fmt.Sprintf("for %s.x in %s.once():", RT, RT), line, col)
+			if err := inner(ind + 4); err != nil {
+				return err
+			}
+			e.synth(ind, "else:", line, col)
+			loop(ind + 4)
+			return nil
+		}
+		// 3.8 and 3.9 report a line event at the start of every line-table
+		// entry, and an else's loop starts one of its own: the loop comes
+		// after the one-shot loop instead, run unless a break left it, in
+		// the entry of the line the original's jump back reports (the
+		// loop's, or the body's first for `while True`). Line 0 is "the line
+		// before goes on" for them: those lines add no entry.
+		back := line
+		if o.Type() == "while_statement" && constantTrue(fi.file, o.ChildByFieldName("condition")) {
+			if sts := astinfo.Statements(o.ChildByFieldName("body")); len(sts) > 0 {
+				back = astinfo.Line(sts[0])
+			}
+		}
+		key := fmt.Sprintf("%d, %d", fi.idx, k)
+		e.synth(ind, fmt.Sprintf("%s.enter(%s)", RT, key), back, col)
+		e.synth(ind, fmt.Sprintf("for %s.x in %s.once():", RT, RT), 0, 0)
 		if err := inner(ind + 4); err != nil {
 			return err
 		}
-		e.synth(ind, "else:", line, col)
+		e.synth(ind+4, fmt.Sprintf("%s.fall(%s)", RT, key), back, col)
+		e.synth(ind+4, "break", 0, 0)
+		e.synth(ind, "else:", 0, 0)
+		e.synth(ind+4, fmt.Sprintf("%s.fall(%s)", RT, key), 0, 0)
+		e.synth(ind, fmt.Sprintf("if %s.ran(%s):", RT, key), 0, 0)
 		loop(ind + 4)
 		return nil
 	case "with_statement":
@@ -268,6 +306,24 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 	}
 	return nil
 }
+// constantTrue: a condition the compiler folds to true (a literal that is
+// true), as 3.8's and 3.9's `while` does.
+func constantTrue(f *astinfo.File, cond *sitter.Node) bool {
+	for cond != nil && cond.Type() == "parenthesized_expression" && cond.NamedChildCount() == 1 {
+		cond = cond.NamedChild(0)
+	}
+	if cond == nil {
+		return false
+	}
+	switch cond.Type() {
+	case "true":
+		return true
+	case "integer":
+		return strings.Trim(strings.ToLower(f.Text(cond)), "0_xob") != ""
+	}
+	return false
+}
+
 func (b *builder) stackMismatch(fi *frameInfo, want int) error {
 	got := -1
 	if fi.fr.Stack != nil {

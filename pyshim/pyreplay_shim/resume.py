@@ -80,6 +80,7 @@ class Runtime:
         self.gens = {}
         self.classns = {}
         self.codes = {}
+        self.going = {}
 
     def L(self, i, name):
         return self.locals[i][name]
@@ -99,6 +100,17 @@ class Runtime:
 
     def once(self):
         return _Once()
+
+    # 3.8/3.9: whether the rest of an interrupted iteration ended without a
+    # break, so that its loop goes on (reconstruct/blocks.go, emitWrap)
+    def enter(self, i, k):
+        self.going[(i, k)] = False
+
+    def fall(self, i, k):
+        self.going[(i, k)] = True
+
+    def ran(self, i, k):
+        return self.going.pop((i, k))
 
     def arrive(self):
         """The innermost frame is at its recorded position: from here on,
