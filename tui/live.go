@@ -30,7 +30,7 @@ func (m *Model) listen() tea.Cmd {
 // engineEvent ends a run once the program has stopped or ended; other
 // events change nothing the engine's state does not already show.
 func (m *Model) engineEvent(msg engineMsg) tea.Cmd {
-	if m.running && !m.eng.State().Running {
+	if m.running && !m.resuming && !m.eng.State().Running {
 		m.liveDone()
 	}
 	if !msg.ok {
@@ -156,7 +156,10 @@ func (m *Model) liveDone() {
 		m.setMsg(note+printed, false)
 	case printed != "":
 		m.setMsg("stopped"+printed, false)
+	case m.runNote != "":
+		m.setMsg(m.runNote, false)
 	}
+	m.runNote = ""
 }
 
 // refilterKeep clears a filter that would hide the new stop.

@@ -95,12 +95,25 @@ func TestLive(t *testing.T) {
 	waitScreen(t, tm, "the program has exited with code 0; r resumes")
 	tm.Send(keys("O")[0])
 	waitScreen(t, tm, "Output (O shows the source)")
+	tm.Send(keys("O")[0])
+	// resume from a past stop: the engine starts a fresh process there,
+	// which the UI goes on debugging (the history after that stop goes)
+	tm.Send(keys("b")[0])
+	waitScreen(t, tm, "(2/3)")
+	tm.Send(keys("r")[0])
+	waitScreen(t, tm, "‖ paused", "(3/3)", "resumed from snap-2 in a fresh process")
+	tm.Send(keys("c")[0])
+	waitScreen(t, tm, "(4/4)", "i: int = 2")
+	tm.Send(keys("c")[0])
+	waitScreen(t, tm, "exited with code 0")
+	tm.Send(keys("O")[0])
+	waitScreen(t, tm, "Output (O shows the source)")
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
 	v := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()
 	checkFrame(t, v, 80, 24)
-	if !strings.Contains(v, "exited 0") || !strings.Contains(v, "(3/3)") || !strings.Contains(v, "done") {
+	if !strings.Contains(v, "exited 0") || !strings.Contains(v, "(4/4)") || !strings.Contains(v, "done") {
 		t.Errorf("after the end:\n%s", v)
 	}
 }

@@ -109,6 +109,7 @@ type Model struct {
 	// live mode: the engine drives (or drove) a live program
 	live       bool
 	running    bool
+	runNote    string // said when the run ends, if nothing else is
 	showOutput bool
 	outTop     int
 	outBefore  int
@@ -176,6 +177,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.resumeDone(msg)
 	case engineMsg:
 		return m, m.engineEvent(msg)
+	case liveResumedMsg:
+		return m, m.liveResumed(msg)
 	case tea.KeyMsg:
 		return m, m.key(msg)
 	}

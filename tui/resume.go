@@ -59,9 +59,11 @@ func (r *resumeRun) Run() error {
 	return err
 }
 
-// resume suspends the UI and runs the program from the current snapshot
-// to its end; the engine plans it first, so a snapshot that cannot be
-// resumed is reported without leaving the UI.
+// resume runs the program from the current snapshot. Browsing a
+// recording, the UI is suspended and it runs to its end in the terminal;
+// the engine plans it first, so a snapshot that cannot be resumed is
+// reported without leaving the UI. In live mode the engine resumes it in a
+// fresh process that the UI goes on debugging (resumeLive).
 func (m *Model) resume() tea.Cmd {
 	if m.snap == nil {
 		m.setMsg("no snapshot to resume from", true)
@@ -70,6 +72,9 @@ func (m *Model) resume() tea.Cmd {
 	if m.running {
 		m.setMsg("the program is running; wait for it to stop (or P to pause) before resuming", false)
 		return nil
+	}
+	if m.live {
+		return m.resumeLive()
 	}
 	prog, err := m.eng.ResumeProgram(m.snap.N)
 	if err != nil {
@@ -100,5 +105,40 @@ func (m *Model) resumeDone(msg resumeDoneMsg) tea.Cmd {
 		extra = fmt.Sprintf("; it recorded %d new snapshot(s)", n)
 	}
 	m.setMsg(fmt.Sprintf("resumed from %s: the program exited with code %d%s", msg.snap, msg.code, extra), msg.code != 0)
+	return nil
+}
+
+// liveResumedMsg arrives when the engine has started the resumed process.
+type liveResumedMsg struct {
+	snap string
+	err  error
+}
+
+// resumeLive replaces the live program with a fresh process resumed from
+// the current snapshot (the engine's ResumeFrom, as DAP's Resume from
+// Here): the history after that stop is dropped, and the new process stops
+// where the snapshot was taken.
+func (m *Model) resumeLive() tea.Cmd {
+	eng, n, id := m.eng, m.snap.N, m.snap.ID
+	m.resuming, m.running = true, true
+	m.setMsg(fmt.Sprintf("resuming %s in a fresh process…", id), false)
+	return func() tea.Msg {
+		_, err := eng.ResumeFrom(n)
+		return liveResumedMsg{snap: id, err: err}
+	}
+}
+
+func (m *Model) liveResumed(msg liveResumedMsg) tea.Cmd {
+	m.resuming = false
+	if msg.err != nil {
+		m.running = false
+		m.setMsg(fmt.Sprintf("resume from %s failed: %v", msg.snap, msg.err), true)
+		return nil
+	}
+	m.outBefore = len(m.eng.Output())
+	m.runNote = "resumed from " + msg.snap + " in a fresh process"
+	if !m.eng.State().Running {
+		m.liveDone() // it has stopped already
+	}
 	return nil
 }
