@@ -221,7 +221,7 @@ func (c *conn) onScopes(req *request) (any, error) {
 		return godap.ScopesResponseBody{Scopes: []godap.Scope{}}, nil
 	}
 	if !f.Module {
-		vals := sortedValues(f.Locals)
+		vals := session.SortedValues(f.Locals)
 		ref := c.h.add()
 		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true}
 		c.h.vars[ref] = node
@@ -231,7 +231,7 @@ func (c *conn) onScopes(req *request) (any, error) {
 		scopes = append(scopes, godap.Scope{Name: "Locals", PresentationHint: "locals", VariablesReference: ref, NamedVariables: len(vals)})
 	}
 	if g, ok := s.Globals[f.ModuleName]; ok {
-		vals := sortedValues(g)
+		vals := session.SortedValues(g)
 		ref := c.h.add()
 		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true}
 		if live {
@@ -245,41 +245,6 @@ func (c *conn) onScopes(req *request) (any, error) {
 		scopes = append(scopes, godap.Scope{Name: name, VariablesReference: ref, NamedVariables: len(vals)})
 	}
 	return godap.ScopesResponseBody{Scopes: scopes}, nil
-}
-
-func sortedValues(m map[string]recording.Value) []recording.Value {
-	out := make([]recording.Value, 0, len(m))
-	for _, k := range sortedKeys(m) {
-		v := m[k]
-		v.Name = k
-		out = append(out, v)
-	}
-	return out
-}
-
-func sortedKeys(m map[string]recording.Value) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// plain names first, then dunder names, each alphabetically
-	sortStrings(keys)
-	return keys
-}
-
-func sortStrings(k []string) {
-	less := func(a, b string) bool {
-		da, db := strings.HasPrefix(a, "_"), strings.HasPrefix(b, "_")
-		if da != db {
-			return !da
-		}
-		return a < b
-	}
-	for i := 1; i < len(k); i++ {
-		for j := i; j > 0 && less(k[j], k[j-1]); j-- {
-			k[j], k[j-1] = k[j-1], k[j]
-		}
-	}
 }
 
 // variable turns a value into a DAP variable, registering its children.
@@ -424,10 +389,7 @@ func (c *conn) onEvaluate(req *request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		frame = len(s.Frames) - 1
-		for frame > 0 && s.Frames[frame].Library {
-			frame--
-		}
+		frame = max(session.TopUserFrame(s), 0)
 	}
 	ctx := a.Context
 	if ctx == "clipboard" {

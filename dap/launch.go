@@ -99,7 +99,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 				return nil, err
 			}
 		}
-		if err := c.dbg.OpenRecording(a.Recording, snap); err != nil {
+		if err := c.dbg.OpenRecording(a.Recording, session.OpenOptions{Snap: snap}); err != nil {
 			return nil, err
 		}
 		c.launched = true

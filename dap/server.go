@@ -1,6 +1,6 @@
 // Package dap is pyreplay's Debug Adapter Protocol front end: a Server
 // speaks DAP over any io.ReadWriteCloser (stdio for VS Code, TCP with
-// --listen) and drives one session.Debugger per connection.
+// --listen) and drives one session.Engine per connection.
 //
 // Files by protocol area: server.go (transport, dispatch, handles),
 // launch.go (initialize, launch, configuration, ending), breakpoints.go,
@@ -44,7 +44,7 @@ type Server struct {
 type conn struct {
 	srv  *Server
 	rw   io.ReadWriteCloser
-	dbg  *session.Debugger
+	dbg  *session.Engine
 	logf func(string, ...any)
 
 	wmu sync.Mutex
@@ -110,7 +110,7 @@ func (s *Server) Serve(rw io.ReadWriteCloser) error {
 }
 
 func newConn(s *Server, rw io.ReadWriteCloser) *conn {
-	c := &conn{srv: s, rw: rw, dbg: session.NewDebugger(), linesAt1: true, colsAt1: true}
+	c := &conn{srv: s, rw: rw, dbg: session.NewEngine(), linesAt1: true, colsAt1: true}
 	c.h.reset()
 	c.logf = func(f string, a ...any) {
 		if s.Log != nil {

@@ -10,14 +10,13 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/tracer"
 )
 
 // ------------------------------------------------------------------ breakpoints
 
 // SetLineBreakpoints replaces the breakpoints of one file.
-func (d *Debugger) SetLineBreakpoints(path string, bps []LineBreakpoint) []BreakpointResult {
+func (d *Engine) SetLineBreakpoints(path string, bps []LineBreakpoint) []BreakpointResult {
 	path = absPath(path, "")
 	out := make([]BreakpointResult, len(bps))
 	d.mu.Lock()
@@ -71,7 +70,7 @@ func (d *Debugger) SetLineBreakpoints(path string, bps []LineBreakpoint) []Break
 }
 
 // SetFunctionBreakpoints replaces the function breakpoints.
-func (d *Debugger) SetFunctionBreakpoints(bps []FuncBreakpoint) []BreakpointResult {
+func (d *Engine) SetFunctionBreakpoints(bps []FuncBreakpoint) []BreakpointResult {
 	out := make([]BreakpointResult, len(bps))
 	d.mu.Lock()
 	base, replay := d.baseDir, d.replay
@@ -109,7 +108,7 @@ func (d *Debugger) SetFunctionBreakpoints(bps []FuncBreakpoint) []BreakpointResu
 }
 
 // SetExceptionFilters sets the exception filters: raised, uncaught.
-func (d *Debugger) SetExceptionFilters(filters []string) error {
+func (d *Engine) SetExceptionFilters(filters []string) error {
 	for _, f := range filters {
 		if f != "raised" && f != "uncaught" {
 			return fmt.Errorf("unknown exception filter %q (pyreplay has \"raised\" and \"uncaught\")", f)
@@ -122,7 +121,7 @@ func (d *Debugger) SetExceptionFilters(filters []string) error {
 	return nil
 }
 
-func (d *Debugger) bpPayload() map[string]any {
+func (d *Engine) bpPayload() map[string]any {
 	if d.opts.NoDebug {
 		return map[string]any{"lines": []any{}, "funcs": []any{}, "exceptions": []string{}, "justMyCode": true}
 	}
@@ -155,7 +154,7 @@ func (d *Debugger) bpPayload() map[string]any {
 
 // applyBreakpoints sends the whole breakpoint set to a started live program
 // and marks the ones it rejected.
-func (d *Debugger) applyBreakpoints(res []BreakpointResult) {
+func (d *Engine) applyBreakpoints(res []BreakpointResult) {
 	d.mu.Lock()
 	l := d.live
 	if l == nil || !d.started {
@@ -182,7 +181,7 @@ func (d *Debugger) applyBreakpoints(res []BreakpointResult) {
 // matches says whether a stop is one a breakpoint would stop at: the
 // target of continue / reverse continue in history. With no line or
 // function breakpoint, a replay stops everywhere.
-func (d *Debugger) matches(i int) bool {
+func (d *Engine) matches(i int) bool {
 	st := d.hist[i]
 	s, err := d.snapLocked(st.Snap)
 	if err != nil {
@@ -218,11 +217,62 @@ func (d *Debugger) matches(i int) bool {
 	return false
 }
 
-func topUser(s *recording.Snapshot) *recording.Frame {
-	for i := len(s.Frames) - 1; i >= 0; i-- {
-		if !s.Frames[i].Library {
-			return &s.Frames[i]
+// setSpecs resolves command-line breakpoint specs (tracer.ParseBreakpoint:
+// the CLI's rule, which refuses a line without code) into the session's
+// line and function breakpoints, replacing them.
+func (d *Engine) setSpecs(specs []string, baseDir, python string) error {
+	lines := map[string][]LineBreakpoint{}
+	var funcs []FuncBreakpoint
+	q := map[int][]string{}
+	for i, spec := range specs {
+		id := i + 1
+		bps, err := tracer.ParseBreakpoint(spec, baseDir, python)
+		if err != nil {
+			return err
+		}
+		for _, b := range bps {
+			if b.Func != "" {
+				if len(q[id]) == 0 {
+					funcs = append(funcs, FuncBreakpoint{ID: id, Name: strings.TrimSpace(spec)})
+				}
+				q[id] = append(q[id], b.Func)
+				continue
+			}
+			lb := LineBreakpoint{ID: id, Line: b.Line, Condition: b.Cond}
+			if b.Hit > 0 {
+				lb.HitCondition = fmt.Sprintf("==%d", b.Hit)
+			}
+			lines[b.File] = append(lines[b.File], lb)
 		}
 	}
+	d.mu.Lock()
+	d.lineBPs, d.funcBPs, d.funcQ = lines, funcs, q
+	d.mu.Unlock()
 	return nil
+}
+
+// LineMarks are the lines to mark as breakpoints in a source view, by
+// absolute file: the line breakpoints set, and the lines where the history
+// stopped at a breakpoint or on entering a function.
+func (d *Engine) LineMarks() map[string]map[int]bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := map[string]map[int]bool{}
+	add := func(file string, line int) {
+		if out[file] == nil {
+			out[file] = map[int]bool{}
+		}
+		out[file][line] = true
+	}
+	for f, bps := range d.lineBPs {
+		for _, b := range bps {
+			add(f, b.Line)
+		}
+	}
+	for _, st := range d.hist {
+		if r := st.Summary.Reason; r == "breakpoint" || r == "function" {
+			add(st.Summary.File, st.Summary.Line)
+		}
+	}
+	return out
 }

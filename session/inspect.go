@@ -1,7 +1,8 @@
 package session
 
-// Inspecting a stop (current stop, sources, live children, evaluation live
-// or in the past) and resuming from one.
+// Inspecting a stop: the current stop, children of live values, and
+// evaluation (in the live program at the live stop, from the snapshot in
+// the past).
 
 import (
 	"errors"
@@ -9,7 +10,6 @@ import (
 	"os"
 
 	"github.com/pyreplay/pyreplay/internal/trust"
-	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/tracer"
 )
@@ -18,7 +18,7 @@ import (
 
 // Current is the stop at the cursor, its snapshot, and whether it is the
 // live program's present.
-func (d *Debugger) Current() (Stop, *recording.Snapshot, bool, error) {
+func (d *Engine) Current() (Stop, *recording.Snapshot, bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.needStopLocked(); err != nil {
@@ -34,40 +34,17 @@ func (d *Debugger) Current() (Stop, *recording.Snapshot, bool, error) {
 type Token struct{ Cur, Gen int }
 
 // Token identifies the present stop.
-func (d *Debugger) Token() Token {
+func (d *Engine) Token() Token {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return Token{d.cur, d.gen}
 }
 
 // IsLive says whether tok still names the live program's current stop.
-func (d *Debugger) IsLive(tok Token) bool {
+func (d *Engine) IsLive(tok Token) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.live != nil && d.liveStop >= 0 && tok.Cur == d.liveStop && tok.Gen == d.gen && d.cur == tok.Cur
-}
-
-func (d *Debugger) snapLocked(n int64) (*recording.Snapshot, error) {
-	if s, ok := d.cache[n]; ok {
-		return s, nil
-	}
-	s, err := d.store.Get(n)
-	if err != nil {
-		return nil, err
-	}
-	d.cache[n] = s
-	return s, nil
-}
-
-// Source returns the recorded text of a file by its sha256.
-func (d *Debugger) Source(sha string) (string, error) {
-	d.mu.Lock()
-	st := d.store
-	d.mu.Unlock()
-	if st == nil {
-		return "", errors.New("no recording is open")
-	}
-	return st.Source(sha)
 }
 
 // LiveRoot names a value in the live program for LiveChildren.
@@ -80,7 +57,7 @@ type LiveRoot struct {
 
 // LiveChildren fetches children of a live value (beyond what the snapshot
 // recorded): path is positions from the root, start/count a page.
-func (d *Debugger) LiveChildren(tok Token, root LiveRoot, path []int, start, count int) ([]recording.Value, int, error) {
+func (d *Engine) LiveChildren(tok Token, root LiveRoot, path []int, start, count int) ([]recording.Value, int, error) {
 	if !d.IsLive(tok) {
 		return nil, 0, errors.New("not the live stop")
 	}
@@ -114,7 +91,7 @@ type EvalResult struct {
 
 // Evaluate evaluates expr in frame (an index into the snapshot's frames):
 // in the live program at the live stop, from the snapshot in the past.
-func (d *Debugger) Evaluate(tok Token, frame int, expr, context string) (EvalResult, error) {
+func (d *Engine) Evaluate(tok Token, frame int, expr, context string) (EvalResult, error) {
 	d.mu.Lock()
 	if err := d.needStopLocked(); err != nil {
 		d.mu.Unlock()
@@ -164,7 +141,7 @@ func (d *Debugger) Evaluate(tok Token, frame int, expr, context string) (EvalRes
 
 // verifyOnce checks snapshot n's signature (internal/trust) the first time
 // its state is to be loaded in this session.
-func (d *Debugger) verifyOnce(n int64) error {
+func (d *Engine) verifyOnce(n int64) error {
 	d.mu.Lock()
 	done := d.verified[n]
 	d.mu.Unlock()
@@ -189,7 +166,7 @@ func (d *Debugger) verifyOnce(n int64) error {
 
 // pastEvaluator is the helper process for snapshots recorded by the
 // interpreter of s's run (the state unpickles only there).
-func (d *Debugger) pastEvaluator(s *recording.Snapshot) (*pastEval, error) {
+func (d *Engine) pastEvaluator(s *recording.Snapshot) (*pastEval, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	python := d.python
@@ -214,97 +191,4 @@ func (d *Debugger) pastEvaluator(s *recording.Snapshot) (*pastEval, error) {
 		d.past[python] = pe
 	}
 	return pe, nil
-}
-
-// ------------------------------------------------------------------ resume
-
-// ResumeFrom starts a fresh process from the snapshot at the cursor (or
-// snapshot n when n > 0) and debugs it from then on; the previous live
-// process, if any, is ended. The history up to that stop is kept.
-func (d *Debugger) ResumeFrom(n int64) (int64, error) {
-	d.mu.Lock()
-	if d.store == nil {
-		d.mu.Unlock()
-		return 0, errors.New("nothing to resume from: no recording is open")
-	}
-	if d.runningLocked() {
-		d.mu.Unlock()
-		return 0, ErrRunning
-	}
-	idx := d.cur
-	if n > 0 {
-		idx = -1
-		for i, st := range d.hist {
-			if st.Snap == n {
-				idx = i
-			}
-		}
-		if idx < 0 {
-			d.mu.Unlock()
-			return 0, fmt.Errorf("%s is not a stop of this session", recording.SnapID(n))
-		}
-	} else if len(d.hist) == 0 {
-		d.mu.Unlock()
-		return 0, errors.New("the program has not stopped yet")
-	}
-	snapN := d.hist[idx].Snap
-	s, err := d.snapLocked(snapN)
-	store, python := d.store, d.opts.Python
-	d.mu.Unlock()
-	if err != nil {
-		return 0, err
-	}
-	prep, err := reconstruct.ResumeConfig(store, snapN, reconstruct.ResumeOptions{Python: python})
-	if err != nil {
-		if reconstruct.IsRefusal(err) {
-			return 0, fmt.Errorf("cannot resume %s exactly: %v", recording.SnapID(snapN), err)
-		}
-		return 0, err
-	}
-	d.mu.Lock()
-	old := d.live
-	d.live = nil
-	env := d.env
-	if env == nil {
-		env = append(os.Environ(), "PYTHONUNBUFFERED=1")
-		d.env = env
-	}
-	d.mu.Unlock()
-	if old != nil {
-		old.Kill()
-	}
-	l, err := startLive(prep.Python, prep.Config, prep.Dir, env, d)
-	if err != nil {
-		d.mu.Lock()
-		if old != nil {
-			d.ended = true
-		}
-		d.mu.Unlock()
-		if old != nil {
-			d.emit(ExitedEvent{Code: 137})
-			d.emit(TerminatedEvent{})
-		}
-		return 0, fmt.Errorf("cannot resume %s: %v", recording.SnapID(snapN), err)
-	}
-	d.mu.Lock()
-	d.hist = d.hist[:idx+1]
-	d.cur = idx
-	d.live = l
-	d.liveStop = -1
-	d.gen++
-	d.replay = false
-	d.started = true
-	d.entry = nil
-	if top := topUser(s); top != nil {
-		d.entry = map[string]any{"id": 0, "file": top.File, "line": top.Line, "oneshot": true, "spec": "entry"}
-	}
-	args := d.bpPayload()
-	d.entry = nil
-	d.mu.Unlock()
-	d.emit(OutputEvent{Category: "console", Text: fmt.Sprintf("pyreplay: resumed %s in a fresh process (pid %d, run %d)\n", recording.SnapID(snapN), l.Pid(), prep.Config.Run)})
-	d.emit(ContinuedEvent{})
-	if err := l.Call("start", args, nil); err != nil {
-		return 0, err
-	}
-	return prep.Config.Run, nil
 }

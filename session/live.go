@@ -1,7 +1,7 @@
 package session
 
 // A live process under the shim's control channel: start, handshake,
-// stops, output, run commands, exit. The Debugger (debugger.go) drives it.
+// stops, output, run commands, exit. The Engine (engine.go) drives it.
 
 import (
 	"encoding/json"

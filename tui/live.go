@@ -1,49 +1,43 @@
 package tui
 
+// Live mode: the step keys become the engine's run commands (in the past
+// they move through history by the engine's rule; at the live stop they run
+// the program), and the engine's events end a run.
+
 import (
 	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-
-	"github.com/pyreplay/pyreplay/recording"
 )
 
-// Live is a running program the TUI drives in live mode. Every stop of the
-// program is a snapshot in the recording the TUI shows.
-type Live interface {
-	// Run continues the program: "continue", "next", "stepIn" or "stepOut".
-	// It blocks until the program stops again or ends.
-	Run(cmd string) error
-	// Status says whether the program still runs and how it ended.
-	Status() LiveStatus
-	// Output returns what the program has written so far (stdout and
-	// stderr interleaved), which the TUI shows instead of letting it
-	// scribble over the screen.
-	Output() string
-	// Pause asks the running program to stop at its next line.
-	Pause() error
-	// Close ends the program (if it still runs) and releases it.
-	Close() error
+// engineMsg carries one of the engine's events (ok false: no more).
+type engineMsg struct {
+	ev any
+	ok bool
 }
 
-// LiveStatus is the state of a live program.
-type LiveStatus struct {
-	Exited   bool
-	ExitCode int
-	// Stop is the snapshot of the current stop (0 when not stopped).
-	Stop int64
-	// Note says more about the stop (an exception's message).
-	Note string
+// listen waits for the engine's next event.
+func (m *Model) listen() tea.Cmd {
+	ch := m.eng.Events()
+	return func() tea.Msg {
+		ev, ok := <-ch
+		return engineMsg{ev: ev, ok: ok}
+	}
 }
 
-type liveDoneMsg struct {
-	cmd string
-	err error
+// engineEvent ends a run once the program has stopped or ended; other
+// events change nothing the engine's state does not already show.
+func (m *Model) engineEvent(msg engineMsg) tea.Cmd {
+	if m.running && !m.resuming && !m.eng.State().Running {
+		m.liveDone()
+	}
+	if !msg.ok {
+		return nil
+	}
+	return m.listen()
 }
-
-var liveCommands = map[string]string{"c": "continue", "o": "next", "i": "stepIn", "u": "stepOut"}
 
 // liveKey handles the live-mode keys; ok is false for keys it does not own.
 func (m *Model) liveKey(msg tea.KeyMsg) (tea.Cmd, bool) {
@@ -66,7 +60,7 @@ func (m *Model) liveKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 			m.setMsg("the program is not running", false)
 			return nil, true
 		}
-		if err := m.opts.Live.Pause(); err != nil {
+		if err := m.eng.Pause(); err != nil {
 			m.setMsg("pause: "+err.Error(), true)
 		} else {
 			m.setMsg("pausing…", false)
@@ -84,31 +78,42 @@ func (m *Model) liveKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		m.setMsg("the program is running; wait for it to stop (q quits and ends it)", false)
 		return nil, true
 	}
-	// In the past, forward steps move through history until the present.
-	if !m.atPresent() {
-		m.historyForward(cmd)
-		return nil, true
-	}
-	st := m.opts.Live.Status()
-	if st.Exited {
+	st := m.eng.State()
+	if st.Exited && m.atPresent() {
 		m.setMsg(fmt.Sprintf("the program has exited with code %d; r resumes it from a snapshot", st.ExitCode), false)
 		return nil, true
 	}
-	m.running = true
-	m.outBefore = len(m.opts.Live.Output())
-	live := m.opts.Live
-	return func() tea.Msg { return liveDoneMsg{cmd: cmd, err: live.Run(cmd)} }, true
+	m.outBefore = len(m.eng.Output())
+	var err error
+	if cmd == "continue" {
+		err = m.eng.Continue()
+	} else {
+		err = m.eng.Step(cmd)
+	}
+	if err != nil {
+		m.setMsg(fmt.Sprintf("%s: %v", cmd, err), true)
+		return nil, true
+	}
+	if m.eng.State().Runs != st.Runs {
+		m.running = true // the program runs: its stop or end arrives as an event
+		return nil, true
+	}
+	// moved through history
+	m.sync()
+	m.seek(m.eng.State().Cursor)
+	if m.atPresent() {
+		m.setMsg("back at the present stop", false)
+	} else {
+		m.setMsg(fmt.Sprintf("in the past (%s)", m.list[m.cur].ID), false)
+	}
+	return nil, true
 }
 
-// present is the index of the live program's current stop in the list.
+// present is the index of the live program's current stop in the list
+// (the last stop once it no longer runs).
 func (m *Model) present() int {
-	st := m.opts.Live.Status()
-	if st.Stop != 0 {
-		for i, s := range m.list {
-			if s.N == st.Stop {
-				return i
-			}
-		}
+	if p := m.eng.State().Present; p >= 0 && p < len(m.list) {
+		return p
 	}
 	return len(m.list) - 1
 }
@@ -124,52 +129,37 @@ func (m *Model) historyBack() {
 	m.setMsg(fmt.Sprintf("in the past (%s); c/o/i/u step forward through history to the present", m.list[m.cur].ID), false)
 }
 
-func (m *Model) historyForward(cmd string) {
-	target := m.cur + 1
-	if cmd == "continue" {
-		target = m.present()
-		for i := m.cur + 1; i < m.present(); i++ {
-			if r := m.list[i].Reason; r == "breakpoint" || r == "function" || r == "exception" {
-				target = i
-				break
-			}
-		}
-	}
-	m.seek(target)
-	if m.atPresent() {
-		m.setMsg("back at the present stop", false)
-	} else {
-		m.setMsg(fmt.Sprintf("in the past (%s)", m.list[m.cur].ID), false)
-	}
-}
-
-func (m *Model) liveDone(msg liveDoneMsg) tea.Cmd {
+func (m *Model) liveDone() {
 	m.running = false
-	if err := m.reload(); err != nil {
-		m.setMsg(err.Error(), true)
-		return nil
-	}
+	m.sync()
 	if len(m.list) > 0 {
 		m.refilterKeep()
 		m.seek(m.present())
 	}
-	st := m.opts.Live.Status()
+	st := m.eng.State()
+	note := ""
+	if !st.Exited && m.cur < len(m.list) {
+		if hist := m.eng.History(); m.cur < len(hist) && hist[m.cur].Exception != nil {
+			e := hist[m.cur].Exception
+			note = strings.TrimSpace(e.Type + ": " + e.Message)
+		}
+	}
 	printed := ""
-	if out := m.opts.Live.Output(); len(out) > m.outBefore && !m.showOutput {
+	if out := m.eng.Output(); len(out) > m.outBefore && !m.showOutput {
 		n := strings.Count(out[m.outBefore:], "\n")
 		printed = fmt.Sprintf("; it printed %d line(s) (O shows them)", max(1, n))
 	}
 	switch {
-	case msg.err != nil:
-		m.setMsg(fmt.Sprintf("%s: %v", msg.cmd, msg.err), true)
 	case st.Exited:
 		m.setMsg(fmt.Sprintf("the program exited with code %d%s", st.ExitCode, printed), st.ExitCode != 0)
-	case st.Note != "":
-		m.setMsg(st.Note+printed, false)
+	case note != "":
+		m.setMsg(note+printed, false)
 	case printed != "":
 		m.setMsg("stopped"+printed, false)
+	case m.runNote != "":
+		m.setMsg(m.runNote, false)
 	}
-	return nil
+	m.runNote = ""
 }
 
 // refilterKeep clears a filter that would hide the new stop.
@@ -188,10 +178,10 @@ func (m *Model) refilterKeep() {
 }
 
 func (m *Model) liveState() string {
-	if m.opts.Live == nil {
+	if !m.live {
 		return ""
 	}
-	st := m.opts.Live.Status()
+	st := m.eng.State()
 	switch {
 	case m.running:
 		return "● running"
@@ -205,7 +195,7 @@ func (m *Model) liveState() string {
 
 // outputView shows the live program's output in place of the source.
 func (m *Model) outputView(w, h int) []string {
-	text := strings.TrimRight(m.opts.Live.Output(), "\n")
+	text := strings.TrimRight(m.eng.Output(), "\n")
 	var lines []string
 	if text == "" {
 		lines = []string{m.st.dim.Render(fit(" (no output yet)", w))}
@@ -221,5 +211,3 @@ func (m *Model) outputView(w, h int) []string {
 	}
 	return padLines(lines, h, w)
 }
-
-var _ = recording.SnapID

@@ -2,137 +2,118 @@ package tui_test
 
 import (
 	"bytes"
-	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/x/exp/teatest"
 
-	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/internal/testutil"
 	"github.com/pyreplay/pyreplay/session"
 	"github.com/pyreplay/pyreplay/tui"
 )
 
-// fakeLive plays the shop fixture as a live program: each run command
-// "stops" at the fixture's next snapshot; past the last one it exits.
-type fakeLive struct {
-	mu    sync.Mutex
-	f     *fixture
-	store *recording.Store
-	next  int // fixture index of the next stop
-	stop  int64
-	runs  []string
-	code  int
-	done  bool
-}
+const liveProg = `def f(i):
+    x = i * 2
+    return x
 
-func (l *fakeLive) Run(cmd string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.runs = append(l.runs, cmd)
-	if l.next >= len(l.f.Snapshots) {
-		l.done, l.stop = true, 0
-		return nil
-	}
-	if err := insertSnapshot(l.store.DB, l.f, l.next); err != nil {
-		return err
-	}
-	l.stop = l.f.Snapshots[l.next].ID
-	l.next++
-	return nil
-}
 
-func (l *fakeLive) Status() tui.LiveStatus {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return tui.LiveStatus{Exited: l.done, ExitCode: l.code, Stop: l.stop}
-}
+for i in range(3):
+    f(i)
+print("done")
+`
 
-func (l *fakeLive) Output() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Repeat("total 10\n", l.next/4)
-}
-
-func (l *fakeLive) Close() error { return nil }
-
-func (l *fakeLive) Pause() error { return nil }
-
-func (l *fakeLive) commands() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.runs...)
-}
-
-// newLive starts with the fixture's first k stops recorded.
-func newLive(t *testing.T, k int) (*tui.Model, *fakeLive) {
+// newLive launches liveProg under the engine with the breakpoint specs
+// and opens the UI on its first stop, as pyreplay tui PROG.py does.
+func newLive(t *testing.T, specs ...string) *tui.Model {
 	t.Helper()
-	f := loadFixture(t)
-	all := f.Snapshots
-	f.Snapshots = all[:k]
-	path := writeRecording(t, f)
-	f.Snapshots = all
-	rep, err := session.OpenReplay(path, 0)
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "prog.py")
+	if err := os.WriteFile(prog, []byte(liveProg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eng := session.NewEngine()
+	t.Cleanup(eng.Close)
+	err := eng.Launch(session.LaunchOptions{Program: prog, Cwd: dir, Python: testutil.PythonFor(t, "3.11"), JustMyCode: true,
+		DB: filepath.Join(dir, "rec.db"), Breakpoints: specs, Exceptions: []string{"uncaught"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rep.Close() })
-	live := &fakeLive{f: f, store: rep.Store, next: k, stop: f.Snapshots[k-1].ID}
-	m, err := tui.New(rep, tui.Options{Renderer: plainRenderer(), DBPath: path, Live: live, Start: f.Snapshots[k-1].ID})
+	if err := eng.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.WaitStop(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	m, err := tui.New(eng, tui.Options{Renderer: plainRenderer()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, live
+	return m
 }
 
-func waitScreen(t *testing.T, tm *teatest.TestModel, want string) {
+func waitScreen(t *testing.T, tm *teatest.TestModel, want ...string) {
 	t.Helper()
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
-		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		for _, w := range want {
+			if !bytes.Contains(b, []byte(w)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(20*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 }
 
+// TestLive drives a live program: the step keys run it, the breakpoint's
+// condition decides where continue stops (live and in history), step back
+// and forward move through history, and its end and output are shown.
 func TestLive(t *testing.T) {
-	m, live := newLive(t, 2)
+	m := newLive(t, "prog.py:2 if i >= 1")
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
-	waitScreen(t, tm, "‖ paused")
+	waitScreen(t, tm, "‖ paused", "(1/1)", "i: int = 1")
 
-	// step over: the program runs and stops at the next snapshot
+	// step over: the program runs and stops at the next line
 	tm.Send(keys("o")[0])
-	waitScreen(t, tm, "snap-3 (3/3)")
-	// step back: history, no run
-	tm.Send(keys("b")[0])
-	waitScreen(t, tm, "◀ past")
-	// continue in the past moves forward through history to the present
+	waitScreen(t, tm, "(2/2)", "prog.py:3")
+	// continue: the condition skips nothing here, i == 2 stops
 	tm.Send(keys("c")[0])
-	waitScreen(t, tm, "back at the present stop")
-	// continue, step in, step out run the program
-	for i, k := range []string{"c", "i", "u"} {
-		tm.Send(keys(k)[0])
-		waitScreen(t, tm, []string{"snap-4 (4/4)", "snap-5 (5/5)", "snap-6 (6/6)"}[i])
-	}
-	tm.Send(keys("O")[0])
-	waitScreen(t, tm, "Output (O shows the source)")
-	// run to the end
-	for n := 7; n <= 10; n++ {
-		tm.Send(keys("c")[0])
-		waitScreen(t, tm, fmt.Sprintf("snap-%d (%d/%d)", n, n, n))
-	}
+	waitScreen(t, tm, "(3/3)", "i: int = 2")
+	// step back twice: history, no run
+	tm.Send(keys("b")[0])
+	tm.Send(keys("b")[0])
+	waitScreen(t, tm, "◀ past", "(1/3)")
+	// continue in the past: through history to the next stop the
+	// breakpoint fires at (the step stop at line 3 is passed over)
+	tm.Send(keys("c")[0])
+	waitScreen(t, tm, "back at the present stop", "(3/3)")
+	// continue at the present runs the program to its end
 	tm.Send(keys("c")[0])
 	waitScreen(t, tm, "exited with code 0")
 	tm.Send(keys("c")[0])
 	waitScreen(t, tm, "the program has exited with code 0; r resumes")
+	tm.Send(keys("O")[0])
+	waitScreen(t, tm, "Output (O shows the source)")
+	tm.Send(keys("O")[0])
+	// resume from a past stop: the engine starts a fresh process there,
+	// which the UI goes on debugging (the history after that stop goes)
+	tm.Send(keys("b")[0])
+	waitScreen(t, tm, "(2/3)")
+	tm.Send(keys("r")[0])
+	waitScreen(t, tm, "‖ paused", "(3/3)", "resumed from snap-2 in a fresh process")
+	tm.Send(keys("c")[0])
+	waitScreen(t, tm, "(4/4)", "i: int = 2")
+	tm.Send(keys("c")[0])
+	waitScreen(t, tm, "exited with code 0")
+	tm.Send(keys("O")[0])
+	waitScreen(t, tm, "Output (O shows the source)")
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
 	v := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()
 	checkFrame(t, v, 80, 24)
-	if !strings.Contains(v, "exited 0") || !strings.Contains(v, "snap-10 (10/10)") || !strings.Contains(v, "total 10") {
+	if !strings.Contains(v, "exited 0") || !strings.Contains(v, "(4/4)") || !strings.Contains(v, "done") {
 		t.Errorf("after the end:\n%s", v)
-	}
-	want := "next continue stepIn stepOut continue continue continue continue continue"
-	if got := strings.Join(live.commands(), " "); got != want {
-		t.Errorf("the program ran %q, want %q", got, want)
 	}
 }

@@ -1,12 +1,12 @@
 // Package tui is pyreplay's terminal front end: a bubbletea program over the
-// session engine that browses a recording (timeline, source, call stack,
-// variables, diffs), resumes from a snapshot, and drives a live program.
+// session engine (session.Engine) that browses its history (timeline,
+// source, call stack, variables, diffs), resumes from a snapshot, and
+// drives a live program. It translates keys into engine calls and the
+// engine's state into views; it starts no process of its own.
 package tui
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -21,28 +21,16 @@ import (
 
 // Options configure a Model.
 type Options struct {
-	// DBPath is the recording, passed to `pyreplay resume --db`.
-	DBPath string
-	// Start is the snapshot number to open at; 0 opens the newest run's
-	// first snapshot.
+	// Start is the snapshot number to open at; 0 opens at the engine's
+	// cursor.
 	Start int64
 	// Renderer renders the styles; nil uses lipgloss's default renderer
 	// (which follows the terminal and NO_COLOR).
 	Renderer *lipgloss.Renderer
 	// Location formats snapshot times (default time.Local).
 	Location *time.Location
-	// Executable is the pyreplay binary run for Resume (default os.Executable()).
-	Executable string
 	// PageSize is how many children of a value are shown per page (default 20).
 	PageSize int
-	// Breakpoints are FILE:LINE specs to mark in the source besides the
-	// lines where the recording stopped at a breakpoint.
-	Breakpoints []string
-	// Live, when set, is a running program the step keys drive.
-	Live Live
-	// Run, when > 0, is the run the replay is restricted to (live mode);
-	// reloading keeps the restriction.
-	Run int64
 }
 
 type pane int
@@ -69,7 +57,7 @@ const (
 
 // Model is the TUI's bubbletea model.
 type Model struct {
-	rep  *session.Replay
+	eng  *session.Engine
 	opts Options
 	keys keyMap
 	st   styles
@@ -118,16 +106,19 @@ type Model struct {
 	resuming bool
 	quitting bool
 
-	// live mode
+	// live mode: the engine drives (or drove) a live program
+	live       bool
 	running    bool
+	runNote    string // said when the run ends, if nothing else is
 	showOutput bool
 	outTop     int
 	outBefore  int
 }
 
-// New builds the model over an open replay. It fails, before any terminal
-// is touched, on an empty recording or an unknown start snapshot.
-func New(rep *session.Replay, opts Options) (*Model, error) {
+// New builds the model over an engine opened on a recording or a live
+// program. It fails, before any terminal is touched, on an empty recording
+// or an unknown start snapshot.
+func New(eng *session.Engine, opts Options) (*Model, error) {
 	if opts.Renderer == nil {
 		opts.Renderer = lipgloss.DefaultRenderer()
 	}
@@ -138,7 +129,7 @@ func New(rep *session.Replay, opts Options) (*Model, error) {
 		opts.PageSize = 20
 	}
 	m := &Model{
-		rep:      rep,
+		eng:      eng,
 		opts:     opts,
 		keys:     newKeyMap(),
 		st:       newStyles(opts.Renderer),
@@ -147,42 +138,33 @@ func New(rep *session.Replay, opts Options) (*Model, error) {
 		tree:     newTreeState(),
 		runStart: map[int64]float64{},
 	}
-	m.list = rep.List()
-	if len(m.list) == 0 && opts.Live == nil {
-		return nil, fmt.Errorf("%w in %s; record one with `pyreplay record -b FILE:LINE PROG.py`", session.ErrEmpty, rep.Store.Path)
+	st := eng.State()
+	m.live = st.Live || st.Exited
+	m.running = st.Running
+	m.sync()
+	if len(m.list) == 0 && !m.live {
+		return nil, fmt.Errorf("%w in %s; record one with `pyreplay record -b FILE:LINE PROG.py`", session.ErrEmpty, eng.Path())
 	}
-	m.refilter()
-	m.computeBreakpoints()
 	if len(m.list) == 0 {
 		return m, nil
 	}
-	start := 0
+	start := st.Cursor
 	if opts.Start > 0 {
-		start = -1
-		for i, s := range m.list {
-			if s.N == opts.Start {
-				start = i
-			}
-		}
-		if start < 0 {
-			return nil, fmt.Errorf("%s: %w in %s (`pyreplay ls` lists them)", recording.SnapID(opts.Start), recording.ErrNoSnapshot, rep.Store.Path)
-		}
-	} else {
-		// the newest run's first snapshot
-		last := m.list[len(m.list)-1].Run
-		for i, s := range m.list {
-			if s.Run == last {
-				start = i
-				break
-			}
+		if start = eng.IndexOf(opts.Start); start < 0 {
+			return nil, fmt.Errorf("%s: %w in %s (`pyreplay ls` lists them)", recording.SnapID(opts.Start), recording.ErrNoSnapshot, eng.Path())
 		}
 	}
 	m.seek(start)
 	return m, nil
 }
 
-// Init implements tea.Model.
-func (m *Model) Init() tea.Cmd { return nil }
+// Init implements tea.Model: a live program's events are followed.
+func (m *Model) Init() tea.Cmd {
+	if m.live {
+		return m.listen()
+	}
+	return nil
+}
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -193,8 +175,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case resumeDoneMsg:
 		return m, m.resumeDone(msg)
-	case liveDoneMsg:
-		return m, m.liveDone(msg)
+	case engineMsg:
+		return m, m.engineEvent(msg)
+	case liveResumedMsg:
+		return m, m.liveResumed(msg)
 	case tea.KeyMsg:
 		return m, m.key(msg)
 	}
@@ -235,7 +219,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if m.opts.Live != nil {
+	if m.live {
 		if cmd, ok := m.liveKey(msg); ok {
 			return cmd
 		}
@@ -326,10 +310,10 @@ func (m *Model) paneKey(msg tea.KeyMsg) {
 			m.selectStack(m.stackPos + delta)
 		}
 	case paneSource:
-		if m.opts.Live != nil && m.showOutput {
+		if m.live && m.showOutput {
 			if delta != 0 {
 				_, topH := m.rowsSplit()
-				n := strings.Count(strings.TrimRight(m.opts.Live.Output(), "\n"), "\n") + 1
+				n := strings.Count(strings.TrimRight(m.eng.Output(), "\n"), "\n") + 1
 				top := m.outTop
 				if top < 0 {
 					top = max(0, n-(topH-1))
@@ -426,7 +410,7 @@ func (m *Model) seek(i int) {
 		return
 	}
 	m.cur = i
-	snap, err := m.rep.Seek(i)
+	snap, err := m.eng.Goto(i)
 	m.snap, m.snapErr = snap, err
 	m.srcTop, m.srcLeft = 0, 0
 	if err != nil {
@@ -436,10 +420,7 @@ func (m *Model) seek(i int) {
 		return
 	}
 	// select the innermost frame of the program's own code
-	m.frame = len(snap.Frames) - 1
-	if uf := session.UserFrames(snap); len(uf) > 0 {
-		m.frame = uf[0]
-	}
+	m.frame = session.TopUserFrame(snap)
 	m.stackPos = len(snap.Frames) - 1 - m.frame
 	m.rebuild()
 	if m.diffOn {
@@ -654,39 +635,19 @@ func (m *Model) toggleMark() {
 
 func (m *Model) setMsg(s string, isErr bool) { m.msg, m.msgErr = s, isErr }
 
-// computeBreakpoints collects the lines to mark with ●: where the recording
-// stopped at a breakpoint or on entering a function, plus the FILE:LINE
-// specs the user passed.
+// computeBreakpoints collects the lines to mark with ●: the engine's line
+// breakpoints and where the history stopped at a breakpoint or on entering
+// a function (also by base name: a recording made elsewhere).
 func (m *Model) computeBreakpoints() {
-	m.bps = map[string]map[int]bool{}
-	add := func(file string, line int) {
-		if m.bps[file] == nil {
-			m.bps[file] = map[int]bool{}
+	m.bps = m.eng.LineMarks()
+	for file, lines := range m.bps {
+		base := "base:" + filepath.Base(file)
+		if m.bps[base] == nil {
+			m.bps[base] = map[int]bool{}
 		}
-		m.bps[file][line] = true
-	}
-	for _, s := range m.list {
-		if s.Reason == "breakpoint" || s.Reason == "function" {
-			add(s.File, s.Line)
+		for l := range lines {
+			m.bps[base][l] = true
 		}
-	}
-	for _, spec := range m.opts.Breakpoints {
-		spec = strings.TrimSpace(strings.SplitN(spec, " if ", 2)[0])
-		spec = strings.SplitN(spec, "@", 2)[0]
-		i := strings.LastIndex(spec, ":")
-		if i <= 0 {
-			continue
-		}
-		var line int
-		if _, err := fmt.Sscanf(spec[i+1:], "%d", &line); err != nil {
-			continue
-		}
-		file := spec[:i]
-		if abs, err := filepath.Abs(file); err == nil {
-			file = abs
-		}
-		add(file, line)
-		add("base:"+filepath.Base(file), line)
 	}
 }
 
@@ -698,7 +659,7 @@ func (m *Model) runStartOf(run int64) (float64, bool) {
 	if t, ok := m.runStart[run]; ok {
 		return t, t != 0
 	}
-	r, err := m.rep.Store.GetRun(run)
+	r, err := m.eng.RunInfo(run)
 	if err != nil {
 		m.runStart[run] = 0
 		return 0, false
@@ -707,17 +668,18 @@ func (m *Model) runStartOf(run int64) (float64, bool) {
 	return r.Started, true
 }
 
-// reload re-reads the snapshot list (after a resume or a live step) and
-// keeps the cursor on the same snapshot.
-func (m *Model) reload() error {
+// sync takes the history from the engine (after a resume or a live step);
+// the cursor stays on the same snapshot.
+func (m *Model) sync() {
 	var curN int64
 	if m.cur < len(m.list) {
 		curN = m.list[m.cur].N
 	}
-	if err := m.rep.Reload(m.opts.Run); err != nil {
-		return err
+	hist := m.eng.History()
+	m.list = m.list[:0]
+	for _, st := range hist {
+		m.list = append(m.list, st.Summary)
 	}
-	m.list = m.rep.List()
 	m.refilter()
 	m.computeBreakpoints()
 	for i, s := range m.list {
@@ -725,11 +687,7 @@ func (m *Model) reload() error {
 			m.cur = i
 		}
 	}
-	return nil
 }
 
 // Err reports why the program could not show anything (for tests).
 func (m *Model) Err() error { return m.snapErr }
-
-var _ = errors.New
-var _ = os.Getenv

@@ -2,13 +2,13 @@ package tui
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/pyreplay/pyreplay/session"
 )
 
 // resumeDoneMsg arrives when the resumed program has exited and the user
@@ -19,11 +19,12 @@ type resumeDoneMsg struct {
 	err  error
 }
 
-// resumeRun runs `pyreplay resume SNAP --db PATH` in the terminal the TUI
-// has released, then says how it ended and waits for Enter, so the user can
-// read the program's output before the TUI draws over it.
+// resumeRun runs the program the engine resumed from a snapshot (as
+// `pyreplay resume` runs it) in the terminal the TUI has released, then
+// says how it ended and waits for Enter, so the user can read the
+// program's output before the TUI draws over it.
 type resumeRun struct {
-	cmd    *exec.Cmd
+	prog   *session.Program
 	snap   string
 	stdin  io.Reader
 	stdout io.Writer
@@ -35,20 +36,18 @@ func (r *resumeRun) SetStdout(out io.Writer) { r.stdout = out }
 func (r *resumeRun) SetStderr(io.Writer)     {}
 
 func (r *resumeRun) Run() error {
-	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = r.stdin, r.stdout, os.Stderr
-	fmt.Fprintf(r.stdout, "\r\n[pyreplay] resuming %s: %s\r\n\r\n", r.snap, shellJoin(r.cmd.Args))
-	err := r.cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		r.code = 0
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-		err = nil
-	default:
-		r.code = -1
+	r.prog.Stdin, r.prog.Stdout, r.prog.Stderr = r.stdin, r.stdout, os.Stderr
+	fmt.Fprintf(r.stdout, "\r\n[pyreplay] resuming %s in a fresh process\r\n\r\n", r.snap)
+	res, err := r.prog.Run()
+	r.code = res.ExitCode
+	if res.ShimErr != "" {
+		fmt.Fprintf(r.stdout, "\r\n[pyreplay] %s\r\n", res.ShimErr)
+		if r.code == 0 {
+			r.code = 2
+		}
 	}
 	if err != nil {
+		r.code = -1
 		fmt.Fprintf(r.stdout, "\r\n[pyreplay] could not resume %s: %v\r\n", r.snap, err)
 	} else {
 		fmt.Fprintf(r.stdout, "\r\n[pyreplay] the program resumed from %s exited with code %d\r\n", r.snap, r.code)
@@ -60,33 +59,11 @@ func (r *resumeRun) Run() error {
 	return err
 }
 
-func shellJoin(args []string) string {
-	out := ""
-	for i, a := range args {
-		if i > 0 {
-			out += " "
-		}
-		if a == "" || containsAny(a, " \t'\"\\$") {
-			out += "'" + a + "'"
-		} else {
-			out += a
-		}
-	}
-	return out
-}
-
-func containsAny(s, chars string) bool {
-	for _, c := range s {
-		for _, d := range chars {
-			if c == d {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// resume suspends the UI and runs the program from the current snapshot.
+// resume runs the program from the current snapshot. Browsing a
+// recording, the UI is suspended and it runs to its end in the terminal;
+// the engine plans it first, so a snapshot that cannot be resumed is
+// reported without leaving the UI. In live mode the engine resumes it in a
+// fresh process that the UI goes on debugging (resumeLive).
 func (m *Model) resume() tea.Cmd {
 	if m.snap == nil {
 		m.setMsg("no snapshot to resume from", true)
@@ -96,19 +73,15 @@ func (m *Model) resume() tea.Cmd {
 		m.setMsg("the program is running; wait for it to stop (or P to pause) before resuming", false)
 		return nil
 	}
-	exe := m.opts.Executable
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			m.setMsg("cannot find the pyreplay binary to resume with: "+err.Error(), true)
-			return nil
-		}
+	if m.live {
+		return m.resumeLive()
 	}
-	args := []string{"resume", m.snap.ID}
-	if m.opts.DBPath != "" {
-		args = append(args, "--db", m.opts.DBPath)
+	prog, err := m.eng.ResumeProgram(m.snap.N)
+	if err != nil {
+		m.setMsg(fmt.Sprintf("resume from %s failed: %v", m.snap.ID, err), true)
+		return nil
 	}
-	run := &resumeRun{cmd: exec.Command(exe, args...), snap: m.snap.ID}
+	run := &resumeRun{prog: prog, snap: m.snap.ID}
 	m.resuming = true
 	return tea.Exec(run, func(err error) tea.Msg {
 		return resumeDoneMsg{snap: run.snap, code: run.code, err: err}
@@ -121,15 +94,51 @@ func (m *Model) resumeDone(msg resumeDoneMsg) tea.Cmd {
 		m.setMsg(fmt.Sprintf("resume from %s failed: %v", msg.snap, msg.err), true)
 		return nil
 	}
-	before := len(m.list)
-	if err := m.reload(); err != nil {
+	n, err := m.eng.Reload()
+	if err != nil {
 		m.setMsg(err.Error(), true)
 		return nil
 	}
+	m.sync()
 	extra := ""
-	if n := len(m.list) - before; n > 0 {
+	if n > 0 {
 		extra = fmt.Sprintf("; it recorded %d new snapshot(s)", n)
 	}
 	m.setMsg(fmt.Sprintf("resumed from %s: the program exited with code %d%s", msg.snap, msg.code, extra), msg.code != 0)
+	return nil
+}
+
+// liveResumedMsg arrives when the engine has started the resumed process.
+type liveResumedMsg struct {
+	snap string
+	err  error
+}
+
+// resumeLive replaces the live program with a fresh process resumed from
+// the current snapshot (the engine's ResumeFrom, as DAP's Resume from
+// Here): the history after that stop is dropped, and the new process stops
+// where the snapshot was taken.
+func (m *Model) resumeLive() tea.Cmd {
+	eng, n, id := m.eng, m.snap.N, m.snap.ID
+	m.resuming, m.running = true, true
+	m.setMsg(fmt.Sprintf("resuming %s in a fresh process…", id), false)
+	return func() tea.Msg {
+		_, err := eng.ResumeFrom(n)
+		return liveResumedMsg{snap: id, err: err}
+	}
+}
+
+func (m *Model) liveResumed(msg liveResumedMsg) tea.Cmd {
+	m.resuming = false
+	if msg.err != nil {
+		m.running = false
+		m.setMsg(fmt.Sprintf("resume from %s failed: %v", msg.snap, msg.err), true)
+		return nil
+	}
+	m.outBefore = len(m.eng.Output())
+	m.runNote = "resumed from " + msg.snap + " in a fresh process"
+	if !m.eng.State().Running {
+		m.liveDone() // it has stopped already
+	}
 	return nil
 }

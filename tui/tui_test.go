@@ -1,10 +1,8 @@
 package tui_test
 
 import (
-	"bytes"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,21 +34,27 @@ func newModel(t *testing.T, opts tui.Options, mutate func(*fixture)) *tui.Model 
 		mutate(f)
 	}
 	path := writeRecording(t, f)
-	rep, err := session.OpenReplay(path, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rep.Close() })
+	eng := openEngine(t, path)
 	if opts.Renderer == nil {
 		opts.Renderer = plainRenderer()
 	}
 	opts.Location = time.UTC
-	opts.DBPath = path
-	m, err := tui.New(rep, opts)
+	m, err := tui.New(eng, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// openEngine opens a recording as pyreplay tui does: every run.
+func openEngine(t *testing.T, path string) *session.Engine {
+	t.Helper()
+	eng := session.NewEngine()
+	t.Cleanup(eng.Close)
+	if err := eng.OpenRecording(path, session.OpenOptions{AllRuns: true}); err != nil {
+		t.Fatal(err)
+	}
+	return eng
 }
 
 // keys turns names ("enter", "down", "ctrl+c") and plain text into key messages.
@@ -318,24 +322,16 @@ func TestBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		st.Close()
-		rep, err := session.OpenReplay(path, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rep.Close()
-		_, err = tui.New(rep, tui.Options{Renderer: plainRenderer()})
+		eng := session.NewEngine()
+		defer eng.Close()
+		err = eng.OpenRecording(path, session.OpenOptions{AllRuns: true})
 		if !errors.Is(err, session.ErrEmpty) || !strings.Contains(err.Error(), "pyreplay record") {
 			t.Errorf("empty recording: %v", err)
 		}
 	})
 	t.Run("unknown-snapshot", func(t *testing.T) {
 		path := writeRecording(t, loadFixture(t))
-		rep, err := session.OpenReplay(path, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rep.Close()
-		_, err = tui.New(rep, tui.Options{Start: 42, Renderer: plainRenderer()})
+		_, err := tui.New(openEngine(t, path), tui.Options{Start: 42, Renderer: plainRenderer()})
 		if !errors.Is(err, recording.ErrNoSnapshot) || !strings.Contains(err.Error(), "snap-42") {
 			t.Errorf("unknown snapshot: %v", err)
 		}
@@ -358,33 +354,13 @@ func TestBadInput(t *testing.T) {
 	})
 }
 
-// TestResume runs a stand-in for the pyreplay binary: the UI suspends,
-// runs `resume SNAP --db PATH`, and reports the exit code.
+// TestResume: the engine plans the resume before the UI lets go of the
+// terminal; a snapshot it cannot resume (the fixture keeps no state) is
+// reported in the status bar, and nothing runs.
 func TestResume(t *testing.T) {
-	dir := t.TempDir()
-	fake := filepath.Join(dir, "pyreplay")
-	argsFile := filepath.Join(dir, "args")
-	script := "#!/bin/sh\necho \"$@\" > " + argsFile + "\necho resumed-output\nexit 3\n"
-	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	m := newModel(t, tui.Options{Start: 4, Executable: fake}, nil)
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
-	for _, msg := range keys("r") {
-		tm.Send(msg)
-	}
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-		return bytes.Contains(b, []byte("exited with code 3"))
-	}, teatest.WithDuration(10*time.Second))
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	v := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()
-	if !strings.Contains(v, "resumed from snap-4: the program exited with code 3") {
-		t.Errorf("the exit code is not shown:\n%s", v)
-	}
-	args, _ := os.ReadFile(argsFile)
-	if !strings.HasPrefix(string(args), "resume snap-4 --db ") {
-		t.Errorf("resume ran with %q", args)
+	m := newModel(t, tui.Options{Start: 4}, nil)
+	v := drive(t, m, 80, 24, keys("r")...)
+	if !strings.Contains(v, "resume from snap-4 failed") || !strings.Contains(v, "snap-4 (4/10)") {
+		t.Errorf("an unresumable snapshot should be reported in the UI:\n%s", v)
 	}
 }

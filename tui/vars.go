@@ -2,10 +2,9 @@ package tui
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/session"
 )
 
 // rowKind tells what a row of the variables tree is.
@@ -66,12 +65,12 @@ func buildRows(s *recording.Snapshot, f int, t treeState, pageSize int) []varRow
 			case len(fr.Locals) == 0:
 				rows = append(rows, varRow{kind: rowNote, parent: path, depth: 1, text: "(none)"})
 			}
-			for _, name := range sortedNames(fr.Locals) {
+			for _, name := range session.SortedNames(fr.Locals) {
 				rows = appendValue(rows, path, 1, name, fr.Locals[name], t, pageSize)
 			}
 		}
 	}
-	for _, mod := range moduleOrder(s.Globals) {
+	for _, mod := range session.ModuleOrder(s.Globals) {
 		path := "G:" + mod
 		open := t.isOpen(path, true)
 		rows = append(rows, varRow{kind: rowHeader, path: path, text: "Globals of " + mod, expandable: true, expanded: open})
@@ -80,7 +79,7 @@ func buildRows(s *recording.Snapshot, f int, t treeState, pageSize int) []varRow
 			if len(g) == 0 {
 				rows = append(rows, varRow{kind: rowNote, parent: path, depth: 1, text: "(none)"})
 			}
-			for _, name := range sortedNames(g) {
+			for _, name := range session.SortedNames(g) {
 				rows = appendValue(rows, path, 1, name, g[name], t, pageSize)
 			}
 		}
@@ -147,35 +146,4 @@ func describe(name string, v recording.Value) string {
 var sized = map[string]bool{
 	"list": true, "tuple": true, "dict": true, "set": true, "frozenset": true, "deque": true,
 	"OrderedDict": true, "defaultdict": true, "Counter": true, "bytearray": true, "bytes": true, "str": true,
-}
-
-func sortedNames(m map[string]recording.Value) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		// dunder names last, then alphabetical
-		di, dj := strings.HasPrefix(out[i], "__"), strings.HasPrefix(out[j], "__")
-		if di != dj {
-			return dj
-		}
-		return out[i] < out[j]
-	})
-	return out
-}
-
-// moduleOrder lists modules with __main__ first.
-func moduleOrder(g map[string]map[string]recording.Value) []string {
-	out := make([]string, 0, len(g))
-	for m := range g {
-		out = append(out, m)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if (out[i] == "__main__") != (out[j] == "__main__") {
-			return out[i] == "__main__"
-		}
-		return out[i] < out[j]
-	})
-	return out
 }

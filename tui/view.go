@@ -43,7 +43,7 @@ func (m *Model) View() string {
 	out = append(out, m.headerView(w))
 	left := append([]string{m.title(paneTimeline, m.timelineTitle(), lw)}, m.timelineView(lw, topH-1)...)
 	var right []string
-	if m.opts.Live != nil && m.showOutput {
+	if m.live && m.showOutput {
 		right = append([]string{m.title(paneSource, "Output (O shows the source)", rw)}, m.outputView(rw, topH-1)...)
 	} else {
 		right = append([]string{m.title(paneSource, m.sourceTitle(), rw)}, m.sourceView(rw, topH-1)...)
@@ -100,11 +100,11 @@ func (m *Model) title(p pane, text string, w int) string {
 
 func (m *Model) headerView(w int) string {
 	if m.snap == nil {
-		return m.st.header.Render(fit(" pyreplay  "+m.rep.Store.Path, w))
+		return m.st.header.Render(fit(" pyreplay  "+m.eng.Path(), w))
 	}
 	s := m.snap
 	parts := []string{" pyreplay", fmt.Sprintf("%s (%d/%d)", s.ID, m.cur+1, len(m.list))}
-	if m.opts.Live != nil {
+	if m.live {
 		parts = append(parts, m.liveState())
 	}
 	if len(m.list) > 0 && m.list[0].Run != m.list[len(m.list)-1].Run {
@@ -150,7 +150,7 @@ func (m *Model) statusView(w int) string {
 	}
 	pairs := [][2]string{{"n/p", "next/prev"}, {":", "jump"}, {"/", "filter"}, {"d", "diff"}, {"r", "resume"},
 		{"tab", "pane"}, {"m", "mark"}, {"g/G", "first/last"}}
-	if m.opts.Live != nil {
+	if m.live {
 		pairs = append([][2]string{{"c", "cont"}, {"o", "over"}, {"i", "in"}, {"u", "out"}, {"b", "back"}}, pairs...)
 	}
 	tail := [][2]string{{"?", "help"}, {"q", "quit"}}
@@ -335,7 +335,7 @@ func (m *Model) sourceLines() ([]string, error) {
 	if f == nil {
 		return nil, fmt.Errorf("no snapshot")
 	}
-	text, err := m.rep.Source(*f)
+	text, err := m.eng.FrameSource(*f)
 	if err != nil {
 		return nil, err
 	}
@@ -578,13 +578,13 @@ func (m *Model) toggleDiff() {
 // one, else the previous one in the (filtered) timeline.
 func (m *Model) diffBase() (*recording.Snapshot, error) {
 	if m.mark != 0 && (m.snap == nil || m.mark != m.snap.N) {
-		return m.rep.Get(m.mark)
+		return m.eng.Snapshot(m.mark)
 	}
 	pos := m.visiblePos()
 	if pos <= 0 {
 		return nil, nil
 	}
-	return m.rep.Get(m.list[m.visible[pos-1]].N)
+	return m.eng.Snapshot(m.list[m.visible[pos-1]].N)
 }
 
 func (m *Model) computeDiff() {
@@ -664,10 +664,10 @@ func (m *Model) helpView(w, h int) []string {
 	var lines []string
 	lines = append(lines, m.st.header.Render(fit(" pyreplay tui: keys   (any key closes this help; q quits)", w)))
 	names := []string{"Snapshots", "Panes and variables", "Compare and resume"}
-	if m.opts.Live != nil {
+	if m.live {
 		names = append([]string{"Live program"}, names...)
 	}
-	for gi, g := range m.keys.helpGroups(m.opts.Live != nil) {
+	for gi, g := range m.keys.helpGroups(m.live) {
 		lines = append(lines, "", m.st.scope.Render(fit(names[gi], w)))
 		for _, b := range g {
 			lines = append(lines, m.st.helpKey.Render(fit("  "+b.Help().Key, 10))+fit(b.Help().Desc, w-10))
@@ -676,7 +676,7 @@ func (m *Model) helpView(w, h int) []string {
 	lines = append(lines, "", m.st.scope.Render(fit("Marks", w)),
 		fit("  ▶ current snapshot, frame and line   ● breakpoint   ◆ diff base", w),
 		fit("  diff: + added   - removed   ~ changed   1-4 focus a pane", w),
-		"", fit("  recording: "+m.rep.Store.Path, w))
+		"", fit("  recording: "+m.eng.Path(), w))
 	for i := range lines {
 		if lines[i] == "" {
 			lines[i] = strings.Repeat(" ", w)

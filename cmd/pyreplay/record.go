@@ -11,6 +11,7 @@ import (
 
 	"github.com/pyreplay/pyreplay/astinfo"
 	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/session"
 	"github.com/pyreplay/pyreplay/tracer"
 )
 
@@ -129,19 +130,13 @@ func runRecord(fl recordFlags, args []string) error {
 // summary line (always for a recording, only when snapshots were taken
 // for a resume).
 func launchIn(python string, cfg tracer.Config, dbPath string, run int64, dir string, alwaysSummary bool) error {
-	p, err := tracer.Prepare(python, cfg, os.Environ())
-	if err != nil {
-		return err
-	}
-	p.Cmd.Dir = dir
-	res, err := p.Run()
+	res, err := (&session.Program{Python: python, Config: cfg, Dir: dir}).Run()
 	if err != nil {
 		return err
 	}
 	store, serr := recording.Open(dbPath)
 	if serr == nil {
 		defer store.Close()
-		_ = store.EndRun(run, res.Status())
 	}
 	if res.ShimErr != "" {
 		fmt.Fprintf(os.Stderr, "pyreplay: %s\n", res.ShimErr)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/session"
 )
 
 func resumeCmd() *cobra.Command {
@@ -48,9 +49,9 @@ func resumeCmd() *cobra.Command {
 				fmt.Fprintf(os.Stderr, "pyreplay: wrote the reconstruction of %s to %s\n", recording.SnapID(n), emit)
 				return nil
 			}
-			p, err := reconstruct.ResumeConfig(store, n, reconstruct.ResumeOptions{Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted})
+			p, err := session.PrepareResume(store, n, reconstruct.ResumeOptions{Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted})
 			if err != nil {
-				return resumeError(n, err)
+				return err
 			}
 			store.Close()
 			return launchIn(p.Python, p.Config, dbPath, p.Config.Run, p.Dir, false)

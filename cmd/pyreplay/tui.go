@@ -16,7 +16,6 @@ import (
 
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
-	"github.com/pyreplay/pyreplay/tracer"
 	"github.com/pyreplay/pyreplay/tui"
 )
 
@@ -62,7 +61,7 @@ and open it live.`,
 				}
 				start = n
 			}
-			return runTUIOpts(tui.Options{DBPath: recording.Resolve(fl.db), Start: start})
+			return runTUIOpts(recording.Resolve(fl.db), start)
 		},
 	}
 	f := cmd.Flags()
@@ -86,23 +85,27 @@ func looksLikeProgram(arg string) bool {
 	return err == nil && !st.IsDir()
 }
 
-// runTUIOpts opens the recording and runs the UI. Everything that can fail
-// (no recording, no snapshots, unknown snapshot, no terminal) fails here,
-// before the terminal is switched to the UI.
-func runTUIOpts(opts tui.Options) error {
+// runTUIOpts opens the recording in the engine and runs the UI on it.
+// Everything that can fail (no recording, no snapshots, unknown snapshot,
+// no terminal) fails here, before the terminal is switched to the UI.
+func runTUIOpts(db string, start int64) error {
 	if !isatty.IsTerminal(os.Stdin.Fd()) || !isatty.IsTerminal(os.Stdout.Fd()) {
 		return errors.New("pyreplay tui needs a terminal (stdin and stdout must be a tty); use `pyreplay ls` and `pyreplay show` in scripts")
 	}
-	rep, err := session.OpenReplay(opts.DBPath, opts.Run)
-	if err != nil {
+	eng := session.NewEngine()
+	defer eng.Close()
+	if err := eng.OpenRecording(db, session.OpenOptions{Snap: start, AllRuns: true}); err != nil {
 		return err
 	}
-	defer rep.Close()
-	opts.Renderer = lipgloss.NewRenderer(os.Stdout)
+	return runUI(eng)
+}
+
+func runUI(eng *session.Engine) error {
+	opts := tui.Options{Renderer: lipgloss.NewRenderer(os.Stdout)}
 	if os.Getenv("NO_COLOR") != "" {
 		opts.Renderer.SetColorProfile(termenv.Ascii)
 	}
-	m, err := tui.New(rep, opts)
+	m, err := tui.New(eng, opts)
 	if err != nil {
 		return err
 	}
@@ -113,9 +116,9 @@ func runTUIOpts(opts tui.Options) error {
 	return nil
 }
 
-// runTUILive starts the program under the session engine (the one the DAP
-// server uses), stopping at the breakpoints (at its first line when there
-// are none, and at an uncaught exception), and opens the UI on it.
+// runTUILive starts the program under the engine, stopping at the
+// breakpoints (at its first line when there are none, and at an uncaught
+// exception), and opens the UI on it once it has stopped.
 func runTUILive(fl tuiFlags, args []string) error {
 	if fl.module == "" && len(args) == 0 {
 		return errors.New("nothing to run: give a program (pyreplay tui -b prog.py:12 prog.py) or a module (-m name)")
@@ -124,93 +127,35 @@ func runTUILive(fl tuiFlags, args []string) error {
 		return errors.New("pyreplay tui needs a terminal (stdin and stdout must be a tty)")
 	}
 	cwd, _ := os.Getwd()
-	opts := session.LaunchOptions{Python: fl.python, Cwd: cwd, JustMyCode: true}
-	baseDir := cwd
-	if fl.module != "" {
-		opts.Module, opts.Args = fl.module, args
-	} else {
-		opts.Program, opts.Args = args[0], args[1:]
-		baseDir = filepath.Dir(args[0])
-	}
-	// resolve the breakpoints first, so a bad one is reported before anything runs
-	python, err := tracer.FindPython(fl.python)
-	if err != nil {
-		return err
-	}
-	lines := map[string][]session.LineBreakpoint{}
-	var funcs []session.FuncBreakpoint
-	id := 0
-	for _, spec := range fl.bps {
-		bps, err := tracer.ParseBreakpoint(spec, baseDir, python)
-		if err != nil {
-			return err
-		}
-		id++
-		for _, b := range bps {
-			if b.Func != "" {
-				funcs = append(funcs, session.FuncBreakpoint{ID: id, Name: strings.TrimSpace(spec)})
-				break
-			}
-			lb := session.LineBreakpoint{ID: id, Line: b.Line, Condition: b.Cond}
-			if b.Hit > 0 {
-				lb.HitCondition = fmt.Sprintf("==%d", b.Hit)
-			}
-			lines[b.File] = append(lines[b.File], lb)
-		}
-	}
-	opts.StopOnEntry = len(fl.bps) == 0
 	dbPath, _ := filepath.Abs(recording.Resolve(fl.db))
-	opts.DB = dbPath
-
-	d := session.NewDebugger()
-	live := tui.NewDebuggerLive(d)
-	defer live.Close()
+	opts := session.LaunchOptions{Python: fl.python, Cwd: cwd, JustMyCode: true, DB: dbPath,
+		Breakpoints: fl.bps, Exceptions: []string{"uncaught"}, StopOnEntry: len(fl.bps) == 0}
 	what := args
 	if fl.module != "" {
+		opts.Module, opts.Args = fl.module, args
 		what = append([]string{"-m", fl.module}, args...)
+	} else {
+		opts.Program, opts.Args = args[0], args[1:]
 	}
+	eng := session.NewEngine()
+	defer eng.Close()
 	fmt.Fprintf(os.Stderr, "pyreplay: starting %s …\n", strings.Join(what, " "))
-	if err := d.Launch(opts); err != nil {
+	if err := eng.Launch(opts); err != nil {
 		return err
 	}
-	for file, bps := range lines {
-		for _, r := range d.SetLineBreakpoints(file, bps) {
-			if !r.Verified {
-				return fmt.Errorf("breakpoint at %s:%d: %s", file, r.Line, r.Message)
-			}
-		}
-	}
-	if len(funcs) > 0 {
-		for i, r := range d.SetFunctionBreakpoints(funcs) {
-			if !r.Verified {
-				return fmt.Errorf("breakpoint %s: %s", funcs[i].Name, r.Message)
-			}
-		}
-	}
-	_ = d.SetExceptionFilters([]string{"uncaught"})
-	if err := d.Start(); err != nil {
+	if err := eng.Start(); err != nil {
 		return err
 	}
-	if err := live.WaitStop(24 * time.Hour); err != nil {
+	if err := eng.WaitStop(24 * time.Hour); err != nil {
 		return err
 	}
-	st := live.Status()
-	if st.Stop == 0 {
-		os.Stdout.WriteString(live.Output())
+	if st := eng.State(); st.Len == 0 {
+		os.Stdout.WriteString(eng.Output())
 		fmt.Fprintf(os.Stderr, "pyreplay: the program ended (exit code %d) without stopping at a breakpoint\n", st.ExitCode)
 		if st.ExitCode != 0 {
 			return exitError{st.ExitCode}
 		}
 		return nil
 	}
-	store, err := recording.Open(dbPath)
-	if err != nil {
-		return err
-	}
-	snap, err := store.Get(st.Stop)
-	store.Close()
-	if err != nil {
-		return err
-	}
-	return runTUIOpts(tui.Options{DBPath: dbPath, Start: st.Stop, Live: live, Breakpoints: fl.bps, Run: snap.Run})
+	return runUI(eng)
 }

@@ -1,0 +1,216 @@
+package session
+
+// The engine's state: one history of stops with one cursor, opened on a
+// recording (replay) or on a live program, and the types front ends see.
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/pyreplay/pyreplay/recording"
+)
+
+// LaunchOptions start a program to debug live (debugpy's names).
+type LaunchOptions struct {
+	Program     string
+	Module      string
+	Args        []string
+	Cwd         string
+	Env         map[string]string
+	Python      string
+	DB          string
+	StopOnEntry bool
+	JustMyCode  bool
+	NoDebug     bool // run without stopping (VS Code's Run Without Debugging)
+	// Breakpoints are command-line specs (FILE:LINE, FILE:LINE@K,
+	// 'FILE:LINE if EXPR', FUNCTION), resolved before the program starts;
+	// a bad one fails the launch.
+	Breakpoints []string
+	// Exceptions are the exception filters to start with (raised, uncaught).
+	Exceptions []string
+}
+
+// OpenOptions say which snapshots of a recording make the history.
+type OpenOptions struct {
+	// Snap is the stop to open at (0: the first of the run; with AllRuns,
+	// the newest run's first).
+	Snap int64
+	// AllRuns puts every run's snapshots in the history (the TUI's
+	// timeline); otherwise only the run of Snap.
+	AllRuns bool
+}
+
+// LineBreakpoint is a source breakpoint as the front end sets it.
+type LineBreakpoint struct {
+	ID           int
+	Line         int
+	Condition    string
+	HitCondition string
+	LogMessage   *string
+}
+
+// FuncBreakpoint is a function breakpoint.
+type FuncBreakpoint struct {
+	ID           int
+	Name         string
+	Condition    string
+	HitCondition string
+}
+
+// BreakpointResult says whether a breakpoint was accepted, and where.
+type BreakpointResult struct {
+	ID       int
+	Verified bool
+	Line     int
+	Message  string
+}
+
+// Stop is one entry of the history: a snapshot the program stopped at.
+type Stop struct {
+	Snap        int64
+	Reason      string // breakpoint | function | exception | step | pause | entry | snapshot
+	Label       string
+	Breakpoints []int
+	Exception   *ExceptionInfo
+	// Summary is the snapshot's summary (where, when, why it was taken).
+	Summary recording.Summary
+}
+
+// State is what the engine is attached to and where that program is.
+type State struct {
+	Live     bool // a live program is attached (running or stopped)
+	Running  bool // it runs on its own (no stop to show from it)
+	Exited   bool // a live program was attached and has ended
+	ExitCode int
+	Present  int // index of the live program's current stop, -1 if none
+	Cursor   int
+	Len      int // stops in the history
+	// Runs counts the commands that set the live program running: a
+	// command that changed it ran the program (wait for its next stop).
+	Runs int
+}
+
+// Events the engine reports to its front end.
+type (
+	// StoppedEvent: the cursor moved to a stop (live or in the past).
+	StoppedEvent struct {
+		Reason      string
+		Description string
+		Text        string
+		Breakpoints []int
+	}
+	// OutputEvent: program output or a message for the user.
+	OutputEvent struct{ Category, Text string }
+	// ContinuedEvent: the live program runs again on its own.
+	ContinuedEvent struct{}
+	// ExitedEvent: the live program ended.
+	ExitedEvent struct{ Code int }
+	// TerminatedEvent: the session is over.
+	TerminatedEvent struct{}
+)
+
+// ErrRunning is returned for requests that need a stop.
+var ErrRunning = errors.New("the program is running; pause it first")
+
+// ErrEmpty is returned for a recording without snapshots.
+var ErrEmpty = errors.New("the recording has no snapshots yet")
+
+// Engine is the debugging engine both front ends drive. It is safe for use
+// by one front end goroutine plus the live process's goroutines.
+type Engine struct {
+	mu     sync.Mutex
+	events *eventQueue
+	out    outputLog
+
+	store  *recording.Store
+	cache  map[int64]*recording.Snapshot
+	src    map[string]string // recorded sources by sha256
+	hist   []Stop
+	cur    int
+	replay bool
+	open   OpenOptions // how the recording was opened (Reload)
+	run    int64       // the run a one-run replay shows
+
+	live     *Live
+	liveStop int // index of the live stop in hist, -1 while the program runs
+	gen      int // changes whenever the live program moves
+	runs     int // commands that set it running
+	started  bool
+	entry    map[string]any // one-shot entry breakpoint of a resumed process
+	ended    bool
+	exited   bool
+	exitCode int
+
+	lineBPs map[string][]LineBreakpoint
+	funcBPs []FuncBreakpoint
+	funcQ   map[int][]string
+	filters []string
+
+	past     map[string]*pastEval // evaluators of the past, by interpreter
+	verified map[int64]bool       // snapshots whose signature was checked (verifyOnce)
+
+	opts    LaunchOptions
+	python  string
+	baseDir string
+	env     []string
+}
+
+// NewEngine returns an idle engine: open a recording or launch a program.
+func NewEngine() *Engine {
+	return &Engine{events: newEventQueue(), cache: map[int64]*recording.Snapshot{}, src: map[string]string{}, liveStop: -1,
+		lineBPs: map[string][]LineBreakpoint{}, funcQ: map[int][]string{}, opts: LaunchOptions{JustMyCode: true}}
+}
+
+// Events delivers the engine's events in order.
+func (d *Engine) Events() <-chan any { return d.events.out }
+
+// State reports what the engine is attached to and where the cursor is.
+func (d *Engine) State() State {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	present := -1
+	if d.live != nil && d.liveStop >= 0 {
+		present = d.liveStop
+	}
+	return State{Live: d.live != nil, Running: d.runningLocked(), Exited: d.exited, ExitCode: d.exitCode,
+		Present: present, Cursor: d.cur, Len: len(d.hist), Runs: d.runs}
+}
+
+// History returns the stops, oldest first.
+func (d *Engine) History() []Stop {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]Stop(nil), d.hist...)
+}
+
+// Output is what the live programs have written so far (stdout and stderr
+// interleaved, with the engine's messages), bounded.
+func (d *Engine) Output() string { return d.out.String() }
+
+// Path is the recording's file ("" before one is open).
+func (d *Engine) Path() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.store == nil {
+		return ""
+	}
+	return d.store.Path
+}
+
+// RunInfo returns a run of the recording.
+func (d *Engine) RunInfo(run int64) (*recording.Run, error) {
+	d.mu.Lock()
+	st := d.store
+	d.mu.Unlock()
+	if st == nil {
+		return nil, errors.New("no recording is open")
+	}
+	return st.GetRun(run)
+}
+
+// Live is the live process (nil in a replay or once it ended).
+func (d *Engine) LiveProcess() *Live {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.live
+}

@@ -1,0 +1,289 @@
+package session
+
+// Opening the engine on a recording (replay) or on a live program
+// (launch), starting it, and ending it.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/tracer"
+)
+
+// Launch records and debugs a program live. It returns once the program is
+// ready; it runs after Start. Breakpoint specs in o are resolved first, so
+// that a bad one fails before anything runs.
+func (d *Engine) Launch(o LaunchOptions) error {
+	if o.Program == "" && o.Module == "" {
+		return errors.New("launch needs \"program\" (a Python file) or \"module\", or \"recording\" to replay one")
+	}
+	python, err := tracer.FindPython(o.Python)
+	if err != nil {
+		return err
+	}
+	cwd := o.Cwd
+	if cwd == "" {
+		if o.Program != "" {
+			cwd = filepath.Dir(absPath(o.Program, ""))
+		} else {
+			cwd, _ = os.Getwd()
+		}
+	}
+	cwd = absPath(cwd, "")
+	if st, err := os.Stat(cwd); err != nil || !st.IsDir() {
+		return fmt.Errorf("the working directory %s does not exist", cwd)
+	}
+	cfg := tracer.Config{Mode: "record"}
+	program := ""
+	baseDir := cwd
+	if o.Module != "" {
+		cfg.Module = o.Module
+		cfg.Argv = append([]string{"-m"}, o.Args...)
+		program = "-m " + o.Module
+	} else {
+		prog := absPath(o.Program, cwd)
+		st, err := os.Stat(prog)
+		if err != nil || st.IsDir() {
+			return fmt.Errorf("program %s does not exist; check \"program\" in the launch configuration", prog)
+		}
+		cfg.Program = prog
+		cfg.Argv = append([]string{prog}, o.Args...)
+		program = prog
+		baseDir = filepath.Dir(prog)
+	}
+	if err := d.setSpecs(o.Breakpoints, baseDir, python); err != nil {
+		return err
+	}
+	if err := d.SetExceptionFilters(o.Exceptions); err != nil {
+		return err
+	}
+	dbPath := o.DB
+	if dbPath == "" {
+		dbPath = filepath.Join(cwd, recording.DefaultPath)
+	}
+	dbPath = absPath(dbPath, cwd)
+	store, err := recording.Create(dbPath)
+	if err != nil {
+		return err
+	}
+	run, err := store.NewRun(nil, program, cfg.Argv, cwd, python)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("cannot write to %s: %v", dbPath, err)
+	}
+	cfg.DB = dbPath
+	cfg.Run = run
+	env := os.Environ()
+	for k, v := range o.Env {
+		env = append(env, k+"="+v)
+	}
+	env = append(env, "PYTHONUNBUFFERED=1")
+	d.mu.Lock()
+	d.store, d.opts, d.python, d.baseDir, d.env = store, o, python, baseDir, env
+	d.mu.Unlock()
+	l, err := startLive(python, cfg, cwd, env, d)
+	if err != nil {
+		_ = store.EndRun(run, 2)
+		return err
+	}
+	d.mu.Lock()
+	d.live = l
+	d.mu.Unlock()
+	return nil
+}
+
+// OpenRecording replays a recording. Its history is the snapshots of one
+// run (o.Snap's, or the first run's), or of every run with o.AllRuns; the
+// cursor is at o.Snap.
+func (d *Engine) OpenRecording(path string, o OpenOptions) error {
+	store, err := recording.Open(absPath(path, ""))
+	if err != nil {
+		return err
+	}
+	all, err := store.List(0)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if len(all) == 0 {
+		store.Close()
+		return fmt.Errorf("%w in %s; record one with `pyreplay record -b FILE:LINE PROG.py`", ErrEmpty, store.Path)
+	}
+	run := all[0].Run
+	if o.AllRuns {
+		run = all[len(all)-1].Run
+	}
+	start := -1
+	for i, s := range all {
+		if o.Snap > 0 && s.N == o.Snap {
+			run, start = s.Run, i
+		}
+	}
+	if o.Snap > 0 && start < 0 {
+		store.Close()
+		return fmt.Errorf("%s: %w in %s (`pyreplay ls` lists them)", recording.SnapID(o.Snap), recording.ErrNoSnapshot, store.Path)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.store, d.replay, d.open, d.run = store, true, o, run
+	d.baseDir = filepath.Dir(absPath(path, ""))
+	if r, err := store.GetRun(run); err == nil {
+		d.baseDir = r.Cwd
+		if !strings.HasPrefix(r.Program, "-m ") {
+			d.baseDir = filepath.Dir(absPath(r.Program, r.Cwd))
+		}
+	}
+	d.hist, d.cur = nil, -1
+	for _, s := range all {
+		if !o.AllRuns && s.Run != run {
+			continue
+		}
+		if (o.Snap > 0 && s.N == o.Snap) || (o.Snap == 0 && d.cur < 0 && s.Run == run) {
+			d.cur = len(d.hist)
+		}
+		d.hist = append(d.hist, replayStop(s))
+	}
+	return nil
+}
+
+func replayStop(s recording.Summary) Stop {
+	return Stop{Snap: s.N, Reason: "snapshot", Label: s.Reason, Summary: s}
+}
+
+// Reload adds the snapshots recorded since a replay was opened (a resumed
+// run writes to the same recording) to its history, and says how many.
+func (d *Engine) Reload() (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.replay || d.store == nil {
+		return 0, nil
+	}
+	run := d.run
+	if d.open.AllRuns {
+		run = 0
+	}
+	list, err := d.store.List(run)
+	if err != nil {
+		return 0, err
+	}
+	known := map[int64]bool{}
+	for _, st := range d.hist {
+		known[st.Snap] = true
+	}
+	n := 0
+	for _, s := range list {
+		if !known[s.N] {
+			d.hist = append(d.hist, replayStop(s))
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Start lets the program run (configurationDone), or shows the opening
+// snapshot of a replay.
+func (d *Engine) Start() error {
+	d.mu.Lock()
+	if d.started {
+		d.mu.Unlock()
+		return nil
+	}
+	d.started = true
+	if d.replay || d.live == nil {
+		d.mu.Unlock()
+		if d.replay {
+			d.emit(StoppedEvent{Reason: "entry", Description: "replaying the recording"})
+		}
+		return nil
+	}
+	l := d.live
+	args := d.bpPayload()
+	args["stopOnEntry"] = d.opts.StopOnEntry && !d.opts.NoDebug
+	d.mu.Unlock()
+	return l.Call("start", args, nil)
+}
+
+// WaitStop waits until the live program has stopped or ended (the first
+// stop after Start), at most timeout. It consumes the engine's events: call
+// it before a front end reads them.
+func (d *Engine) WaitStop(timeout time.Duration) error {
+	deadline := time.After(timeout)
+	for {
+		st := d.State()
+		if !st.Live || !st.Running {
+			return nil
+		}
+		select {
+		case _, ok := <-d.Events():
+			if !ok {
+				return nil
+			}
+		case <-deadline:
+			return fmt.Errorf("the program did not stop within %v", timeout)
+		}
+	}
+}
+
+// Terminate ends the live program (its exit is reported), or ends a replay.
+func (d *Engine) Terminate() {
+	d.mu.Lock()
+	l := d.live
+	ended := d.ended
+	if l == nil {
+		d.ended = true
+	}
+	d.mu.Unlock()
+	if l != nil {
+		l.Terminate(2 * time.Second)
+		return
+	}
+	if !ended {
+		d.emit(TerminatedEvent{})
+	}
+}
+
+// Close ends everything without reporting: kills the live program and
+// closes the recording.
+func (d *Engine) Close() {
+	d.mu.Lock()
+	l := d.live
+	d.live = nil
+	d.ended = true
+	st := d.store
+	past := d.past
+	d.past = nil
+	d.mu.Unlock()
+	for _, pe := range past {
+		pe.close()
+	}
+	if l != nil {
+		l.Kill()
+	}
+	if st != nil {
+		st.Close()
+	}
+	d.events.close()
+}
+
+func absPath(p, base string) string {
+	if p == "" {
+		return p
+	}
+	if strings.HasPrefix(p, "~/") {
+		if h, err := os.UserHomeDir(); err == nil {
+			p = filepath.Join(h, p[2:])
+		}
+	}
+	if !filepath.IsAbs(p) {
+		if base == "" {
+			base, _ = os.Getwd()
+		}
+		p = filepath.Join(base, p)
+	}
+	return filepath.Clean(p)
+}

@@ -1,0 +1,180 @@
+package session
+
+// Resuming from a stop: in a fresh process debugged live from then on
+// (ResumeFrom), or run to its end attached to a terminal as `pyreplay
+// resume` runs it (ResumeProgram, Program).
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/pyreplay/pyreplay/reconstruct"
+	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/tracer"
+)
+
+// Program is a program to run under the shim to its end, attached to the
+// caller's stdio: `pyreplay record`, `pyreplay resume` and the TUI's
+// resume run it.
+type Program struct {
+	Python string
+	Config tracer.Config // Config.DB and Config.Run: the run to end
+	Dir    string        // working directory ("": the caller's)
+	Snap   int64         // the snapshot it resumes from (0: a recording)
+	// Stdin, Stdout and Stderr are the program's (nil: the caller's own).
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Run runs the program to its end and records how its run ended.
+func (p *Program) Run() (tracer.Result, error) {
+	proc, err := tracer.Prepare(p.Python, p.Config, os.Environ())
+	if err != nil {
+		return tracer.Result{}, err
+	}
+	proc.Cmd.Dir = p.Dir
+	if p.Stdin != nil {
+		proc.Cmd.Stdin = p.Stdin
+	}
+	if p.Stdout != nil {
+		proc.Cmd.Stdout = p.Stdout
+	}
+	if p.Stderr != nil {
+		proc.Cmd.Stderr = p.Stderr
+	}
+	res, err := proc.Run()
+	if err != nil {
+		return res, err
+	}
+	if store, err := recording.Open(p.Config.DB); err == nil {
+		_ = store.EndRun(p.Config.Run, res.Status())
+		store.Close()
+	}
+	return res, nil
+}
+
+// PrepareResume plans resuming snapshot n of store (nothing runs yet).
+func PrepareResume(store *recording.Store, n int64, o reconstruct.ResumeOptions) (*Program, error) {
+	p, err := reconstruct.ResumeConfig(store, n, o)
+	if err != nil {
+		return nil, resumeError(n, err)
+	}
+	return &Program{Python: p.Python, Config: p.Config, Dir: p.Dir, Snap: n}, nil
+}
+
+func resumeError(n int64, err error) error {
+	if reconstruct.IsRefusal(err) {
+		return fmt.Errorf("cannot resume %s exactly: %v", recording.SnapID(n), err)
+	}
+	return err
+}
+
+// ResumeProgram plans resuming the stop at the cursor (or snapshot n when
+// n > 0) to run to its end, as `pyreplay resume` does; the caller runs it
+// (in the terminal, for the TUI) and then Reloads the history.
+func (d *Engine) ResumeProgram(n int64) (*Program, error) {
+	d.mu.Lock()
+	store, python := d.store, d.opts.Python
+	if n <= 0 && d.cur >= 0 && d.cur < len(d.hist) {
+		n = d.hist[d.cur].Snap
+	}
+	d.mu.Unlock()
+	if store == nil {
+		return nil, errors.New("nothing to resume from: no recording is open")
+	}
+	if n <= 0 {
+		return nil, errors.New("no snapshot to resume from")
+	}
+	return PrepareResume(store, n, reconstruct.ResumeOptions{Python: python})
+}
+
+// ResumeFrom starts a fresh process from the snapshot at the cursor (or
+// snapshot n when n > 0) and debugs it from then on; the previous live
+// process, if any, is ended. The history up to that stop is kept.
+func (d *Engine) ResumeFrom(n int64) (int64, error) {
+	d.mu.Lock()
+	if d.store == nil {
+		d.mu.Unlock()
+		return 0, errors.New("nothing to resume from: no recording is open")
+	}
+	if d.runningLocked() {
+		d.mu.Unlock()
+		return 0, ErrRunning
+	}
+	idx := d.cur
+	if n > 0 {
+		idx = -1
+		for i, st := range d.hist {
+			if st.Snap == n {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			d.mu.Unlock()
+			return 0, fmt.Errorf("%s is not a stop of this session", recording.SnapID(n))
+		}
+	} else if len(d.hist) == 0 {
+		d.mu.Unlock()
+		return 0, errors.New("the program has not stopped yet")
+	}
+	snapN := d.hist[idx].Snap
+	s, err := d.snapLocked(snapN)
+	store, python := d.store, d.opts.Python
+	d.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	prep, err := reconstruct.ResumeConfig(store, snapN, reconstruct.ResumeOptions{Python: python})
+	if err != nil {
+		return 0, resumeError(snapN, err)
+	}
+	d.mu.Lock()
+	old := d.live
+	d.live = nil
+	env := d.env
+	if env == nil {
+		env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+		d.env = env
+	}
+	d.mu.Unlock()
+	if old != nil {
+		old.Kill()
+	}
+	l, err := startLive(prep.Python, prep.Config, prep.Dir, env, d)
+	if err != nil {
+		d.mu.Lock()
+		if old != nil {
+			d.ended = true
+		}
+		d.mu.Unlock()
+		if old != nil {
+			d.emit(ExitedEvent{Code: 137})
+			d.emit(TerminatedEvent{})
+		}
+		return 0, fmt.Errorf("cannot resume %s: %v", recording.SnapID(snapN), err)
+	}
+	d.mu.Lock()
+	d.hist = d.hist[:idx+1]
+	d.cur = idx
+	d.live = l
+	d.liveStop = -1
+	d.gen++
+	d.replay = false
+	d.started = true
+	d.ended, d.exited, d.exitCode = false, false, 0
+	d.entry = nil
+	if top := topUser(s); top != nil {
+		d.entry = map[string]any{"id": 0, "file": top.File, "line": top.Line, "oneshot": true, "spec": "entry"}
+	}
+	args := d.bpPayload()
+	d.entry = nil
+	d.mu.Unlock()
+	d.emit(OutputEvent{Category: "console", Text: fmt.Sprintf("pyreplay: resumed %s in a fresh process (pid %d, run %d)\n", recording.SnapID(snapN), l.Pid(), prep.Config.Run)})
+	d.emit(ContinuedEvent{})
+	if err := l.Call("start", args, nil); err != nil {
+		return 0, err
+	}
+	return prep.Config.Run, nil
+}
