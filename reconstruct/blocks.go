@@ -215,7 +215,7 @@ func exceptName(f *astinfo.File, h *sitter.Node) string {
 func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string) error {
 	st := fi.stmt
 	if fi.innermost && fi.mode != "clause" {
-		e.arrive(ind)
+		e.arrive(ind, fi.fr.Line)
 	}
 	switch fi.mode {
 	case "before":
@@ -245,7 +245,7 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 		case "elif_clause":
 			// `elif c:` is about to be tested: the earlier tests were false
 			if fi.innermost {
-				e.arrive(ind)
+				e.arrive(ind, fi.fr.Line)
 			}
 			e.span(ind, st.StartByte(), owner.EndByte(), []repl{{st.StartByte(), st.StartByte() + 4, "if"}})
 		case "except_clause":
@@ -262,7 +262,7 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 				// after the `try:` lines, which 3.11+ report at the try line;
 				// the raise takes arrive's line: the handler's jump reports
 				// the except line, once
-				e.arrive(body + 4)
+				e.arrive(body+4, fi.fr.Line)
 				raiseLine = e.arriveLine()
 			}
 			e.synth(body+4, fmt.Sprintf("raise %s.S(%d, %d)", RT, fi.idx, fi.blockItems-1), raiseLine, astinfo.Col(st))
@@ -279,7 +279,7 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 		case "case_clause":
 			// the subject is evaluated already: the line event is the case's
 			if fi.innermost {
-				e.arrive(ind)
+				e.arrive(ind, fi.fr.Line)
 			}
 			e.synth(ind, fmt.Sprintf("match %s.S(%d, %d):", RT, fi.idx, fi.blockItems-1), astinfo.Line(st), astinfo.Col(st))
 			e.span(ind+4, st.StartByte(), owner.EndByte(), nil)
@@ -306,6 +306,7 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 	}
 	return nil
 }
+
 // constantTrue: a condition the compiler folds to true (a literal that is
 // true), as 3.8's and 3.9's `while` does.
 func constantTrue(f *astinfo.File, cond *sitter.Node) bool {
@@ -366,12 +367,19 @@ func (b *builder) emitClassBody(e *emitter, fi *frameInfo, ind int) error {
 	}
 	e.synth(ind, header+":", line, col)
 	bodyInd := ind + 4
+	nsLine := line
 	if cls.mode == "entry" && cls.innermost {
-		// the body's own first line event (its class line) is the
-		// program's: it comes with class_ns, after the setup's
-		e.arrive(bodyInd)
+		// a class body reports its class line, then (decorated) its first
+		// decorator's line, then its statements'; the snapshot was taken at
+		// one of the first two: class_ns reports it (the snapshot's own
+		// event), a no-op the decorator's line if that is still to come
+		e.arrive(bodyInd, cls.fr.Line)
+		nsLine = cls.fr.Line
 	}
-	e.synth(bodyInd, fmt.Sprintf("%s.class_ns(%d, locals())", RT, cls.idx), line, col)
+	e.synth(bodyInd, fmt.Sprintf("%s.class_ns(%d, locals())", RT, cls.idx), nsLine, col)
+	if decos := childrenOfType(fi.stmt, "decorator"); cls.mode == "entry" && cls.innermost && len(decos) > 0 && nsLine == line {
+		e.synth(bodyInd, RT+".x = None", astinfo.Line(decos[0]), col)
+	}
 	if cls.mode == "entry" {
 		for _, s := range astinfo.Statements(cls.scope.Body()) {
 			e.node(bodyInd, s, nil)

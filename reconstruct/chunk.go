@@ -37,7 +37,7 @@ func (b *builder) chunk(fi *frameInfo, next *frameInfo) (*Chunk, error) {
 	}
 	if fi.mode == "entry" {
 		if fi.innermost {
-			e.arrive(indent)
+			e.arrive(indent, 0)
 		}
 		for _, st := range bodyStatements(fi.file, fi.scope) {
 			e.node(indent, st, nil)

@@ -1,6 +1,7 @@
 package reconstruct
 
 import (
+	"fmt"
 	"strings"
 
 	sitter "github.com/smacker/go-tree-sitter"
@@ -53,8 +54,10 @@ func (e *emitter) synth(indent int, text string, origLine, origCol int) {
 // version reports a line event where the line changes, and line 0 would
 // not do, as 3.8-3.10 read it as "the line before goes on". The event
 // arrive's own line reports comes while the rebuild's are held back.
-func (e *emitter) arrive(indent int) {
-	e.synth(indent, RT+".arrive()", e.arriveLine(), 0)
+// line is the recorded line, whose next line event is the snapshot's own
+// (0 for a function's entry, where the snapshot came before any line).
+func (e *emitter) arrive(indent, line int) {
+	e.synth(indent, fmt.Sprintf("%s.arrive(%d)", RT, line), e.arriveLine(), 0)
 }
 
 func (e *emitter) arriveLine() int {
