@@ -10,7 +10,7 @@ BIN := $(CURDIR)/bin/pyreplay
 GO_SOURCES := $(shell find . -name '*.go' -not -path './.cache/*' -not -path './editors/*') \
               $(shell find pyshim -name '*.py') recording/schema.sql go.mod go.sum
 
-.PHONY: all build test test-go test-vscode fidelity bench demo clean
+.PHONY: all build test test-go test-vscode fidelity bench demo clean criu
 
 all: build
 
@@ -45,6 +45,15 @@ bench: build
 # Record a shipped example and resume it from its snapshot.
 demo: build
 	cd fixtures/demo && rm -rf .pyreplay && $(BIN) record -b counter.py:11@6 counter.py && $(BIN) ls && $(BIN) resume snap-1
+
+# CRIU >= 4.1 for the checkpoint fallback (issue 13), built from a source
+# tarball into .cache/criu/criu. Debian's build packages are installed first
+# (apt-get, non-interactive, only those missing; needs root). Nothing is done
+# when .cache/criu/criu is already there and `criu --version` says >= 4.1.
+CRIU_SRC ?= ../shared/vendor/criu-4.2.tar.xz
+CRIU_DIR := $(CURDIR)/.cache/criu
+criu:
+	@sh checkpoint/build-criu.sh "$(abspath $(CRIU_SRC))" "$(CRIU_DIR)"
 
 clean:
 	rm -rf bin .cache/go-build
