@@ -60,14 +60,14 @@ type DumpOptions struct {
 
 // Image is what Dump made.
 type Image struct {
-	Dir      string
-	Pid      int           // the dumped process (its PID again after Restore)
-	Took     time.Duration // criu dump alone (the process is frozen for about this long)
-	Bytes    int64         // size of the image directory
-	Files    []ExtFile     // descriptors Restore hands in anew
-	Criu     string        // CRIU version that made it
-	Threads  int           // threads of the dumped process (all tasks)
-	Processes int          // processes in the dumped tree
+	Dir       string
+	Pid       int           // the dumped process (its PID again after Restore)
+	Took      time.Duration // criu dump alone (the process is frozen for about this long)
+	Bytes     int64         // size of the image directory
+	Files     []ExtFile     // descriptors Restore hands in anew
+	Criu      string        // CRIU version that made it
+	Threads   int           // threads of the dumped process (all tasks)
+	Processes int           // processes in the dumped tree
 }
 
 // ExtFile is a descriptor of the dumped process that Restore replaces.

@@ -313,9 +313,9 @@ func TestDumpRestore(t *testing.T) {
 						_, err = f.WriteAt(b, 4096)
 						return err
 					},
-					"added file": func(d string) error { return os.WriteFile(filepath.Join(d, "extra.img"), []byte("x"), 0o600) },
-					"removed file": func(d string) error { return os.Remove(filepath.Join(d, "meta.json")) },
-					"no manifest": func(d string) error { return os.Remove(filepath.Join(d, ManifestName)) },
+					"added file":     func(d string) error { return os.WriteFile(filepath.Join(d, "extra.img"), []byte("x"), 0o600) },
+					"removed file":   func(d string) error { return os.Remove(filepath.Join(d, "meta.json")) },
+					"no manifest":    func(d string) error { return os.Remove(filepath.Join(d, ManifestName)) },
 					"open to others": func(d string) error { return os.Chmod(d, 0o777) },
 				}
 				for name, tamper := range cases {

@@ -20,6 +20,7 @@ import (
 //   - writes "restored PID" or "error REASON" to fd 3, then waits for the
 //     restored process and writes "exit N" or "signal N",
 //   - passes SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 on to it.
+//
 // When it exits the kernel kills whatever else is left in the namespace.
 const initEnv = "PYREPLAY_CRIU_RESTORE_INIT"
 
