@@ -39,15 +39,15 @@ func testKey(t *testing.T) []byte {
 	return k
 }
 
-// newestPython is the newest installed CPython (the CRIU tests are about
-// the process, not the interpreter version; PYREPLAY_CRIU_ALL_PYTHONS=1
-// runs them on every one).
+// pythons are the installed CPythons (newest first) for the round trip;
+// the other tests use the newest only.
 func pythons(t *testing.T) []testutil.Python {
 	all := testutil.Pythons(t)
-	if os.Getenv("PYREPLAY_CRIU_ALL_PYTHONS") != "" {
-		return all
+	out := make([]testutil.Python, len(all))
+	for i, p := range all {
+		out[len(all)-1-i] = p
 	}
-	return all[len(all)-1:]
+	return out
 }
 
 type syncBuf struct {
@@ -231,7 +231,9 @@ func countRows(t *testing.T, py, db string) string {
 func TestDumpRestore(t *testing.T) {
 	c := usable(t)
 	for _, py := range pythons(t) {
+		py := py
 		t.Run(py.Minor, func(t *testing.T) {
+			t.Parallel()
 			key := testKey(t)
 			dir := t.TempDir()
 			const items, dumpAt = 24, 8
@@ -394,5 +396,274 @@ func copyDir(t *testing.T, from, to string) {
 		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// firstByte records when the first byte arrived.
+type firstByte struct {
+	syncBuf
+	once sync.Once
+	at   time.Time
+}
+
+func (f *firstByte) Write(p []byte) (int, error) {
+	f.once.Do(func() { f.at = time.Now() })
+	return f.syncBuf.Write(p)
+}
+
+// TestMeasure reports what an image costs (PYREPLAY_CRIU_MEASURE=1; the
+// numbers in README.md): dump time and image size for a small program and
+// one with ~100 MB of heap, verification time, restore latency (to the
+// process running again, and to its first line of output).
+func TestMeasure(t *testing.T) {
+	if os.Getenv("PYREPLAY_CRIU_MEASURE") == "" {
+		t.Skip("set PYREPLAY_CRIU_MEASURE=1 to measure")
+	}
+	c := usable(t)
+	py := pythons(t)[0]
+	for _, heap := range []int{0, 100} {
+		for rep := 0; rep < 3; rep++ {
+			key := testKey(t)
+			dir := t.TempDir()
+			o := startOriginal(t, py.Path, dir, 6, 2, 0.01, heap)
+			imgDir := ImageDir(o.recording, 1)
+			var rss string
+			img, err := o.serveDump(t, func(pid, ctlFd int) (*Image, error) {
+				b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+				for _, l := range strings.Split(string(b), "\n") {
+					if strings.HasPrefix(l, "VmRSS:") {
+						rss = strings.TrimSpace(strings.TrimPrefix(l, "VmRSS:"))
+					}
+				}
+				return c.Dump(pid, imgDir, DumpOptions{Key: key, Files: map[string]int{"control": ctlFd}})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.wait(t)
+			t0 := time.Now()
+			if err := Verify(imgDir, key); err != nil {
+				t.Fatal(err)
+			}
+			verify := time.Since(t0)
+
+			out := &firstByte{}
+			outR, outW, _ := os.Pipe()
+			fds, _ := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+			ours, theirs := os.NewFile(uintptr(fds[0]), "a"), os.NewFile(uintptr(fds[1]), "b")
+			t1 := time.Now()
+			r, err := c.Restore(imgDir, RestoreOptions{Key: key, Stdout: outW, Files: map[string]*os.File{"control": theirs}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			restored := time.Since(t1)
+			outW.Close()
+			theirs.Close()
+			ours.Write([]byte(`{"restored": true}` + "\n"))
+			copied := make(chan struct{})
+			go func() { io.Copy(out, outR); close(copied) }()
+			st, err := r.Wait()
+			<-copied
+			ours.Close()
+			if err != nil || st.Code != 3 {
+				t.Fatalf("restored run: %v %v", st, err)
+			}
+			t.Logf("heap %3d MB (RSS %s, %d threads): dump %v, image %.1f MB; verify %v; restore %v (criu part %v); first line %v after Restore was called",
+				heap, rss, img.Threads, img.Took.Round(time.Millisecond), float64(img.Bytes)/1e6, verify.Round(time.Millisecond),
+				restored.Round(time.Millisecond), r.Took.Round(time.Millisecond), out.at.Sub(t1).Round(time.Millisecond))
+		}
+	}
+}
+
+// longImage dumps a worker that runs ~10 s after its snapshot.
+func longImage(t *testing.T, c *CRIU, key []byte) (string, *original) {
+	t.Helper()
+	py := pythons(t)[0].Path
+	dir := t.TempDir()
+	o := startOriginal(t, py, dir, 200, 1, 0.05, 0)
+	imgDir := ImageDir(o.recording, 1)
+	if _, err := o.serveDump(t, func(pid, ctlFd int) (*Image, error) {
+		return c.Dump(pid, imgDir, DumpOptions{Key: key, Files: map[string]int{"control": ctlFd}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	o.cmd.Process.Kill() // the image is all we need
+	return imgDir, o
+}
+
+// Signals reach the restored program through its namespace's init, and a
+// death by signal is reported as such; Kill ends it.
+func TestRestoredSignalAndKill(t *testing.T) {
+	c := usable(t)
+	key := testKey(t)
+	img, _ := longImage(t, c, key)
+	run, err := restore(t, c, img, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := run.r.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if st := run.wait(t); st != (Status{Signal: syscall.SIGTERM}) || st.ExitCode() != 143 {
+		t.Errorf("SIGTERM: %v (exit code %d)", st, st.ExitCode())
+	}
+	if !strings.HasPrefix(run.stdout.String(), "item 1:") {
+		t.Errorf("the restored program printed %q", run.stdout.String())
+	}
+
+	run, err = restore(t, c, img, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.r.Kill()
+	if st := run.wait(t); st.Signal != syscall.SIGKILL {
+		t.Errorf("Kill: %v", st)
+	}
+}
+
+// The restored program never outlives the process that restored it: a
+// caller killed with SIGKILL takes the restored program with it.
+func TestRestoredDiesWithCaller(t *testing.T) {
+	if img := os.Getenv("PYREPLAY_TEST_CALLER_IMAGE"); img != "" {
+		// The caller, run as a child of the test below.
+		c := usable(t)
+		key := []byte(os.Getenv("PYREPLAY_TEST_CALLER_KEY"))
+		run, err := restore(t, c, img, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("helper %d\n", run.r.cmd.Process.Pid)
+		time.Sleep(60 * time.Second)
+		return
+	}
+	c := usable(t)
+	key := []byte("a key for the caller test, 32 by")
+	img, _ := longImage(t, c, key)
+	caller := exec.Command(os.Args[0], "-test.run=^TestRestoredDiesWithCaller$", "-test.count=1")
+	caller.Env = append(os.Environ(), "PYREPLAY_TEST_CALLER_IMAGE="+img, "PYREPLAY_TEST_CALLER_KEY="+string(key))
+	out, _ := caller.StdoutPipe()
+	caller.Stderr = os.Stderr
+	if err := caller.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Wait()
+	defer caller.Process.Kill()
+	var helper int
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if _, err := fmt.Sscanf(sc.Text(), "helper %d", &helper); err == nil {
+			break
+		}
+	}
+	if helper == 0 {
+		t.Fatal("the caller did not restore")
+	}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", helper, helper))
+	kids := strings.Fields(string(b))
+	if len(kids) != 1 {
+		t.Fatalf("the namespace's init has children %q, want the restored program", kids)
+	}
+	prog := kids[0]
+	if st := procState(prog); st == "" || st == "Z" {
+		t.Fatalf("the restored program %s is not running (%q)", prog, st)
+	}
+	caller.Process.Kill()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := procState(prog)
+		if st == "" || st == "Z" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the restored program %s outlived its caller (state %s)", prog, st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func procState(pid string) string {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	if i := strings.LastIndex(s, ") "); i >= 0 && i+2 < len(s) {
+		return s[i+2 : i+3]
+	}
+	return ""
+}
+
+func TestFindRefuses(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old")
+	os.WriteFile(old, []byte("#!/bin/sh\necho 'Version: 3.17.1'\n"), 0o755)
+	t.Setenv("PYREPLAY_CRIU", old)
+	if _, err := Find(); err == nil || !strings.Contains(err.Error(), "too old") || !strings.Contains(err.Error(), ">= 4.1") {
+		t.Errorf("criu 3.17.1: %v", err)
+	}
+	t.Setenv("PYREPLAY_CRIU", filepath.Join(dir, "missing"))
+	if _, err := Find(); err == nil || !strings.Contains(err.Error(), "PYREPLAY_CRIU") {
+		t.Errorf("missing criu: %v", err)
+	}
+	failing := filepath.Join(dir, "nocheck")
+	os.WriteFile(failing, []byte("#!/bin/sh\n[ \"$1\" = --version ] && { echo 'Version: 4.2'; exit 0; }\necho 'Error (criu/kerndat.c:1): no vvar_vclock' >&2; exit 1\n"), 0o755)
+	t.Setenv("PYREPLAY_CRIU", failing)
+	if _, err := Find(); err == nil || !strings.Contains(err.Error(), "criu check") || !strings.Contains(err.Error(), "vvar_vclock") {
+		t.Errorf("failing criu check: %v", err)
+	}
+	if os.Geteuid() == 0 {
+		t.Setenv("PYREPLAY_CRIU", "")
+		if c, err := Find(filepath.Join(testutil.Root(), ".cache", "criu")); err == nil && c.Unprivileged {
+			t.Errorf("root runs criu --unprivileged")
+		}
+	}
+}
+
+func TestSignVerify(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "snap-3")
+	if err := makeImageDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "a.img"), []byte("hello"), 0o600)
+	os.WriteFile(filepath.Join(dir, "b.img"), bytes.Repeat([]byte("x"), 1<<20), 0o600)
+	key := testKey(t)
+	if err := Sign(dir, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(dir, key); err != nil {
+		t.Fatal(err)
+	}
+	// Renaming a file changes what is authenticated.
+	os.Rename(filepath.Join(dir, "a.img"), filepath.Join(dir, "c.img"))
+	if err := Verify(dir, key); err == nil {
+		t.Error("a renamed file verifies")
+	}
+	os.Rename(filepath.Join(dir, "c.img"), filepath.Join(dir, "a.img"))
+	// Editing the manifest (say, another hash) breaks its MAC.
+	m, _ := os.ReadFile(filepath.Join(dir, ManifestName))
+	os.WriteFile(filepath.Join(dir, ManifestName), bytes.Replace(m, []byte(" 5 a.img"), []byte(" 6 a.img"), 1), 0o600)
+	if err := Verify(dir, key); err == nil || !strings.Contains(err.Error(), "MANIFEST was changed") {
+		t.Errorf("an edited manifest: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, ManifestName), m, 0o600)
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "d.img")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(dir, key); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a symbolic link: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "d.img"))
+	if err := Verify(dir, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := Remove(filepath.Dir(dir)); err == nil {
+		t.Error("Remove deletes a directory that is not an image")
+	}
+	if err := Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if got := ImageDir("/x/.pyreplay/rec-1/recording.db", 4); got != "/x/.pyreplay/rec-1/recording.db.criu/snap-4" {
+		t.Errorf("ImageDir: %s", got)
 	}
 }
