@@ -1,9 +1,13 @@
 #!/bin/sh
 # Build CRIU from a source tarball into DEST/criu (used by `make criu`).
-# usage: build-criu.sh SRC_TARBALL DEST_DIR
-# Does nothing when DEST/criu exists and reports version >= 4.1. Installs the
-# Debian build packages that are missing (apt-get, non-interactive; root).
+# usage: build-criu.sh [--if-missing] SRC_TARBALL DEST_DIR
+# Does nothing when DEST/criu exists and reports version >= 4.1 (with
+# --if-missing, also when $PYREPLAY_CRIU or criu on PATH does, as
+# checkpoint.Find would take those first). Installs the Debian build packages
+# that are missing (apt-get, non-interactive; root).
 set -eu
+if_missing=
+if [ "${1:-}" = --if-missing ]; then if_missing=1; shift; fi
 src=$1 dest=$2
 
 criu_ok() { # $1: binary; true when its version is >= 4.1
@@ -14,6 +18,14 @@ criu_ok() { # $1: binary; true when its version is >= 4.1
 	[ "$maj" -gt 4 ] || { [ "$maj" -eq 4 ] && [ "$min" -ge 1 ]; }
 }
 
+if [ -n "$if_missing" ]; then
+	for c in "${PYREPLAY_CRIU:-}" "$(command -v criu || true)"; do
+		if [ -n "$c" ] && criu_ok "$c" && "$c" check >/dev/null 2>&1; then
+			echo "criu: using $c ($("$c" --version | sed -n 's/^Version: *//p'))"
+			exit 0
+		fi
+	done
+fi
 if criu_ok "$dest/criu"; then
 	echo "criu: $dest/criu is usable ($("$dest/criu" --version | sed -n 's/^Version: *//p'))"
 	exit 0
