@@ -533,7 +533,7 @@ func TestRestoredDiesWithCaller(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Printf("helper %d\n", run.r.cmd.Process.Pid)
+		fmt.Printf("helper %d %d\n", run.r.cmd.Process.Pid, run.r.HostPid)
 		time.Sleep(60 * time.Second)
 		return
 	}
@@ -549,10 +549,10 @@ func TestRestoredDiesWithCaller(t *testing.T) {
 	}
 	defer caller.Wait()
 	defer caller.Process.Kill()
-	var helper int
+	var helper, hostPid int
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
-		if _, err := fmt.Sscanf(sc.Text(), "helper %d", &helper); err == nil {
+		if _, err := fmt.Sscanf(sc.Text(), "helper %d %d", &helper, &hostPid); err == nil {
 			break
 		}
 	}
@@ -565,6 +565,9 @@ func TestRestoredDiesWithCaller(t *testing.T) {
 		t.Fatalf("the namespace's init has children %q, want the restored program", kids)
 	}
 	prog := kids[0]
+	if got := fmt.Sprint(hostPid); got != prog {
+		t.Errorf("Restored.HostPid %s, the init's child %s", got, prog)
+	}
 	if st := procState(prog); st == "" || st == "Z" {
 		t.Fatalf("the restored program %s is not running (%q)", prog, st)
 	}

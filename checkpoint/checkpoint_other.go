@@ -2,6 +2,11 @@
 
 package checkpoint
 
+import (
+	"syscall"
+	"time"
+)
+
 // Find says CRIU checkpoints need Linux.
 func Find(extraDirs ...string) (*CRIU, error) { return nil, ErrUnsupported }
 
@@ -20,11 +25,16 @@ func (c *CRIU) Restore(dir string, opts RestoreOptions) (*Restored, error) {
 
 // Restored is a restored program (never, outside Linux).
 type Restored struct {
-	Pid int
+	Pid     int
+	HostPid int
+	Took    time.Duration
 }
 
 // Wait says CRIU checkpoints need Linux.
 func (r *Restored) Wait() (Status, error) { return Status{}, ErrUnsupported }
+
+// Signal says CRIU checkpoints need Linux.
+func (r *Restored) Signal(sig syscall.Signal) error { return ErrUnsupported }
 
 // Kill does nothing outside Linux.
 func (r *Restored) Kill() {}

@@ -131,6 +131,11 @@ func (c *CRIU) Restore(dir string, opts RestoreOptions) (*Restored, error) {
 	}
 	r.Took = time.Since(start)
 	if strings.HasPrefix(l.s, "restored ") {
+		// The init's one child is the restored program.
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		if f := strings.Fields(string(b)); len(f) == 1 {
+			r.HostPid, _ = strconv.Atoi(f[0])
+		}
 		return r, nil
 	}
 	r.Kill()
@@ -148,6 +153,11 @@ func (c *CRIU) Restore(dir string, opts RestoreOptions) (*Restored, error) {
 // Restored is a restored program, running.
 type Restored struct {
 	Pid  int           // its PID inside its namespace (the dumped process's PID)
+	// HostPid is its PID as the caller sees it (0 if it could not be read):
+	// what tcsetpgrp or kill from the caller's namespace take. It leads
+	// its own process group when the dumped process did (pyreplay starts
+	// programs with Setpgid).
+	HostPid int
 	Took time.Duration // from Restore's call to the process running again, verification excluded
 
 	cmd        *exec.Cmd
