@@ -152,13 +152,13 @@ func (c *CRIU) Restore(dir string, opts RestoreOptions) (*Restored, error) {
 
 // Restored is a restored program, running.
 type Restored struct {
-	Pid  int           // its PID inside its namespace (the dumped process's PID)
+	Pid int // its PID inside its namespace (the dumped process's PID)
 	// HostPid is its PID as the caller sees it (0 if it could not be read):
 	// what tcsetpgrp or kill from the caller's namespace take. It leads
 	// its own process group when the dumped process did (pyreplay starts
 	// programs with Setpgid).
 	HostPid int
-	Took time.Duration // from Restore's call to the process running again, verification excluded
+	Took    time.Duration // from Restore's call to the process running again, verification excluded
 
 	cmd        *exec.Cmd
 	status     *bufio.Reader
