@@ -502,6 +502,10 @@ func TestRestoredSignalAndKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
+	// The recorded program led its own process group (Setpgid); so does the copy.
+	if pg, err := syscall.Getpgid(run.r.HostPid); err != nil || pg != run.r.HostPid {
+		t.Errorf("the restored program %d is in process group %d (%v), want its own", run.r.HostPid, pg, err)
+	}
 	if err := run.r.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
