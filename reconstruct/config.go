@@ -11,7 +11,7 @@ import (
 
 	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/launch"
 )
 
 // ResumeOptions are the user's choices for a resume.
@@ -25,7 +25,7 @@ type ResumeOptions struct {
 
 // Prepared is a resume ready to run.
 type Prepared struct {
-	Config tracer.Config
+	Config launch.Config
 	Python string
 	Dir    string // working directory of the recorded run
 	Plan   *Plan
@@ -90,7 +90,7 @@ func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Plan, *recordi
 
 // ResumeConfig prepares a resume of snapshot n as a new run in the same
 // recording (its parent is the snapshot). The caller starts it with
-// tracer.Prepare(p.Python, p.Config, env) and runs it in p.Dir.
+// launch.Prepare(p.Python, p.Config, env) and runs it in p.Dir.
 //
 // Nothing of a snapshot is loaded unless it is signed with the user's key
 // (internal/trust): a recording from elsewhere needs opts.Trust (or
@@ -118,12 +118,12 @@ func ResumeConfig(store *recording.Store, n int64, opts ResumeOptions) (*Prepare
 			python = run.Python
 		}
 	}
-	python, err = tracer.FindPython(python)
+	python, err = launch.FindPython(python)
 	if err != nil {
 		return nil, err
 	}
 	ver := ParseVersion(snap.Python)
-	cfg := tracer.Config{Mode: "resume", Every: opts.Every, StdoutStart: snap.StdoutBytes, StderrStart: snap.StderrBytes}
+	cfg := launch.Config{Mode: "resume", Every: opts.Every, StdoutStart: snap.StdoutBytes, StderrStart: snap.StderrBytes}
 	cfg.Argv = snap.Meta.Argv
 	if cfg.Argv == nil {
 		cfg.Argv = run.Argv
@@ -149,7 +149,7 @@ func ResumeConfig(store *recording.Store, n int64, opts ResumeOptions) (*Prepare
 		baseDir = path0
 	}
 	for _, spec := range opts.Breakpoints {
-		bps, err := tracer.ParseBreakpoint(spec, baseDir, python)
+		bps, err := launch.ParseBreakpoint(spec, baseDir, python)
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/launch"
 )
 
 // ------------------------------------------------------------------ breakpoints
@@ -27,7 +27,7 @@ func (d *Engine) SetLineBreakpoints(path string, bps []LineBreakpoint) []Breakpo
 	var lines []int
 	var err error
 	if python != "" {
-		lines, err = tracer.RunLines(python, path)
+		lines, err = launch.RunLines(python, path)
 	} else if _, serr := os.Stat(path); serr != nil {
 		err = serr
 	}
@@ -86,7 +86,7 @@ func (d *Engine) SetFunctionBreakpoints(bps []FuncBreakpoint) []BreakpointResult
 			keep = append(keep, b)
 			continue
 		}
-		res, err := tracer.ParseBreakpoint(name, base, "")
+		res, err := launch.ParseBreakpoint(name, base, "")
 		if err != nil || len(res) == 0 || res[0].Func == "" {
 			if err == nil {
 				err = fmt.Errorf("%q is not a function name", name)
@@ -217,7 +217,7 @@ func (d *Engine) matches(i int) bool {
 	return false
 }
 
-// setSpecs resolves command-line breakpoint specs (tracer.ParseBreakpoint:
+// setSpecs resolves command-line breakpoint specs (launch.ParseBreakpoint:
 // the CLI's rule, which refuses a line without code) into the session's
 // line and function breakpoints, replacing them.
 func (d *Engine) setSpecs(specs []string, baseDir, python string) error {
@@ -226,7 +226,7 @@ func (d *Engine) setSpecs(specs []string, baseDir, python string) error {
 	q := map[int][]string{}
 	for i, spec := range specs {
 		id := i + 1
-		bps, err := tracer.ParseBreakpoint(spec, baseDir, python)
+		bps, err := launch.ParseBreakpoint(spec, baseDir, python)
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,7 @@ import (
 	"errors"
 
 	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/launch"
 )
 
 func (d *Engine) runningLocked() bool { return d.live != nil && d.liveStop < 0 }
@@ -171,7 +171,7 @@ func (d *Engine) runLocked(cmd string) error {
 	d.gen++
 	d.runs++
 	if err := l.Call(cmd, nil, nil); err != nil {
-		if errors.Is(err, tracer.ErrChannelClosed) {
+		if errors.Is(err, launch.ErrChannelClosed) {
 			return nil // its end is being reported
 		}
 		return err

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/launch"
 )
 
 // ------------------------------------------------------------------ inspecting
@@ -176,7 +176,7 @@ func (d *Engine) pastEvaluator(s *recording.Snapshot) (*pastEval, error) {
 		}
 	}
 	if python == "" {
-		p, err := tracer.FindPython("")
+		p, err := launch.FindPython("")
 		if err != nil {
 			return nil, err
 		}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/launch"
 )
 
 // Launch records and debugs a program live. It returns once the program is
@@ -22,7 +22,7 @@ func (d *Engine) Launch(o LaunchOptions) error {
 	if o.Program == "" && o.Module == "" {
 		return errors.New("launch needs \"program\" (a Python file) or \"module\", or \"recording\" to replay one")
 	}
-	python, err := tracer.FindPython(o.Python)
+	python, err := launch.FindPython(o.Python)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (d *Engine) Launch(o LaunchOptions) error {
 	if st, err := os.Stat(cwd); err != nil || !st.IsDir() {
 		return fmt.Errorf("the working directory %s does not exist", cwd)
 	}
-	cfg := tracer.Config{Mode: "record"}
+	cfg := launch.Config{Mode: "record"}
 	program := ""
 	baseDir := cwd
 	if o.Module != "" {

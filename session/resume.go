@@ -12,7 +12,7 @@ import (
 
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/launch"
 )
 
 // Program is a program to run under the shim to its end, attached to the
@@ -20,7 +20,7 @@ import (
 // resume run it.
 type Program struct {
 	Python string
-	Config tracer.Config // Config.DB and Config.Run: the run to end
+	Config launch.Config // Config.DB and Config.Run: the run to end
 	Dir    string        // working directory ("": the caller's)
 	Snap   int64         // the snapshot it resumes from (0: a recording)
 	// Stdin, Stdout and Stderr are the program's (nil: the caller's own).
@@ -29,10 +29,10 @@ type Program struct {
 }
 
 // Run runs the program to its end and records how its run ended.
-func (p *Program) Run() (tracer.Result, error) {
-	proc, err := tracer.Prepare(p.Python, p.Config, os.Environ())
+func (p *Program) Run() (launch.Result, error) {
+	proc, err := launch.Prepare(p.Python, p.Config, os.Environ())
 	if err != nil {
-		return tracer.Result{}, err
+		return launch.Result{}, err
 	}
 	proc.Cmd.Dir = p.Dir
 	if p.Stdin != nil {

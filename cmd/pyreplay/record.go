@@ -12,7 +12,7 @@ import (
 	"github.com/pyreplay/pyreplay/astinfo"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/launch"
 )
 
 type recordFlags struct {
@@ -59,12 +59,12 @@ func runRecord(fl recordFlags, args []string) error {
 	if fl.every < 0 || fl.max < 0 {
 		return errors.New("--every and --max-snapshots must not be negative")
 	}
-	python, err := tracer.FindPython(fl.python)
+	python, err := launch.FindPython(fl.python)
 	if err != nil {
 		return err
 	}
 	cwd, _ := os.Getwd()
-	cfg := tracer.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max,
+	cfg := launch.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max,
 		Redact: fl.redact, NoRedact: fl.plain}
 	baseDir := cwd
 	var program string
@@ -103,7 +103,7 @@ func runRecord(fl recordFlags, args []string) error {
 		baseDir = filepath.Dir(main)
 	}
 	for _, spec := range fl.bps {
-		bps, err := tracer.ParseBreakpoint(spec, baseDir, python)
+		bps, err := launch.ParseBreakpoint(spec, baseDir, python)
 		if err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func runRecord(fl recordFlags, args []string) error {
 // launchIn runs the shim in dir, records the run's end and prints the
 // summary line (always for a recording, only when snapshots were taken
 // for a resume).
-func launchIn(python string, cfg tracer.Config, dbPath string, run int64, dir string, alwaysSummary bool) error {
+func launchIn(python string, cfg launch.Config, dbPath string, run int64, dir string, alwaysSummary bool) error {
 	res, err := (&session.Program{Python: python, Config: cfg, Dir: dir}).Run()
 	if err != nil {
 		return err
@@ -155,7 +155,7 @@ func launchIn(python string, cfg tracer.Config, dbPath string, run int64, dir st
 		if serr == nil {
 			store.Close()
 		}
-		tracer.DieBy(res.Signal)
+		launch.DieBy(res.Signal)
 	}
 	if res.ExitCode != 0 {
 		return exitError{res.ExitCode}

@@ -1,6 +1,6 @@
-// Package tracer starts Python programs under the pyreplay shim: interpreter
+// Package launch starts Python programs under the pyreplay shim: interpreter
 // discovery, breakpoint specs, the shim's configuration, and the process.
-package tracer
+package launch
 
 import (
 	crand "crypto/rand"
