@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/pyreplay/pyreplay/internal/trust"
-	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/launch"
+	"github.com/pyreplay/pyreplay/recording"
 )
 
 // ResumeOptions are the user's choices for a resume.

@@ -7,8 +7,8 @@ package session
 import (
 	"errors"
 
-	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/launch"
+	"github.com/pyreplay/pyreplay/recording"
 )
 
 func (d *Engine) runningLocked() bool { return d.live != nil && d.liveStop < 0 }

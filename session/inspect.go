@@ -10,8 +10,8 @@ import (
 	"os"
 
 	"github.com/pyreplay/pyreplay/internal/trust"
-	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/launch"
+	"github.com/pyreplay/pyreplay/recording"
 )
 
 // ------------------------------------------------------------------ inspecting

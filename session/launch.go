@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/launch"
+	"github.com/pyreplay/pyreplay/recording"
 )
 
 // Launch records and debugs a program live. It returns once the program is

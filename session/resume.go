@@ -10,9 +10,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/launch"
 )
 
 // Program is a program to run under the shim to its end, attached to the

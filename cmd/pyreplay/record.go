@@ -10,9 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pyreplay/pyreplay/astinfo"
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
-	"github.com/pyreplay/pyreplay/launch"
 )
 
 type recordFlags struct {
