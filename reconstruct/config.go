@@ -12,6 +12,7 @@ import (
 	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // ResumeOptions are the user's choices for a resume.
@@ -29,12 +30,12 @@ type Prepared struct {
 	Python string
 	Dir    string // working directory of the recorded run
 	Plan   *Plan
-	Snap   *recording.Snapshot
+	Snap   *wire.Snapshot
 }
 
 // PlanFor loads snapshot n and builds its reconstruction, checking that the
 // program's files on disk are still the recorded ones.
-func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Plan, *recording.Snapshot, *recording.Run, error) {
+func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Plan, *wire.Snapshot, *recording.Run, error) {
 	snap, err := store.Get(n)
 	if err != nil {
 		return nil, nil, nil, err
@@ -46,7 +47,7 @@ func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Plan, *recordi
 	sources := map[string][]byte{}
 	// the stack's frames (library frames between program frames included,
 	// when their source was kept) and the suspended generators'
-	for _, f := range append(append([]recording.Frame{}, snap.Frames...), snap.Meta.Generators...) {
+	for _, f := range append(append([]wire.Frame{}, snap.Frames...), snap.Meta.Generators...) {
 		if f.SHA256 == "" {
 			continue
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // Launch records and debugs a program live. It returns once the program is
@@ -151,7 +152,7 @@ func (d *Engine) OpenRecording(path string, o OpenOptions) error {
 	return nil
 }
 
-func replayStop(s recording.Summary) Stop {
+func replayStop(s wire.Summary) Stop {
 	return Stop{Snap: s.N, Reason: "snapshot", Label: s.Reason, Summary: s}
 }
 
