@@ -7,14 +7,14 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/wire"
 )
 
 // LaunchOptions start a program to debug live (debugpy's names).
 type LaunchOptions struct {
-	Program     string
-	Module      string
+	Target      launch.Target // "program" (Script) or "module"
 	Args        []string
 	Cwd         string
 	Env         map[string]string

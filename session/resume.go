@@ -55,13 +55,14 @@ func (p *Program) Run() (launch.Result, error) {
 	return res, nil
 }
 
-// PrepareResume plans resuming snapshot n of store (nothing runs yet).
-func PrepareResume(store *recording.Store, n int64, o reconstruct.ResumeOptions) (*Program, error) {
-	p, err := reconstruct.ResumeConfig(store, n, o)
+// PrepareResume plans resuming snapshot o.Snap of o.Store (launch.Build;
+// nothing runs yet).
+func PrepareResume(o launch.Options) (*Program, error) {
+	p, err := launch.Build(o)
 	if err != nil {
-		return nil, resumeError(n, err)
+		return nil, resumeError(o.Snap, err)
 	}
-	return &Program{Python: p.Python, Config: p.Config, Dir: p.Dir, Snap: n}, nil
+	return &Program{Python: p.Python, Config: p.Config, Dir: p.Dir, Snap: o.Snap}, nil
 }
 
 func resumeError(n int64, err error) error {
@@ -87,7 +88,7 @@ func (d *Engine) ResumeProgram(n int64) (*Program, error) {
 	if n <= 0 {
 		return nil, errors.New("no snapshot to resume from")
 	}
-	return PrepareResume(store, n, reconstruct.ResumeOptions{Python: python})
+	return PrepareResume(launch.Options{Store: store, Snap: n, Python: python})
 }
 
 // ResumeFrom starts a fresh process from the snapshot at the cursor (or
@@ -126,7 +127,7 @@ func (d *Engine) ResumeFrom(n int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	prep, err := reconstruct.ResumeConfig(store, snapN, reconstruct.ResumeOptions{Python: python})
+	prep, err := launch.Build(launch.Options{Store: store, Snap: snapN, Python: python})
 	if err != nil {
 		return 0, resumeError(snapN, err)
 	}
