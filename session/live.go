@@ -382,11 +382,8 @@ func (l *Live) Kill() {
 }
 
 func programName(cfg launch.Config) string {
-	if cfg.Module != "" {
-		return "-m " + cfg.Module
-	}
-	if cfg.Program != "" {
-		return cfg.Program
+	if name := (launch.Target{Script: cfg.Program, Module: cfg.Module}).String(); name != "" {
+		return name
 	}
 	return "python"
 }
