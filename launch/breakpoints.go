@@ -26,6 +26,10 @@ type Breakpoint struct {
 	Cond string `json:"cond,omitempty"` // Python expression
 	Func string `json:"func,omitempty"` // qualified name
 	Spec string `json:"spec"`
+	// Index is the spec's place among the specs resolved together
+	// (ResolveBreakpoints), from 0: a function spec may resolve to several
+	// functions, which share it.
+	Index int `json:"-"`
 }
 
 var specRe = regexp.MustCompile(`^(.+):(\d+)(?:@(\d+))?(?:\s+if\s+(.+))?$`)

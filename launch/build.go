@@ -198,15 +198,19 @@ func (p *Prepared) create(o Options, parent *int64, cfg Config) error {
 	return nil
 }
 
-// ResolveBreakpoints resolves -b specs (ParseBreakpoint) in order.
+// ResolveBreakpoints resolves -b specs (ParseBreakpoint) in order; each
+// breakpoint's Index is its spec's place in specs.
 func ResolveBreakpoints(specs []string, baseDir, python string) ([]Breakpoint, error) {
 	var out []Breakpoint
-	for _, spec := range specs {
+	for i, spec := range specs {
 		bps, err := ParseBreakpoint(spec, baseDir, python)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, bps...)
+		for _, b := range bps {
+			b.Index = i
+			out = append(out, b)
+		}
 	}
 	return out, nil
 }

@@ -54,7 +54,7 @@ func TestBuild(t *testing.T) {
 	if c.DB != filepath.Join(dir, ".pyreplay", "recording.db") || c.Run <= 0 || p.Dir != dir || p.BaseDir != dir || p.Python != py {
 		t.Errorf("prepared: db %s run %d dir %s base %s python %s", c.DB, c.Run, p.Dir, p.BaseDir, p.Python)
 	}
-	if len(c.Breakpoints) != 2 || c.Breakpoints[0].File != filepath.Join(dir, "prog.py") || c.Breakpoints[0].Line != 3 || c.Breakpoints[0].Hit != 2 || c.Breakpoints[1].Func != "f" {
+	if len(c.Breakpoints) != 2 || c.Breakpoints[0].File != filepath.Join(dir, "prog.py") || c.Breakpoints[0].Line != 3 || c.Breakpoints[0].Hit != 2 || c.Breakpoints[1].Func != "f" || c.Breakpoints[0].Index != 0 || c.Breakpoints[1].Index != 1 {
 		t.Errorf("breakpoints: %+v", c.Breakpoints)
 	}
 	run, err := p.Store.GetRun(c.Run)

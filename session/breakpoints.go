@@ -226,18 +226,14 @@ func (d *Engine) matches(i int) bool {
 
 // setSpecs makes resolved command-line breakpoints (launch.Build: the
 // CLI's rule, which refuses a line without code) the session's line and
-// function breakpoints, replacing them. The breakpoints of one spec share
-// its id (its place among the specs, from 1).
+// function breakpoints, replacing them. A spec's breakpoints share its id
+// (its place among the specs, from 1).
 func (d *Engine) setSpecs(bps []launch.Breakpoint) {
 	lines := map[string][]LineBreakpoint{}
 	var funcs []FuncBreakpoint
 	q := map[int][]string{}
-	id, last := 0, ""
-	for i, b := range bps {
-		if i == 0 || b.Spec != last {
-			id++
-			last = b.Spec
-		}
+	for _, b := range bps {
+		id := b.Index + 1
 		if b.Func != "" {
 			if len(q[id]) == 0 {
 				funcs = append(funcs, FuncBreakpoint{ID: id, Name: strings.TrimSpace(b.Spec)})
