@@ -37,9 +37,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pyreplay/pyreplay/internal/pyenv"
 )
 
 // Figure is one measured figure, beside its target when it has one.
@@ -98,8 +99,6 @@ var (
 	flagV      = flag.Bool("v", false, "log every process run")
 )
 
-var supported = []string{"3.8", "3.9", "3.10", "3.11", "3.12", "3.13"}
-
 func main() {
 	flag.Parse()
 	start := time.Now()
@@ -150,7 +149,7 @@ func main() {
 		pys = keep
 	}
 	if len(pys) == 0 {
-		fatal(fmt.Errorf("no CPython 3.8-3.13 found under %s/versions (set PYENV_ROOT)", pyenvRoot()))
+		fatal(fmt.Errorf("no CPython 3.8-3.13 found under %s/versions (set PYENV_ROOT)", pyenv.Root()))
 	}
 	if *flagWork != "" {
 		workloads = strings.Split(*flagWork, ",")
@@ -263,46 +262,14 @@ func cpuInfo() (string, int) {
 	return name, runtime.NumCPU()
 }
 
-func pyenvRoot() string {
-	if r := os.Getenv("PYENV_ROOT"); r != "" {
-		return r
-	}
-	if out, err := exec.Command("pyenv", "root").Output(); err == nil {
-		return strings.TrimSpace(string(out))
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".pyenv")
-}
-
 // discoverPythons finds the newest patch release of each supported minor
-// version under pyenv, like internal/testutil.
+// version under pyenv (internal/pyenv, as the tests do).
 func discoverPythons() []PyInfo {
-	best := map[string]int{}
-	paths := map[string]PyInfo{}
-	entries, _ := os.ReadDir(filepath.Join(pyenvRoot(), "versions"))
-	for _, e := range entries {
-		parts := strings.Split(e.Name(), ".")
-		if len(parts) != 3 {
-			continue
-		}
-		patch, err := strconv.Atoi(parts[2])
-		if err != nil {
-			continue
-		}
-		minor := parts[0] + "." + parts[1]
-		exe := filepath.Join(pyenvRoot(), "versions", e.Name(), "bin", "python")
-		if _, err := os.Stat(exe); err != nil {
-			continue
-		}
-		if p, ok := best[minor]; !ok || patch > p {
-			best[minor] = patch
-			paths[minor] = PyInfo{Minor: minor, Version: e.Name(), Path: exe}
-		}
-	}
+	found := pyenv.Discover()
 	var out []PyInfo
-	for _, v := range supported {
-		if p, ok := paths[v]; ok {
-			out = append(out, p)
+	for _, v := range pyenv.Supported {
+		if p, ok := found[v]; ok {
+			out = append(out, PyInfo{Minor: p.Minor, Version: p.Version, Path: p.Path})
 		}
 	}
 	return out

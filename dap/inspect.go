@@ -8,8 +8,8 @@ import (
 
 	godap "github.com/google/go-dap"
 
-	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // pageSize is where a container's children are paged (VS Code asks for
@@ -38,7 +38,7 @@ type frameRef struct {
 type varNode struct {
 	tok      session.Token
 	snap     string
-	kids     []recording.Value
+	kids     []wire.Value
 	total    int
 	more     bool // nested deeper than the snapshot recorded
 	live     *session.LiveRoot
@@ -118,7 +118,7 @@ func (c *conn) onStackTrace(req *request) (any, error) {
 
 // frameColumns gives the span of the call in progress in a caller frame
 // (from the recorded instruction position, 3.11+).
-func frameColumns(f recording.Frame, top bool) (col, endLine, endCol int, ok bool) {
+func frameColumns(f wire.Frame, top bool) (col, endLine, endCol int, ok bool) {
 	if top || len(f.Pos) < 4 || f.Pos[2] == nil || f.Pos[0] == nil || *f.Pos[0] != f.Line {
 		return 0, 0, 0, false
 	}
@@ -130,7 +130,7 @@ func frameColumns(f recording.Frame, top bool) (col, endLine, endCol int, ok boo
 }
 
 // indentColumn is the first column of the statement on the frame's line.
-func indentColumn(f recording.Frame) int {
+func indentColumn(f wire.Frame) int {
 	b, err := os.ReadFile(f.File)
 	if err != nil {
 		return 0
@@ -143,7 +143,7 @@ func indentColumn(f recording.Frame) int {
 	return len(l) - len(strings.TrimLeft(l, " \t")) + 1
 }
 
-func (c *conn) sourceFor(f recording.Frame) *godap.Source {
+func (c *conn) sourceFor(f wire.Frame) *godap.Source {
 	src := &godap.Source{Name: filepath.Base(f.File), Path: f.File}
 	if f.Library {
 		src.PresentationHint = "deemphasize"
@@ -191,7 +191,7 @@ func (c *conn) onSource(req *request) (any, error) {
 
 // ------------------------------------------------------------------ scopes, variables
 
-func (c *conn) frameFor(id int) (frameRef, *recording.Snapshot, bool, error) {
+func (c *conn) frameFor(id int) (frameRef, *wire.Snapshot, bool, error) {
 	fr, ok := c.h.frames[id]
 	if !ok {
 		return fr, nil, false, errorf("unknown or stale frameId %d (the program or the cursor has moved)", id)
@@ -250,7 +250,7 @@ func (c *conn) onScopes(req *request) (any, error) {
 // variable turns a value into a DAP variable, registering its children.
 // pos is its position among its parent's children (for live fetches);
 // -1 for a root named by name.
-func (c *conn) variable(parent *varNode, v recording.Value, pos int, evalName string) godap.Variable {
+func (c *conn) variable(parent *varNode, v wire.Value, pos int, evalName string) godap.Variable {
 	out := godap.Variable{Name: v.Name, Value: v.Repr, Type: v.Type, EvaluateName: evalName}
 	total := len(v.Children)
 	if v.Len != nil {

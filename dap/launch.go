@@ -10,6 +10,7 @@ import (
 	godap "github.com/google/go-dap"
 
 	"github.com/pyreplay/pyreplay/internal/trust"
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
 )
@@ -110,8 +111,11 @@ func (c *conn) onLaunch(req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := session.LaunchOptions{Program: a.Program, Module: a.Module, Args: a.Args, Cwd: a.Cwd, Python: python,
+	o := session.LaunchOptions{Target: launch.Target{Script: a.Program}, Args: a.Args, Cwd: a.Cwd, Python: python,
 		DB: a.DB, StopOnEntry: a.StopOnEntry, NoDebug: a.NoDebug, JustMyCode: a.JustMyCode == nil || *a.JustMyCode, Env: map[string]string{}}
+	if a.Module != "" {
+		o.Target = launch.Target{Module: a.Module}
+	}
 	for k, v := range a.Env {
 		if v != nil {
 			o.Env[k] = *v

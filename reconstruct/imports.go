@@ -4,11 +4,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // importlib's own frames: frozen modules without source on every version.
-func isImportMachinery(f *recording.Frame) bool {
+func isImportMachinery(f *wire.Frame) bool {
 	return strings.HasPrefix(f.File, "<frozen importlib._bootstrap")
 }
 

@@ -35,7 +35,7 @@ import (
 	sitter "github.com/smacker/go-tree-sitter"
 
 	"github.com/pyreplay/pyreplay/astinfo"
-	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // RT is the name under which the shim exposes resume helpers (a builtin).
@@ -109,7 +109,7 @@ func (v Version) AtLeast(minor int) bool { return v.Major > 3 || (v.Major == 3 &
 
 // Build generates the plan for snap. sources maps sha256 to file text.
 // runModule says the run was `python -m MODULE`.
-func Build(snap *recording.Snapshot, sources map[string][]byte, runModule bool) (plan *Plan, err error) {
+func Build(snap *wire.Snapshot, sources map[string][]byte, runModule bool) (plan *Plan, err error) {
 	b := &builder{snap: snap, sources: sources, ver: ParseVersion(snap.Python), files: map[string]*astinfo.File{}, runModule: runModule}
 	defer func() {
 		// a bug in the analysis refuses the resume (nothing runs) instead
@@ -122,7 +122,7 @@ func Build(snap *recording.Snapshot, sources map[string][]byte, runModule bool) 
 }
 
 type builder struct {
-	snap    *recording.Snapshot
+	snap    *wire.Snapshot
 	sources map[string][]byte
 	ver     Version
 	files   map[string]*astinfo.File
@@ -136,7 +136,7 @@ type builder struct {
 
 type frameInfo struct {
 	idx   int
-	fr    *recording.Frame
+	fr    *wire.Frame
 	file  *astinfo.File
 	scope *astinfo.Scope
 	stmt  *sitter.Node
@@ -157,7 +157,7 @@ type frameInfo struct {
 	innermost bool
 }
 
-func (b *builder) refuse(fr *recording.Frame, line int, format string, a ...any) error {
+func (b *builder) refuse(fr *wire.Frame, line int, format string, a ...any) error {
 	file := ""
 	if fr != nil {
 		file = fr.File
@@ -263,7 +263,7 @@ func (b *builder) build() (*Plan, error) {
 	return plan, nil
 }
 
-func (b *builder) file(fr *recording.Frame) (*astinfo.File, error) {
+func (b *builder) file(fr *wire.Frame) (*astinfo.File, error) {
 	if f, ok := b.files[fr.SHA256]; ok {
 		return f, nil
 	}
@@ -294,7 +294,7 @@ func (b *builder) analyse(i int, innermost bool) (*frameInfo, error) {
 	return b.analyseFrame(i, &b.snap.Frames[i], innermost)
 }
 
-func (b *builder) analyseFrame(i int, fr *recording.Frame, innermost bool) (*frameInfo, error) {
+func (b *builder) analyseFrame(i int, fr *wire.Frame, innermost bool) (*frameInfo, error) {
 	fi := &frameInfo{idx: i, fr: fr, innermost: innermost}
 	if fr.Coroutine {
 		return nil, b.refuse(fr, 0, "a coroutine (%s)", fr.Function)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -58,22 +58,22 @@ func sha(s string) string {
 
 func ip(n int) *int { return &n }
 
-func value(t string) recording.Value { return recording.Value{Type: t, Repr: "..."} }
+func value(t string) wire.Value { return wire.Value{Type: t, Repr: "..."} }
 
-func frame(fn, name string, line, first int, kind, op string, module bool) recording.Frame {
-	return recording.Frame{Function: fn, Name: name, File: "/p/prog.py", Line: line, FirstLine: first,
-		Kind: kind, Op: op, SHA256: sha(prog), Module: module, ModuleName: "__main__", Locals: map[string]recording.Value{}}
+func frame(fn, name string, line, first int, kind, op string, module bool) wire.Frame {
+	return wire.Frame{Function: fn, Name: name, File: "/p/prog.py", Line: line, FirstLine: first,
+		Kind: kind, Op: op, SHA256: sha(prog), Module: module, ModuleName: "__main__", Locals: map[string]wire.Value{}}
 }
 
-func snapshot(frames ...recording.Frame) *recording.Snapshot {
-	s := &recording.Snapshot{Frames: frames}
+func snapshot(frames ...wire.Frame) *wire.Snapshot {
+	s := &wire.Snapshot{Frames: frames}
 	s.N = 7
 	s.Python = "3.11.7"
 	s.Reason = "breakpoint"
 	return s
 }
 
-func build(t *testing.T, s *recording.Snapshot) (*Plan, error) {
+func build(t *testing.T, s *wire.Snapshot) (*Plan, error) {
 	t.Helper()
 	return Build(s, map[string][]byte{sha(prog): []byte(prog)}, false)
 }
@@ -102,7 +102,7 @@ func golden(t *testing.T, name, got string) {
 func TestGoldenNestedBlocksAndCall(t *testing.T) {
 	mod := frame("<module>", "<module>", 35, 1, "call", "CALL", true)
 	mod.Pos = []*int{ip(35), ip(35), ip(16), ip(34)}
-	mod.Stack = []*recording.Value{nil, {Type: "builtin_function_or_method"}, {Type: "str"}}
+	mod.Stack = []*wire.Value{nil, {Type: "builtin_function_or_method"}, {Type: "str"}}
 	mod.Callee = "method"
 	run := frame("Acc.run", "run", 15, 10, "call", "CALL", false)
 	run.Pos = []*int{ip(15), ip(15), ip(29), ip(42)}
@@ -111,7 +111,7 @@ func TestGoldenNestedBlocksAndCall(t *testing.T) {
 	for _, n := range []string{"self", "items", "total", "fh", "i", "x"} {
 		run.Locals[n] = value("x")
 	}
-	run.Stack = []*recording.Value{{Type: "method"}, {Type: "enumerate"}, {Type: "int"}}
+	run.Stack = []*wire.Value{{Type: "method"}, {Type: "enumerate"}, {Type: "int"}}
 	run.Callee = "method"
 	hello := frame("Base.hello", "hello", 6, 5, "line", "LOAD_FAST", false)
 	hello.Primary = new(bool)
@@ -119,7 +119,7 @@ func TestGoldenNestedBlocksAndCall(t *testing.T) {
 	hello.Varnames = []string{"self", "n"}
 	hello.NArgs = 2
 	hello.Locals["self"], hello.Locals["n"] = value("Acc"), value("int")
-	hello.Stack = []*recording.Value{}
+	hello.Stack = []*wire.Value{}
 	p, err := build(t, snapshot(mod, run, hello))
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestGoldenNestedBlocksAndCall(t *testing.T) {
 func TestGoldenHandler(t *testing.T) {
 	mod := frame("<module>", "<module>", 35, 1, "call", "CALL", true)
 	mod.Pos = []*int{ip(35), ip(35), ip(16), ip(34)}
-	mod.Stack = []*recording.Value{nil, {Type: "builtin_function_or_method"}, {Type: "str"}}
+	mod.Stack = []*wire.Value{nil, {Type: "builtin_function_or_method"}, {Type: "str"}}
 	mod.Callee = "method"
 	run := frame("Acc.run", "run", 17, 10, "line", "LOAD_GLOBAL", false)
 	run.Primary = new(bool)
@@ -142,7 +142,7 @@ func TestGoldenHandler(t *testing.T) {
 	for _, n := range []string{"self", "items", "total", "fh", "i", "x", "e"} {
 		run.Locals[n] = value("x")
 	}
-	run.Stack = []*recording.Value{{Type: "method"}, {Type: "enumerate"}, nil}
+	run.Stack = []*wire.Value{{Type: "method"}, {Type: "enumerate"}, nil}
 	s := snapshot(mod, run)
 	s.Meta.HasExc = true
 	p, err := build(t, s)
@@ -157,7 +157,7 @@ func TestGoldenHandler(t *testing.T) {
 func TestGoldenClosure(t *testing.T) {
 	mod := frame("<module>", "<module>", 35, 1, "call", "CALL", true)
 	mod.Pos = []*int{ip(35), ip(35), ip(16), ip(34)}
-	mod.Stack = []*recording.Value{nil, {Type: "builtin_function_or_method"}, {Type: "str"}}
+	mod.Stack = []*wire.Value{nil, {Type: "builtin_function_or_method"}, {Type: "str"}}
 	mod.Callee = "function"
 	out := frame("outer", "outer", 30, 22, "call", "CALL", false)
 	out.Pos = []*int{ip(30), ip(30), ip(10), ip(16)}
@@ -166,14 +166,14 @@ func TestGoldenClosure(t *testing.T) {
 	out.Locals["bump"] = value("function")
 	out.Locals["count"] = value("int")
 	out.Cells = []string{"count"}
-	out.Stack = []*recording.Value{nil, {Type: "builtin_function_or_method"}}
+	out.Stack = []*wire.Value{nil, {Type: "builtin_function_or_method"}}
 	out.Callee = "function"
 	bump := frame("outer.<locals>.bump", "bump", 27, 25, "line", "LOAD_DEREF", false)
 	bump.Primary = new(bool)
 	*bump.Primary = true
 	bump.Freevars = []string{"count"}
 	bump.Locals["count"] = value("int")
-	bump.Stack = []*recording.Value{}
+	bump.Stack = []*wire.Value{}
 	mod.Pos = []*int{ip(35), ip(35), ip(16), ip(34)}
 	s := snapshot(mod, out, bump)
 	s.Frames[0].Line = 35
@@ -189,31 +189,31 @@ func TestGoldenClosure(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
-	lib := recording.Frame{Function: "loads", File: "/usr/lib/json/__init__.py", Library: true}
+	lib := wire.Frame{Function: "loads", File: "/usr/lib/json/__init__.py", Library: true}
 	mod := frame("<module>", "<module>", 35, 1, "call", "CALL", true)
 	hello := frame("Base.hello", "hello", 6, 5, "line", "LOAD_FAST", false)
-	hello.Stack = []*recording.Value{}
+	hello.Stack = []*wire.Value{}
 	cases := []struct {
 		name string
-		snap *recording.Snapshot
+		snap *wire.Snapshot
 		want string
 	}{
 		{"library in the middle", snapshot(mod, lib, hello), "library function without recorded source (loads"},
-		{"exception", func() *recording.Snapshot { s := snapshot(mod); s.Reason = "exception"; return s }(), "uncaught-exception snapshot"},
-		{"thread", func() *recording.Snapshot { s := snapshot(mod); s.Meta.Threads = []string{"worker"}; return s }(), "another thread (worker)"},
-		{"stack mismatch", func() *recording.Snapshot {
+		{"exception", func() *wire.Snapshot { s := snapshot(mod); s.Reason = "exception"; return s }(), "uncaught-exception snapshot"},
+		{"thread", func() *wire.Snapshot { s := snapshot(mod); s.Meta.Threads = []string{"worker"}; return s }(), "another thread (worker)"},
+		{"stack mismatch", func() *wire.Snapshot {
 			h := hello
-			h.Stack = []*recording.Value{{Type: "int"}}
+			h.Stack = []*wire.Value{{Type: "int"}}
 			h.NArgs = 2
 			h.Varnames = []string{"self", "n"}
-			h.Locals = map[string]recording.Value{"self": value("x"), "n": value("x")}
+			h.Locals = map[string]wire.Value{"self": value("x"), "n": value("x")}
 			m := mod
 			m.Pos = []*int{ip(35), ip(35), ip(16), ip(34)}
-			m.Stack = []*recording.Value{nil, {Type: "builtin_function_or_method"}, {Type: "str"}}
+			m.Stack = []*wire.Value{nil, {Type: "builtin_function_or_method"}, {Type: "str"}}
 			m.Callee = "method"
 			return snapshot(m, h)
 		}(), "expression in progress"},
-		{"class body", func() *recording.Snapshot {
+		{"class body", func() *wire.Snapshot {
 			c := frame("Acc", "Acc", 10, 9, "line", "LOAD_NAME", false)
 			c.ClassBody = true
 			m := mod

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 //go:embed schema.sql
@@ -283,23 +285,6 @@ func (s *Store) GetRun(id int64) (*Run, error) {
 	return &r, nil
 }
 
-// Summary is one row of `pyreplay ls`.
-type Summary struct {
-	ID          string  `json:"id"`
-	N           int64   `json:"-"`
-	Run         int64   `json:"run"`
-	Reason      string  `json:"reason"`
-	Label       string  `json:"label"`
-	File        string  `json:"file"`
-	Line        int     `json:"line"`
-	Function    string  `json:"function"`
-	Time        float64 `json:"time"`
-	Python      string  `json:"python"`
-	StdoutBytes int64   `json:"stdout_bytes"`
-	StderrBytes int64   `json:"stderr_bytes"`
-	Size        int64   `json:"size"`
-}
-
 // summaryCols coerces every column to the type it is read into: SQLite
 // keeps whatever a row was given (an edited or damaged recording may hold
 // text in line), and one such row must not make the whole recording
@@ -309,15 +294,15 @@ const summaryCols = `s.id, s.run, COALESCE(CAST(s.reason AS TEXT), ''), COALESCE
 	COALESCE(CAST(s.time AS REAL), 0), COALESCE(CAST(r.version AS TEXT), ''), COALESCE(CAST(s.stdout_bytes AS INTEGER), 0),
 	COALESCE(CAST(s.stderr_bytes AS INTEGER), 0), COALESCE(CAST(s.size AS INTEGER), 0)`
 
-func scanSummary(sc interface{ Scan(...any) error }) (Summary, error) {
-	var m Summary
+func scanSummary(sc interface{ Scan(...any) error }) (wire.Summary, error) {
+	var m wire.Summary
 	err := sc.Scan(&m.N, &m.Run, &m.Reason, &m.Label, &m.File, &m.Line, &m.Function, &m.Time, &m.Python, &m.StdoutBytes, &m.StderrBytes, &m.Size)
 	m.ID = SnapID(m.N)
 	return m, err
 }
 
 // List returns every snapshot, oldest first. run > 0 restricts to one run.
-func (s *Store) List(run int64) ([]Summary, error) {
+func (s *Store) List(run int64) ([]wire.Summary, error) {
 	q := `SELECT ` + summaryCols + ` FROM snapshots s JOIN runs r ON r.id = s.run`
 	var args []any
 	if run > 0 {
@@ -330,7 +315,7 @@ func (s *Store) List(run int64) ([]Summary, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Summary{}
+	out := []wire.Summary{}
 	for rows.Next() {
 		m, err := scanSummary(rows)
 		if err != nil {
@@ -354,93 +339,13 @@ func ParseSnapID(s string) (int64, error) {
 	return n, nil
 }
 
-// Value is the bounded JSON view of one Python value.
-type Value struct {
-	Name     string  `json:"name,omitempty"`
-	Type     string  `json:"type"`
-	Repr     string  `json:"repr"`
-	Len      *int    `json:"len,omitempty"`
-	More     bool    `json:"more,omitempty"`
-	Children []Value `json:"children,omitempty"`
-}
-
-// Frame is one recorded frame, as written by the shim.
-type Frame struct {
-	Function    string           `json:"function"`
-	Name        string           `json:"name"`
-	File        string           `json:"file"`
-	Line        int              `json:"line"`
-	FirstLine   int              `json:"firstline"`
-	Library     bool             `json:"library"`
-	Kind        string           `json:"kind"` // line | hook | entry | call | exception
-	SHA256      string           `json:"sha256,omitempty"`
-	Lasti       int              `json:"lasti"`
-	Op          string           `json:"op,omitempty"`
-	Pos         []*int           `json:"pos,omitempty"` // line, endline, col, endcol (3.11+)
-	Primary     *bool            `json:"primary,omitempty"`
-	Flags       int              `json:"flags"`
-	Generator   bool             `json:"generator"`
-	Coroutine   bool             `json:"coroutine"`
-	Module      bool             `json:"module"`
-	ClassBody   bool             `json:"class_body,omitempty"`
-	FromC       bool             `json:"from_c,omitempty"`
-	ModuleName  string           `json:"module_name,omitempty"`
-	Varnames    []string         `json:"varnames,omitempty"`
-	Cellvars    []string         `json:"cellvars,omitempty"`
-	Freevars    []string         `json:"freevars,omitempty"`
-	NArgs       int              `json:"nargs,omitempty"`
-	Callee      string           `json:"callee,omitempty"` // how the next frame was called: function | method | class | other
-	GenIndex    int              `json:"generator_index,omitempty"`
-	NBases      int              `json:"nbases,omitempty"`
-	CallOrdinal *int             `json:"call_ordinal,omitempty"`
-	Locals      map[string]Value `json:"locals"`
-	Cells       []string         `json:"cells"`
-	Stack       []*Value         `json:"stack"` // nil: unknown; a nil item is an empty slot
-	HasStack    bool             `json:"-"`
-}
-
-// Placeholder is a value that could not be saved.
-type Placeholder struct {
-	Where string `json:"where"`
-	Type  string `json:"type"`
-	Repr  string `json:"repr"`
-	Why   string `json:"why,omitempty"`
-}
-
-// Meta holds interpreter facts recorded with a snapshot.
-type Meta struct {
-	Python           string   `json:"python"`
-	LayoutError      *string  `json:"layout_error"`
-	HasExc           bool     `json:"has_exc"`
-	Modules          []string `json:"modules"`
-	Argv             []string `json:"argv"`
-	Threads          []string `json:"threads"`
-	UnstableSets     []string `json:"unstable_sets"`
-	HashSeed         string   `json:"hash_seed"`
-	HashSeedInjected bool     `json:"hash_seed_injected"`
-	Generators       []Frame  `json:"generators"` // suspended generators, rebuilt at their yield
-	MainThread       *bool    `json:"main_thread"`
-	// sha256 of the source of every program module loaded at the snapshot
-	// (stored in sources), whether or not it is on the stack
-	ModuleSources map[string]string `json:"module_sources"`
-}
-
-// Snapshot is a full snapshot without its pickled state.
-type Snapshot struct {
-	Summary
-	Frames       []Frame                     `json:"frames"`
-	Globals      map[string]map[string]Value `json:"globals"`
-	Placeholders []Placeholder               `json:"placeholders"`
-	Meta         Meta                        `json:"meta"`
-}
-
 // ErrNoSnapshot is returned for an unknown snapshot id.
 var ErrNoSnapshot = errors.New("no such snapshot")
 
 // Get reads one snapshot (without state).
-func (s *Store) Get(n int64) (*Snapshot, error) {
+func (s *Store) Get(n int64) (*wire.Snapshot, error) {
 	row := s.DB.QueryRow(`SELECT `+summaryCols+`, s.frames, s.globals, s.placeholders, s.meta FROM snapshots s JOIN runs r ON r.id = s.run WHERE s.id = ?`, n)
-	var snap Snapshot
+	var snap wire.Snapshot
 	var frames, globals, ph, meta string
 	err := row.Scan(&snap.N, &snap.Run, &snap.Reason, &snap.Label, &snap.File, &snap.Line, &snap.Function, &snap.Time, &snap.Python, &snap.StdoutBytes, &snap.StderrBytes, &snap.Size, &frames, &globals, &ph, &meta)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -460,7 +365,7 @@ func (s *Store) Get(n int64) (*Snapshot, error) {
 	_ = json.Unmarshal([]byte(ph), &snap.Placeholders)
 	_ = json.Unmarshal([]byte(meta), &snap.Meta)
 	if snap.Placeholders == nil {
-		snap.Placeholders = []Placeholder{}
+		snap.Placeholders = []wire.Placeholder{}
 	}
 	return &snap, nil
 }

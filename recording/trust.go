@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pyreplay/pyreplay/internal/trust"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // UntrustedError says why a snapshot's state may not be loaded: it was
@@ -52,7 +53,7 @@ func (s *Store) Verify(n int64, key []byte) error {
 		return err
 	}
 	shas := map[string]bool{}
-	for _, f := range append(append([]Frame{}, snap.Frames...), snap.Meta.Generators...) {
+	for _, f := range append(append([]wire.Frame{}, snap.Frames...), snap.Meta.Generators...) {
 		if f.SHA256 != "" {
 			shas[f.SHA256] = true
 		}

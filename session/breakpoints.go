@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/launch"
 )
 
 // ------------------------------------------------------------------ breakpoints
@@ -27,7 +27,7 @@ func (d *Engine) SetLineBreakpoints(path string, bps []LineBreakpoint) []Breakpo
 	var lines []int
 	var err error
 	if python != "" {
-		lines, err = tracer.RunLines(python, path)
+		lines, err = launch.RunLines(python, path)
 	} else if _, serr := os.Stat(path); serr != nil {
 		err = serr
 	}
@@ -86,7 +86,7 @@ func (d *Engine) SetFunctionBreakpoints(bps []FuncBreakpoint) []BreakpointResult
 			keep = append(keep, b)
 			continue
 		}
-		res, err := tracer.ParseBreakpoint(name, base, "")
+		res, err := launch.ParseBreakpoint(name, base, "")
 		if err != nil || len(res) == 0 || res[0].Func == "" {
 			if err == nil {
 				err = fmt.Errorf("%q is not a function name", name)
@@ -109,15 +109,22 @@ func (d *Engine) SetFunctionBreakpoints(bps []FuncBreakpoint) []BreakpointResult
 
 // SetExceptionFilters sets the exception filters: raised, uncaught.
 func (d *Engine) SetExceptionFilters(filters []string) error {
-	for _, f := range filters {
-		if f != "raised" && f != "uncaught" {
-			return fmt.Errorf("unknown exception filter %q (pyreplay has \"raised\" and \"uncaught\")", f)
-		}
+	if err := checkFilters(filters); err != nil {
+		return err
 	}
 	d.mu.Lock()
 	d.filters = append([]string(nil), filters...)
 	d.mu.Unlock()
 	d.applyBreakpoints(nil)
+	return nil
+}
+
+func checkFilters(filters []string) error {
+	for _, f := range filters {
+		if f != "raised" && f != "uncaught" {
+			return fmt.Errorf("unknown exception filter %q (pyreplay has \"raised\" and \"uncaught\")", f)
+		}
+	}
 	return nil
 }
 
@@ -217,38 +224,32 @@ func (d *Engine) matches(i int) bool {
 	return false
 }
 
-// setSpecs resolves command-line breakpoint specs (tracer.ParseBreakpoint:
-// the CLI's rule, which refuses a line without code) into the session's
-// line and function breakpoints, replacing them.
-func (d *Engine) setSpecs(specs []string, baseDir, python string) error {
+// setSpecs makes resolved command-line breakpoints (launch.Build: the
+// CLI's rule, which refuses a line without code) the session's line and
+// function breakpoints, replacing them. A spec's breakpoints share its id
+// (its place among the specs, from 1).
+func (d *Engine) setSpecs(bps []launch.Breakpoint) {
 	lines := map[string][]LineBreakpoint{}
 	var funcs []FuncBreakpoint
 	q := map[int][]string{}
-	for i, spec := range specs {
-		id := i + 1
-		bps, err := tracer.ParseBreakpoint(spec, baseDir, python)
-		if err != nil {
-			return err
-		}
-		for _, b := range bps {
-			if b.Func != "" {
-				if len(q[id]) == 0 {
-					funcs = append(funcs, FuncBreakpoint{ID: id, Name: strings.TrimSpace(spec)})
-				}
-				q[id] = append(q[id], b.Func)
-				continue
+	for _, b := range bps {
+		id := b.Index + 1
+		if b.Func != "" {
+			if len(q[id]) == 0 {
+				funcs = append(funcs, FuncBreakpoint{ID: id, Name: strings.TrimSpace(b.Spec)})
 			}
-			lb := LineBreakpoint{ID: id, Line: b.Line, Condition: b.Cond}
-			if b.Hit > 0 {
-				lb.HitCondition = fmt.Sprintf("==%d", b.Hit)
-			}
-			lines[b.File] = append(lines[b.File], lb)
+			q[id] = append(q[id], b.Func)
+			continue
 		}
+		lb := LineBreakpoint{ID: id, Line: b.Line, Condition: b.Cond}
+		if b.Hit > 0 {
+			lb.HitCondition = fmt.Sprintf("==%d", b.Hit)
+		}
+		lines[b.File] = append(lines[b.File], lb)
 	}
 	d.mu.Lock()
 	d.lineBPs, d.funcBPs, d.funcQ = lines, funcs, q
 	d.mu.Unlock()
-	return nil
 }
 
 // LineMarks are the lines to mark as breakpoints in a source view, by

@@ -7,13 +7,14 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // LaunchOptions start a program to debug live (debugpy's names).
 type LaunchOptions struct {
-	Program     string
-	Module      string
+	Target      launch.Target // "program" (Script) or "module"
 	Args        []string
 	Cwd         string
 	Env         map[string]string
@@ -73,7 +74,7 @@ type Stop struct {
 	Breakpoints []int
 	Exception   *ExceptionInfo
 	// Summary is the snapshot's summary (where, when, why it was taken).
-	Summary recording.Summary
+	Summary wire.Summary
 }
 
 // State is what the engine is attached to and where that program is.
@@ -123,7 +124,7 @@ type Engine struct {
 	out    outputLog
 
 	store  *recording.Store
-	cache  map[int64]*recording.Snapshot
+	cache  map[int64]*wire.Snapshot
 	src    map[string]string // recorded sources by sha256
 	hist   []Stop
 	cur    int
@@ -157,7 +158,7 @@ type Engine struct {
 
 // NewEngine returns an idle engine: open a recording or launch a program.
 func NewEngine() *Engine {
-	return &Engine{events: newEventQueue(), cache: map[int64]*recording.Snapshot{}, src: map[string]string{}, liveStop: -1,
+	return &Engine{events: newEventQueue(), cache: map[int64]*wire.Snapshot{}, src: map[string]string{}, liveStop: -1,
 		lineBPs: map[string][]LineBreakpoint{}, funcQ: map[int][]string{}, opts: LaunchOptions{JustMyCode: true}}
 }
 

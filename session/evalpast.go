@@ -11,22 +11,22 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // EvalPast evaluates expr in frame (an index into s.Frames) from the
 // snapshot's recorded values.
-func EvalPast(s *recording.Snapshot, frame int, expr string) (recording.Value, error) {
+func EvalPast(s *wire.Snapshot, frame int, expr string) (wire.Value, error) {
 	if frame < 0 || frame >= len(s.Frames) {
-		return recording.Value{}, fmt.Errorf("no frame %d in %s", frame, s.ID)
+		return wire.Value{}, fmt.Errorf("no frame %d in %s", frame, s.ID)
 	}
 	f := s.Frames[frame]
 	toks, err := lexPath(strings.TrimSpace(expr))
 	if err != nil {
-		return recording.Value{}, fmt.Errorf("%v; in the past (%s) pyreplay shows recorded values only: a name, its .attributes and [items]", err, s.ID)
+		return wire.Value{}, fmt.Errorf("%v; in the past (%s) pyreplay shows recorded values only: a name, its .attributes and [items]", err, s.ID)
 	}
 	name := toks[0].text
-	var v recording.Value
+	var v wire.Value
 	found := false
 	if lv, ok := f.Locals[name]; ok {
 		v, found = lv, true
@@ -38,7 +38,7 @@ func EvalPast(s *recording.Snapshot, frame int, expr string) (recording.Value, e
 		}
 	}
 	if !found {
-		return recording.Value{}, fmt.Errorf("name '%s' is not in the recording of %s (frame %s)", name, s.ID, f.Function)
+		return wire.Value{}, fmt.Errorf("name '%s' is not in the recording of %s (frame %s)", name, s.ID, f.Function)
 	}
 	path := name
 	for _, t := range toks[1:] {
@@ -61,9 +61,9 @@ func EvalPast(s *recording.Snapshot, frame int, expr string) (recording.Value, e
 		next, ok := child(v, want)
 		if !ok {
 			if v.More || (v.Len != nil && len(v.Children) < *v.Len) {
-				return recording.Value{}, fmt.Errorf("%s was not recorded in %s (the snapshot keeps a bounded view)", path, s.ID)
+				return wire.Value{}, fmt.Errorf("%s was not recorded in %s (the snapshot keeps a bounded view)", path, s.ID)
 			}
-			return recording.Value{}, fmt.Errorf("%s does not exist in %s", path, s.ID)
+			return wire.Value{}, fmt.Errorf("%s does not exist in %s", path, s.ID)
 		}
 		v = next
 	}
@@ -71,7 +71,7 @@ func EvalPast(s *recording.Snapshot, frame int, expr string) (recording.Value, e
 	return v, nil
 }
 
-func child(v recording.Value, names []string) (recording.Value, bool) {
+func child(v wire.Value, names []string) (wire.Value, bool) {
 	for _, c := range v.Children {
 		for _, n := range names {
 			if c.Name == n {
@@ -79,7 +79,7 @@ func child(v recording.Value, names []string) (recording.Value, bool) {
 			}
 		}
 	}
-	return recording.Value{}, false
+	return wire.Value{}, false
 }
 
 type pathTok struct{ kind, text string }

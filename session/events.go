@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 func (d *Engine) emit(ev any) {
@@ -31,7 +32,7 @@ func (d *Engine) liveStopped(l *Live, s LiveStop) {
 	if snap, err := d.snapLocked(s.Snap); err == nil {
 		st.Summary = snap.Summary
 	} else {
-		st.Summary = recording.Summary{ID: recording.SnapID(s.Snap), N: s.Snap, Run: l.run, Reason: s.Reason, Label: s.Label}
+		st.Summary = wire.Summary{ID: recording.SnapID(s.Snap), N: s.Snap, Run: l.run, Reason: s.Reason, Label: s.Label}
 	}
 	d.hist = append(d.hist, st)
 	d.liveStop = len(d.hist) - 1

@@ -7,8 +7,9 @@ package session
 import (
 	"errors"
 
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 func (d *Engine) runningLocked() bool { return d.live != nil && d.liveStop < 0 }
@@ -34,7 +35,7 @@ func (d *Engine) describe(st Stop) string {
 // Goto moves the cursor to stop i of the history (clamped) and returns its
 // snapshot; it reports no event (the front end asked for it). The history
 // can be browsed while the live program runs and after it ended.
-func (d *Engine) Goto(i int) (*recording.Snapshot, error) {
+func (d *Engine) Goto(i int) (*wire.Snapshot, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.hist) == 0 {
@@ -171,7 +172,7 @@ func (d *Engine) runLocked(cmd string) error {
 	d.gen++
 	d.runs++
 	if err := l.Call(cmd, nil, nil); err != nil {
-		if errors.Is(err, tracer.ErrChannelClosed) {
+		if errors.Is(err, launch.ErrChannelClosed) {
 			return nil // its end is being reported
 		}
 		return err

@@ -10,15 +10,15 @@ import (
 	"os"
 
 	"github.com/pyreplay/pyreplay/internal/trust"
-	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/launch"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // ------------------------------------------------------------------ inspecting
 
 // Current is the stop at the cursor, its snapshot, and whether it is the
 // live program's present.
-func (d *Engine) Current() (Stop, *recording.Snapshot, bool, error) {
+func (d *Engine) Current() (Stop, *wire.Snapshot, bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.needStopLocked(); err != nil {
@@ -57,7 +57,7 @@ type LiveRoot struct {
 
 // LiveChildren fetches children of a live value (beyond what the snapshot
 // recorded): path is positions from the root, start/count a page.
-func (d *Engine) LiveChildren(tok Token, root LiveRoot, path []int, start, count int) ([]recording.Value, int, error) {
+func (d *Engine) LiveChildren(tok Token, root LiveRoot, path []int, start, count int) ([]wire.Value, int, error) {
 	if !d.IsLive(tok) {
 		return nil, 0, errors.New("not the live stop")
 	}
@@ -74,8 +74,8 @@ func (d *Engine) LiveChildren(tok Token, root LiveRoot, path []int, start, count
 		r["name"] = root.Name
 	}
 	var body struct {
-		Children []recording.Value `json:"children"`
-		Len      int               `json:"len"`
+		Children []wire.Value `json:"children"`
+		Len      int          `json:"len"`
 	}
 	err := l.CallInterruptible("children", map[string]any{"root": r, "frame": root.Frame, "path": path, "start": start, "count": count}, &body)
 	return body.Children, body.Len, err
@@ -84,7 +84,7 @@ func (d *Engine) LiveChildren(tok Token, root LiveRoot, path []int, start, count
 // EvalResult is the value of an evaluation; Ref > 0 names it in the live
 // program (for LiveChildren).
 type EvalResult struct {
-	Value recording.Value
+	Value wire.Value
 	Ref   int
 	Live  bool
 }
@@ -107,8 +107,8 @@ func (d *Engine) Evaluate(tok Token, frame int, expr, context string) (EvalResul
 	}
 	if live {
 		var body struct {
-			Value recording.Value `json:"value"`
-			Ref   int             `json:"ref"`
+			Value wire.Value `json:"value"`
+			Ref   int        `json:"ref"`
 		}
 		if err := l.CallInterruptible("evaluate", map[string]any{"frame": frame, "expr": expr, "context": context}, &body); err != nil {
 			return EvalResult{}, err
@@ -166,7 +166,7 @@ func (d *Engine) verifyOnce(n int64) error {
 
 // pastEvaluator is the helper process for snapshots recorded by the
 // interpreter of s's run (the state unpickles only there).
-func (d *Engine) pastEvaluator(s *recording.Snapshot) (*pastEval, error) {
+func (d *Engine) pastEvaluator(s *wire.Snapshot) (*pastEval, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	python := d.python
@@ -176,7 +176,7 @@ func (d *Engine) pastEvaluator(s *recording.Snapshot) (*pastEval, error) {
 		}
 	}
 	if python == "" {
-		p, err := tracer.FindPython("")
+		p, err := launch.FindPython("")
 		if err != nil {
 			return nil, err
 		}

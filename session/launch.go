@@ -11,84 +11,59 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // Launch records and debugs a program live. It returns once the program is
-// ready; it runs after Start. Breakpoint specs in o are resolved first, so
-// that a bad one fails before anything runs.
+// ready; it runs after Start. The run is built by launch.Build, which
+// resolves the breakpoint specs in o first, so that a bad one fails before
+// anything runs.
 func (d *Engine) Launch(o LaunchOptions) error {
-	if o.Program == "" && o.Module == "" {
+	if o.Target.Script == "" && o.Target.Module == "" {
 		return errors.New("launch needs \"program\" (a Python file) or \"module\", or \"recording\" to replay one")
 	}
-	python, err := tracer.FindPython(o.Python)
-	if err != nil {
+	if err := checkFilters(o.Exceptions); err != nil {
 		return err
 	}
 	cwd := o.Cwd
 	if cwd == "" {
-		if o.Program != "" {
-			cwd = filepath.Dir(absPath(o.Program, ""))
+		if o.Target.Script != "" {
+			cwd = filepath.Dir(absPath(o.Target.Script, ""))
 		} else {
 			cwd, _ = os.Getwd()
 		}
 	}
 	cwd = absPath(cwd, "")
-	if st, err := os.Stat(cwd); err != nil || !st.IsDir() {
-		return fmt.Errorf("the working directory %s does not exist", cwd)
+	target := o.Target
+	if !target.IsModule() {
+		target.Script = absPath(target.Script, cwd)
 	}
-	cfg := tracer.Config{Mode: "record"}
-	program := ""
-	baseDir := cwd
-	if o.Module != "" {
-		cfg.Module = o.Module
-		cfg.Argv = append([]string{"-m"}, o.Args...)
-		program = "-m " + o.Module
-	} else {
-		prog := absPath(o.Program, cwd)
-		st, err := os.Stat(prog)
-		if err != nil || st.IsDir() {
-			return fmt.Errorf("program %s does not exist; check \"program\" in the launch configuration", prog)
-		}
-		cfg.Program = prog
-		cfg.Argv = append([]string{prog}, o.Args...)
-		program = prog
-		baseDir = filepath.Dir(prog)
+	p, err := launch.Build(launch.Options{Python: o.Python, Target: target, Args: o.Args, Cwd: cwd,
+		DB: absPath(o.DB, cwd), Breakpoints: o.Breakpoints})
+	if errors.Is(err, launch.ErrNoProgram) {
+		return fmt.Errorf("%v; check \"program\" in the launch configuration", err)
 	}
-	if err := d.setSpecs(o.Breakpoints, baseDir, python); err != nil {
-		return err
-	}
-	if err := d.SetExceptionFilters(o.Exceptions); err != nil {
-		return err
-	}
-	dbPath := o.DB
-	if dbPath == "" {
-		dbPath = filepath.Join(cwd, recording.DefaultPath)
-	}
-	dbPath = absPath(dbPath, cwd)
-	store, err := recording.Create(dbPath)
 	if err != nil {
 		return err
 	}
-	run, err := store.NewRun(nil, program, cfg.Argv, cwd, python)
-	if err != nil {
-		store.Close()
-		return fmt.Errorf("cannot write to %s: %v", dbPath, err)
-	}
-	cfg.DB = dbPath
-	cfg.Run = run
+	d.setSpecs(p.Config.Breakpoints)
+	_ = d.SetExceptionFilters(o.Exceptions)
+	// the breakpoints go to the live program over its control channel
+	// (Start), not in its configuration
+	p.Config.Breakpoints = nil
 	env := os.Environ()
 	for k, v := range o.Env {
 		env = append(env, k+"="+v)
 	}
 	env = append(env, "PYTHONUNBUFFERED=1")
 	d.mu.Lock()
-	d.store, d.opts, d.python, d.baseDir, d.env = store, o, python, baseDir, env
+	d.store, d.opts, d.python, d.baseDir, d.env = p.Store, o, p.Python, p.BaseDir, env
 	d.mu.Unlock()
-	l, err := startLive(python, cfg, cwd, env, d)
+	l, err := startLive(p.Python, p.Config, p.Dir, env, d)
 	if err != nil {
-		_ = store.EndRun(run, 2)
+		_ = p.Store.EndRun(p.Config.Run, 2)
 		return err
 	}
 	d.mu.Lock()
@@ -134,8 +109,8 @@ func (d *Engine) OpenRecording(path string, o OpenOptions) error {
 	d.baseDir = filepath.Dir(absPath(path, ""))
 	if r, err := store.GetRun(run); err == nil {
 		d.baseDir = r.Cwd
-		if !strings.HasPrefix(r.Program, "-m ") {
-			d.baseDir = filepath.Dir(absPath(r.Program, r.Cwd))
+		if t := launch.ParseTarget(r.Program); !t.IsModule() {
+			d.baseDir = filepath.Dir(absPath(t.Script, r.Cwd))
 		}
 	}
 	d.hist, d.cur = nil, -1
@@ -151,7 +126,7 @@ func (d *Engine) OpenRecording(path string, o OpenOptions) error {
 	return nil
 }
 
-func replayStop(s recording.Summary) Stop {
+func replayStop(s wire.Summary) Stop {
 	return Stop{Snap: s.N, Reason: "snapshot", Label: s.Reason, Summary: s}
 }
 

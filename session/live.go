@@ -16,7 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/pyreplay/pyreplay/tracer"
+	"github.com/pyreplay/pyreplay/launch"
 )
 
 // Deadlines for talking to the live program.
@@ -53,8 +53,8 @@ type liveSink interface {
 
 // Live is one running program.
 type Live struct {
-	proc    *tracer.Process
-	ctl     *tracer.Control
+	proc    *launch.Process
+	ctl     *launch.Control
 	sink    liveSink
 	run     int64
 	name    string
@@ -73,13 +73,13 @@ type Live struct {
 
 // startLive starts python with cfg (its Control field is set here), waits
 // for the shim to be ready, and returns; the program waits for Run.
-func startLive(python string, cfg tracer.Config, dir string, env []string, sink liveSink) (*Live, error) {
-	ctl, err := tracer.ListenControl()
+func startLive(python string, cfg launch.Config, dir string, env []string, sink liveSink) (*Live, error) {
+	ctl, err := launch.ListenControl()
 	if err != nil {
 		return nil, err
 	}
 	cfg.Control = ctl.Addr()
-	p, err := tracer.Prepare(python, cfg, env)
+	p, err := launch.Prepare(python, cfg, env)
 	if err != nil {
 		ctl.Close()
 		return nil, err
@@ -381,12 +381,9 @@ func (l *Live) Kill() {
 	}
 }
 
-func programName(cfg tracer.Config) string {
-	if cfg.Module != "" {
-		return "-m " + cfg.Module
-	}
-	if cfg.Program != "" {
-		return cfg.Program
+func programName(cfg launch.Config) string {
+	if name := (launch.Target{Script: cfg.Program, Module: cfg.Module}).String(); name != "" {
+		return name
 	}
 	return "python"
 }

@@ -20,7 +20,7 @@ import (
 
 	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/pyshim"
-	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 type pastEval struct {
@@ -71,28 +71,28 @@ func (p *pastEval) stopLocked() {
 }
 
 // eval evaluates expr in frame of snapshot s (timeout: CommandTimeout).
-func (p *pastEval) eval(s *recording.Snapshot, frame int, expr string) (recording.Value, error) {
+func (p *pastEval) eval(s *wire.Snapshot, frame int, expr string) (wire.Value, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd == nil {
 		if err := p.start(); err != nil {
-			return recording.Value{}, err
+			return wire.Value{}, err
 		}
 	}
 	p.id++
 	mod := s.Frames[frame].ModuleName
 	b, _ := json.Marshal(map[string]any{"id": p.id, "snap": s.N, "frame": frame, "module": mod, "expr": expr})
 	type result struct {
-		ID    int             `json:"id"`
-		OK    bool            `json:"ok"`
-		Value recording.Value `json:"value"`
-		Error string          `json:"error"`
+		ID    int        `json:"id"`
+		OK    bool       `json:"ok"`
+		Value wire.Value `json:"value"`
+		Error string     `json:"error"`
 	}
 	ch := make(chan result, 1)
 	errc := make(chan error, 1)
 	if _, err := p.in.Write(append(b, '\n')); err != nil {
 		p.stopLocked()
-		return recording.Value{}, errors.New("the evaluator for the past ended")
+		return wire.Value{}, errors.New("the evaluator for the past ended")
 	}
 	go func(r *bufio.Reader) {
 		for {
@@ -111,15 +111,15 @@ func (p *pastEval) eval(s *recording.Snapshot, frame int, expr string) (recordin
 	select {
 	case res := <-ch:
 		if !res.OK {
-			return recording.Value{}, errors.New(res.Error)
+			return wire.Value{}, errors.New(res.Error)
 		}
 		return res.Value, nil
 	case <-errc:
 		p.stopLocked()
-		return recording.Value{}, errors.New("the evaluator for the past ended")
+		return wire.Value{}, errors.New("the evaluator for the past ended")
 	case <-time.After(CommandTimeout):
 		p.stopLocked()
-		return recording.Value{}, fmt.Errorf("evaluating in the past took longer than %v", CommandTimeout)
+		return wire.Value{}, fmt.Errorf("evaluating in the past took longer than %v", CommandTimeout)
 	}
 }
 

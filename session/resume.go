@@ -10,9 +10,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/tracer"
 )
 
 // Program is a program to run under the shim to its end, attached to the
@@ -20,7 +20,7 @@ import (
 // resume run it.
 type Program struct {
 	Python string
-	Config tracer.Config // Config.DB and Config.Run: the run to end
+	Config launch.Config // Config.DB and Config.Run: the run to end
 	Dir    string        // working directory ("": the caller's)
 	Snap   int64         // the snapshot it resumes from (0: a recording)
 	// Stdin, Stdout and Stderr are the program's (nil: the caller's own).
@@ -29,10 +29,10 @@ type Program struct {
 }
 
 // Run runs the program to its end and records how its run ended.
-func (p *Program) Run() (tracer.Result, error) {
-	proc, err := tracer.Prepare(p.Python, p.Config, os.Environ())
+func (p *Program) Run() (launch.Result, error) {
+	proc, err := launch.Prepare(p.Python, p.Config, os.Environ())
 	if err != nil {
-		return tracer.Result{}, err
+		return launch.Result{}, err
 	}
 	proc.Cmd.Dir = p.Dir
 	if p.Stdin != nil {
@@ -55,13 +55,14 @@ func (p *Program) Run() (tracer.Result, error) {
 	return res, nil
 }
 
-// PrepareResume plans resuming snapshot n of store (nothing runs yet).
-func PrepareResume(store *recording.Store, n int64, o reconstruct.ResumeOptions) (*Program, error) {
-	p, err := reconstruct.ResumeConfig(store, n, o)
+// PrepareResume plans resuming snapshot o.Snap of o.Store (launch.Build;
+// nothing runs yet).
+func PrepareResume(o launch.Options) (*Program, error) {
+	p, err := launch.Build(o)
 	if err != nil {
-		return nil, resumeError(n, err)
+		return nil, resumeError(o.Snap, err)
 	}
-	return &Program{Python: p.Python, Config: p.Config, Dir: p.Dir, Snap: n}, nil
+	return &Program{Python: p.Python, Config: p.Config, Dir: p.Dir, Snap: o.Snap}, nil
 }
 
 func resumeError(n int64, err error) error {
@@ -87,7 +88,7 @@ func (d *Engine) ResumeProgram(n int64) (*Program, error) {
 	if n <= 0 {
 		return nil, errors.New("no snapshot to resume from")
 	}
-	return PrepareResume(store, n, reconstruct.ResumeOptions{Python: python})
+	return PrepareResume(launch.Options{Store: store, Snap: n, Python: python})
 }
 
 // ResumeFrom starts a fresh process from the snapshot at the cursor (or
@@ -126,7 +127,7 @@ func (d *Engine) ResumeFrom(n int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	prep, err := reconstruct.ResumeConfig(store, snapN, reconstruct.ResumeOptions{Python: python})
+	prep, err := launch.Build(launch.Options{Store: store, Snap: snapN, Python: python})
 	if err != nil {
 		return 0, resumeError(snapN, err)
 	}

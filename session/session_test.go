@@ -4,25 +4,25 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 func intp(n int) *int { return &n }
 
 func TestEvalPast(t *testing.T) {
-	s := &recording.Snapshot{Summary: recording.Summary{ID: "snap-7"}}
-	s.Frames = []recording.Frame{
-		{Function: "<module>", Module: true, ModuleName: "__main__", Locals: map[string]recording.Value{}},
-		{Function: "f", ModuleName: "__main__", Locals: map[string]recording.Value{
-			"xs": {Type: "list", Repr: "[1, 2]", Len: intp(2), Children: []recording.Value{{Name: "[0]", Type: "int", Repr: "1"}, {Name: "[1]", Type: "int", Repr: "2"}}},
-			"d": {Type: "dict", Repr: "{...}", Len: intp(3), Children: []recording.Value{
+	s := &wire.Snapshot{Summary: wire.Summary{ID: "snap-7"}}
+	s.Frames = []wire.Frame{
+		{Function: "<module>", Module: true, ModuleName: "__main__", Locals: map[string]wire.Value{}},
+		{Function: "f", ModuleName: "__main__", Locals: map[string]wire.Value{
+			"xs": {Type: "list", Repr: "[1, 2]", Len: intp(2), Children: []wire.Value{{Name: "[0]", Type: "int", Repr: "1"}, {Name: "[1]", Type: "int", Repr: "2"}}},
+			"d": {Type: "dict", Repr: "{...}", Len: intp(3), Children: []wire.Value{
 				{Name: "'a'", Type: "int", Repr: "1"}, {Name: "3", Type: "str", Repr: "'three'"},
-				{Name: `"it's"`, Type: "Point", Repr: "<Point>", Children: []recording.Value{{Name: "x", Type: "int", Repr: "5"}}},
+				{Name: `"it's"`, Type: "Point", Repr: "<Point>", Children: []wire.Value{{Name: "x", Type: "int", Repr: "5"}}},
 			}},
-			"big": {Type: "list", Repr: "[...]", Len: intp(500), Children: []recording.Value{{Name: "[0]", Type: "int", Repr: "0"}}},
+			"big": {Type: "list", Repr: "[...]", Len: intp(500), Children: []wire.Value{{Name: "[0]", Type: "int", Repr: "0"}}},
 		}},
 	}
-	s.Globals = map[string]map[string]recording.Value{"__main__": {"G": {Type: "int", Repr: "42"}}}
+	s.Globals = map[string]map[string]wire.Value{"__main__": {"G": {Type: "int", Repr: "42"}}}
 	for expr, want := range map[string]string{
 		"xs": "[1, 2]", "xs[1]": "2", "xs[-1]": "2", "d['a']": "1", `d["a"]`: "1", "d[3]": "'three'",
 		`d["it's"].x`: "5", " G ": "42", "big[0]": "0",

@@ -10,11 +10,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // UserFrames returns the indexes of the program's own frames, innermost first.
-func UserFrames(s *recording.Snapshot) []int {
+func UserFrames(s *wire.Snapshot) []int {
 	var out []int
 	for i := len(s.Frames) - 1; i >= 0; i-- {
 		if !s.Frames[i].Library {
@@ -38,16 +38,16 @@ type Change struct {
 	Scope string // "function (file:line)" or "globals of module"
 	Name  string
 	Kind  ChangeKind
-	Old   *recording.Value
-	New   *recording.Value
+	Old   *wire.Value
+	New   *wire.Value
 }
 
 // Diff lists the variables that differ from a to b: locals of frames that
 // are the same call in both (matched by function and position in the stack)
 // and the globals of the program's modules.
-func Diff(a, b *recording.Snapshot) []Change {
+func Diff(a, b *wire.Snapshot) []Change {
 	var out []Change
-	key := func(s *recording.Snapshot, i int) string {
+	key := func(s *wire.Snapshot, i int) string {
 		f := s.Frames[i]
 		return fmt.Sprintf("%d|%s|%s", i, f.File, f.Function)
 	}
@@ -62,7 +62,7 @@ func Diff(a, b *recording.Snapshot) []Change {
 		}
 		scope := fmt.Sprintf("%s (%s:%d)", fb.Function, shortFile(fb.File), fb.Line)
 		ai, ok := aIdx[key(b, i)]
-		var old map[string]recording.Value
+		var old map[string]wire.Value
 		if ok {
 			old = a.Frames[ai].Locals
 		}
@@ -86,7 +86,7 @@ func Diff(a, b *recording.Snapshot) []Change {
 	return out
 }
 
-func diffMaps(scope string, a, b map[string]recording.Value) []Change {
+func diffMaps(scope string, a, b map[string]wire.Value) []Change {
 	var out []Change
 	keys := map[string]bool{}
 	for k := range a {
@@ -125,14 +125,14 @@ func shortFile(p string) string {
 // TopUserFrame is the index of the innermost frame of the program's own
 // code (where a stop is shown and evaluated), or the innermost frame when
 // every frame is a library's.
-func TopUserFrame(s *recording.Snapshot) int {
+func TopUserFrame(s *wire.Snapshot) int {
 	if uf := UserFrames(s); len(uf) > 0 {
 		return uf[0]
 	}
 	return len(s.Frames) - 1
 }
 
-func topUser(s *recording.Snapshot) *recording.Frame {
+func topUser(s *wire.Snapshot) *wire.Frame {
 	if uf := UserFrames(s); len(uf) > 0 {
 		return &s.Frames[uf[0]]
 	}
@@ -141,7 +141,7 @@ func topUser(s *recording.Snapshot) *recording.Frame {
 
 // SortedNames orders variable names as every view shows them: plain names
 // first, then names starting with "_", each alphabetically.
-func SortedNames(m map[string]recording.Value) []string {
+func SortedNames(m map[string]wire.Value) []string {
 	names := make([]string, 0, len(m))
 	for k := range m {
 		names = append(names, k)
@@ -159,8 +159,8 @@ func nameLess(a, b string) bool {
 }
 
 // SortedValues is m's values in SortedNames order, each named.
-func SortedValues(m map[string]recording.Value) []recording.Value {
-	out := make([]recording.Value, 0, len(m))
+func SortedValues(m map[string]wire.Value) []wire.Value {
+	out := make([]wire.Value, 0, len(m))
 	for _, k := range SortedNames(m) {
 		v := m[k]
 		v.Name = k
@@ -171,7 +171,7 @@ func SortedValues(m map[string]recording.Value) []recording.Value {
 
 // ModuleOrder lists the modules of a snapshot's globals, __main__ first,
 // then alphabetically.
-func ModuleOrder(g map[string]map[string]recording.Value) []string {
+func ModuleOrder(g map[string]map[string]wire.Value) []string {
 	out := make([]string, 0, len(g))
 	for m := range g {
 		out = append(out, m)
@@ -186,7 +186,7 @@ func ModuleOrder(g map[string]map[string]recording.Value) []string {
 }
 
 // Snapshot reads (and caches) a snapshot of the recording by number.
-func (d *Engine) Snapshot(n int64) (*recording.Snapshot, error) {
+func (d *Engine) Snapshot(n int64) (*wire.Snapshot, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.store == nil {
@@ -195,7 +195,7 @@ func (d *Engine) Snapshot(n int64) (*recording.Snapshot, error) {
 	return d.snapLocked(n)
 }
 
-func (d *Engine) snapLocked(n int64) (*recording.Snapshot, error) {
+func (d *Engine) snapLocked(n int64) (*wire.Snapshot, error) {
 	if s, ok := d.cache[n]; ok {
 		return s, nil
 	}
@@ -230,7 +230,7 @@ func (d *Engine) Source(sha string) (string, error) {
 }
 
 // FrameSource returns the recorded text of a frame's file.
-func (d *Engine) FrameSource(f recording.Frame) (string, error) {
+func (d *Engine) FrameSource(f wire.Frame) (string, error) {
 	if f.SHA256 == "" {
 		return "", fmt.Errorf("the recording holds no source for %s (a library frame)", f.File)
 	}

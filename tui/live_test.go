@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/pyreplay/pyreplay/internal/testutil"
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/session"
 	"github.com/pyreplay/pyreplay/tui"
 )
@@ -36,7 +37,7 @@ func newLive(t *testing.T, specs ...string) *tui.Model {
 	}
 	eng := session.NewEngine()
 	t.Cleanup(eng.Close)
-	err := eng.Launch(session.LaunchOptions{Program: prog, Cwd: dir, Python: testutil.PythonFor(t, "3.11"), JustMyCode: true,
+	err := eng.Launch(session.LaunchOptions{Target: launch.Target{Script: prog}, Cwd: dir, Python: testutil.PythonFor(t, "3.11"), JustMyCode: true,
 		DB: filepath.Join(dir, "rec.db"), Breakpoints: specs, Exceptions: []string{"uncaught"}})
 	if err != nil {
 		t.Fatal(err)

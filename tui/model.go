@@ -17,6 +17,7 @@ import (
 
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // Options configure a Model.
@@ -64,11 +65,11 @@ type Model struct {
 
 	width, height int
 
-	list    []recording.Summary
+	list    []wire.Summary
 	visible []int // indexes into list that pass the filter
 	filter  string
 	cur     int // index into list
-	snap    *recording.Snapshot
+	snap    *wire.Snapshot
 	snapErr error
 
 	frame    int // index into snap.Frames
@@ -526,7 +527,7 @@ func (m *Model) refilter() {
 	}
 }
 
-func matches(s recording.Summary, f string) bool {
+func matches(s wire.Summary, f string) bool {
 	base := filepath.Base(s.File)
 	hay := strings.ToLower(strings.Join([]string{
 		s.ID, s.Reason, s.Label, s.Function, s.File, fmt.Sprintf("%s:%d", base, s.Line),

@@ -3,8 +3,8 @@ package tui
 import (
 	"fmt"
 
-	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // rowKind tells what a row of the variables tree is.
@@ -48,7 +48,7 @@ func (t treeState) isOpen(path string, def bool) bool {
 }
 
 // buildRows flattens the locals of frame f and the globals of the snapshot.
-func buildRows(s *recording.Snapshot, f int, t treeState, pageSize int) []varRow {
+func buildRows(s *wire.Snapshot, f int, t treeState, pageSize int) []varRow {
 	var rows []varRow
 	if s == nil {
 		return nil
@@ -87,7 +87,7 @@ func buildRows(s *recording.Snapshot, f int, t treeState, pageSize int) []varRow
 	return rows
 }
 
-func appendValue(rows []varRow, parent string, depth int, name string, v recording.Value, t treeState, pageSize int) []varRow {
+func appendValue(rows []varRow, parent string, depth int, name string, v wire.Value, t treeState, pageSize int) []varRow {
 	path := parent + "/" + name
 	expandable := len(v.Children) > 0 || v.More
 	open := expandable && t.isOpen(path, false)
@@ -133,7 +133,7 @@ func appendValue(rows []varRow, parent string, depth int, name string, v recordi
 
 // describe renders "name: type = repr" (or "name: repr" when the repr
 // already says the type).
-func describe(name string, v recording.Value) string {
+func describe(name string, v wire.Value) string {
 	size := ""
 	if v.Len != nil && sized[v.Type] {
 		size = fmt.Sprintf("[%d]", *v.Len)

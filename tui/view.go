@@ -12,6 +12,7 @@ import (
 
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 const (
@@ -259,7 +260,7 @@ func (m *Model) timelineView(w, h int) []string {
 
 // shortReason is the timeline's reason column and the label worth showing
 // beside the function (a step's label only repeats its kind).
-func shortReason(s recording.Summary) (string, string) {
+func shortReason(s wire.Summary) (string, string) {
 	if s.Reason == "step" {
 		if k, ok := stepKinds[s.Label]; ok {
 			return k, ""
@@ -277,7 +278,7 @@ func shortReason(s recording.Summary) (string, string) {
 
 var stepKinds = map[string]string{"next": "over", "stepIn": "in", "stepOut": "out", "stepBack": "back"}
 
-func where(s recording.Summary) string {
+func where(s wire.Summary) string {
 	return fmt.Sprintf("%s:%d", filepath.Base(s.File), s.Line)
 }
 
@@ -294,7 +295,7 @@ func fitRight(s string, w int) string {
 	return fit("…"+string(r), w)
 }
 
-func (m *Model) relTime(s recording.Summary) string {
+func (m *Model) relTime(s wire.Summary) string {
 	start, ok := m.runStartOf(s.Run)
 	if !ok {
 		return ""
@@ -311,7 +312,7 @@ func (m *Model) relTime(s recording.Summary) string {
 
 // --- source ---
 
-func (m *Model) currentFrame() *recording.Frame {
+func (m *Model) currentFrame() *wire.Frame {
 	if m.snap == nil || m.frame < 0 || m.frame >= len(m.snap.Frames) {
 		return nil
 	}
@@ -576,7 +577,7 @@ func (m *Model) toggleDiff() {
 
 // diffBase is the snapshot the current one is compared with: the marked
 // one, else the previous one in the (filtered) timeline.
-func (m *Model) diffBase() (*recording.Snapshot, error) {
+func (m *Model) diffBase() (*wire.Snapshot, error) {
 	if m.mark != 0 && (m.snap == nil || m.mark != m.snap.N) {
 		return m.eng.Snapshot(m.mark)
 	}

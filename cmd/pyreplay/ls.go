@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 func lsCmd() *cobra.Command {
@@ -119,7 +120,7 @@ func showCmd() *cobra.Command {
 	return cmd
 }
 
-func printSnapshot(s *recording.Snapshot) {
+func printSnapshot(s *wire.Snapshot) {
 	label := ""
 	if s.Label != "" {
 		label = fmt.Sprintf(" %q", s.Label)

@@ -4,15 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/pyreplay/pyreplay/astinfo"
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
-	"github.com/pyreplay/pyreplay/tracer"
 )
 
 type recordFlags struct {
@@ -59,77 +57,28 @@ func runRecord(fl recordFlags, args []string) error {
 	if fl.every < 0 || fl.max < 0 {
 		return errors.New("--every and --max-snapshots must not be negative")
 	}
-	python, err := tracer.FindPython(fl.python)
-	if err != nil {
-		return err
-	}
-	cwd, _ := os.Getwd()
-	cfg := tracer.Config{Mode: "record", Every: fl.every.Seconds(), MaxSnapshots: fl.max,
-		Redact: fl.redact, NoRedact: fl.plain}
-	baseDir := cwd
-	var program string
+	o := launch.Options{Python: fl.python, Breakpoints: fl.bps, Every: fl.every.Seconds(), MaxSnapshots: fl.max,
+		Redact: fl.redact, NoRedact: fl.plain, DB: recording.Resolve(fl.db)}
 	if fl.module != "" {
-		cfg.Module = fl.module
-		cfg.Argv = append([]string{"-m"}, args...)
-		program = "-m " + fl.module
+		o.Target, o.Args = launch.Target{Module: fl.module}, args
 	} else {
-		prog := args[0]
-		st, err := os.Stat(prog)
-		main := prog
-		if err == nil && st.IsDir() {
-			// like `python DIR`: DIR/__main__.py runs, with DIR first on sys.path
-			main = filepath.Join(prog, "__main__.py")
-			if st, err = os.Stat(main); err != nil {
-				return fmt.Errorf("program %s is a directory without a __main__.py", prog)
-			}
-		}
-		if err != nil || st.IsDir() {
-			return fmt.Errorf("program %s does not exist; check the path", prog)
-		}
-		src, err := os.ReadFile(main)
-		if err != nil {
-			return fmt.Errorf("cannot read %s: %v", prog, err)
-		}
-		if _, perr := astinfo.Parse(src); perr != nil {
-			var se *astinfo.SyntaxError
-			if errors.As(perr, &se) {
-				// CPython has the last word on syntax; the shim reports it precisely.
-				_ = se
-			}
-		}
-		cfg.Program = prog
-		cfg.Argv = args
-		program = prog
-		baseDir = filepath.Dir(main)
+		o.Target, o.Args = launch.Target{Script: args[0]}, args[1:]
 	}
-	for _, spec := range fl.bps {
-		bps, err := tracer.ParseBreakpoint(spec, baseDir, python)
-		if err != nil {
-			return err
-		}
-		cfg.Breakpoints = append(cfg.Breakpoints, bps...)
+	p, err := launch.Build(o)
+	if errors.Is(err, launch.ErrNoProgram) {
+		return fmt.Errorf("%v; check the path", err)
 	}
-	dbPath := recording.Resolve(fl.db)
-	store, err := recording.Create(dbPath)
 	if err != nil {
 		return err
 	}
-	run, err := store.NewRun(nil, program, cfg.Argv, cwd, python)
-	if err != nil {
-		store.Close()
-		return fmt.Errorf("cannot write to %s: %v", dbPath, err)
-	}
-	store.Close()
-	abs, _ := filepath.Abs(dbPath)
-	cfg.DB = abs
-	cfg.Run = run
-	return launchIn(python, cfg, dbPath, run, "", true)
+	p.Store.Close()
+	return launchIn(p.Python, p.Config, o.DB, p.Config.Run, "", true)
 }
 
 // launchIn runs the shim in dir, records the run's end and prints the
 // summary line (always for a recording, only when snapshots were taken
 // for a resume).
-func launchIn(python string, cfg tracer.Config, dbPath string, run int64, dir string, alwaysSummary bool) error {
+func launchIn(python string, cfg launch.Config, dbPath string, run int64, dir string, alwaysSummary bool) error {
 	res, err := (&session.Program{Python: python, Config: cfg, Dir: dir}).Run()
 	if err != nil {
 		return err
@@ -155,7 +104,7 @@ func launchIn(python string, cfg tracer.Config, dbPath string, run int64, dir st
 		if serr == nil {
 			store.Close()
 		}
-		tracer.DieBy(res.Signal)
+		launch.DieBy(res.Signal)
 	}
 	if res.ExitCode != 0 {
 		return exitError{res.ExitCode}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
@@ -39,7 +40,7 @@ func resumeCmd() *cobra.Command {
 			}
 			defer store.Close()
 			if emit != "" {
-				plan, _, _, err := reconstruct.PlanFor(store, n, allowEdited)
+				plan, _, _, err := launch.PlanFor(store, n, allowEdited)
 				if err != nil {
 					return resumeError(n, err)
 				}
@@ -49,7 +50,7 @@ func resumeCmd() *cobra.Command {
 				fmt.Fprintf(os.Stderr, "pyreplay: wrote the reconstruction of %s to %s\n", recording.SnapID(n), emit)
 				return nil
 			}
-			p, err := session.PrepareResume(store, n, reconstruct.ResumeOptions{Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted})
+			p, err := session.PrepareResume(launch.Options{Store: store, Snap: n, Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted})
 			if err != nil {
 				return err
 			}

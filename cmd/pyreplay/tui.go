@@ -14,6 +14,7 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
 	"github.com/pyreplay/pyreplay/tui"
@@ -132,10 +133,10 @@ func runTUILive(fl tuiFlags, args []string) error {
 		Breakpoints: fl.bps, Exceptions: []string{"uncaught"}, StopOnEntry: len(fl.bps) == 0}
 	what := args
 	if fl.module != "" {
-		opts.Module, opts.Args = fl.module, args
+		opts.Target, opts.Args = launch.Target{Module: fl.module}, args
 		what = append([]string{"-m", fl.module}, args...)
 	} else {
-		opts.Program, opts.Args = args[0], args[1:]
+		opts.Target, opts.Args = launch.Target{Script: args[0]}, args[1:]
 	}
 	eng := session.NewEngine()
 	defer eng.Close()

@@ -11,11 +11,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pyreplay/pyreplay/internal/pyenv"
 )
 
 // Root is the repository root.
@@ -66,65 +67,28 @@ type Python struct {
 
 var (
 	pyOnce sync.Once
-	pys    map[string]string
+	pys    map[string]pyenv.Python
 )
 
 // Supported lists the CPython minor versions pyreplay supports.
-var Supported = []string{"3.8", "3.9", "3.10", "3.11", "3.12", "3.13"}
-
-func pyenvRoot() string {
-	if r := os.Getenv("PYENV_ROOT"); r != "" {
-		return r
-	}
-	if out, err := exec.Command("pyenv", "root").Output(); err == nil {
-		return strings.TrimSpace(string(out))
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".pyenv")
-}
-
-func discover() map[string]string {
-	out := map[string]string{}
-	best := map[string]int{}
-	entries, _ := os.ReadDir(filepath.Join(pyenvRoot(), "versions"))
-	for _, e := range entries {
-		parts := strings.Split(e.Name(), ".")
-		if len(parts) != 3 {
-			continue
-		}
-		patch, err := strconv.Atoi(parts[2])
-		if err != nil {
-			continue
-		}
-		minor := parts[0] + "." + parts[1]
-		exe := filepath.Join(pyenvRoot(), "versions", e.Name(), "bin", "python")
-		if _, err := os.Stat(exe); err != nil {
-			continue
-		}
-		if p, ok := best[minor]; !ok || patch > p {
-			best[minor] = patch
-			out[minor] = exe
-		}
-	}
-	return out
-}
+var Supported = pyenv.Supported
 
 // Pythons returns the supported CPythons present, oldest first. Absent
 // versions are logged as skipped; 3.11 is required.
 func Pythons(t testing.TB) []Python {
 	t.Helper()
-	pyOnce.Do(func() { pys = discover() })
+	pyOnce.Do(func() { pys = pyenv.Discover() })
 	var out []Python
 	for _, v := range Supported {
 		p, ok := pys[v]
 		if !ok {
 			if v == "3.11" {
-				t.Fatalf("CPython 3.11 is required for the tests and was not found under %s/versions", pyenvRoot())
+				t.Fatalf("CPython 3.11 is required for the tests and was not found under %s/versions", pyenv.Root())
 			}
 			t.Logf("skipping CPython %s: not installed", v)
 			continue
 		}
-		out = append(out, Python{Minor: v, Path: p})
+		out = append(out, Python{Minor: v, Path: p.Path})
 	}
 	return out
 }
@@ -132,7 +96,7 @@ func Pythons(t testing.TB) []Python {
 // PythonFor returns the interpreter for one minor version, skipping the test if absent.
 func PythonFor(t testing.TB, minor string) string {
 	t.Helper()
-	pyOnce.Do(func() { pys = discover() })
+	pyOnce.Do(func() { pys = pyenv.Discover() })
 	p, ok := pys[minor]
 	if !ok {
 		if minor == "3.11" {
@@ -140,7 +104,7 @@ func PythonFor(t testing.TB, minor string) string {
 		}
 		t.Skipf("CPython %s is not installed", minor)
 	}
-	return p
+	return p.Path
 }
 
 // ForEachPython runs f as a subtest per installed CPython.
@@ -239,4 +203,3 @@ func SortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
-

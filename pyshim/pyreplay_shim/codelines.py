@@ -5,7 +5,7 @@ generator expressions). They are the lines sys.settrace and pdb stop at,
 and the only lines a breakpoint accepts. Line 0 (3.11+: the RESUME of a
 module) is not a source line.
 
-Also run on its own by Go (tracer.RunLines), with the interpreter that will
+Also run on its own by Go (launch.RunLines), with the interpreter that will
 run the program: ``python -I -S codelines.py FILE`` prints
 {"lines": [...]} or {"error": "..."} when the file does not compile.
 Standard library only, no package-relative imports.

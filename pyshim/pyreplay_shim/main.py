@@ -252,7 +252,7 @@ def _main():
         from . import resume
         resume.run(cfg, rec, trig)
         return
-    # the program's arguments come on the shim's command line (tracer.Prepare),
+    # the program's arguments come on the shim's command line (launch.Prepare),
     # so that Python decodes them as for ``python PROG ARGS``: bytes that are
     # not valid in the locale's encoding as surrogate escapes (the JSON
     # config could only carry them replaced by U+FFFD)

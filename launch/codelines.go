@@ -1,4 +1,4 @@
-package tracer
+package launch
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package tracer
+package launch
 
 // Signals to pyreplay reach the program it runs. The handler is C so that
 // it sees siginfo: a signal the terminal generated (si_code SI_KERNEL:

@@ -1,4 +1,4 @@
-package tracer
+package launch
 
 // The control channel to a running shim (pyshim/pyreplay_shim/control.py):
 // JSON lines over a Unix socket that Go listens on and the shim connects

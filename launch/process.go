@@ -1,0 +1,194 @@
+// Package launch starts Python programs under the pyreplay shim: one
+// builder (Build) for every run pyreplay starts, which finds the
+// interpreter, resolves the program or module and the breakpoint specs and
+// writes the run to the recording; the shim's configuration; and the
+// process, its signals and its control channel.
+package launch
+
+import (
+	crand "crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/pyreplay/pyreplay/internal/trust"
+	"github.com/pyreplay/pyreplay/pyshim"
+)
+
+// Config is what the shim reads (see pyshim/pyreplay_shim/main.py).
+type Config struct {
+	Mode         string       `json:"mode"` // record | resume
+	DB           string       `json:"db"`
+	Run          int64        `json:"run"`
+	Program      string       `json:"program,omitempty"`
+	Module       string       `json:"module,omitempty"`
+	Argv         []string     `json:"argv"`
+	Breakpoints  []Breakpoint `json:"breakpoints"`
+	Every        float64      `json:"every,omitempty"`
+	MaxSnapshots int          `json:"max_snapshots,omitempty"`
+	Status       string       `json:"status"`
+	StdoutStart  int64        `json:"stdout_start,omitempty"`
+	StderrStart  int64        `json:"stderr_start,omitempty"`
+	Resume       any          `json:"resume,omitempty"`
+	Snap         int64        `json:"snap,omitempty"`
+	// String hashing is randomised per process; the seed is fixed and
+	// recorded so that a resumed process iterates sets in the same order.
+	HashSeed         string `json:"hash_seed,omitempty"`
+	HashSeedInjected bool   `json:"hash_seed_injected,omitempty"`
+	Control          string `json:"control,omitempty"`
+	// the user's recording key, hex (internal/trust): the shim signs every
+	// snapshot with it and checks it before loading one
+	Key string `json:"key"`
+	// names whose values the JSON views hide, beyond the built-in secret
+	// patterns (view.py DEFAULT_REDACT); NoRedact shows everything
+	Redact   []string `json:"redact,omitempty"`
+	NoRedact bool     `json:"no_redact,omitempty"`
+}
+
+// Process is a running program under the shim.
+type Process struct {
+	Cmd        *exec.Cmd
+	configPath string
+	statusPath string
+}
+
+// Prepare builds the command that runs python with the shim and cfg. Stdio is the caller's unless
+// set on the returned command before Run.
+func Prepare(python string, cfg Config, env []string) (*Process, error) {
+	boot, err := pyshim.Install()
+	if err != nil {
+		return nil, fmt.Errorf("cannot install the pyreplay shim: %v", err)
+	}
+	dir := filepath.Dir(boot)
+	cf, err := os.CreateTemp(filepath.Dir(dir), "run-*.json")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Status = cf.Name() + ".status"
+	key, err := trust.UserKey()
+	if err != nil {
+		cf.Close()
+		os.Remove(cf.Name())
+		return nil, err
+	}
+	cfg.Key = hex.EncodeToString(key)
+	env = withHashSeed(&cfg, env)
+	if cfg.Breakpoints == nil {
+		cfg.Breakpoints = []Breakpoint{}
+	}
+	proc := &Process{configPath: cf.Name(), statusPath: cfg.Status}
+	if err := json.NewEncoder(cf).Encode(cfg); err != nil {
+		cf.Close()
+		proc.Cleanup()
+		return nil, err
+	}
+	cf.Close()
+	// the arguments also go on the command line: Python decodes them
+	// there exactly as for `python PROG ARGS` (see main.py)
+	cmd := exec.Command(python, append([]string{boot}, cfg.Argv...)...)
+	cmd.Env = append(append([]string{}, env...), "PYREPLAY_CONFIG="+cf.Name())
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	proc.Cmd = cmd
+	return proc, nil
+}
+
+// Result is how a program ended.
+type Result struct {
+	ExitCode int
+	Signal   syscall.Signal // non-zero when killed by a signal
+	ShimErr  string         // a problem the shim reported (bad breakpoint, syntax error, ...)
+}
+
+// Status is how the run ended as the recording keeps it (runs.exit_code):
+// the exit code, or -N when signal N killed the program.
+func (r Result) Status() int {
+	if r.Signal != 0 {
+		return -int(r.Signal)
+	}
+	return r.ExitCode
+}
+
+// Run runs the process to its end. It never outlives pyreplay: it gets
+// SIGKILL when pyreplay dies (a parent-death signal, which follows the
+// thread that started it: that thread stays locked to this goroutine until
+// the end), and SIGTERM, SIGHUP and SIGINT sent to pyreplay are relayed to
+// it. With a controlling terminal it shares pyreplay's process group, so
+// that Ctrl-C and job control reach it as they would without pyreplay;
+// without one it has a group of its own, so that a signal sent to
+// pyreplay's group reaches it once, relayed. SIGQUIT (Ctrl-\ from the
+// terminal) is the program's alone: pyreplay ignores it.
+func (p *Process) Run() (Result, error) {
+	quit := make(chan os.Signal, 1)
+	signal.Notify(quit, syscall.SIGQUIT)
+	defer signal.Stop(quit)
+	defer p.Cleanup()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if p.Cmd.SysProcAttr == nil {
+		p.Cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	setParentDeathSignal(p.Cmd.SysProcAttr)
+	sameGroup := hasControllingTerminal()
+	p.Cmd.SysProcAttr.Setpgid = !sameGroup
+	if err := p.Cmd.Start(); err != nil {
+		return Result{}, fmt.Errorf("cannot run %s: %v", p.Cmd.Path, err)
+	}
+	rl := startRelay([]syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT}, p.Cmd.Process.Pid, sameGroup)
+	err := p.Cmd.Wait()
+	rl.stop()
+	res := Result{ShimErr: p.ShimError()}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				res.Signal = ws.Signal()
+				res.ExitCode = 128 + int(ws.Signal())
+				return res, nil
+			}
+			res.ExitCode = ee.ExitCode()
+			return res, nil
+		}
+		return res, fmt.Errorf("cannot run %s: %v", p.Cmd.Path, err)
+	}
+	return res, nil
+}
+
+// withHashSeed fixes PYTHONHASHSEED for the child: the user's own value, the
+// recorded one for a resume, or a fresh random one (which the shim removes
+// from os.environ again, so the program sees the environment it would have).
+func withHashSeed(cfg *Config, env []string) []string {
+	user := ""
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "PYTHONHASHSEED=") {
+			user = strings.TrimPrefix(kv, "PYTHONHASHSEED=")
+		}
+	}
+	if cfg.HashSeed == "" {
+		if user != "" && user != "random" {
+			cfg.HashSeed = user
+			return env
+		}
+		var b [4]byte
+		_, _ = crand.Read(b[:])
+		n := uint64(binary.LittleEndian.Uint32(b[:]))%4294967295 + 1
+		cfg.HashSeed = strconv.FormatUint(n, 10)
+		cfg.HashSeedInjected = true
+	}
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "PYTHONHASHSEED=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "PYTHONHASHSEED="+cfg.HashSeed)
+}
