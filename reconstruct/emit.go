@@ -54,7 +54,7 @@ func (e *emitter) synth(indent int, text string, origLine, origCol int) {
 // not do, as 3.8-3.10 read it as "the line before goes on". The event
 // arrive's own line reports comes while the rebuild's are held back.
 func (e *emitter) arrive(indent int) {
-	e.synth(indent, RT+".arrive()", e.arriveLine(), 0)
+	e.synth(indent, rtArrive(), e.arriveLine(), 0)
 }
 
 func (e *emitter) arriveLine() int {
@@ -72,28 +72,6 @@ func (e *emitter) node(indent int, n *sitter.Node, repls []repl) {
 		repls = append([]repl{{n.StartByte(), n.StartByte(), "__doc__ = "}}, repls...)
 	}
 	e.span(indent, n.StartByte(), n.EndByte(), repls)
-}
-
-func isFirstOfModuleOrClass(n *sitter.Node) bool {
-	p := n.Parent()
-	if p == nil {
-		return false
-	}
-	if p.Type() == "block" {
-		if o := p.Parent(); o == nil || o.Type() != "class_definition" {
-			return false
-		}
-	} else if p.Type() != "module" {
-		return false
-	}
-	for i := 0; i < int(p.NamedChildCount()); i++ {
-		c := p.NamedChild(i)
-		if c.Type() == "comment" {
-			continue
-		}
-		return c.Equal(n)
-	}
-	return false
 }
 
 // span emits original bytes [start, end) re-indented so that the first
