@@ -40,7 +40,7 @@ func (b *builder) analyseCallFrame(fi *frameInfo) error {
 	switch {
 	case fi.fr.Callee == "build_class":
 		return b.analyseClassStatement(fi)
-	case b.forDrivesGenerator(fi.idx):
+	case b.forDrivesGenerator(fi):
 		return b.analyseForDrivingGenerator(fi)
 	case b.importers[fi.idx]:
 		return b.analyseImport(fi)

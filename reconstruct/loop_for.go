@@ -41,11 +41,11 @@ func (b *builder) analyseForDrivingGenerator(fi *frameInfo) error {
 	return nil
 }
 
-// forDrivesGenerator: frame i's call in progress is its for loop's
+// forDrivesGenerator: frame fi's call in progress is its for loop's
 // FOR_ITER into a generator frame.
-func (b *builder) forDrivesGenerator(i int) bool {
-	fr := &b.snap.Frames[i]
-	return fr.Op == "FOR_ITER" && i+1 < len(b.snap.Frames) && b.snap.Frames[i+1].Generator
+func (b *builder) forDrivesGenerator(fi *frameInfo) bool {
+	i := fi.idx
+	return fi.fr.Op == "FOR_ITER" && i+1 < len(b.snap.Frames) && b.snap.Frames[i+1].Generator
 }
 
 // forOverRecorded is the for statement o looping over the recorded
