@@ -10,7 +10,7 @@ BIN := $(CURDIR)/bin/pyreplay
 GO_SOURCES := $(shell find . -name '*.go' -not -path './.cache/*' -not -path './editors/*') \
               $(shell find pyshim -name '*.py') recording/schema.sql go.mod go.sum
 
-.PHONY: all build test test-go test-vscode fidelity bench demo clean
+.PHONY: all build test test-go test-vscode fidelity bench demo clean criu
 
 all: build
 
@@ -22,8 +22,10 @@ $(BIN): $(GO_SOURCES)
 # The whole suite: Go tests (unit and end-to-end, every installed CPython),
 # the fast fidelity subset, a short fuzzing of the DAP adapter's input (the
 # seed corpus in dap/testdata/fuzz also runs as plain tests), and the VS
-# Code DebugClient test.
+# Code DebugClient test. CRIU (for the checkpoint tests) is built first when
+# no usable one is found (see `criu` below).
 test: build
+	@sh checkpoint/build-criu.sh --if-missing "$(abspath $(CRIU_SRC))" "$(CRIU_DIR)" || echo "make test: no usable CRIU could be had; the CRIU tests will skip"
 	PYREPLAY_BIN=$(BIN) go test -count=1 -timeout 20m ./...
 	go test ./dap -run '^$$' -fuzz '^FuzzWire$$' -fuzztime 5s
 	go test ./dap -run '^$$' -fuzz '^FuzzDispatch$$' -fuzztime 10s
@@ -45,6 +47,15 @@ bench: build
 # Record a shipped example and resume it from its snapshot.
 demo: build
 	cd fixtures/demo && rm -rf .pyreplay && $(BIN) record -b counter.py:11@6 counter.py && $(BIN) ls && $(BIN) resume snap-1
+
+# CRIU >= 4.1 for the checkpoint fallback (issue 13), built from a source
+# tarball into .cache/criu/criu. Debian's build packages are installed first
+# (apt-get, non-interactive, only those missing; needs root). Nothing is done
+# when .cache/criu/criu is already there and `criu --version` says >= 4.1.
+CRIU_SRC ?= ../shared/vendor/criu-4.2.tar.xz
+CRIU_DIR := $(CURDIR)/.cache/criu
+criu:
+	@sh checkpoint/build-criu.sh "$(abspath $(CRIU_SRC))" "$(CRIU_DIR)"
 
 clean:
 	rm -rf bin .cache/go-build

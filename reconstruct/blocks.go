@@ -69,7 +69,7 @@ func (b *builder) emitWrap(e *emitter, fi *frameInfo, k, ind int, subst string) 
 // emitPosition emits the statement at the recorded position.
 func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string) error {
 	if fi.innermost && fi.mode != modeClause {
-		e.arrive(ind)
+		e.arrive(ind, fi.fr.Line)
 	}
 	switch fi.mode {
 	case modeBefore:

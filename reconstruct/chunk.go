@@ -29,7 +29,7 @@ func (b *builder) chunk(fi *frameInfo, next *frameInfo) (*Chunk, error) {
 	}
 	if fi.mode == modeEntry {
 		if fi.innermost {
-			e.arrive(indent)
+			e.arrive(indent, 0)
 		}
 		for _, st := range bodyStatements(fi.file, fi.scope) {
 			e.node(indent, st, nil)

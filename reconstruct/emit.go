@@ -53,8 +53,10 @@ func (e *emitter) synth(indent int, text string, origLine, origCol int) {
 // version reports a line event where the line changes, and line 0 would
 // not do, as 3.8-3.10 read it as "the line before goes on". The event
 // arrive's own line reports comes while the rebuild's are held back.
-func (e *emitter) arrive(indent int) {
-	e.synth(indent, rtArrive(), e.arriveLine(), 0)
+// line is the recorded line, whose next line event is the snapshot's own
+// (0 for a function's entry, where the snapshot came before any line).
+func (e *emitter) arrive(indent, line int) {
+	e.synth(indent, rtArrive(line), e.arriveLine(), 0)
 }
 
 func (e *emitter) arriveLine() int {

@@ -116,12 +116,19 @@ func (b *builder) emitClassBody(e *emitter, fi *frameInfo, ind int) error {
 	}
 	e.synth(ind, header+":", line, col)
 	bodyInd := ind + 4
+	nsLine := line
 	if cls.mode == modeEntry && cls.innermost {
-		// the body's own first line event (its class line) is the
-		// program's: it comes with class_ns, after the setup's
-		e.arrive(bodyInd)
+		// a class body reports its class line, then (decorated) its first
+		// decorator's line, then its statements'; the snapshot was taken at
+		// one of the first two: class_ns reports it (the snapshot's own
+		// event), a no-op the decorator's line if that is still to come
+		e.arrive(bodyInd, cls.fr.Line)
+		nsLine = cls.fr.Line
 	}
-	e.synth(bodyInd, rtClassNs(cls.idx), line, col)
+	e.synth(bodyInd, rtClassNs(cls.idx), nsLine, col)
+	if decos := childrenOfType(fi.stmt, "decorator"); cls.mode == modeEntry && cls.innermost && len(decos) > 0 && nsLine == line {
+		e.synth(bodyInd, rtNoop(), astinfo.Line(decos[0]), col)
+	}
 	if cls.mode == modeEntry {
 		for _, s := range astinfo.Statements(cls.scope.Body()) {
 			e.node(bodyInd, s, nil)

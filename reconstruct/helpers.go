@@ -41,8 +41,13 @@ func rtEnter(i, k int) string { return fmt.Sprintf("%s.enter(%d, %d)", RT, i, k)
 func rtFall(i, k int) string  { return fmt.Sprintf("%s.fall(%d, %d)", RT, i, k) }
 func rtRan(i, k int) string   { return fmt.Sprintf("%s.ran(%d, %d)", RT, i, k) }
 
-// rtArrive: the innermost frame reached its recorded position (Runtime.arrive).
-func rtArrive() string { return RT + ".arrive()" }
+// rtArrive: the innermost frame reached its recorded position, line (0
+// before any line), whose next line event is the snapshot's own (Runtime.arrive).
+func rtArrive(line int) string { return fmt.Sprintf("%s.arrive(%d)", RT, line) }
+
+// rtNoop: a statement that does nothing but report its line event (the
+// attribute Runtime.x).
+func rtNoop() string { return RT + ".x = None" }
 
 // rtExitcm: a context manager calling the recorded __exit__ in stack item
 // j of frame i, never __enter__ (Runtime.exitcm).

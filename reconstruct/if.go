@@ -22,7 +22,7 @@ func (b *builder) emitElifClause(e *emitter, fi *frameInfo, ind int) {
 	st := fi.stmt
 	// `elif c:` is about to be tested: the earlier tests were false
 	if fi.innermost {
-		e.arrive(ind)
+		e.arrive(ind, fi.fr.Line)
 	}
 	e.span(ind, st.StartByte(), clauseOwner(st).EndByte(), []repl{{st.StartByte(), st.StartByte() + 4, "if"}})
 }

@@ -30,7 +30,7 @@ func (b *builder) emitCaseClause(e *emitter, fi *frameInfo, ind int) {
 	owner := clauseOwner(st)
 	// the subject is evaluated already: the line event is the case's
 	if fi.innermost {
-		e.arrive(ind)
+		e.arrive(ind, fi.fr.Line)
 	}
 	e.synth(ind, "match "+rtS(fi.idx, fi.blockItems-1)+":", astinfo.Line(st), astinfo.Col(st))
 	e.span(ind+4, st.StartByte(), owner.EndByte(), nil)

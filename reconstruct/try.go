@@ -212,7 +212,7 @@ func (b *builder) emitExceptClause(e *emitter, fi *frameInfo, ind int) {
 		// after the `try:` lines, which 3.11+ report at the try line;
 		// the raise takes arrive's line: the handler's jump reports
 		// the except line, once
-		e.arrive(body + 4)
+		e.arrive(body+4, fi.fr.Line)
 		raiseLine = e.arriveLine()
 	}
 	e.synth(body+4, "raise "+rtS(fi.idx, fi.blockItems-1), raiseLine, astinfo.Col(st))

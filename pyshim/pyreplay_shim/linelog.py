@@ -3,8 +3,8 @@ against the original run (the fidelity harness does).
 
 With PYREPLAY_TRACE_LINES=OUT.json in its environment, ``pyreplay resume``
 records every line event (sys.settrace's, the events pdb stops at) of the
-program's files from the moment the innermost frame reaches its recorded
-position until the interpreter exits (the program's threads and atexit
+program's files after the snapshot's own (the innermost frame's at its
+recorded position) until the interpreter exits (the program's threads and atexit
 functions included), and writes them to OUT.json in the format of
 internal/testutil/linetrace.py, which traces the original run:
 
@@ -28,6 +28,12 @@ def install(path, trig):
     ``trig.rebuilding``, are left out); write ``path`` at exit."""
     files, threads, seq = [], [], []
     fidx, tidx, real = {}, {}, {}
+    pending = [None]  # the arrival's (frame, line): not an event of the resumed run
+
+    def arrived(frame, line):
+        pending[0] = (frame, line) if line else None
+
+    trig.on_arrival.append(arrived)
 
     def thread_index():
         t = threading.get_ident()
@@ -39,6 +45,11 @@ def install(path, trig):
 
     def local(frame, event, arg):
         if event == "line" and not trig.rebuilding:
+            a = pending[0]
+            if a is not None:
+                pending[0] = None
+                if a[0] is frame and a[1] == frame.f_lineno:
+                    return local
             seq.append((thread_index(), real[frame.f_code.co_filename], frame.f_lineno))
         return local
 

@@ -115,10 +115,11 @@ class Runtime:
     def ran(self, i, k):
         return self.going.pop((i, k))
 
-    def arrive(self):
+    def arrive(self, line):
         """The innermost frame is at its recorded position: from here on,
-        line events are the program's (Triggers.rebuilding)."""
-        self.trig.rebuilding = False
+        line events are the program's (Triggers.rebuilding), but for the
+        one at ``line`` that comes next, the snapshot's own."""
+        self.trig.arrived(sys._getframe(1), line)
 
     def exitcm(self, i, j):
         return _ExitCM(self.stacks[i][j])
@@ -371,6 +372,7 @@ def run(cfg, rec, trig):
         m = types.ModuleType("__main__")
         sys.modules["__main__"] = m
     S._module_registry.clear()
+    S.compile_file = trig.compile_file
     rt = Runtime()
     rt.trig = trig
     plan = res["plan"]

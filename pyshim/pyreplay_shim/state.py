@@ -223,29 +223,46 @@ def make_generator(k, slots, stack):
 
 _compiled = {}
 
+# How load_code compiles a program file again: resume sets it to the
+# breakpoint triggers' compile (Triggers.compile_file), so that functions
+# restored from a snapshot run the code of the resumed run's breakpoints
+# (3.8-3.11 instrument code objects at compile time), not the recording's.
+compile_file = None
+
 
 def load_code(data, filename, name, firstlineno):
-    """A code object of the program. marshal rebuilds frozenset constants
-    (`x in {"a", "b"}`) by re-inserting their items, which can change their
-    iteration order; the same constants from compiling the unchanged source
-    again are exactly as the recording process had them."""
+    """A code object of the program: the one compiling its file again gives
+    (the recording verified the file is unchanged) when exactly one code
+    object there has this name, first line and local names; else marshal's.
+    Compiling again keeps what the recording process's code had (frozenset
+    constants in the order the compiler built them: marshal re-inserts
+    their items, which can change it) and leaves out what it should not:
+    the hooks of the recording's breakpoints, compiled into its code on
+    3.8-3.11."""
     code = marshal.loads(data)
     top = _compiled.get(filename)
     if top is None:
         try:
             with open(filename, "rb") as f:
-                top = compile(f.read(), filename, "exec", dont_inherit=True)
+                src = f.read()
+            top = compile_file(src, filename) if compile_file else compile(src, filename, "exec", dont_inherit=True)
         except Exception:  # noqa: BLE001 - missing or changed: keep marshal's
             top = False
         _compiled[filename] = top
     if not top:
         return code
+    found = []
     todo = [top]
     while todo:
         c = todo.pop()
         if c.co_name == name and c.co_firstlineno == firstlineno:
-            return _same_sets(code, c)
+            found.append(c)
         todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    if len(found) == 1 and found[0].co_varnames == code.co_varnames and found[0].co_argcount == code.co_argcount:
+        return found[0]
+    for c in found:
+        if c.co_code == code.co_code:
+            return _same_sets(code, c)
     return code
 
 

@@ -115,6 +115,10 @@ class Triggers:
         # nor stop; the innermost frame's arrival at its recorded position
         # (Runtime.arrive) clears it
         self.rebuilding = False
+        # (frame, line) of the innermost frame's arrival: its first line
+        # event there is the snapshot's own, reported when it was taken
+        self.arrival = None
+        self.on_arrival = []
 
     def realpath(self, fn):
         r = self._rp.get(fn)
@@ -148,7 +152,20 @@ class Triggers:
         C.output_bytes()
         sys.stderr.write(text)
 
+    def arrived(self, frame, line):
+        """The rebuild is over: ``frame`` is at the recorded position, where
+        its next line event at ``line`` (0: none, a function's entry) is the
+        snapshot's own."""
+        self.rebuilding = False
+        self.arrival = (frame, line) if line else None
+        for cb in self.on_arrival:
+            cb(frame, line)
+
     def fire_line(self, frame, line, kind):
+        if self.arrival is not None:
+            a, self.arrival = self.arrival, None
+            if a[0] is frame and a[1] == line:
+                return True
         bps = self.lines.get(self.realpath(frame.f_code.co_filename), {}).get(line)
         if not bps:
             return False

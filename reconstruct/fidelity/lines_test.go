@@ -9,8 +9,8 @@ import (
 )
 
 // linesAfter is what a resumed program must execute: the original run's
-// line events from the hit-th event of a line (the breakpoint's snapshot)
-// to the end.
+// line events after the hit-th event of a line (the breakpoint's snapshot,
+// whose own event the resumed run does not repeat) to the end.
 type linesAfter struct {
 	trace *testutil.LineTrace
 	at    point
@@ -44,7 +44,7 @@ func (la *linesAfter) compare(path, dir string) string {
 	origThread := la.trace.Events[from].Thread
 	var want, have []testutil.LineEvent
 	wantOthers, haveOthers := map[int][]string{}, map[int][]string{}
-	for _, e := range la.trace.Events[from:] {
+	for _, e := range la.trace.Events[from+1:] {
 		if e.Thread == origThread {
 			want = append(want, e)
 		} else {
@@ -53,7 +53,7 @@ func (la *linesAfter) compare(path, dir string) string {
 	}
 	// the resumed run's first thread to report is the one that arrived
 	for _, e := range got.Events {
-		if e.Thread == got.Events[0].Thread {
+		if e.Thread == 0 {
 			have = append(have, e)
 		} else {
 			haveOthers[e.Thread] = append(haveOthers[e.Thread], fmt.Sprintf("%s:%d", e.File, e.Line))

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package checkpoint
+
+func checkPrivate(dir string) error { return nil }
