@@ -20,14 +20,14 @@ func (b *builder) calleeExpr(caller, callee *frameInfo) (string, error) {
 	fr := callee.fr
 	var args []string
 	for k := range fr.Varnames[:min(fr.NArgs, len(fr.Varnames))] {
-		args = append(args, fmt.Sprintf("%s.A(%d, %d)", RT, callee.idx, k))
+		args = append(args, rtA(callee.idx, k))
 	}
-	call := fmt.Sprintf("%s.F[%d](%s)", RT, callee.idx, strings.Join(args, ", "))
+	call := rtF(callee.idx, args)
 	name := caller.file.CalleeName(caller.call)
 	if fr.Generator {
 		switch name {
 		case "next", "send", "__next__":
-			return fmt.Sprintf("next(%s.G(%d))", RT, callee.idx), nil
+			return "next(" + rtG(callee.idx) + ")", nil // frame_generator.go
 		}
 		return "", b.refuse(caller.fr, 0, "a generator (%s) advanced by %s", fr.Function, orUnknown(name))
 	}
@@ -40,7 +40,7 @@ func (b *builder) calleeExpr(caller, callee *frameInfo) (string, error) {
 	case "function", "method", "instance":
 	case "class":
 		if fr.Name == "__init__" {
-			return fmt.Sprintf("%s.init(%d, %s)", RT, callee.idx, call), nil
+			return rtInit(callee.idx, call), nil
 		}
 		return "", b.refuse(caller.fr, 0, "the class call in progress (%s) reached %s", orUnknown(name), fr.Function)
 	case "other":
@@ -186,7 +186,7 @@ func postOrderCalls(calls []*sitter.Node) []*sitter.Node {
 
 // substFor is the expression that replaces the call (or yield) in progress.
 func (b *builder) substFor(fi *frameInfo, next *frameInfo) (string, error) {
-	if fi.mode != "call" {
+	if fi.mode != modeCall {
 		return "", nil
 	}
 	if fi.call.Type() == "yield" {

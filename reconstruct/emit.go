@@ -1,7 +1,6 @@
 package reconstruct
 
 import (
-	"fmt"
 	"strings"
 
 	sitter "github.com/smacker/go-tree-sitter"
@@ -57,7 +56,7 @@ func (e *emitter) synth(indent int, text string, origLine, origCol int) {
 // line is the recorded line, whose next line event is the snapshot's own
 // (0 for a function's entry, where the snapshot came before any line).
 func (e *emitter) arrive(indent, line int) {
-	e.synth(indent, fmt.Sprintf("%s.arrive(%d)", RT, line), e.arriveLine(), 0)
+	e.synth(indent, rtArrive(line), e.arriveLine(), 0)
 }
 
 func (e *emitter) arriveLine() int {
@@ -75,28 +74,6 @@ func (e *emitter) node(indent int, n *sitter.Node, repls []repl) {
 		repls = append([]repl{{n.StartByte(), n.StartByte(), "__doc__ = "}}, repls...)
 	}
 	e.span(indent, n.StartByte(), n.EndByte(), repls)
-}
-
-func isFirstOfModuleOrClass(n *sitter.Node) bool {
-	p := n.Parent()
-	if p == nil {
-		return false
-	}
-	if p.Type() == "block" {
-		if o := p.Parent(); o == nil || o.Type() != "class_definition" {
-			return false
-		}
-	} else if p.Type() != "module" {
-		return false
-	}
-	for i := 0; i < int(p.NamedChildCount()); i++ {
-		c := p.NamedChild(i)
-		if c.Type() == "comment" {
-			continue
-		}
-		return c.Equal(n)
-	}
-	return false
 }
 
 // span emits original bytes [start, end) re-indented so that the first

@@ -17,13 +17,36 @@
 // its expression had already evaluated taken from the recorded value stack.
 // Anything that cannot be rebuilt exactly is refused with its file:line.
 //
-// Files: plan.go (Build: which frames, each frame's position, refusals),
-// imports.go (imports in progress, library frames in the middle), chunk.go
-// (one chunk per frame), blocks.go (the rest of a frame from its position),
-// call.go (the call in progress inside its statement), callee.go (which
-// call is in progress and what replaces it), percent.go (%-formats that
-// 3.11+ compiles as f-strings), emit.go (source text copied with its line
-// map), config.go (a resume's plan and configuration from a recording).
+// Files, one per construct, each holding its whole rule (the analysis and
+// refusals, the code it emits, the runtime helpers it calls):
+//
+//	plan.go             Build: which frames, each frame's mode and block path
+//	                    (analyseFrame dispatches to the files below), refusals
+//	                    that concern the whole snapshot, unsaved values
+//	mode.go             frameMode: where in its code a frame stands
+//	helpers.go          one Go definition per runtime helper (RT.*) the
+//	                    generated code calls (class Runtime, pyshim resume.py)
+//	frame_function.go   a function frame: the resume function, its locals
+//	frame_generator.go  generator frames: on the stack, suspended in a value,
+//	                    at a yield
+//	frame_classbody.go  a class body in progress inside its class statement
+//	frame_module.go     a module frame, module kinds, docstrings
+//	imports.go          an import in progress, library frames in the middle
+//	blocks.go           the rest of a frame from its position: dispatch by
+//	                    mode (emitPosition) and by enclosing block (emitWrap)
+//	loop.go             the rest of an interrupted loop iteration (for, while)
+//	loop_for.go         for (its recorded iterator; for over a dict)
+//	loop_while.go       while (while True on 3.8/3.9; a call in the condition)
+//	with.go             with (the recorded __exit__s)
+//	try.go              try/except/else/finally (the handled exception)
+//	if.go               if/elif
+//	match.go            match/case
+//	call.go             the call in progress inside its statement
+//	callee.go           which call is in progress and what replaces it
+//	percent.go          %-formats that 3.11+ compiles as f-strings
+//	chunk.go            one chunk per frame
+//	emit.go             source text copied with its line map
+//	source.go           EmitSource (a plan as one file) and IsRefusal
 package reconstruct
 
 import (
@@ -37,9 +60,6 @@ import (
 	"github.com/pyreplay/pyreplay/astinfo"
 	"github.com/pyreplay/pyreplay/wire"
 )
-
-// RT is the name under which the shim exposes resume helpers (a builtin).
-const RT = "__pyreplay_rt__"
 
 // Chunk is the generated code for one frame.
 type Chunk struct {
@@ -126,8 +146,8 @@ type builder struct {
 	sources map[string][]byte
 	ver     Version
 	files   map[string]*astinfo.File
-	// per frame: the handled-exception reference for each handler step
-	excRefs map[int]map[int]string
+	// per frame: the handled-exception reference for each handler step (try.go)
+	excRefs map[int]map[int]excRef
 	// frames whose import statement is importing the next program frame's module
 	importers map[int]bool
 	runModule bool // the run was `python -m MODULE`
@@ -140,7 +160,7 @@ type frameInfo struct {
 	file  *astinfo.File
 	scope *astinfo.Scope
 	stmt  *sitter.Node
-	mode  string // before | loopnext | call | entry | clause
+	mode  frameMode
 	path  []astinfo.Step
 	call  *sitter.Node // the call in progress (mode call)
 	// slots of block items by step index
@@ -229,20 +249,8 @@ func (b *builder) build() (*Plan, error) {
 		return nil, err
 	}
 	plan := &Plan{Snap: s.N, First: first, RunMain: runMain}
-	for k := range s.Meta.Generators {
-		g := &s.Meta.Generators[k]
-		fi, err := b.analyseFrame(GenBase+k, g, false)
-		if err != nil {
-			return nil, err
-		}
-		b.excRefs[fi.idx] = map[int]string{}
-		c, err := b.chunk(fi, nil)
-		if err != nil {
-			return nil, err
-		}
-		c.Kind = "generator"
-		c.Primed = g.Kind == "suspended"
-		plan.Chunks = append(plan.Chunks, *c)
+	if err := b.generatorChunks(plan); err != nil { // frame_generator.go
+		return nil, err
 	}
 	for k, fi := range b.frames {
 		if fi.fr.ClassBody {
@@ -252,8 +260,8 @@ func (b *builder) build() (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if fi.fr.Module && (k > 0 || runMain) {
-			c.Kind = "import" // run by its importer's import statement (or by runpy)
+		if fi.fr.Module {
+			c.Kind = moduleChunkKind(k, runMain) // frame_module.go
 		}
 		plan.Chunks = append(plan.Chunks, *c)
 	}
@@ -282,18 +290,14 @@ func (b *builder) file(fr *wire.Frame) (*astinfo.File, error) {
 	return f, nil
 }
 
-var callOps = map[string]bool{
-	"CALL": true, "CALL_KW": true, "CALL_FUNCTION": true, "CALL_METHOD": true, "CALL_FUNCTION_KW": true,
-	"CALL_FUNCTION_EX": true, "PRECALL": true,
-}
-
-// GenBase numbers the suspended generators' chunks after the stack's frames.
-const GenBase = 1000000
-
+// analyse analyses program frame i of the stack.
 func (b *builder) analyse(i int, innermost bool) (*frameInfo, error) {
 	return b.analyseFrame(i, &b.snap.Frames[i], innermost)
 }
 
+// analyseFrame finds where frame fr stands (its mode, statement and block
+// path) and how many value-stack items its blocks hold. Each mode's rule
+// is in the file of its construct (see the package comment).
 func (b *builder) analyseFrame(i int, fr *wire.Frame, innermost bool) (*frameInfo, error) {
 	fi := &frameInfo{idx: i, fr: fr, innermost: innermost}
 	if fr.Coroutine {
@@ -310,215 +314,119 @@ func (b *builder) analyseFrame(i int, fr *wire.Frame, innermost bool) (*frameInf
 		return nil, err
 	}
 	fi.file = f
-	if fr.Module {
+	switch {
+	case fr.Module:
 		fi.scope = f.Scopes()[0]
-	} else if fr.ClassBody {
-		sc, err := f.FindClass(fr.Function, fr.FirstLine)
-		if err != nil {
-			return nil, b.refuse(fr, 0, "class %s not found in the recorded source", fr.Function)
-		}
-		fi.scope = sc
-	} else {
-		sc, err := f.FindScope(fr.Function, fr.FirstLine)
-		if err != nil {
-			return nil, b.refuse(fr, 0, "function %s not found in the recorded source", fr.Function)
-		}
-		fi.scope = sc
+	case fr.ClassBody:
+		err = b.classBodyScope(fi) // frame_classbody.go
+	default:
+		err = b.functionScope(fi) // frame_function.go
+	}
+	if err != nil {
+		return nil, err
 	}
 	kind := fr.Kind
 	if innermost && b.snap.Reason == "request" && kind != "call" {
 		return nil, b.refuse(fr, 0, "a pyreplay.snapshot() request outside a call")
 	}
 	switch kind {
-	case "entry":
-		fi.mode = "entry"
+	case "entry", "created":
+		fi.mode = modeEntry
 	case "line", "hook":
-		st := f.StatementAt(fi.scope, fr.Line)
-		if st == nil && fr.ClassBody && (fr.Line == astinfo.Line(fi.scope.Node) || fr.Line == fi.scope.FirstLine()) {
-			fi.mode = "entry" // the class body has not run a statement yet
-			break
-		}
-		if st == nil {
-			cl := f.ClauseAt(fi.scope, fr.Line)
-			primary := kind == "hook" || fr.Primary == nil || *fr.Primary
-			if cl != nil && cl.Type() == "elif_clause" && primary {
-				fi.stmt = cl
-				fi.mode = "clause"
-				break
-			}
-			if cl != nil && primary && b.ver.AtLeast(11) && (cl.Type() == "except_clause" || cl.Type() == "case_clause") {
-				fi.stmt = cl
-				fi.mode = "clause"
-				break
-			}
-			if cl != nil {
-				return nil, b.refuse(fr, 0, "a position inside the %s header", strings.TrimSuffix(cl.Type(), "_clause"))
-			}
-			return nil, b.refuse(fr, 0, "no statement starts on this line")
-		}
-		fi.stmt = st
-		fi.mode = "before"
-		if kind == "line" && fr.Primary != nil && !*fr.Primary {
-			switch {
-			case st.Type() == "for_statement" && fr.Op == "FOR_ITER":
-				fi.mode = "loopnext"
-			case st.Type() == "for_statement" || st.Type() == "with_statement":
-				return nil, b.refuse(fr, 0, "a position inside the statement (instruction %s)", fr.Op)
-			default:
-				// checked below: the value stack must hold exactly the block items
-				fi.mode = "before"
-			}
-		}
+		err = b.analyseLine(fi)
 	case "call":
-		if fr.Callee == "build_class" {
-			line, col := fr.Line, -1
-			if len(fr.Pos) == 4 && fr.Pos[0] != nil && fr.Pos[2] != nil {
-				line, col = *fr.Pos[0], *fr.Pos[2]
-			}
-			st := f.StatementAt(fi.scope, line)
-			var decorated *sitter.Node
-			if st != nil && st.Type() == "decorated_definition" {
-				decorated, st = st, st.ChildByFieldName("definition")
-			}
-			if st == nil {
-				// the class line of `@decorator\nclass C:` starts no statement of
-				// the scope: the decorated definition starts at the decorator
-				for _, d := range astinfo.FindNodes(fi.scope.Body(), "decorated_definition") {
-					if def := d.ChildByFieldName("definition"); def != nil && astinfo.Line(def) == line {
-						decorated, st = d, def
-					}
-				}
-			}
-			if st == nil || st.Type() != "class_definition" || (col >= 0 && astinfo.Col(st) != col) {
-				return nil, b.refuse(fr, 0, "a class body in progress whose class statement was not found")
-			}
-			if sup := st.ChildByFieldName("superclasses"); sup != nil {
-				for _, a := range namedChildren(sup) {
-					if a.Type() != "identifier" && a.Type() != "attribute" && a.Type() != "subscript" && a.Type() != "call" {
-						return nil, b.refuse(fr, 0, "a class statement with %s in its header", a.Type())
-					}
-				}
-				if len(namedChildren(sup)) != fr.NBases {
-					return nil, b.refuse(fr, 0, "a class statement whose bases could not be matched")
-				}
-			} else if fr.NBases != 0 {
-				return nil, b.refuse(fr, 0, "a class statement whose bases could not be matched")
-			}
-			fi.stmt, fi.class = st, st
-			if decorated != nil {
-				// its decorators were evaluated before the body started: their
-				// values sit on the value stack below the bases
-				fi.stmt = decorated
-				fi.decorators = len(childrenOfType(decorated, "decorator"))
-			}
-			fi.mode = "classbody"
-			break
-		}
-		if fr.Op == "FOR_ITER" && i+1 < len(b.snap.Frames) && b.snap.Frames[i+1].Generator {
-			st := f.StatementAt(fi.scope, fr.Line)
-			if st == nil || st.Type() != "for_statement" {
-				return nil, b.refuse(fr, 0, "a generator driven by something other than a for statement")
-			}
-			fi.stmt = st
-			fi.mode = "loopnext"
-			break
-		}
-		if b.importers[i] {
-			st := f.StatementAt(fi.scope, fr.Line)
-			if st == nil || !importStatements[st.Type()] {
-				return nil, b.refuse(fr, 0, "an import in progress outside an import statement")
-			}
-			fi.stmt = st
-			fi.mode = "import"
-			break
-		}
-		if !callOps[fr.Op] {
-			return nil, b.refuse(fr, 0, "%s in progress", implicitCall(fr.Op))
-		}
-		var call *sitter.Node
-		if b.ver.AtLeast(11) && len(fr.Pos) == 4 && fr.Pos[0] != nil && fr.Pos[2] != nil && fr.Pos[1] != nil && fr.Pos[3] != nil {
-			call = f.CallAtSpan(fi.scope, *fr.Pos[0], *fr.Pos[1], *fr.Pos[2], *fr.Pos[3])
-			if call == nil {
-				return nil, b.refuse(fr, 0, "%s in progress", spanDescription(f, fi.scope, *fr.Pos[0], *fr.Pos[2]))
-			}
-		} else {
-			var err error
-			call, err = b.callOnLine(fi, i)
-			if err != nil {
-				return nil, err
-			}
-		}
-		fi.call = call
-		st := astinfo.EnclosingStatement(call)
-		if st == nil {
-			return nil, b.refuse(fr, 0, "a call outside any statement")
-		}
-		fi.stmt = st
-		fi.mode = "call"
-	case "created":
-		fi.mode = "entry"
+		err = b.analyseCallFrame(fi) // call.go
 	case "suspended":
-		var y *sitter.Node
-		if b.ver.AtLeast(11) && len(fr.Pos) == 4 && fr.Pos[0] != nil && fr.Pos[1] != nil && fr.Pos[2] != nil && fr.Pos[3] != nil {
-			for _, n := range astinfo.FindNodes(fi.scope.Body(), "yield") {
-				if astinfo.Line(n) == *fr.Pos[0] && astinfo.Col(n) == *fr.Pos[2] {
-					y = n
-				}
-			}
-		}
-		if y == nil {
-			var cands []*sitter.Node
-			for _, n := range astinfo.FindNodes(fi.scope.Body(), "yield") {
-				if astinfo.Line(n) <= fr.Line && astinfo.EndLine(n) >= fr.Line {
-					cands = append(cands, n)
-				}
-			}
-			if len(cands) != 1 {
-				return nil, b.refuse(fr, 0, "a suspended generator whose yield cannot be told apart (%d on the line)", len(cands))
-			}
-			y = cands[0]
-		}
-		if hasChild(y, "from") || strings.HasPrefix(f.Text(y), "yield from") {
-			return nil, b.refuse(fr, 0, "a generator suspended in yield from")
-		}
-		fi.call = y
-		st := astinfo.EnclosingStatement(y)
-		if st == nil {
-			return nil, b.refuse(fr, 0, "a yield outside any statement")
-		}
-		fi.stmt = st
-		fi.mode = "call"
+		err = b.analyseSuspended(fi) // frame_generator.go
 	case "exception":
-		return nil, b.refuse(fr, 0, "a frame unwound by an exception")
+		err = b.refuse(fr, 0, "a frame unwound by an exception")
 	default:
-		return nil, b.refuse(fr, 0, "an unknown frame state %q", kind)
+		err = b.refuse(fr, 0, "an unknown frame state %q", kind)
 	}
-	if kind == "line" && fi.mode == "before" && fr.Primary != nil && !*fr.Primary {
-		// a second copy of the statement's code (CPython duplicates small
-		// blocks); only safe outside finally, where copies differ in where
-		// they continue
-		for _, st := range f.PathTo(fi.scope, fi.stmt) {
-			if st.Clause == "finally" {
-				return nil, b.refuse(fr, 0, "a position in a copy of a finally block")
-			}
+	if err != nil {
+		return nil, err
+	}
+	if kind == "line" && fi.mode == modeBefore && fr.Primary != nil && !*fr.Primary {
+		if err := b.refuseFinallyCopy(fi); err != nil { // try.go
+			return nil, err
 		}
 	}
-	if fi.mode != "entry" {
+	if fi.mode != modeEntry {
 		anchor := clauseOwner(fi.stmt)
 		fi.path = f.PathTo(fi.scope, anchor)
 		for _, st := range fi.path {
-			if st.Owner != nil && st.Owner.Type() == "class_definition" {
+			if st.Owner == nil {
+				continue
+			}
+			if st.Owner.Type() == "class_definition" {
 				return nil, b.refuse(fr, astinfo.Line(st.Owner), "a class body in progress")
 			}
-			if st.Owner != nil && (st.Owner.Type() == "try_statement") && hasChild(st.Owner, "except_group_clause") {
+			if isExceptStar(st.Owner) { // try.go
 				return nil, b.refuse(fr, astinfo.Line(st.Owner), "try/except*")
 			}
-			if st.Owner != nil && isAsync(st.Owner) {
+			if isAsync(st.Owner) {
 				return nil, b.refuse(fr, astinfo.Line(st.Owner), "async %s", st.Owner.Type())
 			}
 		}
 	}
-	// block items on the value stack
+	b.countBlockItems(fi)
+	return fi, nil
+}
+
+// analyseLine: a line event (or a hook) of the frame: before the statement
+// starting on the line, a for loop fetching its next item, or a clause
+// being tested.
+func (b *builder) analyseLine(fi *frameInfo) error {
+	fr, f := fi.fr, fi.file
+	st := f.StatementAt(fi.scope, fr.Line)
+	if st == nil && fr.ClassBody && classBodyNotStarted(fi) { // frame_classbody.go
+		fi.mode = modeEntry
+		return nil
+	}
+	if st == nil {
+		cl := f.ClauseAt(fi.scope, fr.Line)
+		primary := fr.Kind == "hook" || fr.Primary == nil || *fr.Primary
+		if cl != nil && primary && b.clauseResumable(cl) {
+			fi.stmt = cl
+			fi.mode = modeClause
+			return nil
+		}
+		if cl != nil {
+			return b.refuse(fr, 0, "a position inside the %s header", strings.TrimSuffix(cl.Type(), "_clause"))
+		}
+		return b.refuse(fr, 0, "no statement starts on this line")
+	}
+	fi.stmt = st
+	fi.mode = modeBefore
+	if fr.Kind == "line" && fr.Primary != nil && !*fr.Primary {
+		switch {
+		case st.Type() == "for_statement" && fr.Op == "FOR_ITER":
+			fi.mode = modeLoopNext // loop_for.go
+		case st.Type() == "for_statement" || st.Type() == "with_statement":
+			return b.refuse(fr, 0, "a position inside the statement (instruction %s)", fr.Op)
+		default:
+			// checked when emitted: the value stack must hold exactly the block items
+		}
+	}
+	return nil
+}
+
+// clauseResumable: a clause whose test can be resumed (if.go, try.go, match.go).
+func (b *builder) clauseResumable(cl *sitter.Node) bool {
+	switch cl.Type() {
+	case "elif_clause":
+		return elifResumable()
+	case "except_clause":
+		return b.exceptResumable()
+	case "case_clause":
+		return b.caseResumable()
+	}
+	return false
+}
+
+// countBlockItems numbers the value-stack items of the frame's blocks
+// (blockSlot, by path step) and what its position adds to them.
+func (b *builder) countBlockItems(fi *frameInfo) {
 	fi.blockSlot = map[int]int{}
 	n := 0
 	for k, st := range fi.path {
@@ -528,21 +436,35 @@ func (b *builder) analyseFrame(i int, fr *wire.Frame, innermost bool) (*frameInf
 		fi.blockSlot[k] = n
 		n += b.itemsFor(st)
 	}
-	if fi.mode == "loopnext" {
-		fi.blockSlot[len(fi.path)] = n
+	switch fi.mode {
+	case modeLoopNext:
+		fi.blockSlot[len(fi.path)] = n // the iterator (loop_for.go)
 		n++
-	}
-	if fi.mode == "classbody" {
-		fi.blockSlot[len(fi.path)] = n // the bases follow the block items
-	}
-	if fi.mode == "clause" && fi.stmt.Type() == "except_clause" {
-		n += 2 // the previous exception and the one being matched
-	}
-	if fi.mode == "clause" && fi.stmt.Type() == "case_clause" {
-		n++ // the subject being matched
+	case modeClassBody:
+		fi.blockSlot[len(fi.path)] = n // the bases follow the block items (frame_classbody.go)
+	case modeClause:
+		switch fi.stmt.Type() {
+		case "except_clause":
+			n += exceptClauseItems // try.go
+		case "case_clause":
+			n += caseClauseItems // match.go
+		}
 	}
 	fi.blockItems = n
-	return fi, nil
+}
+
+// itemsFor is the number of value-stack items a block keeps while its
+// clause runs, on the recorded CPython version.
+func (b *builder) itemsFor(st astinfo.Step) int {
+	switch st.Owner.Type() {
+	case "for_statement":
+		return forItems(st) // loop_for.go
+	case "with_statement":
+		return withItemCount(st) // with.go
+	case "try_statement":
+		return b.tryItems(st) // try.go
+	}
+	return 0
 }
 
 func hasChild(n *sitter.Node, typ string) bool {
@@ -559,88 +481,6 @@ func isAsync(n *sitter.Node) bool {
 		return true
 	}
 	return false
-}
-
-// itemsFor is the number of value-stack items a block keeps while its
-// clause runs, on the recorded CPython version.
-func (b *builder) itemsFor(st astinfo.Step) int {
-	switch st.Owner.Type() {
-	case "for_statement":
-		if st.Clause == "body" {
-			return 1
-		}
-	case "with_statement":
-		return len(withItems(st.Owner))
-	case "try_statement":
-		if st.Clause == "handler" {
-			if b.ver.AtLeast(11) {
-				return 1
-			}
-			return 3
-		}
-		if st.Clause == "finally" && !b.ver.AtLeast(9) {
-			return 1
-		}
-	}
-	return 0
-}
-
-func withItems(w *sitter.Node) []*sitter.Node {
-	var out []*sitter.Node
-	for i := 0; i < int(w.NamedChildCount()); i++ {
-		c := w.NamedChild(i)
-		if c.Type() == "with_clause" {
-			for j := 0; j < int(c.NamedChildCount()); j++ {
-				if c.NamedChild(j).Type() == "with_item" {
-					out = append(out, c.NamedChild(j))
-				}
-			}
-		}
-	}
-	return out
-}
-
-// handledExceptions works out, for every except body on the stack, where
-// the exception it handles is recorded: innermost first, the exception
-// captured with the snapshot, then each handler's saved previous exception.
-func (b *builder) handledExceptions() error {
-	b.excRefs = map[int]map[int]string{}
-	cur := ""
-	if b.snap.Meta.HasExc {
-		cur = "exc"
-	}
-	for k := len(b.frames) - 1; k >= 0; k-- {
-		fi := b.frames[k]
-		refs := map[int]string{}
-		for s := len(fi.path) - 1; s >= 0; s-- {
-			st := fi.path[s]
-			if st.Owner == nil || st.Owner.Type() != "try_statement" || st.Clause != "handler" {
-				continue
-			}
-			refs[s] = cur
-			slot := fi.blockSlot[s]
-			if b.ver.AtLeast(11) {
-				cur = fmt.Sprintf("S:%d:%d", fi.idx, slot)
-			} else {
-				cur = fmt.Sprintf("S:%d:%d", fi.idx, slot+1)
-			}
-		}
-		b.excRefs[fi.idx] = refs
-	}
-	return nil
-}
-
-// excExpr is the Python expression for the exception a handler handles.
-func (b *builder) excExpr(fi *frameInfo, step int) (string, error) {
-	ref := b.excRefs[fi.idx][step]
-	if ref == "" {
-		return "", b.refuse(fi.fr, astinfo.Line(fi.path[step].Node), "an except body whose exception was not recorded")
-	}
-	if ref == "exc" {
-		return RT + ".exc()", nil
-	}
-	parts := strings.Split(ref, ":")
-	return fmt.Sprintf("%s.handled(%s, %s)", RT, parts[1], parts[2]), nil
 }
 
 func (b *builder) checkPlaceholders(plan *Plan) error {

@@ -24,7 +24,6 @@ from . import signing
 from . import state as S
 
 V = sys.version_info[:2]
-GEN_BASE = 1000000
 
 _IOPS = {
     "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
@@ -68,7 +67,8 @@ class _ExitCM:
 
 
 class Runtime:
-    """The helpers generated code calls, as builtins.__pyreplay_rt__."""
+    """The helpers generated code calls, as builtins.__pyreplay_rt__ (their
+    calls are formatted by reconstruct/helpers.go, one Go function each)."""
 
     def __init__(self):
         self.F = {}
@@ -81,6 +81,9 @@ class Runtime:
         self.classns = {}
         self.codes = {}
         self.going = {}
+        # the frame keys of the plan's generator chunks, in the order of the
+        # snapshot's suspended generators (reconstruct/frame_generator.go)
+        self.gen_keys = []
 
     def L(self, i, name):
         return self.locals[i][name]
@@ -102,7 +105,7 @@ class Runtime:
         return _Once()
 
     # 3.8/3.9: whether the rest of an interrupted iteration ended without a
-    # break, so that its loop goes on (reconstruct/blocks.go, emitWrap)
+    # break, so that its loop goes on (reconstruct/loop.go, wrapLoop)
     def enter(self, i, k):
         self.going[(i, k)] = False
 
@@ -205,7 +208,7 @@ class Runtime:
 
     def make_generator(self, k, slots, stack):
         """A suspended generator, rebuilt and advanced to its yield."""
-        key = GEN_BASE + k
+        key = self.gen_keys[k]
         self.locals[key] = slots
         self.stacks[key] = stack or []
         fn = self.function(key)
@@ -375,6 +378,8 @@ def run(cfg, rec, trig):
     plan = res["plan"]
     for ch in plan["chunks"]:
         rt.params[ch["frame"]] = [(a["name"], a["cell"]) for a in (ch.get("args") or [])]
+        if ch["kind"] == "generator":
+            rt.gen_keys.append(ch["frame"])
     trig.start()
     # compile every chunk first: suspended generators are rebuilt while the
     # state loads, and need their code
