@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,7 +27,10 @@ var schemaSQL string
 const ApplicationID = 0x50795270
 
 // SchemaVersion is the schema this build reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
+
+// PageSize is the SQLite page size of a new recording.
+const PageSize = 65536
 
 // DefaultPath is the recording used when neither --db nor PYREPLAY_DB is given.
 const DefaultPath = ".pyreplay/recording.db"
@@ -96,6 +100,12 @@ func Create(path string) (*Store, error) {
 	db.SetMaxOpenConns(1)
 	s := &Store{DB: db, Path: path}
 	if fresh {
+		// large pages: a large state is written in half the time of 4 kB
+		// pages (fewer pages to log and copy), small snapshots as fast
+		if _, err := db.Exec(fmt.Sprintf("PRAGMA page_size=%d", PageSize)); err != nil {
+			db.Close()
+			return nil, describe(path, err)
+		}
 		if _, err := db.Exec(schemaSQL); err != nil {
 			db.Close()
 			return nil, describe(path, err)
@@ -193,19 +203,27 @@ func (s *Store) check() error {
 	return nil
 }
 
-// migrate brings a version 1 recording to version 2: the MAC columns, empty
-// (its snapshots are unsigned until `pyreplay trust`). A file that cannot be
-// written stays as it is; reading it treats every snapshot as unsigned.
+// migrate brings an older recording to this version: version 2 added the
+// MAC columns, empty (its snapshots are unsigned until `pyreplay trust`);
+// version 3 the state_chunks table (large states) and the forked-run
+// columns. A file that cannot be written stays as it is; reading it treats
+// every snapshot as unsigned.
 func (s *Store) migrate(from int64) {
-	if from >= 2 {
-		return
+	var steps []string
+	if from < 2 {
+		steps = append(steps,
+			"ALTER TABLE snapshots ADD COLUMN state_mac TEXT NOT NULL DEFAULT ''",
+			"ALTER TABLE snapshots ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
+			"ALTER TABLE sources ADD COLUMN mac TEXT NOT NULL DEFAULT ''",
+			"ALTER TABLE sources ADD COLUMN key_id TEXT NOT NULL DEFAULT ''")
 	}
-	for _, q := range []string{
-		"ALTER TABLE snapshots ADD COLUMN state_mac TEXT NOT NULL DEFAULT ''",
-		"ALTER TABLE snapshots ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
-		"ALTER TABLE sources ADD COLUMN mac TEXT NOT NULL DEFAULT ''",
-		"ALTER TABLE sources ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
-	} {
+	if from < 3 {
+		steps = append(steps,
+			"ALTER TABLE runs ADD COLUMN fork_of INTEGER",
+			"ALTER TABLE runs ADD COLUMN pid INTEGER",
+			schemaSQL) // (its CREATE ... IF NOT EXISTS make what is missing)
+	}
+	for _, q := range steps {
 		if _, err := s.DB.Exec(q); err != nil && !strings.Contains(err.Error(), "duplicate column") {
 			return
 		}
@@ -465,14 +483,44 @@ func (s *Store) Get(n int64) (*Snapshot, error) {
 	return &snap, nil
 }
 
-// State returns the pickled state of a snapshot.
+// State returns the pickled state of a snapshot: its state column followed
+// by its state_chunks (pyshim/pyreplay_shim/store.py).
 func (s *Store) State(n int64) ([]byte, error) {
 	var b []byte
 	err := s.DB.QueryRow(`SELECT state FROM snapshots WHERE id=?`, n).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s: %w", SnapID(n), ErrNoSnapshot)
 	}
+	if err != nil {
+		return nil, err
+	}
+	err = s.chunks(s.DB, n, func(c []byte) { b = append(b, c...) })
 	return b, err
+}
+
+type querier interface {
+	Query(q string, args ...any) (*sql.Rows, error)
+}
+
+// chunks calls f with each chunk of snapshot n's state after the first
+// segment, in order (none in a recording older than schema version 3).
+func (s *Store) chunks(db querier, n int64, f func([]byte)) error {
+	rows, err := db.Query(`SELECT data FROM state_chunks WHERE snap=? ORDER BY seq`, n)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return nil
+		}
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c []byte
+		if err := rows.Scan(&c); err != nil {
+			return err
+		}
+		f(c)
+	}
+	return rows.Err()
 }
 
 // Source returns the recorded text of a file by its sha256.
@@ -490,4 +538,42 @@ func (s *Store) RunSnapshots(run int64) (first, last, count int64, err error) {
 	var f, l sql.NullInt64
 	err = s.DB.QueryRow(`SELECT MIN(id), MAX(id), COUNT(*) FROM snapshots WHERE run=?`, run).Scan(&f, &l, &count)
 	return f.Int64, l.Int64, count, err
+}
+
+// Checkpointer copies the write-ahead log of the recording at path into
+// the database every interval, in a connection of its own, until stop is
+// called: a snapshot's writer (the shim) leaves a large state's copy to it
+// rather than making the program wait for it (PASSIVE: it never blocks a
+// writer or a reader).
+func Checkpointer(path string, every time.Duration) (stop func()) {
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return func() {}
+	}
+	db, err := sql.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return func() {}
+	}
+	db.SetMaxOpenConns(1)
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_, _ = db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			<-finished
+			db.Close()
+		})
+	}
 }

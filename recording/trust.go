@@ -31,7 +31,13 @@ func (s *Store) Verify(n int64, key []byte) error {
 	id := fmt.Sprintf("snap-%d", n)
 	var frames, meta, ph, mac, keyID string
 	var state []byte
-	err := s.DB.QueryRow(`SELECT frames, meta, placeholders, state, state_mac, key_id FROM snapshots WHERE id=?`, n).
+	// the row and its chunks read in one transaction: what is checked is one version
+	tx, err := s.DB.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	err = tx.QueryRow(`SELECT frames, meta, placeholders, state, state_mac, key_id FROM snapshots WHERE id=?`, n).
 		Scan(&frames, &meta, &ph, &state, &mac, &keyID)
 	if err == sql.ErrNoRows {
 		return fmt.Errorf("%s: %w", id, ErrNoSnapshot)
@@ -44,7 +50,11 @@ func (s *Store) Verify(n int64, key []byte) error {
 	if keyID != mine {
 		return &UntrustedError{Snap: id, Path: s.Path, What: "state"}
 	}
-	if !trust.Equal(mac, trust.SnapshotMAC(key, frames, meta, ph, state)) {
+	m := trust.NewSnapshotMAC(key, frames, meta, ph, state)
+	if err := s.chunks(tx, n, func(c []byte) { m.Write(c) }); err != nil {
+		return err
+	}
+	if !trust.Equal(mac, trust.Hex(m)) {
 		return &UntrustedError{Snap: id, Path: s.Path, Tampered: true, What: "state"}
 	}
 	snap, err := s.Get(n)
@@ -103,9 +113,36 @@ func (s *Store) Trust(key []byte) (snaps, sources int, err error) {
 			rows.Close()
 			return 0, 0, err
 		}
-		todo = append(todo, signed{n, trust.SnapshotMAC(key, frames, meta, ph, state)})
+		todo = append(todo, signed{n, trust.Hex(trust.NewSnapshotMAC(key, frames, meta, ph, state))})
 	}
 	rows.Close()
+	chunked := map[int64]bool{}
+	if crows, err := tx.Query(`SELECT DISTINCT snap FROM state_chunks`); err == nil {
+		for crows.Next() {
+			var n int64
+			if crows.Scan(&n) == nil {
+				chunked[n] = true
+			}
+		}
+		crows.Close()
+	}
+	for i := range todo {
+		if !chunked[todo[i].n] {
+			continue
+		}
+		// a large state: signed again over the whole of it
+		var frames, meta, ph string
+		var state []byte
+		if err := tx.QueryRow(`SELECT frames, meta, placeholders, state FROM snapshots WHERE id=?`, todo[i].n).
+			Scan(&frames, &meta, &ph, &state); err != nil {
+			return 0, 0, err
+		}
+		m := trust.NewSnapshotMAC(key, frames, meta, ph, state)
+		if err := s.chunks(tx, todo[i].n, func(c []byte) { m.Write(c) }); err != nil {
+			return 0, 0, err
+		}
+		todo[i].mac = trust.Hex(m)
+	}
 	for _, t := range todo {
 		if _, err := tx.Exec(`UPDATE snapshots SET state_mac=?, key_id=? WHERE id=?`, t.mac, id, t.n); err != nil {
 			return 0, 0, err

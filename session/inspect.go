@@ -24,9 +24,33 @@ func (d *Debugger) Current() (Stop, *recording.Snapshot, bool, error) {
 	if err := d.needStopLocked(); err != nil {
 		return Stop{}, nil, false, err
 	}
-	st := d.hist[d.cur]
-	s, err := d.snapLocked(st.Snap)
+	st, s, err := d.curSnapLocked()
 	return st, s, d.live != nil && d.cur == d.liveStop, err
+}
+
+// curSnapLocked is the stop at the cursor and its snapshot. A snapshot that
+// is gone (a run recording with --max-snapshots prunes its oldest periodic
+// snapshots while it is replayed) leaves the history, and the cursor moves
+// on to the next stop that still exists: one clear error only when none is
+// left.
+func (d *Debugger) curSnapLocked() (Stop, *recording.Snapshot, error) {
+	for {
+		st := d.hist[d.cur]
+		s, err := d.snapLocked(st.Snap)
+		if err == nil || !errors.Is(err, recording.ErrNoSnapshot) || len(d.hist) == 1 || d.cur == d.liveStop {
+			if err != nil && errors.Is(err, recording.ErrNoSnapshot) {
+				err = fmt.Errorf("%s was removed from the recording (pruned by --max-snapshots) and no other snapshot of this session is left", recording.SnapID(st.Snap))
+			}
+			return st, s, err
+		}
+		d.hist = append(d.hist[:d.cur:d.cur], d.hist[d.cur+1:]...)
+		if d.liveStop > d.cur {
+			d.liveStop--
+		}
+		if d.cur >= len(d.hist) {
+			d.cur = len(d.hist) - 1
+		}
+	}
 }
 
 // Position is the cursor and the live program's generation; a Token taken
@@ -122,8 +146,7 @@ func (d *Debugger) Evaluate(tok Token, frame int, expr, context string) (EvalRes
 	}
 	live := d.live != nil && d.liveStop >= 0 && d.cur == d.liveStop && tok.Cur == d.cur && tok.Gen == d.gen
 	l := d.live
-	st := d.hist[d.cur]
-	s, err := d.snapLocked(st.Snap)
+	_, s, err := d.curSnapLocked()
 	d.mu.Unlock()
 	if err != nil {
 		return EvalResult{}, err

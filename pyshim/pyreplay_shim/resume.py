@@ -283,9 +283,7 @@ def _find_code(code, path):
 
 
 def _load_state(cfg, rt):
-    state = signing.read_state(cfg["db"], cfg["snap"], bytes.fromhex(cfg.get("key") or ""))
-    import io
-    up = S.StateUnpickler(io.BytesIO(state))
+    up = S.StateUnpickler(signing.read_state(cfg["db"], cfg["snap"], bytes.fromhex(cfg.get("key") or "")))
     manifest = up.load()
     for entry in manifest:
         v = up.load()

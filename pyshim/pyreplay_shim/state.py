@@ -24,7 +24,7 @@ import types
 from .frames import _Null
 from . import stdvalues as V
 
-PROTOCOL = 4
+PROTOCOL = 5  # 5: a bytearray goes to the file whole (BYTEARRAY8), as bytes do
 CellType = types.CellType if hasattr(types, "CellType") else type((lambda x: lambda: x)(0).__closure__[0])
 
 
