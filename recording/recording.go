@@ -39,6 +39,9 @@ const DefaultPath = ".pyreplay/recording.db"
 type Store struct {
 	DB   *sql.DB
 	Path string
+	// runs has the forked-run columns (schema 3; an older file that could
+	// not be migrated has not)
+	forkCols bool
 }
 
 // ErrNotRecording is returned for a file that is not a pyreplay recording.
@@ -200,6 +203,9 @@ func (s *Store) check() error {
 	if ver < SchemaVersion {
 		s.migrate(ver)
 	}
+	var n int
+	_ = s.DB.QueryRow(`SELECT count(*) FROM pragma_table_info('runs') WHERE name='fork_of'`).Scan(&n)
+	s.forkCols = n > 0
 	return nil
 }
 
@@ -316,6 +322,9 @@ type Summary struct {
 	StdoutBytes int64   `json:"stdout_bytes"`
 	StderrBytes int64   `json:"stderr_bytes"`
 	Size        int64   `json:"size"`
+	// the run was os.fork()ed from run ForkOf, in process Pid
+	ForkOf *int64 `json:"fork_of,omitempty"`
+	Pid    *int64 `json:"pid,omitempty"`
 }
 
 // summaryCols coerces every column to the type it is read into: SQLite
@@ -327,16 +336,33 @@ const summaryCols = `s.id, s.run, COALESCE(CAST(s.reason AS TEXT), ''), COALESCE
 	COALESCE(CAST(s.time AS REAL), 0), COALESCE(CAST(r.version AS TEXT), ''), COALESCE(CAST(s.stdout_bytes AS INTEGER), 0),
 	COALESCE(CAST(s.stderr_bytes AS INTEGER), 0), COALESCE(CAST(s.size AS INTEGER), 0)`
 
-func scanSummary(sc interface{ Scan(...any) error }) (Summary, error) {
+// cols is summaryCols and the run's fork columns (NULL when it has none).
+func (s *Store) cols() string {
+	if s.forkCols {
+		return summaryCols + `, r.fork_of, r.pid`
+	}
+	return summaryCols + `, NULL, NULL`
+}
+
+// scanSummary scans cols() and then more.
+func scanSummary(sc interface{ Scan(...any) error }, more ...any) (Summary, error) {
 	var m Summary
-	err := sc.Scan(&m.N, &m.Run, &m.Reason, &m.Label, &m.File, &m.Line, &m.Function, &m.Time, &m.Python, &m.StdoutBytes, &m.StderrBytes, &m.Size)
+	var fork, pid sql.NullInt64
+	err := sc.Scan(append([]any{&m.N, &m.Run, &m.Reason, &m.Label, &m.File, &m.Line, &m.Function, &m.Time, &m.Python,
+		&m.StdoutBytes, &m.StderrBytes, &m.Size, &fork, &pid}, more...)...)
 	m.ID = SnapID(m.N)
+	if fork.Valid {
+		m.ForkOf = &fork.Int64
+	}
+	if pid.Valid {
+		m.Pid = &pid.Int64
+	}
 	return m, err
 }
 
 // List returns every snapshot, oldest first. run > 0 restricts to one run.
 func (s *Store) List(run int64) ([]Summary, error) {
-	q := `SELECT ` + summaryCols + ` FROM snapshots s JOIN runs r ON r.id = s.run`
+	q := `SELECT ` + s.cols() + ` FROM snapshots s JOIN runs r ON r.id = s.run`
 	var args []any
 	if run > 0 {
 		q += ` WHERE s.run = ?`
@@ -457,10 +483,11 @@ var ErrNoSnapshot = errors.New("no such snapshot")
 
 // Get reads one snapshot (without state).
 func (s *Store) Get(n int64) (*Snapshot, error) {
-	row := s.DB.QueryRow(`SELECT `+summaryCols+`, s.frames, s.globals, s.placeholders, s.meta FROM snapshots s JOIN runs r ON r.id = s.run WHERE s.id = ?`, n)
+	row := s.DB.QueryRow(`SELECT `+s.cols()+`, s.frames, s.globals, s.placeholders, s.meta FROM snapshots s JOIN runs r ON r.id = s.run WHERE s.id = ?`, n)
 	var snap Snapshot
 	var frames, globals, ph, meta string
-	err := row.Scan(&snap.N, &snap.Run, &snap.Reason, &snap.Label, &snap.File, &snap.Line, &snap.Function, &snap.Time, &snap.Python, &snap.StdoutBytes, &snap.StderrBytes, &snap.Size, &frames, &globals, &ph, &meta)
+	var err error
+	snap.Summary, err = scanSummary(row, &frames, &globals, &ph, &meta)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s: %w in %s (`pyreplay ls` lists them)", SnapID(n), ErrNoSnapshot, s.Path)
 	}

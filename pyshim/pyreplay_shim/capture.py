@@ -328,10 +328,12 @@ class Recorder:
         self._sources = {}
         self._stored = set()  # sources already in the recording (committed by this process)
         self.busy = False
+        self._fork_pending = False
         self.program_filters = warnings.filters
 
     def _db(self):
-        if self.conn is not None and self._conn_pid != os.getpid():
+        forked = self.conn is not None and self._conn_pid != os.getpid()
+        if forked:
             # a forked child: SQLite connections must not cross a fork. Keep
             # the parent's object alive but unused (closing or collecting it
             # here could remove the WAL files the parent still uses)
@@ -346,7 +348,15 @@ class Recorder:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("UPDATE runs SET python=?, version=? WHERE id=?",
                               (sys.executable, "%d.%d.%d" % sys.version_info[:3], self.run))
+        if forked or self._fork_pending:
+            self._fork_pending = False
+            self.run = store.fork_run(self.conn, self.run)
         return self.conn
+
+    def forked(self):
+        """os.register_at_fork(after_in_child=...): the child's snapshots
+        go to a run of its own (its first snapshot makes it)."""
+        self._fork_pending = True
 
     def source(self, filename):
         s = self._sources.get(filename)
@@ -631,7 +641,7 @@ class Recorder:
         """What the program set up in its process that a resume restores:
         the recursion limit, sys.path, the working directory, the
         environment, its atexit functions and signal handlers."""
-        st = {"recursionlimit": self.limit, "path": list(sys.path), "cwd": os.getcwd(),
+        st = {"recursionlimit": self.limit, "argv": sys.argv, "path": list(sys.path), "cwd": os.getcwd(),
               "environ": dict(os.environ), "atexit": list(atexit_calls)}
         handlers = {}
         sigmod = sys.modules.get("signal")

@@ -308,6 +308,10 @@ def _restore_process(st):
     environment, atexit functions, signal handlers."""
     if not st:
         return
+    if st.get("argv") is not None:
+        # exact, from the state (the JSON the argv came in as has no
+        # surrogate escapes: non-UTF-8 bytes of the command line)
+        sys.argv = st["argv"]
     sys.path[:] = st["path"]
     try:
         os.chdir(st["cwd"])

@@ -200,3 +200,22 @@ def write_snapshot(db, rec, row, parts, sources):
         if big:
             db.execute("PRAGMA wal_autocheckpoint=1000")
     return sid, stored
+
+
+def fork_run(db, run):
+    """A run for a forked child of run's process: the same program, marked
+    as forked from run, with the child's pid; returns its id (run itself
+    when the recording cannot say so)."""
+    import json
+    import os
+    import sys
+    import time
+    try:
+        cur = db.execute(
+            "INSERT INTO runs(parent, program, argv, cwd, python, version, started, fork_of, pid)"
+            " SELECT NULL, program, ?, ?, ?, ?, ?, id, ? FROM runs WHERE id=?",
+            (json.dumps(sys.argv), os.getcwd(), sys.executable, "%d.%d.%d" % sys.version_info[:3],
+             time.time(), os.getpid(), run))
+    except Exception:  # noqa: BLE001 - a recording older than schema 3
+        return run
+    return cur.lastrowid or run
