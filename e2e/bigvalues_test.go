@@ -20,9 +20,10 @@ ba = bytearray(big[::-1])
 s = "\u00e9x" * (1 << 20)
 same = big
 arr = array.array("d", range(300000))
+huge, many = 10 ** 6000, set(range(300000))
 print("ready")
 print(len(big), big == bytes(range(256)) * 12288, type(ba).__name__, ba == bytearray(big[::-1]),
-      same is big, len(s), s == "\u00e9x" * (1 << 20), arr[-1], type(big).__name__)
+      same is big, len(s), s == "\u00e9x" * (1 << 20), arr[-1], type(big).__name__, huge == 10 ** 6000, len(many))
 `
 
 func TestBigValues(t *testing.T) {
@@ -35,7 +36,7 @@ func TestBigValues(t *testing.T) {
 		db := filepath.Join(dir, "rec.db")
 		c := testutil.Cmd{Dir: dir}
 		plain := c.Run(t, py.Path, "big.py")
-		rec := c.Pyreplay(t, "record", "--python", py.Path, "--db", db, "-b", "big.py:7", "big.py")
+		rec := c.Pyreplay(t, "record", "--python", py.Path, "--db", db, "-b", "big.py:8", "big.py")
 		if rec.Code != 0 || rec.Stdout != plain.Stdout || !strings.Contains(rec.Stderr, "recorded 1 snapshot") {
 			t.Fatalf("record: %+v (plain %q)", rec, plain.Stdout)
 		}
@@ -54,6 +55,11 @@ func TestBigValues(t *testing.T) {
 		// ~3 MiB of bytes and of bytearray, ~3 MiB of UTF-8, 2.4 MB of doubles
 		if chunks < 8 || total < 10_000_000 || stateLen > 1<<20 {
 			t.Fatalf("the large values are not in state_chunks: %d chunks, %d bytes; state column %d bytes", chunks, total, stateLen)
+		}
+		// the views are cut, never a whole repr: the snapshot's JSON stays small
+		if sh := c.Pyreplay(t, "show", "snap-1", "--db", db, "--json"); sh.Code != 0 || len(sh.Stdout) > 100_000 ||
+			!strings.Contains(sh.Stdout, "int of 19932 bits") {
+			t.Fatalf("show --json: %d bytes, exit %d\n%s", len(sh.Stdout), sh.Code, cut(sh.Stdout, 2000))
 		}
 		want := plain.Stdout
 		r := c.Pyreplay(t, "resume", "snap-1", "--db", db)

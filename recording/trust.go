@@ -29,33 +29,8 @@ func (e *UntrustedError) Error() string {
 // are signed with key.
 func (s *Store) Verify(n int64, key []byte) error {
 	id := fmt.Sprintf("snap-%d", n)
-	var frames, meta, ph, mac, keyID string
-	var state []byte
-	// the row and its chunks read in one transaction: what is checked is one version
-	tx, err := s.DB.Begin()
-	if err != nil {
+	if err := s.verifyState(n, id, key); err != nil {
 		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // read only
-	err = tx.QueryRow(`SELECT frames, meta, placeholders, state, state_mac, key_id FROM snapshots WHERE id=?`, n).
-		Scan(&frames, &meta, &ph, &state, &mac, &keyID)
-	if err == sql.ErrNoRows {
-		return fmt.Errorf("%s: %w", id, ErrNoSnapshot)
-	}
-	if err != nil {
-		// a version 1 file that could not be migrated has no MAC columns
-		return &UntrustedError{Snap: id, Path: s.Path, What: "state"}
-	}
-	mine := trust.KeyID(key)
-	if keyID != mine {
-		return &UntrustedError{Snap: id, Path: s.Path, What: "state"}
-	}
-	m := trust.NewSnapshotMAC(key, frames, meta, ph, state)
-	if err := s.chunks(tx, n, func(c []byte) { m.Write(c) }); err != nil {
-		return err
-	}
-	if !trust.Equal(mac, trust.Hex(m)) {
-		return &UntrustedError{Snap: id, Path: s.Path, Tampered: true, What: "state"}
 	}
 	snap, err := s.Get(n)
 	if err != nil {
@@ -76,12 +51,46 @@ func (s *Store) Verify(n int64, key []byte) error {
 		if err == sql.ErrNoRows {
 			continue // PlanFor reports a missing source
 		}
-		if err != nil || skey != mine {
+		if err != nil || skey != trust.KeyID(key) {
 			return &UntrustedError{Snap: id, Path: s.Path, What: "source"}
 		}
 		if !trust.Equal(smac, trust.SourceMAC(key, sha, text)) {
 			return &UntrustedError{Snap: id, Path: s.Path, Tampered: true, What: "source " + sha[:12]}
 		}
+	}
+	return nil
+}
+
+// verifyState checks the MAC of snapshot n's row and state. The row and its
+// chunks are read in one transaction (what is checked is one version of
+// them), ended before the caller uses the store again (a store may have
+// one connection).
+func (s *Store) verifyState(n int64, id string, key []byte) error {
+	var frames, meta, ph, mac, keyID string
+	var state []byte
+	tx, err := s.DB.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	err = tx.QueryRow(`SELECT frames, meta, placeholders, state, state_mac, key_id FROM snapshots WHERE id=?`, n).
+		Scan(&frames, &meta, &ph, &state, &mac, &keyID)
+	if err == sql.ErrNoRows {
+		return fmt.Errorf("%s: %w", id, ErrNoSnapshot)
+	}
+	if err != nil {
+		// a version 1 file that could not be migrated has no MAC columns
+		return &UntrustedError{Snap: id, Path: s.Path, What: "state"}
+	}
+	if keyID != trust.KeyID(key) {
+		return &UntrustedError{Snap: id, Path: s.Path, What: "state"}
+	}
+	m := trust.NewSnapshotMAC(key, frames, meta, ph, state)
+	if err := s.chunks(tx, n, func(c []byte) { m.Write(c) }); err != nil {
+		return err
+	}
+	if !trust.Equal(mac, trust.Hex(m)) {
+		return &UntrustedError{Snap: id, Path: s.Path, Tampered: true, What: "state"}
 	}
 	return nil
 }
