@@ -88,7 +88,7 @@ type Results struct {
 
 var (
 	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
-	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,resume,dap (default: all)")
+	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,bigvalue,resume,dap (default: all)")
 	flagRounds = flag.Int("rounds", 8, "counted rounds of turns of each overhead group (after one of warm-up)")
 	flagGens   = flag.Int("generations", 4, "overhead groups (fresh processes) per version and workload")
 	flagQuick  = flag.Bool("quick", false, "one version (the newest, or -python) and one workload (call_heavy, or -workloads)")
@@ -183,6 +183,11 @@ func main() {
 	section("snapshot", func() {
 		for _, p := range pys {
 			r.snapshotCost(p)
+		}
+	})
+	section("bigvalue", func() {
+		for _, p := range pys {
+			r.bigValue(p)
 		}
 	})
 	section("resume", func() {

@@ -154,6 +154,33 @@ func (r *Results) render() string {
 		tw.Flush()
 	}
 
+	if r.want("bigvalue") {
+		fmt.Fprintf(&b, "\nBIG VALUE — a snapshot of a %d MB bytes local against its anchor, pickling the same value alone in the same Python: wall time,\n", bigSize/1_000_000)
+		fmt.Fprintf(&b, "turn about in one process, %d rounds, median of the paired ratios [95%% interval]; peak memory (maximum resident size after the\n", bigRounds)
+		fmt.Fprintf(&b, "first snapshot) ÷ the value's size; targets: ≤ 1.5× the time, ≤ 2× the size\n")
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "python\ttime ÷ pickle alone\ttimes\tpeak memory ÷ size\tpickle alone\t")
+		for _, p := range r.Pythons {
+			for _, f := range r.Figures {
+				if f.Section != "bigvalue" || f.Python != p.Minor || f.Unit != "x" || strings.HasPrefix(f.Metric, "peak") {
+					continue
+				}
+				m := r.find("bigvalue", p.Minor, f.Case, "peak memory ÷ the value's size")
+				mem, alone := "–", ""
+				if m != nil {
+					mem = fmt.Sprintf("%.2f%s", m.Value, mark(*m))
+					alone = strings.TrimPrefix(m.Note, "pickling it alone peaks at ")
+				}
+				times := f.Note
+				if f.N == 0 {
+					times = ""
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", p.Minor, ratioCell(&f), times, mem, alone)
+			}
+		}
+		tw.Flush()
+	}
+
 	if r.want("resume") {
 		fmt.Fprintf(&b, "\nRESUME LATENCY — re-run (python prog.py) and pyreplay resume to the BREAK line, alternating, %d each: CPU time of the process and its\n", resumeReps)
 		fmt.Fprintf(&b, "children (to their end), median of the fastest half [95%% interval]; wall time from the command starting to the line running beside\n")

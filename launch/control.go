@@ -276,7 +276,11 @@ func (p *Process) StartGroup() error {
 	}
 	p.Cmd.SysProcAttr.Setpgid = true
 	setParentDeathSignal(p.Cmd.SysProcAttr)
-	return p.Cmd.Start()
+	if err := p.Cmd.Start(); err != nil {
+		return err
+	}
+	p.checkpoints()
+	return nil
 }
 
 // Kill ends the process group with sig.
@@ -306,6 +310,9 @@ func (p *Process) ShimError() string {
 
 // Cleanup removes the configuration and status files.
 func (p *Process) Cleanup() {
+	if p.stopCkpt != nil {
+		p.stopCkpt()
+	}
 	os.Remove(p.configPath)
 	os.Remove(p.statusPath)
 }

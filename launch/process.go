@@ -20,9 +20,11 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/pyshim"
+	"github.com/pyreplay/pyreplay/recording"
 )
 
 // Config is what the shim reads (see pyshim/pyreplay_shim/main.py).
@@ -60,6 +62,16 @@ type Process struct {
 	Cmd        *exec.Cmd
 	configPath string
 	statusPath string
+	db         string
+	stopCkpt   func()
+}
+
+// checkpoints starts copying the recording's write-ahead log into it while
+// the program runs (recording.Checkpointer); Cleanup stops it.
+func (p *Process) checkpoints() {
+	if p.db != "" && p.stopCkpt == nil {
+		p.stopCkpt = recording.Checkpointer(p.db, 250*time.Millisecond)
+	}
 }
 
 // Prepare builds the command that runs python with the shim and cfg. Stdio is the caller's unless
@@ -86,7 +98,7 @@ func Prepare(python string, cfg Config, env []string) (*Process, error) {
 	if cfg.Breakpoints == nil {
 		cfg.Breakpoints = []Breakpoint{}
 	}
-	proc := &Process{configPath: cf.Name(), statusPath: cfg.Status}
+	proc := &Process{configPath: cf.Name(), statusPath: cfg.Status, db: cfg.DB}
 	if err := json.NewEncoder(cf).Encode(cfg); err != nil {
 		cf.Close()
 		proc.Cleanup()
@@ -143,6 +155,7 @@ func (p *Process) Run() (Result, error) {
 	if err := p.Cmd.Start(); err != nil {
 		return Result{}, fmt.Errorf("cannot run %s: %v", p.Cmd.Path, err)
 	}
+	p.checkpoints()
 	rl := startRelay([]syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT}, p.Cmd.Process.Pid, sameGroup)
 	err := p.Cmd.Wait()
 	rl.stop()

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,7 +29,10 @@ var schemaSQL string
 const ApplicationID = 0x50795270
 
 // SchemaVersion is the schema this build reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
+
+// PageSize is the SQLite page size of a new recording (see Create).
+const PageSize = 4096
 
 // DefaultPath is the recording used when neither --db nor PYREPLAY_DB is given.
 const DefaultPath = ".pyreplay/recording.db"
@@ -37,6 +41,9 @@ const DefaultPath = ".pyreplay/recording.db"
 type Store struct {
 	DB   *sql.DB
 	Path string
+	// runs has the forked-run columns (schema 3; an older file that could
+	// not be migrated has not)
+	forkCols bool
 }
 
 // ErrNotRecording is returned for a file that is not a pyreplay recording.
@@ -98,6 +105,12 @@ func Create(path string) (*Store, error) {
 	db.SetMaxOpenConns(1)
 	s := &Store{DB: db, Path: path}
 	if fresh {
+		// (64 kB pages write a 200 MB state in half the time, but every
+		// small snapshot then logs 64 kB pages: kept at SQLite's default)
+		if _, err := db.Exec(fmt.Sprintf("PRAGMA page_size=%d", PageSize)); err != nil {
+			db.Close()
+			return nil, describe(path, err)
+		}
 		if _, err := db.Exec(schemaSQL); err != nil {
 			db.Close()
 			return nil, describe(path, err)
@@ -192,22 +205,33 @@ func (s *Store) check() error {
 	if ver < SchemaVersion {
 		s.migrate(ver)
 	}
+	var n int
+	_ = s.DB.QueryRow(`SELECT count(*) FROM pragma_table_info('runs') WHERE name='fork_of'`).Scan(&n)
+	s.forkCols = n > 0
 	return nil
 }
 
-// migrate brings a version 1 recording to version 2: the MAC columns, empty
-// (its snapshots are unsigned until `pyreplay trust`). A file that cannot be
-// written stays as it is; reading it treats every snapshot as unsigned.
+// migrate brings an older recording to this version: version 2 added the
+// MAC columns, empty (its snapshots are unsigned until `pyreplay trust`);
+// version 3 the state_chunks table (large states) and the forked-run
+// columns. A file that cannot be written stays as it is; reading it treats
+// every snapshot as unsigned.
 func (s *Store) migrate(from int64) {
-	if from >= 2 {
-		return
+	var steps []string
+	if from < 2 {
+		steps = append(steps,
+			"ALTER TABLE snapshots ADD COLUMN state_mac TEXT NOT NULL DEFAULT ''",
+			"ALTER TABLE snapshots ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
+			"ALTER TABLE sources ADD COLUMN mac TEXT NOT NULL DEFAULT ''",
+			"ALTER TABLE sources ADD COLUMN key_id TEXT NOT NULL DEFAULT ''")
 	}
-	for _, q := range []string{
-		"ALTER TABLE snapshots ADD COLUMN state_mac TEXT NOT NULL DEFAULT ''",
-		"ALTER TABLE snapshots ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
-		"ALTER TABLE sources ADD COLUMN mac TEXT NOT NULL DEFAULT ''",
-		"ALTER TABLE sources ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
-	} {
+	if from < 3 {
+		steps = append(steps,
+			"ALTER TABLE runs ADD COLUMN fork_of INTEGER",
+			"ALTER TABLE runs ADD COLUMN pid INTEGER",
+			schemaSQL) // (its CREATE ... IF NOT EXISTS make what is missing)
+	}
+	for _, q := range steps {
 		if _, err := s.DB.Exec(q); err != nil && !strings.Contains(err.Error(), "duplicate column") {
 			return
 		}
@@ -294,16 +318,33 @@ const summaryCols = `s.id, s.run, COALESCE(CAST(s.reason AS TEXT), ''), COALESCE
 	COALESCE(CAST(s.time AS REAL), 0), COALESCE(CAST(r.version AS TEXT), ''), COALESCE(CAST(s.stdout_bytes AS INTEGER), 0),
 	COALESCE(CAST(s.stderr_bytes AS INTEGER), 0), COALESCE(CAST(s.size AS INTEGER), 0)`
 
-func scanSummary(sc interface{ Scan(...any) error }) (wire.Summary, error) {
+// cols is summaryCols and the run's fork columns (NULL when it has none).
+func (s *Store) cols() string {
+	if s.forkCols {
+		return summaryCols + `, r.fork_of, r.pid`
+	}
+	return summaryCols + `, NULL, NULL`
+}
+
+// scanSummary scans cols() and then more.
+func scanSummary(sc interface{ Scan(...any) error }, more ...any) (wire.Summary, error) {
 	var m wire.Summary
-	err := sc.Scan(&m.N, &m.Run, &m.Reason, &m.Label, &m.File, &m.Line, &m.Function, &m.Time, &m.Python, &m.StdoutBytes, &m.StderrBytes, &m.Size)
+	var fork, pid sql.NullInt64
+	err := sc.Scan(append([]any{&m.N, &m.Run, &m.Reason, &m.Label, &m.File, &m.Line, &m.Function, &m.Time, &m.Python,
+		&m.StdoutBytes, &m.StderrBytes, &m.Size, &fork, &pid}, more...)...)
 	m.ID = SnapID(m.N)
+	if fork.Valid {
+		m.ForkOf = &fork.Int64
+	}
+	if pid.Valid {
+		m.Pid = &pid.Int64
+	}
 	return m, err
 }
 
 // List returns every snapshot, oldest first. run > 0 restricts to one run.
 func (s *Store) List(run int64) ([]wire.Summary, error) {
-	q := `SELECT ` + summaryCols + ` FROM snapshots s JOIN runs r ON r.id = s.run`
+	q := `SELECT ` + s.cols() + ` FROM snapshots s JOIN runs r ON r.id = s.run`
 	var args []any
 	if run > 0 {
 		q += ` WHERE s.run = ?`
@@ -344,10 +385,11 @@ var ErrNoSnapshot = errors.New("no such snapshot")
 
 // Get reads one snapshot (without state).
 func (s *Store) Get(n int64) (*wire.Snapshot, error) {
-	row := s.DB.QueryRow(`SELECT `+summaryCols+`, s.frames, s.globals, s.placeholders, s.meta FROM snapshots s JOIN runs r ON r.id = s.run WHERE s.id = ?`, n)
+	row := s.DB.QueryRow(`SELECT `+s.cols()+`, s.frames, s.globals, s.placeholders, s.meta FROM snapshots s JOIN runs r ON r.id = s.run WHERE s.id = ?`, n)
 	var snap wire.Snapshot
 	var frames, globals, ph, meta string
-	err := row.Scan(&snap.N, &snap.Run, &snap.Reason, &snap.Label, &snap.File, &snap.Line, &snap.Function, &snap.Time, &snap.Python, &snap.StdoutBytes, &snap.StderrBytes, &snap.Size, &frames, &globals, &ph, &meta)
+	var err error
+	snap.Summary, err = scanSummary(row, &frames, &globals, &ph, &meta)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s: %w in %s (`pyreplay ls` lists them)", SnapID(n), ErrNoSnapshot, s.Path)
 	}
@@ -370,14 +412,44 @@ func (s *Store) Get(n int64) (*wire.Snapshot, error) {
 	return &snap, nil
 }
 
-// State returns the pickled state of a snapshot.
+// State returns the pickled state of a snapshot: its state column followed
+// by its state_chunks (pyshim/pyreplay_shim/store.py).
 func (s *Store) State(n int64) ([]byte, error) {
 	var b []byte
 	err := s.DB.QueryRow(`SELECT state FROM snapshots WHERE id=?`, n).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s: %w", SnapID(n), ErrNoSnapshot)
 	}
+	if err != nil {
+		return nil, err
+	}
+	err = s.chunks(s.DB, n, func(c []byte) { b = append(b, c...) })
 	return b, err
+}
+
+type querier interface {
+	Query(q string, args ...any) (*sql.Rows, error)
+}
+
+// chunks calls f with each chunk of snapshot n's state after the first
+// segment, in order (none in a recording older than schema version 3).
+func (s *Store) chunks(db querier, n int64, f func([]byte)) error {
+	rows, err := db.Query(`SELECT data FROM state_chunks WHERE snap=? ORDER BY seq`, n)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return nil
+		}
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c []byte
+		if err := rows.Scan(&c); err != nil {
+			return err
+		}
+		f(c)
+	}
+	return rows.Err()
 }
 
 // Source returns the recorded text of a file by its sha256.
@@ -395,4 +467,42 @@ func (s *Store) RunSnapshots(run int64) (first, last, count int64, err error) {
 	var f, l sql.NullInt64
 	err = s.DB.QueryRow(`SELECT MIN(id), MAX(id), COUNT(*) FROM snapshots WHERE run=?`, run).Scan(&f, &l, &count)
 	return f.Int64, l.Int64, count, err
+}
+
+// Checkpointer copies the write-ahead log of the recording at path into
+// the database every interval, in a connection of its own, until stop is
+// called: a snapshot's writer (the shim) leaves a large state's copy to it
+// rather than making the program wait for it (PASSIVE: it never blocks a
+// writer or a reader).
+func Checkpointer(path string, every time.Duration) (stop func()) {
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return func() {}
+	}
+	db, err := sql.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return func() {}
+	}
+	db.SetMaxOpenConns(1)
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_, _ = db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			<-finished
+			db.Close()
+		})
+	}
 }

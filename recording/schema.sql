@@ -1,5 +1,5 @@
--- pyreplay recording, schema version 2 (2 added the MAC columns; recording.migrate
--- adds them to a version 1 file).
+-- pyreplay recording, schema version 3 (2 added the MAC columns, 3 state_chunks and
+-- runs.fork_of; recording.migrate brings an older file up to date).
 -- Written by the Go side (runs) and by the Python shim (snapshots, sources).
 -- PRAGMA application_id and user_version are set by recording.Create.
 CREATE TABLE IF NOT EXISTS runs (
@@ -12,7 +12,9 @@ CREATE TABLE IF NOT EXISTS runs (
     version     TEXT NOT NULL DEFAULT '',   -- e.g. "3.11.7"
     started     REAL NOT NULL,        -- unix time
     ended       REAL,
-    exit_code   INTEGER               -- exit code, or -N when signal N ended the program; NULL: it never ended (pyreplay was killed)
+    exit_code   INTEGER,              -- exit code, or -N when signal N ended the program; NULL: it never ended (pyreplay was killed)
+    fork_of     INTEGER,              -- the run whose process os.fork()ed this one, NULL otherwise
+    pid         INTEGER               -- the forked child's process id (set with fork_of)
 );
 CREATE TABLE IF NOT EXISTS snapshots (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,   -- snap-N
@@ -29,12 +31,26 @@ CREATE TABLE IF NOT EXISTS snapshots (
     globals      TEXT NOT NULL,       -- JSON: {module: {name: value view}}
     placeholders TEXT NOT NULL,       -- JSON: [{where, type, repr}] values that could not be saved
     meta         TEXT NOT NULL,       -- JSON: interpreter facts the resume needs (version, layout, exc info)
-    state        BLOB NOT NULL,       -- pickle stream (see pyshim/pyreplay_shim/state.py)
-    size         INTEGER NOT NULL,    -- bytes of state + views
-    state_mac    TEXT NOT NULL DEFAULT '',  -- HMAC-SHA256 of frames, meta, placeholders and state (internal/trust)
+    state        BLOB NOT NULL,       -- pickle stream (see pyshim/pyreplay_shim/state.py), its first segment
+                                      -- when state_chunks holds the rest (pyshim/pyreplay_shim/store.py)
+    size         INTEGER NOT NULL,    -- bytes of state (chunks included) + views
+    state_mac    TEXT NOT NULL DEFAULT '',  -- HMAC-SHA256 of frames, meta, placeholders and the whole state (internal/trust)
     key_id       TEXT NOT NULL DEFAULT ''   -- which key made state_mac (trust.KeyID)
 );
 CREATE INDEX IF NOT EXISTS snapshots_run ON snapshots(run, id);
+-- The rest of a large state, in rows of at most 1 MiB: the state is
+-- snapshots.state followed by its chunks in seq order. Large values are
+-- stored without a copy of them in memory (store.py).
+CREATE TABLE IF NOT EXISTS state_chunks (
+    snap INTEGER NOT NULL,            -- snapshots.id
+    seq  INTEGER NOT NULL,            -- 1, 2, ...
+    data BLOB NOT NULL,
+    PRIMARY KEY (snap, seq)
+);
+CREATE TRIGGER IF NOT EXISTS state_chunks_pruned AFTER DELETE ON snapshots
+BEGIN
+    DELETE FROM state_chunks WHERE snap = old.id;
+END;
 CREATE TABLE IF NOT EXISTS sources (
     sha256 TEXT PRIMARY KEY,
     path   TEXT NOT NULL,

@@ -30,23 +30,8 @@ func (e *UntrustedError) Error() string {
 // are signed with key.
 func (s *Store) Verify(n int64, key []byte) error {
 	id := fmt.Sprintf("snap-%d", n)
-	var frames, meta, ph, mac, keyID string
-	var state []byte
-	err := s.DB.QueryRow(`SELECT frames, meta, placeholders, state, state_mac, key_id FROM snapshots WHERE id=?`, n).
-		Scan(&frames, &meta, &ph, &state, &mac, &keyID)
-	if err == sql.ErrNoRows {
-		return fmt.Errorf("%s: %w", id, ErrNoSnapshot)
-	}
-	if err != nil {
-		// a version 1 file that could not be migrated has no MAC columns
-		return &UntrustedError{Snap: id, Path: s.Path, What: "state"}
-	}
-	mine := trust.KeyID(key)
-	if keyID != mine {
-		return &UntrustedError{Snap: id, Path: s.Path, What: "state"}
-	}
-	if !trust.Equal(mac, trust.SnapshotMAC(key, frames, meta, ph, state)) {
-		return &UntrustedError{Snap: id, Path: s.Path, Tampered: true, What: "state"}
+	if err := s.verifyState(n, id, key); err != nil {
+		return err
 	}
 	snap, err := s.Get(n)
 	if err != nil {
@@ -67,12 +52,46 @@ func (s *Store) Verify(n int64, key []byte) error {
 		if err == sql.ErrNoRows {
 			continue // PlanFor reports a missing source
 		}
-		if err != nil || skey != mine {
+		if err != nil || skey != trust.KeyID(key) {
 			return &UntrustedError{Snap: id, Path: s.Path, What: "source"}
 		}
 		if !trust.Equal(smac, trust.SourceMAC(key, sha, text)) {
 			return &UntrustedError{Snap: id, Path: s.Path, Tampered: true, What: "source " + sha[:12]}
 		}
+	}
+	return nil
+}
+
+// verifyState checks the MAC of snapshot n's row and state. The row and its
+// chunks are read in one transaction (what is checked is one version of
+// them), ended before the caller uses the store again (a store may have
+// one connection).
+func (s *Store) verifyState(n int64, id string, key []byte) error {
+	var frames, meta, ph, mac, keyID string
+	var state []byte
+	tx, err := s.DB.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	err = tx.QueryRow(`SELECT frames, meta, placeholders, state, state_mac, key_id FROM snapshots WHERE id=?`, n).
+		Scan(&frames, &meta, &ph, &state, &mac, &keyID)
+	if err == sql.ErrNoRows {
+		return fmt.Errorf("%s: %w", id, ErrNoSnapshot)
+	}
+	if err != nil {
+		// a version 1 file that could not be migrated has no MAC columns
+		return &UntrustedError{Snap: id, Path: s.Path, What: "state"}
+	}
+	if keyID != trust.KeyID(key) {
+		return &UntrustedError{Snap: id, Path: s.Path, What: "state"}
+	}
+	m := trust.NewSnapshotMAC(key, frames, meta, ph, state)
+	if err := s.chunks(tx, n, func(c []byte) { m.Write(c) }); err != nil {
+		return err
+	}
+	if !trust.Equal(mac, trust.Hex(m)) {
+		return &UntrustedError{Snap: id, Path: s.Path, Tampered: true, What: "state"}
 	}
 	return nil
 }
@@ -104,9 +123,36 @@ func (s *Store) Trust(key []byte) (snaps, sources int, err error) {
 			rows.Close()
 			return 0, 0, err
 		}
-		todo = append(todo, signed{n, trust.SnapshotMAC(key, frames, meta, ph, state)})
+		todo = append(todo, signed{n, trust.Hex(trust.NewSnapshotMAC(key, frames, meta, ph, state))})
 	}
 	rows.Close()
+	chunked := map[int64]bool{}
+	if crows, err := tx.Query(`SELECT DISTINCT snap FROM state_chunks`); err == nil {
+		for crows.Next() {
+			var n int64
+			if crows.Scan(&n) == nil {
+				chunked[n] = true
+			}
+		}
+		crows.Close()
+	}
+	for i := range todo {
+		if !chunked[todo[i].n] {
+			continue
+		}
+		// a large state: signed again over the whole of it
+		var frames, meta, ph string
+		var state []byte
+		if err := tx.QueryRow(`SELECT frames, meta, placeholders, state FROM snapshots WHERE id=?`, todo[i].n).
+			Scan(&frames, &meta, &ph, &state); err != nil {
+			return 0, 0, err
+		}
+		m := trust.NewSnapshotMAC(key, frames, meta, ph, state)
+		if err := s.chunks(tx, todo[i].n, func(c []byte) { m.Write(c) }); err != nil {
+			return 0, 0, err
+		}
+		todo[i].mac = trust.Hex(m)
+	}
 	for _, t := range todo {
 		if _, err := tx.Exec(`UPDATE snapshots SET state_mac=?, key_id=? WHERE id=?`, t.mac, id, t.n); err != nil {
 			return 0, 0, err

@@ -61,7 +61,7 @@ func (d *Engine) liveOutput(l *Live, category, text string) {
 func (d *Engine) liveExited(l *Live, code int, shimErr string) {
 	d.mu.Lock()
 	if d.store != nil {
-		_ = d.store.EndRun(l.run, code)
+		_ = d.store.EndRun(l.run, l.status)
 	}
 	if l != d.live {
 		d.mu.Unlock()

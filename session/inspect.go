@@ -11,6 +11,7 @@ import (
 
 	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/launch"
+	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/wire"
 )
 
@@ -24,9 +25,33 @@ func (d *Engine) Current() (Stop, *wire.Snapshot, bool, error) {
 	if err := d.needStopLocked(); err != nil {
 		return Stop{}, nil, false, err
 	}
-	st := d.hist[d.cur]
-	s, err := d.snapLocked(st.Snap)
+	st, s, err := d.curSnapLocked()
 	return st, s, d.live != nil && d.cur == d.liveStop, err
+}
+
+// curSnapLocked is the stop at the cursor and its snapshot. A snapshot that
+// is gone (a run recording with --max-snapshots prunes its oldest periodic
+// snapshots while it is replayed) leaves the history, and the cursor moves
+// on to the next stop that still exists: one clear error only when none is
+// left.
+func (d *Engine) curSnapLocked() (Stop, *wire.Snapshot, error) {
+	for {
+		st := d.hist[d.cur]
+		s, err := d.snapLocked(st.Snap)
+		if err == nil || !errors.Is(err, recording.ErrNoSnapshot) || len(d.hist) == 1 || d.cur == d.liveStop {
+			if err != nil && errors.Is(err, recording.ErrNoSnapshot) {
+				err = fmt.Errorf("%s was removed from the recording (pruned by --max-snapshots) and no other snapshot of this session is left", recording.SnapID(st.Snap))
+			}
+			return st, s, err
+		}
+		d.hist = append(d.hist[:d.cur:d.cur], d.hist[d.cur+1:]...)
+		if d.liveStop > d.cur {
+			d.liveStop--
+		}
+		if d.cur >= len(d.hist) {
+			d.cur = len(d.hist) - 1
+		}
+	}
 }
 
 // Position is the cursor and the live program's generation; a Token taken
@@ -99,8 +124,7 @@ func (d *Engine) Evaluate(tok Token, frame int, expr, context string) (EvalResul
 	}
 	live := d.live != nil && d.liveStop >= 0 && d.cur == d.liveStop && tok.Cur == d.cur && tok.Gen == d.gen
 	l := d.live
-	st := d.hist[d.cur]
-	s, err := d.snapLocked(st.Snap)
+	_, s, err := d.curSnapLocked()
 	d.mu.Unlock()
 	if err != nil {
 		return EvalResult{}, err

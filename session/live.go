@@ -67,7 +67,8 @@ type Live struct {
 
 	readers  sync.WaitGroup
 	done     chan struct{}
-	exitCode int
+	exitCode int // as a shell reports it (128+N: killed by signal N)
+	status   int // as runs.exit_code keeps it (-N: killed by signal N)
 	killed   atomic.Bool
 }
 
@@ -111,20 +112,22 @@ func startLive(python string, cfg launch.Config, dir string, env []string, sink 
 	go func() {
 		l.readers.Wait()
 		err := p.Cmd.Wait()
-		code := 0
+		var res launch.Result
 		if err != nil {
 			var ee interface{ Sys() any }
 			if errors.As(err, &ee) {
 				if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
 					if ws.Signaled() {
-						code = 128 + int(ws.Signal())
+						res.Signal, res.ExitCode = ws.Signal(), 128+int(ws.Signal())
 					} else {
-						code = ws.ExitStatus()
+						res.ExitCode = ws.ExitStatus()
 					}
 				}
 			}
 		}
-		l.exitCode = code
+		// the client sees the shell's 128+N; the recording keeps -N, as
+		// pyreplay record does
+		l.exitCode, l.status = res.ExitCode, res.Status()
 		close(exited)
 	}()
 	if err := ctl.Accept(StartTimeout, exited); err != nil {

@@ -21,6 +21,9 @@ type Summary struct {
 	StdoutBytes int64   `json:"stdout_bytes"`
 	StderrBytes int64   `json:"stderr_bytes"`
 	Size        int64   `json:"size"`
+	// the run was os.fork()ed from run ForkOf, in process Pid
+	ForkOf *int64 `json:"fork_of,omitempty"`
+	Pid    *int64 `json:"pid,omitempty"`
 }
 
 // Value is the bounded JSON view of one Python value.

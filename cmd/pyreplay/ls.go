@@ -46,7 +46,12 @@ func lsCmd() *cobra.Command {
 			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tRUN\tREASON\tWHERE\tFUNCTION\tLABEL\tTIME\tSIZE")
 			for _, s := range list {
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s:%d\t%s\t%s\t%s\t%s\n", s.ID, s.Run, printable(s.Reason), printable(filepath.Base(s.File)), s.Line,
+				run := strconv.FormatInt(s.Run, 10)
+				if s.ForkOf != nil && s.Pid != nil {
+					// a forked child's snapshots: its own run
+					run = fmt.Sprintf("%d (fork of %d, pid %d)", s.Run, *s.ForkOf, *s.Pid)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s:%d\t%s\t%s\t%s\t%s\n", s.ID, run, printable(s.Reason), printable(filepath.Base(s.File)), s.Line,
 					printable(s.Function), printable(s.Label), time.Unix(0, int64(s.Time*1e9)).Format("15:04:05.000"), humanSize(s.Size))
 			}
 			return w.Flush()

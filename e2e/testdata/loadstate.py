@@ -54,7 +54,9 @@ def main():
     sys.path.insert(0, shim)
     # the program's __main__ globals load into a fresh module, not this one
     sys.modules["__main__"] = types.ModuleType("__main__")
-    row = sqlite3.connect(db).execute("SELECT state FROM snapshots WHERE id=?", (snap,)).fetchone()
+    conn = sqlite3.connect(db)
+    row = conn.execute("SELECT state FROM snapshots WHERE id=?", (snap,)).fetchone()
+    row = [row[0] + b"".join(c for (c,) in conn.execute("SELECT data FROM state_chunks WHERE snap=? ORDER BY seq", (snap,)))]
     from pyreplay_shim import state
     up = state.StateUnpickler(io.BytesIO(row[0]))
     manifest = up.load()

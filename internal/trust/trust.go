@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,14 +89,18 @@ func KeyID(key []byte) string {
 	return hex.EncodeToString(s[:8])
 }
 
-func mac(key []byte, domain string, parts ...[]byte) string {
+func newMAC(key []byte, domain string, parts ...[]byte) hash.Hash {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(domain))
 	for _, p := range parts {
 		m.Write([]byte{0})
 		m.Write(p)
 	}
-	return hex.EncodeToString(m.Sum(nil))
+	return m
+}
+
+func mac(key []byte, domain string, parts ...[]byte) string {
+	return hex.EncodeToString(newMAC(key, domain, parts...).Sum(nil))
 }
 
 // SnapshotMAC authenticates a snapshot row: the JSON the resume code is
@@ -103,6 +108,16 @@ func mac(key []byte, domain string, parts ...[]byte) string {
 func SnapshotMAC(key []byte, frames, meta, placeholders string, state []byte) string {
 	return mac(key, "pyreplay-snapshot-1", []byte(frames), []byte(meta), []byte(placeholders), state)
 }
+
+// NewSnapshotMAC is SnapshotMAC for a state in pieces (a large state is
+// stored as its first segment and chunks): it is fed the first segment;
+// Write the rest in order, then Sum it with Hex.
+func NewSnapshotMAC(key []byte, frames, meta, placeholders string, first []byte) hash.Hash {
+	return newMAC(key, "pyreplay-snapshot-1", []byte(frames), []byte(meta), []byte(placeholders), first)
+}
+
+// Hex is the MAC a hash from NewSnapshotMAC has summed up.
+func Hex(m hash.Hash) string { return hex.EncodeToString(m.Sum(nil)) }
 
 // SourceMAC authenticates a recorded source text (copied into resume code).
 func SourceMAC(key []byte, sha, text string) string {

@@ -13,6 +13,7 @@ from . import libstate
 from . import signing
 from . import state as S
 from . import stdvalues
+from . import store
 from . import view as V
 from .view import view
 
@@ -327,10 +328,12 @@ class Recorder:
         self._sources = {}
         self._stored = set()  # sources already in the recording (committed by this process)
         self.busy = False
+        self._fork_pending = False
         self.program_filters = warnings.filters
 
     def _db(self):
-        if self.conn is not None and self._conn_pid != os.getpid():
+        forked = self.conn is not None and self._conn_pid != os.getpid()
+        if forked:
             # a forked child: SQLite connections must not cross a fork. Keep
             # the parent's object alive but unused (closing or collecting it
             # here could remove the WAL files the parent still uses)
@@ -345,7 +348,15 @@ class Recorder:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("UPDATE runs SET python=?, version=? WHERE id=?",
                               (sys.executable, "%d.%d.%d" % sys.version_info[:3], self.run))
+        if forked or self._fork_pending:
+            self._fork_pending = False
+            self.run = store.fork_run(self.conn, self.run)
         return self.conn
+
+    def forked(self):
+        """os.register_at_fork(after_in_child=...): the child's snapshots
+        go to a run of its own (its first snapshot makes it)."""
+        self._fork_pending = True
 
     def source(self, filename):
         s = self._sources.get(filename)
@@ -618,38 +629,10 @@ class Recorder:
         gj = json.dumps(gviews, default=str, check_circular=False)
         pj = json.dumps(placeholders)
         mj = json.dumps(meta, default=str)
-        size = len(blob) + len(fj) + len(gj)
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        stored = []
-        try:
-            for fn, sha in files.items():
-                if sha and sha not in self._stored:
-                    text = self.source(fn)[1]
-                    # (re)signed with this user's key: the row may come from
-                    # another user's run appended to the same recording
-                    db.execute("INSERT INTO sources(sha256, path, text, mac, key_id) VALUES (?,?,?,?,?)"
-                               " ON CONFLICT(sha256) DO UPDATE SET text=excluded.text, mac=excluded.mac,"
-                               " key_id=excluded.key_id",
-                               (sha, fn, text, signing.source_mac(self.key, sha, text), self.key_id))
-                    stored.append(sha)
-            cur = db.execute(
-                "INSERT INTO snapshots(run, reason, label, file, line, function, time, stdout_bytes,"
-                " stderr_bytes, frames, globals, placeholders, meta, state, size, state_mac, key_id)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (self.run, reason, label or "", top["file"], top["line"], top["function"], t0,
-                 out_b, err_b, fj, gj, pj, mj, blob, size, signing.snapshot_mac(self.key, fj, mj, pj, blob),
-                 self.key_id))
-            sid = cur.lastrowid
-            if reason == "periodic" and self.max_periodic > 0:
-                db.execute(
-                    "DELETE FROM snapshots WHERE run=? AND reason='periodic' AND id NOT IN "
-                    "(SELECT id FROM snapshots WHERE run=? AND reason='periodic' ORDER BY id DESC LIMIT ?)",
-                    (self.run, self.run, self.max_periodic))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        sources = [(sha, fn) for fn, sha in files.items() if sha and sha not in self._stored]
+        row = (self.run, reason, label or "", top["file"], top["line"], top["function"], t0, out_b, err_b, fj, gj, pj, mj)
+        sid, stored = store.write_snapshot(db, self, row, blob, sources)
         self._stored.update(stored)
         self.count += 1
         return sid
@@ -658,7 +641,7 @@ class Recorder:
         """What the program set up in its process that a resume restores:
         the recursion limit, sys.path, the working directory, the
         environment, its atexit functions and signal handlers."""
-        st = {"recursionlimit": self.limit, "path": list(sys.path), "cwd": os.getcwd(),
+        st = {"recursionlimit": self.limit, "argv": sys.argv, "path": list(sys.path), "cwd": os.getcwd(),
               "environ": dict(os.environ), "atexit": list(atexit_calls)}
         handlers = {}
         sigmod = sys.modules.get("signal")
@@ -757,7 +740,7 @@ class Recorder:
     def _dump(self, manifest, values, placeholders):
         forced = set()
         for _attempt in range(len(values) + 1):
-            buf = io.BytesIO()
+            buf = store.Segments()
             del placeholders[:]
             self._generators = []
             # (the slower pickler that intercepts every object only when a
@@ -784,7 +767,6 @@ class Recorder:
                     raise
                 forced.add(failed)
                 continue
-            # the buffer itself, not a copy: a 200 MB value is then in memory
-            # twice while it is written (the object and its pickle), not three times
-            return buf.getbuffer()
+            # the segments of the stream, large payloads by reference (store.py)
+            return buf.finish()
         raise RuntimeError("snapshot state could not be serialised")

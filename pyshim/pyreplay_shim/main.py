@@ -236,6 +236,8 @@ def _main():
     _track_atexit()
     C._lib_dirs()
     rec = C.Recorder(cfg)
+    # a forked child records into a run of its own (store.fork_run)
+    os.register_at_fork(after_in_child=rec.forked)
     resumed = [cfg.get("mode") == "resume"]
     _install_api(rec, resumed)
     # -- live control (pyreplay dap; control.py) --

@@ -52,8 +52,7 @@ def load(db, snap):
     S.reopen_file = _reopen_readonly
     S.generator_factory = lambda k, slots, stack: _Gen(k)
     # the key comes from pyreplay in the environment of this process only
-    state = signing.read_state(db, snap, bytes.fromhex(os.environ.get("PYREPLAY_KEY", "")))
-    up = S.StateUnpickler(io.BytesIO(state))
+    up = S.StateUnpickler(signing.read_state(db, snap, bytes.fromhex(os.environ.get("PYREPLAY_KEY", ""))))
     manifest = up.load()
     frames = {}
     for entry in manifest:

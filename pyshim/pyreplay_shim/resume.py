@@ -304,9 +304,7 @@ def _find_code(code, path):
 
 
 def _load_state(cfg, rt):
-    state = signing.read_state(cfg["db"], cfg["snap"], bytes.fromhex(cfg.get("key") or ""))
-    import io
-    up = S.StateUnpickler(io.BytesIO(state))
+    up = S.StateUnpickler(signing.read_state(cfg["db"], cfg["snap"], bytes.fromhex(cfg.get("key") or "")))
     manifest = up.load()
     for entry in manifest:
         v = up.load()
@@ -331,6 +329,10 @@ def _restore_process(st):
     environment, atexit functions, signal handlers."""
     if not st:
         return
+    if st.get("argv") is not None:
+        # exact, from the state (the JSON the argv came in as has no
+        # surrogate escapes: non-UTF-8 bytes of the command line)
+        sys.argv = st["argv"]
     sys.path[:] = st["path"]
     try:
         os.chdir(st["cwd"])

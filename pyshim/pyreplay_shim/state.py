@@ -24,7 +24,7 @@ import types
 from .frames import _Null
 from . import stdvalues as V
 
-PROTOCOL = 4
+PROTOCOL = 5  # 5: a bytearray goes to the file whole (BYTEARRAY8), as bytes do
 CellType = types.CellType if hasattr(types, "CellType") else type((lambda x: lambda: x)(0).__closure__[0])
 
 
@@ -608,6 +608,9 @@ def _typename(obj):
     return t.__qualname__ if m in ("builtins", "__main__") else "%s.%s" % (m, t.__qualname__)
 
 
+_BIG_INT = 14000  # bits: about 4,200 decimal digits
+
+
 class _Repr(reprlib.Repr):
     """reprlib.Repr whose dispatch (repr_<typename>, else repr_instance) is
     looked up once per built-in type instead of by name at every call; the
@@ -625,6 +628,9 @@ class _Repr(reprlib.Repr):
         if t in self._plain:
             return repr(x)
         if t is int:
+            if x.bit_length() > _BIG_INT:
+                # its decimal repr is quadratic (3.8-3.10) or refused (3.11+)
+                return "<int of %d bits>" % x.bit_length()
             s = repr(x)
             if len(s) <= self.maxlong:
                 return s
@@ -652,7 +658,7 @@ class _Repr(reprlib.Repr):
                 if t in plain:
                     pieces.append(repr(elem))
                     continue
-                if t is int:
+                if t is int and elem.bit_length() <= _BIG_INT:
                     r = repr(elem)
                     if len(r) <= maxlong:
                         pieces.append(r)
@@ -681,6 +687,23 @@ class _Repr(reprlib.Repr):
         if len(x) <= self.maxstring:
             return repr(x)
         return "bytearray(%s)" % self.repr_bytes(bytes(x[:self.maxstring + 1]), level)
+
+    def repr_int(self, x, level):
+        if x.bit_length() > _BIG_INT:
+            return "<int of %d bits>" % x.bit_length()
+        return reprlib.Repr.repr_int(self, x, level)
+
+    def repr_set(self, x, level):
+        # reprlib's, without sorting a big set for its first dozen items
+        if not x:
+            return "set()"
+        return self._repr_iterable(reprlib._possibly_sorted(x) if len(x) <= 1000 else x, level, "{", "}", self.maxset)
+
+    def repr_frozenset(self, x, level):
+        if not x:
+            return "frozenset()"
+        return self._repr_iterable(reprlib._possibly_sorted(x) if len(x) <= 1000 else x, level,
+                                   "frozenset({", "})", self.maxfrozenset)
 
     def repr_dict(self, x, level):
         # reprlib's (keys sorted when they can be), as _repr_iterable above

@@ -1,0 +1,221 @@
+"""Writing a snapshot's pickled state to the recording, and reading it back.
+
+A snapshot's cost is bounded by what it stores. The pickler writes into a
+Segments file: small writes are gathered in one buffer, and every large
+payload (a bytes or bytearray of BIG bytes or more, or the UTF-8 of a
+large str) that pickle hands to the file whole is kept by reference, not
+copied. The state is then the concatenation of those segments: the first
+goes into snapshots.state, the rest into state_chunks (schema version 3)
+in rows of at most CHUNK bytes, so that neither SQLite's copies of a bound
+value nor its record buffer ever hold more than one chunk. The MAC is the
+same HMAC over the whole stream (signing.py), updated piece by piece; for
+a large state it is computed by a second thread while the rows are
+written (both release the GIL).
+"""
+import io
+
+BIG = 1 << 20     # a payload at least this long is kept by reference
+CHUNK = 1 << 20   # bytes per state_chunks row
+PARALLEL = 16 << 20  # MAC in a second thread from this much chunked state on
+
+
+class Segments:
+    """A write-only file for the pickler (see the module comment)."""
+
+    def __init__(self):
+        self.parts = []
+        self.buf = io.BytesIO()
+        self.size = 0
+
+    def write(self, b):
+        n = len(b)
+        self.size += n
+        t = type(b)
+        if n >= BIG and (t is bytes or t is bytearray):
+            self._cut()
+            self.parts.append(b)
+        else:
+            self.buf.write(b)
+        return n
+
+    def _cut(self):
+        if self.buf.tell():
+            # the buffer itself, not a copy of it
+            self.parts.append(self.buf.getbuffer())
+            self.buf = io.BytesIO()
+
+    def finish(self):
+        """The segments, in order; the first is a buffer of its own (maybe empty)."""
+        self._cut()
+        if not self.parts or len(self.parts[0]) >= BIG:
+            self.parts.insert(0, b"")
+        return self.parts
+
+
+def pieces(parts):
+    """The chunk rows after the first segment: (bytes-like) each at most
+    CHUNK long. A program's bytearray is copied one chunk at a time: holding
+    a view of it while the GIL is released (hashing, writing) would make
+    another thread's resize of it fail."""
+    for p in parts:
+        mutable = type(p) is bytearray
+        mv = p if mutable else memoryview(p)
+        for i in range(0, len(p), CHUNK):
+            yield mv[i:i + CHUNK]
+
+
+def next_snapshot_id(db):
+    """The id the next snapshot row gets (inside the write transaction)."""
+    row = db.execute("SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name='snapshots'), 0),"
+                     " COALESCE((SELECT max(id) FROM snapshots), 0)) + 1").fetchone()
+    return row[0]
+
+
+def write_chunks(db, sid, parts, mac):
+    """Insert the chunk rows of snapshot sid, updating mac (an hmac object
+    already fed everything before the state's later segments) with each;
+    returns mac. Hashing runs in a second thread when the chunks are large."""
+    total = sum(len(p) for p in parts)
+    if total < PARALLEL:
+        for seq, c in enumerate(pieces(parts), 1):
+            mac.update(c)
+            db.execute("INSERT INTO state_chunks(snap, seq, data) VALUES (?,?,?)", (sid, seq, c))
+        return mac
+    import _queue
+    import _thread
+    q = _queue.SimpleQueue()
+    done = _thread.allocate_lock()
+    done.acquire()
+    err = []
+
+    def hasher():
+        try:
+            while True:
+                c = q.get()
+                if c is None:
+                    break
+                mac.update(c)
+        except BaseException as e:  # noqa: BLE001 - reported by the writer
+            err.append(e)
+        finally:
+            done.release()
+
+    _thread.start_new_thread(hasher, ())
+    try:
+        for seq, c in enumerate(pieces(parts), 1):
+            q.put(c)
+            db.execute("INSERT INTO state_chunks(snap, seq, data) VALUES (?,?,?)", (sid, seq, c))
+    finally:
+        q.put(None)
+        done.acquire()
+    if err:
+        raise err[0]
+    return mac
+
+
+class ChunkReader(io.RawIOBase):
+    """The state as one stream over its segments, each dropped once read."""
+
+    def __init__(self, parts):
+        super().__init__()
+        self.parts = [memoryview(p) for p in parts]
+        self.parts.reverse()
+        self.pos = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        out = memoryview(b).cast("B")
+        n = 0
+        while n < len(out) and self.parts:
+            cur = self.parts[-1]
+            k = min(len(out) - n, len(cur) - self.pos)
+            out[n:n + k] = cur[self.pos:self.pos + k]
+            n += k
+            self.pos += k
+            if self.pos >= len(cur):
+                self.parts.pop()
+                self.pos = 0
+        return n
+
+
+def stream(parts):
+    """A file to unpickle the state from."""
+    if len(parts) == 1:
+        return io.BytesIO(parts[0])
+    return io.BufferedReader(ChunkReader(parts), 1 << 16)
+
+
+def write_snapshot(db, rec, row, parts, sources):
+    """Write one snapshot in one transaction: the sources it is the first to
+    need ((sha256, path) each), its row (run, reason, label, file, line,
+    function, time, stdout_bytes, stderr_bytes, frames, globals,
+    placeholders, meta) and its state (parts: Segments.finish()); prune the
+    run's periodic snapshots beyond rec.max_periodic. Returns (snapshot id,
+    the sources stored)."""
+    from . import signing
+    fj, gj, pj, mj = row[9:13]
+    first, rest = parts[0], parts[1:]
+    size = sum(len(p) for p in parts) + len(fj) + len(gj)
+    mac = signing.snapshot_mac(rec.key, fj, mj, pj, first)
+    db.execute("BEGIN IMMEDIATE")
+    stored = []
+    big = sum(len(p) for p in rest) >= PARALLEL
+    try:
+        for sha, fn in sources:
+            text = rec.source(fn)[1]
+            # (re)signed with this user's key: the row may come from
+            # another user's run appended to the same recording
+            db.execute("INSERT INTO sources(sha256, path, text, mac, key_id) VALUES (?,?,?,?,?)"
+                       " ON CONFLICT(sha256) DO UPDATE SET text=excluded.text, mac=excluded.mac,"
+                       " key_id=excluded.key_id",
+                       (sha, fn, text, signing.source_mac(rec.key, sha, text), rec.key_id))
+            stored.append(sha)
+        sid = None
+        if rest:
+            sid = next_snapshot_id(db)
+            write_chunks(db, sid, rest, mac)
+        cur = db.execute(
+            "INSERT INTO snapshots(id, run, reason, label, file, line, function, time, stdout_bytes,"
+            " stderr_bytes, frames, globals, placeholders, meta, state, size, state_mac, key_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (sid,) + tuple(row) + (first, size, mac.hexdigest(), rec.key_id))
+        sid = cur.lastrowid
+        if row[1] == "periodic" and rec.max_periodic > 0:
+            db.execute(
+                "DELETE FROM snapshots WHERE run=? AND reason='periodic' AND id NOT IN "
+                "(SELECT id FROM snapshots WHERE run=? AND reason='periodic' ORDER BY id DESC LIMIT ?)",
+                (rec.run, rec.run, rec.max_periodic))
+        if big:
+            # copying this much from the write-ahead log into the database
+            # is left to pyreplay's checkpointer (recording.Checkpointer),
+            # not done here while the program waits
+            db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    finally:
+        if big:
+            db.execute("PRAGMA wal_autocheckpoint=1000")
+    return sid, stored
+
+
+def fork_run(db, run):
+    """A run for a forked child of run's process: the same program, marked
+    as forked from run, with the child's pid; returns its id (run itself
+    when the recording cannot say so)."""
+    import json
+    import os
+    import sys
+    import time
+    try:
+        cur = db.execute(
+            "INSERT INTO runs(parent, program, argv, cwd, python, version, started, fork_of, pid)"
+            " SELECT NULL, program, ?, ?, ?, ?, ?, id, ? FROM runs WHERE id=?",
+            (json.dumps(sys.argv), os.getcwd(), sys.executable, "%d.%d.%d" % sys.version_info[:3],
+             time.time(), os.getpid(), run))
+    except Exception:  # noqa: BLE001 - a recording older than schema 3
+        return run
+    return cur.lastrowid or run
