@@ -151,3 +151,19 @@ func buildResume(o Options) (*Prepared, error) {
 	p.Config.HashSeed, p.Config.HashSeedInjected = snap.Meta.HashSeed, snap.Meta.HashSeedInjected
 	return p, nil
 }
+
+// How a snapshot can be resumed (ls and show report it for each).
+const (
+	ResumeExact   = "exact"   // pyreplay resume rebuilds its frames exactly
+	ResumeRefused = "refused" // it would refuse, for the reason given
+)
+
+// ResumeVerdict says how snapshot n would resume today, and why not when
+// it would refuse: the check `pyreplay resume` makes (the plan and the
+// sources on disk), without running anything.
+func ResumeVerdict(store *recording.Store, n int64) (verdict, why string) {
+	if _, _, _, err := PlanFor(store, n, false); err != nil {
+		return ResumeRefused, err.Error()
+	}
+	return ResumeExact, ""
+}

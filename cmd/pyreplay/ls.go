@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/wire"
 )
@@ -34,25 +35,29 @@ func lsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			rows := make([]resumable[wire.Summary], len(list))
+			for i, s := range list {
+				rows[i] = withVerdict(store, s.N, s)
+			}
 			if asJSON {
 				enc := json.NewEncoder(os.Stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(list)
+				return enc.Encode(rows)
 			}
 			if len(list) == 0 {
 				fmt.Println("no snapshots yet in", store.Path)
 				return nil
 			}
 			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tRUN\tREASON\tWHERE\tFUNCTION\tLABEL\tTIME\tSIZE")
-			for _, s := range list {
+			fmt.Fprintln(w, "ID\tRUN\tREASON\tWHERE\tFUNCTION\tLABEL\tTIME\tSIZE\tRESUME")
+			for i, s := range list {
 				run := strconv.FormatInt(s.Run, 10)
 				if s.ForkOf != nil && s.Pid != nil {
 					// a forked child's snapshots: its own run
 					run = fmt.Sprintf("%d (fork of %d, pid %d)", s.Run, *s.ForkOf, *s.Pid)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s:%d\t%s\t%s\t%s\t%s\n", s.ID, run, printable(s.Reason), printable(filepath.Base(s.File)), s.Line,
-					printable(s.Function), printable(s.Label), time.Unix(0, int64(s.Time*1e9)).Format("15:04:05.000"), humanSize(s.Size))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s:%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, run, printable(s.Reason), printable(filepath.Base(s.File)), s.Line,
+					printable(s.Function), printable(s.Label), time.Unix(0, int64(s.Time*1e9)).Format("15:04:05.000"), humanSize(s.Size), rows[i].Resume)
 			}
 			return w.Flush()
 		},
@@ -90,6 +95,37 @@ func humanSize(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
+// resumable is a snapshot's JSON with how it resumes (launch.ResumeVerdict).
+type resumable[T any] struct {
+	Snap      T      `json:"-"`
+	Resume    string `json:"resume"`
+	ResumeWhy string `json:"resume_why,omitempty"`
+}
+
+// MarshalJSON gives the snapshot's own fields, then resume and resume_why.
+func (r resumable[T]) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(r.Snap)
+	if err != nil || len(b) < 2 || b[len(b)-1] != '}' {
+		return b, err
+	}
+	extra, err := json.Marshal(struct {
+		Resume    string `json:"resume"`
+		ResumeWhy string `json:"resume_why,omitempty"`
+	}{r.Resume, r.ResumeWhy})
+	if err != nil {
+		return nil, err
+	}
+	if string(b) == "{}" {
+		return extra, nil
+	}
+	return append(append(b[:len(b)-1:len(b)-1], ','), extra[1:]...), nil
+}
+
+func withVerdict[T any](store *recording.Store, n int64, snap T) resumable[T] {
+	v, why := launch.ResumeVerdict(store, n)
+	return resumable[T]{Snap: snap, Resume: v, ResumeWhy: why}
+}
+
 func showCmd() *cobra.Command {
 	var db string
 	var asJSON bool
@@ -111,12 +147,18 @@ func showCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			row := withVerdict(store, n, snap)
 			if asJSON {
 				enc := json.NewEncoder(os.Stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(snap)
+				return enc.Encode(row)
 			}
 			printSnapshot(snap)
+			if row.Resume == launch.ResumeExact {
+				fmt.Println("resume: exact")
+			} else {
+				fmt.Println("resume: refused:", printable(row.ResumeWhy))
+			}
 			return nil
 		},
 	}
