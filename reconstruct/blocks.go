@@ -68,7 +68,7 @@ func (b *builder) emitWrap(e *emitter, fi *frameInfo, k, ind int, subst string) 
 
 // emitPosition emits the statement at the recorded position.
 func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string) error {
-	if fi.innermost && fi.mode != modeClause {
+	if fi.innermost && fi.mode != modeClause && fi.mode != modeDecorated {
 		e.arrive(ind, fi.fr.Line)
 	}
 	switch fi.mode {
@@ -84,6 +84,8 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 		return b.emitImport(e, fi, ind) // imports.go
 	case modeClassBody:
 		return b.emitClassBody(e, fi, ind) // frame_classbody.go
+	case modeDecorated:
+		return b.emitDecorated(e, fi, ind) // decorated.go
 	}
 	return nil
 }

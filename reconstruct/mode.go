@@ -13,6 +13,7 @@ const (
 	modeCall                       // a call or yield in progress (call.go, frame_generator.go)
 	modeImport                     // an import statement importing the next frame's module (imports.go)
 	modeClassBody                  // a class statement whose body is the next frame (frame_classbody.go)
+	modeDecorated                  // at a decorated definition's def line, decorators evaluated (decorated.go)
 )
 
 func (m frameMode) String() string {
@@ -31,6 +32,8 @@ func (m frameMode) String() string {
 		return "import"
 	case modeClassBody:
 		return "classbody"
+	case modeDecorated:
+		return "decorated"
 	}
 	return fmt.Sprintf("frameMode(%d)", int(m))
 }

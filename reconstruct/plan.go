@@ -41,6 +41,7 @@
 //	try.go              try/except/else/finally (the handled exception)
 //	if.go               if/elif
 //	match.go            match/case
+//	decorated.go        a decorated definition at its def line
 //	call.go             the call in progress inside its statement
 //	callee.go           which call is in progress and what replaces it
 //	percent.go          %-formats that 3.11+ compiles as f-strings
@@ -393,6 +394,9 @@ func (b *builder) analyseLine(fi *frameInfo) error {
 		}
 		if cl != nil {
 			return b.refuse(fr, 0, "a position inside the %s header", strings.TrimSuffix(cl.Type(), "_clause"))
+		}
+		if d := decoratedAt(fi, fr.Line); d != nil {
+			return b.analyseDecorated(fi, d) // decorated.go
 		}
 		return b.refuse(fr, 0, "no statement starts on this line")
 	}
