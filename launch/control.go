@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // Control is Go's end of the channel.
@@ -34,7 +36,8 @@ type Control struct {
 	once   sync.Once
 }
 
-// Event is a message the shim sent on its own (ready, stopped, output).
+// Event is a message the shim sent on its own (wire.EventReady, ...); Raw
+// decodes into the wire type of its Name.
 type Event struct {
 	Name string
 	Raw  json.RawMessage
@@ -108,11 +111,11 @@ func (c *Control) read() {
 	sc := bufio.NewScanner(c.conn)
 	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
 	for sc.Scan() {
-		var head struct {
-			Reply *int64 `json:"reply"`
-			Event string `json:"event"`
-		}
+		var head wire.Head
 		line := append([]byte(nil), sc.Bytes()...)
+		if Tap != nil {
+			Tap(line)
+		}
 		if json.Unmarshal(line, &head) != nil {
 			continue
 		}
@@ -147,13 +150,16 @@ func (c *Control) shut() {
 	})
 }
 
+// Tap, when set (by tests), sees every line the shim sends, as sent.
+var Tap func(line []byte)
+
 // Send writes a command without waiting for its reply.
-func (c *Control) Send(cmd string, args map[string]any) error {
+func (c *Control) Send(cmd string, args any) error {
 	_, err := c.send(cmd, args, false)
 	return err
 }
 
-func (c *Control) send(cmd string, args map[string]any, wait bool) (chan reply, error) {
+func (c *Control) send(cmd string, args any, wait bool) (chan reply, error) {
 	if c.conn == nil {
 		return nil, ErrChannelClosed
 	}
@@ -162,9 +168,20 @@ func (c *Control) send(cmd string, args map[string]any, wait bool) (chan reply, 
 		return nil, ErrChannelClosed
 	default:
 	}
+	// args: nil or a value that marshals to a JSON object (wire.*Args)
 	msg := map[string]any{}
-	for k, v := range args {
-		msg[k] = v
+	if args != nil {
+		b, err := json.Marshal(args)
+		if err != nil {
+			return nil, err
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(b, &fields); err != nil {
+			return nil, fmt.Errorf("control command %q: arguments are not a JSON object", cmd)
+		}
+		for k, v := range fields {
+			msg[k] = v
+		}
 	}
 	c.mu.Lock()
 	c.id++
@@ -196,7 +213,7 @@ func (c *Control) send(cmd string, args map[string]any, wait bool) (chan reply, 
 
 // Call sends a command and waits for its reply (body decoded into out, if
 // not nil) for at most timeout.
-func (c *Control) Call(cmd string, args map[string]any, out any, timeout time.Duration) error {
+func (c *Control) Call(cmd string, args any, out any, timeout time.Duration) error {
 	ch, err := c.send(cmd, args, true)
 	if err != nil {
 		return err
@@ -221,7 +238,7 @@ func (c *Control) Call(cmd string, args map[string]any, out any, timeout time.Du
 // CallInterruptible is Call, but when timeout passes it calls interrupt
 // (which should make the shim abandon the command) and waits up to grace
 // more for the reply.
-func (c *Control) CallInterruptible(cmd string, args map[string]any, out any, timeout, grace time.Duration, interrupt func()) error {
+func (c *Control) CallInterruptible(cmd string, args any, out any, timeout, grace time.Duration, interrupt func()) error {
 	ch, err := c.send(cmd, args, true)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pyreplay/pyreplay/launch"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // ------------------------------------------------------------------ breakpoints
@@ -128,11 +129,11 @@ func checkFilters(filters []string) error {
 	return nil
 }
 
-func (d *Engine) bpPayload() map[string]any {
+func (d *Engine) bpPayload() wire.BreakpointsArgs {
 	if d.opts.NoDebug {
-		return map[string]any{"lines": []any{}, "funcs": []any{}, "exceptions": []string{}, "justMyCode": true}
+		return wire.BreakpointsArgs{Lines: []wire.LiveBreakpoint{}, Funcs: []wire.LiveBreakpoint{}, Exceptions: []string{}, JustMyCode: true}
 	}
-	lines := []map[string]any{}
+	lines := []wire.LiveBreakpoint{}
 	files := make([]string, 0, len(d.lineBPs))
 	for f := range d.lineBPs {
 		files = append(files, f)
@@ -140,23 +141,20 @@ func (d *Engine) bpPayload() map[string]any {
 	sort.Strings(files)
 	for _, f := range files {
 		for _, b := range d.lineBPs[f] {
-			m := map[string]any{"id": b.ID, "file": f, "line": b.Line, "cond": b.Condition, "hitcond": b.HitCondition, "spec": fmt.Sprintf("%s:%d", f, b.Line)}
-			if b.LogMessage != nil {
-				m["log"] = *b.LogMessage
-			}
-			lines = append(lines, m)
+			lines = append(lines, wire.LiveBreakpoint{ID: b.ID, File: f, Line: b.Line, Cond: b.Condition, HitCond: b.HitCondition,
+				Log: b.LogMessage, Spec: fmt.Sprintf("%s:%d", f, b.Line)})
 		}
 	}
 	if d.entry != nil {
-		lines = append(lines, d.entry)
+		lines = append(lines, *d.entry)
 	}
-	funcs := []map[string]any{}
+	funcs := []wire.LiveBreakpoint{}
 	for _, b := range d.funcBPs {
 		for _, q := range d.funcQ[b.ID] {
-			funcs = append(funcs, map[string]any{"id": b.ID, "func": q, "cond": b.Condition, "hitcond": b.HitCondition, "spec": b.Name})
+			funcs = append(funcs, wire.LiveBreakpoint{ID: b.ID, Func: q, Cond: b.Condition, HitCond: b.HitCondition, Spec: b.Name})
 		}
 	}
-	return map[string]any{"lines": lines, "funcs": funcs, "exceptions": append([]string{}, d.filters...), "justMyCode": d.opts.JustMyCode}
+	return wire.BreakpointsArgs{Lines: lines, Funcs: funcs, Exceptions: append([]string{}, d.filters...), JustMyCode: d.opts.JustMyCode}
 }
 
 // applyBreakpoints sends the whole breakpoint set to a started live program
@@ -170,10 +168,8 @@ func (d *Engine) applyBreakpoints(res []BreakpointResult) {
 	}
 	args := d.bpPayload()
 	d.mu.Unlock()
-	var body struct {
-		Errors map[string]string `json:"errors"`
-	}
-	if err := l.Call("breakpoints", args, &body); err != nil {
+	var body wire.BreakpointsReply
+	if err := l.Call(wire.CmdBreakpoints, args, &body); err != nil {
 		d.emit(OutputEvent{Category: "console", Text: fmt.Sprintf("pyreplay: breakpoints not applied yet: %v\n", err)})
 		return
 	}

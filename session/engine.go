@@ -137,7 +137,7 @@ type Engine struct {
 	gen      int // changes whenever the live program moves
 	runs     int // commands that set it running
 	started  bool
-	entry    map[string]any // one-shot entry breakpoint of a resumed process
+	entry    *wire.LiveBreakpoint // one-shot entry breakpoint of a resumed process
 	ended    bool
 	exited   bool
 	exitCode int

@@ -89,20 +89,17 @@ func (d *Engine) LiveChildren(tok Token, root LiveRoot, path []int, start, count
 	d.mu.Lock()
 	l := d.live
 	d.mu.Unlock()
-	r := map[string]any{}
+	var r wire.ChildRoot
 	switch {
 	case root.Result > 0:
-		r["result"] = root.Result
+		r.Result = root.Result
 	case root.Module != "":
-		r["module"], r["name"] = root.Module, root.Name
+		r.Module, r.Name = root.Module, root.Name
 	default:
-		r["name"] = root.Name
+		r.Name = root.Name
 	}
-	var body struct {
-		Children []wire.Value `json:"children"`
-		Len      int          `json:"len"`
-	}
-	err := l.CallInterruptible("children", map[string]any{"root": r, "frame": root.Frame, "path": path, "start": start, "count": count}, &body)
+	var body wire.ChildrenReply
+	err := l.CallInterruptible(wire.CmdChildren, wire.ChildrenArgs{Root: r, Frame: root.Frame, Path: path, Start: start, Count: count}, &body)
 	return body.Children, body.Len, err
 }
 
@@ -130,11 +127,8 @@ func (d *Engine) Evaluate(tok Token, frame int, expr, context string) (EvalResul
 		return EvalResult{}, err
 	}
 	if live {
-		var body struct {
-			Value wire.Value `json:"value"`
-			Ref   int        `json:"ref"`
-		}
-		if err := l.CallInterruptible("evaluate", map[string]any{"frame": frame, "expr": expr, "context": context}, &body); err != nil {
+		var body wire.EvaluateReply
+		if err := l.CallInterruptible(wire.CmdEvaluate, wire.EvaluateArgs{Frame: frame, Expr: expr, Context: context}, &body); err != nil {
 			return EvalResult{}, err
 		}
 		return EvalResult{Value: body.Value, Ref: body.Ref, Live: true}, nil

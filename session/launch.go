@@ -177,10 +177,9 @@ func (d *Engine) Start() error {
 		return nil
 	}
 	l := d.live
-	args := d.bpPayload()
-	args["stopOnEntry"] = d.opts.StopOnEntry && !d.opts.NoDebug
+	args := wire.StartArgs{BreakpointsArgs: d.bpPayload(), StopOnEntry: d.opts.StopOnEntry && !d.opts.NoDebug}
 	d.mu.Unlock()
-	return l.Call("start", args, nil)
+	return l.Call(wire.CmdStart, args, nil)
 }
 
 // WaitStop waits until the live program has stopped or ended (the first

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pyreplay/pyreplay/launch"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // Deadlines for talking to the live program.
@@ -26,23 +27,10 @@ var (
 )
 
 // LiveStop is a stop the shim reported.
-type LiveStop struct {
-	Snap        int64          `json:"snap"`
-	Reason      string         `json:"reason"` // breakpoint | function | exception | step | pause | entry
-	Label       string         `json:"label"`
-	Breakpoints []int          `json:"bps"`
-	Exception   *ExceptionInfo `json:"exc"`
-	Stdout      int64          `json:"stdout"`
-	Stderr      int64          `json:"stderr"`
-}
+type LiveStop = wire.StoppedEvent
 
 // ExceptionInfo describes the exception of an exception stop.
-type ExceptionInfo struct {
-	Type      string `json:"type"`
-	Message   string `json:"message"`
-	Traceback string `json:"traceback"`
-	Mode      string `json:"mode"` // always (raised) | unhandled
-}
+type ExceptionInfo = wire.ExceptionInfo
 
 // liveSink receives what a Live process produces.
 type liveSink interface {
@@ -138,7 +126,7 @@ func startLive(python string, cfg launch.Config, dir string, env []string, sink 
 	// wait for "ready" (or the end)
 	select {
 	case ev, ok := <-ctl.Events():
-		if !ok || ev.Name != "ready" {
+		if !ok || ev.Name != wire.EventReady {
 			l.kill()
 			<-exited
 			return nil, l.startError(errors.New("the program ended before it was ready"), errTail.String())
@@ -291,17 +279,14 @@ func (l *Live) waitOutput(out, errb int64) {
 func (l *Live) events(exited chan struct{}) {
 	for ev := range l.ctl.Events() {
 		switch ev.Name {
-		case "stopped":
+		case wire.EventStopped:
 			var s LiveStop
 			if json.Unmarshal(ev.Raw, &s) == nil {
 				l.waitOutput(s.Stdout, s.Stderr)
 				l.sink.liveStopped(l, s)
 			}
-		case "output":
-			var o struct {
-				Category string `json:"category"`
-				Text     string `json:"text"`
-			}
+		case wire.EventOutput:
+			var o wire.OutputEvent
 			if json.Unmarshal(ev.Raw, &o) == nil {
 				l.sink.liveOutput(l, o.Category, o.Text)
 			}
@@ -321,7 +306,7 @@ func (l *Live) events(exited chan struct{}) {
 }
 
 // Call sends a command to the stopped program and waits for the reply.
-func (l *Live) Call(cmd string, args map[string]any, out any) error {
+func (l *Live) Call(cmd string, args any, out any) error {
 	return l.ctl.Call(cmd, args, out, CommandTimeout)
 }
 
@@ -332,7 +317,7 @@ var EvalTimeout = 10 * time.Second
 // CallInterruptible sends a command that runs program code (evaluate):
 // past EvalTimeout the program gets SIGINT, which the shim turns into an
 // error of that evaluation alone.
-func (l *Live) CallInterruptible(cmd string, args map[string]any, out any) error {
+func (l *Live) CallInterruptible(cmd string, args any, out any) error {
 	return l.ctl.CallInterruptible(cmd, args, out, EvalTimeout, 3*time.Second, func() {
 		if p := l.proc.Cmd.Process; p != nil {
 			_ = p.Signal(syscall.SIGINT)
@@ -341,7 +326,7 @@ func (l *Live) CallInterruptible(cmd string, args map[string]any, out any) error
 }
 
 // Send sends a command without waiting (pause, run commands).
-func (l *Live) Send(cmd string, args map[string]any) error { return l.ctl.Send(cmd, args) }
+func (l *Live) Send(cmd string, args any) error { return l.ctl.Send(cmd, args) }
 
 // Done is closed once the process has ended and been reported.
 func (l *Live) Done() <-chan struct{} { return l.done }

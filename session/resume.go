@@ -13,6 +13,7 @@ import (
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // Program is a program to run under the shim to its end, attached to the
@@ -167,14 +168,14 @@ func (d *Engine) ResumeFrom(n int64) (int64, error) {
 	d.ended, d.exited, d.exitCode = false, false, 0
 	d.entry = nil
 	if top := topUser(s); top != nil {
-		d.entry = map[string]any{"id": 0, "file": top.File, "line": top.Line, "oneshot": true, "spec": "entry"}
+		d.entry = &wire.LiveBreakpoint{ID: 0, File: top.File, Line: top.Line, OneShot: true, Spec: "entry"}
 	}
 	args := d.bpPayload()
 	d.entry = nil
 	d.mu.Unlock()
 	d.emit(OutputEvent{Category: "console", Text: fmt.Sprintf("pyreplay: resumed %s in a fresh process (pid %d, run %d)\n", recording.SnapID(snapN), l.Pid(), prep.Config.Run)})
 	d.emit(ContinuedEvent{})
-	if err := l.Call("start", args, nil); err != nil {
+	if err := l.Call(wire.CmdStart, args, nil); err != nil {
 		return 0, err
 	}
 	return prep.Config.Run, nil

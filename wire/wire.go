@@ -41,6 +41,7 @@ type Frame struct {
 	Function    string           `json:"function"`
 	Name        string           `json:"name"`
 	File        string           `json:"file"`
+	CoFilename  string           `json:"co_filename,omitempty"` // the code's own co_filename, when File differs (a relative path before 3.9)
 	Line        int              `json:"line"`
 	FirstLine   int              `json:"firstline"`
 	Library     bool             `json:"library"`
@@ -66,6 +67,7 @@ type Frame struct {
 	NBases      int              `json:"nbases,omitempty"`
 	CallOrdinal *int             `json:"call_ordinal,omitempty"`
 	Locals      map[string]Value `json:"locals"`
+	Namespace   map[string]Value `json:"namespace,omitempty"` // a class body's names (ClassBody)
 	Cells       []string         `json:"cells"`
 	Stack       []*Value         `json:"stack"` // nil: unknown; a nil item is an empty slot
 	HasStack    bool             `json:"-"`

@@ -1,230 +1,24 @@
 """Taking a snapshot: walk the stack, serialise it, write it to the recording."""
 import gc
-import io
 import json
 import os
 import sys
-import sysconfig
 import time
 import warnings
 
 from . import frames as F
 from . import libstate
+from .output import output_bytes
+from .paths import _has_source, abs_file, decode_source, is_shim_file, is_user_file, qualname, user_modules
 from . import signing
 from . import state as S
+from . import wire as W
 from . import stdvalues
 from . import store
 from . import view as V
 from .view import view
 
-SHIM_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_LIB_DIRS = []
-
-
-def _lib_dirs():
-    if not _LIB_DIRS:
-        seen = set()
-        paths = sysconfig.get_paths()
-        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-            try:
-                p = paths[key]
-            except KeyError:
-                continue
-            for q in (p, os.path.realpath(p)):
-                if q and q not in seen:
-                    seen.add(q)
-                    _LIB_DIRS.append(q.rstrip(os.sep) + os.sep)
-        for p in sys.path:
-            if p.endswith(("site-packages", "dist-packages")):
-                _LIB_DIRS.append(p.rstrip(os.sep) + os.sep)
-        _LIB_DIRS.append(SHIM_DIR + os.sep)
-    return _LIB_DIRS
-
-
-_user_cache = {}
-START_CWD = os.getcwd()
-
-
-_abs_cache = {}
-
-
-def abs_file(filename):
-    """A code object's file as an absolute path. Before 3.9 the main script's
-    co_filename is the path as given, relative to the directory the program
-    started in, whatever os.chdir() it did since."""
-    if not filename or filename.startswith("<"):
-        return filename
-    p = _abs_cache.get(filename)
-    if p is None:
-        p = _abs_cache[filename] = os.path.normpath(os.path.join(START_CWD, filename))
-    return p
-
-
-_qual_tables = {}
-
-
-def qualname(code):
-    """The qualified name of a code object's function. co_qualname exists
-    from 3.11; before, it is found in the file's syntax tree by the function's
-    first line and name (co_name when not found: lambdas, comprehensions)."""
-    q = getattr(code, "co_qualname", None)
-    if q is not None:
-        return q
-    fn = code.co_filename
-    table = _qual_tables.get(fn)
-    if table is None:
-        table = {}
-        try:
-            import ast
-            with open(abs_file(fn), "rb") as f:
-                tree = ast.parse(f.read())
-        except Exception:  # noqa: BLE001 - no source, no qualnames
-            tree = None
-
-        def walk(node, prefix):
-            for st in ast.iter_child_nodes(node):
-                if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    first = min([d.lineno for d in st.decorator_list] + [st.lineno])
-                    table[(first, st.name)] = prefix + st.name
-                    walk(st, prefix + st.name + ".<locals>.")
-                elif isinstance(st, ast.ClassDef):
-                    walk(st, prefix + st.name + ".")
-                elif isinstance(st, (ast.stmt, ast.excepthandler)) or type(st).__name__ == "match_case":
-                    walk(st, prefix)
-        if tree is not None:
-            walk(tree, "")
-        _qual_tables[fn] = table
-    return table.get((code.co_firstlineno, code.co_name), code.co_name)
-
-
-def decode_source(data):
-    """Source bytes as the text CPython compiles: the PEP 263 coding cookie
-    or BOM honoured (tokenize's own detection), so that Go sees the same
-    characters and the same UTF-8 columns as the interpreter's positions."""
-    import tokenize
-    try:
-        enc, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(enc)
-    except (SyntaxError, LookupError, UnicodeDecodeError):
-        return data.decode("utf-8", "replace")
-
-
-def is_user_file(filename):
-    r = _user_cache.get(filename)
-    if r is None:
-        if not filename or filename.startswith("<"):
-            r = False
-        else:
-            ap = abs_file(filename)
-            r = not any(ap.startswith(d) for d in _lib_dirs()) and os.path.isfile(ap)
-        _user_cache[filename] = r
-    return r
-
-
-def _has_source(filename):
-    return bool(filename) and not filename.startswith("<") and not is_shim_file(filename) \
-        and os.path.isfile(filename)
-
-
-def is_shim_file(filename):
-    return filename.startswith(SHIM_DIR + os.sep)
-
-
-def user_modules():
-    out = ["__main__"] if "__main__" in sys.modules else []
-    for name, m in list(sys.modules.items()):
-        if name == "__main__" or m is None:
-            continue
-        f = getattr(m, "__file__", None)
-        if isinstance(f, str) and is_user_file(f):
-            out.append(name)
-    return out
-
-
-# ------------------------------------------------------------------ counters
-class CountingRaw(io.RawIOBase):
-    """Raw layer under sys.stdout/sys.stderr that counts the bytes written."""
-
-    def __init__(self, fd, start=0, name=None):
-        super().__init__()
-        self._fd = fd
-        self.count = start
-        self.name = name if name is not None else fd
-        self.mode = "wb"
-
-    def writable(self):
-        return True
-
-    def readable(self):
-        return False
-
-    def fileno(self):
-        return self._fd
-
-    def isatty(self):
-        return os.isatty(self._fd)
-
-    def write(self, b):
-        n = os.write(self._fd, b)
-        self.count += n
-        return n
-
-    def close(self):
-        # never close the process's own descriptor
-        io.RawIOBase.close(self)
-
-
-_keep_alive = []
-_inherited = []
-counters = {}
-
-
-def install_counters(start_out=0, start_err=0):
-    for name, fd, start in (("stdout", 1, start_out), ("stderr", 2, start_err)):
-        old = getattr(sys, name)
-        if old is None or not hasattr(old, "buffer"):
-            continue
-        try:
-            if old.fileno() != fd:
-                continue
-        except (OSError, ValueError, io.UnsupportedOperation):
-            continue
-        old.flush()
-        raw = CountingRaw(fd, start, getattr(old, "name", "<%s>" % name))
-        if isinstance(old.buffer, io.BufferedWriter):
-            # the same buffer size as Python's own (io.open: st_blksize),
-            # so that output reaches the descriptor in the same pieces
-            try:
-                size = os.fstat(fd).st_blksize
-            except OSError:
-                size = 0
-            buf = io.BufferedWriter(raw, size if size > 1 else io.DEFAULT_BUFFER_SIZE)
-        else:
-            buf = raw  # python -u / PYTHONUNBUFFERED: no binary buffer
-        new = io.TextIOWrapper(buf, encoding=old.encoding, errors=old.errors,
-                               line_buffering=old.line_buffering,
-                               write_through=getattr(old, "write_through", False))
-        try:
-            new.mode = old.mode
-        except AttributeError:
-            pass
-        _keep_alive.append(old)
-        setattr(sys, name, new)
-        if getattr(sys, "__%s__" % name, None) is old:
-            setattr(sys, "__%s__" % name, new)
-        counters[name] = raw
-
-
-def output_bytes():
-    for name in ("stdout", "stderr"):
-        s = getattr(sys, name, None)
-        try:
-            if s is not None:
-                s.flush()
-        except Exception:  # noqa: BLE001
-            pass
-    return (counters["stdout"].count if "stdout" in counters else 0,
-            counters["stderr"].count if "stderr" in counters else 0)
+_inherited = []  # recording connections of a parent process (Recorder.forked)
 
 
 # atexit functions the program registered (main.py wraps atexit.register)
@@ -233,12 +27,12 @@ atexit_calls = []
 _resume_types = []
 
 
-def register_resume_codes(rt):
+def register_resume_codes(once, exitcm):
     """In a resumed process, the rebuilt frames keep helper objects on their
-    value stacks (the one-shot loop of an interrupted iteration, the exit
-    wrapper of a with); snapshots record what the original frame held."""
-    from . import resume
-    _resume_types[:] = [resume._Once, resume._ExitCM]
+    value stacks (the one-shot loop of an interrupted iteration: resume._Once,
+    the exit wrapper of a with: resume._ExitCM); snapshots record what the
+    original frame held."""
+    _resume_types[:] = [once, exitcm]
 
 
 def _translate_stack(vstack):
@@ -251,6 +45,54 @@ def _translate_stack(vstack):
             x = x.__self__.exit
         out.append(x)
     return out
+
+
+def _frame_fields(f, code, kind, lasti, lineno, sha, file, library, generator, module):
+    """The fields of a saved frame's view (wire.Frame) that a frame on the
+    stack and a suspended generator share: the one place that says what
+    a frame's code, position and variable layout are recorded as."""
+    fv = {
+        "function": qualname(code),
+        "name": code.co_name,
+        "file": file,
+        "line": lineno,
+        "firstline": code.co_firstlineno,
+        "library": library,
+        "kind": kind,
+        "sha256": sha,
+        "lasti": lasti,
+        "op": F.opname_at(code, lasti),
+        "flags": code.co_flags,
+        "generator": generator,
+        "coroutine": bool(code.co_flags & 0x180),
+        "module": module,
+        "module_name": f.f_globals.get("__name__", ""),
+        "varnames": list(code.co_varnames),
+        "cellvars": list(code.co_cellvars),
+        "freevars": list(code.co_freevars),
+        "nargs": code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 0x04)
+        + bool(code.co_flags & 0x08),
+    }
+    pos = F.position_at(code, lasti)
+    if pos is not None:
+        fv["pos"] = list(pos)
+    return fv
+
+
+def _local_views(slots, code, show):
+    """(the views of a frame's locals by name, its cell variables' names):
+    unbound slots left out, a cell shown by its contents; show(name, value)
+    makes one view."""
+    lv = {}
+    cells = []
+    for name, v in slots.items():
+        if v is F.NULL:
+            continue
+        is_cell, v = _cell_value(name, v, code)
+        if is_cell:
+            cells.append(name)
+        lv[name] = show(name, v)
+    return lv, cells
 
 
 def _cell_value(name, v, code):
@@ -445,45 +287,26 @@ class Recorder:
             # calling back, copy.deepcopy calling __deepcopy__) is saved like
             # the program's own, so that resume can rebuild it from its source
             kept = user or (users[0] < idx < users[-1] and _has_source(code.co_filename))
-            fv = {
-                "function": qualname(code) if kept else getattr(code, "co_qualname", code.co_name),
-                "name": code.co_name,
-                "file": abs_file(code.co_filename) if user else code.co_filename,
-                "line": lineno,
-                "firstline": code.co_firstlineno,
-                "library": not user,
-                "kind": kind,
-            }
+            file = abs_file(code.co_filename) if user else code.co_filename
             if not kept:
-                fviews.append(fv)
+                # a library frame: where it is, nothing of its state
+                fviews.append({"function": getattr(code, "co_qualname", code.co_name), "name": code.co_name,
+                               "file": file, "line": lineno, "firstline": code.co_firstlineno,
+                               "library": True, "kind": kind})
                 continue
-            if fv["file"] != code.co_filename:
-                fv["co_filename"] = code.co_filename
             fn = abs_file(code.co_filename)
             sha, _ = self.source(fn)
             files[fn] = sha
-            fv["sha256"] = sha
-            fv["lasti"] = lasti
-            fv["op"] = F.opname_at(code, lasti)
-            pos = F.position_at(code, lasti)
-            if pos is not None:
-                fv["pos"] = list(pos)
+            is_module = code.co_name == "<module>"
+            fv = _frame_fields(f, code, kind, lasti, lineno, sha, file, not user,
+                               bool(code.co_flags & 0x20), is_module)
+            if fv["file"] != code.co_filename:
+                fv["co_filename"] = code.co_filename
             if kind == "call" and F.V < (3, 11):
                 fv["call_ordinal"] = F.call_ordinal(code, lasti, lineno)
             if kind in ("line", "hook", "entry", "exception"):
                 po = F.primary_offset(code, lineno)
                 fv["primary"] = po == lasti
-            fv["flags"] = code.co_flags
-            fv["module_name"] = f.f_globals.get("__name__", "")
-            fv["varnames"] = list(code.co_varnames)
-            fv["cellvars"] = list(code.co_cellvars)
-            fv["freevars"] = list(code.co_freevars)
-            fv["nargs"] = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 0x04) \
-                + bool(code.co_flags & 0x08)
-            fv["generator"] = bool(code.co_flags & 0x20)
-            fv["coroutine"] = bool(code.co_flags & 0x180)
-            is_module = code.co_name == "<module>"
-            fv["module"] = is_module
             if live and idx > 0 and F.called_from_c(f):
                 fv["from_c"] = True
             slots, vstack, static = ({}, None, False)
@@ -496,7 +319,7 @@ class Recorder:
                 ns = f.f_locals
                 if live and not self.layout_error:
                     slots, vstack, static = F.read(f, live)
-                manifest.append(("n", idx, None, "class namespace of %s at %s:%d" % (fv["function"], code.co_filename, lineno)))
+                manifest.append((W.M_NAMESPACE, idx, None, "class namespace of %s at %s:%d" % (fv["function"], code.co_filename, lineno)))
                 values.append(dict(ns))
                 fv["namespace"] = {k: views.root(v, 1, idx, k) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
             elif not self.layout_error:
@@ -528,25 +351,17 @@ class Recorder:
                 fv["callee"] = "function"
             if vstack is not None and _resume_types:
                 vstack = _translate_stack(vstack)
-            lv = {}
-            cells = []
+            fv["locals"], fv["cells"] = _local_views(slots, code, lambda name, v: views.root(v, priority=idx, name=name))
             for name, v in slots.items():
-                if v is F.NULL:
-                    continue
-                is_cell, cv = _cell_value(name, v, code)
-                if is_cell:
-                    cells.append(name)
-                lv[name] = views.root(cv, priority=idx, name=name)
-                where = "local '%s' of %s() at %s:%d" % (name, fv["function"], code.co_filename, lineno)
-                manifest.append(("l", idx, name, where))
-                values.append(v)
-            fv["locals"] = lv
-            fv["cells"] = cells
+                if v is not F.NULL:
+                    where = "local '%s' of %s() at %s:%d" % (name, fv["function"], code.co_filename, lineno)
+                    manifest.append((W.M_LOCAL, idx, name, where))
+                    values.append(v)
             if vstack is not None:
                 fv["stack"] = [view(x, 0) if x is not F.NULL else None for x in vstack]
                 for j, x in enumerate(vstack):
                     where = "value-stack item %d of %s() at %s:%d" % (j, fv["function"], code.co_filename, lineno)
-                    manifest.append(("s", idx, j, where))
+                    manifest.append((W.M_STACK, idx, j, where))
                     values.append(x)
             else:
                 fv["stack"] = None
@@ -571,30 +386,30 @@ class Recorder:
             ns = mod.__dict__
             # the namespace first (functions refer to it), then each global as
             # its own root so that an unsaved one is named
-            gman = [("g", m, None, "globals of module %s" % m)]
+            gman = [(W.M_GLOBALS, m, None, "globals of module %s" % m)]
             gval = [S.ModuleNamespace(m, {})]
             for k, v in list(ns.items()):
                 if k == "__builtins__":
                     continue  # state.user_module gives every module the real one
-                gman.append(("G", m, k, "global '%s' of module %s" % (k, m)))
+                gman.append((W.M_GLOBAL, m, k, "global '%s' of module %s" % (k, m)))
                 gval.append(v)
             manifest[0:0] = gman
             values[0:0] = gval
             gviews[m] = {k: views.root(v, 2, -1, k) for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
         views.fill()
-        manifest.append(("x", "process", None, "process state"))
+        manifest.append((W.M_EXTRA, "process", None, "process state"))
         values.append(self._process_state())
         rnd = sys.modules.get("random")
         if rnd is not None and hasattr(rnd, "getstate"):
-            manifest.append(("x", "random", None, "random state"))
+            manifest.append((W.M_EXTRA, "random", None, "random state"))
             values.append(rnd.getstate())
         exc = sys.exc_info()[1] if tb is None else None
         if exc is not None:
-            manifest.append(("x", "exc", None, "exception being handled"))
+            manifest.append((W.M_EXTRA, "exc", None, "exception being handled"))
             values.append(exc)
         unstable, fixable, self._frozen = stdvalues.unstable_sets(manifest, values, is_user_file)
         if fixable:
-            manifest.append(("x", "setorders", None, "iteration order of sets"))
+            manifest.append((W.M_EXTRA, "setorders", None, "iteration order of sets"))
             values.append([(s, list(s)) for s in {id(s): s for s in fixable}.values()])
         self._frame_index = {id(f): i for i, (f, *_r) in enumerate(stack)}
         self._files = files
@@ -698,42 +513,9 @@ class Recorder:
         return (S.make_generator, (k, slots, vstack))
 
     def _frame_view(self, f, code, kind, lasti, lineno, sha, slots, vstack):
-        fv = {
-            "function": qualname(code),
-            "name": code.co_name,
-            "file": abs_file(code.co_filename),
-            "line": lineno,
-            "firstline": code.co_firstlineno,
-            "library": False,
-            "kind": kind,
-            "sha256": sha,
-            "lasti": lasti,
-            "op": F.opname_at(code, lasti),
-            "flags": code.co_flags,
-            "generator": True,
-            "coroutine": bool(code.co_flags & 0x180),
-            "module": False,
-            "module_name": f.f_globals.get("__name__", ""),
-            "varnames": list(code.co_varnames),
-            "cellvars": list(code.co_cellvars),
-            "freevars": list(code.co_freevars),
-            "nargs": code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 0x04)
-            + bool(code.co_flags & 0x08),
-        }
-        pos = F.position_at(code, lasti)
-        if pos is not None:
-            fv["pos"] = list(pos)
-        lv = {}
-        cells = []
-        for name, v in slots.items():
-            if v is F.NULL:
-                continue
-            is_cell, v = _cell_value(name, v, code)
-            if is_cell:
-                cells.append(name)
-            lv[name] = V._hidden(v) if V.redacted(name) else view(v)
-        fv["locals"] = lv
-        fv["cells"] = cells
+        fv = _frame_fields(f, code, kind, lasti, lineno, sha, abs_file(code.co_filename), False, True, False)
+        fv["locals"], fv["cells"] = _local_views(
+            slots, code, lambda name, v: V._hidden(v) if V.redacted(name) else view(v))
         fv["stack"] = None if vstack is None else [view(x, 0) if x is not F.NULL else None for x in vstack]
         return fv
 
@@ -746,7 +528,7 @@ class Recorder:
             # (the slower pickler that intercepts every object only when a
             # frozenset needs it)
             pickler = S.FrozenPickler if self._frozen else S.StatePickler
-            p = pickler(buf, set(m[1] for m in manifest if m[0] == "g"), placeholders)
+            p = pickler(buf, set(m[1] for m in manifest if m[0] == W.M_GLOBALS), placeholders)
             p.frozen = self._frozen
             p.generator_hook = self._generator_hook
             p.where = "manifest"

@@ -30,23 +30,25 @@ import itertools
 import json
 import os
 import queue
-import re
 import signal
 import socket
 import sys
 import threading
 import traceback
-import types
 
-from . import capture as C
-from . import codelines as L
-from . import triggers as T
+from . import paths
+from .output import output_bytes
+from . import livebps as LB
+from . import process as P
+from . import wire as W
+from .versions import MONITORING
 from .state import _safe_repr
+from . import view as VW
 from .view import view
 
-V = sys.version_info[:2]
+
 ACTIVE = None
-RUN_COMMANDS = ("continue", "next", "stepIn", "stepOut")
+RUN_COMMANDS = W.RUN_COMMANDS
 IGNORED_RAISES = (StopIteration, StopAsyncIteration, GeneratorExit)
 PAGE = 100
 
@@ -57,7 +59,8 @@ def install(rec, cfg):
     global ACTIVE
     ctl = Control(rec, cfg)
     ACTIVE = ctl
-    trig = LiveTriggers(rec, cfg, ctl)
+    P.uncaught_hooks.append(ctl.on_uncaught)
+    trig = LB.LiveTriggers(rec, cfg, ctl)
     ctl.trig = trig
     return trig
 
@@ -105,261 +108,6 @@ class Channel:
             pass
 
 
-# ---------------------------------------------------------------- breakpoints
-class LiveBP(T.BP):
-    __slots__ = ("id", "hitcond", "log", "oneshot")
-
-    def __init__(self, d):
-        T.BP.__init__(self, d)
-        self.id = d.get("id") or 0
-        self.hitcond = (d.get("hitcond") or "").strip()
-        self.log = d.get("log")
-        self.oneshot = bool(d.get("oneshot"))
-        if self.hitcond and _hit_check(self.hitcond, 1) is None:
-            raise ValueError("hit condition %r is not N, =N, ==N, >N, >=N, <N, <=N or %%N" % self.hitcond)
-
-
-_HIT_RE = re.compile(r"^\s*(==|=|>=|<=|>|<|%)?\s*(\d+)\s*$")
-
-
-def _hit_check(cond, hits):
-    m = _HIT_RE.match(cond)
-    if not m:
-        return None
-    op, n = m.group(1) or "==", int(m.group(2))
-    if op in ("==", "="):
-        return hits == n
-    if op == ">":
-        return hits > n
-    if op == ">=":
-        return hits >= n
-    if op == "<":
-        return hits < n
-    if op == "<=":
-        return hits <= n
-    return n > 0 and hits % n == 0
-
-
-class LiveTriggers(T.Triggers):
-    """Triggers whose hits stop the program instead of only recording it."""
-
-    def __init__(self, rec, cfg, ctl):
-        self.ctl = ctl
-        cfg = dict(cfg)
-        cfg["breakpoints"] = []  # breakpoints come over the control channel
-        T.Triggers.__init__(self, rec, cfg)
-
-    # -- hits
-    def should_fire(self, bp, frame):
-        if not T.Triggers.should_fire(self, bp, frame):
-            return False
-        if bp.hitcond and not _hit_check(bp.hitcond, bp.hits):
-            return False
-        if bp.log is not None:
-            self.ctl.output("console", _format_log(bp.log, frame) + "\n")
-            return False
-        return True
-
-    def say(self, text):
-        self.ctl.output("stderr", text)
-
-    def fire_line(self, frame, line, kind):
-        bps = self.lines.get(self.realpath(frame.f_code.co_filename), {}).get(line)
-        if not bps:
-            return False
-        self.ctl.hit(bps, frame, kind, "breakpoint", "", "bp")
-        return True
-
-    def tracers(self):
-        if self.ctl.tracing:
-            return self.ctl._global, self.ctl._local
-        return T.Triggers.tracers(self)
-
-    def fire_func(self, frame, kind, qn=None):
-        qn = qn or frame.f_code.co_qualname
-        bps = self.funcs.get(qn)
-        if not bps:
-            return False
-        self.ctl.hit(bps, frame, kind, "function", qn, "bp")
-        return True
-
-    # -- start: wait for the debugger's configuration first
-    def start(self):
-        self.ctl.handshake()
-        T.Triggers.start(self)
-        self.ctl.after_start()
-
-    def _start_monitoring(self):
-        if self.lines or self.funcs:
-            return T.Triggers._start_monitoring(self)
-        # register the callbacks even without breakpoints: they may come later
-        self.lines["\x00none"] = {}
-        try:
-            T.Triggers._start_monitoring(self)
-        finally:
-            del self.lines["\x00none"]
-
-    def _start_hooks(self):
-        T.Triggers._start_hooks(self)
-        if not any(isinstance(f, T._Finder) for f in sys.meta_path):
-            sys.meta_path.insert(0, T._Finder(self))
-
-    # -- changing breakpoints while the program lives
-    def set_all(self, lines, funcs):
-        """Replace every breakpoint. Returns {id: error} for rejected ones."""
-        errors = {}
-        new_lines, new_funcs = {}, {}
-        for d in lines:
-            try:
-                bp = LiveBP(d)
-            except Exception as e:  # noqa: BLE001 - a bad condition is the user's
-                errors[str(d.get("id"))] = _bp_error(e)
-                continue
-            new_lines.setdefault(os.path.realpath(bp.file), {}).setdefault(bp.line, []).append(bp)
-        for d in funcs:
-            try:
-                bp = LiveBP(d)
-            except Exception as e:  # noqa: BLE001
-                errors[str(d.get("id"))] = _bp_error(e)
-                continue
-            new_funcs.setdefault(bp.func, []).append(bp)
-        # keep hit counts of breakpoints that stay
-        old = {}
-        for rp, ls in self.lines.items():
-            for ln, bps in ls.items():
-                for bp in bps:
-                    old[(rp, ln, bp.cond, bp.hitcond if isinstance(bp, LiveBP) else "")] = bp.hits
-        for rp, ls in new_lines.items():
-            for ln, bps in ls.items():
-                for bp in bps:
-                    bp.hits = old.get((rp, ln, bp.cond, bp.hitcond), 0)
-        added_files = {}
-        for rp, ls in new_lines.items():
-            added = set(ls) - set(self.lines.get(rp, {}))
-            if added:
-                added_files[rp] = added
-        added_funcs = set(new_funcs) - set(self.funcs)
-        # the monitoring callbacks hold these dicts: change them in place
-        self.lines.clear()
-        self.lines.update(new_lines)
-        self.funcs.clear()
-        self.funcs.update(new_funcs)
-        if self.ctl.started and (added_files or added_funcs):
-            if V >= (3, 12):
-                self._refresh_312(added_files)
-            else:
-                self._refresh_hooks(added_files, added_funcs)
-        return errors
-
-    def _refresh_312(self, files):
-        M = sys.monitoring
-        if self.tool is None:
-            self._start_monitoring()
-        if self.tool is None:
-            return
-        M.restart_events()
-        E = M.events.LINE | M.events.JUMP
-        f = _main_frame()
-        while f is not None:
-            if self.realpath(f.f_code.co_filename) in files:
-                M.set_local_events(self.tool, f.f_code, M.get_local_events(self.tool, f.f_code) | E)
-            f = f.f_back
-        for gen in _generators(files, self.realpath):
-            M.set_local_events(self.tool, gen.gi_code, M.get_local_events(self.tool, gen.gi_code) | E)
-
-    def _refresh_hooks(self, files, funcs):
-        """<=3.11: recompile, with hook calls, the functions of files that got
-        new breakpoint lines ({realpath: lines}) and of functions that got
-        function breakpoints (qualnames)."""
-        import gc
-        by_file = {}
-        for obj in gc.get_objects():
-            if type(obj) is types.FunctionType:
-                c = obj.__code__
-                rp = self.realpath(c.co_filename)
-                if rp in files or (funcs and obj.__qualname__ in funcs and C.is_user_file(c.co_filename)):
-                    by_file.setdefault(rp, []).append(obj)
-        for rp, fns in by_file.items():
-            try:
-                with open(rp, "rb") as fh:
-                    src = fh.read()
-                code = self.compile_file(src, fns[0].__code__.co_filename)
-            except Exception:  # noqa: BLE001 - the file changed or vanished: leave it
-                continue
-            table = {(c.co_name, c.co_firstlineno): c for c in _walk_code(code)}
-            for fn in fns:
-                new = table.get((fn.__code__.co_name, fn.__code__.co_firstlineno))
-                if new is not None and new.co_freevars == fn.__code__.co_freevars:
-                    fn.__code__ = new
-        # functions not created yet come from code compiled without their
-        # hook: watch calls for them (traced) while such a breakpoint exists
-        found = {fn.__qualname__ for fns in by_file.values() for fn in fns}
-        self.ctl.func_watch = (self.ctl.func_watch | set(funcs)) - found
-        # frames already running old code (suspended generators too) that
-        # holds a new line are traced until they return
-        running = []
-        f = _main_frame()
-        while f is not None:
-            running.append(f)
-            f = f.f_back
-        running.extend(g.gi_frame for g in _generators(files, self.realpath))
-        for f in running:
-            added = files.get(self.realpath(f.f_code.co_filename))
-            if added and not C.is_shim_file(f.f_code.co_filename) and not self.holds_bp(f.f_code) \
-                    and added & L.own_lines(f.f_code):
-                self._bp_codes[id(f.f_code)] = f.f_code
-                if not self.ctl.stopped:
-                    self.trace_frame(f)
-                else:
-                    self.live_frames().add(f)  # traced when the program runs on (Control.retrace)
-        if self.ctl.func_watch and not self.ctl.stopped:
-            self.ctl.retrace(_main_frame())
-
-
-def _bp_error(e):
-    bad = getattr(T, "BadBreakpoint", None)
-    if bad is not None and isinstance(e, bad):
-        return str(e)
-    return "%s: %s" % (type(e).__name__, e)
-
-
-def _walk_code(code):
-    stack = [code]
-    while stack:
-        c = stack.pop()
-        yield c
-        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
-
-
-def _generators(files, realpath):
-    """Suspended generators of these files."""
-    import gc
-    out = []
-    for obj in gc.get_objects():
-        if type(obj) is types.GeneratorType and obj.gi_frame is not None \
-                and realpath(obj.gi_code.co_filename) in files:
-            out.append(obj)
-    return out
-
-
-def _main_frame():
-    """The innermost frame of the main thread."""
-    frames = sys._current_frames()
-    return frames.get(threading.main_thread().ident) or sys._getframe()
-
-
-_LOG_RE = re.compile(r"\{([^{}]+)\}")
-
-
-def _format_log(msg, frame):
-    def sub(m):
-        try:
-            return str(eval(m.group(1), frame.f_globals, frame.f_locals))
-        except Exception as e:  # noqa: BLE001
-            return "<%s: %s>" % (type(e).__name__, e)
-    return _LOG_RE.sub(sub, msg).replace("{{", "{").replace("}}", "}")
-
-
 # ---------------------------------------------------------------- control
 class Control:
     def __init__(self, rec, cfg):
@@ -385,8 +133,8 @@ class Control:
     # -- messages
     def output(self, category, text):
         try:
-            C.output_bytes()
-            self.chan.send({"event": "output", "category": category, "text": text})
+            output_bytes()
+            self.chan.send({"event": W.EVENT_OUTPUT, "category": category, "text": text})
         except Exception:  # noqa: BLE001
             pass
 
@@ -407,14 +155,13 @@ class Control:
                 with open(prog, "rb") as fh:
                     compile(fh.read(), prog, "exec", dont_inherit=True)
             except SyntaxError as e:
-                from .main import fail
-                fail(cfg, "syntax error in %s:%s: %s" % (e.filename or prog, e.lineno, e.msg), 1)
-        self.chan.send({"event": "ready", "pid": os.getpid(),
+                P.fail(cfg, "syntax error in %s:%s: %s" % (e.filename or prog, e.lineno, e.msg), 1)
+        self.chan.send({"event": W.EVENT_READY, "pid": os.getpid(),
                         "python": "%d.%d.%d" % sys.version_info[:3]})
         while True:
             msg = self.chan.q.get()
             cmd = msg.get("cmd")
-            if cmd == "start":
+            if cmd == W.CMD_START:
                 self.start_msg = msg
                 self.cmd_breakpoints(msg)
                 self.reply(msg.get("id"), True)
@@ -436,7 +183,7 @@ class Control:
     def dispatch(self, msg):
         cmd = msg.get("cmd")
         rid = msg.get("id")
-        if cmd in ("evaluate", "children"):
+        if cmd in (W.CMD_EVALUATE, W.CMD_CHILDREN):
             # program code runs: pyreplay interrupts it (SIGINT, see stop)
             # past its deadline
             self.evaluating = True
@@ -453,9 +200,9 @@ class Control:
             self.evaluating = False
             self.reply(rid, True, body)
             return
-        if cmd == "kill":
+        if cmd == W.CMD_KILL:
             os._exit(137)
-        if cmd in RUN_COMMANDS or cmd == "pause":
+        if cmd in RUN_COMMANDS or cmd == W.CMD_PAUSE:
             self.reply(rid, True)
             return
         fn = getattr(self, "cmd_" + str(cmd), None)
@@ -476,7 +223,7 @@ class Control:
         if self.started:
             self._update_raise()
             if not self.stopped:
-                self.retrace(_main_frame())
+                self.retrace(LB.main_frame())
         return {"errors": errors}
 
     def _need_frame(self, msg):
@@ -533,7 +280,7 @@ class Control:
         """A breakpoint location was reached: count, log, maybe stop."""
         if self.stopped or self.rec.busy:
             return False
-        fired = [bp for bp in bps if self.trig.should_fire(bp, frame)]
+        fired = self.trig.fired(bps, frame)
         if not fired:
             return False
         if all(bp.oneshot for bp in fired):
@@ -567,9 +314,9 @@ class Control:
             if sid is None:
                 return False
             self.frames = _collect(frame, tb)
-            out, err = C.output_bytes()
+            out, err = output_bytes()
             self.step = None
-            self.chan.send({"event": "stopped", "snap": sid, "reason": reason, "label": label,
+            self.chan.send({"event": W.EVENT_STOPPED, "snap": sid, "reason": reason, "label": label,
                             "bps": bps or [], "exc": exc, "stdout": out, "stderr": err})
             try:
                 old_int = signal.signal(signal.SIGINT, self._on_sigint)
@@ -654,9 +401,9 @@ class Control:
             self.dispatch(msg)
 
     def _traceable(self, filename):
-        if C.is_user_file(filename):
+        if paths.is_user_file(filename):
             return True
-        return not self.just_my_code and not C.is_shim_file(filename) and not filename.startswith("<")
+        return not self.just_my_code and not paths.is_shim_file(filename) and not filename.startswith("<")
 
     def retrace(self, frame):
         """Install or remove the trace function as stepping, function
@@ -666,8 +413,8 @@ class Control:
         when it goes."""
         self.func_watch &= set(self.trig.funcs) if self.trig is not None else set()
         need = self.step is not None or bool(self.func_watch) \
-            or (V < (3, 12) and "raised" in self.filters)
-        bp_live = self.trig.live_frames() if V < (3, 12) and self.trig is not None else ()
+            or (not MONITORING and "raised" in self.filters)
+        bp_live = self.trig.live_frames() if not MONITORING and self.trig is not None else ()
         if need:
             f = frame
             while f is not None:
@@ -695,19 +442,19 @@ class Control:
             qn = getattr(code, "co_qualname", None)
             for q in list(self.func_watch):
                 if qn == q or (qn is None and code.co_name == q.rsplit(".", 1)[-1]):
-                    if C.is_user_file(code.co_filename):
+                    if paths.is_user_file(code.co_filename):
                         # the function exists now: give it its hook, end the watch
                         self.trig._refresh_hooks({}, {q})
                         self.trig.fire_func(frame, "entry", q)
                         if not self.stopped:
                             self.retrace(frame.f_back)
                     break
-        if V < (3, 12) and not self.stopped and self.trig.call_event(frame):
+        if not MONITORING and not self.stopped and self.trig.call_event(frame):
             return self._local
         st = self.step
-        if st is not None and st[0] in ("next", "out") and not (V < (3, 12) and "raised" in self.filters):
+        if st is not None and st[0] in ("next", "out") and not (not MONITORING and "raised" in self.filters):
             return None  # stepping over: callees run untraced
-        if st is None and not (V < (3, 12) and "raised" in self.filters):
+        if st is None and not (not MONITORING and "raised" in self.filters):
             return None
         if self.stopped or not self._traceable(frame.f_code.co_filename):
             return None
@@ -724,7 +471,7 @@ class Control:
             return self._local
         if event == "line":
             line = frame.f_lineno
-            if V < (3, 12) and self.trig.holds_bp(frame.f_code):
+            if not MONITORING and self.trig.holds_bp(frame.f_code):
                 bps = self.trig.lines.get(self.trig.realpath(frame.f_code.co_filename), {}).get(line)
                 if bps and self.hit(bps, frame, "line", "breakpoint", "", "bp"):
                     return self._local  # that was this line's stop
@@ -739,7 +486,7 @@ class Control:
                     return self._local
             self.just = None
         elif event == "return":
-            if V < (3, 12) and self.trig.holds_bp(frame.f_code):
+            if not MONITORING and self.trig.holds_bp(frame.f_code):
                 self.trig.left(frame)
             st = self.step
             if st is not None and st[0] in ("next", "out") and frame is st[1]:
@@ -753,9 +500,9 @@ class Control:
                     st[2] = True
                     if caller.f_trace is None:
                         caller.f_trace = self._local
-            if self.step is None and not (V < (3, 12) and "raised" in self.filters):
+            if self.step is None and not (not MONITORING and "raised" in self.filters):
                 self.retrace(frame.f_back)
-        elif event == "exception" and V < (3, 12) and "raised" in self.filters:
+        elif event == "exception" and not MONITORING and "raised" in self.filters:
             exc = arg[1]
             tb = arg[2]
             if tb is not None and tb.tb_next is None and tb.tb_frame is frame:
@@ -763,7 +510,7 @@ class Control:
         return self._local
 
     def _update_raise(self):
-        if V < (3, 12):
+        if not MONITORING:
             return
         M = sys.monitoring
         want = "raised" in self.filters
@@ -808,13 +555,13 @@ def _collect(frame, tb):
     out = []
     if tb is not None:
         while tb is not None:
-            if not C.is_shim_file(tb.tb_frame.f_code.co_filename):
+            if not paths.is_shim_file(tb.tb_frame.f_code.co_filename):
                 out.append(tb.tb_frame)
             tb = tb.tb_next
         return out
     f = frame
     while f is not None:
-        if not C.is_shim_file(f.f_code.co_filename):
+        if not paths.is_shim_file(f.f_code.co_filename):
             out.append(f)
         f = f.f_back
     out.reverse()
@@ -836,33 +583,19 @@ def _exc_info(exc, mode):
             "traceback": text[-20000:], "mode": mode}
 
 
-def _items(obj):
-    """(name, value) pairs in the order view.py lists children."""
-    if isinstance(obj, (list, tuple)):
-        return (("[%d]" % i, x) for i, x in enumerate(obj))
-    if isinstance(obj, dict):
-        return ((_safe_repr(k, 60), x) for k, x in obj.items())
-    if isinstance(obj, (set, frozenset)):
-        return (("{%d}" % i, x) for i, x in enumerate(obj))
-    d = getattr(obj, "__dict__", None)
-    if isinstance(d, dict) and not isinstance(obj, type):
-        return ((str(k), x) for k, x in d.items())
-    return iter(())
-
-
 def _nth(obj, pos):
-    for _name, x in itertools.islice(_items(obj), pos, pos + 1):
+    for _name, x in itertools.islice(VW.children(obj, live=True) or (), pos, pos + 1):
         return x
     raise IndexError("item %d is gone" % pos)
 
 
 def _page(obj, start, count):
     try:
-        total = len(obj) if isinstance(obj, (list, tuple, dict, set, frozenset)) else len(obj.__dict__)
+        total = VW.child_count(obj)
     except Exception:  # noqa: BLE001
         total = 0
     out = []
-    for name, x in itertools.islice(_items(obj), start, start + count):
+    for name, x in itertools.islice(VW.children(obj, live=True) or (), start, start + count):
         v = view(x, 1)
         v["name"] = name
         out.append(v)

@@ -20,7 +20,8 @@ import os
 import sys
 import threading
 
-from . import capture as C
+from . import paths
+
 
 
 def install(path, trig):
@@ -58,8 +59,8 @@ def install(path, trig):
         i = real.get(fn)
         if i is None:
             i = -1
-            if not fn.startswith("<") and C.is_user_file(fn):
-                rp = os.path.realpath(C.abs_file(fn))
+            if not fn.startswith("<") and paths.is_user_file(fn):
+                rp = os.path.realpath(paths.abs_file(fn))
                 i = fidx.get(rp)
                 if i is None:
                     i = fidx[rp] = len(files)

@@ -17,8 +17,9 @@ import os
 import pickle
 import sys
 
-from . import signing
+from . import store
 from . import state as S
+from . import wire as W
 from .view import view
 
 
@@ -52,20 +53,20 @@ def load(db, snap):
     S.reopen_file = _reopen_readonly
     S.generator_factory = lambda k, slots, stack: _Gen(k)
     # the key comes from pyreplay in the environment of this process only
-    up = S.StateUnpickler(signing.read_state(db, snap, bytes.fromhex(os.environ.get("PYREPLAY_KEY", ""))))
+    up = S.StateUnpickler(store.read_state(db, snap, bytes.fromhex(os.environ.get("PYREPLAY_KEY", ""))))
     manifest = up.load()
     frames = {}
     for entry in manifest:
         v = up.load()
         kind = entry[0]
-        if kind == "l":
+        if kind == W.M_LOCAL:
             if type(v) is S.CellType:
                 try:
                     v = v.cell_contents
                 except ValueError:
                     continue
             frames.setdefault(entry[1], {})[entry[2]] = v
-        elif kind == "G":
+        elif kind == W.M_GLOBAL:
             S.module_ns(entry[1])[entry[2]] = v
     return frames
 

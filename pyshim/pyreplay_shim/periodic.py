@@ -24,7 +24,8 @@ import os
 import sys
 from time import monotonic as _clock  # bound now: a program may replace time.monotonic
 
-from . import capture as C
+from . import paths
+
 
 V = sys.version_info[:2]
 
@@ -111,7 +112,7 @@ def _monitoring_arm(rec):
         # the program's own next line: not a line of an at-fork hook still
         # running inside os.fork() (logging's, the program's), before which
         # 3.13 counts the threads
-        if not C.is_user_file(code.co_filename):
+        if not paths.is_user_file(code.co_filename):
             return None
         if later:
             M.set_events(tool, 0)
@@ -152,14 +153,14 @@ def _pending_arm(rec):
         del armed[:]
 
     def local(frame, event, arg):
-        if event == "line" and C.is_user_file(frame.f_code.co_filename):
+        if event == "line" and paths.is_user_file(frame.f_code.co_filename):
             disarm()
             rec.snapshot("periodic", "", frame, "line")
             return None
         return local
 
     def glob(frame, event, arg):
-        return local if C.is_user_file(frame.f_code.co_filename) else None
+        return local if paths.is_user_file(frame.f_code.co_filename) else None
 
     def trace_main(_arg):
         # runs in the main thread, between two bytecodes of what it was doing
@@ -169,7 +170,7 @@ def _pending_arm(rec):
                 return 0
             f = sys._getframe(1)
             while f is not None:
-                if C.is_user_file(f.f_code.co_filename):
+                if paths.is_user_file(f.f_code.co_filename):
                     f.f_trace = local
                     f.f_trace_lines = True
                     armed.append(f)

@@ -20,8 +20,10 @@ import types
 
 from . import capture as C
 from . import frames as F
-from . import signing
+from . import process as P
 from . import state as S
+from . import wire as W
+from . import store
 
 V = sys.version_info[:2]
 
@@ -304,23 +306,23 @@ def _find_code(code, path):
 
 
 def _load_state(cfg, rt):
-    up = S.StateUnpickler(signing.read_state(cfg["db"], cfg["snap"], bytes.fromhex(cfg.get("key") or "")))
+    up = S.StateUnpickler(store.read_state(cfg["db"], cfg["snap"], bytes.fromhex(cfg.get("key") or "")))
     manifest = up.load()
     for entry in manifest:
         v = up.load()
         kind = entry[0]
-        if kind == "l":
+        if kind == W.M_LOCAL:
             rt.locals.setdefault(entry[1], {})[entry[2]] = v
-        elif kind == "s":
+        elif kind == W.M_STACK:
             st = rt.stacks.setdefault(entry[1], [])
             while len(st) <= entry[2]:
                 st.append(None)
             st[entry[2]] = v
-        elif kind == "x":
+        elif kind == W.M_EXTRA:
             rt.extras[entry[1]] = v
-        elif kind == "G":
+        elif kind == W.M_GLOBAL:
             S.module_ns(entry[1])[entry[2]] = v
-        elif kind == "n":
+        elif kind == W.M_NAMESPACE:
             rt.classns[entry[1]] = v
 
 
@@ -352,12 +354,11 @@ def _restore_process(st):
 
 
 def run(cfg, rec, trig):
-    from .main import fail, main_module, report_uncaught
     res = cfg["resume"]
     want = res.get("python")
     have = "%d.%d" % sys.version_info[:2]
     if want and want != have:
-        fail(cfg, "snap-%d was recorded with Python %s and cannot be resumed by Python %s; pass --python with a %s interpreter"
+        P.fail(cfg, "snap-%d was recorded with Python %s and cannot be resumed by Python %s; pass --python with a %s interpreter"
              % (cfg["snap"], res.get("python_full", want), sys.version.split()[0], want))
     # the stack's rebuild is not the program's execution (Runtime.arrive)
     trig.rebuilding = True
@@ -369,7 +370,7 @@ def run(cfg, rec, trig):
     if res.get("path0"):
         sys.path[0] = res["path0"]
     if cfg.get("program"):
-        main_module(cfg["program"])
+        P.main_module(cfg["program"])
     else:
         m = types.ModuleType("__main__")
         sys.modules["__main__"] = m
@@ -396,7 +397,7 @@ def run(cfg, rec, trig):
                 code = _rewrite_qualnames(code, ch["compiled"], ch["qualname"])
             codes[ch["frame"]] = (ch, code)
     except SyntaxError as e:
-        fail(cfg, "the generated code for snap-%d does not compile (%s at line %s); this is a pyreplay bug"
+        P.fail(cfg, "the generated code for snap-%d does not compile (%s at line %s); this is a pyreplay bug"
              % (cfg["snap"], e.msg, e.lineno))
     builtins.__pyreplay_rt__ = rt
     rt.codes = codes
@@ -404,7 +405,7 @@ def run(cfg, rec, trig):
     try:
         _load_state(cfg, rt)
     except Exception as e:  # noqa: BLE001 - report, don't run anything
-        fail(cfg, "cannot resume snap-%d: its state cannot be restored (%s: %s)" % (cfg["snap"], type(e).__name__, e))
+        P.fail(cfg, "cannot resume snap-%d: its state cannot be restored (%s: %s)" % (cfg["snap"], type(e).__name__, e))
     rnd = rt.extras.get("random")
     if rnd is not None:
         import random
@@ -412,7 +413,7 @@ def run(cfg, rec, trig):
     _restore_process(rt.extras.get("process"))
     for s, order in rt.extras.get("setorders") or ():
         if not S.reorder_set(s, order):
-            fail(cfg, "cannot resume snap-%d: a set (%s...) iterates in an order this process cannot reproduce"
+            P.fail(cfg, "cannot resume snap-%d: a set (%s...) iterates in an order this process cannot reproduce"
                  % (cfg["snap"], repr(order[:3])[:60]))
     module_code = module_ns = None
     try:
@@ -423,11 +424,10 @@ def run(cfg, rec, trig):
                 rt.F[key] = rt.function(key)
         rt.replace_running()
     except Exception as e:  # noqa: BLE001
-        fail(cfg, "cannot rebuild the frames of snap-%d: %s: %s" % (cfg["snap"], type(e).__name__, e))
-    C.register_resume_codes(rt)
-    from .main import _hide_shim_depth, _shim_depth
+        P.fail(cfg, "cannot rebuild the frames of snap-%d: %s: %s" % (cfg["snap"], type(e).__name__, e))
+    C.register_resume_codes(_Once, _ExitCM)
     limit = sys.getrecursionlimit()
-    _hide_shim_depth(_shim_depth(True))
+    P.hide_shim_depth(P.shim_depth(True))
     sys.setrecursionlimit((rt.extras.get("process") or {}).get("recursionlimit", limit))
     try:
         if plan.get("run_main"):
@@ -441,5 +441,5 @@ def run(cfg, rec, trig):
     except SystemExit:
         raise
     except BaseException as e:  # noqa: BLE001
-        report_uncaught(rec, e)
+        P.report_uncaught(rec, e)
 

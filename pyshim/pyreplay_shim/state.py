@@ -23,6 +23,7 @@ import types
 
 from .frames import _Null
 from . import stdvalues as V
+from .stdvalues import _FAST, _SKIP_CLASS_ATTRS, set_attrs
 
 PROTOCOL = 5  # 5: a bytearray goes to the file whole (BYTEARRAY8), as bytes do
 CellType = types.CellType if hasattr(types, "CellType") else type((lambda x: lambda: x)(0).__closure__[0])
@@ -316,11 +317,6 @@ def closed_file(path, mode):
     return f
 
 
-def set_attrs(obj, state):
-    for k, v in state.items():
-        setattr(obj, k, v)
-
-
 def set_exc_state(exc, state):
     own, extra = state
     if own:
@@ -343,11 +339,6 @@ for _n in ("GeneratorType", "CoroutineType", "AsyncGeneratorType", "FrameType", 
     if hasattr(types, _n):
         _NOT_SAVABLE.add(getattr(types, _n))
 
-_FAST = {int, float, complex, str, bytes, bytearray, bool, type(None), range, slice, list, tuple, dict, set, frozenset}
-
-# made again by type() / ABCMeta when the class is rebuilt (_abc_impl is
-# ABCMeta's C cache of registrations and subclass checks: it cannot be saved)
-_SKIP_CLASS_ATTRS = {"__dict__", "__weakref__", "_abc_impl"}
 _MEMORY_FILES = {io.StringIO, io.BytesIO}
 _LOCK = type(__import__("_thread").allocate_lock())
 _RLOCK = type(__import__("_thread").RLock())

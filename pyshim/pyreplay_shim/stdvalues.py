@@ -10,7 +10,18 @@ import itertools
 import sys
 import types
 
-from . import state as S
+
+
+_FAST = {int, float, complex, str, bytes, bytearray, bool, type(None), range, slice, list, tuple, dict, set, frozenset}
+
+# made again by type() / ABCMeta when the class is rebuilt (_abc_impl is
+# ABCMeta's C cache of registrations and subclass checks: it cannot be saved)
+_SKIP_CLASS_ATTRS = {"__dict__", "__weakref__", "_abc_impl"}
+
+
+def set_attrs(obj, state):
+    for k, v in state.items():
+        setattr(obj, k, v)
 
 
 def make_enum(meta, name, bases, members, ns):
@@ -116,7 +127,7 @@ def _index_library_globals(user_modules):
             continue
         for k, v in items:
             t = type(v)
-            if t in S._FAST or isinstance(v, _BY_NAME) or k.startswith("__"):
+            if t in _FAST or isinstance(v, _BY_NAME) or k.startswith("__"):
                 continue
             _lib_index.setdefault(id(v), (v, mname, k))
     _lib_index_size[0] = len(sys.modules)
@@ -153,7 +164,7 @@ def reduce_lru(p, f):
         return p.placeholder(f, "an lru_cache holding %d results (a cache cannot be saved)" % f.cache_info().currsize)
     params = f.cache_parameters() if hasattr(f, "cache_parameters") else {"maxsize": f.cache_info().maxsize, "typed": False}
     state = {k: v for k, v in vars(f).items() if k != "__wrapped__"}
-    return (make_lru, (wrapped, params["maxsize"], params["typed"]), state or None, None, None, S.set_attrs)
+    return (make_lru, (wrapped, params["maxsize"], params["typed"]), state or None, None, None, set_attrs)
 
 
 def reduce_rlock(p, lock):
@@ -177,7 +188,7 @@ def reduce_enum(p, cls):
     members = [(k, m._value_) for k, m in cls._member_map_.items()]
     ns = {}
     for k, v in cls.__dict__.items():
-        if k in cls._member_map_ or k in S._SKIP_CLASS_ATTRS:
+        if k in cls._member_map_ or k in _SKIP_CLASS_ATTRS:
             continue
         f = getattr(v, "__func__", v)
         if isinstance(f, types.FunctionType) and p._is_user(getattr(f, "__module__", None)):
@@ -194,10 +205,10 @@ def reduce_namedtuple(p, cls):
     defaults = tuple(cls._field_defaults[f] for f in cls._fields if f in cls._field_defaults) or None
     fresh = collections.namedtuple(cls.__name__, cls._fields, defaults=defaults)
     later = {k: v for k, v in cls.__dict__.items()
-             if k not in S._SKIP_CLASS_ATTRS and k not in ("__module__", "__qualname__")
+             if k not in _SKIP_CLASS_ATTRS and k not in ("__module__", "__qualname__")
              and (k not in fresh.__dict__ or k == "__doc__")}
     rv = (make_namedtuple, (cls.__name__, cls._fields, defaults, cls.__module__, cls.__qualname__))
-    return rv + ((later or None), None, None, S.set_attrs)
+    return rv + ((later or None), None, None, set_attrs)
 
 
 def _unstable_set(s):

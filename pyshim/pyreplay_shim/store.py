@@ -14,6 +14,8 @@ written (both release the GIL).
 """
 import io
 
+from . import signing
+
 BIG = 1 << 20     # a payload at least this long is kept by reference
 CHUNK = 1 << 20   # bytes per state_chunks row
 PARALLEL = 16 << 20  # MAC in a second thread from this much chunked state on
@@ -154,7 +156,6 @@ def write_snapshot(db, rec, row, parts, sources):
     placeholders, meta) and its state (parts: Segments.finish()); prune the
     run's periodic snapshots beyond rec.max_periodic. Returns (snapshot id,
     the sources stored)."""
-    from . import signing
     fj, gj, pj, mj = row[9:13]
     first, rest = parts[0], parts[1:]
     size = sum(len(p) for p in parts) + len(fj) + len(gj)
@@ -219,3 +220,35 @@ def fork_run(db, run):
     except Exception:  # noqa: BLE001 - a recording older than schema 3
         return run
     return cur.lastrowid or run
+
+
+def read_state(db_path, snap, key):
+    """A file to unpickle the state of snap-N from, after its signature
+    checks out. The state is snapshots.state followed by the snapshot's
+    state_chunks (below); all of it is read, in one read transaction,
+    before it is checked, and what is checked is what is loaded."""
+    import hmac
+    import sqlite3
+    db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True, timeout=30, isolation_level=None)
+    try:
+        db.execute("BEGIN")
+        row = db.execute("SELECT frames, meta, placeholders, state, state_mac, key_id FROM snapshots WHERE id=?",
+                         (snap,)).fetchone()
+        chunks = []
+        if row is not None and db.execute("SELECT 1 FROM sqlite_master WHERE name='state_chunks'").fetchone():
+            chunks = [c for (c,) in db.execute("SELECT data FROM state_chunks WHERE snap=? ORDER BY seq", (snap,))]
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    if row is None:
+        raise RuntimeError("snap-%d is not in the recording" % snap)
+    frames, meta, ph, state, mac, kid = row
+    ok = bool(key) and kid == signing.key_id(key)
+    if ok:
+        m = signing.snapshot_mac(key, frames, meta, ph, state)
+        for c in chunks:
+            m.update(c)
+        ok = hmac.compare_digest(mac, m.hexdigest())
+    if not ok:
+        raise signing.Untrusted("snap-%d is not signed with your pyreplay key (or changed since); nothing of it was loaded" % snap)
+    return stream([state] + chunks)

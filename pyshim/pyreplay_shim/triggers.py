@@ -28,7 +28,8 @@ import sys
 import threading
 import weakref
 
-from . import capture as C
+from . import paths
+from .output import output_bytes
 from . import codelines as L
 from . import frames as F
 
@@ -49,6 +50,14 @@ _OVERFLOW_FLAG = V < (3, 9)
 # reads the main thread's depth counter: breakpoints hit in other threads are
 # judged by the main thread's depth.
 _ROOM = 100 if V < (3, 10) else 0
+
+
+def _note_overflow():
+    """A callback of the shim's overflowed at the program's recursion limit:
+    say so to the interpreter's overflow flag (see _OVERFLOW_FLAG)."""
+    flag = F.overflow_flag()
+    if flag is not None:
+        flag.value = b"\0"
 
 
 class _NoCounter:
@@ -123,7 +132,7 @@ class Triggers:
     def realpath(self, fn):
         r = self._rp.get(fn)
         if r is None:
-            r = os.path.realpath(C.abs_file(fn)) if not fn.startswith("<") else fn
+            r = os.path.realpath(paths.abs_file(fn)) if not fn.startswith("<") else fn
             self._rp[fn] = r
         return r
 
@@ -149,7 +158,7 @@ class Triggers:
         return not bp.hit or bp.hits == bp.hit
 
     def say(self, text):
-        C.output_bytes()
+        output_bytes()
         sys.stderr.write(text)
 
     def arrived(self, frame, line):
@@ -161,38 +170,42 @@ class Triggers:
         for cb in self.on_arrival:
             cb(frame, line)
 
+    # the arrival at the recorded position and the rebuild of a resumed
+    # stack are not breakpoint hits; a live session (control.py) has always
+    # stopped there all the same
+    skip_rebuild = True
+
     def fire_line(self, frame, line, kind):
-        if self.arrival is not None:
+        if self.skip_rebuild and self.arrival is not None:
             a, self.arrival = self.arrival, None
             if a[0] is frame and a[1] == line:
                 return True
         bps = self.lines.get(self.realpath(frame.f_code.co_filename), {}).get(line)
-        if not bps:
-            return False
-        if self.rebuilding:
-            return True
-        fire = False
-        for bp in bps:
-            if self.should_fire(bp, frame):
-                fire = True
-        if fire:
-            self.rec.snapshot("breakpoint", "", frame, kind)
-        return True
+        return self.reach(bps, frame, kind, "breakpoint", "")
 
     def fire_func(self, frame, kind, qn=None):
         qn = qn or frame.f_code.co_qualname
-        bps = self.funcs.get(qn)
+        return self.reach(self.funcs.get(qn), frame, kind, "function", qn)
+
+    def reach(self, bps, frame, kind, reason, label):
+        """The one firing rule, for both mechanisms (monitoring and hooks)
+        and both breakpoint kinds: a breakpoint location was reached (bps:
+        the breakpoints there); returns whether there is one. Every
+        breakpoint there is counted (fired), then hit() acts on them."""
         if not bps:
             return False
-        if self.rebuilding:
-            return True
-        fire = False
-        for bp in bps:
-            if self.should_fire(bp, frame):
-                fire = True
-        if fire:
-            self.rec.snapshot("function", qn, frame, kind)
+        if not (self.skip_rebuild and self.rebuilding):
+            self.hit(bps, frame, kind, reason, label)
         return True
+
+    def fired(self, bps, frame):
+        """The breakpoints of bps that fire now (each one's hits counted)."""
+        return [bp for bp in bps if self.should_fire(bp, frame)]
+
+    def hit(self, bps, frame, kind, reason, label):
+        """Recording: a snapshot when any of bps fires."""
+        if self.fired(bps, frame):
+            self.rec.snapshot(reason, label, frame, kind)
 
     # ------------------------------------------------------------ install
     def start(self):
@@ -259,10 +272,8 @@ class Triggers:
             try:
                 return fn(*args)
             except RecursionError:
-                if _OVERFLOW_FLAG:
-                    flag = F.overflow_flag()
-                    if flag is not None:
-                        flag.value = b"\0"
+                if _OVERFLOW_FLAG:  # (3.8; a call more at the limit is safe only there)
+                    _note_overflow()
 
         def on_start(code, offset):
             # at the recursion limit the callback's own work can overflow:
@@ -271,10 +282,8 @@ class Triggers:
             try:
                 return start(code, offset)
             except RecursionError:
-                if _OVERFLOW_FLAG:
-                    flag = F.overflow_flag()
-                    if flag is not None:
-                        flag.value = b"\0"
+                if _OVERFLOW_FLAG:  # (3.8; a call more at the limit is safe only there)
+                    _note_overflow()
                 return None
 
         def start(code, offset):
@@ -288,7 +297,7 @@ class Triggers:
                         frame = getframe(2)
                         started[0] = (frame, off)
                         guarded(self.fire_line, frame, ln, "entry")
-            if code.co_qualname in funcs and C.is_user_file(code.co_filename):
+            if code.co_qualname in funcs and paths.is_user_file(code.co_filename):
                 guarded(self.fire_func, getframe(2), "entry")
                 return None
             return None if held and first_line is not None else DISABLE
@@ -389,10 +398,8 @@ class Triggers:
             # the hook's line event came before tracing was on: it is this one
             self.fire_line(frame, frame.f_lineno, "hook")
         except RecursionError:
-            if _OVERFLOW_FLAG:
-                flag = F.overflow_flag()
-                if flag is not None:
-                    flag.value = b"\0"
+            if _OVERFLOW_FLAG:  # (3.8; a call more at the limit is safe only there)
+                _note_overflow()
 
     def _gen(self, gen):
         """The hook around a generator expression holding breakpoint lines:
@@ -423,10 +430,8 @@ class Triggers:
         except RecursionError:
             # at the recursion limit: this frame is not traced (its
             # breakpoints skipped) and the program overflows where it would
-            if _OVERFLOW_FLAG:
-                flag = F.overflow_flag()
-                if flag is not None:
-                    flag.value = b"\0"
+            if _OVERFLOW_FLAG:  # (3.8; a call more at the limit is safe only there)
+                _note_overflow()
             return None
 
     def call_event(self, frame):
@@ -438,10 +443,8 @@ class Triggers:
             try:
                 self.fire_func(frame, "entry", q)
             except RecursionError:
-                if _OVERFLOW_FLAG:
-                    flag = F.overflow_flag()
-                    if flag is not None:
-                        flag.value = b"\0"
+                if _OVERFLOW_FLAG:  # (3.8; a call more at the limit is safe only there)
+                    _note_overflow()
         if id(frame.f_code) in self._bp_codes:
             self.live_frames().add(frame)
             return True
@@ -457,10 +460,8 @@ class Triggers:
             try:
                 self.fire_line(frame, frame.f_lineno, "line")
             except RecursionError:
-                if _OVERFLOW_FLAG:
-                    flag = F.overflow_flag()
-                    if flag is not None:
-                        flag.value = b"\0"
+                if _OVERFLOW_FLAG:  # (3.8; a call more at the limit is safe only there)
+                    _note_overflow()
         elif event == "return":
             self.left(frame)
         return frame.f_trace
@@ -501,10 +502,8 @@ class Triggers:
         try:
             self.fire_func(frame, "hook", qual)
         except RecursionError:
-            if _OVERFLOW_FLAG:
-                flag = F.overflow_flag()
-                if flag is not None:
-                    flag.value = b"\0"
+            if _OVERFLOW_FLAG:  # (3.8; a call more at the limit is safe only there)
+                _note_overflow()
 
     def instrument(self, tree, lines):
         """Put ``__pyreplay_enter__()`` first in each body (function, class,
@@ -724,7 +723,7 @@ class _Finder:
         if spec is None or not isinstance(spec.loader, mach.SourceFileLoader):
             return None
         rp = os.path.realpath(spec.origin)
-        if rp not in self.trig.lines and not (self.trig.funcs and C.is_user_file(spec.origin)):
+        if rp not in self.trig.lines and not (self.trig.funcs and paths.is_user_file(spec.origin)):
             return None
         trig = self.trig
         # compile now: a file that does not compile is left to Python's own

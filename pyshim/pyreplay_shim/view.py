@@ -1,4 +1,6 @@
 """Bounded JSON views of values, so Go and the front ends never unpickle."""
+import itertools
+
 from .state import _safe_repr, _typename, Placeholder
 from .frames import _Null
 
@@ -56,14 +58,9 @@ _SCALARS = {t: t.__name__ for t in (int, float, complex, str, bytes, bytearray, 
 
 
 def view(obj, depth=MAX_DEPTH):
-    tn = _SCALARS.get(type(obj))
-    if tn is not None:
-        return {"type": tn, "repr": _safe_repr(obj)}
-    if isinstance(obj, _Null):
-        return {"type": "<unbound>", "repr": "<unbound>"}
-    if type(obj) is Placeholder:
-        return {"type": "<unsaved>", "repr": repr(obj)}
-    v = {"type": _typename(obj), "repr": _safe_repr(obj)}
+    v = _node(obj)
+    if type(obj) in _SCALARS or isinstance(obj, _Null) or type(obj) is Placeholder:
+        return v
     if depth <= 0:
         if _has_children(obj):
             v["more"] = True
@@ -98,37 +95,40 @@ def _node(obj):
     return {"type": _typename(obj), "repr": _safe_repr(obj)}
 
 
-def _items(obj):
-    """(named children, up to MAX_CHILDREN; total count) or None: what
-    _children expands."""
+def children(obj, live=False):
+    """The one rule naming a value's children, used by the views (Views.fill,
+    view) and by live inspection (control.py): an iterator of (name, value)
+    in order -- "[i]" for list and tuple items, the key's repr for a dict,
+    "{i}" for set items, the attribute name for an object's __dict__ -- or
+    None when the value has no children. Views leave out the __dict__ of
+    objects of builtin types (functions, modules); live inspection (live)
+    opens them when asked."""
     t = type(obj)
     if t in _SCALARS:
         return None
     if isinstance(obj, (list, tuple)):
-        return list(zip(_INDEX, obj[:MAX_CHILDREN])), len(obj)
+        return (("[%d]" % i, x) for i, x in enumerate(obj))
     if isinstance(obj, dict):
-        out = []
-        for k, x in obj.items():
-            if len(out) >= MAX_CHILDREN:
-                break
-            out.append((_safe_repr(k, 60), x))
-        return out, len(obj)
+        return ((_safe_repr(k, 60), x) for k, x in obj.items())
     if isinstance(obj, (set, frozenset)):
-        out = []
-        for x in obj:
-            if len(out) >= MAX_CHILDREN:
-                break
-            out.append(("{%d}" % len(out), x))
-        return out, len(obj)
+        return (("{%d}" % i, x) for i, x in enumerate(obj))
     d = getattr(obj, "__dict__", None)
-    if isinstance(d, dict) and not isinstance(obj, type) and t.__module__ not in ("builtins",):
-        out = []
-        for k, x in d.items():
-            if len(out) >= MAX_CHILDREN:
-                break
-            out.append((str(k), x))
-        return out, len(d)
+    if isinstance(d, dict) and not isinstance(obj, type) and (live or t.__module__ not in ("builtins",)):
+        return ((str(k), x) for k, x in d.items())
     return None
+
+
+def child_count(obj):
+    """How many children children() names in all."""
+    return len(obj) if isinstance(obj, (list, tuple, dict, set, frozenset)) else len(obj.__dict__)
+
+
+def _items(obj):
+    """(named children, up to MAX_CHILDREN; total count) or None."""
+    it = children(obj)
+    if it is None:
+        return None
+    return list(itertools.islice(it, MAX_CHILDREN)), child_count(obj)
 
 
 class Views:
@@ -198,40 +198,12 @@ def _has_children(obj):
 
 
 def _children(obj, depth):
-    t = type(obj)
-    if t in (str, bytes, int, float, bool, complex, type(None), bytearray):
+    items = _items(obj)
+    if items is None:
         return None
     out = []
-    if isinstance(obj, (list, tuple)):
-        for i, x in enumerate(obj[:MAX_CHILDREN]):
-            c = view(x, depth - 1)
-            c["name"] = "[%d]" % i
-            out.append(c)
-        return out, len(obj)
-    if isinstance(obj, dict):
-        for i, (k, x) in enumerate(obj.items()):
-            if i >= MAX_CHILDREN:
-                break
-            name = _safe_repr(k, 60)
-            c = _hidden(x) if redacted(name) else view(x, depth - 1)
-            c["name"] = name
-            out.append(c)
-        return out, len(obj)
-    if isinstance(obj, (set, frozenset)):
-        for i, x in enumerate(obj):
-            if i >= MAX_CHILDREN:
-                break
-            c = view(x, depth - 1)
-            c["name"] = "{%d}" % i
-            out.append(c)
-        return out, len(obj)
-    d = getattr(obj, "__dict__", None)
-    if isinstance(d, dict) and not isinstance(obj, type) and t.__module__ not in ("builtins",):
-        for i, (k, x) in enumerate(d.items()):
-            if i >= MAX_CHILDREN:
-                break
-            c = _hidden(x) if redacted(str(k)) else view(x, depth - 1)
-            c["name"] = str(k)
-            out.append(c)
-        return out, len(d)
-    return None
+    for name, x in items[0]:
+        c = _hidden(x) if redacted(name) else view(x, depth - 1)
+        c["name"] = name
+        out.append(c)
+    return out, items[1]
