@@ -10,6 +10,7 @@ import types
 
 from . import codelines as L
 from . import paths
+from . import hooks as H
 from . import triggers as T
 from .versions import MONITORING
 
@@ -99,8 +100,8 @@ class LiveTriggers(T.Triggers):
 
     def _start_hooks(self):
         T.Triggers._start_hooks(self)
-        if not any(isinstance(f, T._Finder) for f in sys.meta_path):
-            sys.meta_path.insert(0, T._Finder(self))
+        if not any(isinstance(f, H._Finder) for f in sys.meta_path):
+            sys.meta_path.insert(0, H._Finder(self))
 
     # -- changing breakpoints while the program lives
     def set_all(self, lines, funcs):
