@@ -242,6 +242,11 @@ class Recorder:
             saved_filters = self.program_filters = warnings.filters
             warnings.filters = _IGNORE_ALL
             try:
+                if self.criu is not None:
+                    # the program's buffered output first: the snapshot's
+                    # stdout/stderr offsets are then where a restored copy
+                    # of the process goes on writing
+                    self.criu.flush()
                 sid = self._snapshot(reason, label, frame, top_kind, tb)
                 if sid is not None and self.criu is not None and self.criu.usable():
                     # still busy: no other thread records while CRIU dumps

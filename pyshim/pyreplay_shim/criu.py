@@ -34,13 +34,17 @@ class Channel:
         # a forked child shares the descriptor, not the process pyreplay dumps
         return self.fd is not None and os.getpid() == self.pid
 
-    def ask(self, rec, sid):
-        """Returns True in a restored copy."""
+    @staticmethod
+    def flush():
         for s in (sys.stdout, sys.stderr):
             try:
                 s.flush()
             except Exception:  # noqa: BLE001 - a closed or replaced stream
                 pass
+
+    def ask(self, rec, sid):
+        """Returns True in a restored copy."""
+        self.flush()
         if rec.conn is not None:
             rec.conn.close()
             rec.conn = None
@@ -76,16 +80,19 @@ class Channel:
         threading.settrace(None)
         mon = getattr(sys, "monitoring", None)
         if mon is not None:
+            events = [v for k, v in vars(mon.events).items()
+                      if not k.startswith("_") and type(v) is int and v and v & (v - 1) == 0]
             for tid in range(6):
                 try:
-                    if (mon.get_tool(tid) or "").startswith("pyreplay"):
-                        for ev in range(32):
-                            try:
-                                mon.register_callback(tid, 1 << ev, None)
-                            except (ValueError, TypeError):
-                                pass
-                        mon.set_events(tid, 0)
-                except (ValueError, TypeError):
+                    if not (mon.get_tool(tid) or "").startswith("pyreplay"):
+                        continue
+                    mon.set_events(tid, 0)
+                    for ev in events:
+                        try:
+                            mon.register_callback(tid, ev, None)
+                        except Exception:  # noqa: BLE001 - an event without callbacks
+                            pass
+                except Exception:  # noqa: BLE001 - best effort: the copy records nothing anyway
                     pass
         try:
             # the recorded run wrote into a pipe; the copy may have a terminal
