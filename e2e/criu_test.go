@@ -183,3 +183,21 @@ func criuThreads(t *testing.T, py testutil.Python) {
 		t.Fatalf("the copies must not write to the recording: %+v", rows)
 	}
 }
+
+// --criu without a usable CRIU is one line on stderr, a non-zero exit,
+// and nothing run or recorded; a bad value likewise.
+func TestCriuUnusable(t *testing.T) {
+	dir := t.TempDir()
+	copyCriuFixture(t, dir, "sortkey.py")
+	db := filepath.Join(dir, "rec.db")
+	c := testutil.Cmd{Dir: dir, Env: []string{"PYREPLAY_CRIU=" + filepath.Join(dir, "no-criu")}}
+	for _, flag := range []string{"--criu", "--criu=always", "--criu=sometimes"} {
+		r := c.Pyreplay(t, "record", flag, "--db", db, "sortkey.py")
+		if r.Code == 0 || r.Stdout != "" || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, "--criu") {
+			t.Fatalf("record %s: exit %d, stdout %q, stderr %q: want one line naming --criu and a failure", flag, r.Code, r.Stdout, r.Stderr)
+		}
+		if _, err := os.Stat(db); err == nil {
+			t.Fatalf("record %s without CRIU created the recording", flag)
+		}
+	}
+}
