@@ -51,8 +51,10 @@ type DumpOptions struct {
 	// Files names descriptors of the process whose other end is outside it
 	// and that Restore must be handed anew, e.g. {"control": 5} for the
 	// shim's control socket. Descriptors 0, 1 and 2 are added as "stdin",
-	// "stdout" and "stderr" when they are pipes or sockets. Each must be a
-	// pipe or a Unix socket.
+	// "stdout" and "stderr" when they are pipes, sockets or regular files
+	// (a redirection: the restorer's own are handed in instead, and CRIU's
+	// size check on a file that kept growing does not apply). Each named
+	// one must be a pipe or a Unix socket.
 	Files map[string]int
 	// Timeout bounds criu dump (default 60 s).
 	Timeout time.Duration

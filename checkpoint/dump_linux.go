@@ -127,6 +127,12 @@ func externalFiles(pid int, named map[string]int) ([]ExtFile, error) {
 		}
 		if strings.HasPrefix(id, "pipe:[") || strings.HasPrefix(id, "socket:[") {
 			out = append(out, ExtFile{Name: name, Fd: fd, ID: id})
+		} else if st, err := os.Stat(fmt.Sprintf("/proc/%d/fd/%d", pid, fd)); err == nil && st.Mode().IsRegular() && strings.HasPrefix(id, "/") {
+			// stdio redirected to a file (> out.txt): the restored copy
+			// writes to the restorer's, and CRIU's size check on the
+			// file (which keeps growing after the dump) does not apply.
+			// CRIU names a file it inherits by its path without the "/".
+			out = append(out, ExtFile{Name: name, Fd: fd, ID: strings.TrimPrefix(id, "/")})
 		}
 	}
 	for name, fd := range named {

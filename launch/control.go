@@ -332,4 +332,13 @@ func (p *Process) Cleanup() {
 	}
 	os.Remove(p.configPath)
 	os.Remove(p.statusPath)
+	for _, f := range []*os.File{p.criuChild, p.criuConn} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	p.criuChild, p.criuConn = nil, nil
+	if p.criu != nil {
+		SweepImages(p.db)
+	}
 }

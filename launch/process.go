@@ -48,6 +48,10 @@ type Config struct {
 	HashSeed         string `json:"hash_seed,omitempty"`
 	HashSeedInjected bool   `json:"hash_seed_injected,omitempty"`
 	Control          string `json:"control,omitempty"`
+	// the descriptor of the CRIU channel (record --criu; criu.go), 0: none
+	CriuFd int `json:"criu_fd,omitempty"`
+	// Criu, when set, makes Prepare give the shim a CRIU channel
+	Criu *Criu `json:"-"`
 	// the user's recording key, hex (internal/trust): the shim signs every
 	// snapshot with it and checks it before loading one
 	Key string `json:"key"`
@@ -64,6 +68,9 @@ type Process struct {
 	statusPath string
 	db         string
 	stopCkpt   func()
+	criu       *Criu
+	criuChild  *os.File // the shim's end of the CRIU channel, until it started
+	criuConn   *os.File // pyreplay's end
 }
 
 // checkpoints starts copying the recording's write-ahead log into it while
@@ -99,6 +106,16 @@ func Prepare(python string, cfg Config, env []string) (*Process, error) {
 		cfg.Breakpoints = []Breakpoint{}
 	}
 	proc := &Process{configPath: cf.Name(), statusPath: cfg.Status, db: cfg.DB}
+	if cfg.Criu != nil {
+		child, parent, err := criuChannel()
+		if err != nil {
+			cf.Close()
+			proc.Cleanup()
+			return nil, err
+		}
+		proc.criu, proc.criuChild, proc.criuConn = cfg.Criu, child, parent
+		cfg.CriuFd = 3 // ExtraFiles[0]
+	}
 	if err := json.NewEncoder(cf).Encode(cfg); err != nil {
 		cf.Close()
 		proc.Cleanup()
@@ -110,6 +127,9 @@ func Prepare(python string, cfg Config, env []string) (*Process, error) {
 	cmd := exec.Command(python, append([]string{boot}, cfg.Argv...)...)
 	cmd.Env = append(append([]string{}, env...), "PYREPLAY_CONFIG="+cf.Name())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if proc.criuChild != nil {
+		cmd.ExtraFiles = []*os.File{proc.criuChild}
+	}
 	proc.Cmd = cmd
 	return proc, nil
 }
@@ -156,6 +176,13 @@ func (p *Process) Run() (Result, error) {
 		return Result{}, fmt.Errorf("cannot run %s: %v", p.Cmd.Path, err)
 	}
 	p.checkpoints()
+	if p.criuChild != nil {
+		p.criuChild.Close()
+		p.criuChild = nil
+		conn := p.criuConn
+		p.criuConn = nil
+		go p.criu.serve(conn, p.Cmd.Process.Pid, p.db)
+	}
 	rl := startRelay([]syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT}, p.Cmd.Process.Pid, sameGroup)
 	err := p.Cmd.Wait()
 	rl.stop()

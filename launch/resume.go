@@ -155,15 +155,42 @@ func buildResume(o Options) (*Prepared, error) {
 // How a snapshot can be resumed (ls and show report it for each).
 const (
 	ResumeExact   = "exact"   // pyreplay resume rebuilds its frames exactly
+	ResumeCriu    = "criu"    // exact resume refuses, the snapshot's CRIU image restores it
 	ResumeRefused = "refused" // it would refuse, for the reason given
 )
 
-// ResumeVerdict says how snapshot n would resume today, and why not when
-// it would refuse: the check `pyreplay resume` makes (the plan and the
-// sources on disk), without running anything.
+// ResumeVerdict says how snapshot n would resume today, and why not
+// exactly when it would not: the check `pyreplay resume` makes (the plan
+// and the sources on disk), without running anything; then whether it has
+// a CRIU image (record --criu), or why its dump failed.
 func ResumeVerdict(store *recording.Store, n int64) (verdict, why string) {
-	if _, _, _, err := PlanFor(store, n, false); err != nil {
-		return ResumeRefused, err.Error()
+	_, _, _, err := PlanFor(store, n, false)
+	if err == nil {
+		return ResumeExact, ""
 	}
-	return ResumeExact, ""
+	why = err.Error()
+	if im, _ := store.Image(n); im != nil {
+		if im.Dir != "" {
+			if st, err := os.Stat(im.Dir); err == nil && st.IsDir() {
+				return ResumeCriu, why
+			}
+			return ResumeRefused, why + "; its CRIU image " + im.Dir + " is gone"
+		}
+		if im.Error != "" {
+			return ResumeRefused, why + "; no CRIU image: " + im.Error
+		}
+	}
+	return ResumeRefused, why
+}
+
+// CriuImage is snapshot n's CRIU image directory, when it has one on disk.
+func CriuImage(store *recording.Store, n int64) (string, bool) {
+	im, _ := store.Image(n)
+	if im == nil || im.Dir == "" {
+		return "", false
+	}
+	if st, err := os.Stat(im.Dir); err != nil || !st.IsDir() {
+		return "", false
+	}
+	return im.Dir, true
 }

@@ -29,7 +29,7 @@ var schemaSQL string
 const ApplicationID = 0x50795270
 
 // SchemaVersion is the schema this build reads and writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // PageSize is the SQLite page size of a new recording (see Create).
 const PageSize = 4096
@@ -214,8 +214,9 @@ func (s *Store) check() error {
 // migrate brings an older recording to this version: version 2 added the
 // MAC columns, empty (its snapshots are unsigned until `pyreplay trust`);
 // version 3 the state_chunks table (large states) and the forked-run
-// columns. A file that cannot be written stays as it is; reading it treats
-// every snapshot as unsigned.
+// columns; version 4 the snapshot_images table (CRIU images). A file
+// that cannot be written stays as it is; reading it treats every snapshot
+// as unsigned and without an image.
 func (s *Store) migrate(from int64) {
 	var steps []string
 	if from < 2 {
@@ -228,8 +229,10 @@ func (s *Store) migrate(from int64) {
 	if from < 3 {
 		steps = append(steps,
 			"ALTER TABLE runs ADD COLUMN fork_of INTEGER",
-			"ALTER TABLE runs ADD COLUMN pid INTEGER",
-			schemaSQL) // (its CREATE ... IF NOT EXISTS make what is missing)
+			"ALTER TABLE runs ADD COLUMN pid INTEGER")
+	}
+	if from < 4 {
+		steps = append(steps, schemaSQL) // (its CREATE ... IF NOT EXISTS make what is missing: state_chunks, snapshot_images)
 	}
 	for _, q := range steps {
 		if _, err := s.DB.Exec(q); err != nil && !strings.Contains(err.Error(), "duplicate column") {

@@ -1,5 +1,5 @@
--- pyreplay recording, schema version 3 (2 added the MAC columns, 3 state_chunks and
--- runs.fork_of; recording.migrate brings an older file up to date).
+-- pyreplay recording, schema version 4 (2 added the MAC columns, 3 state_chunks and
+-- runs.fork_of, 4 snapshot_images; recording.migrate brings an older file up to date).
 -- Written by the Go side (runs) and by the Python shim (snapshots, sources).
 -- PRAGMA application_id and user_version are set by recording.Create.
 CREATE TABLE IF NOT EXISTS runs (
@@ -58,3 +58,17 @@ CREATE TABLE IF NOT EXISTS sources (
     mac    TEXT NOT NULL DEFAULT '',  -- HMAC-SHA256 of sha256 and text (internal/trust)
     key_id TEXT NOT NULL DEFAULT ''
 );
+-- The CRIU image of a snapshot (pyreplay record --criu; checkpoint package):
+-- a directory beside the recording, or why none could be taken. Written by
+-- Go while the shim waits (its connection closed); gone with its snapshot.
+CREATE TABLE IF NOT EXISTS snapshot_images (
+    snap    INTEGER PRIMARY KEY,      -- snapshots.id
+    dir     TEXT NOT NULL DEFAULT '', -- image directory, relative to the recording's directory ('' when the dump failed)
+    took_ms INTEGER NOT NULL DEFAULT 0,  -- criu dump time (the program was frozen about this long)
+    size    INTEGER NOT NULL DEFAULT 0,  -- bytes of the image
+    error   TEXT NOT NULL DEFAULT ''  -- why the dump failed, one line
+);
+CREATE TRIGGER IF NOT EXISTS snapshot_images_pruned AFTER DELETE ON snapshots
+BEGIN
+    DELETE FROM snapshot_images WHERE snap = old.id;
+END;

@@ -156,6 +156,8 @@ func showCmd() *cobra.Command {
 			printSnapshot(snap)
 			if row.Resume == launch.ResumeExact {
 				fmt.Println("resume: exact")
+			} else if row.Resume == launch.ResumeCriu {
+				fmt.Println("resume: criu (its CRIU image; exact resume refuses:", printable(row.ResumeWhy)+")")
 			} else {
 				fmt.Println("resume: refused:", printable(row.ResumeWhy))
 			}

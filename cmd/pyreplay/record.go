@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pyreplay/pyreplay/checkpoint"
+	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
@@ -22,6 +24,7 @@ type recordFlags struct {
 	module string
 	redact []string
 	plain  bool // --no-redact
+	criu   string
 }
 
 func recordCmd() *cobra.Command {
@@ -46,6 +49,8 @@ func recordCmd() *cobra.Command {
 	f.IntVar(&fl.max, "max-snapshots", 0, "keep only the newest N periodic checkpoints")
 	f.StringVarP(&fl.module, "module", "m", "", "run a module, like python -m (must come last: everything after MODULE is the module's arguments)")
 	f.StringArrayVar(&fl.redact, "redact", nil, "also hide the values of variables, keys and attributes whose names match this glob (case-insensitive; repeatable) in the recording's views")
+	f.StringVar(&fl.criu, "criu", "off", "also take a CRIU image of the whole process at each snapshot exact resume would refuse (--criu), or at every snapshot (--criu=always); needs criu >= 4.1 and root")
+	f.Lookup("criu").NoOptDefVal = "refused"
 	f.BoolVar(&fl.plain, "no-redact", false, "show secret-looking names' values (*TOKEN*, *SECRET*, *PASSWORD*, ...) in the views too")
 	return cmd
 }
@@ -56,6 +61,10 @@ func runRecord(fl recordFlags, args []string) error {
 	}
 	if fl.every < 0 || fl.max < 0 {
 		return errors.New("--every and --max-snapshots must not be negative")
+	}
+	crOpt, err := criuOption(fl.criu)
+	if err != nil {
+		return err
 	}
 	o := launch.Options{Python: fl.python, Breakpoints: fl.bps, Every: fl.every.Seconds(), MaxSnapshots: fl.max,
 		Redact: fl.redact, NoRedact: fl.plain, DB: recording.Resolve(fl.db)}
@@ -72,7 +81,32 @@ func runRecord(fl recordFlags, args []string) error {
 		return err
 	}
 	p.Store.Close()
+	p.Config.Criu = crOpt
 	return launchIn(p.Python, p.Config, o.DB, p.Config.Run, "", true)
+}
+
+// criuOption checks --criu's value and, when on, that CRIU is usable
+// (before anything runs).
+func criuOption(v string) (*launch.Criu, error) {
+	var always bool
+	switch v {
+	case "off", "":
+		return nil, nil
+	case "refused", "on", "true":
+	case "always":
+		always = true
+	default:
+		return nil, fmt.Errorf("--criu=%s: give --criu (image the snapshots exact resume refuses) or --criu=always", v)
+	}
+	c, err := checkpoint.Find(checkpoint.CacheDirs("")...)
+	if err != nil {
+		return nil, fmt.Errorf("--criu: %v", err)
+	}
+	key, err := trust.UserKey()
+	if err != nil {
+		return nil, err
+	}
+	return &launch.Criu{C: c, Always: always, Key: key}, nil
 }
 
 // launchIn runs the shim in dir, records the run's end and prints the

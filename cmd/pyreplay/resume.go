@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ func resumeCmd() *cobra.Command {
 		every            time.Duration
 		allowEdited      bool
 		trusted          bool
+		useCriu          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "resume SNAP",
@@ -50,6 +52,23 @@ func resumeCmd() *cobra.Command {
 				fmt.Fprintf(os.Stderr, "pyreplay: wrote the reconstruction of %s to %s\n", recording.SnapID(n), emit)
 				return nil
 			}
+			// (an image is looked for first: one query, so that exact
+			// resume costs what it did when there is none)
+			if dir, ok := launch.CriuImage(store, n); ok || useCriu {
+				if !ok {
+					return fmt.Errorf("%s has no CRIU image (record with --criu to take them)", recording.SnapID(n))
+				}
+				v, why := launch.ResumeVerdict(store, n)
+				if v == launch.ResumeCriu || useCriu {
+					store.Close()
+					if v == launch.ResumeExact {
+						fmt.Fprintf(os.Stderr, "pyreplay: resuming %s from its CRIU image (--criu)\n", recording.SnapID(n))
+					} else {
+						fmt.Fprintf(os.Stderr, "pyreplay: resuming %s from its CRIU image: exact resume refuses: %s\n", recording.SnapID(n), printable(firstLine(why)))
+					}
+					return restoreIn(dir)
+				}
+			}
 			p, err := session.PrepareResume(launch.Options{Store: store, Snap: n, Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted})
 			if err != nil {
 				return err
@@ -65,6 +84,7 @@ func resumeCmd() *cobra.Command {
 	f.DurationVar(&every, "every", 0, "periodic checkpoints in the resumed run")
 	f.StringVar(&emit, "emit", "", "write the generated reconstruction source to FILE instead of running it")
 	f.BoolVar(&allowEdited, "allow-edited", false, "resume into source files that changed since recording")
+	f.BoolVar(&useCriu, "criu", false, "restore the snapshot's CRIU image (record --criu) even when it resumes exactly")
 	f.BoolVar(&trusted, "trust", false, "trust the recording (as pyreplay trust FILE) before resuming")
 	return cmd
 }
@@ -74,4 +94,26 @@ func resumeError(n int64, err error) error {
 		return fmt.Errorf("cannot resume %s exactly: %v", recording.SnapID(n), err)
 	}
 	return err
+}
+
+// restoreIn restores a CRIU image and ends as the restored program did.
+func restoreIn(dir string) error {
+	res, err := launch.RestoreImage(dir)
+	if err != nil {
+		return err
+	}
+	if res.Signal != 0 {
+		launch.DieBy(res.Signal)
+	}
+	if res.ExitCode != 0 {
+		return exitError{res.ExitCode}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -172,6 +172,13 @@ class Recorder:
         self.busy = False
         self._fork_pending = False
         self.program_filters = warnings.filters
+        # record --criu: the channel to pyreplay (criu.py); a copy restored
+        # from a CRIU image records nothing
+        self.criu = None
+        self.copy = False
+        if cfg.get("criu_fd"):
+            from . import criu
+            self.criu = criu.Channel(cfg["criu_fd"])
 
     def _db(self):
         forked = self.conn is not None and self._conn_pid != os.getpid()
@@ -216,7 +223,7 @@ class Recorder:
     def snapshot(self, reason, label, frame, top_kind, tb=None):
         """Record the stack ending at ``frame`` (or the traceback ``tb``).
         Returns the snapshot id, or None when the stack holds no program code."""
-        if self.busy:
+        if self.busy or self.copy:
             return None
         self.busy = True
         old_limit = _getlimit()
@@ -235,7 +242,16 @@ class Recorder:
             saved_filters = self.program_filters = warnings.filters
             warnings.filters = _IGNORE_ALL
             try:
-                return self._snapshot(reason, label, frame, top_kind, tb)
+                if self.criu is not None:
+                    # the program's buffered output first: the snapshot's
+                    # stdout/stderr offsets are then where a restored copy
+                    # of the process goes on writing
+                    self.criu.flush()
+                sid = self._snapshot(reason, label, frame, top_kind, tb)
+                if sid is not None and self.criu is not None and self.criu.usable():
+                    # still busy: no other thread records while CRIU dumps
+                    self.copy = self.criu.ask(self, sid)
+                return sid
             finally:
                 warnings.filters = saved_filters
         finally:
