@@ -10,6 +10,14 @@
 // on every installed CPython; `make test` runs the single files at their
 // first and last hit on 3.8, 3.11 and 3.13 and the applications at first
 // hits on 3.11. PYREPLAY_FIDELITY_ONLY=name,... narrows to some fixtures.
+//
+// The full sweep, when a usable CRIU is found (as pyreplay finds it), also
+// records with --criu: every snapshot exact resume refuses and ls --json
+// lists as "criu" is resumed from its image (removed right after) and
+// compared like the others, but for the line events; the table's criu-exact
+// and criu-wrong columns count them (a refusal CRIU resumed exactly is
+// "criu", not "refused"). Without CRIU the table says why the column is
+// skipped.
 package fidelity
 
 import (
@@ -21,6 +29,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pyreplay/pyreplay/checkpoint"
 	"github.com/pyreplay/pyreplay/internal/testutil"
 )
 
@@ -29,7 +38,7 @@ type outcome struct {
 	file    string // relative to the fixture's directory
 	line    int
 	hit     int
-	verdict string // exact | refused | wrong | missing (a line event CPython ran gave no snapshot)
+	verdict string // exact | refused | wrong | missing (a line event CPython ran gave no snapshot) | criu | criu-wrong (resumed from a CRIU image)
 	reason  string
 }
 
@@ -55,10 +64,21 @@ func TestFidelity(t *testing.T) {
 		fixture, version      string
 		exact, refused, wrong int
 		missing               int
+		criu, criuWrong       int
 	}
 	var rows []row
 	var mu sync.Mutex
 	reasons := map[string]int{}
+	imagedWhy := map[string]int{} // the refusals CRIU resumed exactly
+	// the CRIU column: the full sweep only, and only with a usable CRIU
+	useCriu, criuNote := false, ""
+	if full() {
+		if _, err := checkpoint.Find(checkpoint.CacheDirs(bin)...); err != nil {
+			criuNote = "CRIU column skipped: no usable CRIU (" + err.Error() + ")"
+		} else {
+			useCriu = true
+		}
+	}
 	for _, py := range versions(t) {
 		py := py
 		t.Run("py"+py.Minor, func(t *testing.T) {
@@ -70,7 +90,7 @@ func TestFidelity(t *testing.T) {
 				name := fx.name
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					outs := runFixture(t, bin, py, fx)
+					outs := runFixture(t, bin, py, fx, useCriu)
 					r := row{fixture: name, version: py.Minor}
 					for _, o := range outs {
 						switch o.verdict {
@@ -84,6 +104,14 @@ func TestFidelity(t *testing.T) {
 						case "wrong":
 							r.wrong++
 							t.Errorf("WRONG %s (%s:%d, hit %d): %s", o.snap, o.file, o.line, o.hit, o.reason)
+						case "criu":
+							r.criu++
+							mu.Lock()
+							imagedWhy[py.Minor+": "+o.reason]++
+							mu.Unlock()
+						case "criu-wrong":
+							r.criuWrong++
+							t.Errorf("CRIU-WRONG %s (%s:%d, hit %d): %s", o.snap, o.file, o.line, o.hit, o.reason)
 						case "missing":
 							r.missing++
 							t.Errorf("MISSING %s:%d: %s", o.file, o.line, o.reason)
@@ -98,15 +126,45 @@ func TestFidelity(t *testing.T) {
 	}
 	// the table
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n  fidelity (exact / refused / wrong; missing: lines CPython ran that gave no snapshot)\n  %-16s %-8s %6s %8s %6s %7s %7s\n", "fixture", "python", "exact", "refused", "wrong", "exact%", "missing")
-	tot := map[string][4]int{}
+	// criuCols: the full sweep's criu-exact / criu-wrong columns ("-" when CRIU is not usable)
+	criuCols := func(c, w int) string {
+		switch {
+		case !full():
+			return ""
+		case !useCriu:
+			return fmt.Sprintf(" %10s %10s", "-", "-")
+		}
+		return fmt.Sprintf(" %10d %10d", c, w)
+	}
+	head := fmt.Sprintf("  %-16s %-8s %6s %8s %6s %7s %7s", "fixture", "python", "exact", "refused", "wrong", "exact%", "missing")
+	if full() {
+		head += fmt.Sprintf(" %10s %10s", "criu-exact", "criu-wrong")
+	}
+	fmt.Fprintf(&b, "\n  fidelity (exact / refused / wrong; missing: lines CPython ran that gave no snapshot")
+	if full() {
+		b.WriteString("; criu: refusals resumed from a CRIU image")
+	}
+	fmt.Fprintf(&b, ")\n%s\n", head)
+	if criuNote != "" {
+		fmt.Fprintf(&b, "  %s\n", criuNote)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].version != rows[j].version {
+			return minorOf(rows[i].version) < minorOf(rows[j].version)
+		}
+		return rows[i].fixture < rows[j].fixture
+	})
+	tot := map[string][6]int{}
 	for _, r := range rows {
-		fmt.Fprintf(&b, "  %-16s %-8s %6d %8d %6d %6.1f%% %7d\n", r.fixture, r.version, r.exact, r.refused, r.wrong, pct(r.exact, r.exact+r.refused+r.wrong), r.missing)
+		n := r.exact + r.refused + r.wrong + r.criu + r.criuWrong
+		fmt.Fprintf(&b, "  %-16s %-8s %6d %8d %6d %6.1f%% %7d%s\n", r.fixture, r.version, r.exact, r.refused, r.wrong, pct(r.exact, n), r.missing, criuCols(r.criu, r.criuWrong))
 		x := tot[r.version]
 		x[0] += r.exact
 		x[1] += r.refused
 		x[2] += r.wrong
 		x[3] += r.missing
+		x[4] += r.criu
+		x[5] += r.criuWrong
 		tot[r.version] = x
 	}
 	vs := make([]string, 0, len(tot))
@@ -116,7 +174,7 @@ func TestFidelity(t *testing.T) {
 	sort.Slice(vs, func(i, j int) bool { return minorOf(vs[i]) < minorOf(vs[j]) })
 	for _, v := range vs {
 		x := tot[v]
-		fmt.Fprintf(&b, "  %-16s %-8s %6d %8d %6d %6.1f%% %7d\n", "TOTAL", v, x[0], x[1], x[2], pct(x[0], x[0]+x[1]+x[2]), x[3])
+		fmt.Fprintf(&b, "  %-16s %-8s %6d %8d %6d %6.1f%% %7d%s\n", "TOTAL", v, x[0], x[1], x[2], pct(x[0], x[0]+x[1]+x[2]+x[4]+x[5]), x[3], criuCols(x[4], x[5]))
 	}
 	keys := make([]string, 0, len(reasons))
 	for k := range reasons {
@@ -126,6 +184,17 @@ func TestFidelity(t *testing.T) {
 	b.WriteString("  refusals:\n")
 	for _, k := range keys {
 		fmt.Fprintf(&b, "    %4d  %s\n", reasons[k], k)
+	}
+	if useCriu {
+		keys = keys[:0]
+		for k := range imagedWhy {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteString("  refusals CRIU resumed exactly (exact resume's reason):\n")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "    %4d  %s\n", imagedWhy[k], k)
+		}
 	}
 	t.Log(b.String())
 	fmt.Print(b.String())

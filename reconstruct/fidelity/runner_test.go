@@ -117,6 +117,8 @@ type snapRow struct {
 	Line        int    `json:"line"`
 	StdoutBytes int    `json:"stdout_bytes"`
 	Reason      string `json:"reason"`
+	Resume      string `json:"resume"`     // exact | criu | refused
+	ResumeWhy   string `json:"resume_why"` // why exact resume refuses
 }
 
 type point struct {
@@ -124,7 +126,12 @@ type point struct {
 	line int
 }
 
-func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture) []outcome {
+// runFixture records, resumes and compares one fixture. With useCriu (the
+// full sweep, a usable CRIU) the recording takes a CRIU image at every
+// snapshot exact resume refuses, and those snapshots resume from their
+// images, compared like the others but for the line events (a CRIU copy is
+// the process itself, not a re-run under pyreplay's tracer).
+func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture, useCriu bool) []outcome {
 	dir := t.TempDir()
 	files := fx.install(t, dir)
 	apiUsed := false
@@ -191,6 +198,9 @@ func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture) []outc
 			args = append(args, "-b", fmt.Sprintf("%s:%d@%d", p.file, p.line, k))
 		}
 	}
+	if useCriu {
+		args = append([]string{"--criu"}, args...)
+	}
 	rec := record(db, args...)
 	if rec.Code != orig.Code || rec.Stdout != orig.Stdout {
 		t.Fatalf("recording changed the program's behaviour: exit %d vs %d\n%s\nargs: %v", rec.Code, orig.Code, rec.Stderr, args)
@@ -232,16 +242,23 @@ func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture) []outc
 		// a breakpoint's snapshot is at the k-th line event of its line: the
 		// resumed program must run the original's line events from there
 		var tail *linesAfter
+		imaged := useCriu && s.Resume == "criu"
 		rel, err := filepath.Rel(dir, s.File)
-		if err == nil && s.Reason == "breakpoint" {
+		if err == nil && s.Reason == "breakpoint" && !imaged {
 			p := point{rel, s.Line}
 			if j := seen[p]; j < len(hitsAt[p]) {
 				sort.Ints(hitsAt[p])
 				tail = &linesAfter{trace: trace, at: p, hit: hitsAt[p][j], files: files}
 			}
-			seen[p]++
 		}
-		outs[base+i] = resumeOne(bin, dir, db, s, orig, expectResumed, tail)
+		if err == nil && s.Reason == "breakpoint" {
+			seen[point{rel, s.Line}]++
+		}
+		outs[base+i] = resumeOne(bin, dir, db, s, orig, expectResumed, tail, imaged)
+		if imaged {
+			// keep the disk bounded: an image is ~12 MB and the sweep takes hundreds
+			os.RemoveAll(filepath.Join(db+".criu", s.ID))
+		}
 		if err == nil {
 			outs[base+i].file = rel
 		}
@@ -249,7 +266,7 @@ func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture) []outc
 	return outs
 }
 
-func resumeOne(bin, dir, db string, s snapRow, orig testutil.Result, expectResumed []byte, tail *linesAfter) outcome {
+func resumeOne(bin, dir, db string, s snapRow, orig testutil.Result, expectResumed []byte, tail *linesAfter, imaged bool) outcome {
 	cmd := exec.Command(bin, "resume", s.ID, "--db", db)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PYTHONHASHSEED=12345")
@@ -269,6 +286,9 @@ func resumeOne(bin, dir, db string, s snapRow, orig testutil.Result, expectResum
 		return outcome{snap: s.ID, line: s.Line, verdict: "wrong", reason: err.Error()}
 	}
 	o := outcome{snap: s.ID, line: s.Line}
+	if imaged {
+		return criuVerdict(o, s, orig, expectResumed, so.String(), se.String(), code)
+	}
 	if i := strings.Index(se.String(), "pyreplay: cannot resume"); i >= 0 {
 		o.verdict = "refused"
 		msg := se.String()[i:]
@@ -278,13 +298,7 @@ func resumeOne(bin, dir, db string, s snapRow, orig testutil.Result, expectResum
 		o.reason = normaliseReason(msg)
 		return o
 	}
-	want := orig.Stdout
-	if s.StdoutBytes <= len(want) {
-		want = want[s.StdoutBytes:]
-	}
-	if s.Reason == "request" && expectResumed != nil {
-		want = string(expectResumed)
-	}
+	want := wantAfter(s, orig, expectResumed)
 	if so.String() == want && code == orig.Code {
 		o.verdict = "exact"
 		if tail != nil {
@@ -311,4 +325,39 @@ func normaliseReason(msg string) string {
 		msg = msg[:i] + " at " + filepath.Base(rest)
 	}
 	return msg
+}
+
+// wantAfter is the original's stdout from the snapshot on (or the
+// fixture's expected file for a pyreplay.snapshot() request).
+func wantAfter(s snapRow, orig testutil.Result, expectResumed []byte) string {
+	want := orig.Stdout
+	if s.StdoutBytes <= len(want) {
+		want = want[s.StdoutBytes:]
+	}
+	if s.Reason == "request" && expectResumed != nil {
+		want = string(expectResumed)
+	}
+	return want
+}
+
+// criuVerdict judges a resume from a CRIU image: stderr must open with
+// resume's one-line notice, and stdout and the exit status must be the
+// original's from the snapshot on. The verdict is "criu" (exact through
+// the image) or "criu-wrong"; the reason of a "criu" is why exact resume
+// refuses.
+func criuVerdict(o outcome, s snapRow, orig testutil.Result, expectResumed []byte, stdout, stderr string, code int) outcome {
+	notice, _, _ := strings.Cut(stderr, "\n")
+	want := wantAfter(s, orig, expectResumed)
+	switch {
+	case !strings.HasPrefix(notice, "pyreplay: resuming "+s.ID+" from its CRIU image"):
+		o.verdict = "criu-wrong"
+		o.reason = fmt.Sprintf("no CRIU notice first on stderr (exit %d):\n%s", code, stderr)
+	case stdout != want || code != orig.Code:
+		o.verdict = "criu-wrong"
+		o.reason = fmt.Sprintf("from its image: exit %d (want %d)\n--- got stdout ---\n%s--- want ---\n%s--- stderr ---\n%s", code, orig.Code, stdout, want, stderr)
+	default:
+		o.verdict = "criu"
+		o.reason = normaliseReason("pyreplay: cannot resume " + s.ID + ": " + s.ResumeWhy)
+	}
+	return o
 }
