@@ -3,7 +3,7 @@
 // prints a table of each figure with its 95% interval beside its target and
 // writes the same as JSON (bench/results.json).
 //
-//	PYREPLAY_BIN=bin/pyreplay go run ./bench [-quick] [-python 3.11,3.12] [-only overhead,snapshot,resume,dap] [-workloads W] [-rounds N] [-generations N]
+//	PYREPLAY_BIN=bin/pyreplay go run ./bench [-quick] [-python 3.11,3.12] [-only overhead,snapshot,bigvalue,resume,dap,criu] [-workloads W] [-rounds N] [-generations N]
 //
 // `make bench` builds the binary and runs it. Sections:
 //
@@ -18,7 +18,11 @@
 //     20 and 200 deep with small locals, about 100 kB and about 1 MB of locals;
 //   - resume: `pyreplay resume` to the first resumed line, against
 //     re-running the program to the same line;
-//   - dap: step, step back and variables on a recording of 10,000 snapshots.
+//   - dap: step, step back and variables on a recording of 10,000 snapshots;
+//   - criu: with --criu=always, a CRIU image's dump time and size for a
+//     small program and one holding ~100 MB of heap, and `pyreplay resume
+//     --criu` to the first resumed line against exact resume's (criu.go;
+//     skipped, saying why, without a usable CRIU).
 //
 // A target is met or missed only when the figure's 95% interval is on one
 // side of it (else undecided), and untrusted when the control of the same
@@ -66,29 +70,31 @@ type PyInfo struct {
 
 // Results is bench/results.json.
 type Results struct {
-	Command   string             `json:"command"`
-	Started   time.Time          `json:"started"`
-	Seconds   float64            `json:"seconds"`
-	Sections  map[string]float64 `json:"section_seconds"`
-	CPU       string             `json:"cpu"`
-	CPUs      int                `json:"cpus"`
-	Load      string             `json:"load_average_at_start"`
-	Commit    string             `json:"commit"`
-	Pythons   []PyInfo           `json:"pythons"`
-	Rounds    int                `json:"rounds"`
-	Gens      int                `json:"generations"`
-	Quick     bool               `json:"quick"`
-	Figures   []Figure           `json:"figures"`
-	Notes     []string           `json:"notes"`
-	Table     string             `json:"table"`
-	sections  map[string]bool
-	root, bin string
-	tmp       string
+	Command  string             `json:"command"`
+	Started  time.Time          `json:"started"`
+	Seconds  float64            `json:"seconds"`
+	Sections map[string]float64 `json:"section_seconds"`
+	CPU      string             `json:"cpu"`
+	CPUs     int                `json:"cpus"`
+	Load     string             `json:"load_average_at_start"`
+	Commit   string             `json:"commit"`
+	Pythons  []PyInfo           `json:"pythons"`
+	Rounds   int                `json:"rounds"`
+	Gens     int                `json:"generations"`
+	Quick    bool               `json:"quick"`
+	Figures  []Figure           `json:"figures"`
+	Notes    []string           `json:"notes"`
+	Table    string             `json:"table"`
+	// CriuSkipped says why the criu section did not run (no usable CRIU).
+	CriuSkipped string `json:"criu_skipped,omitempty"`
+	sections    map[string]bool
+	root, bin   string
+	tmp         string
 }
 
 var (
 	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
-	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,bigvalue,resume,dap (default: all)")
+	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,bigvalue,resume,dap,criu (default: all)")
 	flagRounds = flag.Int("rounds", 8, "counted rounds of turns of each overhead group (after one of warm-up)")
 	flagGens   = flag.Int("generations", 4, "overhead groups (fresh processes) per version and workload")
 	flagQuick  = flag.Bool("quick", false, "one version (the newest, or -python) and one workload (call_heavy, or -workloads)")
@@ -196,6 +202,16 @@ func main() {
 		}
 	})
 	section("dap", func() { r.dapLatency(pys[len(pys)-1]) })
+	section("criu", func() {
+		if why := r.criuUsable(); why != "" {
+			r.CriuSkipped = why
+			logf("criu: skipped, no usable CRIU: %s", why)
+			return
+		}
+		for _, p := range pys {
+			r.criuCost(p)
+		}
+	})
 	r.Seconds = time.Since(start).Seconds()
 	r.Table = r.render()
 	fmt.Print(r.Table)

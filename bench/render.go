@@ -225,6 +225,41 @@ func (r *Results) render() string {
 		}
 	}
 
+	if r.want("criu") {
+		fmt.Fprintf(&b, "\nCRIU IMAGES — record --criu=always, one snapshot at a breakpoint (bench/drivers/criu_target.py): dump = snapshot_images.took_ms\n")
+		fmt.Fprintf(&b, "(the program frozen) and image size, median [95%% interval] of %d recordings; restore = wall time from starting\n", criuDumps)
+		fmt.Fprintf(&b, "`pyreplay resume --criu` to the program's first output line after the snapshot, exact = `pyreplay resume` to the same line,\n")
+		fmt.Fprintf(&b, "alternating, %d pairs: median [95%% interval], and of the paired ratios restore ÷ exact\n", criuRestores)
+		if r.CriuSkipped != "" {
+			fmt.Fprintf(&b, "skipped: no usable CRIU: %s\n", r.CriuSkipped)
+		} else {
+			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "python\tprogram\tdump ms\timage MB\trestore ms\texact resume ms\trestore ÷ exact\t")
+			for _, p := range r.Pythons {
+				for _, c := range criuCases {
+					d := r.find("criu", p.Minor, c.name, "dump")
+					if d == nil {
+						continue
+					}
+					if strings.HasPrefix(d.Note, "failed") {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\n", p.Minor, c.name, d.Note)
+						continue
+					}
+					rs := r.find("criu", p.Minor, c.name, "restore")
+					rc := msCell(rs, 0)
+					if rs != nil && strings.HasPrefix(rs.Note, "failed") {
+						rc = "failed"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", p.Minor, c.name, msCell(d, 0),
+						msCell(r.find("criu", p.Minor, c.name, "image size"), 1), rc,
+						msCell(r.find("criu", p.Minor, c.name, "exact resume"), 0),
+						ratioCell(r.find("criu", p.Minor, c.name, "restore ÷ exact")))
+				}
+			}
+			tw.Flush()
+		}
+	}
+
 	count := map[string]int{}
 	var listed []string
 	for _, f := range r.Figures {
