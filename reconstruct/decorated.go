@@ -17,6 +17,7 @@ package reconstruct
 
 import (
 	"fmt"
+	"strings"
 
 	sitter "github.com/smacker/go-tree-sitter"
 
@@ -40,10 +41,14 @@ func decoratedAt(fi *frameInfo, line int) *sitter.Node {
 
 // analyseDecorated takes the position at a decorated definition's def line.
 func (b *builder) analyseDecorated(fi *frameInfo, d *sitter.Node) error {
-	// the def line reports a second event after the decorators' calls, the
-	// finished definition on the stack about to be stored: not this case
+	// the def line reports a second event after the decorators' calls
+	// (3.11+): the finished definition on the stack, about to be stored
 	if fi.fr.Primary != nil && !*fi.fr.Primary {
-		return b.refuse(fi.fr, 0, "a decorated definition being stored (instruction %s)", fi.fr.Op)
+		if !strings.HasPrefix(fi.fr.Op, "STORE_") {
+			return b.refuse(fi.fr, 0, "a decorated definition in progress (instruction %s)", fi.fr.Op)
+		}
+		fi.stmt, fi.mode, fi.decorators = d, modeDecorated, -1
+		return nil
 	}
 	decos := childrenOfType(d, "decorator")
 	if len(decos) != 1 {
@@ -55,6 +60,9 @@ func (b *builder) analyseDecorated(fi *frameInfo, d *sitter.Node) error {
 
 // emitDecorated: the recorded decorator values applied to the definition.
 func (b *builder) emitDecorated(e *emitter, fi *frameInfo, ind int) error {
+	if fi.decorators < 0 {
+		return b.emitDecoratedStore(e, fi, ind)
+	}
 	want := fi.blockItems + fi.decorators
 	if fi.fr.Stack == nil || len(fi.fr.Stack) != want {
 		return b.stackMismatch(fi, want)
@@ -69,5 +77,24 @@ func (b *builder) emitDecorated(e *emitter, fi *frameInfo, ind int) error {
 		e.synth(ind, fmt.Sprintf("@%s", rtS(fi.idx, fi.blockItems+j)), first, astinfo.Col(d))
 	}
 	e.node(ind, d.ChildByFieldName("definition"), nil)
+	return nil
+}
+
+// emitDecoratedStore: the decorated definition is made; its name is bound
+// to the recorded result (decorators -1 marks this case).
+func (b *builder) emitDecoratedStore(e *emitter, fi *frameInfo, ind int) error {
+	want := fi.blockItems + 1
+	if fi.fr.Stack == nil || len(fi.fr.Stack) != want {
+		return b.stackMismatch(fi, want)
+	}
+	def := fi.stmt.ChildByFieldName("definition")
+	name := def.ChildByFieldName("name")
+	if name == nil {
+		return b.refuse(fi.fr, 0, "a decorated definition without a name")
+	}
+	if fi.innermost {
+		e.arrive(ind, fi.fr.Line)
+	}
+	e.synth(ind, fi.file.Text(name)+" = "+rtS(fi.idx, fi.blockItems), astinfo.Line(def), astinfo.Col(def))
 	return nil
 }
