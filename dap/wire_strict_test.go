@@ -2,7 +2,6 @@ package dap_test
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -10,16 +9,10 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/pyreplay/pyreplay/internal/testutil"
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/wire"
 )
-
-// strict decodes b into v with unknown fields disallowed and nothing after.
-func strict(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	return d.Decode(v)
-}
 
 // The typed wire contract (issue 12): every line the shim sends on the
 // control channel, and every snapshot it writes to the recording, decodes
@@ -90,7 +83,7 @@ func checkControlLines(t *testing.T, lines [][]byte) {
 				wire.Reply
 				Body json.RawMessage `json:"body,omitempty"`
 			}
-			if err := strict(line, &r); err != nil {
+			if err := testutil.Strict(line, &r); err != nil {
 				t.Errorf("reply: %v: %s", err, cut(line))
 				continue
 			}
@@ -101,7 +94,7 @@ func checkControlLines(t *testing.T, lines [][]byte) {
 			ok := false
 			for name, v := range map[string]any{"empty": &struct{}{}, "breakpoints": &wire.BreakpointsReply{},
 				"evaluate": &wire.EvaluateReply{}, "children": &wire.ChildrenReply{}} {
-				if strict(r.Body, v) == nil {
+				if testutil.Strict(r.Body, v) == nil {
 					ok = true
 					if name != "empty" || string(bytes.TrimSpace(r.Body)) == "{}" {
 						seen["reply "+name]++
@@ -125,7 +118,7 @@ func checkControlLines(t *testing.T, lines [][]byte) {
 			t.Errorf("unknown message: %s", cut(line))
 			continue
 		}
-		if err := strict(line, v); err != nil {
+		if err := testutil.Strict(line, v); err != nil {
 			t.Errorf("%s event: %v: %s", head.Event, err, cut(line))
 		}
 		seen[head.Event]++
@@ -140,40 +133,7 @@ func checkControlLines(t *testing.T, lines [][]byte) {
 
 func checkSnapshots(t *testing.T, db string) {
 	t.Helper()
-	conn, err := sql.Open("sqlite3", "file:"+db+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	rows, err := conn.Query("SELECT id, frames, globals, placeholders, meta FROM snapshots")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var id int64
-		var frames, globals, placeholders, meta string
-		if err := rows.Scan(&id, &frames, &globals, &placeholders, &meta); err != nil {
-			t.Fatal(err)
-		}
-		n++
-		for _, c := range []struct {
-			what string
-			raw  string
-			v    any
-		}{
-			{"frames", frames, &[]wire.Frame{}},
-			{"globals", globals, &map[string]map[string]wire.Value{}},
-			{"placeholders", placeholders, &[]wire.Placeholder{}},
-			{"meta", meta, &wire.Meta{}},
-		} {
-			if err := strict([]byte(c.raw), c.v); err != nil {
-				t.Errorf("snap-%d %s: %v: %s", id, c.what, err, cut([]byte(c.raw)))
-			}
-		}
-	}
-	if n == 0 {
+	if len(testutil.StrictSnapshots(t, db)) == 0 {
 		t.Errorf("%s: no snapshots", db)
 	}
 }

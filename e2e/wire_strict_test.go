@@ -1,17 +1,11 @@
 package e2e
 
 import (
-	"bytes"
-	"database/sql"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
-	_ "github.com/mattn/go-sqlite3"
-
 	"github.com/pyreplay/pyreplay/internal/testutil"
-	"github.com/pyreplay/pyreplay/wire"
 )
 
 // A program whose snapshots hold every kind of frame the shim writes: a
@@ -60,44 +54,11 @@ func TestWireStrictSnapshots(t *testing.T) {
 			if res.Code != 1 {
 				t.Fatalf("exit %d: %s", res.Code, res.Stderr)
 			}
-			n := 0
 			seen := map[string]bool{}
-			conn, err := sql.Open("sqlite3", "file:"+db+"?mode=ro")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			rows, err := conn.Query("SELECT id, frames, globals, placeholders, meta FROM snapshots")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id int64
-				var frames, globals, placeholders, meta string
-				if err := rows.Scan(&id, &frames, &globals, &placeholders, &meta); err != nil {
-					t.Fatal(err)
-				}
-				n++
-				var fs []wire.Frame
-				var m wire.Meta
-				var ph []wire.Placeholder
-				for _, c := range []struct {
-					what, raw string
-					v         any
-				}{
-					{"frames", frames, &fs},
-					{"globals", globals, &map[string]map[string]wire.Value{}},
-					{"placeholders", placeholders, &ph},
-					{"meta", meta, &m},
-				} {
-					d := json.NewDecoder(bytes.NewReader([]byte(c.raw)))
-					d.DisallowUnknownFields()
-					if err := d.Decode(c.v); err != nil {
-						t.Errorf("snap-%d %s: %v: %s", id, c.what, err, cut(c.raw, 400))
-					}
-				}
-				for _, f := range append(fs, m.Generators...) {
+			snaps := testutil.StrictSnapshots(t, db)
+			n := len(snaps)
+			for _, s := range snaps {
+				for _, f := range append(s.Frames, s.Meta.Generators...) {
 					seen["kind "+f.Kind] = true
 					if f.ClassBody {
 						seen["class body"] = true
@@ -106,7 +67,7 @@ func TestWireStrictSnapshots(t *testing.T) {
 						seen["from C"] = true
 					}
 				}
-				if len(ph) > 0 {
+				if len(s.Placeholders) > 0 {
 					seen["placeholder"] = true
 				}
 			}
