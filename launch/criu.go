@@ -163,4 +163,3 @@ func oneLine(s string) string {
 	}
 	return s
 }
-

@@ -169,11 +169,11 @@ func ResumeVerdict(store *recording.Store, n int64) (verdict, why string) {
 		return ResumeExact, ""
 	}
 	why = err.Error()
+	if _, ok := CriuImage(store, n); ok {
+		return ResumeCriu, why
+	}
 	if im, _ := store.Image(n); im != nil {
 		if im.Dir != "" {
-			if st, err := os.Stat(im.Dir); err == nil && st.IsDir() {
-				return ResumeCriu, why
-			}
 			return ResumeRefused, why + "; its CRIU image " + im.Dir + " is gone"
 		}
 		if im.Error != "" {

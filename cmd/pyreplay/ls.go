@@ -35,9 +35,13 @@ func lsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rows := make([]resumable[wire.Summary], len(list))
+			type row struct {
+				wire.Summary
+				verdict
+			}
+			rows := make([]row, len(list))
 			for i, s := range list {
-				rows[i] = withVerdict(store, s.N, s)
+				rows[i] = row{s, verdictOf(store, s.N)}
 			}
 			if asJSON {
 				enc := json.NewEncoder(os.Stdout)
@@ -95,35 +99,16 @@ func humanSize(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// resumable is a snapshot's JSON with how it resumes (launch.ResumeVerdict).
-type resumable[T any] struct {
-	Snap      T      `json:"-"`
+// verdict is how a snapshot resumes (launch.ResumeVerdict); embedded next
+// to a snapshot's own fields, its JSON adds resume and resume_why to them.
+type verdict struct {
 	Resume    string `json:"resume"`
 	ResumeWhy string `json:"resume_why,omitempty"`
 }
 
-// MarshalJSON gives the snapshot's own fields, then resume and resume_why.
-func (r resumable[T]) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(r.Snap)
-	if err != nil || len(b) < 2 || b[len(b)-1] != '}' {
-		return b, err
-	}
-	extra, err := json.Marshal(struct {
-		Resume    string `json:"resume"`
-		ResumeWhy string `json:"resume_why,omitempty"`
-	}{r.Resume, r.ResumeWhy})
-	if err != nil {
-		return nil, err
-	}
-	if string(b) == "{}" {
-		return extra, nil
-	}
-	return append(append(b[:len(b)-1:len(b)-1], ','), extra[1:]...), nil
-}
-
-func withVerdict[T any](store *recording.Store, n int64, snap T) resumable[T] {
+func verdictOf(store *recording.Store, n int64) verdict {
 	v, why := launch.ResumeVerdict(store, n)
-	return resumable[T]{Snap: snap, Resume: v, ResumeWhy: why}
+	return verdict{v, why}
 }
 
 func showCmd() *cobra.Command {
@@ -147,7 +132,10 @@ func showCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			row := withVerdict(store, n, snap)
+			row := struct {
+				*wire.Snapshot
+				verdict
+			}{snap, verdictOf(store, n)}
 			if asJSON {
 				enc := json.NewEncoder(os.Stdout)
 				enc.SetIndent("", "  ")
