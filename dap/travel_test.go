@@ -264,3 +264,36 @@ func TestReplayRecordedSource(t *testing.T) {
 	c.request("terminate", nil)
 	c.event("terminated")
 }
+
+// A resumed live process rebuilds its stack by running each caller's call
+// line again: breakpoints there are no hits (the rebuild is not the
+// program's execution). Resuming inside add with breakpoints on its
+// callers' lines stops first in add, then at the caller's next iteration.
+func TestResumeLiveSkipsTheRebuild(t *testing.T) {
+	for _, minor := range []string{"3.11", "3.12"} {
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "basic.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, map[string][]int{"basic.py": {11}}, nil)
+			c.event("stopped")
+			c.request("continue", msg{"threadId": 1})
+			_, top := c.stopped()
+			if top.num("line") != 11 || c.locals(top.num("id"))["a"].str("value") != "0" {
+				t.Fatalf("second stop in add: %v", top)
+			}
+			// the module's and main's call lines hold breakpoints now
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 11}, {"line": 20}, {"line": 27}}})
+			c.request("pyreplayResume", nil)
+			c.event("continued")
+			_, top = c.stopped()
+			if top.num("line") != 11 || top.str("name") != "add" {
+				t.Fatalf("resumed: first stop at %v, want in add at line 11 (not a caller's line during the rebuild)", top)
+			}
+			c.request("continue", msg{"threadId": 1})
+			_, top = c.stopped()
+			if top.num("line") != 20 || c.locals(top.num("id"))["i"].str("value") != "2" {
+				t.Fatalf("after the resumed add: %v, want main at line 20 with i == 2", top)
+			}
+		})
+	}
+}

@@ -77,7 +77,7 @@ class LiveTriggers(T.Triggers):
             return self.ctl._global, self.ctl._local
         return T.Triggers.tracers(self)
 
-    skip_rebuild = False
+    skip_arrival = False
 
     def hit(self, bps, frame, kind, reason, label):
         self.ctl.hit(bps, frame, kind, reason, label, "bp")

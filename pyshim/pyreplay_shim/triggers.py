@@ -131,13 +131,13 @@ class Triggers(_Mechanism):
         for cb in self.on_arrival:
             cb(frame, line)
 
-    # the arrival at the recorded position and the rebuild of a resumed
-    # stack are not breakpoint hits; a live session (control.py) has always
-    # stopped there all the same
-    skip_rebuild = True
+    # the snapshot's own line event at the arrival is not a hit of the
+    # resumed run; a live session (livebps.py) stops there instead (its
+    # "entry" stop at the resumed position)
+    skip_arrival = True
 
     def fire_line(self, frame, line, kind):
-        if self.skip_rebuild and self.arrival is not None:
+        if self.skip_arrival and self.arrival is not None:
             a, self.arrival = self.arrival, None
             if a[0] is frame and a[1] == line:
                 return True
@@ -155,7 +155,7 @@ class Triggers(_Mechanism):
         breakpoint there is counted (fired), then hit() acts on them."""
         if not bps:
             return False
-        if not (self.skip_rebuild and self.rebuilding):
+        if not self.rebuilding:  # the rebuild of a resumed stack is no hit
             self.hit(bps, frame, kind, reason, label)
         return True
 
