@@ -86,6 +86,8 @@ func (b *builder) emitPosition(e *emitter, fi *frameInfo, ind int, subst string)
 		return b.emitClassBody(e, fi, ind) // frame_classbody.go
 	case modeDecorated:
 		return b.emitDecorated(e, fi, ind) // decorated.go
+	case modeDecoratedStore:
+		return b.emitDecoratedStore(e, fi, ind) // decorated.go
 	}
 	return nil
 }

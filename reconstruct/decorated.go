@@ -47,7 +47,7 @@ func (b *builder) analyseDecorated(fi *frameInfo, d *sitter.Node) error {
 		if !strings.HasPrefix(fi.fr.Op, "STORE_") {
 			return b.refuse(fi.fr, 0, "a decorated definition in progress (instruction %s)", fi.fr.Op)
 		}
-		fi.stmt, fi.mode, fi.decorators = d, modeDecorated, -1
+		fi.stmt, fi.mode = d, modeDecoratedStore
 		return nil
 	}
 	decos := childrenOfType(d, "decorator")
@@ -60,9 +60,6 @@ func (b *builder) analyseDecorated(fi *frameInfo, d *sitter.Node) error {
 
 // emitDecorated: the recorded decorator values applied to the definition.
 func (b *builder) emitDecorated(e *emitter, fi *frameInfo, ind int) error {
-	if fi.decorators < 0 {
-		return b.emitDecoratedStore(e, fi, ind)
-	}
 	want := fi.blockItems + fi.decorators
 	if fi.fr.Stack == nil || len(fi.fr.Stack) != want {
 		return b.stackMismatch(fi, want)
@@ -81,7 +78,7 @@ func (b *builder) emitDecorated(e *emitter, fi *frameInfo, ind int) error {
 }
 
 // emitDecoratedStore: the decorated definition is made; its name is bound
-// to the recorded result (decorators -1 marks this case).
+// to the recorded result.
 func (b *builder) emitDecoratedStore(e *emitter, fi *frameInfo, ind int) error {
 	want := fi.blockItems + 1
 	if fi.fr.Stack == nil || len(fi.fr.Stack) != want {
@@ -91,9 +88,6 @@ func (b *builder) emitDecoratedStore(e *emitter, fi *frameInfo, ind int) error {
 	name := def.ChildByFieldName("name")
 	if name == nil {
 		return b.refuse(fi.fr, 0, "a decorated definition without a name")
-	}
-	if fi.innermost {
-		e.arrive(ind, fi.fr.Line)
 	}
 	e.synth(ind, fi.file.Text(name)+" = "+rtS(fi.idx, fi.blockItems), astinfo.Line(def), astinfo.Col(def))
 	return nil

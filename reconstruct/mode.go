@@ -6,14 +6,15 @@ import "fmt"
 type frameMode int
 
 const (
-	modeEntry     frameMode = iota // no statement ran yet (frame_function.go, frame_generator.go)
-	modeBefore                     // before a statement (plan.go analyseLine)
-	modeLoopNext                   // a for loop fetching its next item (loop_for.go)
-	modeClause                     // testing an elif, except or case clause (if.go, try.go, match.go)
-	modeCall                       // a call or yield in progress (call.go, frame_generator.go)
-	modeImport                     // an import statement importing the next frame's module (imports.go)
-	modeClassBody                  // a class statement whose body is the next frame (frame_classbody.go)
-	modeDecorated                  // at a decorated definition's def line, decorators evaluated (decorated.go)
+	modeEntry          frameMode = iota // no statement ran yet (frame_function.go, frame_generator.go)
+	modeBefore                          // before a statement (plan.go analyseLine)
+	modeLoopNext                        // a for loop fetching its next item (loop_for.go)
+	modeClause                          // testing an elif, except or case clause (if.go, try.go, match.go)
+	modeCall                            // a call or yield in progress (call.go, frame_generator.go)
+	modeImport                          // an import statement importing the next frame's module (imports.go)
+	modeClassBody                       // a class statement whose body is the next frame (frame_classbody.go)
+	modeDecorated                       // at a decorated definition's def line, decorators evaluated (decorated.go)
+	modeDecoratedStore                  // at its def line again, the decorated result about to be stored (decorated.go)
 )
 
 func (m frameMode) String() string {
@@ -34,6 +35,8 @@ func (m frameMode) String() string {
 		return "classbody"
 	case modeDecorated:
 		return "decorated"
+	case modeDecoratedStore:
+		return "decoratedstore"
 	}
 	return fmt.Sprintf("frameMode(%d)", int(m))
 }
