@@ -106,7 +106,11 @@ func (r *Results) criuCost(py PyInfo) {
 
 // criuUsable says why the criu section cannot run, or "".
 func (r *Results) criuUsable() string {
-	if _, err := checkpoint.Find(checkpoint.CacheDirs(r.bin)...); err != nil {
+	c, err := checkpoint.Find(checkpoint.CacheDirs(r.bin)...)
+	if err == nil {
+		err = c.Probe()
+	}
+	if err != nil {
 		return err.Error()
 	}
 	return ""

@@ -24,12 +24,23 @@ import (
 // .cache/criu (made by `make criu`) as the last resort.
 func usable(t *testing.T) *CRIU {
 	t.Helper()
-	c, err := Find(filepath.Join(testutil.Root(), ".cache", "criu"))
-	if err != nil {
-		t.Skipf("no usable CRIU, the CRIU tests are skipped: %v", err)
+	probeOnce.Do(func() {
+		probed, probeErr = Find(filepath.Join(testutil.Root(), ".cache", "criu"))
+		if probeErr == nil {
+			probeErr = probed.Probe()
+		}
+	})
+	if probeErr != nil {
+		t.Skipf("no usable CRIU, the CRIU tests are skipped: %v", probeErr)
 	}
-	return c
+	return probed
 }
+
+var (
+	probeOnce sync.Once
+	probed    *CRIU
+	probeErr  error
+)
 
 func testKey(t *testing.T) []byte {
 	k := make([]byte, 32)

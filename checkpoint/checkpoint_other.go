@@ -40,3 +40,6 @@ func (r *Restored) Signal(sig syscall.Signal) error { return ErrUnsupported }
 func (r *Restored) Kill() {}
 
 const metaName = "meta.json"
+
+// Probe says CRIU checkpoints need Linux.
+func (c *CRIU) Probe() error { return ErrUnsupported }

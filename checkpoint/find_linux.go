@@ -165,15 +165,25 @@ func kernelRelease() string {
 	return "Linux " + strings.TrimSpace(string(b))
 }
 
-// lastError picks the most telling line of criu's output.
+// lastError picks the most telling line of criu's output: the first
+// "Error (file:line): ..." line is the cause (later ones and the closing
+// "Dumping FAILED." / "Restoring FAILED." only follow from it); without one,
+// the last line that mentions an error.
 func lastError(out []byte, err error) string {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if i := strings.Index(l, "Error ("); i >= 0 {
+			l = l[i:]
+			if j := strings.Index(l, "): "); j >= 0 {
+				l = l[j+3:]
+			}
+			return l
+		}
+	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		l := strings.TrimSpace(lines[i])
 		if strings.Contains(l, "Error") || strings.Contains(l, "error") || strings.Contains(l, "FAIL") {
-			if j := strings.Index(l, "): "); j >= 0 && strings.HasPrefix(l, "Error (") {
-				l = l[j+3:]
-			}
 			return l
 		}
 	}

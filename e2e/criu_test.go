@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,10 +19,22 @@ import (
 // pyreplay finds it ($PYREPLAY_CRIU, PATH, the repository's .cache/criu).
 func needCriu(t *testing.T) {
 	t.Helper()
-	if _, err := checkpoint.Find(checkpoint.CacheDirs(testutil.Binary(t))...); err != nil {
-		t.Skipf("CRIU is not usable here, skipping the CRIU fallback tests: %v", err)
+	probeOnce.Do(func() {
+		c, err := checkpoint.Find(checkpoint.CacheDirs(testutil.Binary(t))...)
+		if err == nil {
+			err = c.Probe()
+		}
+		probeErr = err
+	})
+	if probeErr != nil {
+		t.Skipf("CRIU is not usable here, skipping the CRIU fallback tests: %v", probeErr)
 	}
 }
+
+var (
+	probeOnce sync.Once
+	probeErr  error
+)
 
 type criuRow struct {
 	ID          string `json:"id"`
