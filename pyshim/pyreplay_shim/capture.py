@@ -179,8 +179,17 @@ class Recorder:
         if cfg.get("criu_fd"):
             from . import criu
             self.criu = criu.Channel(cfg["criu_fd"])
+        # big states may be written after the program goes on (store.py):
+        # not in a live session (it reads each snapshot as it stops) nor
+        # under CRIU (the image is taken right after the snapshot)
+        self.defer_big = not cfg.get("control") and self.criu is None
+
+    def unstore(self, shas):
+        """Sources a failed deferred write did not store after all."""
+        self._stored.difference_update(shas)
 
     def _db(self):
+        store.wait()  # a deferred snapshot write first (store.write_snapshot)
         forked = self.conn is not None and self._conn_pid != os.getpid()
         if forked:
             # a forked child: SQLite connections must not cross a fork. Keep
@@ -222,7 +231,8 @@ class Recorder:
 
     def snapshot(self, reason, label, frame, top_kind, tb=None):
         """Record the stack ending at ``frame`` (or the traceback ``tb``).
-        Returns the snapshot id, or None when the stack holds no program code."""
+        Returns the snapshot id, or None when the stack holds no program
+        code or the write goes on after the program (store.write_snapshot)."""
         if self.busy or self.copy:
             return None
         self.busy = True
@@ -463,7 +473,11 @@ class Recorder:
         db = self._db()
         sources = [(sha, fn) for fn, sha in files.items() if sha and sha not in self._stored]
         row = (self.run, reason, label or "", top["file"], top["line"], top["function"], t0, out_b, err_b, fj, gj, pj, mj)
-        sid, stored = store.write_snapshot(db, self, row, blob, sources)
+        # a large state is written while the program goes on, unless
+        # something reads the snapshot right away (a live session, CRIU's
+        # image of it) or the program is ending (an uncaught exception)
+        defer = self.defer_big and reason != "exception" and store.deferrable(blob)
+        sid, stored = store.write_snapshot(db, self, row, blob, sources, defer)
         self._stored.update(stored)
         self.count += 1
         return sid

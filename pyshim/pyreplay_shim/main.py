@@ -6,6 +6,7 @@ import types
 
 from . import paths
 from . import output
+from . import store
 from . import capture as C
 from . import process as P
 from . import triggers as T
@@ -111,6 +112,7 @@ def main():
         periodic = sys.modules.get(__package__ + ".periodic")
         if periodic is not None:
             periodic.stop()
+        store.finish()
 
 
 def _main():
@@ -120,7 +122,8 @@ def _main():
     paths._lib_dirs()
     rec = C.Recorder(cfg)
     # a forked child records into a run of its own (store.fork_run)
-    os.register_at_fork(after_in_child=rec.forked)
+    # (no deferred snapshot write may be running when the process forks)
+    os.register_at_fork(before=store.wait, after_in_child=rec.forked)
     resumed = [cfg.get("mode") == "resume"]
     _install_api(rec, resumed)
     # -- live control (pyreplay dap; control.py) --

@@ -2,7 +2,7 @@
 problems pyreplay reports itself (fail), the program's uncaught exception
 (report_uncaught), a ``__main__`` and argv like ``python``'s, and the shim's
 own frames hidden from the recursion limit. The bottom of the shim: it
-imports only the leaves paths and output."""
+imports only the leaves paths, output and store."""
 import builtins
 import json
 import os
@@ -54,6 +54,8 @@ def report_uncaught(rec, e):
         pass
     if isinstance(e, KeyboardInterrupt):
         import signal
+        from . import store
+        store.wait()  # the process dies by SIGINT: no finally runs after this
         sys.stdout.flush()
         sys.stderr.flush()
         signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -11,8 +11,15 @@ value nor its record buffer ever hold more than one chunk. The MAC is the
 same HMAC over the whole stream (signing.py), updated piece by piece; for
 a large state it is computed by a second thread while the rows are
 written (both release the GIL).
+
+A large state of immutable pieces is written after the program goes on
+(write_snapshot(defer=True)): the program waits for what a snapshot must
+see (views, the pickled state by reference), a thread of the shim's own
+writes it, and every later use of the connection waits for that write
+first (wait(): Recorder._db, a fork, the end of the program's main code).
 """
 import io
+import os
 
 from . import signing
 
@@ -77,12 +84,23 @@ def write_chunks(db, sid, parts, mac):
     """Insert the chunk rows of snapshot sid, updating mac (an hmac object
     already fed everything before the state's later segments) with each;
     returns mac. Hashing runs in a second thread when the chunks are large."""
-    total = sum(len(p) for p in parts)
-    if total < PARALLEL:
+    feed, finish = mac.update, None
+    if sum(len(p) for p in parts) >= PARALLEL:
+        feed, finish = _hasher(mac) or (feed, None)
+    try:
         for seq, c in enumerate(pieces(parts), 1):
-            mac.update(c)
+            feed(c)
             db.execute("INSERT INTO state_chunks(snap, seq, data) VALUES (?,?,?)", (sid, seq, c))
-        return mac
+    finally:
+        if finish is not None:
+            finish()
+    return mac
+
+
+def _hasher(mac):
+    """A thread that feeds mac the chunks given to feed(c); finish() waits
+    for it and raises its error. None when no thread can start (3.12+
+    while the interpreter finalises: a snapshot in an atexit function)."""
     import _queue
     import _thread
     q = _queue.SimpleQueue()
@@ -90,29 +108,30 @@ def write_chunks(db, sid, parts, mac):
     done.acquire()
     err = []
 
-    def hasher():
+    def run():
         try:
             while True:
                 c = q.get()
                 if c is None:
                     break
                 mac.update(c)
-        except BaseException as e:  # noqa: BLE001 - reported by the writer
+        except BaseException as e:  # noqa: BLE001 - raised by finish()
             err.append(e)
         finally:
             done.release()
 
-    _thread.start_new_thread(hasher, ())
     try:
-        for seq, c in enumerate(pieces(parts), 1):
-            q.put(c)
-            db.execute("INSERT INTO state_chunks(snap, seq, data) VALUES (?,?,?)", (sid, seq, c))
-    finally:
+        _thread.start_new_thread(run, ())
+    except RuntimeError:
+        return None
+
+    def finish():
         q.put(None)
         done.acquire()
-    if err:
-        raise err[0]
-    return mac
+        if err:
+            raise err[0]
+
+    return q.put, finish
 
 
 class ChunkReader(io.RawIOBase):
@@ -149,7 +168,68 @@ def stream(parts):
     return io.BufferedReader(ChunkReader(parts), 1 << 16)
 
 
-def write_snapshot(db, rec, row, parts, sources):
+_inflight = []  # the deferred write running: [(done lock, [its error])]
+_ending = []  # set by finish(): every later write is made at once
+
+
+def deferrable(parts):
+    """Whether a state may be written after the program goes on: large
+    enough to matter, and made of pieces the program cannot change (a
+    bytearray of the program's is written while it waits, one chunk copied
+    at a time: see pieces)."""
+    rest = parts[1:]
+    return sum(len(p) for p in rest) >= PARALLEL and not any(type(p) is bytearray for p in rest)
+
+
+def wait():
+    """Wait for the deferred write (if one runs); its failure is reported
+    on pyreplay's stderr line (fd 2, outside the program's stream counts)."""
+    while _inflight:
+        done, err = _inflight.pop()
+        done.acquire()
+        if err:
+            os.write(2, ("pyreplay: a snapshot could not be recorded: %s\n" % (err[0],)).encode())
+
+
+def finish():
+    """The program's main code has ended: the pending write first, and
+    every later snapshot (in atexit functions, while the interpreter
+    finalises and its threads stop) written at once."""
+    _ending.append(True)
+    wait()
+
+
+def write_snapshot(db, rec, row, parts, sources, defer=False):
+    """Write one snapshot (see _write): now, or with defer on a thread of
+    the shim's own (a _thread, which the program's threading.enumerate()
+    does not list) while the program goes on. Returns (snapshot id or None
+    when deferred, the sources it stores)."""
+    wait()
+    if not defer or _ending:
+        return _write(db, rec, row, parts, sources)
+    import _thread
+    done = _thread.allocate_lock()
+    done.acquire()
+    err = []
+
+    def writer():
+        try:
+            _write(db, rec, row, parts, sources)
+        except BaseException as e:  # noqa: BLE001 - reported by wait()
+            err.append(e)
+            rec.unstore([sha for sha, _fn in sources])
+        finally:
+            done.release()
+
+    try:
+        _thread.start_new_thread(writer, ())
+    except RuntimeError:  # no new thread now (the interpreter finalises)
+        return _write(db, rec, row, parts, sources)
+    _inflight.append((done, err))
+    return None, [sha for sha, _fn in sources]
+
+
+def _write(db, rec, row, parts, sources):
     """Write one snapshot in one transaction: the sources it is the first to
     need ((sha256, path) each), its row (run, reason, label, file, line,
     function, time, stdout_bytes, stderr_bytes, frames, globals,
