@@ -72,6 +72,18 @@ type LaunchArgs struct {
 	NoDebug     bool               `json:"noDebug"`
 	Token       string             `json:"token"` // pyreplay dap --allow-remote's
 	Trust       bool               `json:"trust"` // sign the replayed recording with the user's key (as pyreplay trust)
+	// Criu: true images the stops exact resume refuses with CRIU (as
+	// record --criu), "always" every stop; Resume from Here restores them.
+	Criu json.RawMessage `json:"criu"`
+}
+
+// criuArg reads "criu": true, false, "always" (or "refused", "off").
+func criuArg(raw json.RawMessage) (*launch.Criu, error) {
+	mode := strings.Trim(strings.TrimSpace(string(raw)), `"`)
+	if mode == "null" {
+		mode = ""
+	}
+	return launch.NewCriu(mode)
 }
 
 func (c *conn) onLaunch(req *request) (any, error) {
@@ -111,8 +123,13 @@ func (c *conn) onLaunch(req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	crOpt, err := criuArg(a.Criu)
+	if err != nil {
+		return nil, err
+	}
 	o := session.LaunchOptions{Target: launch.Target{Script: a.Program}, Args: a.Args, Cwd: a.Cwd, Python: python,
-		DB: a.DB, StopOnEntry: a.StopOnEntry, NoDebug: a.NoDebug, JustMyCode: a.JustMyCode == nil || *a.JustMyCode, Env: map[string]string{}}
+		DB: a.DB, StopOnEntry: a.StopOnEntry, NoDebug: a.NoDebug, JustMyCode: a.JustMyCode == nil || *a.JustMyCode, Env: map[string]string{},
+		Criu: crOpt}
 	if a.Module != "" {
 		o.Target = launch.Target{Module: a.Module}
 	}

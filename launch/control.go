@@ -297,6 +297,7 @@ func (p *Process) StartGroup() error {
 		return err
 	}
 	p.checkpoints()
+	p.serveCriu()
 	return nil
 }
 

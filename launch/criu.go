@@ -22,8 +22,39 @@ import (
 	"syscall"
 
 	"github.com/pyreplay/pyreplay/checkpoint"
+	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/recording"
 )
+
+// LiveFile names a live session's control socket in an image (a dump
+// leaves it outside; RestoreImage hands in a socket the copy ignores).
+const LiveFile = "live"
+
+// NewCriu is the CRIU of record --criu, the DAP launch attribute "criu"
+// and the TUI's --criu: mode "refused" (or "on", "true") images the
+// snapshots exact resume refuses, "always" every snapshot, "off" (or "")
+// none (nil). CRIU must be usable: the error says what is missing.
+func NewCriu(mode string) (*Criu, error) {
+	var always bool
+	switch mode {
+	case "off", "", "false":
+		return nil, nil
+	case "refused", "on", "true":
+	case "always":
+		always = true
+	default:
+		return nil, fmt.Errorf("--criu=%s: give --criu (image the snapshots exact resume refuses) or --criu=always (in launch.json, \"criu\": true or \"always\")", mode)
+	}
+	c, err := checkpoint.Find(checkpoint.CacheDirs("")...)
+	if err != nil {
+		return nil, fmt.Errorf("--criu: %v", err)
+	}
+	key, err := trust.UserKey()
+	if err != nil {
+		return nil, err
+	}
+	return &Criu{C: c, Always: always, Key: key}, nil
+}
 
 // Criu asks for CRIU images during a recording.
 type Criu struct {
@@ -38,6 +69,10 @@ type criuRequest struct {
 	Event    string `json:"event"`
 	Snapshot int64  `json:"snapshot"`
 	Fd       int    `json:"fd"`
+	// Files are the shim's other descriptors connected to pyreplay, by
+	// name ("live": a live session's control socket): outside the dump,
+	// handed in anew on restore.
+	Files map[string]int `json:"files"`
 }
 
 type criuAnswer struct {
@@ -109,7 +144,13 @@ func (c *Criu) handle(store *recording.Store, pid int, db string, req criuReques
 	}
 	dir := checkpoint.ImageDir(db, int(req.Snapshot))
 	_ = checkpoint.Remove(dir) // a leftover of an earlier recording into this file
-	img, err := c.C.Dump(pid, dir, checkpoint.DumpOptions{Key: c.Key, Files: map[string]int{"control": req.Fd}})
+	files := map[string]int{"control": req.Fd}
+	for name, fd := range req.Files {
+		if name == LiveFile && fd > 2 {
+			files[name] = fd
+		}
+	}
+	img, err := c.C.Dump(pid, dir, checkpoint.DumpOptions{Key: c.Key, Files: files})
 	if err != nil {
 		msg := oneLine(err.Error())
 		fmt.Fprintf(warn, "pyreplay: no CRIU image of %s: %s\n", recording.SnapID(req.Snapshot), msg)

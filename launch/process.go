@@ -75,6 +75,18 @@ type Process struct {
 
 // checkpoints starts copying the recording's write-ahead log into it while
 // the program runs (recording.Checkpointer); Cleanup stops it.
+// serveCriu answers the started shim's CRIU requests (Config.Criu).
+func (p *Process) serveCriu() {
+	if p.criuChild == nil {
+		return
+	}
+	p.criuChild.Close()
+	p.criuChild = nil
+	conn := p.criuConn
+	p.criuConn = nil
+	go p.criu.serve(conn, p.Cmd.Process.Pid, p.db)
+}
+
 func (p *Process) checkpoints() {
 	if p.db != "" && p.stopCkpt == nil {
 		p.stopCkpt = recording.Checkpointer(p.db, 250*time.Millisecond)
@@ -176,13 +188,7 @@ func (p *Process) Run() (Result, error) {
 		return Result{}, fmt.Errorf("cannot run %s: %v", p.Cmd.Path, err)
 	}
 	p.checkpoints()
-	if p.criuChild != nil {
-		p.criuChild.Close()
-		p.criuChild = nil
-		conn := p.criuConn
-		p.criuConn = nil
-		go p.criu.serve(conn, p.Cmd.Process.Pid, p.db)
-	}
+	p.serveCriu()
 	rl := startRelay([]syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT}, p.Cmd.Process.Pid, sameGroup)
 	err := p.Cmd.Wait()
 	rl.stop()

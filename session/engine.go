@@ -29,6 +29,9 @@ type LaunchOptions struct {
 	Breakpoints []string
 	// Exceptions are the exception filters to start with (raised, uncaught).
 	Exceptions []string
+	// Criu, when set, images the stops exact resume refuses (or every stop)
+	// with CRIU, as record --criu does; Resume from Here restores them.
+	Criu *launch.Criu
 }
 
 // OpenOptions say which snapshots of a recording make the history.
@@ -133,6 +136,7 @@ type Engine struct {
 	run    int64       // the run a one-run replay shows
 
 	live     *Live
+	copy     *launch.Copy // a copy restored from a CRIU image, running (criucopy.go)
 	liveStop int // index of the live stop in hist, -1 while the program runs
 	gen      int // changes whenever the live program moves
 	runs     int // commands that set it running
@@ -173,7 +177,7 @@ func (d *Engine) State() State {
 	if d.live != nil && d.liveStop >= 0 {
 		present = d.liveStop
 	}
-	return State{Live: d.live != nil, Running: d.runningLocked(), Exited: d.exited, ExitCode: d.exitCode,
+	return State{Live: d.live != nil, Running: d.runningLocked() || d.copy != nil, Exited: d.exited, ExitCode: d.exitCode,
 		Present: present, Cursor: d.cur, Len: len(d.hist), Runs: d.runs}
 }
 

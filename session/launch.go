@@ -53,6 +53,7 @@ func (d *Engine) Launch(o LaunchOptions) error {
 	// the breakpoints go to the live program over its control channel
 	// (Start), not in its configuration
 	p.Config.Breakpoints = nil
+	p.Config.Criu = d.withCriu(o.Criu)
 	env := os.Environ()
 	for k, v := range o.Env {
 		env = append(env, k+"="+v)
@@ -205,6 +206,7 @@ func (d *Engine) WaitStop(timeout time.Duration) error {
 
 // Terminate ends the live program (its exit is reported), or ends a replay.
 func (d *Engine) Terminate() {
+	d.killCopy() // its end is reported as the session's
 	d.mu.Lock()
 	l := d.live
 	ended := d.ended
@@ -225,8 +227,8 @@ func (d *Engine) Terminate() {
 // closes the recording.
 func (d *Engine) Close() {
 	d.mu.Lock()
-	l := d.live
-	d.live = nil
+	l, cp := d.live, d.copy
+	d.live, d.copy = nil, nil // (a copy's end is then not reported)
 	d.ended = true
 	st := d.store
 	past := d.past
@@ -237,6 +239,9 @@ func (d *Engine) Close() {
 	}
 	if l != nil {
 		l.Kill()
+	}
+	if cp != nil {
+		cp.Kill()
 	}
 	if st != nil {
 		st.Close()

@@ -27,10 +27,16 @@ type Program struct {
 	// Stdin, Stdout and Stderr are the program's (nil: the caller's own).
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Image, when set, is the snapshot's CRIU image: Run restores it
+	// instead (Why says why exact resume refused, "" when forced).
+	Image, Why string
 }
 
 // Run runs the program to its end and records how its run ended.
 func (p *Program) Run() (launch.Result, error) {
+	if p.Image != "" {
+		return p.restore()
+	}
 	proc, err := launch.Prepare(p.Python, p.Config, os.Environ())
 	if err != nil {
 		return launch.Result{}, err
@@ -56,9 +62,40 @@ func (p *Program) Run() (launch.Result, error) {
 	return res, nil
 }
 
+// restore runs the copy restored from p.Image to its end, with p's stdio
+// where they are files (a terminal, pipes), else the caller's own.
+func (p *Program) restore() (launch.Result, error) {
+	var stdio launch.Stdio
+	stdio.Stdin, _ = p.Stdin.(*os.File)
+	stdio.Stdout, _ = p.Stdout.(*os.File)
+	stdio.Stderr, _ = p.Stderr.(*os.File)
+	if p.Stdin == nil && p.Stdout == nil && p.Stderr == nil {
+		return launch.RestoreImage(p.Image) // pyreplay's stdio, its signals relayed
+	}
+	cp, err := launch.StartRestore(p.Image, stdio)
+	if err != nil {
+		return launch.Result{}, err
+	}
+	return cp.Wait()
+}
+
 // PrepareResume plans resuming snapshot o.Snap of o.Store (launch.Build;
-// nothing runs yet).
-func PrepareResume(o launch.Options) (*Program, error) {
+// nothing runs yet): exactly, or from the snapshot's CRIU image when exact
+// resume refuses it and it has one (record --criu), or when forceCriu.
+func PrepareResume(o launch.Options, forceCriu bool) (*Program, error) {
+	// (an image is looked for first: one query, so that exact resume costs
+	// what it did when there is none)
+	if dir, ok := launch.CriuImage(o.Store, o.Snap); ok || forceCriu {
+		if !ok {
+			return nil, fmt.Errorf("%s has no CRIU image (record with --criu to take them)", recording.SnapID(o.Snap))
+		}
+		if v, why := launch.ResumeVerdict(o.Store, o.Snap); v == launch.ResumeCriu || forceCriu {
+			if v == launch.ResumeExact {
+				why = ""
+			}
+			return &Program{Image: dir, Why: why, Snap: o.Snap}, nil
+		}
+	}
 	p, err := launch.Build(o)
 	if err != nil {
 		return nil, resumeError(o.Snap, err)
@@ -89,7 +126,7 @@ func (d *Engine) ResumeProgram(n int64) (*Program, error) {
 	if n <= 0 {
 		return nil, errors.New("no snapshot to resume from")
 	}
-	return PrepareResume(launch.Options{Store: store, Snap: n, Python: python})
+	return PrepareResume(launch.Options{Store: store, Snap: n, Python: python}, false)
 }
 
 // ResumeFrom starts a fresh process from the snapshot at the cursor (or
@@ -128,10 +165,15 @@ func (d *Engine) ResumeFrom(n int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	d.killCopy()
 	prep, err := launch.Build(launch.Options{Store: store, Snap: snapN, Python: python})
 	if err != nil {
+		if dir, ok := launch.CriuImage(store, snapN); ok && reconstruct.IsRefusal(err) {
+			return 0, d.restoreCopy(snapN, dir, err.Error())
+		}
 		return 0, resumeError(snapN, err)
 	}
+	prep.Config.Criu = d.withCriu(d.opts.Criu)
 	d.mu.Lock()
 	old := d.live
 	d.live = nil

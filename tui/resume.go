@@ -37,7 +37,11 @@ func (r *resumeRun) SetStderr(io.Writer)     {}
 
 func (r *resumeRun) Run() error {
 	r.prog.Stdin, r.prog.Stdout, r.prog.Stderr = r.stdin, r.stdout, os.Stderr
-	fmt.Fprintf(r.stdout, "\r\n[pyreplay] resuming %s in a fresh process\r\n\r\n", r.snap)
+	if r.prog.Image != "" {
+		fmt.Fprintf(r.stdout, "\r\n[pyreplay] resuming %s from its CRIU image (exact resume refuses: %s)\r\n\r\n", r.snap, r.prog.Why)
+	} else {
+		fmt.Fprintf(r.stdout, "\r\n[pyreplay] resuming %s in a fresh process\r\n\r\n", r.snap)
+	}
 	res, err := r.prog.Run()
 	r.code = res.ExitCode
 	if res.ShimErr != "" {

@@ -8,8 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pyreplay/pyreplay/checkpoint"
-	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
@@ -62,7 +60,7 @@ func runRecord(fl recordFlags, args []string) error {
 	if fl.every < 0 || fl.max < 0 {
 		return errors.New("--every and --max-snapshots must not be negative")
 	}
-	crOpt, err := criuOption(fl.criu)
+	crOpt, err := launch.NewCriu(fl.criu)
 	if err != nil {
 		return err
 	}
@@ -83,30 +81,6 @@ func runRecord(fl recordFlags, args []string) error {
 	p.Store.Close()
 	p.Config.Criu = crOpt
 	return launchIn(p.Python, p.Config, o.DB, p.Config.Run, "", true)
-}
-
-// criuOption checks --criu's value and, when on, that CRIU is usable
-// (before anything runs).
-func criuOption(v string) (*launch.Criu, error) {
-	var always bool
-	switch v {
-	case "off", "":
-		return nil, nil
-	case "refused", "on", "true":
-	case "always":
-		always = true
-	default:
-		return nil, fmt.Errorf("--criu=%s: give --criu (image the snapshots exact resume refuses) or --criu=always", v)
-	}
-	c, err := checkpoint.Find(checkpoint.CacheDirs("")...)
-	if err != nil {
-		return nil, fmt.Errorf("--criu: %v", err)
-	}
-	key, err := trust.UserKey()
-	if err != nil {
-		return nil, err
-	}
-	return &launch.Criu{C: c, Always: always, Key: key}, nil
 }
 
 // launchIn runs the shim in dir, records the run's end and prints the

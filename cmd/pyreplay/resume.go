@@ -52,26 +52,18 @@ func resumeCmd() *cobra.Command {
 				fmt.Fprintf(os.Stderr, "pyreplay: wrote the reconstruction of %s to %s\n", recording.SnapID(n), emit)
 				return nil
 			}
-			// (an image is looked for first: one query, so that exact
-			// resume costs what it did when there is none)
-			if dir, ok := launch.CriuImage(store, n); ok || useCriu {
-				if !ok {
-					return fmt.Errorf("%s has no CRIU image (record with --criu to take them)", recording.SnapID(n))
-				}
-				v, why := launch.ResumeVerdict(store, n)
-				if v == launch.ResumeCriu || useCriu {
-					store.Close()
-					if v == launch.ResumeExact {
-						fmt.Fprintf(os.Stderr, "pyreplay: resuming %s from its CRIU image (--criu)\n", recording.SnapID(n))
-					} else {
-						fmt.Fprintf(os.Stderr, "pyreplay: resuming %s from its CRIU image: exact resume refuses: %s\n", recording.SnapID(n), printable(firstLine(why)))
-					}
-					return restoreIn(dir)
-				}
-			}
-			p, err := session.PrepareResume(launch.Options{Store: store, Snap: n, Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted})
+			p, err := session.PrepareResume(launch.Options{Store: store, Snap: n, Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted}, useCriu)
 			if err != nil {
 				return err
+			}
+			if p.Image != "" {
+				store.Close()
+				if p.Why == "" {
+					fmt.Fprintf(os.Stderr, "pyreplay: resuming %s from its CRIU image (--criu)\n", recording.SnapID(n))
+				} else {
+					fmt.Fprintf(os.Stderr, "pyreplay: resuming %s from its CRIU image: exact resume refuses: %s\n", recording.SnapID(n), printable(firstLine(p.Why)))
+				}
+				return restoreIn(p)
 			}
 			store.Close()
 			return launchIn(p.Python, p.Config, dbPath, p.Config.Run, p.Dir, false)
@@ -96,9 +88,9 @@ func resumeError(n int64, err error) error {
 	return err
 }
 
-// restoreIn restores a CRIU image and ends as the restored program did.
-func restoreIn(dir string) error {
-	res, err := launch.RestoreImage(dir)
+// restoreIn restores p's CRIU image and ends as the restored program did.
+func restoreIn(p *session.Program) error {
+	res, err := p.Run()
 	if err != nil {
 		return err
 	}

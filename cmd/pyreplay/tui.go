@@ -27,6 +27,7 @@ type tuiFlags struct {
 	python string
 	bps    []string
 	module string
+	criu   string
 }
 
 func tuiCmd() *cobra.Command {
@@ -70,6 +71,8 @@ and open it live.`,
 	f.StringVar(&fl.db, "db", "", "recording file (default $PYREPLAY_DB or "+recording.DefaultPath+")")
 	f.StringVar(&fl.python, "python", "", "Python interpreter for a live program (default python3 on PATH)")
 	f.StringArrayVarP(&fl.bps, "break", "b", nil, "live mode: stop at FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR' or FUNCTION (repeatable)")
+	f.StringVar(&fl.criu, "criu", "off", "live mode: also take a CRIU image at each stop exact resume would refuse (--criu), or at every stop (--criu=always); r restores it")
+	f.Lookup("criu").NoOptDefVal = "refused"
 	f.StringVarP(&fl.module, "module", "m", "", "live mode: run a module, like python -m (must come last: everything after MODULE is the module's arguments)")
 	return cmd
 }
@@ -127,10 +130,14 @@ func runTUILive(fl tuiFlags, args []string) error {
 	if !isatty.IsTerminal(os.Stdin.Fd()) || !isatty.IsTerminal(os.Stdout.Fd()) {
 		return errors.New("pyreplay tui needs a terminal (stdin and stdout must be a tty)")
 	}
+	crOpt, err := launch.NewCriu(fl.criu)
+	if err != nil {
+		return err
+	}
 	cwd, _ := os.Getwd()
 	dbPath, _ := filepath.Abs(recording.Resolve(fl.db))
 	opts := session.LaunchOptions{Python: fl.python, Cwd: cwd, JustMyCode: true, DB: dbPath,
-		Breakpoints: fl.bps, Exceptions: []string{"uncaught"}, StopOnEntry: len(fl.bps) == 0}
+		Breakpoints: fl.bps, Exceptions: []string{"uncaught"}, StopOnEntry: len(fl.bps) == 0, Criu: crOpt}
 	what := args
 	if fl.module != "" {
 		opts.Target, opts.Args = launch.Target{Module: fl.module}, args

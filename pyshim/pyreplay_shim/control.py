@@ -62,6 +62,11 @@ def install(rec, cfg):
     P.uncaught_hooks.append(ctl.on_uncaught)
     trig = LB.LiveTriggers(rec, cfg, ctl)
     ctl.trig = trig
+    if rec.criu is not None:
+        # a CRIU image of a stop leaves the session's socket outside; a copy
+        # restored from it runs undebugged (criu.py)
+        rec.criu.files["live"] = ctl.chan.sock.fileno()
+        rec.criu.on_copy.append(ctl.detach)
     return trig
 
 
@@ -82,6 +87,8 @@ class Channel:
         t.start()
 
     def send(self, obj):
+        if self.ctl.detached:
+            return  # nobody reads the socket of a restored copy
         data = (json.dumps(obj, default=str) + "\n").encode()
         with self.lock:
             self.sock.sendall(data)
@@ -98,6 +105,8 @@ class Channel:
                     self.poke()
         except Exception:  # noqa: BLE001 - the connection is gone
             pass
+        if self.ctl.detached:
+            return  # a restored copy: its restorer holds its life (CRIU's init)
         # pyreplay went away: the program must not outlive its debugger
         os._exit(137)
 
@@ -127,6 +136,7 @@ class Control:
         self.just_my_code = True
         self.raise_tool = None
         self.evaluating = False
+        self.detached = False  # a copy restored from a CRIU image: no more stops
         self.pid = os.getpid()
         self.chan = Channel(cfg["control"], self)
 
@@ -311,7 +321,7 @@ class Control:
             if sid is None:
                 sid = self.rec.snapshot("step" if reason in ("step", "pause") else reason,
                                         label or ("" if reason != "pause" else "pause"), frame, kind, tb=tb)
-            if sid is None:
+            if sid is None or self.detached:
                 return False
             self.frames = _collect(frame, tb)
             out, err = output_bytes()
@@ -345,6 +355,13 @@ class Control:
             self.step = None
         self.retrace(sys._getframe(1))
         return True
+
+    def detach(self):
+        """A copy restored from a CRIU image of this session: it runs to its
+        end undebugged (become_copy has stopped tracing; pyreplay resume
+        holds the copy's end of the socket, and nothing is sent on it)."""
+        self.detached = True
+        self.step = None
 
     def _on_sigint(self, signum, frame):
         if self.evaluating:

@@ -11,7 +11,12 @@ the answer. pyreplay dumps the process meanwhile, or not.
 
   {"dumped": ...}     the original: the recording reopens lazily;
   {"restored": true}  a copy restored from the image by `pyreplay resume`:
-                      it must never write to the recording again.
+                      it must never write to the recording again, and
+                      runs undebugged (on_copy: a live session detaches).
+
+files names the shim's other descriptors connected to pyreplay (a live
+session's control socket, "live"): CRIU leaves them outside the image and
+the restorer hands in new ones at the same numbers.
 
 Leaf module: imports nothing of the shim.
 """
@@ -29,6 +34,8 @@ class Channel:
         except OSError:
             pass
         self.f = os.fdopen(fd, "r+b", buffering=0, closefd=False)
+        self.files = {}    # name -> descriptor (see the module comment)
+        self.on_copy = []  # called in a restored copy, after become_copy
 
     def usable(self):
         # a forked child shares the descriptor, not the process pyreplay dumps
@@ -49,7 +56,8 @@ class Channel:
             rec.conn.close()
             rec.conn = None
         try:
-            self.f.write((json.dumps({"event": "criu-dump", "snapshot": sid, "fd": self.fd}) + "\n").encode())
+            self.f.write((json.dumps({"event": "criu-dump", "snapshot": sid, "fd": self.fd,
+                                      "files": self.files}) + "\n").encode())
             line = self.f.readline()
         except OSError:
             self.fd = None
@@ -63,6 +71,8 @@ class Channel:
             return False
         if answer.get("restored"):
             self.become_copy()
+            for f in self.on_copy:
+                f()
             return True
         return False
 
