@@ -214,3 +214,94 @@ func TestCriuUnusable(t *testing.T) {
 		}
 	}
 }
+
+// A snapshot CRIU cannot dump (the program has an established TCP
+// connection) gets CRIU's reason in resume_why and one line on stderr; the
+// program's run and output are unchanged, and resume refuses in one line
+// without running anything.
+func TestCriuDumpFails(t *testing.T) {
+	needCriu(t)
+	py := testutil.PythonFor(t, "3.11")
+	dir := t.TempDir()
+	prog := `import socket
+srv = socket.create_server(("127.0.0.1", 0))
+cli = socket.create_connection(srv.getsockname())
+peer, _ = srv.accept()
+cli.sendall(b"ping")
+def key(w):
+    return len(w)  # SNAP
+print(sorted(["ccc", "a", "bb"], key=key), peer.recv(4))
+`
+	if err := os.WriteFile(filepath.Join(dir, "tcp.py"), []byte(prog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "rec.db")
+	c := testutil.Cmd{Dir: dir}
+	plain := c.Run(t, py, "tcp.py")
+	rec := c.Pyreplay(t, "record", "--criu", "--python", py, "--db", db, "-b", "tcp.py:7@1", "tcp.py")
+	if rec.Code != 0 || rec.Stdout != plain.Stdout || !strings.Contains(rec.Stderr, "no CRIU image of snap-1") ||
+		!strings.Contains(rec.Stderr, "TCP") {
+		t.Fatalf("record: %+v\nplain: %+v", rec, plain)
+	}
+	rows := criuRows(t, c, db)
+	if len(rows) != 1 || rows[0].Resume != "refused" || !strings.Contains(rows[0].ResumeWhy, "no CRIU image") || !strings.Contains(rows[0].ResumeWhy, "TCP") {
+		t.Fatalf("ls: %+v", rows)
+	}
+	if _, err := os.Stat(db + ".criu/snap-1"); err == nil {
+		t.Fatalf("a failed dump left its image directory")
+	}
+	r := c.Pyreplay(t, "resume", "snap-1", "--db", db)
+	if r.Code == 0 || r.Stdout != "" || strings.Count(r.Stderr, "\n") != 1 {
+		t.Fatalf("resume of a refused snapshot without an image: %+v", r)
+	}
+}
+
+// --max-snapshots pruning takes a periodic snapshot's image with it: the
+// images on disk are exactly those of the snapshots still listed.
+func TestCriuPruning(t *testing.T) {
+	needCriu(t)
+	py := testutil.PythonFor(t, "3.11")
+	dir := t.TempDir()
+	prog := `import time
+t0 = time.time()
+n = 0
+while time.time() - t0 < 2.0:
+    n += 1
+    time.sleep(0.01)
+print("done")
+`
+	if err := os.WriteFile(filepath.Join(dir, "loop.py"), []byte(prog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "rec.db")
+	c := testutil.Cmd{Dir: dir}
+	rec := c.Pyreplay(t, "record", "--criu=always", "--every", "300ms", "--max-snapshots", "2", "--python", py, "--db", db, "loop.py")
+	if rec.Code != 0 || rec.Stdout != "done\n" {
+		t.Fatalf("record: %+v", rec)
+	}
+	rows := criuRows(t, c, db)
+	if len(rows) == 0 || len(rows) > 2 || rows[0].ID == "snap-1" {
+		t.Fatalf("want at most 2 periodic snapshots kept, the earlier ones pruned; got %+v", rows)
+	}
+	want := map[string]bool{}
+	for _, r := range rows {
+		want[r.ID] = true
+		if r.Resume != "exact" {
+			t.Errorf("%s: resume %q (an imaged snapshot that resumes exactly stays \"exact\")", r.ID, r.Resume)
+		}
+	}
+	ents, err := os.ReadDir(db + ".criu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+		if !want[e.Name()] {
+			t.Errorf("the image %s stays after its snapshot was pruned", e.Name())
+		}
+	}
+	if len(got) != len(rows) {
+		t.Errorf("images %v for snapshots %+v", got, rows)
+	}
+}
