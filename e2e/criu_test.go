@@ -305,3 +305,39 @@ print("done")
 		t.Errorf("images %v for snapshots %+v", got, rows)
 	}
 }
+
+// Restored in a terminal, the copy is the terminal's foreground job: it
+// reads what is typed (instead of stopping with SIGTTIN, as a process group
+// of its own in the background would), and pyreplay gets the terminal back.
+// The terminal is a pseudo-terminal of script(1).
+func TestCriuRestoreInTerminal(t *testing.T) {
+	needCriu(t)
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("no script(1) to give the restore a terminal")
+	}
+	py := testutil.PythonFor(t, "3.11")
+	dir := t.TempDir()
+	prog := `def key(w):
+    return len(w)  # SNAP
+print(sorted(["ccc", "a"], key=key))
+name = input("name? ")
+print("hello", name)
+`
+	if err := os.WriteFile(filepath.Join(dir, "ask.py"), []byte(prog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "rec.db")
+	c := testutil.Cmd{Dir: dir, Stdin: "bob\n"}
+	if rec := c.Pyreplay(t, "record", "--criu", "--python", py, "--db", db, "-b", "ask.py:2@1", "ask.py"); rec.Code != 0 {
+		t.Fatalf("record: %+v", rec)
+	}
+	oneCriuRow(t, c, db)
+	// TERM=dumb: no terminal queries at pyreplay's start (they would read
+	// the typed line first)
+	tc := testutil.Cmd{Dir: dir, Stdin: "alice\n", Env: []string{"TERM=dumb"}, Timeout: 30 * time.Second}
+	r := tc.Run(t, script, "-qfec", testutil.Binary(t)+" resume --db "+db+" snap-1; echo status=$?", "/dev/null")
+	if !strings.Contains(r.Stdout, "hello alice") || !strings.Contains(r.Stdout, "status=0") {
+		t.Fatalf("the copy in a terminal: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+}

@@ -20,6 +20,7 @@ type Stdio struct {
 type Copy struct {
 	r    *checkpoint.Restored
 	live *os.File // our end of the copy's live-session socket (see LiveFile)
+	back func()   // gives the terminal back to pyreplay (foreground)
 }
 
 // StartRestore restores the CRIU image in dir (a snapshot's, record
@@ -62,18 +63,26 @@ func StartRestore(dir string, stdio Stdio) (*Copy, error) {
 		live.Close()
 		return nil, err
 	}
+	// the copy reads pyreplay's terminal: it becomes the foreground job
+	// before it runs on (it waits for the line below)
+	back := func() {}
+	if in := or(stdio.Stdin, os.Stdin); in == os.Stdin {
+		back = foreground(in, r.HostPid)
+	}
 	if _, err := parent.Write([]byte("{\"restored\": true}\n")); err != nil {
 		r.Kill()
 		r.Wait()
+		back()
 		live.Close()
 		return nil, fmt.Errorf("cannot reach the restored program: %v", err)
 	}
-	return &Copy{r: r, live: live}, nil
+	return &Copy{r: r, live: live, back: back}, nil
 }
 
 // Wait waits for the copy's end.
 func (c *Copy) Wait() (Result, error) {
 	st, err := c.r.Wait()
+	c.back()
 	c.live.Close()
 	if err != nil {
 		return Result{}, err
