@@ -75,6 +75,9 @@ type LaunchArgs struct {
 	// Criu: true images the stops exact resume refuses with CRIU (as
 	// record --criu), "always" every stop; Resume from Here restores them.
 	Criu json.RawMessage `json:"criu"`
+	// AllowEdited: Resume from Here continues in the program's edited
+	// source (as pyreplay resume --allow-edited).
+	AllowEdited bool `json:"allowEdited"`
 }
 
 // criuArg reads "criu": true, false, "always" (or "refused", "off").
@@ -98,6 +101,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 		return nil, errorf("this adapter accepts remote clients and needs its token: add \"token\" (printed by pyreplay dap at start) to the launch configuration")
 	}
 	c.authorized = true
+	c.dbg.SetAllowEdited(a.AllowEdited)
 	if a.Recording != "" {
 		snap := int64(0)
 		if s := strings.Trim(strings.TrimSpace(string(a.Snapshot)), `"`); s != "" && s != "null" {

@@ -118,6 +118,8 @@ type Prepared struct {
 	// a resume's reconstruction
 	Plan *reconstruct.Plan
 	Snap *wire.Snapshot
+	// Edits are the files a resume continues in edited (AllowEdited)
+	Edits []FileEdit
 }
 
 // Build resolves o into a run: finds Python, resolves the program or

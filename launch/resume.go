@@ -10,6 +10,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/reconstruct"
@@ -17,18 +21,104 @@ import (
 	"github.com/pyreplay/pyreplay/wire"
 )
 
+// Planned is a snapshot's reconstruction and what it was built from.
+type Planned struct {
+	Plan *reconstruct.Plan
+	Snap *wire.Snapshot
+	Run  *recording.Run
+	// Edits are the program files that changed since the recording (with
+	// allowEdited: the plan continues in their new text), in path order.
+	Edits []FileEdit
+}
+
+// FileEdit is one edited file of a resume into edited source: where its
+// frames continue, and the top-level definitions the program gets anew.
+type FileEdit struct {
+	Path   string                    `json:"path"`
+	Module string                    `json:"module"`
+	Mapped []reconstruct.MappedFrame `json:"mapped,omitempty"`
+	Defs   []reconstruct.EditedDef   `json:"defs,omitempty"`
+}
+
+// diskSHA is the sha256 of the file at path and its text ("" when it
+// cannot be read), cached while its size and modification time stay (ls
+// checks every snapshot's modules).
+func diskSHA(path string) (string, []byte) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", nil
+	}
+	shaMu.Lock()
+	c, ok := shaCache[path]
+	shaMu.Unlock()
+	if ok && c.size == st.Size() && c.mtime.Equal(st.ModTime()) {
+		return c.sha, c.text
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil
+	}
+	sum := sha256.Sum256(b)
+	c = shaEntry{size: st.Size(), mtime: st.ModTime(), sha: hex.EncodeToString(sum[:]), text: b}
+	shaMu.Lock()
+	shaCache[path] = c
+	shaMu.Unlock()
+	return c.sha, c.text
+}
+
+type shaEntry struct {
+	size  int64
+	mtime time.Time
+	sha   string
+	text  []byte
+}
+
+var (
+	shaMu    sync.Mutex
+	shaCache = map[string]shaEntry{}
+)
+
+// EditReport is one line per edited file: where its frames continue and
+// which definitions the program gets anew.
+func EditReport(edits []FileEdit) []string {
+	var out []string
+	for _, e := range edits {
+		var parts []string
+		for _, m := range e.Mapped {
+			parts = append(parts, fmt.Sprintf("%s continues at line %d (was %d)", m.Function, m.NewLine, m.OldLine))
+		}
+		if d := reconstruct.DescribeDefs(e.Defs); d != "" {
+			parts = append(parts, d)
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "edited; nothing running or defined at its top level changes")
+		}
+		out = append(out, fmt.Sprintf("%s: %s", filepath.Base(e.Path), strings.Join(parts, "; ")))
+	}
+	return out
+}
+
 // PlanFor loads snapshot n and builds its reconstruction, checking that the
-// program's files on disk are still the recorded ones.
-func PlanFor(store *recording.Store, n int64, allowEdited bool) (*reconstruct.Plan, *wire.Snapshot, *recording.Run, error) {
+// program's files on disk are still the recorded ones; with allowEdited, a
+// changed file is resumed into its new text (reconstruct.MapEditedFrames)
+// or refused.
+func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Planned, error) {
 	snap, err := store.Get(n)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	run, err := store.GetRun(snap.Run)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: its run is missing from the recording: %v", snap.ID, err)
+		return nil, fmt.Errorf("%s: its run is missing from the recording: %v", snap.ID, err)
 	}
 	sources := map[string][]byte{}
+	edits := map[string]*reconstruct.EditedFile{}
+	abs := func(p string) string {
+		if !filepath.IsAbs(p) {
+			return filepath.Join(run.Cwd, p)
+		}
+		return p
+	}
 	// the stack's frames (library frames between program frames included,
 	// when their source was kept) and the suspended generators'
 	for _, f := range append(append([]wire.Frame{}, snap.Frames...), snap.Meta.Generators...) {
@@ -40,37 +130,92 @@ func PlanFor(store *recording.Store, n int64, allowEdited bool) (*reconstruct.Pl
 		}
 		text, err := store.Source(f.SHA256)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: the source of %s is missing from the recording", snap.ID, f.File)
+			return nil, fmt.Errorf("%s: the source of %s is missing from the recording", snap.ID, f.File)
 		}
 		sources[f.SHA256] = []byte(text)
-		path := f.File
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(run.Cwd, path)
-		}
+		path := abs(f.File)
 		disk, err := os.ReadFile(path)
 		if err != nil {
-			return nil, nil, nil, &reconstruct.Refusal{What: fmt.Sprintf("the source file %s no longer exists (restore it to resume)", path), File: f.File, Line: f.Line}
+			return nil, &reconstruct.Refusal{What: fmt.Sprintf("the source file %s no longer exists (restore it to resume)", path), File: f.File, Line: f.Line}
 		}
 		sum := sha256.Sum256(disk)
-		if hex.EncodeToString(sum[:]) != f.SHA256 && !allowEdited {
-			return nil, nil, nil, &reconstruct.Refusal{What: fmt.Sprintf("%s changed since it was recorded (sha256 %s, now %s); restore the recorded version or record again",
-				filepath.Base(path), f.SHA256[:12], hex.EncodeToString(sum[:])[:12]), File: f.File, Line: f.Line}
+		if now := hex.EncodeToString(sum[:]); now != f.SHA256 {
+			if !allowEdited {
+				return nil, &reconstruct.Refusal{What: fmt.Sprintf("%s changed since it was recorded (sha256 %s, now %s); restore the recorded version, record again, or resume into the edit with --allow-edited",
+					filepath.Base(path), f.SHA256[:12], now[:12]), File: f.File, Line: f.Line}
+			}
+			module := f.ModuleName
+			if f.Module && module == "" {
+				module = "__main__"
+			}
+			edits[f.SHA256] = &reconstruct.EditedFile{Path: path, Module: module, OldSHA: f.SHA256, NewSHA: now, Old: []byte(text), New: disk}
 		}
 	}
-	// the other modules' sources, for the placeholder check (not compared
-	// with the disk: no code of theirs is generated)
-	for _, sha := range snap.Meta.ModuleSources {
-		if _, ok := sources[sha]; !ok {
-			if text, err := store.Source(sha); err == nil {
-				sources[sha] = []byte(text)
+	// the other modules' sources, for the placeholder check; with
+	// allowEdited, compared with the disk too (their definitions change)
+	for mod, sha := range snap.Meta.ModuleSources {
+		if _, ok := sources[sha]; ok {
+			if e := edits[sha]; e != nil && (e.Module == "" || e.Module == "__main__" && mod != "__main__") {
+				e.Module = mod
 			}
+			continue
 		}
+		text, err := store.Source(sha)
+		if err != nil {
+			continue
+		}
+		sources[sha] = []byte(text)
+		path, err := store.SourcePath(sha)
+		if err != nil {
+			continue
+		}
+		// (a module whose file is gone still resumes: its functions'
+		// code is in the state)
+		now, disk := diskSHA(abs(path))
+		if now == "" || now == sha {
+			continue
+		}
+		if !allowEdited {
+			return nil, &reconstruct.Refusal{What: fmt.Sprintf("%s (module %s) changed since it was recorded (sha256 %s, now %s); restore the recorded version, record again, or resume into the edit with --allow-edited",
+				filepath.Base(path), mod, sha[:12], now[:12])}
+		}
+		edits[sha] = &reconstruct.EditedFile{Path: abs(path), Module: mod, OldSHA: sha, NewSHA: now, Old: []byte(text), New: disk}
+	}
+	var fileEdits []FileEdit
+	if len(edits) > 0 {
+		mapped, err := reconstruct.MapEditedFrames(snap, edits)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range edits {
+			sources[e.NewSHA] = e.New
+			defs, err := reconstruct.EditedDefinitions(e.Old, e.New)
+			if err != nil {
+				return nil, &reconstruct.Refusal{What: fmt.Sprintf("the edited %s does not parse: %v", filepath.Base(e.Path), err), File: e.Path, Line: 1}
+			}
+			fe := FileEdit{Path: e.Path, Module: e.Module, Mapped: mapped[e.Path]}
+			// a module frame on the stack runs its definitions below its
+			// position itself: only those above it are given anew
+			below := 0
+			for _, m := range fe.Mapped {
+				if m.Function == "<module>" {
+					below = m.NewLine
+				}
+			}
+			for _, d := range defs {
+				if below == 0 || d.End < below {
+					fe.Defs = append(fe.Defs, d)
+				}
+			}
+			fileEdits = append(fileEdits, fe)
+		}
+		sort.Slice(fileEdits, func(i, j int) bool { return fileEdits[i].Path < fileEdits[j].Path })
 	}
 	plan, err := reconstruct.Build(snap, sources, ParseTarget(run.Program).IsModule())
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return plan, snap, run, nil
+	return &Planned{Plan: plan, Snap: snap, Run: run, Edits: fileEdits}, nil
 }
 
 // buildResume prepares a resume of snapshot o.Snap of o.Store as a new run
@@ -96,10 +241,11 @@ func buildResume(o Options) (*Prepared, error) {
 	if err := store.Verify(n, key); err != nil {
 		return nil, err
 	}
-	plan, snap, run, err := PlanFor(store, n, o.AllowEdited)
+	pl, err := PlanFor(store, n, o.AllowEdited)
 	if err != nil {
 		return nil, err
 	}
+	plan, snap, run := pl.Plan, pl.Snap, pl.Run
 	python := o.Python
 	if python == "" {
 		if _, err := os.Stat(run.Python); err == nil {
@@ -135,7 +281,7 @@ func buildResume(o Options) (*Prepared, error) {
 		}
 		path0 = filepath.Dir(prog)
 	}
-	p := &Prepared{Python: python, Dir: dir, BaseDir: path0, Target: target, Plan: plan, Snap: snap}
+	p := &Prepared{Python: python, Dir: dir, BaseDir: path0, Target: target, Plan: plan, Snap: snap, Edits: pl.Edits}
 	parent := n
 	if err := p.create(Options{Store: store, Breakpoints: o.Breakpoints}, &parent, cfg); err != nil {
 		return nil, err
@@ -146,6 +292,7 @@ func buildResume(o Options) (*Prepared, error) {
 		"path0":       path0,
 		"python":      fmt.Sprintf("%d.%d", ver.Major, ver.Minor),
 		"python_full": snap.Python,
+		"edits":       pl.Edits,
 	}
 	p.Config.Snap = n
 	p.Config.HashSeed, p.Config.HashSeedInjected = snap.Meta.HashSeed, snap.Meta.HashSeedInjected
@@ -164,7 +311,7 @@ const (
 // and the sources on disk), without running anything; then whether it has
 // a CRIU image (record --criu), or why its dump failed.
 func ResumeVerdict(store *recording.Store, n int64) (verdict, why string) {
-	_, _, _, err := PlanFor(store, n, false)
+	_, err := PlanFor(store, n, false)
 	if err == nil {
 		return ResumeExact, ""
 	}

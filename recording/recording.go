@@ -465,6 +465,16 @@ func (s *Store) Source(sha string) (string, error) {
 	return t, err
 }
 
+// SourcePath returns the path a recorded source was read from.
+func (s *Store) SourcePath(sha string) (string, error) {
+	var p string
+	err := s.DB.QueryRow(`SELECT path FROM sources WHERE sha256=?`, sha).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("the recording holds no source with sha256 %s", sha)
+	}
+	return p, err
+}
+
 // RunSnapshots returns the first and last snapshot ids of a run and their count.
 func (s *Store) RunSnapshots(run int64) (first, last, count int64, err error) {
 	var f, l sql.NullInt64

@@ -137,9 +137,9 @@ type Engine struct {
 
 	live     *Live
 	copy     *launch.Copy // a copy restored from a CRIU image, running (criucopy.go)
-	liveStop int // index of the live stop in hist, -1 while the program runs
-	gen      int // changes whenever the live program moves
-	runs     int // commands that set it running
+	liveStop int          // index of the live stop in hist, -1 while the program runs
+	gen      int          // changes whenever the live program moves
+	runs     int          // commands that set it running
 	started  bool
 	entry    *wire.LiveBreakpoint // one-shot entry breakpoint of a resumed process
 	ended    bool
@@ -155,6 +155,7 @@ type Engine struct {
 	verified map[int64]bool       // snapshots whose signature was checked (verifyOnce)
 
 	opts    LaunchOptions
+	edited  bool // Resume from Here continues in edited source (SetAllowEdited)
 	python  string
 	baseDir string
 	env     []string
@@ -164,6 +165,14 @@ type Engine struct {
 func NewEngine() *Engine {
 	return &Engine{events: newEventQueue(), cache: map[int64]*wire.Snapshot{}, src: map[string]string{}, liveStop: -1,
 		lineBPs: map[string][]LineBreakpoint{}, funcQ: map[int][]string{}, opts: LaunchOptions{JustMyCode: true}}
+}
+
+// SetAllowEdited makes Resume from Here (and the TUI's r) continue in the
+// program's edited source, as pyreplay resume --allow-edited does.
+func (d *Engine) SetAllowEdited(on bool) {
+	d.mu.Lock()
+	d.edited = on
+	d.mu.Unlock()
 }
 
 // Events delivers the engine's events in order.

@@ -30,7 +30,12 @@ type Program struct {
 	// Image, when set, is the snapshot's CRIU image: Run restores it
 	// instead (Why says why exact resume refused, "" when forced).
 	Image, Why string
+	// Edits are the edited files the resume continues in (AllowEdited).
+	Edits []launch.FileEdit
 }
+
+// EditReport is one line per edited file the resume continues in.
+func (p *Program) EditReport() []string { return launch.EditReport(p.Edits) }
 
 // Run runs the program to its end and records how its run ended.
 func (p *Program) Run() (launch.Result, error) {
@@ -100,7 +105,7 @@ func PrepareResume(o launch.Options, forceCriu bool) (*Program, error) {
 	if err != nil {
 		return nil, resumeError(o.Snap, err)
 	}
-	return &Program{Python: p.Python, Config: p.Config, Dir: p.Dir, Snap: o.Snap}, nil
+	return &Program{Python: p.Python, Config: p.Config, Dir: p.Dir, Snap: o.Snap, Edits: p.Edits}, nil
 }
 
 func resumeError(n int64, err error) error {
@@ -115,7 +120,7 @@ func resumeError(n int64, err error) error {
 // (in the terminal, for the TUI) and then Reloads the history.
 func (d *Engine) ResumeProgram(n int64) (*Program, error) {
 	d.mu.Lock()
-	store, python := d.store, d.opts.Python
+	store, python, edited := d.store, d.opts.Python, d.edited
 	if n <= 0 && d.cur >= 0 && d.cur < len(d.hist) {
 		n = d.hist[d.cur].Snap
 	}
@@ -126,7 +131,7 @@ func (d *Engine) ResumeProgram(n int64) (*Program, error) {
 	if n <= 0 {
 		return nil, errors.New("no snapshot to resume from")
 	}
-	return PrepareResume(launch.Options{Store: store, Snap: n, Python: python}, false)
+	return PrepareResume(launch.Options{Store: store, Snap: n, Python: python, AllowEdited: edited}, false)
 }
 
 // ResumeFrom starts a fresh process from the snapshot at the cursor (or
@@ -160,13 +165,13 @@ func (d *Engine) ResumeFrom(n int64) (int64, error) {
 	}
 	snapN := d.hist[idx].Snap
 	s, err := d.snapLocked(snapN)
-	store, python := d.store, d.opts.Python
+	store, python, edited := d.store, d.opts.Python, d.edited
 	d.mu.Unlock()
 	if err != nil {
 		return 0, err
 	}
 	d.killCopy()
-	prep, err := launch.Build(launch.Options{Store: store, Snap: snapN, Python: python})
+	prep, err := launch.Build(launch.Options{Store: store, Snap: snapN, Python: python, AllowEdited: edited})
 	if err != nil {
 		if dir, ok := launch.CriuImage(store, snapN); ok && reconstruct.IsRefusal(err) {
 			return 0, d.restoreCopy(snapN, dir, err.Error())
@@ -215,6 +220,9 @@ func (d *Engine) ResumeFrom(n int64) (int64, error) {
 	args := d.bpPayload()
 	d.entry = nil
 	d.mu.Unlock()
+	for _, line := range launch.EditReport(prep.Edits) {
+		d.emit(OutputEvent{Category: "console", Text: "pyreplay: " + line + "\n"})
+	}
 	d.emit(OutputEvent{Category: "console", Text: fmt.Sprintf("pyreplay: resumed %s in a fresh process (pid %d, run %d)\n", recording.SnapID(snapN), l.Pid(), prep.Config.Run)})
 	d.emit(ContinuedEvent{})
 	if err := l.Call(wire.CmdStart, args, nil); err != nil {

@@ -37,6 +37,9 @@ func (r *resumeRun) SetStderr(io.Writer)     {}
 
 func (r *resumeRun) Run() error {
 	r.prog.Stdin, r.prog.Stdout, r.prog.Stderr = r.stdin, r.stdout, os.Stderr
+	for _, l := range r.prog.EditReport() {
+		fmt.Fprintf(r.stdout, "\r\n[pyreplay] %s", l)
+	}
 	if r.prog.Image != "" {
 		fmt.Fprintf(r.stdout, "\r\n[pyreplay] resuming %s from its CRIU image (exact resume refuses: %s)\r\n\r\n", r.snap, r.prog.Why)
 	} else {

@@ -22,6 +22,7 @@ func resumeCmd() *cobra.Command {
 		allowEdited      bool
 		trusted          bool
 		useCriu          bool
+		dryRun           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "resume SNAP",
@@ -42,19 +43,35 @@ func resumeCmd() *cobra.Command {
 			}
 			defer store.Close()
 			if emit != "" {
-				plan, _, _, err := launch.PlanFor(store, n, allowEdited)
+				pl, err := launch.PlanFor(store, n, allowEdited)
 				if err != nil {
 					return resumeError(n, err)
 				}
-				if err := os.WriteFile(emit, []byte(reconstruct.EmitSource(plan)), 0o644); err != nil {
+				if err := os.WriteFile(emit, []byte(reconstruct.EmitSource(pl.Plan)), 0o644); err != nil {
 					return err
 				}
 				fmt.Fprintf(os.Stderr, "pyreplay: wrote the reconstruction of %s to %s\n", recording.SnapID(n), emit)
 				return nil
 			}
+			if dryRun {
+				pl, err := launch.PlanFor(store, n, allowEdited)
+				if err != nil {
+					return resumeError(n, err)
+				}
+				for _, l := range launch.EditReport(pl.Edits) {
+					fmt.Fprintf(os.Stderr, "pyreplay: %s\n", printable(l))
+				}
+				if len(pl.Edits) == 0 {
+					fmt.Fprintf(os.Stderr, "pyreplay: no program file changed since %s was recorded\n", recording.SnapID(n))
+				}
+				return nil
+			}
 			p, err := session.PrepareResume(launch.Options{Store: store, Snap: n, Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted}, useCriu)
 			if err != nil {
 				return err
+			}
+			for _, l := range p.EditReport() {
+				fmt.Fprintf(os.Stderr, "pyreplay: %s\n", printable(l))
 			}
 			if p.Image != "" {
 				store.Close()
@@ -75,7 +92,8 @@ func resumeCmd() *cobra.Command {
 	f.StringArrayVarP(&bps, "break", "b", nil, "snapshot at FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR' or FUNCTION in the resumed run")
 	f.DurationVar(&every, "every", 0, "periodic checkpoints in the resumed run")
 	f.StringVar(&emit, "emit", "", "write the generated reconstruction source to FILE instead of running it")
-	f.BoolVar(&allowEdited, "allow-edited", false, "resume into source files that changed since recording")
+	f.BoolVar(&allowEdited, "allow-edited", false, "continue in the edited source: functions, classes and constants changed since recording take their new definitions, and running frames continue in their new code when the edit leaves their position's statements alone")
+	f.BoolVar(&dryRun, "dry-run", false, "with --allow-edited: say where each edited file's frames continue and which definitions change, and run nothing")
 	f.BoolVar(&useCriu, "criu", false, "restore the snapshot's CRIU image (record --criu) even when it resumes exactly")
 	f.BoolVar(&trusted, "trust", false, "trust the recording (as pyreplay trust FILE) before resuming")
 	return cmd

@@ -28,6 +28,7 @@ type tuiFlags struct {
 	bps    []string
 	module string
 	criu   string
+	edited bool
 }
 
 func tuiCmd() *cobra.Command {
@@ -63,7 +64,7 @@ and open it live.`,
 				}
 				start = n
 			}
-			return runTUIOpts(recording.Resolve(fl.db), start)
+			return runTUIOpts(recording.Resolve(fl.db), start, fl.edited)
 		},
 	}
 	f := cmd.Flags()
@@ -71,6 +72,7 @@ and open it live.`,
 	f.StringVar(&fl.db, "db", "", "recording file (default $PYREPLAY_DB or "+recording.DefaultPath+")")
 	f.StringVar(&fl.python, "python", "", "Python interpreter for a live program (default python3 on PATH)")
 	f.StringArrayVarP(&fl.bps, "break", "b", nil, "live mode: stop at FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR' or FUNCTION (repeatable)")
+	f.BoolVar(&fl.edited, "allow-edited", false, "r continues in the program's edited source (as pyreplay resume --allow-edited)")
 	f.StringVar(&fl.criu, "criu", "off", "live mode: also take a CRIU image at each stop exact resume would refuse (--criu), or at every stop (--criu=always); r restores it")
 	f.Lookup("criu").NoOptDefVal = "refused"
 	f.StringVarP(&fl.module, "module", "m", "", "live mode: run a module, like python -m (must come last: everything after MODULE is the module's arguments)")
@@ -92,11 +94,12 @@ func looksLikeProgram(arg string) bool {
 // runTUIOpts opens the recording in the engine and runs the UI on it.
 // Everything that can fail (no recording, no snapshots, unknown snapshot,
 // no terminal) fails here, before the terminal is switched to the UI.
-func runTUIOpts(db string, start int64) error {
+func runTUIOpts(db string, start int64, edited bool) error {
 	if !isatty.IsTerminal(os.Stdin.Fd()) || !isatty.IsTerminal(os.Stdout.Fd()) {
 		return errors.New("pyreplay tui needs a terminal (stdin and stdout must be a tty); use `pyreplay ls` and `pyreplay show` in scripts")
 	}
 	eng := session.NewEngine()
+	eng.SetAllowEdited(edited)
 	defer eng.Close()
 	if err := eng.OpenRecording(db, session.OpenOptions{Snap: start, AllRuns: true}); err != nil {
 		return err
@@ -146,6 +149,7 @@ func runTUILive(fl tuiFlags, args []string) error {
 		opts.Target, opts.Args = launch.Target{Script: args[0]}, args[1:]
 	}
 	eng := session.NewEngine()
+	eng.SetAllowEdited(fl.edited)
 	defer eng.Close()
 	fmt.Fprintf(os.Stderr, "pyreplay: starting %s …\n", strings.Join(what, " "))
 	if err := eng.Launch(opts); err != nil {

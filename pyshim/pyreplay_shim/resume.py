@@ -415,6 +415,12 @@ def run(cfg, rec, trig):
         if not S.reorder_set(s, order):
             P.fail(cfg, "cannot resume snap-%d: a set (%s...) iterates in an order this process cannot reproduce"
                  % (cfg["snap"], repr(order[:3])[:60]))
+    if res.get("edits"):
+        from . import edits
+        try:
+            edits.apply(res["edits"], trig)
+        except Exception as e:  # noqa: BLE001 - report, don't run anything
+            P.fail(cfg, "cannot resume snap-%d into the edited source: %s: %s" % (cfg["snap"], type(e).__name__, e))
     module_code = module_ns = None
     try:
         for key, (ch, code) in codes.items():
