@@ -49,7 +49,8 @@ type client struct {
 	mu     sync.Mutex
 	queue  []msg // messages read but not yet consumed
 	done   chan error
-	output strings.Builder
+	output  strings.Builder
+	outputs []msg // the output events' bodies, in order
 }
 
 // newClient serves one in-process connection over net.Pipe.
@@ -127,6 +128,7 @@ func (c *client) next(what string, timeout time.Duration, pred func(msg) bool) m
 			}
 			if m.str("type") == "event" && m.str("event") == "output" {
 				c.output.WriteString(m.body().str("output"))
+				c.outputs = append(c.outputs, m.body())
 			}
 			if pred(m) {
 				return m

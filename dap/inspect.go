@@ -44,7 +44,9 @@ type varNode struct {
 	live     *session.LiveRoot
 	path     []int
 	evalName string
-	scope    bool // a scope: children are named roots
+	scope    bool   // a scope: children are named roots
+	frame    int    // the frame of a scope (setVariable)
+	module   string // a globals scope's module
 }
 
 func (h *handles) reset() {
@@ -223,7 +225,7 @@ func (c *conn) onScopes(req *request) (any, error) {
 	if !f.Module {
 		vals := session.SortedValues(f.Locals)
 		ref := c.h.add()
-		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true}
+		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true, frame: fr.frame}
 		c.h.vars[ref] = node
 		if live {
 			node.live = &session.LiveRoot{Frame: fr.frame}
@@ -233,7 +235,10 @@ func (c *conn) onScopes(req *request) (any, error) {
 	if g, ok := s.Globals[f.ModuleName]; ok {
 		vals := session.SortedValues(g)
 		ref := c.h.add()
-		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true}
+		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true, frame: fr.frame}
+		if !f.Module {
+			node.module = f.ModuleName
+		}
 		if live {
 			node.live = &session.LiveRoot{Frame: fr.frame, Module: f.ModuleName}
 		}
@@ -257,7 +262,7 @@ func (c *conn) variable(parent *varNode, v wire.Value, pos int, evalName string)
 		total = *v.Len
 	}
 	if len(v.Children) > 0 || v.More || total > 0 {
-		node := &varNode{tok: parent.tok, snap: parent.snap, kids: v.Children, total: total, more: v.More && len(v.Children) == 0, evalName: evalName}
+		node := &varNode{tok: parent.tok, snap: parent.snap, kids: v.Children, total: total, more: v.More && len(v.Children) == 0, evalName: evalName, frame: parent.frame}
 		if parent.live != nil {
 			root := *parent.live
 			path := append([]int(nil), parent.path...)
@@ -335,6 +340,39 @@ func (c *conn) onVariables(req *request) (any, error) {
 	return godap.VariablesResponseBody{Variables: vars}, nil
 }
 
+func (c *conn) onSetVariable(req *request) (any, error) {
+	var a godap.SetVariableArguments
+	if err := decode(req, &a); err != nil {
+		return nil, err
+	}
+	node, ok := c.h.vars[a.VariablesReference]
+	if !ok {
+		return nil, errorf("unknown or stale variablesReference %d (the program or the cursor has moved)", a.VariablesReference)
+	}
+	target := childEval(node.evalName, a.Name, node.scope)
+	if node.scope && node.module != "" {
+		// a global, from a function's frame
+		target = fmt.Sprintf("globals()[%q]", a.Name)
+	}
+	if target == "" {
+		return nil, errorf("%s cannot be assigned to by name", a.Name)
+	}
+	v, err := c.dbg.SetVariable(node.tok, node.frame, target, a.Value)
+	if err != nil {
+		return nil, err
+	}
+	c.invalidated()
+	return godap.SetVariableResponseBody{Value: v.Repr, Type: v.Type}, nil
+}
+
+// invalidated: the present stop's values changed (snapshotted again); the
+// frames stay, the variables' handles go, and the client fetches them again.
+// (Before the response: no handle made for it is dropped after it.)
+func (c *conn) invalidated() {
+	c.h.vars = map[int]*varNode{}
+	c.event("invalidated", godap.InvalidatedEventBody{Areas: []godap.InvalidatedAreas{"variables"}, ThreadId: threadID})
+}
+
 func childEval(parent, name string, root bool) string {
 	if root || parent == "" {
 		if root {
@@ -396,6 +434,9 @@ func (c *conn) onEvaluate(req *request) (any, error) {
 		ctx = "watch"
 	}
 	res, err := c.dbg.Evaluate(tok, frame, a.Expression, ctx)
+	if res.Refreshed {
+		c.invalidated()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -409,6 +450,10 @@ func (c *conn) onEvaluate(req *request) (any, error) {
 		node.live = &session.LiveRoot{Result: res.Ref}
 	}
 	res.Value.Name = a.Expression
+	if ctx == "repl" && res.Value.Type == "NoneType" {
+		// as debugpy (and Python's own prompt): a statement's or a call's None shows nothing
+		return godap.EvaluateResponseBody{}, nil
+	}
 	v := c.variable(node, res.Value, -1, a.Expression)
 	if node.live != nil && v.VariablesReference != 0 {
 		// the result itself is the root: children are positions under it

@@ -23,6 +23,7 @@ func Capabilities() godap.Capabilities {
 		SupportsConditionalBreakpoints:    true,
 		SupportsHitConditionalBreakpoints: true,
 		SupportsLogPoints:                 true,
+		SupportsSetVariable:               true,
 		SupportsEvaluateForHovers:         true,
 		SupportsStepBack:                  true,
 		SupportsExceptionInfoRequest:      true,

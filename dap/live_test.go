@@ -1,6 +1,7 @@
 package dap_test
 
 import (
+	"github.com/pyreplay/pyreplay/internal/testutil"
 	"strings"
 	"testing"
 	"time"
@@ -123,7 +124,7 @@ func TestLiveStepInOut(t *testing.T) {
 	}
 	c.request("stepOut", msg{"threadId": 1})
 	_, top = c.stopped()
-	if top.str("name") != "main" || top.num("line") != 21 {
+	if top.str("name") != "main" || top.num("line") != 20 {
 		t.Fatalf("stepOut: %v", top)
 	}
 	// back in time: add's frame, as it was
@@ -157,6 +158,11 @@ func TestLiveConditionsAndLogpoints(t *testing.T) {
 	}
 	if !strings.Contains(c.output.String(), "log acc=3 i=2") {
 		t.Fatalf("logpoint output: %q", c.output.String())
+	}
+	for _, o := range c.outputs {
+		if strings.HasPrefix(o.str("output"), "log acc=") && o.str("category") != "stdout" {
+			t.Fatalf("a logpoint's output is in category %q, want stdout (as debugpy)", o.str("category"))
+		}
 	}
 	c.request("continue", msg{"threadId": 1})
 	_, top = c.stopped()
@@ -281,4 +287,62 @@ func TestJustMyCodeFalse(t *testing.T) {
 		}
 		c.request("disconnect", nil)
 	}
+}
+
+// setVariable at the live stop (a local, an item of a dict), a Debug
+// Console expression with a side effect (Locals show it: invalidated, the
+// stop snapshotted again), a console call returning None shows nothing;
+// the program runs on with the values set.
+func TestLiveSetVariableAndSideEffects(t *testing.T) {
+	for _, py := range testutil.Pythons(t) {
+		py := py
+		t.Run(py.Minor, func(t *testing.T) { setVariableAndSideEffects(t, py.Minor) })
+	}
+}
+
+func setVariableAndSideEffects(t *testing.T, minor string) {
+	f := setup(t, "basic.py", minor)
+	c := newClient(t)
+	c.launch(f, nil, map[string][]int{"basic.py": {20}}, nil)
+	_, top := c.stopped()
+	fid := top.num("id")
+	if r := c.eval(fid, "nums.append(999)", "repl"); r.str("result") != "" {
+		t.Fatalf("a console call returning None shows %q, want nothing", r.str("result"))
+	}
+	c.event("invalidated")
+	loc := c.locals(fid)
+	if loc["nums"].num("indexedVariables") != 251 {
+		t.Fatalf("Locals after nums.append(999): %v", loc["nums"])
+	}
+	sc := c.request("scopes", msg{"frameId": fid}).body().list("scopes")
+	r := c.request("setVariable", msg{"variablesReference": sc[0].num("variablesReference"), "name": "acc", "value": "40 + 1"}).body()
+	if r.str("value") != "41" {
+		t.Fatalf("setVariable acc: %v", r)
+	}
+	loc = c.locals(fid)
+	if loc["acc"].str("value") != "41" {
+		t.Fatalf("Locals after setVariable: %v", loc["acc"])
+	}
+	r = c.request("setVariable", msg{"variablesReference": loc["data"].num("variablesReference"), "name": "'name'", "value": "'changed'"}).body()
+	if r.str("value") != "'changed'" {
+		t.Fatalf("setVariable data['name']: %v", r)
+	}
+	if v := c.eval(fid, "data['name'], acc, len(nums)", "watch").str("result"); v != "('changed', 41, 251)" {
+		t.Fatalf("the program's values after setVariable: %s", v)
+	}
+	// the past cannot be set
+	c.request("continue", msg{"threadId": 1})
+	_, top = c.stopped()
+	if v := c.locals(top.num("id"))["acc"].str("value"); v != "41" {
+		t.Fatalf("the program ran on with acc = %s, want 41", v)
+	}
+	c.request("stepBack", msg{"threadId": 1})
+	_, top = c.stopped()
+	sc = c.request("scopes", msg{"frameId": top.num("id")}).body().list("scopes")
+	if e := c.requestErr("setVariable", msg{"variablesReference": sc[0].num("variablesReference"), "name": "acc", "value": "0"}); !strings.Contains(e, "live stop only") {
+		t.Fatalf("setVariable in the past: %q", e)
+	}
+	c.request("terminate", nil)
+	c.event("exited")
+	c.event("terminated")
 }

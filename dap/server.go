@@ -288,6 +288,7 @@ func init() {
 		"evaluate":                (*conn).onEvaluate,
 		"exceptionInfo":           (*conn).onExceptionInfo,
 		"source":                  (*conn).onSource,
+		"setVariable":             (*conn).onSetVariable,
 	}
 	afterResponse = map[string]func(c *conn, req *request){
 		"launch":     (*conn).afterLaunch,

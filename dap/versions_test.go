@@ -29,10 +29,17 @@ func TestLiveEveryPython(t *testing.T) {
 			if top.num("line") != 12 {
 				t.Fatalf("next: %v", top)
 			}
+			// stepOut: back on the calling line, the result not assigned
+			// yet (as debugpy), then on to the next line
 			c.request("stepOut", msg{"threadId": 1})
 			_, top = c.stopped()
-			if top.str("name") != "main" || top.num("line") != 21 {
+			if top.str("name") != "main" || top.num("line") != 20 || c.locals(top.num("id"))["acc"].str("value") != "0" {
 				t.Fatalf("stepOut: %v", top)
+			}
+			c.request("next", msg{"threadId": 1})
+			_, top = c.stopped()
+			if top.str("name") != "main" || top.num("line") != 21 || c.locals(top.num("id"))["acc"].str("value") != "0" {
+				t.Fatalf("next after stepOut: %v", top)
 			}
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 11, "condition": "b == 3"}}})
 			c.request("continue", msg{"threadId": 1})
@@ -41,7 +48,7 @@ func TestLiveEveryPython(t *testing.T) {
 				t.Fatalf("added conditional breakpoint: %v", top)
 			}
 			// stepping is over: no trace function is left running
-			if v := c.eval(top.num("id"), "__import__('sys').gettrace()", "repl").str("result"); v != "None" {
+			if v := c.eval(top.num("id"), "__import__('sys').gettrace()", "watch").str("result"); v != "None" {
 				t.Fatalf("trace function left after stepping: %s", v)
 			}
 			// history matches breakpoints by place (conditions are not

@@ -109,6 +109,9 @@ type EvalResult struct {
 	Value wire.Value
 	Ref   int
 	Live  bool
+	// Refreshed: the live stop was snapshotted again after the evaluation
+	// (a Debug Console one may change values): its views are new.
+	Refreshed bool
 }
 
 // Evaluate evaluates expr in frame (an index into the snapshot's frames):
@@ -128,10 +131,13 @@ func (d *Engine) Evaluate(tok Token, frame int, expr, context string) (EvalResul
 	}
 	if live {
 		var body wire.EvaluateReply
-		if err := l.CallInterruptible(wire.CmdEvaluate, wire.EvaluateArgs{Frame: frame, Expr: expr, Context: context}, &body); err != nil {
-			return EvalResult{}, err
+		err := l.CallInterruptible(wire.CmdEvaluate, wire.EvaluateArgs{Frame: frame, Expr: expr, Context: context}, &body)
+		// the Debug Console may change what the views show
+		refreshed := context == "repl" && d.refreshLive(tok)
+		if err != nil {
+			return EvalResult{Refreshed: refreshed}, err
 		}
-		return EvalResult{Value: body.Value, Ref: body.Ref, Live: true}, nil
+		return EvalResult{Value: body.Value, Ref: body.Ref, Live: true, Refreshed: refreshed}, nil
 	}
 	v, err := EvalPast(s, frame, expr)
 	if err == nil {
@@ -155,6 +161,52 @@ func (d *Engine) Evaluate(tok Token, frame int, expr, context string) (EvalResul
 		return EvalResult{}, fmt.Errorf("%v (evaluated on %s as recorded)", perr, s.ID)
 	}
 	return EvalResult{Value: v}, nil
+}
+
+// refreshLive snapshots the live stop tok names again (its values may have
+// changed); the history keeps one stop, now with the new snapshot. It
+// says whether it did: the front end then fetches the values again.
+func (d *Engine) refreshLive(tok Token) bool {
+	if !d.IsLive(tok) {
+		return false
+	}
+	d.mu.Lock()
+	l, idx := d.live, d.liveStop
+	d.mu.Unlock()
+	var r wire.RefreshReply
+	if err := l.Call(wire.CmdRefresh, nil, &r); err != nil || r.Snap <= 0 {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.live != l || d.liveStop != idx {
+		return false
+	}
+	d.hist[idx].Snap = r.Snap
+	return true
+}
+
+// SetVariable assigns value (a Python expression) to target (an
+// expression naming a variable, item or attribute) in frame of the live
+// stop tok names, and returns its new value; the stop is snapshotted
+// again (refreshLive). The past cannot be changed.
+func (d *Engine) SetVariable(tok Token, frame int, target, value string) (wire.Value, error) {
+	if !d.IsLive(tok) {
+		return wire.Value{}, errors.New("values can be set at the live stop only: this stop is in the past, as recorded")
+	}
+	d.mu.Lock()
+	l := d.live
+	d.mu.Unlock()
+	var body wire.EvaluateReply
+	err := l.CallInterruptible(wire.CmdEvaluate, wire.EvaluateArgs{Frame: frame, Expr: target + " = (" + value + ")", Context: "repl"}, &body)
+	if err != nil {
+		return wire.Value{}, err
+	}
+	if err := l.CallInterruptible(wire.CmdEvaluate, wire.EvaluateArgs{Frame: frame, Expr: target, Context: "watch"}, &body); err != nil {
+		return wire.Value{}, err
+	}
+	d.refreshLive(tok)
+	return body.Value, nil
 }
 
 // verifyOnce checks snapshot n's signature (internal/trust) the first time

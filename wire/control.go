@@ -19,7 +19,14 @@ const (
 	CmdStepIn      = "stepIn"
 	CmdStepOut     = "stepOut"
 	CmdKill        = "kill"
+	CmdRefresh     = "refresh" // no args; reply: RefreshReply (the stop snapshotted again)
 )
+
+// RefreshReply: the stop's new snapshot, taken after an evaluation or an
+// assignment may have changed the program's values.
+type RefreshReply struct {
+	Snap int64 `json:"snap"`
+}
 
 // Events the shim sends.
 const (

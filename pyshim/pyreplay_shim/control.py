@@ -137,6 +137,8 @@ class Control:
         self.raise_tool = None
         self.evaluating = False
         self.detached = False  # a copy restored from a CRIU image: no more stops
+        self.at = None  # the stop's snapshot arguments (cmd_refresh)
+        self.fn_first = None  # (frame, qualname): a watched function's first call, to fire at its first line
         self.pid = os.getpid()
         self.chan = Channel(cfg["control"], self)
 
@@ -255,12 +257,26 @@ class Control:
                 raise
             code = compile(expr, "<pyreplay evaluate>", "exec")
             is_expr = False
-        value = eval(code, f.f_globals, f.f_locals)
+        loc = f.f_locals
+        value = eval(code, f.f_globals, loc)
         if not is_expr:
+            if loc is not f.f_globals:
+                _locals_to_fast(f)
             return {"value": {"type": "", "repr": ""}, "ref": 0}
         rid = next(self.rid)
         self.results[rid] = value
         return {"value": view(value, 1), "ref": rid}
+
+    def cmd_refresh(self, msg):
+        """The stop snapshotted again (its views fresh after an evaluation
+        or an assignment changed values); the frames stay."""
+        if not self.stopped or self.at is None:
+            raise RuntimeError("the program is running")
+        reason, label, frame, kind, tb = self.at
+        sid = self.rec.snapshot(reason, label, frame, kind, tb=tb)
+        if sid is None:
+            raise RuntimeError("the stop could not be snapshotted again")
+        return {"snap": sid}
 
     def cmd_children(self, msg):
         if not self.stopped:
@@ -318,11 +334,13 @@ class Control:
             return True  # the same moment, seen by the tracer and by a breakpoint
         self.stopped = True
         try:
+            snap_reason = "step" if reason in ("step", "pause") else reason
+            snap_label = label or ("" if reason != "pause" else "pause")
             if sid is None:
-                sid = self.rec.snapshot("step" if reason in ("step", "pause") else reason,
-                                        label or ("" if reason != "pause" else "pause"), frame, kind, tb=tb)
+                sid = self.rec.snapshot(snap_reason, snap_label, frame, kind, tb=tb)
             if sid is None or self.detached:
                 return False
+            self.at = (snap_reason, snap_label, frame, kind, tb)
             self.frames = _collect(frame, tb)
             out, err = output_bytes()
             self.step = None
@@ -340,6 +358,7 @@ class Control:
         finally:
             self.frames = []
             self.results = {}
+            self.at = None
             self.stopped = False
         if tb is not None or msg is None:
             return True
@@ -460,11 +479,12 @@ class Control:
             for q in list(self.func_watch):
                 if qn == q or (qn is None and code.co_name == q.rsplit(".", 1)[-1]):
                     if paths.is_user_file(code.co_filename):
-                        # the function exists now: give it its hook, end the watch
+                        # the function exists now: give it its hook, end the
+                        # watch; this call's breakpoint fires at its first
+                        # line, as every function breakpoint does
                         self.trig._refresh_hooks({}, {q})
-                        self.trig.fire_func(frame, "entry", q)
-                        if not self.stopped:
-                            self.retrace(frame.f_back)
+                        self.fn_first = (frame, q)
+                        return self._local
                     break
         if not MONITORING and not self.stopped and self.trig.call_event(frame):
             return self._local
@@ -486,6 +506,11 @@ class Control:
     def _event(self, frame, event, arg):
         if self.stopped or self.rec.busy:
             return self._local
+        if event == "line" and self.fn_first is not None and self.fn_first[0] is frame:
+            q, self.fn_first = self.fn_first[1], None
+            self.trig.fire_func(frame, "line", q)
+            if not self.stopped and self.step is None:
+                self.retrace(frame)
         if event == "line":
             line = frame.f_lineno
             if not MONITORING and self.trig.holds_bp(frame.f_code):
@@ -512,6 +537,10 @@ class Control:
                     caller = caller.f_back
                 if caller is None:
                     self.step = None
+                elif st[0] == "out" and caller is frame.f_back:
+                    # as debugpy: back on the calling line, where what
+                    # the call returns is still to be used
+                    self.stop("step", "stepOut", caller, W.FRAME_CALL, "trace")
                 else:
                     st[1] = caller
                     st[2] = True
@@ -617,3 +646,12 @@ def _page(obj, start, count):
         v["name"] = name
         out.append(v)
     return out, total
+
+
+def _locals_to_fast(frame):
+    """Write an evaluation's assignments in frame.f_locals back to the
+    frame's variables (3.13's f_locals writes through by itself)."""
+    if sys.version_info >= (3, 13) or not frame.f_code.co_flags & 0x1:
+        return
+    import ctypes
+    ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))

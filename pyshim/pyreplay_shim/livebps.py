@@ -65,7 +65,7 @@ class LiveTriggers(T.Triggers):
         if bp.hitcond and not _hit_check(bp.hitcond, bp.hits):
             return False
         if bp.log is not None:
-            self.ctl.output("console", _format_log(bp.log, frame) + "\n")
+            self.ctl.output("stdout", _format_log(bp.log, frame) + "\n")  # as debugpy
             return False
         return True
 

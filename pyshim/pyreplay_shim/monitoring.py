@@ -55,6 +55,10 @@ class Monitoring:
         # 3.13: (frame, offset) of a first line reported at PY_START; LINE
         # reports it too in some frames (not in others): that one is the same event
         started = [None]
+        # function breakpoints fire at their function's first line event,
+        # as on 3.8-3.11 (the hook compiled there) and as pdb's do:
+        # id(frame) -> (frame, qualname) from PY_START until that LINE
+        first = {}
 
         def guarded(fn, *args):
             try:
@@ -86,7 +90,9 @@ class Monitoring:
                         started[0] = (frame, off)
                         guarded(self.fire_line, frame, ln, "entry")
             if code.co_qualname in funcs and paths.is_user_file(code.co_filename):
-                guarded(self.fire_func, getframe(2), "entry")
+                frame = getframe(2)
+                first[id(frame)] = (frame, code.co_qualname)
+                M.set_local_events(tool, code, M.get_local_events(tool, code) | E.LINE)
                 return None
             return None if held and first_line is not None else DISABLE
 
@@ -98,6 +104,12 @@ class Monitoring:
 
         def line_event(code, line):
             frame = getframe(2)
+            if first:
+                f = first.pop(id(frame), None)
+                if f is not None and f[0] is frame:
+                    guarded(self.fire_func, frame, "line", f[1])
+                    guarded(self.fire_line, frame, line, "line")
+                    return None  # (the next call's first line fires again)
             if started[0] is not None:
                 s, started[0] = started[0], None
                 if s[0] is frame and frame.f_lasti == s[1]:

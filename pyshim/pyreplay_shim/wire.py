@@ -11,6 +11,7 @@ CMD_EVALUATE = "evaluate"
 CMD_CHILDREN = "children"
 CMD_PAUSE = "pause"
 CMD_KILL = "kill"
+CMD_REFRESH = "refresh"
 RUN_COMMANDS = ("continue", "next", "stepIn", "stepOut")
 
 # control channel: shim -> Go events
