@@ -129,3 +129,38 @@ test('replay a recording and resume from a past snapshot', async () => {
     assert.equal((await exited).body.exitCode, 3);
   });
 });
+
+test('stepOut to the calling line, setVariable, Locals after a side effect', async () => {
+  const ws = workspace();
+  await withClient(async (dc) => {
+    await dc.hitBreakpoint({ program: ws.prog, python: PYTHON, db: ws.db, cwd: ws.dir }, { path: ws.prog, line: 20 });
+    let frame = await stepAndStop(dc, () => dc.stepInRequest({ threadId: 1 }), 'step');
+    assert.equal(frame.name, 'add');
+    // as debugpy: back on the calling line, the result not yet assigned
+    frame = await stepAndStop(dc, () => dc.stepOutRequest({ threadId: 1 }), 'step');
+    assert.equal(frame.name, 'main');
+    assert.equal(frame.line, 20);
+    assert.equal((await locals(dc, frame.id)).acc.value, '0');
+
+    // a Debug Console call with a side effect: Locals are fetched again
+    const invalidated = dc.waitForEvent('invalidated');
+    const r = await dc.evaluateRequest({ expression: 'nums.append(7)', frameId: frame.id, context: 'repl' });
+    assert.equal(r.body.result, '');
+    await invalidated;
+    assert.equal((await locals(dc, frame.id)).nums.indexedVariables, 251);
+
+    // Set Value on a local (once the call's result is assigned): the
+    // program runs on with it
+    frame = await stepAndStop(dc, () => dc.nextRequest({ threadId: 1 }), 'step');
+    assert.equal(frame.line, 21);
+    const sc = await dc.scopesRequest({ frameId: frame.id });
+    const sv = await dc.setVariableRequest({ variablesReference: sc.body.scopes[0].variablesReference, name: 'acc', value: '100' });
+    assert.equal(sv.body.value, '100');
+    assert.equal((await locals(dc, frame.id)).acc.value, '100');
+    await dc.setBreakpointsRequest({ source: { path: ws.prog }, breakpoints: [] });
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: 1 });
+    // acc ends at 110, not 10: exit 0, not 3
+    assert.equal((await exited).body.exitCode, 0);
+  });
+});
