@@ -1,7 +1,9 @@
 package dap_test
 
 import (
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pyreplay/pyreplay/internal/testutil"
@@ -60,6 +62,54 @@ func TestSteppingFlow(t *testing.T) {
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
 			c.request("continue", msg{"threadId": 1})
 			c.expectExit(0)
+		})
+	}
+}
+
+// asyncio: next over an await goes on in the same coroutine at its next
+// line (as debugpy), the loop header included; stepIn enters the awaited
+// coroutine; justMyCode hides asyncio's frames.
+func TestAsyncioStepping(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.10", "3.11", "3.12", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "aio.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, map[string][]int{"aio.py": {14}}, nil)
+			_, top := c.stopped()
+			st := c.request("stackTrace", msg{"threadId": 1}).body().list("stackFrames")
+			var names []string
+			for _, s := range st {
+				names = append(names, s.str("name"))
+			}
+			if got := strings.Join(names, " "); got != "worker main <module>" {
+				t.Fatalf("stack with justMyCode: %s", got)
+			}
+			var lines []int
+			for i := 0; i < 5; i++ {
+				c.request("next", msg{"threadId": 1})
+				_, top = c.stopped()
+				if top.str("name") != "worker" {
+					t.Fatalf("next %d left the coroutine: %v", i, top)
+				}
+				lines = append(lines, top.num("line"))
+			}
+			if fmt.Sprint(lines) != "[15 13 14 15 13]" {
+				t.Fatalf("next over awaits: %v, want [15 13 14 15 13]", lines)
+			}
+			c.request("next", msg{"threadId": 1})
+			c.stopped()
+			c.request("stepIn", msg{"threadId": 1})
+			_, top = c.stopped()
+			if top.str("name") != "fetch" || top.num("line") != 7 {
+				t.Fatalf("stepIn into the awaited coroutine: %v", top)
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
+			c.request("continue", msg{"threadId": 1})
+			c.expectExit(0)
+			if !strings.Contains(c.output.String(), "total 6 ticks 3") {
+				t.Fatalf("output: %q", c.output.String())
+			}
 		})
 	}
 }

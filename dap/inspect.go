@@ -83,6 +83,9 @@ func (c *conn) onStackTrace(req *request) (any, error) {
 	n := len(s.Frames)
 	for k := n - 1; k >= 0; k-- {
 		f := s.Frames[k]
+		if f.Library && k != n-1 && c.justMyCode {
+			continue // as debugpy: justMyCode shows the program's frames (asyncio's, a framework's: hidden)
+		}
 		id := c.h.add()
 		c.h.frames[id] = frameRef{tok: tok, frame: k}
 		name := f.Function

@@ -128,6 +128,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.justMyCode = a.JustMyCode == nil || *a.JustMyCode
 	crOpt, err := criuArg(a.Criu)
 	if err != nil {
 		return nil, err

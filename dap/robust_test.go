@@ -21,7 +21,7 @@ func TestMalformedAndUnknownRequests(t *testing.T) {
 	if m := c.requestErr("fooBar", nil); !strings.Contains(m, "unknown request") {
 		t.Fatalf("unknown: %q", m)
 	}
-	if m := c.requestErr("setVariable", msg{"variablesReference": 1, "name": "x", "value": "1"}); !strings.Contains(m, "does not support") {
+	if m := c.requestErr("goto", msg{"threadId": 1, "targetId": 1}); !strings.Contains(m, "does not support") {
 		t.Fatalf("unsupported: %q", m)
 	}
 	if m := c.requestErr("stackTrace", msg{"threadId": 1}); !strings.Contains(m, "not stopped") {

@@ -51,6 +51,7 @@ type conn struct {
 	seq int
 
 	linesAt1, colsAt1 bool
+	justMyCode        bool        // library frames are left out of stack traces (as debugpy)
 	authorized        bool        // the launch carried the server's token (or none is needed)
 	started           atomic.Bool // launched: read by readLoop
 	launched          bool
@@ -110,7 +111,7 @@ func (s *Server) Serve(rw io.ReadWriteCloser) error {
 }
 
 func newConn(s *Server, rw io.ReadWriteCloser) *conn {
-	c := &conn{srv: s, rw: rw, dbg: session.NewEngine(), linesAt1: true, colsAt1: true}
+	c := &conn{srv: s, rw: rw, dbg: session.NewEngine(), linesAt1: true, colsAt1: true, justMyCode: true}
 	c.h.reset()
 	c.logf = func(f string, a ...any) {
 		if s.Log != nil {
@@ -255,7 +256,7 @@ var afterResponse map[string]func(c *conn, req *request)
 
 // unsupported lists the DAP requests pyreplay answers with an error.
 var unsupported = map[string]struct{}{
-	"attach": {}, "restart": {}, "setVariable": {}, "setExpression": {}, "restartFrame": {}, "goto": {},
+	"attach": {}, "restart": {}, "setExpression": {}, "restartFrame": {}, "goto": {},
 	"gotoTargets": {}, "stepInTargets": {}, "completions": {}, "modules": {}, "loadedSources": {},
 	"dataBreakpointInfo": {}, "setDataBreakpoints": {}, "setInstructionBreakpoints": {}, "readMemory": {},
 	"writeMemory": {}, "disassemble": {}, "terminateThreads": {}, "breakpointLocations": {}, "locations": {},

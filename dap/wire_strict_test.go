@@ -93,7 +93,7 @@ func checkControlLines(t *testing.T, lines [][]byte) {
 			}
 			ok := false
 			for name, v := range map[string]any{"empty": &struct{}{}, "breakpoints": &wire.BreakpointsReply{},
-				"evaluate": &wire.EvaluateReply{}, "children": &wire.ChildrenReply{}} {
+				"evaluate": &wire.EvaluateReply{}, "children": &wire.ChildrenReply{}, "refresh": &wire.RefreshReply{}} {
 				if testutil.Strict(r.Body, v) == nil {
 					ok = true
 					if name != "empty" || string(bytes.TrimSpace(r.Body)) == "{}" {

@@ -139,6 +139,7 @@ class Control:
         self.detached = False  # a copy restored from a CRIU image: no more stops
         self.at = None  # the stop's snapshot arguments (cmd_refresh)
         self.fn_first = None  # (frame, qualname): a watched function's first call, to fire at its first line
+        self.awaiting = None  # (frame, line): a coroutine stepped over an await, suspended there
         self.pid = os.getpid()
         self.chan = Channel(cfg["control"], self)
 
@@ -489,6 +490,8 @@ class Control:
         if not MONITORING and not self.stopped and self.trig.call_event(frame):
             return self._local
         st = self.step
+        if st is not None and st[0] in ("next", "out") and frame is st[1]:
+            return self._local  # a coroutine stepped over an await resumes
         if st is not None and st[0] in ("next", "out") and not (not MONITORING and "raised" in self.filters):
             return None  # stepping over: callees run untraced
         if st is None and not (not MONITORING and "raised" in self.filters):
@@ -513,6 +516,10 @@ class Control:
                 self.retrace(frame)
         if event == "line":
             line = frame.f_lineno
+            if self.awaiting is not None and self.awaiting[0] is frame:
+                resumed, self.awaiting = self.awaiting[1] == line, None
+                if resumed:
+                    return self._local  # back from the await, on its own line
             if not MONITORING and self.trig.holds_bp(frame.f_code):
                 bps = self.trig.lines.get(self.trig.realpath(frame.f_code.co_filename), {}).get(line)
                 if bps and self.hit(bps, frame, "line", "breakpoint", "", "bp"):
@@ -531,6 +538,12 @@ class Control:
             if not MONITORING and self.trig.holds_bp(frame.f_code):
                 self.trig.left(frame)
             st = self.step
+            if st is not None and st[0] == "next" and frame is st[1] and _awaits(frame):
+                # as debugpy: stepping over an await goes on in the same
+                # coroutine at its next line once it resumes (the event
+                # loop and other tasks run meanwhile, untraced)
+                self.awaiting = (frame, frame.f_lineno)
+                return self._local
             if st is not None and st[0] in ("next", "out") and frame is st[1]:
                 caller = frame.f_back
                 while caller is not None and not self._traceable(caller.f_code.co_filename):
@@ -655,3 +668,18 @@ def _locals_to_fast(frame):
         return
     import ctypes
     ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
+
+
+def _awaits(frame):
+    """Whether frame is a coroutine (async def, an async generator) that
+    suspends at an await rather than returning."""
+    if not frame.f_code.co_flags & 0x280:  # CO_COROUTINE | CO_ASYNC_GENERATOR
+        return False
+    from . import frames as F
+    code, i = frame.f_code, frame.f_lasti
+    op = F.opname_at(code, i) or ""
+    # 3.11/3.12 report the YIELD_VALUE; 3.13 the RESUME after it (a RESUME
+    # past the first instruction follows a yield); 3.8-3.10 the instruction
+    # before the YIELD_FROM, which runs again when the coroutine resumes
+    return op in ("YIELD_VALUE", "YIELD_FROM", "SEND") or (op == "RESUME" and i > 0) \
+        or F.opname_at(code, i + 2) == "YIELD_FROM"
