@@ -44,6 +44,7 @@ type Store struct {
 	// runs has the forked-run columns (schema 3; an older file that could
 	// not be migrated has not)
 	forkCols bool
+	spawnCol bool // runs.spawned exists
 }
 
 // ErrNotRecording is returned for a file that is not a pyreplay recording.
@@ -208,6 +209,15 @@ func (s *Store) check() error {
 	var n int
 	_ = s.DB.QueryRow(`SELECT count(*) FROM pragma_table_info('runs') WHERE name='fork_of'`).Scan(&n)
 	s.forkCols = n > 0
+	if s.forkCols {
+		// (added within schema 4: spawned Python children's runs)
+		_ = s.DB.QueryRow(`SELECT count(*) FROM pragma_table_info('runs') WHERE name='spawned'`).Scan(&n)
+		if n == 0 {
+			_, _ = s.DB.Exec(`ALTER TABLE runs ADD COLUMN spawned INTEGER`)
+			_ = s.DB.QueryRow(`SELECT count(*) FROM pragma_table_info('runs') WHERE name='spawned'`).Scan(&n)
+		}
+		s.spawnCol = n > 0
+	}
 	return nil
 }
 
@@ -323,18 +333,22 @@ const summaryCols = `s.id, s.run, COALESCE(CAST(s.reason AS TEXT), ''), COALESCE
 
 // cols is summaryCols and the run's fork columns (NULL when it has none).
 func (s *Store) cols() string {
-	if s.forkCols {
-		return summaryCols + `, r.fork_of, r.pid`
+	switch {
+	case s.spawnCol:
+		return summaryCols + `, r.fork_of, r.pid, r.spawned`
+	case s.forkCols:
+		return summaryCols + `, r.fork_of, r.pid, NULL`
 	}
-	return summaryCols + `, NULL, NULL`
+	return summaryCols + `, NULL, NULL, NULL`
 }
 
 // scanSummary scans cols() and then more.
 func scanSummary(sc interface{ Scan(...any) error }, more ...any) (wire.Summary, error) {
 	var m wire.Summary
-	var fork, pid sql.NullInt64
+	var fork, pid, spawned sql.NullInt64
 	err := sc.Scan(append([]any{&m.N, &m.Run, &m.Reason, &m.Label, &m.File, &m.Line, &m.Function, &m.Time, &m.Python,
-		&m.StdoutBytes, &m.StderrBytes, &m.Size, &fork, &pid}, more...)...)
+		&m.StdoutBytes, &m.StderrBytes, &m.Size, &fork, &pid, &spawned}, more...)...)
+	m.Spawned = spawned.Valid && spawned.Int64 == 1
 	m.ID = SnapID(m.N)
 	if fork.Valid {
 		m.ForkOf = &fork.Int64
@@ -473,6 +487,16 @@ func (s *Store) SourcePath(sha string) (string, error) {
 		return "", fmt.Errorf("the recording holds no source with sha256 %s", sha)
 	}
 	return p, err
+}
+
+// ChildRuns counts the runs of run's child processes (forked or spawned,
+// fork_of) and their snapshots.
+func (s *Store) ChildRuns(run int64) (runs, snaps int64) {
+	if !s.forkCols {
+		return 0, 0
+	}
+	_ = s.DB.QueryRow(`SELECT count(*), COALESCE(sum((SELECT count(*) FROM snapshots WHERE run=r.id)), 0) FROM runs r WHERE fork_of=?`, run).Scan(&runs, &snaps)
+	return runs, snaps
 }
 
 // RunSnapshots returns the first and last snapshot ids of a run and their count.

@@ -13,8 +13,9 @@ CREATE TABLE IF NOT EXISTS runs (
     started     REAL NOT NULL,        -- unix time
     ended       REAL,
     exit_code   INTEGER,              -- exit code, or -N when signal N ended the program; NULL: it never ended (pyreplay was killed)
-    fork_of     INTEGER,              -- the run whose process os.fork()ed this one, NULL otherwise
-    pid         INTEGER               -- the forked child's process id (set with fork_of)
+    fork_of     INTEGER,              -- the run whose process started this one (os.fork, or a spawned Python child), NULL otherwise
+    pid         INTEGER,              -- the child's process id (set with fork_of)
+    spawned     INTEGER               -- 1: a Python child the run fork_of started (subprocess, multiprocessing spawn), not a fork
 );
 CREATE TABLE IF NOT EXISTS snapshots (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,   -- snap-N

@@ -24,6 +24,9 @@ type Summary struct {
 	// the run was os.fork()ed from run ForkOf, in process Pid
 	ForkOf *int64 `json:"fork_of,omitempty"`
 	Pid    *int64 `json:"pid,omitempty"`
+	// Spawned: the run is a Python child process run ForkOf started
+	// (subprocess, multiprocessing's spawn), not a fork of it
+	Spawned bool `json:"spawned,omitempty"`
 }
 
 // Value is the bounded JSON view of one Python value.

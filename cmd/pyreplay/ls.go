@@ -57,8 +57,12 @@ func lsCmd() *cobra.Command {
 			for i, s := range list {
 				run := strconv.FormatInt(s.Run, 10)
 				if s.ForkOf != nil && s.Pid != nil {
-					// a forked child's snapshots: its own run
-					run = fmt.Sprintf("%d (fork of %d, pid %d)", s.Run, *s.ForkOf, *s.Pid)
+					// a child process's snapshots: its own run
+					how := "fork"
+					if s.Spawned {
+						how = "child"
+					}
+					run = fmt.Sprintf("%d (%s of %d, pid %d)", s.Run, how, *s.ForkOf, *s.Pid)
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s:%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, run, printable(s.Reason), printable(filepath.Base(s.File)), s.Line,
 					printable(s.Function), printable(s.Label), time.Unix(0, int64(s.Time*1e9)).Format("15:04:05.000"), humanSize(s.Size), rows[i].Resume)

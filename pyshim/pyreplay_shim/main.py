@@ -105,18 +105,40 @@ def _run_dir(rec, trig, prog):
         P.report_uncaught(rec, e)
 
 
+_child = []  # (db, run) of a Python child's own run (children.py)
+
+
 def main():
+    code = 1
     try:
         _main()
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        raise
     finally:
         periodic = sys.modules.get(__package__ + ".periodic")
         if periodic is not None:
             periodic.stop()
         store.finish()
+        if _child:
+            try:
+                store.end_run(_child[0], _child[1], code)
+            except Exception:  # noqa: BLE001 - the program's exit comes first
+                pass
 
 
 def _main():
     cfg = _load_config()
+    if cfg.get("child_of"):
+        # a Python child of a recorded program: a run of its own
+        try:
+            cfg["run"] = store.child_run(cfg)
+            _child[:] = [cfg["db"], cfg["run"]]
+        except Exception as e:  # noqa: BLE001
+            P.fail(cfg, "cannot record this child process: %s" % e)
+    from . import children
+    children.install(cfg)
     output.install_counters(cfg.get("stdout_start", 0), cfg.get("stderr_start", 0))
     _track_atexit()
     paths._lib_dirs()

@@ -302,6 +302,38 @@ def fork_run(db, run):
     return cur.lastrowid or run
 
 
+def child_run(cfg):
+    """The run of a Python child process (children.py): the program its
+    config names, linked to the run that started it (fork_of, spawned);
+    returns its id."""
+    import json
+    import sqlite3
+    import sys
+    import time
+    db = sqlite3.connect(cfg["db"], timeout=30, isolation_level=None)
+    try:
+        program = cfg.get("program") or "-m " + cfg.get("module", "")
+        cur = db.execute(
+            "INSERT INTO runs(parent, program, argv, cwd, python, version, started, fork_of, pid, spawned)"
+            " VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (program, json.dumps(sys.argv[1:]), os.getcwd(), sys.executable, "%d.%d.%d" % sys.version_info[:3],
+             time.time(), cfg["child_of"], os.getpid()))
+        return cur.lastrowid
+    finally:
+        db.close()
+
+
+def end_run(db_path, run, code):
+    """How a child's run ended (pyreplay records its own runs' ends)."""
+    import sqlite3
+    import time
+    db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+    try:
+        db.execute("UPDATE runs SET ended=?, exit_code=? WHERE id=?", (time.time(), code, run))
+    finally:
+        db.close()
+
+
 def read_state(db_path, snap, key):
     """A file to unpickle the state of snap-N from, after its signature
     checks out. The state is snapshots.state followed by the snapshot's

@@ -1,0 +1,148 @@
+"""Python children the program starts run under the shim too (record only):
+``subprocess`` (and anything else that starts a process through
+``_posixsubprocess.fork_exec`` or ``os.posix_spawn``) starting this Python, or another ``python*``,
+on a script or ``-m module`` gets the shim in between: the child records
+into a run of its own in the same recording (store.child_run), linked to
+the run that started it, with the same breakpoints. The child's program
+sees what it would without pyreplay: its argv, environment (the shim's
+variable is taken out before the program runs) and exit status.
+
+Not covered: ``python -c CODE`` children (multiprocessing's spawn starts
+those), interpreters started with options before the script, and
+``os.exec*`` (the process becomes another program).
+
+Leaf module: imports nothing of the shim.
+"""
+import json
+import os
+import sys
+import tempfile
+
+# fork_exec(args, executable_list, close_fds, fds, cwd, env, ...): the same
+# first six on 3.8-3.13
+_CWD, _ENV = 2, 3  # in the arguments after executable_list
+
+
+def install(cfg):
+    """Wrap fork_exec and os.posix_spawn (3.13's subprocess spawns with it)
+    for a recording (not a live session, nor under CRIU, nor a resume: the
+    child then runs as it would)."""
+    if cfg.get("mode") != "record" or cfg.get("control") or cfg.get("criu_fd"):
+        return
+    boot = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "boot.py")
+    try:
+        import _posixsubprocess
+    except ImportError:  # not POSIX
+        return
+    real_fork_exec = _posixsubprocess.fork_exec
+
+    def fork_exec(args, executable_list, *rest):
+        child = None
+        try:
+            if args and executable_list and len(rest) > _ENV:
+                cwd = rest[_CWD]
+                child = _launch(cfg, boot, _text(executable_list[0]), args, None if cwd is None else _text(cwd))
+        except Exception:  # noqa: BLE001 - never in the program's way: unrecorded
+            child = None
+        if child is None:
+            return real_fork_exec(args, executable_list, *rest)
+        line, env_add, path = child
+        rest = list(rest)
+        env = rest[_ENV]
+        if env is None:
+            env = [k + b"=" + v for k, v in os.environb.items()]
+        env = [e for e in env if not bytes(e).split(b"=", 1)[0] in env_add]
+        env += [k + b"=" + v for k, v in env_add.items()]
+        rest[_ENV] = env
+        try:
+            return real_fork_exec(line, executable_list, *rest)
+        except BaseException:
+            _remove(path)
+            raise
+
+    fork_exec.__wrapped__ = real_fork_exec
+    _posixsubprocess.fork_exec = fork_exec
+
+    real_spawn = getattr(os, "posix_spawn", None)
+    if real_spawn is None:
+        return
+
+    def posix_spawn(path, argv, env, **kwargs):
+        child = None
+        try:
+            child = _launch(cfg, boot, _text(path), argv, None)
+        except Exception:  # noqa: BLE001 - never in the program's way: unrecorded
+            child = None
+        if child is None:
+            return real_spawn(path, argv, env, **kwargs)
+        line, env_add, cfg_path = child
+        env = dict(os.environ if env is None else env)
+        for k, v in env_add.items():
+            env[os.fsdecode(k)] = os.fsdecode(v)
+        try:
+            return real_spawn(path, line, env, **kwargs)
+        except BaseException:
+            _remove(cfg_path)
+            raise
+
+    posix_spawn.__wrapped__ = real_spawn
+    os.posix_spawn = posix_spawn
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _text(x):
+    return os.fsdecode(x) if isinstance(x, (bytes, bytearray)) else str(x)
+
+
+def _is_python(exe):
+    name = os.path.basename(exe)
+    if not name.startswith("python"):
+        try:
+            return os.path.realpath(exe) == os.path.realpath(sys.executable)
+        except OSError:
+            return False
+    return True
+
+
+def _launch(cfg, boot, exe, args, cwd):
+    """For a Python child the shim can start: its command line with the
+    shim in between (args' own type: str or bytes), the environment
+    variables to add (bytes) and its config file; None otherwise."""
+    if len(args) < 2 or not (_is_python(exe) or _is_python(_text(args[0]))):
+        return None
+    argv = [_text(a) for a in args]
+    cwd = cwd or os.getcwd()
+    child = {k: cfg[k] for k in ("db", "key", "redact", "no_redact", "breakpoints", "every", "max_snapshots")
+             if k in cfg}
+    child.update({"mode": "record", "run": 0, "child_of": cfg["run"], "status": ""})
+    if argv[1] == "-m" and len(argv) >= 3:
+        child["module"] = argv[2]
+        child["argv"] = ["-m"] + argv[3:]
+        line = [argv[0], boot, "-m"] + argv[3:]
+    elif not argv[1].startswith("-"):
+        prog = argv[1] if os.path.isabs(argv[1]) else os.path.join(cwd, argv[1])
+        if not os.path.exists(prog):
+            return None  # python reports it; nothing to record
+        child["program"] = argv[1]
+        child["argv"] = argv[1:]
+        line = [argv[0], boot] + argv[1:]
+    else:
+        return None
+    env_add = {}
+    if cfg.get("hash_seed_injected") and "PYTHONHASHSEED" not in os.environ:
+        # a fixed seed, as for the parent (set orders resume); taken out again
+        env_add[b"PYTHONHASHSEED"] = cfg["hash_seed"].encode()
+        child["hash_seed"], child["hash_seed_injected"] = cfg["hash_seed"], True
+    fd, path = tempfile.mkstemp(prefix="child-", suffix=".json", dir=os.path.dirname(os.path.dirname(boot)))
+    with os.fdopen(fd, "w") as f:
+        json.dump(child, f)
+    env_add[b"PYREPLAY_CONFIG"] = os.fsencode(path)
+    if isinstance(args[0], bytes):
+        line = [os.fsencode(a) for a in line]
+    return line, env_add, path
