@@ -489,16 +489,6 @@ func (s *Store) SourcePath(sha string) (string, error) {
 	return p, err
 }
 
-// ChildRuns counts the runs of run's child processes (forked or spawned,
-// fork_of) and their snapshots.
-func (s *Store) ChildRuns(run int64) (runs, snaps int64) {
-	if !s.forkCols {
-		return 0, 0
-	}
-	_ = s.DB.QueryRow(`SELECT count(*), COALESCE(sum((SELECT count(*) FROM snapshots WHERE run=r.id)), 0) FROM runs r WHERE fork_of=?`, run).Scan(&runs, &snaps)
-	return runs, snaps
-}
-
 // RunSnapshots returns the first and last snapshot ids of a run and their count.
 func (s *Store) RunSnapshots(run int64) (first, last, count int64, err error) {
 	var f, l sql.NullInt64

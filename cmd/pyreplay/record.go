@@ -104,13 +104,8 @@ func launchIn(python string, cfg launch.Config, dbPath string, run int64, dir st
 	}
 	if serr == nil {
 		first, last, n, _ := store.RunSnapshots(run)
-		runs, snaps := store.ChildRuns(run)
-		if alwaysSummary || n > 0 || snaps > 0 {
-			line := summaryLine(n, first, last, dbPath)
-			if runs > 0 {
-				line += fmt.Sprintf(" (and %d in %d child process run%s: pyreplay ls)", snaps, runs, map[bool]string{true: "s"}[runs > 1])
-			}
-			fmt.Fprintln(os.Stderr, line)
+		if alwaysSummary || n > 0 {
+			fmt.Fprintln(os.Stderr, summaryLine(n, first, last, dbPath))
 		}
 	}
 	if res.Signal != 0 {
