@@ -79,6 +79,9 @@ type LaunchArgs struct {
 	// AllowEdited: Resume from Here continues in the program's edited
 	// source (as pyreplay resume --allow-edited).
 	AllowEdited bool `json:"allowEdited"`
+	// LineHistory: Step Back goes to the previous line executed in the
+	// frame, re-executing the program from an earlier snapshot
+	LineHistory bool `json:"lineHistory"`
 }
 
 // criuArg reads "criu": true, false, "always" (or "refused", "off").
@@ -135,7 +138,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 	}
 	o := session.LaunchOptions{Target: launch.Target{Script: a.Program}, Args: a.Args, Cwd: a.Cwd, Python: python,
 		DB: a.DB, StopOnEntry: a.StopOnEntry, NoDebug: a.NoDebug, JustMyCode: a.JustMyCode == nil || *a.JustMyCode, Env: map[string]string{},
-		Criu: crOpt}
+		Criu: crOpt, LineHistory: a.LineHistory}
 	if a.Module != "" {
 		o.Target = launch.Target{Module: a.Module}
 	}

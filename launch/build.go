@@ -101,6 +101,9 @@ type Options struct {
 	// resume
 	Snap        int64 // resume this snapshot of Store as a new run (its parent)
 	AllowEdited bool  // resume even if a source file changed since recording
+	// History, for a resume, re-executes up to a later stop and writes the
+	// line events on the way (pyshim linehistory.py; session/linehistory.go)
+	History *HistorySpec
 	Trust       bool  // sign the whole recording with the user's key first (`--trust`)
 }
 

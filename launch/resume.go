@@ -21,6 +21,24 @@ import (
 	"github.com/pyreplay/pyreplay/wire"
 )
 
+// HistorySpec asks a resumed run for the line events up to a later stop
+// (pyshim linehistory.py): Out receives them; the stop is recognised by its
+// program frames' (file, line), outermost first, and its output offsets.
+type HistorySpec struct {
+	Out   string       `json:"out"`
+	Until HistoryUntil `json:"until"`
+	Limit int          `json:"limit,omitempty"`
+}
+
+// HistoryUntil is the stop a re-execution ends at.
+type HistoryUntil struct {
+	Stack  [][2]any            `json:"stack"`
+	Stdout int64               `json:"stdout"`
+	Stderr int64               `json:"stderr"`
+	Locals []map[string]string `json:"locals"` // each program frame's locals' reprs, outermost first
+	Last   bool                `json:"last"`   // an exception stop: the last event that matches
+}
+
 // Planned is a snapshot's reconstruction and what it was built from.
 type Planned struct {
 	Plan *reconstruct.Plan
@@ -293,6 +311,9 @@ func buildResume(o Options) (*Prepared, error) {
 		"python":      fmt.Sprintf("%d.%d", ver.Major, ver.Minor),
 		"python_full": snap.Python,
 		"edits":       pl.Edits,
+	}
+	if o.History != nil {
+		p.Config.Resume.(map[string]any)["history"] = o.History
 	}
 	p.Config.Snap = n
 	p.Config.HashSeed, p.Config.HashSeedInjected = snap.Meta.HashSeed, snap.Meta.HashSeedInjected

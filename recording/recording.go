@@ -479,6 +479,16 @@ func (s *Store) Source(sha string) (string, error) {
 	return t, err
 }
 
+// DropRun deletes a run and its snapshots (a re-execution for line
+// history, which keeps nothing).
+func (s *Store) DropRun(id int64) error {
+	if _, err := s.DB.Exec(`DELETE FROM snapshots WHERE run=?`, id); err != nil {
+		return err
+	}
+	_, err := s.DB.Exec(`DELETE FROM runs WHERE id=?`, id)
+	return err
+}
+
 // SourcePath returns the path a recorded source was read from.
 func (s *Store) SourcePath(sha string) (string, error) {
 	var p string

@@ -32,6 +32,9 @@ type LaunchOptions struct {
 	// Criu, when set, images the stops exact resume refuses (or every stop)
 	// with CRIU, as record --criu does; Resume from Here restores them.
 	Criu *launch.Criu
+	// LineHistory: Step Back goes by line (linehistory.go); the program
+	// is snapshotted at its first line (not a stop) to re-execute from.
+	LineHistory bool
 }
 
 // OpenOptions say which snapshots of a recording make the history.
@@ -156,6 +159,13 @@ type Engine struct {
 
 	opts    LaunchOptions
 	edited  bool // Resume from Here continues in edited source (SetAllowEdited)
+
+	// line history (linehistory.go)
+	lines       bool
+	anchorEntry bool                   // the first stop is the silent entry snapshot
+	windows     map[int64]*lineWindow  // by the stop they end at
+	virtual     map[int64]*virtualStop // the stops made from them (negative numbers)
+	nextVirtual int64
 	python  string
 	baseDir string
 	env     []string
@@ -164,6 +174,7 @@ type Engine struct {
 // NewEngine returns an idle engine: open a recording or launch a program.
 func NewEngine() *Engine {
 	return &Engine{events: newEventQueue(), cache: map[int64]*wire.Snapshot{}, src: map[string]string{}, liveStop: -1,
+		windows: map[int64]*lineWindow{}, virtual: map[int64]*virtualStop{},
 		lineBPs: map[string][]LineBreakpoint{}, funcQ: map[int][]string{}, opts: LaunchOptions{JustMyCode: true}}
 }
 

@@ -25,6 +25,11 @@ func (d *Engine) moveTo(i int, reason, text string) {
 }
 
 func (d *Engine) describe(st Stop) string {
+	if st.Snap < 0 {
+		if s, ok := d.cache[st.Snap]; ok {
+			return s.ID
+		}
+	}
 	where := recording.SnapID(st.Snap)
 	if d.live != nil && d.liveStop >= 0 && d.hist[d.liveStop].Snap == st.Snap {
 		return where + " (live)"
@@ -105,10 +110,16 @@ func (d *Engine) Step(kind string) error {
 // StepBack moves to the previous stop.
 func (d *Engine) StepBack() error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.needStopLocked(); err != nil {
+	err := d.needStopLocked()
+	d.mu.Unlock()
+	if err != nil {
 		return err
 	}
+	if ok, err := d.stepBackLine(); ok || err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.cur > 0 {
 		d.moveTo(d.cur-1, "step", "")
 		return nil

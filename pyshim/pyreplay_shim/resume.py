@@ -366,6 +366,10 @@ def run(cfg, rec, trig):
     if trace_out:
         from . import linelog
         linelog.install(trace_out, trig)
+    if res.get("history"):
+        # re-executing up to a later stop for its line history (linehistory.py)
+        from . import linehistory
+        linehistory.install(res["history"], trig)
     sys.argv = list(cfg["argv"])
     if res.get("path0"):
         sys.path[0] = res["path0"]

@@ -1,0 +1,161 @@
+"""Line history by re-execution (time travel by line): a resumed run that
+re-executes the program from a snapshot (the anchor) up to a later stop of
+the same run, with its output going nowhere, and writes every line event
+of the program's code on the way with the locals of its frame (views).
+
+The program is deterministic from an exact resume on, so the re-executed
+events are the original's. The stop is recognised when its stack (the
+program's frames: file, line) and its output offsets are reached at a line
+event: that event is the stop's own, and the run ends there. Config
+(resume.history): {"out": PATH, "until": {"stack": [[file, line], ...],
+"stdout": N, "stderr": N, "locals": [{name: repr}, ...], "last": bool},
+"limit": N}: the first such event whose frames' locals have those reprs;
+with "last" (an exception stop: the program ends there) the run goes on to
+its end and the last such event is the stop's, each marked "c". OUT gets
+one JSON object per line:
+
+    {"s": frame serial, "p": its caller's serial (0: none), "f": function,
+     "file": path, "l": line, "m": module name or "", "v": {name: view}}
+
+and last {"end": "matched" | "exit" | "limit", "events": N}.
+"""
+import json
+import os
+import sys
+import threading
+
+from . import paths
+from .output import output_bytes
+from .state import _safe_repr
+from .view import redacted, view
+
+_SKIP = ("__builtins__", "__loader__", "__spec__", "__cached__")
+
+
+def install(spec, trig):
+    out = open(spec["out"], "w")
+    until = spec.get("until") or {}
+    want_stack = [tuple(x) for x in until.get("stack") or []]
+    want_out = (until.get("stdout"), until.get("stderr"))
+    want_locals = until.get("locals") or []
+    last = until.get("last")  # an exception stop: the program ends there
+    limit = spec.get("limit") or 200000
+    serial = {}  # id(frame) -> (frame, serial, parent serial)
+    count = [0, 0]  # events written, serials given
+    pending = [None]  # the arrival's (frame, line): the anchor's own event
+    real = {}
+    done = []
+
+    def arrived(frame, line):
+        pending[0] = (frame, line) if line else None
+
+    trig.on_arrival.append(arrived)
+
+    def user(fn):
+        r = real.get(fn)
+        if r is None:
+            r = real[fn] = (not fn.startswith("<") and paths.is_user_file(fn))
+        return r
+
+    def sid(frame):
+        e = serial.get(id(frame))
+        if e is not None and e[0] is frame:
+            return e[1], e[2]
+        p = frame.f_back
+        while p is not None and not user(p.f_code.co_filename):
+            p = p.f_back
+        ps = 0
+        if p is not None:
+            pe = serial.get(id(p))
+            ps = pe[1] if pe is not None and pe[0] is p else sid(p)[0]
+        count[1] += 1
+        serial[id(frame)] = (frame, count[1], ps)
+        return count[1], ps
+
+    def stack_of(frame):
+        st = []
+        f = frame
+        while f is not None:
+            if user(f.f_code.co_filename):
+                st.append((paths.abs_file(f.f_code.co_filename), f.f_lineno))
+            f = f.f_back
+        st.reverse()
+        return st
+
+    def finish(how):
+        if done:
+            return
+        done.append(how)
+        sys.settrace(None)
+        threading.settrace(None)
+        out.write(json.dumps({"end": how, "events": count[0]}) + "\n")
+        out.close()
+
+    def user_frames(frame):
+        fs = []
+        f = frame
+        while f is not None:
+            if user(f.f_code.co_filename):
+                fs.append(f)
+            f = f.f_back
+        fs.reverse()
+        return fs
+
+    def same_locals(frame):
+        fs = user_frames(frame)
+        if len(fs) != len(want_locals):
+            return False
+        for f, want in zip(fs, want_locals):
+            loc = f.f_locals
+            if loc is f.f_globals:
+                continue
+            for k, r in want.items():
+                if k not in loc or _safe_repr(loc[k]) != r:
+                    return False
+        return True
+
+    def record(frame, candidate):
+        s, p = sid(frame)
+        vals = {}
+        g = frame.f_globals
+        loc = frame.f_locals
+        if loc is not g:
+            for k, v in list(loc.items()):
+                vals[k] = {"type": "", "repr": "<redacted>", "redacted": True} if redacted(k) else view(v, 1)
+        code = frame.f_code
+        ev = {"s": s, "p": p, "f": getattr(code, "co_qualname", code.co_name),
+              "file": paths.abs_file(code.co_filename), "l": frame.f_lineno,
+              "m": g.get("__name__", "") if loc is g else "", "v": vals}
+        if candidate:
+            ev["c"] = 1
+        out.write(json.dumps(ev, default=str) + "\n")
+        count[0] += 1
+
+    def local(frame, event, arg):
+        if done:
+            return None
+        if event == "line" and not trig.rebuilding:
+            a = pending[0]
+            if a is not None:
+                pending[0] = None
+            at = bool(want_stack) and output_bytes() == want_out and stack_of(frame) == want_stack
+            record(frame, at)
+            if at and not last and same_locals(frame):
+                finish("matched")
+                os._exit(0)
+            if count[0] >= limit:
+                finish("limit")
+                os._exit(0)
+        elif event == "return":
+            serial.pop(id(frame), None)
+        return local
+
+    def glob(frame, event, arg):
+        if done:
+            return None
+        return local if user(frame.f_code.co_filename) else None
+
+    import atexit
+    atexit.register(lambda: finish("exit"))
+    threading.settrace(glob)
+    sys.settrace(glob)

@@ -1,0 +1,299 @@
+package session
+
+// Time travel by line, first part (LaunchOptions/OpenOptions LineHistory):
+// Step Back from a stop goes to the previous line executed in its frame
+// (from the frame's first line, to its caller's line). The line events
+// between the stop and an earlier snapshot of its run that resumes exactly
+// (the anchor) come from re-executing the program from the anchor with its
+// output going nowhere, up to the stop (launch.HistorySpec; the shim's
+// linehistory.py): an exact resume re-executes exactly what ran. Each line
+// reached this way becomes a stop of the history with a snapshot of its
+// own made from the events (negative numbers): the frames' lines and
+// locals as views; no globals, and nothing to evaluate beyond the views.
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/pyreplay/pyreplay/launch"
+	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
+)
+
+// lineEvent is one line event of a re-execution (linehistory.py's format).
+type lineEvent struct {
+	S    int64                 `json:"s"` // the frame's serial
+	P    int64                 `json:"p"` // its caller's (0: none)
+	F    string                `json:"f"`
+	File string                `json:"file"`
+	L    int                   `json:"l"`
+	M    string                `json:"m"` // a module frame's module
+	V    map[string]wire.Value `json:"v"`
+	C    int                   `json:"c"` // 1: the stop's stack and output (linehistory.py)
+}
+
+// lineWindow is the line events from an anchor snapshot up to a stop's
+// snapshot; the last event is the stop's own.
+type lineWindow struct {
+	anchor, stop int64
+	events       []lineEvent
+}
+
+// virtualStop is a stop of the history made from a window's event.
+type virtualStop struct {
+	w *lineWindow
+	i int
+}
+
+// stepBackLine moves to the previous line of the current frame, when line
+// history is on and the cursor's stop has one; ok is false when it has not
+// (the caller then moves between stops). Called without d.mu held.
+func (d *Engine) stepBackLine() (ok bool, err error) {
+	d.mu.Lock()
+	if !d.lines || d.cur < 0 || d.cur >= len(d.hist) {
+		d.mu.Unlock()
+		return false, nil
+	}
+	st := d.hist[d.cur]
+	var w *lineWindow
+	i := -1
+	if v, isVirtual := d.virtual[st.Snap]; isVirtual {
+		w, i = v.w, v.i
+	} else if cached, ok := d.windows[st.Snap]; ok {
+		w, i = cached, len(cached.events)-1
+	}
+	store, python := d.store, d.opts.Python
+	if python == "" {
+		python = d.python
+	}
+	d.mu.Unlock()
+	if w == nil {
+		if w, err = d.reexecute(store, python, st.Snap); err != nil || w == nil {
+			return false, err
+		}
+		i = len(w.events) - 1
+		d.mu.Lock()
+		d.windows[st.Snap] = w
+		d.mu.Unlock()
+	}
+	j := w.previousInFrame(i)
+	if j < 0 {
+		return false, nil // before the window: the stop before it (the anchor) is next
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	idx := d.insertVirtualLocked(w, j)
+	d.moveTo(idx, "step", "")
+	return true, nil
+}
+
+// previousInFrame is the event before i in i's frame, or, at the frame's
+// first event, its caller's last event before it; -1 when the window has none.
+func (w *lineWindow) previousInFrame(i int) int {
+	if i <= 0 || i >= len(w.events) {
+		return -1
+	}
+	s := w.events[i].S
+	for j := i - 1; j >= 0; j-- {
+		if w.events[j].S == s {
+			return j
+		}
+	}
+	p := w.events[i].P
+	for j := i - 1; j >= 0; j-- {
+		if w.events[j].S == p {
+			return j
+		}
+	}
+	return -1
+}
+
+// insertVirtualLocked puts event j of w in the history, in time order
+// between the window's anchor and its stop, and returns its index.
+func (d *Engine) insertVirtualLocked(w *lineWindow, j int) int {
+	for k, st := range d.hist {
+		if v, ok := d.virtual[st.Snap]; ok && v.w == w && v.i == j {
+			return k
+		}
+	}
+	pos := -1
+	for k, st := range d.hist {
+		if st.Snap == w.stop {
+			pos = k
+			break
+		}
+		if v, ok := d.virtual[st.Snap]; ok && v.w == w && v.i > j {
+			pos = k
+			break
+		}
+	}
+	if pos < 0 {
+		pos = len(d.hist)
+	}
+	d.nextVirtual--
+	n := d.nextVirtual
+	d.virtual[n] = &virtualStop{w: w, i: j}
+	base := d.cache[w.stop]
+	d.cache[n] = w.snapshot(j, n, base)
+	stop := Stop{Snap: n, Reason: "step", Label: "line"}
+	if base != nil {
+		stop.Summary = d.cache[n].Summary
+	}
+	d.hist = append(d.hist[:pos:pos], append([]Stop{stop}, d.hist[pos:]...)...)
+	if d.cur >= pos {
+		d.cur++
+	}
+	if d.liveStop >= pos {
+		d.liveStop++
+	}
+	return pos
+}
+
+// snapshot is event j as a snapshot numbered n: its frame and its callers
+// (each at its last line event before j), locals as the events saw them.
+func (w *lineWindow) snapshot(j int, n int64, base *wire.Snapshot) *wire.Snapshot {
+	var chain []int
+	for k, serial := j, w.events[j].S; k >= 0; {
+		chain = append(chain, k)
+		serial = w.events[k].P
+		if serial == 0 {
+			break
+		}
+		next := -1
+		for m := k - 1; m >= 0; m-- {
+			if w.events[m].S == serial {
+				next = m
+				break
+			}
+		}
+		k = next
+	}
+	s := &wire.Snapshot{}
+	if base != nil {
+		s.Summary = base.Summary
+		s.Meta = base.Meta
+	}
+	s.N = n
+	s.ID = fmt.Sprintf("line %d of %s, re-executed from %s", w.events[j].L, w.events[j].F, recording.SnapID(w.anchor))
+	s.Reason, s.Label = "step", "line"
+	s.File, s.Line, s.Function = w.events[j].File, w.events[j].L, w.events[j].F
+	for k := len(chain) - 1; k >= 0; k-- {
+		e := w.events[chain[k]]
+		f := wire.Frame{Function: e.F, Name: e.F, File: e.File, Line: e.L, Kind: "call", Locals: e.V,
+			Module: e.M != "", ModuleName: e.M}
+		if k == 0 {
+			f.Kind = "line"
+		}
+		if f.Module {
+			f.Function = "<module>"
+			f.Locals = nil
+		}
+		s.Frames = append(s.Frames, f)
+	}
+	return s
+}
+
+// reexecute runs the program again from the latest snapshot of stop's run
+// before it that resumes exactly, up to stop, and reads the line events.
+func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*lineWindow, error) {
+	if store == nil {
+		return nil, nil
+	}
+	target, err := store.Get(stop)
+	if err != nil {
+		return nil, err
+	}
+	all, err := store.List(target.Run)
+	if err != nil {
+		return nil, err
+	}
+	anchor := int64(0)
+	for _, s := range all {
+		if s.N >= stop || s.Run != target.Run {
+			continue
+		}
+		if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
+			anchor = s.N
+		}
+	}
+	if anchor == 0 {
+		return nil, nil
+	}
+	until := launch.HistoryUntil{Stdout: target.StdoutBytes, Stderr: target.StderrBytes, Last: target.Reason == "exception"}
+	for _, f := range target.Frames {
+		if f.Library {
+			continue
+		}
+		until.Stack = append(until.Stack, [2]any{f.File, f.Line})
+		reprs := map[string]string{}
+		for k, v := range f.Locals {
+			if v.Type != "<redacted>" && v.Repr != "<redacted>" {
+				reprs[k] = v.Repr
+			}
+		}
+		until.Locals = append(until.Locals, reprs)
+	}
+	out, err := os.CreateTemp("", "pyreplay-lines-*.jsonl")
+	if err != nil {
+		return nil, err
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	prog, err := PrepareResume(launch.Options{Store: store, Snap: anchor, Python: python,
+		History: &launch.HistorySpec{Out: out.Name(), Until: until}}, false)
+	if err != nil {
+		return nil, fmt.Errorf("cannot go back by line from %s: resuming %s: %v", recording.SnapID(stop), recording.SnapID(anchor), err)
+	}
+	prog.Stdin, prog.Stdout, prog.Stderr = strings.NewReader(""), io.Discard, io.Discard
+	_, runErr := prog.Run()
+	_ = store.DropRun(prog.Config.Run)
+	if runErr != nil {
+		return nil, runErr
+	}
+	w := &lineWindow{anchor: anchor, stop: stop}
+	f, err := os.Open(out.Name())
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	end := ""
+	for sc.Scan() {
+		line := sc.Bytes()
+		if strings.HasPrefix(string(line), `{"end"`) {
+			var e struct{ End string }
+			_ = json.Unmarshal(line, &e)
+			end = e.End
+			break
+		}
+		var ev lineEvent
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return nil, err
+		}
+		w.events = append(w.events, ev)
+	}
+	if until.Last {
+		// the stop is the last event with its stack and output
+		cut := -1
+		for k, e := range w.events {
+			if e.C == 1 {
+				cut = k
+			}
+		}
+		w.events = w.events[:cut+1]
+		if cut >= 0 {
+			end = "matched"
+		}
+	}
+	if end != "matched" {
+		return nil, errors.New("cannot go back by line: re-executing the program from " + recording.SnapID(anchor) +
+			" did not reach " + recording.SnapID(stop) + " (its input or environment differs from the recorded run's)")
+	}
+	return w, nil
+}
