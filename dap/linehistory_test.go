@@ -6,11 +6,14 @@ import (
 )
 
 // "lineHistory": the program dies with an uncaught exception and nothing
-// stopped before it: Step Back visits exactly the previous line events of
-// the failing function (its loop header included), each with the locals
-// CPython had at that line, from its first line back to the caller's;
-// going forward walks that history back to the exception.
-func TestLineHistoryStepBack(t *testing.T) {
+// stopped before it. Step Back visits exactly the previous line events of
+// the failing function (its loop header included, over the calls it made),
+// each with the locals CPython had at that line, from its first line back
+// to the caller's; going forward walks that history back to the exception.
+// A breakpoint set then in a function that has returned is reached by
+// Reverse Continue at its latest hit and the one before, with the values
+// then; Continue comes forward again to the exception.
+func TestLineHistory(t *testing.T) {
 	for _, minor := range []string{"3.8", "3.11", "3.12", "3.13"} {
 		minor := minor
 		t.Run(minor, func(t *testing.T) {
@@ -18,7 +21,7 @@ func TestLineHistoryStepBack(t *testing.T) {
 			c := newClient(t)
 			c.launch(f, msg{"lineHistory": true}, nil, nil)
 			reason, top := c.stopped()
-			if reason != "exception" || top.num("line") != 8 {
+			if reason != "exception" || top.num("line") != 13 {
 				t.Fatalf("stop: %s %v", reason, top)
 			}
 			type want struct {
@@ -27,16 +30,16 @@ func TestLineHistoryStepBack(t *testing.T) {
 				r, out, k string
 			}
 			wants := []want{
-				{"parse", 7, "'c=x'", "[('a', 1), ('b', 2)]", "'b'"},
-				{"parse", 6, "'b=2'", "[('a', 1), ('b', 2)]", "'b'"},
-				{"parse", 8, "'b=2'", "[('a', 1)]", "'b'"},
-				{"parse", 7, "'b=2'", "[('a', 1)]", "'a'"},
-				{"parse", 6, "'a=1'", "[('a', 1)]", "'a'"},
-				{"parse", 8, "'a=1'", "[]", "'a'"},
-				{"parse", 7, "'a=1'", "[]", ""},
-				{"parse", 6, "", "[]", ""},
-				{"parse", 5, "", "", ""},
-				{"main", 14, "", "", ""},
+				{"parse", 12, "'c=x '", "[('a', 1), ('b', 2)]", "'b'"},
+				{"parse", 11, "' b=2'", "[('a', 1), ('b', 2)]", "'b'"},
+				{"parse", 13, "' b=2'", "[('a', 1)]", "'b'"},
+				{"parse", 12, "' b=2'", "[('a', 1)]", "'a'"},
+				{"parse", 11, "'a=1'", "[('a', 1)]", "'a'"},
+				{"parse", 13, "'a=1'", "[]", "'a'"},
+				{"parse", 12, "'a=1'", "[]", ""},
+				{"parse", 11, "", "[]", ""},
+				{"parse", 10, "", "", ""},
+				{"main", 19, "", "", ""},
 			}
 			for i, w := range wants {
 				c.request("stepBack", msg{"threadId": 1})
@@ -48,8 +51,8 @@ func TestLineHistoryStepBack(t *testing.T) {
 						loc["r"].str("value"), loc["out"].str("value"), loc["k"].str("value"), w)
 				}
 			}
-			if v := c.locals(top.num("id"))["rows"].str("value"); v != "['a=1', 'b=2', 'c=x']" {
-				t.Fatalf("main's rows at line 14: %s", v)
+			if v := c.locals(top.num("id"))["rows"].str("value"); v != "['a=1', ' b=2', 'c=x ']" {
+				t.Fatalf("main's rows at line 19: %s", v)
 			}
 			// forward again: the same lines, up to the exception
 			for i := len(wants) - 2; i >= 0; i-- {
@@ -61,9 +64,33 @@ func TestLineHistoryStepBack(t *testing.T) {
 			}
 			c.request("next", msg{"threadId": 1})
 			_, top = c.stopped()
-			if top.num("line") != 8 || strings.Contains(top.str("name"), "[") {
+			if top.num("line") != 13 || strings.Contains(top.str("name"), "[") {
 				t.Fatalf("back at the exception, live: %v", top)
 			}
+			// a breakpoint in clean(), which has returned: its latest hit, then the one before
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 5}}})
+			for _, r := range []string{"'c=x '", "' b=2'"} {
+				c.request("reverseContinue", msg{"threadId": 1})
+				reason, top = c.stopped()
+				if reason != "breakpoint" || !strings.HasPrefix(top.str("name"), "clean") || top.num("line") != 5 {
+					t.Fatalf("reverseContinue: %s %v", reason, top)
+				}
+				if v := c.eval(top.num("id"), "r", "watch").str("result"); v != r {
+					t.Fatalf("evaluate r at the hit: %s, want %s", v, r)
+				}
+			}
+			// forward: the later hit, then the exception
+			c.request("continue", msg{"threadId": 1})
+			_, top = c.stopped()
+			if top.num("line") != 5 || c.eval(top.num("id"), "r", "watch").str("result") != "'c=x '" {
+				t.Fatalf("continue to the later hit: %v", top)
+			}
+			c.request("continue", msg{"threadId": 1})
+			reason, top = c.stopped()
+			if reason != "exception" || top.num("line") != 13 {
+				t.Fatalf("continue back to the exception: %s %v", reason, top)
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
 			c.request("continue", msg{"threadId": 1})
 			c.expectExit(1)
 		})

@@ -76,16 +76,31 @@ func (d *Engine) Continue() error {
 	last := len(d.hist) - 1
 	for i := d.cur + 1; i <= last; i++ {
 		if d.matches(i) {
-			d.moveTo(i, "breakpoint", "")
+			d.moveTo(i, d.matchReason(i), "")
 			return nil
 		}
 	}
 	if d.live != nil && d.liveStop >= 0 {
+		if _, past := d.virtual[d.hist[d.cur].Snap]; past && d.cur < d.liveStop {
+			// line history: continuing from a past line comes back to the
+			// present first (the stop the history was re-executed up to)
+			d.moveTo(d.liveStop, d.hist[d.liveStop].Reason, "")
+			return nil
+		}
 		d.cur = d.liveStop
 		return d.runLocked("continue")
 	}
 	d.moveTo(last, "step", "pyreplay: no later snapshot matches a breakpoint; this is the last one\n")
 	return nil
+}
+
+// matchReason is how a stop that matches (matches) is reported: an
+// exception stop as one, others as a breakpoint's.
+func (d *Engine) matchReason(i int) string {
+	if d.hist[i].Reason == "exception" {
+		return "exception"
+	}
+	return "breakpoint"
 }
 
 // Step moves one stop forward in history, or steps the live program at
@@ -132,13 +147,19 @@ func (d *Engine) StepBack() error {
 // to the first.
 func (d *Engine) ReverseContinue() error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.needStopLocked(); err != nil {
+	err := d.needStopLocked()
+	d.mu.Unlock()
+	if err != nil {
 		return err
 	}
+	if ok, err := d.reverseContinueLine(); ok || err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for i := d.cur - 1; i >= 0; i-- {
 		if d.matches(i) {
-			d.moveTo(i, "breakpoint", "")
+			d.moveTo(i, d.matchReason(i), "")
 			return nil
 		}
 	}

@@ -54,32 +54,9 @@ type virtualStop struct {
 // history is on and the cursor's stop has one; ok is false when it has not
 // (the caller then moves between stops). Called without d.mu held.
 func (d *Engine) stepBackLine() (ok bool, err error) {
-	d.mu.Lock()
-	if !d.lines || d.cur < 0 || d.cur >= len(d.hist) {
-		d.mu.Unlock()
-		return false, nil
-	}
-	st := d.hist[d.cur]
-	var w *lineWindow
-	i := -1
-	if v, isVirtual := d.virtual[st.Snap]; isVirtual {
-		w, i = v.w, v.i
-	} else if cached, ok := d.windows[st.Snap]; ok {
-		w, i = cached, len(cached.events)-1
-	}
-	store, python := d.store, d.opts.Python
-	if python == "" {
-		python = d.python
-	}
-	d.mu.Unlock()
-	if w == nil {
-		if w, err = d.reexecute(store, python, st.Snap); err != nil || w == nil {
-			return false, err
-		}
-		i = len(w.events) - 1
-		d.mu.Lock()
-		d.windows[st.Snap] = w
-		d.mu.Unlock()
+	w, i, err := d.windowAtCursor()
+	if err != nil || w == nil {
+		return false, err
 	}
 	j := w.previousInFrame(i)
 	if j < 0 {
@@ -87,9 +64,64 @@ func (d *Engine) stepBackLine() (ok bool, err error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	idx := d.insertVirtualLocked(w, j)
-	d.moveTo(idx, "step", "")
+	d.moveTo(d.insertVirtualLocked(w, j), "step", "")
 	return true, nil
+}
+
+// reverseContinueLine moves to the latest line event before the cursor's
+// that has a line breakpoint set now (in any frame: also in functions that
+// have returned), when line history is on and the cursor's stop has one.
+// Conditions and hit counts are not evaluated in the past.
+func (d *Engine) reverseContinueLine() (ok bool, err error) {
+	w, i, err := d.windowAtCursor()
+	if err != nil || w == nil {
+		return false, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for j := i - 1; j >= 0; j-- {
+		e := w.events[j]
+		for _, b := range d.lineBPs[absPath(e.File, "")] {
+			if b.Line == e.L && b.LogMessage == nil {
+				d.moveTo(d.insertVirtualLocked(w, j), "breakpoint", "")
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// windowAtCursor is the line window of the cursor's stop (re-executing
+// the program for it the first time) and the stop's event in it; nil when
+// line history is off or the stop has no earlier snapshot to start from.
+func (d *Engine) windowAtCursor() (*lineWindow, int, error) {
+	d.mu.Lock()
+	if !d.lines || d.cur < 0 || d.cur >= len(d.hist) {
+		d.mu.Unlock()
+		return nil, -1, nil
+	}
+	st := d.hist[d.cur]
+	if v, ok := d.virtual[st.Snap]; ok {
+		d.mu.Unlock()
+		return v.w, v.i, nil
+	}
+	if w, ok := d.windows[st.Snap]; ok {
+		d.mu.Unlock()
+		return w, len(w.events) - 1, nil
+	}
+	store, python := d.store, d.opts.Python
+	if python == "" {
+		python = d.python
+	}
+	d.mu.Unlock()
+	w, err := d.reexecute(store, python, st.Snap)
+	if err != nil || w == nil {
+		return nil, -1, err
+	}
+	d.mu.Lock()
+	d.windows[st.Snap] = w
+	d.mu.Unlock()
+	return w, len(w.events) - 1, nil
 }
 
 // previousInFrame is the event before i in i's frame, or, at the frame's
