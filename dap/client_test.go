@@ -200,6 +200,17 @@ func (c *client) stopped() (string, msg) {
 	return ev.body().str("reason"), frames[0]
 }
 
+// stoppedEvent is the next stopped event's body and the top frame.
+func (c *client) stoppedEvent() (msg, msg) {
+	c.t.Helper()
+	ev := c.event("stopped")
+	frames := c.request("stackTrace", msg{"threadId": 1}).body().list("stackFrames")
+	if len(frames) == 0 {
+		c.t.Fatalf("stopped with an empty stack")
+	}
+	return ev.body(), frames[0]
+}
+
 func (c *client) topLine() int {
 	c.t.Helper()
 	st := c.request("stackTrace", msg{"threadId": 1})

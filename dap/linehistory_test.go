@@ -1,6 +1,7 @@
 package dap_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -53,6 +54,27 @@ func TestLineHistory(t *testing.T) {
 			}
 			if v := c.locals(top.num("id"))["rows"].str("value"); v != "['a=1', ' b=2', 'c=x ']" {
 				t.Fatalf("main's rows at line 19: %s", v)
+			}
+			// on back to the program's first line: the start of the history says so
+			lines := []int{}
+			for n := 0; ; n++ {
+				c.request("stepBack", msg{"threadId": 1})
+				var ev msg
+				ev, top = c.stoppedEvent()
+				if strings.HasPrefix(ev.str("description"), "start of history") {
+					break
+				}
+				lines = append(lines, top.num("line"))
+				if n > 20 {
+					t.Fatalf("no start of history after %v", lines)
+				}
+			}
+			if fmt.Sprint(lines) != "[18 23 17 9 4 1]" || top.num("line") != 1 {
+				t.Fatalf("back to the start: %v, then at %d", lines, top.num("line"))
+			}
+			for i := len(lines) - 1; i >= 0; i-- {
+				c.request("next", msg{"threadId": 1})
+				c.stopped()
 			}
 			// forward again: the same lines, up to the exception
 			for i := len(wants) - 2; i >= 0; i-- {

@@ -18,6 +18,9 @@ func (d *Engine) moveTo(i int, reason, text string) {
 	d.cur = i
 	st := d.hist[i]
 	ev := StoppedEvent{Reason: reason, Text: text, Description: d.describe(st)}
+	if text != "" && i == 0 {
+		ev.Description = "start of history: " + ev.Description
+	}
 	if reason == "breakpoint" {
 		ev.Breakpoints = st.Breakpoints
 	}
@@ -139,8 +142,17 @@ func (d *Engine) StepBack() error {
 		d.moveTo(d.cur-1, "step", "")
 		return nil
 	}
-	d.moveTo(0, "step", "pyreplay: this is the first stop; there is no earlier one\n")
+	d.moveTo(0, "step", d.atStartText())
 	return nil
+}
+
+// atStartText is what Step Back and Reverse Continue say at the start of
+// the history: where it begins, and how to have more of it.
+func (d *Engine) atStartText() string {
+	if d.lines {
+		return "pyreplay: this is the start of the history (the program's first line)\n"
+	}
+	return "pyreplay: this is the first stop; there is no earlier one (\"lineHistory\": true steps back by line)\n"
 }
 
 // ReverseContinue moves to the previous stop that matches a breakpoint, or
@@ -165,7 +177,7 @@ func (d *Engine) ReverseContinue() error {
 	}
 	text := ""
 	if d.cur == 0 {
-		text = "pyreplay: this is the first stop; there is no earlier one\n"
+		text = d.atStartText()
 	}
 	d.moveTo(0, "step", text)
 	return nil
