@@ -2,6 +2,8 @@ package dap_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -115,6 +117,39 @@ func TestLineHistory(t *testing.T) {
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
 			c.request("continue", msg{"threadId": 1})
 			c.expectExit(1)
+		})
+	}
+}
+
+// Going back never repeats the program's effects: the re-execution's
+// writes go to private copies (a log file appended to keeps its content).
+func TestLineHistoryNoEffects(t *testing.T) {
+	for _, minor := range []string{"3.11", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "log_fail.py", minor)
+			c := newClient(t)
+			c.launch(f, msg{"lineHistory": true}, nil, nil)
+			c.stopped()
+			log := filepath.Join(f.dir, "log.txt")
+			before, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []int
+			for i := 0; i < 3; i++ {
+				c.request("stepBack", msg{"threadId": 1})
+				_, top := c.stopped()
+				lines = append(lines, top.num("line"))
+			}
+			if fmt.Sprint(lines) != "[8 7 6]" {
+				t.Fatalf("step backs: %v", lines)
+			}
+			after, _ := os.ReadFile(log)
+			if string(after) != string(before) {
+				t.Fatalf("log.txt changed by going back: %q, was %q", after, before)
+			}
+			c.request("terminate", nil)
 		})
 	}
 }
