@@ -120,7 +120,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 				return nil, err
 			}
 		}
-		if err := c.dbg.OpenRecording(a.Recording, session.OpenOptions{Snap: snap}); err != nil {
+		if err := c.dbg.OpenRecording(a.Recording, session.OpenOptions{Snap: snap, LineHistory: a.LineHistory}); err != nil {
 			return nil, err
 		}
 		c.launched = true

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pyreplay/pyreplay/internal/testutil"
 )
 
 // "lineHistory": the program dies with an uncaught exception and nothing
@@ -150,6 +152,36 @@ func TestLineHistoryNoEffects(t *testing.T) {
 				t.Fatalf("log.txt changed by going back: %q, was %q", after, before)
 			}
 			c.request("terminate", nil)
+		})
+	}
+}
+
+// The same through pyreplay record --trace and a replay: the recording's
+// snapshot at the program's first line is what the past is re-executed from.
+func TestLineHistoryReplay(t *testing.T) {
+	for _, minor := range []string{"3.11", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "parse_fail.py", minor)
+			r := testutil.Cmd{Dir: f.dir}.Pyreplay(t, "record", "--trace", "--python", f.py, "--db", f.db, "parse_fail.py")
+			if r.Code != 1 || !strings.Contains(r.Stderr, "recorded 2 snapshots") {
+				t.Fatalf("record --trace: %+v", r)
+			}
+			c := newClient(t)
+			c.request("initialize", msg{"adapterID": "pyreplay"})
+			c.request("launch", msg{"recording": f.db, "snapshot": "snap-2", "lineHistory": true})
+			c.event("initialized")
+			c.request("configurationDone", nil)
+			c.stopped()
+			var got []string
+			for i := 0; i < 4; i++ {
+				c.request("stepBack", msg{"threadId": 1})
+				_, top := c.stopped()
+				got = append(got, fmt.Sprintf("%d %s", top.num("line"), c.locals(top.num("id"))["r"].str("value")))
+			}
+			if want := "[12 'c=x ' 11 ' b=2' 13 ' b=2' 12 ' b=2']"; fmt.Sprint(got) != want {
+				t.Fatalf("step backs in the replay: %v, want %s", got, want)
+			}
 		})
 	}
 }

@@ -104,6 +104,9 @@ type Options struct {
 	// History, for a resume, re-executes up to a later stop and writes the
 	// line events on the way (pyshim linehistory.py; session/linehistory.go)
 	History *HistorySpec
+	// Trace (record --trace) snapshots the program at its first line: a
+	// recording that line history can re-execute from (session/linehistory.go)
+	Trace bool
 	Trust       bool  // sign the whole recording with the user's key first (`--trust`)
 }
 
@@ -164,7 +167,32 @@ func Build(o Options) (*Prepared, error) {
 	if err := p.create(o, nil, cfg); err != nil {
 		return nil, err
 	}
+	if o.Trace {
+		if err := p.traceAnchor(cwd); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+// traceAnchor adds a snapshot at the program's first line (record --trace):
+// the first line on which Python reports a line event is a statement of
+// the module's own (a function's lines follow its def line).
+func (p *Prepared) traceAnchor(cwd string) error {
+	if p.Target.IsModule() {
+		return errors.New("--trace needs a program file (not -m MODULE) for now")
+	}
+	main, err := p.Target.mainFile(cwd)
+	if err != nil {
+		return err
+	}
+	lines, err := RunLines(p.Python, main)
+	if err != nil || len(lines) == 0 {
+		return fmt.Errorf("--trace: cannot find the first line %s runs", filepath.Base(main))
+	}
+	p.Config.Breakpoints = append(p.Config.Breakpoints, Breakpoint{File: main, Line: lines[0], Hit: 1,
+		Spec: fmt.Sprintf("%s:%d@1 (--trace: the program's first line)", filepath.Base(main), lines[0])})
+	return nil
 }
 
 // create resolves the breakpoint specs against p.BaseDir, opens the

@@ -45,6 +45,10 @@ type OpenOptions struct {
 	// AllRuns puts every run's snapshots in the history (the TUI's
 	// timeline); otherwise only the run of Snap.
 	AllRuns bool
+	// LineHistory: Step Back and Reverse Continue go by line between the
+	// recording's snapshots (linehistory.go; record --trace adds one at
+	// the program's first line).
+	LineHistory bool
 }
 
 // LineBreakpoint is a source breakpoint as the front end sets it.

@@ -107,6 +107,7 @@ func (d *Engine) OpenRecording(path string, o OpenOptions) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.store, d.replay, d.open, d.run = store, true, o, run
+	d.lines = o.LineHistory
 	d.baseDir = filepath.Dir(absPath(path, ""))
 	if r, err := store.GetRun(run); err == nil {
 		d.baseDir = r.Cwd

@@ -50,6 +50,18 @@ type virtualStop struct {
 	i int
 }
 
+// LineHistory says whether Step Back goes by line (LaunchOptions and
+// OpenOptions LineHistory).
+func (d *Engine) LineHistory() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.lines || d.opts.LineHistory
+}
+
+// StepBackLine is Step Back by line only: ok is false when the cursor's
+// stop has no earlier line (the TUI then moves to the previous stop).
+func (d *Engine) StepBackLine() (ok bool, err error) { return d.stepBackLine() }
+
 // stepBackLine moves to the previous line of the current frame, when line
 // history is on and the cursor's stop has one; ok is false when it has not
 // (the caller then moves between stops). Called without d.mu held.

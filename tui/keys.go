@@ -45,7 +45,7 @@ func newKeyMap() keyMap {
 		StepOver: b([]string{"o"}, "o", "step over (next line)"),
 		StepIn:   b([]string{"i"}, "i", "step in"),
 		StepOut:  b([]string{"u"}, "u", "step out"),
-		StepBack: b([]string{"b"}, "b", "step back (to the previous stop, from the recording)"),
+		StepBack: b([]string{"b"}, "b", "step back (a line with --line-history, else to the previous stop)"),
 		Pause:    b([]string{"P"}, "P", "pause the running program"),
 		Output:   b([]string{"O"}, "O", "show the program's output instead of the source"),
 	}

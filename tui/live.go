@@ -121,6 +121,19 @@ func (m *Model) present() int {
 func (m *Model) atPresent() bool { return len(m.list) == 0 || m.cur >= m.present() }
 
 func (m *Model) historyBack() {
+	if m.eng.LineHistory() {
+		ok, err := m.eng.StepBackLine()
+		if err != nil {
+			m.setMsg(err.Error(), true)
+			return
+		}
+		if ok {
+			m.sync()
+			m.seek(m.eng.State().Cursor)
+			m.setMsg(fmt.Sprintf("in the past: %s; o steps forward through history to the present", m.list[m.cur].ID), false)
+			return
+		}
+	}
 	if len(m.list) == 0 || m.cur == 0 {
 		m.setMsg("this is the first stop", false)
 		return

@@ -118,3 +118,32 @@ func TestLive(t *testing.T) {
 		t.Errorf("after the end:\n%s", v)
 	}
 }
+
+// --line-history in a replay of a record --trace recording: b steps back
+// by line from the exception, with the locals of each line.
+func TestLineHistoryReplayTUI(t *testing.T) {
+	dir := t.TempDir()
+	prog := testutil.CopyFixture(t, "dap/parse_fail.py", dir)
+	db := filepath.Join(dir, "rec.db")
+	r := testutil.Cmd{Dir: dir}.Pyreplay(t, "record", "--trace", "--python", testutil.PythonFor(t, "3.11"), "--db", db, filepath.Base(prog))
+	if r.Code != 1 {
+		t.Fatalf("record --trace: %+v", r)
+	}
+	eng := session.NewEngine()
+	t.Cleanup(eng.Close)
+	if err := eng.OpenRecording(db, session.OpenOptions{Snap: 2, AllRuns: true, LineHistory: true}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := tui.New(eng, tui.Options{Renderer: plainRenderer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
+	tm.Send(keys("b")[0])
+	waitScreen(t, tm, "line 12 of parse", "r: str = 'c=x '")
+	tm.Send(keys("b")[0])
+	waitScreen(t, tm, "line 11 of parse", "r: str = ' b=2'")
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -236,6 +236,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.step(+1)
 	case key.Matches(msg, k.Prev):
 		m.step(-1)
+	case key.Matches(msg, k.StepBack) && !m.live && m.eng.LineHistory():
+		m.historyBack() // by line, from the recording (--line-history)
 	case key.Matches(msg, k.First):
 		if len(m.visible) > 0 {
 			m.seek(m.visible[0])

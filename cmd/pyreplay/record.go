@@ -23,6 +23,7 @@ type recordFlags struct {
 	redact []string
 	plain  bool // --no-redact
 	criu   string
+	trace  bool
 }
 
 func recordCmd() *cobra.Command {
@@ -47,6 +48,7 @@ func recordCmd() *cobra.Command {
 	f.IntVar(&fl.max, "max-snapshots", 0, "keep only the newest N periodic checkpoints")
 	f.StringVarP(&fl.module, "module", "m", "", "run a module, like python -m (must come last: everything after MODULE is the module's arguments)")
 	f.StringArrayVar(&fl.redact, "redact", nil, "also hide the values of variables, keys and attributes whose names match this glob (case-insensitive; repeatable) in the recording's views")
+	f.BoolVar(&fl.trace, "trace", false, "also snapshot the program at its first line, so that a replay (pyreplay dap with \"lineHistory\", pyreplay tui --line-history) steps back by line")
 	f.StringVar(&fl.criu, "criu", "off", "also take a CRIU image of the whole process at each snapshot exact resume would refuse (--criu), or at every snapshot (--criu=always); needs criu >= 4.1 and root")
 	f.Lookup("criu").NoOptDefVal = "refused"
 	f.BoolVar(&fl.plain, "no-redact", false, "show secret-looking names' values (*TOKEN*, *SECRET*, *PASSWORD*, ...) in the views too")
@@ -64,7 +66,7 @@ func runRecord(fl recordFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	o := launch.Options{Python: fl.python, Breakpoints: fl.bps, Every: fl.every.Seconds(), MaxSnapshots: fl.max,
+	o := launch.Options{Python: fl.python, Breakpoints: fl.bps, Every: fl.every.Seconds(), MaxSnapshots: fl.max, Trace: fl.trace,
 		Redact: fl.redact, NoRedact: fl.plain, DB: recording.Resolve(fl.db)}
 	if fl.module != "" {
 		o.Target, o.Args = launch.Target{Module: fl.module}, args

@@ -29,6 +29,7 @@ type tuiFlags struct {
 	module string
 	criu   string
 	edited bool
+	lines  bool
 }
 
 func tuiCmd() *cobra.Command {
@@ -64,7 +65,7 @@ and open it live.`,
 				}
 				start = n
 			}
-			return runTUIOpts(recording.Resolve(fl.db), start, fl.edited)
+			return runTUIOpts(recording.Resolve(fl.db), start, fl)
 		},
 	}
 	f := cmd.Flags()
@@ -72,6 +73,7 @@ and open it live.`,
 	f.StringVar(&fl.db, "db", "", "recording file (default $PYREPLAY_DB or "+recording.DefaultPath+")")
 	f.StringVar(&fl.python, "python", "", "Python interpreter for a live program (default python3 on PATH)")
 	f.StringArrayVarP(&fl.bps, "break", "b", nil, "live mode: stop at FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR' or FUNCTION (repeatable)")
+	f.BoolVar(&fl.lines, "line-history", false, "b steps back by line, re-executing the program from an earlier snapshot (a replay needs one: record --trace)")
 	f.BoolVar(&fl.edited, "allow-edited", false, "r continues in the program's edited source (as pyreplay resume --allow-edited)")
 	f.StringVar(&fl.criu, "criu", "off", "live mode: also take a CRIU image at each stop exact resume would refuse (--criu), or at every stop (--criu=always); r restores it")
 	f.Lookup("criu").NoOptDefVal = "refused"
@@ -94,14 +96,14 @@ func looksLikeProgram(arg string) bool {
 // runTUIOpts opens the recording in the engine and runs the UI on it.
 // Everything that can fail (no recording, no snapshots, unknown snapshot,
 // no terminal) fails here, before the terminal is switched to the UI.
-func runTUIOpts(db string, start int64, edited bool) error {
+func runTUIOpts(db string, start int64, fl tuiFlags) error {
 	if !isatty.IsTerminal(os.Stdin.Fd()) || !isatty.IsTerminal(os.Stdout.Fd()) {
 		return errors.New("pyreplay tui needs a terminal (stdin and stdout must be a tty); use `pyreplay ls` and `pyreplay show` in scripts")
 	}
 	eng := session.NewEngine()
-	eng.SetAllowEdited(edited)
+	eng.SetAllowEdited(fl.edited)
 	defer eng.Close()
-	if err := eng.OpenRecording(db, session.OpenOptions{Snap: start, AllRuns: true}); err != nil {
+	if err := eng.OpenRecording(db, session.OpenOptions{Snap: start, AllRuns: true, LineHistory: fl.lines}); err != nil {
 		return err
 	}
 	return runUI(eng)
@@ -140,7 +142,7 @@ func runTUILive(fl tuiFlags, args []string) error {
 	cwd, _ := os.Getwd()
 	dbPath, _ := filepath.Abs(recording.Resolve(fl.db))
 	opts := session.LaunchOptions{Python: fl.python, Cwd: cwd, JustMyCode: true, DB: dbPath,
-		Breakpoints: fl.bps, Exceptions: []string{"uncaught"}, StopOnEntry: len(fl.bps) == 0, Criu: crOpt}
+		Breakpoints: fl.bps, Exceptions: []string{"uncaught"}, StopOnEntry: len(fl.bps) == 0, Criu: crOpt, LineHistory: fl.lines}
 	what := args
 	if fl.module != "" {
 		opts.Target, opts.Args = launch.Target{Module: fl.module}, args
