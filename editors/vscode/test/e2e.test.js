@@ -164,3 +164,42 @@ test('stepOut to the calling line, setVariable, Locals after a side effect', asy
     assert.equal((await exited).body.exitCode, 0);
   });
 });
+
+test('lineHistory: step back by line from an uncaught exception, reverse continue into a returned function', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pyreplay-vscode-'));
+  const prog = path.join(dir, 'parse_fail.py');
+  fs.copyFileSync(path.join(root, 'fixtures', 'dap', 'parse_fail.py'), prog);
+  await withClient(async (dc) => {
+    const stopped = dc.waitForEvent('stopped');
+    const initialized = dc.waitForEvent('initialized');
+    await dc.initializeRequest();
+    await dc.launchRequest({ program: prog, python: PYTHON, db: path.join(dir, 'rec.db'), cwd: dir, lineHistory: true });
+    await initialized;
+    await dc.setExceptionBreakpointsRequest({ filters: ['uncaught'] });
+    await dc.configurationDoneRequest();
+    assert.equal((await stopped).body.reason, 'exception');
+    // four steps back: the previous line events of parse, with their locals
+    const want = [[12, "'c=x '"], [11, "' b=2'"], [13, "' b=2'"], [12, "' b=2'"]];
+    let frame;
+    for (const [line, r] of want) {
+      frame = await stepAndStop(dc, () => dc.stepBackRequest({ threadId: 1 }), 'step');
+      assert.equal(frame.line, line);
+      assert.equal((await locals(dc, frame.id)).r.value, r);
+    }
+    // back to the present, then a breakpoint in clean(), which has returned
+    for (let i = 0; i < 4; i++) await stepAndStop(dc, () => dc.nextRequest({ threadId: 1 }));
+    await dc.setBreakpointsRequest({ source: { path: prog }, breakpoints: [{ line: 5 }] });
+    frame = await stepAndStop(dc, () => dc.reverseContinueRequest({ threadId: 1 }), 'breakpoint');
+    assert.equal(frame.line, 5);
+    const ev = await dc.evaluateRequest({ expression: 'r', frameId: frame.id, context: 'hover' });
+    assert.equal(ev.body.result, "'c=x '");
+    frame = await stepAndStop(dc, () => dc.reverseContinueRequest({ threadId: 1 }), 'breakpoint');
+    assert.equal((await locals(dc, frame.id)).r.value, "' b=2'");
+    await dc.setBreakpointsRequest({ source: { path: prog }, breakpoints: [] });
+    frame = await stepAndStop(dc, () => dc.continueRequest({ threadId: 1 }), 'exception');
+    assert.equal(frame.line, 13);
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await exited).body.exitCode, 1);
+  });
+});
