@@ -3,7 +3,7 @@
 // prints a table of each figure with its 95% interval beside its target and
 // writes the same as JSON (bench/results.json).
 //
-//	PYREPLAY_BIN=bin/pyreplay go run ./bench [-quick] [-python 3.11,3.12] [-only overhead,snapshot,bigvalue,resume,dap,criu] [-workloads W] [-rounds N] [-generations N]
+//	PYREPLAY_BIN=bin/pyreplay go run ./bench [-quick] [-python 3.11,3.12] [-only overhead,snapshot,bigvalue,resume,dap,lines,criu] [-workloads W] [-rounds N] [-generations N]
 //
 // `make bench` builds the binary and runs it. Sections:
 //
@@ -94,7 +94,7 @@ type Results struct {
 
 var (
 	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
-	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,bigvalue,resume,dap,criu (default: all)")
+	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,bigvalue,resume,dap,lines,criu (default: all)")
 	flagRounds = flag.Int("rounds", 8, "counted rounds of turns of each overhead group (after one of warm-up)")
 	flagGens   = flag.Int("generations", 4, "overhead groups (fresh processes) per version and workload")
 	flagQuick  = flag.Bool("quick", false, "one version (the newest, or -python) and one workload (call_heavy, or -workloads)")
@@ -202,6 +202,11 @@ func main() {
 		}
 	})
 	section("dap", func() { r.dapLatency(pys[len(pys)-1]) })
+	section("lines", func() {
+		for _, py := range pys {
+			r.lineHistory(py)
+		}
+	})
 	section("criu", func() {
 		if why := r.criuUsable(); why != "" {
 			r.CriuSkipped = why

@@ -233,6 +233,25 @@ func (r *Results) render() string {
 		}
 	}
 
+	if r.want("lines") {
+		fmt.Fprintf(&b, "\nLINE HISTORY — record --trace of bench/drivers/line_history.py (a loop of N iterations, then an uncaught exception), replayed by\n")
+		fmt.Fprintf(&b, "pyreplay dap with \"lineHistory\": Step Back from the exception to its stopped event and stack; the first re-executes the run from\n")
+		fmt.Fprintf(&b, "its first line with the line tracer on (so it grows with the run), the next ten walk the window it made (median)\n")
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "python	case	metric	ms	note	")
+		for _, f := range r.Figures {
+			if f.Section != "lines" {
+				continue
+			}
+			v := "–"
+			if f.N > 0 {
+				v = fmt.Sprintf("%.1f", f.Median)
+			}
+			fmt.Fprintf(tw, "%s	%s	%s	%s	%s	\n", f.Python, f.Case, f.Metric, v, f.Note)
+		}
+		tw.Flush()
+	}
+
 	if r.want("criu") {
 		fmt.Fprintf(&b, "\nCRIU IMAGES — record --criu=always, one snapshot at a breakpoint (bench/drivers/criu_target.py): dump = snapshot_images.took_ms\n")
 		fmt.Fprintf(&b, "(the program frozen) and image size, median [95%% interval] of %d recordings; restore = wall time from starting\n", criuDumps)

@@ -9,7 +9,9 @@ program's frames: file, line) and its output offsets are reached at a line
 event: that event is the stop's own, and the run ends there. Config
 (resume.history): {"out": PATH, "until": {"stack": [[file, line], ...],
 "stdout": N, "stderr": N, "locals": [{name: repr}, ...], "last": bool},
-"limit": N}: the first such event whose frames' locals have those reprs;
+"limit": N (the events kept: the last N, 100,000 by default, and each live
+frame's last one before them)}: the first such event whose frames' locals
+have those reprs;
 with "last" (an exception stop: the program ends there) the run goes on to
 its end and the last such event is the stop's, each marked "c". OUT gets
 one JSON object per line:
@@ -17,7 +19,8 @@ one JSON object per line:
     {"s": frame serial, "p": its caller's serial (0: none), "f": function,
      "file": path, "l": line, "m": module name or "", "v": {name: view}}
 
-and last {"end": "matched" | "exit" | "limit", "events": N}.
+and last {"end": "matched" | "exit", "events": N, "kept": N}; "n" numbers
+the events from the anchor's.
 """
 import json
 import os
@@ -33,15 +36,21 @@ _SKIP = ("__builtins__", "__loader__", "__spec__", "__cached__")
 
 
 def install(spec, trig):
+    import collections
     out = open(spec["out"], "w")
     until = spec.get("until") or {}
     want_stack = [tuple(x) for x in until.get("stack") or []]
     want_out = (until.get("stdout"), until.get("stderr"))
     want_locals = until.get("locals") or []
     last = until.get("last")  # an exception stop: the program ends there
-    limit = spec.get("limit") or 200000
+    # the events nearest the stop are the ones stepping back needs: the
+    # last `keep`, plus each live frame's last event before them (its
+    # line and locals in the stack of an earlier event)
+    keep = spec.get("limit") or 100000
+    ring = collections.deque(maxlen=keep)
+    last_of = {}  # frame serial -> its last event
     serial = {}  # id(frame) -> (frame, serial, parent serial)
-    count = [0, 0]  # events written, serials given
+    count = [0, 0]  # events made, serials given
     pending = [None]  # the arrival's (frame, line): the anchor's own event
     real = {}
     done = []
@@ -88,7 +97,13 @@ def install(spec, trig):
         done.append(how)
         sys.settrace(None)
         threading.settrace(None)
-        out.write(json.dumps({"end": how, "events": count[0]}) + "\n")
+        first = ring[0]["n"] if ring else 0
+        context = sorted((e for e in last_of.values() if e["n"] < first), key=lambda e: e["n"])
+        for e in context:
+            out.write(json.dumps(e, default=str) + "\n")
+        for e in ring:
+            out.write(json.dumps(e, default=str) + "\n")
+        out.write(json.dumps({"end": how, "events": count[0], "kept": len(ring)}) + "\n")
         out.close()
 
     def user_frames(frame):
@@ -114,6 +129,16 @@ def install(spec, trig):
                     return False
         return True
 
+    codes = {}  # code -> (qualified name, file)
+
+    def code_info(code):
+        c = codes.get(code)
+        if c is None:
+            c = codes[code] = (getattr(code, "co_qualname", code.co_name), paths.abs_file(code.co_filename))
+        return c
+
+    top_want = want_stack[-1] if want_stack else None
+
     def record(frame, candidate):
         s, p = sid(frame)
         vals = {}
@@ -121,14 +146,15 @@ def install(spec, trig):
         loc = frame.f_locals
         if loc is not g:
             for k, v in list(loc.items()):
-                vals[k] = {"type": "", "repr": "<redacted>", "redacted": True} if redacted(k) else view(v, 1)
-        code = frame.f_code
-        ev = {"s": s, "p": p, "f": getattr(code, "co_qualname", code.co_name),
-              "file": paths.abs_file(code.co_filename), "l": frame.f_lineno,
+                # type and repr: the value then (children would cost every event)
+                vals[k] = {"type": "", "repr": "<redacted>", "redacted": True} if redacted(k) else view(v, 0)
+        name, fn = code_info(frame.f_code)
+        ev = {"n": count[0], "s": s, "p": p, "f": name, "file": fn, "l": frame.f_lineno,
               "m": g.get("__name__", "") if loc is g else "", "v": vals}
         if candidate:
             ev["c"] = 1
-        out.write(json.dumps(ev, default=str) + "\n")
+        ring.append(ev)
+        last_of[s] = ev
         count[0] += 1
 
     def local(frame, event, arg):
@@ -138,16 +164,18 @@ def install(spec, trig):
             a = pending[0]
             if a is not None:
                 pending[0] = None
-            at = bool(want_stack) and output_bytes() == want_out and stack_of(frame) == want_stack
+            # (the cheap test first: the stop's own line in its file)
+            at = top_want is not None and frame.f_lineno == top_want[1] \
+                and code_info(frame.f_code)[1] == top_want[0] \
+                and output_bytes() == want_out and stack_of(frame) == want_stack
             record(frame, at)
             if at and not last and same_locals(frame):
                 finish("matched")
                 os._exit(0)
-            if count[0] >= limit:
-                finish("limit")
-                os._exit(0)
         elif event == "return":
-            serial.pop(id(frame), None)
+            e = serial.pop(id(frame), None)
+            if e is not None and e[0] is frame and not frame.f_code.co_flags & 0x2a0:
+                last_of.pop(e[1], None)  # (a generator's frame may come back)
         return local
 
     def glob(frame, event, arg):

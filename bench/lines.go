@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// lineHistory measures time travel by line through a recording (record
+// --trace, a replay with "lineHistory"): the recording's cost against a
+// plain run, and Step Back latency from the uncaught exception, the first
+// one (which re-executes the run from its first line, traced) and the next
+// ones (from the window the first made), for runs of growing length.
+func (r *Results) lineHistory(py PyInfo) {
+	prog := filepath.Join(r.root, "bench", "drivers", "line_history.py")
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		cs := fmt.Sprintf("%d loop iterations before the exception", n)
+		db := filepath.Join(r.tmp, fmt.Sprintf("lines-%d.db", n))
+		t0 := time.Now()
+		if p := run(procTimeout, r.tmp, nil, py.Path, prog, strconv.Itoa(n)); !strings.Contains(p.stderr, "ValueError") {
+			r.note("lines: plain run: %v %s", p.err, p.stderr)
+			return
+		}
+		plain := ms(time.Since(t0))
+		t0 = time.Now()
+		if p := run(procTimeout, r.tmp, nil, r.bin, "record", "--trace", "--db", db, "--python", py.Path, prog, strconv.Itoa(n)); !strings.Contains(p.stderr, "recorded 2 snapshots") {
+			r.note("lines: record --trace: %v %s", p.err, p.stderr)
+			return
+		}
+		rec := ms(time.Since(t0))
+		r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "record --trace, wall", Unit: "ms", Stat: describe([]float64{rec}),
+			Note: fmt.Sprintf("the plain run %.0f ms (one process start each; the snapshots: the first line, the exception)", plain)})
+		first, later, err := r.stepBackLines(db)
+		if err != nil {
+			r.note("lines: %v", err)
+			r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "first step back", Unit: "ms", Stat: nanStat(), Note: "failed: " + firstLine(err.Error())})
+			continue
+		}
+		r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "first step back (re-executes the run)", Unit: "ms", Stat: describe([]float64{first})})
+		r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "later step backs", Unit: "ms", Stat: medianStat(later)})
+	}
+}
+
+// stepBackLines replays db at its exception with line history and times
+// Step Back (to the stopped event and the stack): the first, then ten more.
+func (r *Results) stepBackLines(db string) (first float64, later []float64, err error) {
+	cmd := exec.Command(r.bin, "dap")
+	cmd.Dir = r.tmp
+	cmd.Env = cleanEnv()
+	c, err := startDAP(cmd)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer c.close()
+	const to = 10 * time.Minute
+	if _, err := c.call("initialize", map[string]any{"adapterID": "pyreplay"}, to); err != nil {
+		return 0, nil, err
+	}
+	if _, err := c.call("launch", map[string]any{"recording": db, "snapshot": "snap-2", "lineHistory": true}, to); err != nil {
+		return 0, nil, err
+	}
+	if _, err := c.event("initialized", to); err != nil {
+		return 0, nil, err
+	}
+	if _, err := c.call("configurationDone", nil, to); err != nil {
+		return 0, nil, err
+	}
+	if _, err := c.event("stopped", to); err != nil {
+		return 0, nil, err
+	}
+	for i := 0; i < 11; i++ {
+		c.dropEvents()
+		t := time.Now()
+		if _, err := c.call("stepBack", map[string]any{"threadId": 1}, to); err != nil {
+			return 0, nil, err
+		}
+		if _, err := c.event("stopped", to); err != nil {
+			return 0, nil, err
+		}
+		if _, err := c.call("stackTrace", map[string]any{"threadId": 1}, to); err != nil {
+			return 0, nil, err
+		}
+		if i == 0 {
+			first = ms(time.Since(t))
+		} else {
+			later = append(later, ms(time.Since(t)))
+		}
+	}
+	_, _ = c.call("disconnect", map[string]any{}, 5*time.Second)
+	return first, later, nil
+}
