@@ -436,6 +436,9 @@ func (c *conn) onEvaluate(req *request) (any, error) {
 	if ctx == "clipboard" {
 		ctx = "watch"
 	}
+	if name, ok := strings.CutPrefix(strings.TrimSpace(a.Expression), ":history "); ok && ctx == "repl" {
+		return c.valueHistory(frame, strings.TrimSpace(name))
+	}
 	res, err := c.dbg.Evaluate(tok, frame, a.Expression, ctx)
 	if res.Refreshed {
 		c.invalidated()
@@ -465,6 +468,25 @@ func (c *conn) onEvaluate(req *request) (any, error) {
 	}
 	return godap.EvaluateResponseBody{Result: v.Value, Type: v.Type, VariablesReference: v.VariablesReference,
 		NamedVariables: v.NamedVariables, IndexedVariables: v.IndexedVariables}, nil
+}
+
+// valueHistory answers the Debug Console's ":history NAME": the values
+// NAME took in the frame, and the line that gave each (line history).
+func (c *conn) valueHistory(frame int, name string) (any, error) {
+	changes, err := c.dbg.ValueHistory(frame, name)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s took %d value(s):", name, len(changes))
+	for _, ch := range changes {
+		if ch.Line == 0 {
+			fmt.Fprintf(&b, "\n  %s  (before the history begins)", ch.Repr)
+		} else {
+			fmt.Fprintf(&b, "\n  %s  (from line %d)", ch.Repr, ch.Line)
+		}
+	}
+	return godap.EvaluateResponseBody{Result: b.String()}, nil
 }
 
 func (c *conn) onExceptionInfo(req *request) (any, error) {

@@ -93,6 +93,12 @@ func TestLineHistory(t *testing.T) {
 			if top.num("line") != 13 || strings.Contains(top.str("name"), "[") {
 				t.Fatalf("back at the exception, live: %v", top)
 			}
+			// where a value came from: :history in the Debug Console
+			h := c.eval(top.num("id"), ":history out", "repl").str("result")
+			if !strings.Contains(h, "out took 3 value(s):") || !strings.Contains(h, "[('a', 1), ('b', 2)]  (from line 13)") ||
+				!strings.Contains(h, "[]  (from line 10)") {
+				t.Fatalf(":history out:\n%s", h)
+			}
 			// a breakpoint in clean(), which has returned: its latest hit, then the one before
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 5}}})
 			for _, r := range []string{"'c=x '", "' b=2'"} {

@@ -341,3 +341,58 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 	}
 	return w, nil
 }
+
+// ValueChange is one value a variable took in the line history: the line
+// that gave it (in its frame, whatever callee did the work) and its repr.
+type ValueChange struct {
+	Line int
+	Repr string
+}
+
+// ValueHistory lists the values name took in the frame of the cursor's
+// stop (frame: an index into its snapshot's frames, the top being the
+// last), oldest first, as far back as the line history reaches: where a
+// value came from. Line history must be on.
+func (d *Engine) ValueHistory(frame int, name string) ([]ValueChange, error) {
+	w, i, err := d.windowAtCursor()
+	if err != nil {
+		return nil, err
+	}
+	if w == nil {
+		return nil, errors.New(":history needs line history (\"lineHistory\": true) and an earlier snapshot of this run")
+	}
+	d.mu.Lock()
+	_, s, serr := d.curSnapLocked()
+	d.mu.Unlock()
+	if serr != nil {
+		return nil, serr
+	}
+	// the frame's serial: the top event's, then its callers', frame by frame
+	serial := w.events[i].S
+	for k, at := len(s.Frames)-1, i; k > frame && serial != 0; k-- {
+		if s.Frames[k].Library {
+			continue
+		}
+		parent := w.events[at].P
+		for at > 0 && w.events[at].S != parent {
+			at--
+		}
+		serial = parent
+	}
+	var out []ValueChange
+	prevLine := 0
+	for j := 0; j <= i; j++ {
+		e := w.events[j]
+		if e.S != serial {
+			continue
+		}
+		if v, ok := e.V[name]; ok && (len(out) == 0 || out[len(out)-1].Repr != v.Repr) {
+			out = append(out, ValueChange{Line: prevLine, Repr: v.Repr})
+		}
+		prevLine = e.L
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s has no value in this frame's line history", name)
+	}
+	return out, nil
+}
