@@ -29,8 +29,21 @@ type handles struct {
 }
 
 type frameRef struct {
-	tok   session.Token
-	frame int // index into the snapshot's frames
+	tok    session.Token
+	frame  int // index into the thread's frames (the snapshot's, for threadID)
+	thread int // threadID, or another thread of the snapshot (threadFrames)
+}
+
+// threadFrames are the frames of thread id at snapshot s: the stopped
+// thread's (threadID), or another thread's as recorded (views only).
+func threadFrames(s *wire.Snapshot, id int) []wire.Frame {
+	if id <= threadID {
+		return s.Frames
+	}
+	if k := id - threadID - 1; k < len(s.Meta.ThreadStacks) {
+		return s.Meta.ThreadStacks[k].Frames
+	}
+	return nil
 }
 
 // varNode is an expandable value: its recorded children, and where to
@@ -62,8 +75,22 @@ func (h *handles) add() int { h.next++; return h.next }
 
 // ------------------------------------------------------------------ threads, stack
 
+// onThreads lists the thread that stopped (threadID) and the snapshot's
+// other threads, by name.
 func (c *conn) onThreads(req *request) (any, error) {
-	return godap.ThreadsResponseBody{Threads: []godap.Thread{{Id: threadID, Name: "MainThread"}}}, nil
+	_, s, _, err := c.dbg.Current()
+	if err != nil || s == nil {
+		return godap.ThreadsResponseBody{Threads: []godap.Thread{{Id: threadID, Name: "MainThread"}}}, nil
+	}
+	name := s.Meta.Thread
+	if name == "" {
+		name = "MainThread"
+	}
+	out := []godap.Thread{{Id: threadID, Name: name}}
+	for k, t := range s.Meta.ThreadStacks {
+		out = append(out, godap.Thread{Id: threadID + 1 + k, Name: t.Name})
+	}
+	return godap.ThreadsResponseBody{Threads: out}, nil
 }
 
 func (c *conn) onStackTrace(req *request) (any, error) {
@@ -71,28 +98,30 @@ func (c *conn) onStackTrace(req *request) (any, error) {
 	if err := decode(req, &a); err != nil {
 		return nil, err
 	}
-	if a.ThreadId != threadID {
-		return nil, errorf("no thread %d (pyreplay shows the thread that stopped as thread %d)", a.ThreadId, threadID)
-	}
 	st, s, live, err := c.dbg.Current()
 	if err != nil {
 		return nil, err
 	}
+	all := threadFrames(s, a.ThreadId)
+	if a.ThreadId < threadID || (a.ThreadId > threadID && all == nil) {
+		return nil, errorf("no thread %d at this stop (the threads request lists them)", a.ThreadId)
+	}
+	past := !live // (another thread's frames at the live stop are not the past)
 	tok := c.dbg.Token()
 	frames := []godap.StackFrame{} // [] when there are none: null breaks clients
-	n := len(s.Frames)
+	n := len(all)
 	for k := n - 1; k >= 0; k-- {
-		f := s.Frames[k]
+		f := all[k]
 		if f.Library && k != n-1 && c.justMyCode {
 			continue // as debugpy: justMyCode shows the program's frames (asyncio's, a framework's: hidden)
 		}
 		id := c.h.add()
-		c.h.frames[id] = frameRef{tok: tok, frame: k}
+		c.h.frames[id] = frameRef{tok: tok, frame: k, thread: a.ThreadId}
 		name := f.Function
 		if f.Module {
 			name = "<module>"
 		}
-		if k == n-1 && !live {
+		if k == n-1 && past {
 			name += "  [" + s.ID + "]"
 		}
 		sf := godap.StackFrame{Id: id, Name: name, Line: c.lineOut(f.Line), Column: c.colOut(1), Source: c.sourceFor(f)}
@@ -220,7 +249,8 @@ func (c *conn) onScopes(req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := s.Frames[fr.frame]
+	f := threadFrames(s, fr.thread)[fr.frame]
+	live = live && fr.thread <= threadID
 	var scopes []godap.Scope
 	if f.Library {
 		return godap.ScopesResponseBody{Scopes: []godap.Scope{}}, nil
@@ -229,13 +259,16 @@ func (c *conn) onScopes(req *request) (any, error) {
 		vals := session.SortedValues(f.Locals)
 		ref := c.h.add()
 		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true, frame: fr.frame}
+		if fr.thread > threadID {
+			node.frame = -1 // another thread's: views, nothing to set
+		}
 		c.h.vars[ref] = node
 		if live {
 			node.live = &session.LiveRoot{Frame: fr.frame}
 		}
 		scopes = append(scopes, godap.Scope{Name: "Locals", PresentationHint: "locals", VariablesReference: ref, NamedVariables: len(vals)})
 	}
-	if g, ok := s.Globals[f.ModuleName]; ok {
+	if g, ok := s.Globals[f.ModuleName]; ok && fr.thread <= threadID {
 		vals := session.SortedValues(g)
 		ref := c.h.add()
 		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true, frame: fr.frame}
@@ -352,6 +385,9 @@ func (c *conn) onSetVariable(req *request) (any, error) {
 	if !ok {
 		return nil, errorf("unknown or stale variablesReference %d (the program or the cursor has moved)", a.VariablesReference)
 	}
+	if node.frame < 0 {
+		return nil, errorf("values of another thread's frames cannot be set (only the stopped thread's, at the live stop)")
+	}
 	target := childEval(node.evalName, a.Name, node.scope)
 	if node.scope && node.module != "" {
 		// a global, from a function's frame
@@ -420,9 +456,19 @@ func (c *conn) onEvaluate(req *request) (any, error) {
 	var frame int
 	tok := c.dbg.Token()
 	if a.FrameId != 0 {
-		fr, _, _, err := c.frameFor(a.FrameId)
+		fr, s, _, err := c.frameFor(a.FrameId)
 		if err != nil {
 			return nil, err
+		}
+		if fr.thread > threadID {
+			// another thread's frame: its recorded views
+			v, err := session.EvalPast(&wire.Snapshot{Frames: threadFrames(s, fr.thread)}, fr.frame, a.Expression)
+			if err != nil {
+				return nil, err
+			}
+			v.Name = a.Expression
+			out := c.variable(&varNode{tok: fr.tok}, v, -1, a.Expression)
+			return godap.EvaluateResponseBody{Result: out.Value, Type: out.Type, VariablesReference: out.VariablesReference}, nil
 		}
 		frame, tok = fr.frame, fr.tok
 	} else {

@@ -314,8 +314,9 @@ func (c *conn) engineEvent(ev any) {
 		if e.Reason == "exception" {
 			text = trimNL(e.Text)
 		}
+		// (the program's other threads run on at a live stop: said so)
 		c.event("stopped", godap.StoppedEventBody{Reason: e.Reason, Description: e.Description, ThreadId: threadID,
-			AllThreadsStopped: true, HitBreakpointIds: e.Breakpoints, Text: text})
+			AllThreadsStopped: !e.OthersRunning, HitBreakpointIds: e.Breakpoints, Text: text})
 		if e.Text != "" && e.Reason != "exception" {
 			c.event("output", godap.OutputEventBody{Category: "console", Output: e.Text})
 		}

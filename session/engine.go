@@ -109,6 +109,9 @@ type (
 		Description string
 		Text        string
 		Breakpoints []int
+		// OthersRunning: the live program's other threads go on while
+		// this one is stopped
+		OthersRunning bool
 	}
 	// OutputEvent: program output or a message for the user.
 	OutputEvent struct{ Category, Text string }

@@ -49,6 +49,9 @@ func (d *Engine) liveStopped(l *Live, s LiveStop) {
 		reason = s.Reason
 	}
 	ev := StoppedEvent{Reason: reason, Breakpoints: s.Breakpoints, Description: recording.SnapID(s.Snap) + " (live)"}
+	if snap, err := d.snapLocked(s.Snap); err == nil && len(snap.Meta.Threads) > 0 {
+		ev.OthersRunning = true
+	}
 	if s.Exception != nil {
 		ev.Text = s.Exception.Type + ": " + s.Exception.Message
 	}

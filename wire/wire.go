@@ -86,20 +86,32 @@ type Placeholder struct {
 
 // Meta holds interpreter facts recorded with a snapshot.
 type Meta struct {
-	Python           string   `json:"python"`
-	LayoutError      *string  `json:"layout_error"`
-	HasExc           bool     `json:"has_exc"`
-	Modules          []string `json:"modules"`
-	Argv             []string `json:"argv"`
-	Threads          []string `json:"threads"`
-	UnstableSets     []string `json:"unstable_sets"`
-	HashSeed         string   `json:"hash_seed"`
-	HashSeedInjected bool     `json:"hash_seed_injected"`
-	Generators       []Frame  `json:"generators"` // suspended generators, rebuilt at their yield
-	MainThread       *bool    `json:"main_thread"`
+	Python      string   `json:"python"`
+	LayoutError *string  `json:"layout_error"`
+	HasExc      bool     `json:"has_exc"`
+	Modules     []string `json:"modules"`
+	Argv        []string `json:"argv"`
+	Threads     []string `json:"threads"`
+	// Thread is the name of the thread the snapshot was taken in;
+	// ThreadStacks the other threads', as views (no state of theirs is kept)
+	Thread           string        `json:"thread,omitempty"`
+	ThreadStacks     []ThreadStack `json:"thread_stacks,omitempty"`
+	UnstableSets     []string      `json:"unstable_sets"`
+	HashSeed         string        `json:"hash_seed"`
+	HashSeedInjected bool          `json:"hash_seed_injected"`
+	Generators       []Frame       `json:"generators"` // suspended generators, rebuilt at their yield
+	MainThread       *bool         `json:"main_thread"`
 	// sha256 of the source of every program module loaded at the snapshot
 	// (stored in sources), whether or not it is on the stack
 	ModuleSources map[string]string `json:"module_sources"`
+}
+
+// ThreadStack is another thread's stack at a snapshot, outermost first.
+type ThreadStack struct {
+	Name     string  `json:"name"`
+	Ident    int64   `json:"ident"`
+	NativeID int64   `json:"native_id"`
+	Frames   []Frame `json:"frames"`
 }
 
 // Snapshot is a full snapshot without its pickled state.

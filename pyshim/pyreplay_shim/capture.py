@@ -444,15 +444,22 @@ class Recorder:
         top = next((fv for fv in reversed(fviews) if not fv["library"]), fviews[-1])
         threads = []
         main_thread = True
+        thread_name, thread_stacks = "MainThread", []
         th = sys.modules.get("threading")
         if th is not None:
             cur = th.current_thread()
             main_thread = cur is th.main_thread()
+            thread_name = cur.name
             # (threads marked pyreplay_internal are the shim's own: control.py)
             threads = [t.name for t in th.enumerate() if t is not cur and t.is_alive()
                        and not getattr(t, "pyreplay_internal", False)]
+            if threads:
+                from . import threadviews
+                thread_stacks = threadviews.stacks(th, cur)
         meta = {
             "threads": threads,
+            "thread": thread_name,
+            "thread_stacks": thread_stacks,
             "unstable_sets": unstable,
             "main_thread": main_thread,
             "python": "%d.%d.%d" % sys.version_info[:3],
