@@ -49,7 +49,7 @@ func (d *Engine) liveStopped(l *Live, s LiveStop) {
 		reason = s.Reason
 	}
 	ev := StoppedEvent{Reason: reason, Breakpoints: s.Breakpoints, Description: recording.SnapID(s.Snap) + " (live)"}
-	if snap, err := d.snapLocked(s.Snap); err == nil && len(snap.Meta.Threads) > 0 {
+	if snap, err := d.snapLocked(s.Snap); err == nil && len(snap.Meta.Threads) > 0 && !s.AllStopped {
 		ev.OthersRunning = true
 	}
 	if s.Exception != nil {

@@ -67,6 +67,8 @@ type StoppedEvent struct {
 	Exception   *ExceptionInfo `json:"exc"`
 	Stdout      int64          `json:"stdout"`
 	Stderr      int64          `json:"stderr"`
+	// AllStopped: every other thread of the program is held too (3.12+)
+	AllStopped bool `json:"all_stopped"`
 }
 
 // ExceptionInfo describes the exception of an exception stop.

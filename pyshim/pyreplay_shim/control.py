@@ -140,6 +140,11 @@ class Control:
         self.at = None  # the stop's snapshot arguments (cmd_refresh)
         self.fn_first = None  # (frame, qualname): a watched function's first call, to fire at its first line
         self.awaiting = None  # (frame, line): a coroutine stepped over an await, suspended there
+        # threads: one stop at a time; the others wait at theirs (turn), and
+        # on 3.12+ every other thread of the program pauses at its next line
+        self.stop_ident = None
+        self.turn = threading.Condition()
+        self.freezing = None  # the pausing trace function while it is on
         self.pid = os.getpid()
         self.chan = Channel(cfg["control"], self)
 
@@ -305,6 +310,7 @@ class Control:
     # -- stops
     def hit(self, bps, frame, kind, reason, label, source):
         """A breakpoint location was reached: count, log, maybe stop."""
+        self._after_other_stop()
         if self.stopped or self.rec.busy:
             return False
         fired = self.trig.fired(bps, frame)
@@ -326,15 +332,24 @@ class Control:
     def stop(self, reason, label, frame, kind, source, bps=None, tb=None, exc=None, sid=None):
         """Stop here: snapshot, report, serve until a run command. Returns
         whether it stopped."""
-        if self.stopped or os.getpid() != self.pid:
+        if os.getpid() != self.pid:
             return False  # (a forked child runs on, undebugged)
-        line = frame.f_lineno if frame is not None else None
-        j, self.just = self.just, None
-        if j is not None and frame is not None and j[0] is frame and j[1] == line \
-                and {j[2], source} == {"trace", "bp"}:
-            return True  # the same moment, seen by the tracer and by a breakpoint
-        self.stopped = True
+        me = threading.get_ident()
+        with self.turn:
+            # another thread's stop first: this one comes after it
+            while self.stopped and self.stop_ident not in (None, me):
+                self.turn.wait()
+            if self.stopped:
+                return False  # (this thread is stopped: an evaluation's code)
+            line = frame.f_lineno if frame is not None else None
+            j, self.just = self.just, None
+            if j is not None and frame is not None and j[0] is frame and j[1] == line \
+                    and {j[2], source} == {"trace", "bp"}:
+                return True  # the same moment, seen by the tracer and by a breakpoint
+            self.stopped = True
+            self.stop_ident = me
         try:
+            frozen = self._freeze()
             snap_reason = "step" if reason in ("step", "pause") else reason
             snap_label = label or ("" if reason != "pause" else "pause")
             if sid is None:
@@ -346,7 +361,7 @@ class Control:
             out, err = output_bytes()
             self.step = None
             self.chan.send({"event": W.EVENT_STOPPED, "snap": sid, "reason": reason, "label": label,
-                            "bps": bps or [], "exc": exc, "stdout": out, "stderr": err})
+                            "bps": bps or [], "exc": exc, "stdout": out, "stderr": err, "all_stopped": frozen})
             try:
                 old_int = signal.signal(signal.SIGINT, self._on_sigint)
             except ValueError:  # stopped in another thread
@@ -360,7 +375,11 @@ class Control:
             self.frames = []
             self.results = {}
             self.at = None
-            self.stopped = False
+            with self.turn:
+                self.stopped = False
+                self.stop_ident = None
+                self._thaw()
+                self.turn.notify_all()
         if tb is not None or msg is None:
             return True
         self.just = (frame, line, source)
@@ -375,6 +394,65 @@ class Control:
             self.step = None
         self.retrace(sys._getframe(1))
         return True
+
+    def _after_other_stop(self):
+        """A breakpoint or step reached in another thread while one is
+        stopped comes after that stop (a stop per thread, none lost)."""
+        me = threading.get_ident()
+        if not self.stopped or self.stop_ident in (None, me):
+            return
+        with self.turn:
+            while self.stopped and self.stop_ident not in (None, me):
+                self.turn.wait()
+
+    def _freeze(self):
+        """3.12+: the program's other threads pause at their next line
+        event until this stop ends (threads in C code, e.g. sleeping, run
+        no Python meanwhile); returns whether all of them are held so."""
+        others = [t for t in threading.enumerate()
+                  if t.ident != self.stop_ident and t.is_alive() and not getattr(t, "pyreplay_internal", False)]
+        if not others:
+            return True
+        if not MONITORING or not hasattr(sys, "_settraceallthreads"):
+            return False
+        internal = {t.ident for t in threading.enumerate() if getattr(t, "pyreplay_internal", False)}
+        turn = self.turn
+
+        def pause(frame, event, arg):
+            me = threading.get_ident()
+            if me in internal or me == self.stop_ident:
+                return None
+            with turn:
+                while self.freezing is pause:
+                    turn.wait()
+            return None
+
+        own = sys.gettrace()
+        self.freezing = pause
+        sys._settraceallthreads(pause)
+        sys.settrace(own)  # this thread keeps its own (stepping)
+        for ident, f in sys._current_frames().items():
+            if ident == self.stop_ident or ident in internal:
+                continue
+            while f is not None:
+                if f.f_trace is None:
+                    f.f_trace = pause
+                f = f.f_back
+        return True
+
+    def _thaw(self):
+        """The other threads go on (called holding self.turn)."""
+        if self.freezing is None:
+            return
+        pause, self.freezing = self.freezing, None
+        own = sys.gettrace()
+        sys._settraceallthreads(None)
+        sys.settrace(own)
+        for f in sys._current_frames().values():
+            while f is not None:
+                if f.f_trace is pause:
+                    f.f_trace = None
+                f = f.f_back
 
     def detach(self):
         """A copy restored from a CRIU image of this session: it runs to its

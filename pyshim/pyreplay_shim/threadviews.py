@@ -31,6 +31,8 @@ def stacks(threading_mod, current):
 
 def _frames(f):
     fs = []
+    while f is not None and paths.is_shim_file(f.f_code.co_filename):
+        f = f.f_back  # (a thread paused at a stop: the shim's pause on top)
     while f is not None and len(fs) < MAX_FRAMES:
         code = f.f_code
         user = paths.is_user_file(code.co_filename)
