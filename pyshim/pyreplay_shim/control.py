@@ -420,8 +420,8 @@ class Control:
 
         def pause(frame, event, arg):
             me = threading.get_ident()
-            if me in internal or me == self.stop_ident:
-                return None
+            if me in internal or me == self.stop_ident or paths.is_shim_file(frame.f_code.co_filename):
+                return None  # (never inside the shim: it may hold what the stop needs)
             with turn:
                 while self.freezing is pause:
                     turn.wait()
@@ -435,7 +435,7 @@ class Control:
             if ident == self.stop_ident or ident in internal:
                 continue
             while f is not None:
-                if f.f_trace is None:
+                if f.f_trace is None and not paths.is_shim_file(f.f_code.co_filename):
                     f.f_trace = pause
                 f = f.f_back
         return True
