@@ -16,9 +16,19 @@ import (
 // ones (from the window the first made), for runs of growing length.
 func (r *Results) lineHistory(py PyInfo) {
 	prog := filepath.Join(r.root, "bench", "drivers", "line_history.py")
-	for _, n := range []int{1_000, 10_000, 100_000} {
+	type lcase struct {
+		n     int
+		every string // --every: anchors along the run (a live session takes them every 250 ms)
+	}
+	for _, lc := range []lcase{{1_000, ""}, {10_000, ""}, {100_000, ""}, {1_000_000, ""}, {1_000_000, "100ms"}} {
+		n := lc.n
 		cs := fmt.Sprintf("%d loop iterations before the exception", n)
-		db := filepath.Join(r.tmp, fmt.Sprintf("lines-%d.db", n))
+		extra := []string{}
+		if lc.every != "" {
+			cs += ", --every " + lc.every
+			extra = []string{"--every", lc.every}
+		}
+		db := filepath.Join(r.tmp, fmt.Sprintf("lines-%d-%s.db", n, lc.every))
 		t0 := time.Now()
 		if p := run(procTimeout, r.tmp, nil, py.Path, prog, strconv.Itoa(n)); !strings.Contains(p.stderr, "ValueError") {
 			r.note("lines: plain run: %v %s", p.err, p.stderr)
@@ -26,7 +36,8 @@ func (r *Results) lineHistory(py PyInfo) {
 		}
 		plain := ms(time.Since(t0))
 		t0 = time.Now()
-		if p := run(procTimeout, r.tmp, nil, r.bin, "record", "--trace", "--db", db, "--python", py.Path, prog, strconv.Itoa(n)); !strings.Contains(p.stderr, "recorded 2 snapshots") {
+		args := append(append([]string{"record", "--trace"}, extra...), "--db", db, "--python", py.Path, prog, strconv.Itoa(n))
+		if p := run(procTimeout, r.tmp, nil, r.bin, args...); !strings.Contains(p.stderr, "recorded ") {
 			r.note("lines: record --trace: %v %s", p.err, p.stderr)
 			return
 		}
@@ -59,7 +70,12 @@ func (r *Results) stepBackLines(db string) (first float64, later []float64, err 
 	if _, err := c.call("initialize", map[string]any{"adapterID": "pyreplay"}, to); err != nil {
 		return 0, nil, err
 	}
-	if _, err := c.call("launch", map[string]any{"recording": db, "snapshot": "snap-2", "lineHistory": true}, to); err != nil {
+	list, err := r.ls(db)
+	if err != nil || len(list) == 0 {
+		return 0, nil, fmt.Errorf("no snapshots in %s: %v", db, err)
+	}
+	last := list[len(list)-1].ID // the exception's
+	if _, err := c.call("launch", map[string]any{"recording": db, "snapshot": last, "lineHistory": true}, to); err != nil {
 		return 0, nil, err
 	}
 	if _, err := c.event("initialized", to); err != nil {

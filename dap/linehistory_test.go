@@ -191,3 +191,23 @@ func TestLineHistoryReplay(t *testing.T) {
 		})
 	}
 }
+
+// A live session with line history snapshots the program periodically
+// (anchors): going back from a stop re-executes from the latest one before
+// it, not from the program's start.
+func TestLineHistoryAnchors(t *testing.T) {
+	f := setup(t, "long_fail.py", "3.12")
+	c := newClient(t)
+	c.launch(f, msg{"lineHistory": true}, nil, nil)
+	reason, top := c.stopped()
+	if reason != "exception" || top.num("line") != 16 {
+		t.Fatalf("stop: %s %v", reason, top)
+	}
+	c.request("stepBack", msg{"threadId": 1})
+	ev, top := c.stoppedEvent()
+	desc := ev.str("description")
+	if top.num("line") != 15 || !strings.Contains(desc, "re-executed from snap-") || strings.Contains(desc, "from snap-1") {
+		t.Fatalf("step back: %q at %d: want a re-execution from a periodic anchor, not the first line's snap-1", desc, top.num("line"))
+	}
+	c.request("terminate", nil)
+}

@@ -40,8 +40,14 @@ func (d *Engine) Launch(o LaunchOptions) error {
 	if !target.IsModule() {
 		target.Script = absPath(target.Script, cwd)
 	}
-	p, err := launch.Build(launch.Options{Python: o.Python, Target: target, Args: o.Args, Cwd: cwd,
-		DB: absPath(o.DB, cwd), Breakpoints: o.Breakpoints})
+	lo := launch.Options{Python: o.Python, Target: target, Args: o.Args, Cwd: cwd,
+		DB: absPath(o.DB, cwd), Breakpoints: o.Breakpoints}
+	if o.LineHistory {
+		// anchors to re-execute from (linehistory.go): the newest ones, so
+		// that going back re-executes a quarter of a second at most
+		lo.Every, lo.MaxSnapshots = AnchorEvery.Seconds(), AnchorsKept
+	}
+	p, err := launch.Build(lo)
 	if errors.Is(err, launch.ErrNoProgram) {
 		return fmt.Errorf("%v; check \"program\" in the launch configuration", err)
 	}

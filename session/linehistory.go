@@ -19,10 +19,20 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/wire"
+)
+
+// Anchors of a live session with line history: a periodic snapshot every
+// AnchorEvery of the program's run, the newest AnchorsKept kept (older
+// ones are pruned as --max-snapshots does): going back from a stop
+// re-executes from the latest one before it.
+var (
+	AnchorEvery = 250 * time.Millisecond
+	AnchorsKept = 40
 )
 
 // lineEvent is one line event of a re-execution (linehistory.py's format).
@@ -257,12 +267,11 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 		return nil, err
 	}
 	anchor := int64(0)
-	for _, s := range all {
-		if s.N >= stop || s.Run != target.Run {
-			continue
-		}
-		if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
-			anchor = s.N
+	for k := len(all) - 1; k >= 0 && anchor == 0; k-- {
+		if s := all[k]; s.N < stop && s.Run == target.Run {
+			if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
+				anchor = s.N
+			}
 		}
 	}
 	if anchor == 0 {
