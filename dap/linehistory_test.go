@@ -211,3 +211,26 @@ func TestLineHistoryAnchors(t *testing.T) {
 	}
 	c.request("terminate", nil)
 }
+
+// A stop between two line events (a step out's, back on the calling line)
+// cannot be reached by re-executing to a line: Step Back says so and goes
+// to the previous stop instead.
+func TestLineHistoryFallsBackToStops(t *testing.T) {
+	f := setup(t, "basic.py", "3.11")
+	c := newClient(t)
+	c.launch(f, msg{"lineHistory": true}, map[string][]int{"basic.py": {20}}, nil)
+	c.stopped()
+	c.request("stepIn", msg{"threadId": 1})
+	c.stopped()
+	c.request("stepOut", msg{"threadId": 1})
+	_, top := c.stopped()
+	if top.num("line") != 20 {
+		t.Fatalf("stepOut: %v", top)
+	}
+	c.request("stepBack", msg{"threadId": 1})
+	_, top = c.stopped()
+	if !strings.HasPrefix(top.str("name"), "add") || top.num("line") != 11 || !strings.Contains(c.output.String(), "cannot go back by line") {
+		t.Fatalf("step back from a step out's stop: %v\n%s", top, c.output.String())
+	}
+	c.request("terminate", nil)
+}

@@ -35,6 +35,9 @@ var (
 	AnchorsKept = 40
 )
 
+// errUnreached: a re-execution did not reach the stop it was for.
+var errUnreached = errors.New("cannot go back by line")
+
 // lineEvent is one line event of a re-execution (linehistory.py's format).
 type lineEvent struct {
 	S    int64                 `json:"s"` // the frame's serial
@@ -137,6 +140,11 @@ func (d *Engine) windowAtCursor() (*lineWindow, int, error) {
 	}
 	d.mu.Unlock()
 	w, err := d.reexecute(store, python, st.Snap)
+	if errors.Is(err, errUnreached) {
+		// going back by stops still works: say why not by line
+		d.emit(OutputEvent{Category: "console", Text: "pyreplay: " + err.Error() + "; stepping back between stops\n"})
+		return nil, -1, nil
+	}
 	if err != nil || w == nil {
 		return nil, -1, err
 	}
@@ -345,8 +353,8 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 		}
 	}
 	if end != "matched" {
-		return nil, errors.New("cannot go back by line: re-executing the program from " + recording.SnapID(anchor) +
-			" did not reach " + recording.SnapID(stop) + " (its input or environment differs from the recorded run's)")
+		return nil, fmt.Errorf("%w: re-executing the program from %s did not reach %s (a stop between lines, as a step out's; or its input, files or environment differ from the recorded run's)",
+			errUnreached, recording.SnapID(anchor), recording.SnapID(stop))
 	}
 	return w, nil
 }
