@@ -42,13 +42,13 @@ func (m msg) list(k string) []msg {
 }
 
 type client struct {
-	t      testing.TB
-	conn   net.Conn
-	seq    int
-	in     chan msg
-	mu     sync.Mutex
-	queue  []msg // messages read but not yet consumed
-	done   chan error
+	t       testing.TB
+	conn    net.Conn
+	seq     int
+	in      chan msg
+	mu      sync.Mutex
+	queue   []msg // messages read but not yet consumed
+	done    chan error
 	output  strings.Builder
 	outputs []msg // the output events' bodies, in order
 }

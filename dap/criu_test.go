@@ -55,7 +55,7 @@ func TestLaunchCriuResumeFromHere(t *testing.T) {
 	plain := testutil.Cmd{Dir: dir}.Run(t, f.py, "sortkey.py")
 
 	c := newClient(t)
-	c.launch(f, msg{"criu": true}, map[string][]int{"sortkey.py": {11}}, nil)
+	c.launch(f, msg{"criu": true, "timeTravel": false}, map[string][]int{"sortkey.py": {11}}, nil)
 	c.stopped()
 	ls := testutil.Cmd{Dir: dir}.Pyreplay(t, "ls", "--json", "--db", f.db)
 	var raw []map[string]any

@@ -35,7 +35,7 @@ func TestSteppingFlow(t *testing.T) {
 			expect("next", "main", 25) // the yield hands a value to the loop
 			expect("next", "main", 24)
 			expect("stepIn", "countdown", 7) // back into the generator after its yield
-			expect("stepOut", "main", 24) // back on the for line the generator yields to (as debugpy)
+			expect("stepOut", "main", 24)    // back on the for line the generator yields to (as debugpy)
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 26}}})
 			c.request("continue", msg{"threadId": 1})
 			c.stopped()

@@ -79,9 +79,20 @@ type LaunchArgs struct {
 	// AllowEdited: Resume from Here continues in the program's edited
 	// source (as pyreplay resume --allow-edited).
 	AllowEdited bool `json:"allowEdited"`
-	// LineHistory: Step Back goes to the previous line executed in the
-	// frame, re-executing the program from an earlier snapshot
-	LineHistory bool `json:"lineHistory"`
+	// TimeTravel (default true for a program, false for a recording):
+	// Step Back and Reverse Continue go by line, re-executing the program
+	// from an earlier snapshot (session/linehistory.go); false moves
+	// between the stops. LineHistory: true is the same as TimeTravel: true.
+	TimeTravel  *bool `json:"timeTravel"`
+	LineHistory bool  `json:"lineHistory"`
+}
+
+// lines says whether line history is on: live by default, replays when asked.
+func (a LaunchArgs) lines(live bool) bool {
+	if a.TimeTravel != nil {
+		return *a.TimeTravel
+	}
+	return a.LineHistory || live
 }
 
 // criuArg reads "criu": true, false, "always" (or "refused", "off").
@@ -120,7 +131,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 				return nil, err
 			}
 		}
-		if err := c.dbg.OpenRecording(a.Recording, session.OpenOptions{Snap: snap, LineHistory: a.LineHistory}); err != nil {
+		if err := c.dbg.OpenRecording(a.Recording, session.OpenOptions{Snap: snap, LineHistory: a.lines(false)}); err != nil {
 			return nil, err
 		}
 		c.launched = true
@@ -138,7 +149,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 	}
 	o := session.LaunchOptions{Target: launch.Target{Script: a.Program}, Args: a.Args, Cwd: a.Cwd, Python: python,
 		DB: a.DB, StopOnEntry: a.StopOnEntry, NoDebug: a.NoDebug, JustMyCode: a.JustMyCode == nil || *a.JustMyCode, Env: map[string]string{},
-		Criu: crOpt, LineHistory: a.LineHistory}
+		Criu: crOpt, LineHistory: a.lines(true) && !a.NoDebug}
 	if a.Module != "" {
 		o.Target = launch.Target{Module: a.Module}
 	}

@@ -234,3 +234,31 @@ func TestLineHistoryFallsBackToStops(t *testing.T) {
 	}
 	c.request("terminate", nil)
 }
+
+// Resume from Here on a line of the past: it is made a recorded snapshot
+// (re-executed to a breakpoint at that line's hit), and a fresh process
+// continues from there.
+func TestLineHistoryResumeFromALine(t *testing.T) {
+	f := setup(t, "straight.py", "3.12")
+	c := newClient(t)
+	c.launch(f, nil, map[string][]int{"straight.py": {15}}, nil) // (time travel is on by default)
+	c.stopped()
+	c.request("stepBack", msg{"threadId": 1})
+	ev, top := c.stoppedEvent()
+	loc := c.locals(top.num("id"))
+	if top.num("line") != 14 || loc["a"].str("value") != "6" || !strings.Contains(ev.str("description"), "re-executed") {
+		t.Fatalf("step back: %v %v %v", ev, top, loc)
+	}
+	c.request("pyreplayResume", nil)
+	c.event("continued")
+	_, top = c.stopped()
+	if top.num("line") != 14 || c.locals(top.num("id"))["a"].str("value") != "6" || strings.Contains(top.str("name"), "[") {
+		t.Fatalf("resumed from line 14 of the past: %v", top)
+	}
+	c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
+	c.request("continue", msg{"threadId": 1})
+	c.expectExit(0)
+	if !strings.Contains(c.output.String(), "6 15") {
+		t.Fatalf("output of the resumed process: %q", c.output.String())
+	}
+}

@@ -11,7 +11,7 @@ import (
 func TestLiveBreakpointStepAndBack(t *testing.T) {
 	f := setup(t, "basic.py", "3.11")
 	c := newClient(t)
-	c.launch(f, nil, map[string][]int{"basic.py": {20}}, nil)
+	c.launch(f, msg{"timeTravel": false}, map[string][]int{"basic.py": {20}}, nil) // (history by stops)
 	reason, top := c.stopped()
 	if reason != "breakpoint" || top.num("line") != 20 {
 		t.Fatalf("stopped %s at %v", reason, top)
@@ -115,7 +115,7 @@ func TestLiveInspect(t *testing.T) {
 func TestLiveStepInOut(t *testing.T) {
 	f := setup(t, "basic.py", "3.11")
 	c := newClient(t)
-	c.launch(f, nil, map[string][]int{"basic.py": {20}}, nil)
+	c.launch(f, msg{"timeTravel": false}, map[string][]int{"basic.py": {20}}, nil) // (stops, not lines: see linehistory_test.go)
 	c.event("stopped")
 	c.request("stepIn", msg{"threadId": 1})
 	_, top := c.stopped()

@@ -14,7 +14,7 @@ import (
 func TestPastEvaluateFromSnapshot(t *testing.T) {
 	f := setup(t, "basic.py", "3.11")
 	c := newClient(t)
-	c.launch(f, nil, map[string][]int{"basic.py": {20}}, nil)
+	c.launch(f, msg{"timeTravel": false}, map[string][]int{"basic.py": {20}}, nil) // (history by stops)
 	c.event("stopped")
 	c.request("continue", msg{"threadId": 1})
 	c.event("stopped")
@@ -171,7 +171,7 @@ func TestReplayAndResume(t *testing.T) {
 func TestResumeFromPastLiveStop(t *testing.T) {
 	f := setup(t, "basic.py", "3.12")
 	c := newClient(t)
-	c.launch(f, nil, map[string][]int{"basic.py": {20}}, nil)
+	c.launch(f, msg{"timeTravel": false}, map[string][]int{"basic.py": {20}}, nil) // (history by stops)
 	c.event("stopped")
 	c.request("continue", msg{"threadId": 1})
 	c.event("stopped")

@@ -14,7 +14,7 @@ func TestLiveEveryPython(t *testing.T) {
 		t.Run(py.Minor, func(t *testing.T) {
 			f := setup(t, "basic.py", py.Minor)
 			c := newClient(t)
-			c.launch(f, nil, map[string][]int{"basic.py": {20}}, nil)
+			c.launch(f, msg{"timeTravel": false}, map[string][]int{"basic.py": {20}}, nil) // (history by stops)
 			reason, top := c.stopped()
 			if reason != "breakpoint" || top.num("line") != 20 {
 				t.Fatalf("stop: %s %v", reason, top)

@@ -28,6 +28,9 @@ type HistorySpec struct {
 	Out   string       `json:"out"`
 	Until HistoryUntil `json:"until"`
 	Limit int          `json:"limit,omitempty"`
+	// ExitAfterSnapshot: no line events; the run ends at its first
+	// snapshot (a breakpoint's: a line of the past made a recorded stop)
+	ExitAfterSnapshot bool `json:"exit_after_snapshot,omitempty"`
 }
 
 // HistoryUntil is the stop a re-execution ends at.

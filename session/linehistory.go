@@ -40,6 +40,7 @@ var errUnreached = errors.New("cannot go back by line")
 
 // lineEvent is one line event of a re-execution (linehistory.py's format).
 type lineEvent struct {
+	N    int                   `json:"n"` // its number from the anchor's own event
 	S    int64                 `json:"s"` // the frame's serial
 	P    int64                 `json:"p"` // its caller's (0: none)
 	F    string                `json:"f"`
@@ -293,7 +294,9 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 		until.Stack = append(until.Stack, [2]any{f.File, f.Line})
 		reprs := map[string]string{}
 		for k, v := range f.Locals {
-			if v.Type != "<redacted>" && v.Repr != "<redacted>" {
+			// (a repr with an address, "<... at 0x...>", differs from run
+			// to run: it cannot tell two moments apart)
+			if v.Type != "<redacted>" && v.Repr != "<redacted>" && !strings.Contains(v.Repr, " at 0x") {
 				reprs[k] = v.Repr
 			}
 		}
@@ -412,4 +415,61 @@ func (d *Engine) ValueHistory(frame int, name string) ([]ValueChange, error) {
 		return nil, fmt.Errorf("%s has no value in this frame's line history", name)
 	}
 	return out, nil
+}
+
+// recordedStop makes the line of the past n (a virtual stop) a recorded
+// snapshot: the program is re-executed from its window's anchor, effects
+// going nowhere, to a breakpoint at that line's hit, snapshotted there
+// and ended (the run is kept): what Resume from Here resumes from. n > 0
+// is returned as it is.
+func (d *Engine) recordedStop(n int64) (int64, error) {
+	d.mu.Lock()
+	v, ok := d.virtual[n]
+	store, python := d.store, d.opts.Python
+	if python == "" {
+		python = d.python
+	}
+	d.mu.Unlock()
+	if !ok {
+		return n, nil
+	}
+	out, err := os.CreateTemp("", "pyreplay-lines-*.jsonl")
+	if err != nil {
+		return 0, err
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	// the K-th line event at that line after the anchor's own: a breakpoint
+	// there, @K, counts as the original would (exact resume's rule)
+	e := v.w.events[v.i]
+	k := 0
+	for _, o := range v.w.events[:v.i+1] {
+		if o.N > 0 && o.File == e.File && o.L == e.L {
+			k++
+		}
+	}
+	spec := fmt.Sprintf("%s:%d@%d", e.File, e.L, k)
+	prog, err := PrepareResume(launch.Options{Store: store, Snap: v.w.anchor, Python: python, Breakpoints: []string{spec},
+		History: &launch.HistorySpec{Out: out.Name(), ExitAfterSnapshot: true}}, false)
+	if err != nil {
+		return 0, err
+	}
+	prog.Stdin, prog.Stdout, prog.Stderr = strings.NewReader(""), io.Discard, io.Discard
+	if _, err := prog.Run(); err != nil {
+		return 0, err
+	}
+	b, _ := os.ReadFile(out.Name())
+	var snap int64
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, `{"end"`) {
+			var e struct{ End string }
+			_ = json.Unmarshal([]byte(l), &e)
+			fmt.Sscanf(e.End, "snapshot %d", &snap)
+		}
+	}
+	if snap <= 0 {
+		_ = store.DropRun(prog.Config.Run)
+		return 0, fmt.Errorf("cannot resume from this line of the past: re-executing from %s did not reach it", recording.SnapID(v.w.anchor))
+	}
+	return snap, nil
 }

@@ -170,6 +170,18 @@ func (d *Engine) ResumeFrom(n int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if snapN < 0 {
+		// a line of the past (line history): a recorded snapshot of it first
+		if snapN, err = d.recordedStop(snapN); err != nil {
+			return 0, err
+		}
+		d.mu.Lock()
+		s, err = d.snapLocked(snapN)
+		d.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+	}
 	d.killCopy()
 	prep, err := launch.Build(launch.Options{Store: store, Snap: snapN, Python: python, AllowEdited: edited})
 	if err != nil {

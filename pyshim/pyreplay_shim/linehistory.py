@@ -35,7 +35,10 @@ from .view import redacted, view
 _SKIP = ("__builtins__", "__loader__", "__spec__", "__cached__")
 
 
-def install(spec, trig):
+def install(spec, trig, rec):
+    if spec.get("exit_after_snapshot"):
+        _snapshot_then_exit(spec["out"], rec)
+        return
     import collections
     out = open(spec["out"], "w")
     until = spec.get("until") or {}
@@ -43,6 +46,7 @@ def install(spec, trig):
     want_out = (until.get("stdout"), until.get("stderr"))
     want_locals = until.get("locals") or []
     last = until.get("last")  # an exception stop: the program ends there
+
     # the events nearest the stop are the ones stepping back needs: the
     # last `keep`, plus each live frame's last event before them (its
     # line and locals in the stack of an earlier event)
@@ -190,3 +194,24 @@ def install(spec, trig):
     sandbox.install()
     threading.settrace(glob)
     sys.settrace(glob)
+
+
+def _snapshot_then_exit(path, rec):
+    """Resume from Here on a line of the past: the re-execution runs, its
+    effects going nowhere, to the breakpoint pyreplay set at that line's
+    hit (an ordinary, exactly resumable snapshot), and ends there."""
+    from . import sandbox, store
+    real = rec.snapshot
+
+    def snapshot(*args, **kwargs):
+        sid = real(*args, **kwargs)
+        if sid is not None:
+            store.wait()
+            import _io  # (not the sandbox's open: this file is pyreplay's)
+            with _io.open(path, "w") as f:
+                f.write(json.dumps({"end": "snapshot %d" % sid}) + "\n")
+            os._exit(0)
+        return sid
+
+    rec.snapshot = snapshot
+    sandbox.install()

@@ -369,7 +369,7 @@ def run(cfg, rec, trig):
     if res.get("history"):
         # re-executing up to a later stop for its line history (linehistory.py)
         from . import linehistory
-        linehistory.install(res["history"], trig)
+        linehistory.install(res["history"], trig, rec)
     sys.argv = list(cfg["argv"])
     if res.get("path0"):
         sys.path[0] = res["path0"]

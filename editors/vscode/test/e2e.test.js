@@ -56,7 +56,8 @@ async function stepAndStop(dc, send, reason) {
 test('launch, breakpoint, variables, stepBack, reverseContinue, exit code', async () => {
   const ws = workspace();
   await withClient(async (dc) => {
-    const args = { program: ws.prog, python: PYTHON, db: ws.db, cwd: ws.dir };
+    // (history by stops: line history, the default, has its own test below)
+    const args = { program: ws.prog, python: PYTHON, db: ws.db, cwd: ws.dir, timeTravel: false };
     await dc.hitBreakpoint(args, { path: ws.prog, line: 20 });
 
     let frame = await topFrame(dc);
@@ -101,7 +102,8 @@ test('replay a recording and resume from a past snapshot', async () => {
   const ws = workspace();
   await withClient(async (dc) => {
     // record live first (two stops), then replay that recording
-    await dc.hitBreakpoint({ program: ws.prog, python: PYTHON, db: ws.db, cwd: ws.dir }, { path: ws.prog, line: 20 });
+    // (timeTravel false: no anchors in the recording, only the two stops)
+    await dc.hitBreakpoint({ program: ws.prog, python: PYTHON, db: ws.db, cwd: ws.dir, timeTravel: false }, { path: ws.prog, line: 20 });
     await stepAndStop(dc, () => dc.continueRequest({ threadId: 1 }), 'breakpoint');
   }); // stop() disconnects: the program is ended
   await withClient(async (dc) => {
