@@ -164,18 +164,17 @@ type Engine struct {
 	past     map[string]*pastEval // evaluators of the past, by interpreter
 	verified map[int64]bool       // snapshots whose signature was checked (verifyOnce)
 
-	opts    LaunchOptions
-	edited  bool // Resume from Here continues in edited source (SetAllowEdited)
+	opts   LaunchOptions
+	edited bool // Resume from Here continues in edited source (SetAllowEdited)
 
 	// line history (linehistory.go)
 	lines       bool
-	anchorEntry bool                   // the first stop is the silent entry snapshot
 	windows     map[int64]*lineWindow  // by the stop they end at
 	virtual     map[int64]*virtualStop // the stops made from them (negative numbers)
 	nextVirtual int64
-	python  string
-	baseDir string
-	env     []string
+	python      string
+	baseDir     string
+	env         []string
 }
 
 // NewEngine returns an idle engine: open a recording or launch a program.

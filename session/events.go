@@ -28,12 +28,6 @@ func (d *Engine) liveStopped(l *Live, s LiveStop) {
 	if l != d.live {
 		return
 	}
-	if d.anchorEntry && s.Reason == "entry" {
-		// the silent entry snapshot of line history: no stop, run on
-		d.anchorEntry = false
-		go func() { _ = l.Call(wire.CmdContinue, nil, nil) }()
-		return
-	}
 	st := Stop{Snap: s.Snap, Reason: s.Reason, Label: s.Label, Breakpoints: s.Breakpoints, Exception: s.Exception}
 	if snap, err := d.snapLocked(s.Snap); err == nil {
 		st.Summary = snap.Summary

@@ -187,11 +187,10 @@ func (d *Engine) Start() error {
 	l := d.live
 	args := wire.StartArgs{BreakpointsArgs: d.bpPayload(), StopOnEntry: d.opts.StopOnEntry && !d.opts.NoDebug}
 	if d.opts.LineHistory && !d.opts.NoDebug {
-		// a snapshot at the first line to re-execute from (linehistory.go);
-		// not a stop unless stopOnEntry asks for one
+		// a snapshot at the first line to re-execute from (linehistory.go),
+		// not a stop (with stopOnEntry, that stop's snapshot is one)
 		d.lines = true
-		d.anchorEntry = !args.StopOnEntry
-		args.StopOnEntry = true
+		args.Anchor = true
 	}
 	d.mu.Unlock()
 	return l.Call(wire.CmdStart, args, nil)

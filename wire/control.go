@@ -112,6 +112,9 @@ type BreakpointsArgs struct {
 type StartArgs struct {
 	BreakpointsArgs
 	StopOnEntry bool `json:"stopOnEntry"`
+	// Anchor: a snapshot at the program's first line, not a stop (line
+	// history re-executes from it)
+	Anchor bool `json:"anchor,omitempty"`
 }
 
 // BreakpointsReply: the breakpoints the shim rejected, by id.

@@ -192,6 +192,9 @@ class Control:
         self._update_raise()
         if self.start_msg.get("stopOnEntry"):
             self.step = ["entry", None, False]
+        elif self.start_msg.get("anchor"):
+            # line history: a snapshot at the program's first line, no stop
+            self.step = ["anchor", None, False]
         self.retrace(sys._getframe())
         # commands that came while starting
         if not self.chan.q.empty():
@@ -603,6 +606,12 @@ class Control:
                 if bps and self.hit(bps, frame, "line", "breakpoint", "", "bp"):
                     return self._local  # that was this line's stop
             st = self.step
+            if st is not None and st[0] == "anchor":
+                if paths.is_user_file(frame.f_code.co_filename):
+                    self.step = None
+                    self.rec.snapshot("entry", "anchor", frame, "line")
+                    self.retrace(frame)
+                return self._local
             if st is not None and self._traceable(frame.f_code.co_filename):
                 mode, sf, returned = st
                 if mode in ("in", "pause", "entry") or (mode == "next" and frame is sf) \

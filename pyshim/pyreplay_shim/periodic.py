@@ -30,8 +30,10 @@ from . import paths
 V = sys.version_info[:2]
 
 
-def start(rec, every):
-    arm = _monitoring_arm(rec) if V >= (3, 12) else _pending_arm(rec)
+def start(rec, every, retake=None):
+    """retake(frame) (3.8-3.11: the breakpoints' Triggers.retake) traces
+    the breakpoint frames again once a checkpoint's trace function is gone."""
+    arm = _monitoring_arm(rec) if V >= (3, 12) else _pending_arm(rec, retake)
     if arm is None:
         return
     state = {"stop": None, "done": None, "tid": None}
@@ -137,26 +139,39 @@ def _monitoring_arm(rec):
     return arm
 
 
-def _pending_arm(rec):
+def _pending_arm(rec, retake):
     """3.8-3.11: arm() schedules trace_main in the main thread."""
     try:
         import ctypes
     except ImportError:
         return None
+    # the frames given the checkpoint's trace function, each with the one it
+    # had (a breakpoint's, stepping's), and the thread's global one before:
+    # all given back when the checkpoint is taken
     armed = []
+    prev = [None]
     state = {"pending": False, "off": False}
 
     def disarm():
-        sys.settrace(None)
-        for f in armed:
-            f.f_trace = None
+        sys.settrace(prev[0])
+        prev[0] = None
+        for f, old in armed:
+            if f.f_trace is local:
+                f.f_trace = old
         del armed[:]
 
     def local(frame, event, arg):
         if event == "line" and paths.is_user_file(frame.f_code.co_filename):
+            old = next((o for f, o in armed if f is frame), None)
             disarm()
             rec.snapshot("periodic", "", frame, "line")
-            return None
+            if retake is not None:
+                # the breakpoints' frames traced again: a hook compiled into
+                # them takes a traced frame for one that reports its lines
+                retake(frame)
+            # this line event is also the breakpoints' (or stepping's), as
+            # it would have been without the checkpoint
+            return old(frame, event, arg) if old is not None else None
         return local
 
     def glob(frame, event, arg):
@@ -168,13 +183,16 @@ def _pending_arm(rec):
             state["pending"] = False
             if state["off"]:
                 return 0
+            if armed:
+                return 0  # (still armed: the last one has not fired yet)
             f = sys._getframe(1)
             while f is not None:
                 if paths.is_user_file(f.f_code.co_filename):
+                    armed.append((f, f.f_trace))
                     f.f_trace = local
                     f.f_trace_lines = True
-                    armed.append(f)
                 f = f.f_back
+            prev[0] = sys.gettrace()
             sys.settrace(glob)
         except Exception:  # noqa: BLE001 - a checkpoint is never worth an error in the program
             pass
