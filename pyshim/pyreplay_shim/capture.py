@@ -170,6 +170,7 @@ class Recorder:
         self._sources = {}
         self._stored = set()  # sources already in the recording (committed by this process)
         self.busy = False
+        self.after = []  # called when a snapshot is done (control.py: commands that waited)
         self._fork_pending = False
         self.program_filters = warnings.filters
         # record --criu: the channel to pyreplay (criu.py); a copy restored
@@ -269,6 +270,8 @@ class Recorder:
             if gc_was:
                 gc.enable()
             _restore_limit(old_limit)
+            for f in self.after:
+                f()
 
     def _collect(self, frame, top_kind, tb):
         """[(frame, kind, lasti, lineno, live)] outermost first, shim frames dropped."""

@@ -62,6 +62,9 @@ def install(rec, cfg):
     P.uncaught_hooks.append(ctl.on_uncaught)
     trig = LB.LiveTriggers(rec, cfg, ctl)
     ctl.trig = trig
+    # a command that came during a snapshot (the poke found it busy) is
+    # served once the snapshot is done
+    rec.after.append(ctl.repoke)
     if rec.criu is not None:
         # a CRIU image of a stop leaves the session's socket outside; a copy
         # restored from it runs undebugged (criu.py)
@@ -495,6 +498,10 @@ class Control:
         self.stop("exception", type(exc).__name__, frame, "exception", "raise", exc=_exc_info(exc, "always"))
 
     # -- running: signals, tracing
+    def repoke(self):
+        if self.started and not self.stopped and not self.chan.q.empty():
+            self.chan.poke()
+
     def _on_signal(self, signum, frame):
         if self.stopped or self.rec.busy:
             return
