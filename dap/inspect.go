@@ -121,6 +121,9 @@ func (c *conn) onStackTrace(req *request) (any, error) {
 		if f.Module {
 			name = "<module>"
 		}
+		if f.Coroutine && s.Meta.Task != "" && a.ThreadId == threadID {
+			name += "  (task " + s.Meta.Task + ")" // the asyncio task that runs it
+		}
 		if k == n-1 && past {
 			name += "  [" + s.ID + "]"
 		}

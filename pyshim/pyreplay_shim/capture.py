@@ -459,9 +459,18 @@ class Recorder:
             if threads:
                 from . import threadviews
                 thread_stacks = threadviews.stacks(th, cur)
+        task = ""
+        aio = sys.modules.get("asyncio")
+        if aio is not None:
+            try:
+                t = aio.current_task()  # the task whose coroutines are on this stack
+                task = t.get_name() if t is not None else ""
+            except Exception:  # noqa: BLE001 - no running loop in this thread
+                task = ""
         meta = {
             "threads": threads,
             "thread": thread_name,
+            "task": task,
             "thread_stacks": thread_stacks,
             "unstable_sets": unstable,
             "main_thread": main_thread,
