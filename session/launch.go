@@ -67,6 +67,7 @@ func (d *Engine) Launch(o LaunchOptions) error {
 	env = append(env, "PYTHONUNBUFFERED=1")
 	d.mu.Lock()
 	d.store, d.opts, d.python, d.baseDir, d.env = p.Store, o, p.Python, p.BaseDir, env
+	d.lines = o.LineHistory && !o.NoDebug
 	d.mu.Unlock()
 	l, err := startLive(p.Python, p.Config, p.Dir, env, d)
 	if err != nil {
@@ -186,12 +187,9 @@ func (d *Engine) Start() error {
 	}
 	l := d.live
 	args := wire.StartArgs{BreakpointsArgs: d.bpPayload(), StopOnEntry: d.opts.StopOnEntry && !d.opts.NoDebug}
-	if d.opts.LineHistory && !d.opts.NoDebug {
-		// a snapshot at the first line to re-execute from (linehistory.go),
-		// not a stop (with stopOnEntry, that stop's snapshot is one)
-		d.lines = true
-		args.Anchor = true
-	}
+	// line history: a snapshot at the first line to re-execute from
+	// (linehistory.go), not a stop (with stopOnEntry, that stop's is one)
+	args.Anchor = d.lines
 	d.mu.Unlock()
 	return l.Call(wire.CmdStart, args, nil)
 }

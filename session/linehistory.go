@@ -69,7 +69,7 @@ type virtualStop struct {
 func (d *Engine) LineHistory() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.lines || d.opts.LineHistory
+	return d.lines
 }
 
 // StepBackLine is Step Back by line only: ok is false when the cursor's
@@ -135,10 +135,7 @@ func (d *Engine) windowAtCursor() (*lineWindow, int, error) {
 		d.mu.Unlock()
 		return w, len(w.events) - 1, nil
 	}
-	store, python := d.store, d.opts.Python
-	if python == "" {
-		python = d.python
-	}
+	store, python := d.store, d.reexecPython()
 	d.mu.Unlock()
 	w, err := d.reexecute(store, python, st.Snap)
 	if errors.Is(err, errUnreached) {
@@ -302,38 +299,16 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 		}
 		until.Locals = append(until.Locals, reprs)
 	}
-	out, err := os.CreateTemp("", "pyreplay-lines-*.jsonl")
-	if err != nil {
-		return nil, err
-	}
-	out.Close()
-	defer os.Remove(out.Name())
-	prog, err := PrepareResume(launch.Options{Store: store, Snap: anchor, Python: python,
-		History: &launch.HistorySpec{Out: out.Name(), Until: until}}, false)
+	lines, run, err := reexecution(store, python, anchor, &launch.HistorySpec{Until: until}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("cannot go back by line from %s: resuming %s: %v", recording.SnapID(stop), recording.SnapID(anchor), err)
 	}
-	prog.Stdin, prog.Stdout, prog.Stderr = strings.NewReader(""), io.Discard, io.Discard
-	_, runErr := prog.Run()
-	_ = store.DropRun(prog.Config.Run)
-	if runErr != nil {
-		return nil, runErr
-	}
+	_ = store.DropRun(run) // (it keeps nothing)
 	w := &lineWindow{anchor: anchor, stop: stop}
-	f, err := os.Open(out.Name())
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	end := ""
-	for sc.Scan() {
-		line := sc.Bytes()
-		if strings.HasPrefix(string(line), `{"end"`) {
-			var e struct{ End string }
-			_ = json.Unmarshal(line, &e)
-			end = e.End
+	for _, line := range lines {
+		if e, ok := endOf(line); ok {
+			end = e
 			break
 		}
 		var ev lineEvent
@@ -425,20 +400,11 @@ func (d *Engine) ValueHistory(frame int, name string) ([]ValueChange, error) {
 func (d *Engine) recordedStop(n int64) (int64, error) {
 	d.mu.Lock()
 	v, ok := d.virtual[n]
-	store, python := d.store, d.opts.Python
-	if python == "" {
-		python = d.python
-	}
+	store, python := d.store, d.reexecPython()
 	d.mu.Unlock()
 	if !ok {
 		return n, nil
 	}
-	out, err := os.CreateTemp("", "pyreplay-lines-*.jsonl")
-	if err != nil {
-		return 0, err
-	}
-	out.Close()
-	defer os.Remove(out.Name())
 	// the K-th line event at that line after the anchor's own: a breakpoint
 	// there, @K, counts as the original would (exact resume's rule)
 	e := v.w.events[v.i]
@@ -449,27 +415,70 @@ func (d *Engine) recordedStop(n int64) (int64, error) {
 		}
 	}
 	spec := fmt.Sprintf("%s:%d@%d", e.File, e.L, k)
-	prog, err := PrepareResume(launch.Options{Store: store, Snap: v.w.anchor, Python: python, Breakpoints: []string{spec},
-		History: &launch.HistorySpec{Out: out.Name(), ExitAfterSnapshot: true}}, false)
+	lines, run, err := reexecution(store, python, v.w.anchor, &launch.HistorySpec{ExitAfterSnapshot: true}, []string{spec})
 	if err != nil {
 		return 0, err
 	}
-	prog.Stdin, prog.Stdout, prog.Stderr = strings.NewReader(""), io.Discard, io.Discard
-	if _, err := prog.Run(); err != nil {
-		return 0, err
-	}
-	b, _ := os.ReadFile(out.Name())
 	var snap int64
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, `{"end"`) {
-			var e struct{ End string }
-			_ = json.Unmarshal([]byte(l), &e)
-			fmt.Sscanf(e.End, "snapshot %d", &snap)
+	for _, l := range lines {
+		if end, ok := endOf(l); ok {
+			fmt.Sscanf(end, "snapshot %d", &snap)
 		}
 	}
 	if snap <= 0 {
-		_ = store.DropRun(prog.Config.Run)
+		_ = store.DropRun(run)
 		return 0, fmt.Errorf("cannot resume from this line of the past: re-executing from %s did not reach it", recording.SnapID(v.w.anchor))
 	}
 	return snap, nil
+}
+
+// reexecution resumes anchor with spec (Out set here) and the breakpoint
+// specs bps, its output going nowhere, and returns the lines it wrote (its
+// events, then {"end": ...}) and its run.
+func reexecution(store *recording.Store, python string, anchor int64, spec *launch.HistorySpec, bps []string) ([][]byte, int64, error) {
+	out, err := os.CreateTemp("", "pyreplay-lines-*.jsonl")
+	if err != nil {
+		return nil, 0, err
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	spec.Out = out.Name()
+	prog, err := PrepareResume(launch.Options{Store: store, Snap: anchor, Python: python, Breakpoints: bps, History: spec}, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	prog.Stdin, prog.Stdout, prog.Stderr = strings.NewReader(""), io.Discard, io.Discard
+	if _, err := prog.Run(); err != nil {
+		return nil, prog.Config.Run, err
+	}
+	f, err := os.Open(out.Name())
+	if err != nil {
+		return nil, prog.Config.Run, err
+	}
+	defer f.Close()
+	var lines [][]byte
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		lines = append(lines, append([]byte(nil), sc.Bytes()...))
+	}
+	return lines, prog.Config.Run, sc.Err()
+}
+
+// endOf is the "end" of a re-execution's last line ({"end": ...}).
+func endOf(line []byte) (string, bool) {
+	if !strings.HasPrefix(string(line), `{"end"`) {
+		return "", false
+	}
+	var e struct{ End string }
+	_ = json.Unmarshal(line, &e)
+	return e.End, true
+}
+
+// reexecPython is the interpreter re-executions run under: the session's.
+func (d *Engine) reexecPython() string {
+	if d.opts.Python != "" {
+		return d.opts.Python
+	}
+	return d.python
 }
