@@ -106,11 +106,7 @@ func (r *Results) criuCost(py PyInfo) {
 
 // criuUsable says why the criu section cannot run, or "".
 func (r *Results) criuUsable() string {
-	c, err := checkpoint.Find(checkpoint.CacheDirs(r.bin)...)
-	if err == nil {
-		err = c.Probe()
-	}
-	if err != nil {
+	if _, err := checkpoint.FindDumping(checkpoint.CacheDirs(r.bin)...); err != nil {
 		return err.Error()
 	}
 	return ""

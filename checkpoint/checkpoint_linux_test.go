@@ -25,10 +25,7 @@ import (
 func usable(t *testing.T) *CRIU {
 	t.Helper()
 	probeOnce.Do(func() {
-		probed, probeErr = Find(filepath.Join(testutil.Root(), ".cache", "criu"))
-		if probeErr == nil {
-			probeErr = probed.Probe()
-		}
+		probed, probeErr = FindDumping(filepath.Join(testutil.Root(), ".cache", "criu"))
 	})
 	if probeErr != nil {
 		t.Skipf("no usable CRIU, the CRIU tests are skipped: %v", probeErr)

@@ -23,9 +23,8 @@ var (
 func needCriu(t *testing.T) {
 	t.Helper()
 	criuOnce.Do(func() {
-		c, err := checkpoint.Find(checkpoint.CacheDirs(testutil.Binary(t))...)
+		c, err := checkpoint.FindDumping(checkpoint.CacheDirs(testutil.Binary(t))...)
 		if err == nil {
-			err = c.Probe()
 			criuPath = c.Path
 		}
 		criuErr = err

@@ -20,11 +20,7 @@ import (
 func needCriu(t *testing.T) {
 	t.Helper()
 	probeOnce.Do(func() {
-		c, err := checkpoint.Find(checkpoint.CacheDirs(testutil.Binary(t))...)
-		if err == nil {
-			err = c.Probe()
-		}
-		probeErr = err
+		_, probeErr = checkpoint.FindDumping(checkpoint.CacheDirs(testutil.Binary(t))...)
 	})
 	if probeErr != nil {
 		t.Skipf("CRIU is not usable here, skipping the CRIU fallback tests: %v", probeErr)

@@ -58,9 +58,7 @@ func resumeCmd() *cobra.Command {
 				if err != nil {
 					return resumeError(n, err)
 				}
-				for _, l := range launch.EditReport(pl.Edits) {
-					fmt.Fprintf(os.Stderr, "pyreplay: %s\n", printable(l))
-				}
+				sayEdits(launch.EditReport(pl.Edits))
 				if len(pl.Edits) == 0 {
 					fmt.Fprintf(os.Stderr, "pyreplay: no program file changed since %s was recorded\n", recording.SnapID(n))
 				}
@@ -70,9 +68,7 @@ func resumeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, l := range p.EditReport() {
-				fmt.Fprintf(os.Stderr, "pyreplay: %s\n", printable(l))
-			}
+			sayEdits(p.EditReport())
 			if p.Image != "" {
 				store.Close()
 				if p.Why == "" {
@@ -97,6 +93,13 @@ func resumeCmd() *cobra.Command {
 	f.BoolVar(&useCriu, "criu", false, "restore the snapshot's CRIU image (record --criu) even when it resumes exactly")
 	f.BoolVar(&trusted, "trust", false, "trust the recording (as pyreplay trust FILE) before resuming")
 	return cmd
+}
+
+// sayEdits prints the report of a resume into edited source, a line per file.
+func sayEdits(lines []string) {
+	for _, l := range lines {
+		fmt.Fprintf(os.Stderr, "pyreplay: %s\n", printable(l))
+	}
 }
 
 func resumeError(n int64, err error) error {
