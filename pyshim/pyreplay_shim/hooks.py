@@ -185,9 +185,15 @@ class Hooks:
     def retake(self, frame):
         """Another trace function (stepping, a periodic checkpoint) has
         ended at ``frame``: breakpoint frames of this thread still live are
-        traced again."""
+        traced again. Unless another trace function still owns the thread
+        (stepping, after a periodic checkpoint): that one carries the
+        breakpoint frames' line events itself, and taking its frames or
+        its global function would end the step at the next breakpoint."""
         live = self.live_frames()
         if not live:
+            return
+        cur = _gettrace()
+        if cur is not None and cur != self._tglobal:
             return
         f = frame
         while f is not None:

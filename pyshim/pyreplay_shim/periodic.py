@@ -145,9 +145,13 @@ def _pending_arm(rec, retake):
         import ctypes
     except ImportError:
         return None
+    # the thread's real trace function (stepping's, the breakpoints'):
+    # sys.gettrace() answers as the program sees it, without pyreplay's
+    from .hooks import _gettrace
     # the frames given the checkpoint's trace function, each with the one it
-    # had (a breakpoint's, stepping's), and the thread's global one before:
-    # all given back when the checkpoint is taken
+    # would have had without it (a breakpoint's, stepping's): every event
+    # until the checkpoint is forwarded to that one, and all are given back
+    # when the checkpoint is taken; prev: the thread's global one before
     armed = []
     prev = [None]
     state = {"pending": False, "off": False}
@@ -160,9 +164,16 @@ def _pending_arm(rec, retake):
                 f.f_trace = old
         del armed[:]
 
+    def entry(frame):
+        for e in armed:
+            if e[0] is frame:
+                return e
+        return None
+
     def local(frame, event, arg):
+        e = entry(frame)
+        old = e[1] if e is not None else None
         if event == "line" and paths.is_user_file(frame.f_code.co_filename):
-            old = next((o for f, o in armed if f is frame), None)
             disarm()
             rec.snapshot("periodic", "", frame, "line")
             if retake is not None:
@@ -172,10 +183,27 @@ def _pending_arm(rec, retake):
             # this line event is also the breakpoints' (or stepping's), as
             # it would have been without the checkpoint
             return old(frame, event, arg) if old is not None else None
+        if old is not None:
+            # a return, an exception, a line of a library frame: the trace
+            # function the frame would have had sees it as without the
+            # checkpoint (stepping over an await notes the suspension on
+            # the coroutine's return); what it answers, or sets, is the
+            # frame's next one (None keeps it, as CPython's trampoline does)
+            nxt = old(frame, event, arg)
+            if frame.f_trace is not local:
+                nxt, frame.f_trace = frame.f_trace, local
+            if nxt is not None and nxt is not local and e is not None:
+                e[1] = nxt
         return local
 
     def glob(frame, event, arg):
-        return local if paths.is_user_file(frame.f_code.co_filename) else None
+        # a frame called while armed: the thread's trace function before
+        # decides what traces it, the checkpoint watches it too
+        old = prev[0](frame, event, arg) if prev[0] is not None else None
+        if not paths.is_user_file(frame.f_code.co_filename):
+            return old
+        armed.append([frame, old])
+        return local
 
     def trace_main(_arg):
         # runs in the main thread, between two bytecodes of what it was doing
@@ -188,11 +216,11 @@ def _pending_arm(rec, retake):
             f = sys._getframe(1)
             while f is not None:
                 if paths.is_user_file(f.f_code.co_filename):
-                    armed.append((f, f.f_trace))
+                    armed.append([f, f.f_trace])
                     f.f_trace = local
                     f.f_trace_lines = True
                 f = f.f_back
-            prev[0] = sys.gettrace()
+            prev[0] = _gettrace()
             sys.settrace(glob)
         except Exception:  # noqa: BLE001 - a checkpoint is never worth an error in the program
             pass
