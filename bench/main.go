@@ -205,6 +205,7 @@ func main() {
 	section("lines", func() {
 		for _, py := range pys {
 			r.lineHistory(py)
+			r.lineHistoryLive(py)
 		}
 	})
 	section("criu", func() {

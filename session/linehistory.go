@@ -13,6 +13,7 @@ package session
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,15 +41,16 @@ var errUnreached = errors.New("cannot go back by line")
 
 // lineEvent is one line event of a re-execution (linehistory.py's format).
 type lineEvent struct {
-	N    int                   `json:"n"` // its number from the anchor's own event
-	S    int64                 `json:"s"` // the frame's serial
-	P    int64                 `json:"p"` // its caller's (0: none)
-	F    string                `json:"f"`
-	File string                `json:"file"`
-	L    int                   `json:"l"`
-	M    string                `json:"m"` // a module frame's module
-	V    map[string]wire.Value `json:"v"`
-	C    int                   `json:"c"` // 1: the stop's stack and output (linehistory.py)
+	N    int            `json:"n"` // its number from the anchor's own event
+	S    int64          `json:"s"` // the frame's serial
+	P    int64          `json:"p"` // its caller's (0: none)
+	K    int            `json:"k"` // its code, in the re-execution's table
+	F    string         `json:"-"` // the code's function and file
+	File string         `json:"-"`
+	L    int            `json:"l"`
+	M    string         `json:"m"` // a module frame's module
+	V    map[string]int `json:"v"` // each local's view, in the window's table
+	C    int            `json:"c"` // 1: the stop's stack and output (linehistory.py)
 }
 
 // lineWindow is the line events from an anchor snapshot up to a stop's
@@ -56,6 +58,67 @@ type lineEvent struct {
 type lineWindow struct {
 	anchor, stop int64
 	events       []lineEvent
+	views        []wire.Value // the events' values (lineEvent.V)
+}
+
+// locals is event e's locals.
+func (w *lineWindow) locals(e *lineEvent) map[string]wire.Value {
+	out := make(map[string]wire.Value, len(e.V))
+	for k, i := range e.V {
+		if i >= 0 && i < len(w.views) {
+			out[k] = w.views[i]
+		}
+	}
+	return out
+}
+
+// parse reads a re-execution's lines (linehistory.py's format) into w and
+// says how it ended ("" when its last line is missing).
+func (w *lineWindow) parse(lines [][]byte) (string, error) {
+	type code struct{ F, File string }
+	var codes []code
+	for _, line := range lines {
+		if e, ok := endOf(line); ok {
+			return e, nil
+		}
+		switch {
+		case bytes.HasPrefix(line, []byte(`{"code"`)):
+			var c struct {
+				Code int    `json:"code"`
+				F    string `json:"f"`
+				File string `json:"file"`
+			}
+			if err := json.Unmarshal(line, &c); err != nil {
+				return "", err
+			}
+			for len(codes) <= c.Code {
+				codes = append(codes, code{})
+			}
+			codes[c.Code] = code{c.F, c.File}
+		case bytes.HasPrefix(line, []byte(`{"view"`)):
+			var v struct {
+				wire.Value
+				View int `json:"view"`
+			}
+			if err := json.Unmarshal(line, &v); err != nil {
+				return "", err
+			}
+			for len(w.views) <= v.View {
+				w.views = append(w.views, wire.Value{})
+			}
+			w.views[v.View] = v.Value
+		default:
+			var ev lineEvent
+			if err := json.Unmarshal(line, &ev); err != nil {
+				return "", err
+			}
+			if ev.K >= 0 && ev.K < len(codes) {
+				ev.F, ev.File = codes[ev.K].F, codes[ev.K].File
+			}
+			w.events = append(w.events, ev)
+		}
+	}
+	return "", nil
 }
 
 // virtualStop is a stop of the history made from a window's event.
@@ -244,7 +307,7 @@ func (w *lineWindow) snapshot(j int, n int64, base *wire.Snapshot) *wire.Snapsho
 	s.File, s.Line, s.Function = w.events[j].File, w.events[j].L, w.events[j].F
 	for k := len(chain) - 1; k >= 0; k-- {
 		e := w.events[chain[k]]
-		f := wire.Frame{Function: e.F, Name: e.F, File: e.File, Line: e.L, Kind: "call", Locals: e.V,
+		f := wire.Frame{Function: e.F, Name: e.F, File: e.File, Line: e.L, Kind: "call", Locals: w.locals(&e),
 			Module: e.M != "", ModuleName: e.M}
 		if k == 0 {
 			f.Kind = "line"
@@ -305,17 +368,9 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 	}
 	_ = store.DropRun(run) // (it keeps nothing)
 	w := &lineWindow{anchor: anchor, stop: stop}
-	end := ""
-	for _, line := range lines {
-		if e, ok := endOf(line); ok {
-			end = e
-			break
-		}
-		var ev lineEvent
-		if err := json.Unmarshal(line, &ev); err != nil {
-			return nil, err
-		}
-		w.events = append(w.events, ev)
+	end, err := w.parse(lines)
+	if err != nil {
+		return nil, err
 	}
 	if until.Last {
 		// the stop is the last event with its stack and output
@@ -381,8 +436,8 @@ func (d *Engine) ValueHistory(frame int, name string) ([]ValueChange, error) {
 		if e.S != serial {
 			continue
 		}
-		if v, ok := e.V[name]; ok && (len(out) == 0 || out[len(out)-1].Repr != v.Repr) {
-			out = append(out, ValueChange{Line: prevLine, Repr: v.Repr})
+		if i, ok := e.V[name]; ok && i < len(w.views) && (len(out) == 0 || out[len(out)-1].Repr != w.views[i].Repr) {
+			out = append(out, ValueChange{Line: prevLine, Repr: w.views[i].Repr})
 		}
 		prevLine = e.L
 	}

@@ -14,13 +14,23 @@ frame's last one before them)}: the first such event whose frames' locals
 have those reprs;
 with "last" (an exception stop: the program ends there) the run goes on to
 its end and the last such event is the stop's, each marked "c". OUT gets
-one JSON object per line:
+one JSON object per line: first the tables the events refer to,
 
-    {"s": frame serial, "p": its caller's serial (0: none), "f": function,
-     "file": path, "l": line, "m": module name or "", "v": {name: view}}
+    {"code": K, "f": function, "file": path}
+    {"view": I, "type": ..., "repr": ...}      (a value's view, depth 0)
 
-and last {"end": "matched" | "exit", "events": N, "kept": N}; "n" numbers
-the events from the anchor's.
+then the events,
+
+    {"n": number from the anchor's, "s": frame serial, "p": its caller's
+     serial (0: none), "k": code K, "l": line, "m": module name or "",
+     "v": {name: view I}}
+
+and last {"end": "matched" | "exit", "events": N, "kept": N}.
+
+A line event costs what its values' views cost: a view is made only for a
+value that is not the very object its frame's previous event had (an int,
+str, float... that is the same object has the same view), and identical
+views are written once.
 """
 import json
 import os
@@ -32,7 +42,10 @@ from .output import output_bytes
 from .state import _safe_repr
 from .view import redacted, view
 
-_SKIP = ("__builtins__", "__loader__", "__spec__", "__cached__")
+# values whose view cannot change while they stay the same object
+_IMMUTABLE = frozenset((int, float, complex, str, bytes, bool, type(None)))
+# ints whose view is their repr (reprlib's maxlong: 40 characters)
+_SMALL = 10 ** 38
 
 
 def install(spec, trig, rec):
@@ -101,12 +114,18 @@ def install(spec, trig, rec):
         done.append(how)
         sys.settrace(None)
         threading.settrace(None)
-        first = ring[0]["n"] if ring else 0
-        context = sorted((e for e in last_of.values() if e["n"] < first), key=lambda e: e["n"])
-        for e in context:
-            out.write(json.dumps(e, default=str) + "\n")
-        for e in ring:
-            out.write(json.dumps(e, default=str) + "\n")
+        first = ring[0][0] if ring else 0
+        context = sorted((e for e in last_of.values() if e[0] < first), key=lambda e: e[0])
+        dumps = json.dumps
+        for (name, fn, k) in codes.values():
+            out.write(dumps({"code": k, "f": name, "file": fn}) + "\n")
+        for key, i in views.items():
+            row = {"view": i}
+            row.update(key)
+            out.write(dumps(row, default=str) + "\n")
+        for e in context + list(ring):
+            out.write('{"n":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s}\n' % (
+                e[0], e[1], e[2], e[3], e[4], dumps(e[5]), dumps(e[6]), ',"c":1' if e[7] else ""))
         out.write(json.dumps({"end": how, "events": count[0], "kept": len(ring)}) + "\n")
         out.close()
 
@@ -133,15 +152,18 @@ def install(spec, trig, rec):
                     return False
         return True
 
-    codes = {}  # code -> (qualified name, file)
+    codes = {}  # code -> (qualified name, file, K)
 
     def code_info(code):
         c = codes.get(code)
         if c is None:
-            c = codes[code] = (getattr(code, "co_qualname", code.co_name), paths.abs_file(code.co_filename))
+            c = codes[code] = (getattr(code, "co_qualname", code.co_name), paths.abs_file(code.co_filename), len(codes))
         return c
 
     top_want = want_stack[-1] if want_stack else None
+    views = {}  # a view's items -> I
+    seen = {}  # frame serial -> {name: (value, I)} at its last event
+    hidden = {}  # name -> whether view.redacted hides it
 
     def record(frame, candidate):
         s, p = sid(frame)
@@ -149,14 +171,32 @@ def install(spec, trig, rec):
         g = frame.f_globals
         loc = frame.f_locals
         if loc is not g:
+            before = seen.get(s) or {}
+            now = {}
             for k, v in list(loc.items()):
-                # type and repr: the value then (children would cost every event)
-                vals[k] = {"type": "", "repr": "<redacted>", "redacted": True} if redacted(k) else view(v, 0)
-        name, fn = code_info(frame.f_code)
-        ev = {"n": count[0], "s": s, "p": p, "f": name, "file": fn, "l": frame.f_lineno,
-              "m": g.get("__name__", "") if loc is g else "", "v": vals}
-        if candidate:
-            ev["c"] = 1
+                b = before.get(k)
+                t = type(v)
+                if b is not None and b[0] is v and t in _IMMUTABLE:
+                    i = b[1]
+                else:
+                    h = hidden.get(k)
+                    if h is None:
+                        h = hidden[k] = redacted(k)
+                    if h:
+                        key = (("type", ""), ("repr", "<redacted>"), ("redacted", True))
+                    elif t is int and -_SMALL < v < _SMALL:
+                        key = (("type", "int"), ("repr", repr(v)))  # view(v, 0)'s, without its calls
+                    else:
+                        # type and repr: the value then (children would cost every event)
+                        key = tuple(view(v, 0).items())
+                    i = views.get(key)
+                    if i is None:
+                        i = views[key] = len(views)
+                now[k] = (v, i)
+                vals[k] = i
+            seen[s] = now
+        name, fn, k = code_info(frame.f_code)
+        ev = (count[0], s, p, k, frame.f_lineno, g.get("__name__", "") if loc is g else "", vals, candidate)
         ring.append(ev)
         last_of[s] = ev
         count[0] += 1
@@ -180,6 +220,7 @@ def install(spec, trig, rec):
             e = serial.pop(id(frame), None)
             if e is not None and e[0] is frame and not frame.f_code.co_flags & 0x2a0:
                 last_of.pop(e[1], None)  # (a generator's frame may come back)
+                seen.pop(e[1], None)
         return local
 
     def glob(frame, event, arg):

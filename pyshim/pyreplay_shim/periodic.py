@@ -154,10 +154,16 @@ def _pending_arm(rec, retake):
     # when the checkpoint is taken; prev: the thread's global one before
     armed = []
     prev = [None]
-    state = {"pending": False, "off": False}
+    # on: armed, glob the thread's trace function (until the next line of
+    # the program's code; the main thread may be in library code a while)
+    state = {"pending": False, "off": False, "on": False}
 
     def disarm():
-        sys.settrace(prev[0])
+        if not state["on"]:
+            return
+        state["on"] = False
+        if _gettrace() is glob:  # (a stop meanwhile may have set stepping's)
+            sys.settrace(prev[0])
         prev[0] = None
         for f, old in armed:
             if f.f_trace is local:
@@ -211,7 +217,7 @@ def _pending_arm(rec, retake):
             state["pending"] = False
             if state["off"]:
                 return 0
-            if armed:
+            if state["on"]:
                 return 0  # (still armed: the last one has not fired yet)
             f = sys._getframe(1)
             while f is not None:
@@ -221,6 +227,7 @@ def _pending_arm(rec, retake):
                     f.f_trace_lines = True
                 f = f.f_back
             prev[0] = _gettrace()
+            state["on"] = True
             sys.settrace(glob)
         except Exception:  # noqa: BLE001 - a checkpoint is never worth an error in the program
             pass

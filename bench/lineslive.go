@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// lineHistoryLive measures time travel in a live session (pyreplay dap,
+// time travel on by default) the way a user meets it: the program runs a
+// few seconds, dies with an uncaught exception, and from that stop Step
+// Back (the first re-executes from the latest anchor, at most 250 ms of
+// the program's run earlier), then Reverse Continue to a breakpoint set
+// now on a line that last ran just before the exception. Loop lengths
+// vary per session so the exception falls at different distances from
+// the anchor before it.
+func (r *Results) lineHistoryLive(py PyInfo) {
+	prog := filepath.Join(r.root, "bench", "drivers", "line_history_live.py")
+	sessions := 7
+	if *flagQuick {
+		sessions = 3
+	}
+	var first, later, reverse []float64
+	for s := 0; s < sessions; s++ {
+		n := 2_000_000 + s*137_000
+		f, l, rc, err := r.liveStepBack(py, prog, n)
+		if err != nil {
+			r.note("lines live: %v", err)
+			r.add(Figure{Section: "lines", Python: py.Minor, Case: "live session", Metric: "first step back", Unit: "ms", Stat: nanStat(), Note: "failed: " + firstLine(err.Error())})
+			return
+		}
+		first = append(first, f)
+		later = append(later, l...)
+		reverse = append(reverse, rc)
+	}
+	cs := fmt.Sprintf("live session, %d runs of 2M+ calls, uncaught exception", sessions)
+	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "first step back (re-executes from the anchor)", Unit: "ms", Stat: describe(first),
+		Note: fmt.Sprintf("p95 %.0f ms", describe(first).P95)})
+	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "later step backs", Unit: "ms", Stat: medianStat(later)})
+	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "reverse continue to a breakpoint set now", Unit: "ms", Stat: describe(reverse),
+		Note: fmt.Sprintf("p95 %.0f ms", describe(reverse).P95)})
+}
+
+// liveStepBack runs one live session of prog N to its uncaught exception
+// and times the first Step Back, five more, and a Reverse Continue to a
+// breakpoint on score()'s line (each to the stopped event and the stack).
+func (r *Results) liveStepBack(py PyInfo, prog string, n int) (first float64, later []float64, reverse float64, err error) {
+	cmd := exec.Command(r.bin, "dap")
+	cmd.Dir = r.tmp
+	cmd.Env = cleanEnv()
+	c, err := startDAP(cmd)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	defer c.close()
+	const to = 5 * time.Minute
+	if _, err := c.call("initialize", map[string]any{"adapterID": "pyreplay"}, to); err != nil {
+		return 0, nil, 0, err
+	}
+	db := filepath.Join(r.tmp, "lines-live.db")
+	if _, err := c.call("launch", map[string]any{"program": prog, "args": []string{strconv.Itoa(n)}, "python": py.Path, "db": db}, to); err != nil {
+		return 0, nil, 0, err
+	}
+	if _, err := c.event("initialized", to); err != nil {
+		return 0, nil, 0, err
+	}
+	if _, err := c.call("setExceptionBreakpoints", map[string]any{"filters": []string{"uncaught"}}, to); err != nil {
+		return 0, nil, 0, err
+	}
+	if _, err := c.call("configurationDone", nil, to); err != nil {
+		return 0, nil, 0, err
+	}
+	if _, err := c.event("stopped", to); err != nil {
+		return 0, nil, 0, err
+	}
+	timed := func(command string) (float64, error) {
+		c.dropEvents()
+		t := time.Now()
+		if _, err := c.call(command, map[string]any{"threadId": 1}, to); err != nil {
+			return 0, err
+		}
+		if _, err := c.event("stopped", to); err != nil {
+			return 0, err
+		}
+		if _, err := c.call("stackTrace", map[string]any{"threadId": 1}, to); err != nil {
+			return 0, err
+		}
+		return ms(time.Since(t)), nil
+	}
+	for i := 0; i < 6; i++ {
+		d, err := timed("stepBack")
+		if err != nil {
+			return 0, nil, 0, err
+		}
+		if i == 0 {
+			first = d
+		} else {
+			later = append(later, d)
+		}
+	}
+	if _, err := c.call("setBreakpoints", map[string]any{"source": map[string]any{"path": prog}, "breakpoints": []map[string]any{{"line": 13}}}, to); err != nil {
+		return 0, nil, 0, err
+	}
+	if reverse, err = timed("reverseContinue"); err != nil {
+		return 0, nil, 0, err
+	}
+	_, _ = c.call("disconnect", map[string]any{}, 5*time.Second)
+	return first, later, reverse, nil
+}
