@@ -122,7 +122,18 @@ func TestLineHistory(t *testing.T) {
 			if reason != "exception" || top.num("line") != 13 {
 				t.Fatalf("continue back to the exception: %s %v", reason, top)
 			}
+			// a condition is evaluated against the past: only the hit where it held
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 5, "condition": "r.startswith(' ')"}}})
+			c.request("reverseContinue", msg{"threadId": 1})
+			reason, top = c.stopped()
+			if v := c.eval(top.num("id"), "r", "watch").str("result"); reason != "breakpoint" || top.num("line") != 5 || v != "' b=2'" {
+				t.Fatalf("reverseContinue to the conditional breakpoint: %s %v r=%s", reason, top, v)
+			}
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
+			c.request("continue", msg{"threadId": 1})
+			if reason, top = c.stopped(); reason != "exception" {
+				t.Fatalf("continue from the past to the present: %s %v", reason, top)
+			}
 			c.request("continue", msg{"threadId": 1})
 			c.expectExit(1)
 		})
@@ -260,5 +271,61 @@ func TestLineHistoryResumeFromALine(t *testing.T) {
 	c.expectExit(0)
 	if !strings.Contains(c.output.String(), "6 15") {
 		t.Fatalf("output of the resumed process: %q", c.output.String())
+	}
+}
+
+// Going back traces only the stop's frames' code and the breakpoints':
+// Step Back walks the failing frame and its caller; a breakpoint set
+// later in a function that is on no stop's stack re-executes with it
+// traced, and its hit shows the whole stack of callers (a caller outside
+// the traced code as it was at the call).
+func TestLineHistoryScope(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "history_callers.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, nil, nil)
+			reason, top := c.stopped()
+			if reason != "exception" || top.num("line") != 6 {
+				t.Fatalf("stop: %s %v", reason, top)
+			}
+			var lines []int
+			for i := 0; i < 3; i++ {
+				c.request("stepBack", msg{"threadId": 1})
+				_, top = c.stopped()
+				lines = append(lines, top.num("line"))
+			}
+			if fmt.Sprint(lines) != "[21 20 19]" {
+				t.Fatalf("step back from the exception: %v, want [21 20 19]", lines)
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 12}}})
+			c.request("reverseContinue", msg{"threadId": 1})
+			reason, top = c.stopped()
+			loc := c.locals(top.num("id"))
+			if reason != "breakpoint" || top.num("line") != 12 || loc["s"].str("value") != "Decimal('1.00')" || !strings.Contains(loc["item"].str("value"), "'2'") {
+				t.Fatalf("reverseContinue into total(): %s %v s=%s item=%s", reason, top, loc["s"].str("value"), loc["item"].str("value"))
+			}
+			st := c.request("stackTrace", msg{"threadId": 1}).body().list("stackFrames")
+			var names []string
+			for _, s := range st {
+				names = append(names, strings.SplitN(s.str("name"), " ", 2)[0])
+			}
+			// (3.8-3.11 run the comprehension in a frame of its own)
+			got := strings.Replace(strings.Join(names, ","), "main.<locals>.<listcomp>", "<listcomp>", 1)
+			if got != "total,main,<module>" && got != "total,<listcomp>,main,<module>" {
+				t.Fatalf("stack at the hit: %s", got)
+			}
+			if v := c.locals(st[len(st)-2].num("id"))["orders"].str("value"); !strings.Contains(v, "'0.25'") {
+				t.Fatalf("main's orders at the hit: %s", v)
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
+			c.request("continue", msg{"threadId": 1})
+			if reason, _ = c.stopped(); reason != "exception" {
+				t.Fatalf("continue to the present: %s", reason)
+			}
+			c.request("continue", msg{"threadId": 1})
+			c.expectExit(1)
+		})
 	}
 }

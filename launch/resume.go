@@ -28,9 +28,20 @@ type HistorySpec struct {
 	Out   string       `json:"out"`
 	Until HistoryUntil `json:"until"`
 	Limit int          `json:"limit,omitempty"`
+	// Scope: the codes that report line events (nil: every code of the
+	// program); other frames appear only as callers of traced ones
+	Scope *HistoryScope `json:"scope,omitempty"`
 	// ExitAfterSnapshot: no line events; the run ends at its first
 	// snapshot (a breakpoint's: a line of the past made a recorded stop)
 	ExitAfterSnapshot bool `json:"exit_after_snapshot,omitempty"`
+}
+
+// HistoryScope names the codes a re-execution traces: by their name in
+// their file (the stop's frames), and those whose own lines hold one of
+// Lines (breakpoints).
+type HistoryScope struct {
+	Codes [][2]any `json:"codes"` // [file, co_name]
+	Lines [][3]any `json:"lines"` // [file, line, condition or ""]
 }
 
 // HistoryUntil is the stop a re-execution ends at.

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,8 @@ type lineEvent struct {
 	M    string         `json:"m"` // a module frame's module
 	V    map[string]int `json:"v"` // each local's view, in the window's table
 	C    int            `json:"c"` // 1: the stop's stack and output (linehistory.py)
+	X    int            `json:"x"` // 1: a caller outside the scope, at its call of a traced frame
+	B    []string       `json:"b"` // at a breakpoint line with conditions: those true here
 }
 
 // lineWindow is the line events from an anchor snapshot up to a stop's
@@ -59,6 +62,47 @@ type lineWindow struct {
 	anchor, stop int64
 	events       []lineEvent
 	views        []wire.Value // the events' values (lineEvent.V)
+	bpLines      map[string]bool // "file:line:condition" of the breakpoints its scope traced
+}
+
+// bpKey names a breakpoint for lineWindow.bpLines.
+func bpKey(file string, b LineBreakpoint) string {
+	return fmt.Sprintf("%s:%d:%s", file, b.Line, b.Condition)
+}
+
+// covers says whether the breakpoints set now all lie in code the window
+// traced (else Reverse Continue re-executes with them in its scope).
+func (w *lineWindow) covers(bps map[string][]LineBreakpoint) bool {
+	for f, list := range bps {
+		for _, b := range list {
+			if b.LogMessage == nil && !w.bpLines[bpKey(f, b)] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// same is the event of w that is event i of old: the same code's event
+// with as many of that code's events before it (both windows trace that
+// code from the same anchor); -1 when w has none.
+func (w *lineWindow) same(old *lineWindow, i int) int {
+	e := old.events[i]
+	k := 0
+	for j := 0; j < i; j++ {
+		if o := old.events[j]; o.X == 0 && o.F == e.F && o.File == e.File {
+			k++
+		}
+	}
+	for j, n := range w.events {
+		if n.X == 0 && n.F == e.F && n.File == e.File {
+			if k == 0 {
+				return j
+			}
+			k--
+		}
+	}
+	return -1
 }
 
 // locals is event e's locals.
@@ -159,25 +203,66 @@ func (d *Engine) stepBackLine() (ok bool, err error) {
 
 // reverseContinueLine moves to the latest line event before the cursor's
 // that has a line breakpoint set now (in any frame: also in functions that
-// have returned), when line history is on and the cursor's stop has one.
-// Conditions and hit counts are not evaluated in the past.
+// have returned) whose condition held there (evaluated by the
+// re-execution, in the frame then), when line history is on and the
+// cursor's stop has one. Hit counts count from the program's start, which
+// the window does not reach: they are not applied in the past.
 func (d *Engine) reverseContinueLine() (ok bool, err error) {
 	w, i, err := d.windowAtCursor()
 	if err != nil || w == nil {
 		return false, err
 	}
 	d.mu.Lock()
+	covered := w.covers(d.lineBPs)
+	d.mu.Unlock()
+	if !covered {
+		// a breakpoint in code the window did not trace: the same stretch
+		// again with it in the scope, the cursor at its event there
+		if w, i, err = d.widen(w, i); err != nil || w == nil {
+			return false, err
+		}
+	}
+	d.mu.Lock()
 	defer d.mu.Unlock()
 	for j := i - 1; j >= 0; j-- {
 		e := w.events[j]
+		if e.X == 1 {
+			continue // (a caller's state at a call, not a line event)
+		}
 		for _, b := range d.lineBPs[absPath(e.File, "")] {
-			if b.Line == e.L && b.LogMessage == nil {
+			if b.Line == e.L && b.LogMessage == nil && (b.Condition == "" || slices.Contains(e.B, b.Condition)) {
 				d.moveTo(d.insertVirtualLocked(w, j), "breakpoint", "")
 				return true, nil
 			}
 		}
 	}
 	return false, nil
+}
+
+// widen re-executes w's stretch with the breakpoints set now in its scope
+// and gives the new window and event i's place in it; the cursor's
+// virtual stop moves to it, and stops after w's use the new window.
+func (d *Engine) widen(w *lineWindow, i int) (*lineWindow, int, error) {
+	d.mu.Lock()
+	store, python := d.store, d.reexecPython()
+	d.mu.Unlock()
+	nw, err := d.reexecute(store, python, w.stop)
+	if err != nil || nw == nil {
+		return nil, -1, err
+	}
+	j := nw.same(w, i)
+	if j < 0 {
+		return nil, -1, fmt.Errorf("cannot go back by line: re-executing from %s again did not meet this line", recording.SnapID(w.anchor))
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.windows[w.stop] = nw
+	if d.cur >= 0 && d.cur < len(d.hist) {
+		if v, ok := d.virtual[d.hist[d.cur].Snap]; ok && v.w == w {
+			v.w, v.i = nw, j
+		}
+	}
+	return nw, j, nil
 }
 
 // windowAtCursor is the line window of the cursor's stop (re-executing
@@ -222,6 +307,9 @@ func (w *lineWindow) previousInFrame(i int) int {
 		return -1
 	}
 	s := w.events[i].S
+	if w.events[i].X == 1 {
+		return -1 // a caller outside the scope: its earlier lines were not traced
+	}
 	for j := i - 1; j >= 0; j-- {
 		if w.events[j].S == s {
 			return j
@@ -347,10 +435,26 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 		return nil, nil
 	}
 	until := launch.HistoryUntil{Stdout: target.StdoutBytes, Stderr: target.StderrBytes, Last: target.Reason == "exception"}
+	// traced: the stop's frames' codes and the breakpoints' (set now)
+	scope := &launch.HistoryScope{}
+	w := &lineWindow{anchor: anchor, stop: stop, bpLines: map[string]bool{}}
+	d.mu.Lock()
+	for f, list := range d.lineBPs {
+		for _, b := range list {
+			scope.Lines = append(scope.Lines, [3]any{f, b.Line, b.Condition})
+			w.bpLines[bpKey(f, b)] = true
+		}
+	}
+	d.mu.Unlock()
 	for _, f := range target.Frames {
 		if f.Library {
 			continue
 		}
+		name := f.Function
+		if k := strings.LastIndexByte(name, '.'); k >= 0 {
+			name = name[k+1:] // (a qualified name: the code's own is its last part)
+		}
+		scope.Codes = append(scope.Codes, [2]any{f.File, name})
 		until.Stack = append(until.Stack, [2]any{f.File, f.Line})
 		reprs := map[string]string{}
 		for k, v := range f.Locals {
@@ -362,12 +466,11 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 		}
 		until.Locals = append(until.Locals, reprs)
 	}
-	lines, run, err := reexecution(store, python, anchor, &launch.HistorySpec{Until: until}, nil)
+	lines, run, err := reexecution(store, python, anchor, &launch.HistorySpec{Until: until, Scope: scope}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("cannot go back by line from %s: resuming %s: %v", recording.SnapID(stop), recording.SnapID(anchor), err)
 	}
 	_ = store.DropRun(run) // (it keeps nothing)
-	w := &lineWindow{anchor: anchor, stop: stop}
 	end, err := w.parse(lines)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,9 @@ event: that event is the stop's own, and the run ends there. Config
 (resume.history): {"out": PATH, "until": {"stack": [[file, line], ...],
 "stdout": N, "stderr": N, "locals": [{name: repr}, ...], "last": bool},
 "limit": N (the events kept: the last N, 100,000 by default, and each live
-frame's last one before them)}: the first such event whose frames' locals
+frame's last one before them), "scope": {"codes": [[file, name], ...],
+"lines": [[file, line, condition or ""], ...]} or absent (every code of
+the program)}: the first such event whose frames' locals
 have those reprs;
 with "last" (an exception stop: the program ends there) the run goes on to
 its end and the last such event is the stop's, each marked "c". OUT gets
@@ -23,9 +25,20 @@ then the events,
 
     {"n": number from the anchor's, "s": frame serial, "p": its caller's
      serial (0: none), "k": code K, "l": line, "m": module name or "",
-     "v": {name: view I}}
+     "v": {name: view I}, "c": 1 the stop's candidate, "x": 1 a caller's,
+     "b": [conditions true here], at a line of the scope's with conditions}
+
+A breakpoint's condition is evaluated at each event of its line, in the
+frame as it is then (as a live stop would), its errors counting as false.
 
 and last {"end": "matched" | "exit", "events": N, "kept": N}.
+
+With a scope, only the codes it names (the stop's frames') and the codes
+holding its lines (breakpoints') report line events; a frame of any other
+code of the program appears only as the caller of a traced one, with an
+event made at that call ("x": 1): its line and values then, exact while
+the callee runs. The rest of the program runs untraced (its calls cost a
+test each).
 
 A line event costs what its values' views cost: a view is made only for a
 value that is not the very object its frame's previous event had (an int,
@@ -37,6 +50,7 @@ import os
 import sys
 import threading
 
+from . import codelines as L
 from . import paths
 from .output import output_bytes
 from .state import _safe_repr
@@ -83,6 +97,32 @@ def install(spec, trig, rec):
             r = real[fn] = (not fn.startswith("<") and paths.is_user_file(fn))
         return r
 
+    scope = spec.get("scope")
+    scope_codes = {(f, n) for f, n in (scope or {}).get("codes") or []}
+    scope_lines = {}
+    conds = {}  # (file, line) -> [(condition, its code)]
+    for f, n, *c in (scope or {}).get("lines") or []:
+        scope_lines.setdefault(f, set()).add(n)
+        if c and c[0]:
+            try:
+                conds.setdefault((f, n), []).append((c[0], compile(c[0], "<condition>", "eval")))
+            except SyntaxError:
+                conds.setdefault((f, n), []).append((c[0], None))
+    in_scope = {}  # code -> whether its frames report line events
+
+    def traced(code):
+        r = in_scope.get(code)
+        if r is None:
+            r = user(code.co_filename)
+            if r and scope is not None:
+                fn = paths.abs_file(code.co_filename)
+                # by name: a frame rebuilt by the resume runs a code of its
+                # own, with the function's name (and a first line of its own)
+                r = (fn, code.co_name) in scope_codes \
+                    or (fn in scope_lines and not scope_lines[fn].isdisjoint(L.own_lines(code)))
+            in_scope[code] = r
+        return r
+
     def sid(frame):
         e = serial.get(id(frame))
         if e is not None and e[0] is frame:
@@ -92,11 +132,30 @@ def install(spec, trig, rec):
             p = p.f_back
         ps = 0
         if p is not None:
+            if not traced(p.f_code):
+                # a caller outside the scope: its line and values at this
+                # call, which stay as they are while the callee runs
+                record(p, False, True)
             pe = serial.get(id(p))
             ps = pe[1] if pe is not None and pe[0] is p else sid(p)[0]
         count[1] += 1
         serial[id(frame)] = (frame, count[1], ps)
+        if not traced(frame.f_code) and frame.f_trace is None:
+            # only its return, to forget it then (no line events)
+            frame.f_trace_lines = False
+            frame.f_trace = returned
         return count[1], ps
+
+    def returned(frame, event, arg):
+        if event == "return":
+            forget(frame)
+        return returned
+
+    def forget(frame):
+        e = serial.pop(id(frame), None)
+        if e is not None and e[0] is frame and not frame.f_code.co_flags & 0x2a0:
+            last_of.pop(e[1], None)  # (a generator's frame may come back)
+            seen.pop(e[1], None)
 
     def stack_of(frame):
         st = []
@@ -124,8 +183,9 @@ def install(spec, trig, rec):
             row.update(key)
             out.write(dumps(row, default=str) + "\n")
         for e in context + list(ring):
-            out.write('{"n":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s}\n' % (
-                e[0], e[1], e[2], e[3], e[4], dumps(e[5]), dumps(e[6]), ',"c":1' if e[7] else ""))
+            out.write('{"n":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s}\n' % (
+                e[0], e[1], e[2], e[3], e[4], dumps(e[5]), dumps(e[6]), ',"c":1' if e[7] else "", ',"x":1' if e[8] else "",
+                ',"b":' + dumps(e[9]) if e[9] is not None else ""))
         out.write(json.dumps({"end": how, "events": count[0], "kept": len(ring)}) + "\n")
         out.close()
 
@@ -165,7 +225,7 @@ def install(spec, trig, rec):
     seen = {}  # frame serial -> {name: (value, I)} at its last event
     hidden = {}  # name -> whether view.redacted hides it
 
-    def record(frame, candidate):
+    def record(frame, candidate, caller=False):
         s, p = sid(frame)
         vals = {}
         g = frame.f_globals
@@ -196,7 +256,18 @@ def install(spec, trig, rec):
                 vals[k] = i
             seen[s] = now
         name, fn, k = code_info(frame.f_code)
-        ev = (count[0], s, p, k, frame.f_lineno, g.get("__name__", "") if loc is g else "", vals, candidate)
+        true = None
+        if conds and not caller:
+            cs = conds.get((fn, frame.f_lineno))
+            if cs is not None:
+                true = []
+                for text, cc in cs:
+                    try:
+                        if cc is not None and eval(cc, g, loc):
+                            true.append(text)
+                    except Exception:  # noqa: BLE001 - as a live condition's error: false
+                        pass
+        ev = (count[0], s, p, k, frame.f_lineno, g.get("__name__", "") if loc is g else "", vals, candidate, caller, true)
         ring.append(ev)
         last_of[s] = ev
         count[0] += 1
@@ -217,16 +288,13 @@ def install(spec, trig, rec):
                 finish("matched")
                 os._exit(0)
         elif event == "return":
-            e = serial.pop(id(frame), None)
-            if e is not None and e[0] is frame and not frame.f_code.co_flags & 0x2a0:
-                last_of.pop(e[1], None)  # (a generator's frame may come back)
-                seen.pop(e[1], None)
+            forget(frame)
         return local
 
     def glob(frame, event, arg):
         if done:
             return None
-        return local if user(frame.f_code.co_filename) else None
+        return local if traced(frame.f_code) else None
 
     import atexit
     atexit.register(lambda: finish("exit"))
