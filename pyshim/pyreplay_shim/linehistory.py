@@ -54,6 +54,7 @@ from . import codelines as L
 from . import paths
 from .output import output_bytes
 from .state import _safe_repr
+from .versions import MONITORING
 from .view import redacted, view
 
 # values whose view cannot change while they stay the same object
@@ -82,14 +83,8 @@ def install(spec, trig, rec):
     last_of = {}  # frame serial -> its last event
     serial = {}  # id(frame) -> (frame, serial, parent serial)
     count = [0, 0]  # events made, serials given
-    pending = [None]  # the arrival's (frame, line): the anchor's own event
     real = {}
     done = []
-
-    def arrived(frame, line):
-        pending[0] = (frame, line) if line else None
-
-    trig.on_arrival.append(arrived)
 
     def user(fn):
         r = real.get(fn)
@@ -140,16 +135,9 @@ def install(spec, trig, rec):
             ps = pe[1] if pe is not None and pe[0] is p else sid(p)[0]
         count[1] += 1
         serial[id(frame)] = (frame, count[1], ps)
-        if not traced(frame.f_code) and frame.f_trace is None:
-            # only its return, to forget it then (no line events)
-            frame.f_trace_lines = False
-            frame.f_trace = returned
+        if not traced(frame.f_code):
+            watch_return(frame)  # to forget it then (no line events)
         return count[1], ps
-
-    def returned(frame, event, arg):
-        if event == "return":
-            forget(frame)
-        return returned
 
     def forget(frame):
         e = serial.pop(id(frame), None)
@@ -272,23 +260,39 @@ def install(spec, trig, rec):
         last_of[s] = ev
         count[0] += 1
 
+    def line(frame):
+        if done or trig.rebuilding:
+            return
+        # (the cheap test first: the stop's own line in its file)
+        at = top_want is not None and frame.f_lineno == top_want[1] \
+            and code_info(frame.f_code)[1] == top_want[0] \
+            and output_bytes() == want_out and stack_of(frame) == want_stack
+        record(frame, at)
+        if at and not last and same_locals(frame):
+            finish("matched")
+            os._exit(0)
+
+    import atexit
+    atexit.register(lambda: finish("exit"))
+    # nothing the re-execution does reaches outside (sandbox.py)
+    from . import sandbox
+    sandbox.install()
+    if MONITORING:
+        watch_return = _monitor(traced, line, forget, done)
+    else:
+        watch_return = _settrace(traced, line, forget, done)
+
+
+def _settrace(traced, line, gone, done):
+    """3.8-3.11: sys.settrace in every thread; a traced code's frames report
+    their lines and return, other frames cost their call event."""
     def local(frame, event, arg):
         if done:
             return None
-        if event == "line" and not trig.rebuilding:
-            a = pending[0]
-            if a is not None:
-                pending[0] = None
-            # (the cheap test first: the stop's own line in its file)
-            at = top_want is not None and frame.f_lineno == top_want[1] \
-                and code_info(frame.f_code)[1] == top_want[0] \
-                and output_bytes() == want_out and stack_of(frame) == want_stack
-            record(frame, at)
-            if at and not last and same_locals(frame):
-                finish("matched")
-                os._exit(0)
+        if event == "line":
+            line(frame)
         elif event == "return":
-            forget(frame)
+            gone(frame)
         return local
 
     def glob(frame, event, arg):
@@ -296,13 +300,64 @@ def install(spec, trig, rec):
             return None
         return local if traced(frame.f_code) else None
 
-    import atexit
-    atexit.register(lambda: finish("exit"))
-    # nothing the re-execution does reaches outside (sandbox.py)
-    from . import sandbox
-    sandbox.install()
+    def returned(frame, event, arg):
+        if event == "return":
+            gone(frame)
+        return returned
+
+    def watch_return(frame):
+        if frame.f_trace is None:
+            frame.f_trace_lines = False
+            frame.f_trace = returned
+
     threading.settrace(glob)
     sys.settrace(glob)
+    return watch_return
+
+
+def _monitor(traced, line, gone, done):
+    """3.12+: a sys.monitoring tool of the re-execution's own. Each code
+    is asked once, at its first start (then DISABLEd there): a traced one
+    gets LINE and return events of its own; the rest of the program runs
+    without any."""
+    M = sys.monitoring
+    E = M.events
+    tool = next((t for t in (2, 4, 3, 5, 1) if M.get_tool(t) is None), None)
+    if tool is None:
+        raise RuntimeError("no free sys.monitoring tool id for line history")
+    M.use_tool_id(tool, "pyreplay-history")
+    DISABLE = M.DISABLE
+    getframe = sys._getframe
+    watched = set()
+
+    def on_start(code, offset):
+        if not done and traced(code):
+            M.set_local_events(tool, code, E.LINE | E.PY_RETURN | E.PY_YIELD)
+            watched.add(code)
+        return DISABLE
+
+    def on_line(code, n):
+        if done:
+            return DISABLE
+        line(getframe(1))
+
+    def on_gone(code, offset, arg):
+        if not done:
+            gone(getframe(1))
+
+    def watch_return(frame):
+        code = frame.f_code
+        if code not in watched:
+            M.set_local_events(tool, code, M.get_local_events(tool, code) | E.PY_RETURN | E.PY_YIELD)
+            watched.add(code)
+
+    M.register_callback(tool, E.PY_START, on_start)
+    M.register_callback(tool, E.LINE, on_line)
+    M.register_callback(tool, E.PY_RETURN, on_gone)
+    M.register_callback(tool, E.PY_YIELD, on_gone)
+    M.register_callback(tool, E.PY_UNWIND, on_gone)  # (global only: an exception leaving a frame)
+    M.set_events(tool, E.PY_START | E.PY_UNWIND)
+    return watch_return
 
 
 def _snapshot_then_exit(path, rec):
