@@ -88,23 +88,33 @@ func (r *Results) stepBackLines(db string) (first float64, later []float64, err 
 		return 0, nil, err
 	}
 	for i := 0; i < 11; i++ {
-		c.dropEvents()
-		t := time.Now()
-		if _, err := c.call("stepBack", map[string]any{"threadId": 1}, to); err != nil {
-			return 0, nil, err
-		}
-		if _, err := c.event("stopped", to); err != nil {
-			return 0, nil, err
-		}
-		if _, err := c.call("stackTrace", map[string]any{"threadId": 1}, to); err != nil {
+		d, err := timedStop(c, "stepBack", to)
+		if err != nil {
 			return 0, nil, err
 		}
 		if i == 0 {
-			first = ms(time.Since(t))
+			first = d
 		} else {
-			later = append(later, ms(time.Since(t)))
+			later = append(later, d)
 		}
 	}
 	_, _ = c.call("disconnect", map[string]any{}, 5*time.Second)
 	return first, later, nil
+}
+
+// timedStop times command (stepBack, reverseContinue, ...) to its stopped
+// event and the new stop's stack, in ms.
+func timedStop(c *dapClient, command string, to time.Duration) (float64, error) {
+	c.dropEvents()
+	t := time.Now()
+	if _, err := c.call(command, map[string]any{"threadId": 1}, to); err != nil {
+		return 0, err
+	}
+	if _, err := c.event("stopped", to); err != nil {
+		return 0, err
+	}
+	if _, err := c.call("stackTrace", map[string]any{"threadId": 1}, to); err != nil {
+		return 0, err
+	}
+	return ms(time.Since(t)), nil
 }

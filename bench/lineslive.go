@@ -75,22 +75,8 @@ func (r *Results) liveStepBack(py PyInfo, prog string, n int) (first float64, la
 	if _, err := c.event("stopped", to); err != nil {
 		return 0, nil, 0, err
 	}
-	timed := func(command string) (float64, error) {
-		c.dropEvents()
-		t := time.Now()
-		if _, err := c.call(command, map[string]any{"threadId": 1}, to); err != nil {
-			return 0, err
-		}
-		if _, err := c.event("stopped", to); err != nil {
-			return 0, err
-		}
-		if _, err := c.call("stackTrace", map[string]any{"threadId": 1}, to); err != nil {
-			return 0, err
-		}
-		return ms(time.Since(t)), nil
-	}
 	for i := 0; i < 6; i++ {
-		d, err := timed("stepBack")
+		d, err := timedStop(c, "stepBack", to)
 		if err != nil {
 			return 0, nil, 0, err
 		}
@@ -103,7 +89,7 @@ func (r *Results) liveStepBack(py PyInfo, prog string, n int) (first float64, la
 	if _, err := c.call("setBreakpoints", map[string]any{"source": map[string]any{"path": prog}, "breakpoints": []map[string]any{{"line": 13}}}, to); err != nil {
 		return 0, nil, 0, err
 	}
-	if reverse, err = timed("reverseContinue"); err != nil {
+	if reverse, err = timedStop(c, "reverseContinue", to); err != nil {
 		return 0, nil, 0, err
 	}
 	_, _ = c.call("disconnect", map[string]any{}, 5*time.Second)
