@@ -52,6 +52,7 @@ func (c *conn) onInitialize(req *request) (any, error) {
 	if _, ok := raw["columnsStartAt1"]; ok {
 		c.colsAt1 = a.ColumnsStartAt1
 	}
+	c.childSessions = a.SupportsStartDebuggingRequest
 	return Capabilities(), nil
 }
 
@@ -85,6 +86,16 @@ type LaunchArgs struct {
 	// between the stops. LineHistory: true is the same as TimeTravel: true.
 	TimeTravel  *bool `json:"timeTravel"`
 	LineHistory bool  `json:"lineHistory"`
+	// SubProcess (default true, as debugpy's): the program's Python
+	// children run under pyreplay too, each in a child session (DAP
+	// startDebugging) when the client supports it, else recorded.
+	SubProcess *bool `json:"subProcess"`
+	// PyreplayChild (an attach made by startDebugging): the live child to
+	// debug, {"control": "unix:PATH", "db": PATH}.
+	PyreplayChild *struct {
+		Control string `json:"control"`
+		DB      string `json:"db"`
+	} `json:"pyreplayChild"`
 }
 
 // lines says whether line history is on: live by default, replays when asked.
@@ -149,7 +160,8 @@ func (c *conn) onLaunch(req *request) (any, error) {
 	}
 	o := session.LaunchOptions{Target: launch.Target{Script: a.Program}, Args: a.Args, Cwd: a.Cwd, Python: python,
 		DB: a.DB, StopOnEntry: a.StopOnEntry, NoDebug: a.NoDebug, JustMyCode: a.JustMyCode == nil || *a.JustMyCode, Env: map[string]string{},
-		Criu: crOpt, LineHistory: a.lines(true) && !a.NoDebug}
+		Criu: crOpt, LineHistory: a.lines(true) && !a.NoDebug,
+		ChildSessions: c.childSessions, NoSubProcess: a.SubProcess != nil && !*a.SubProcess}
 	if a.Module != "" {
 		o.Target = launch.Target{Module: a.Module}
 	}
@@ -165,9 +177,76 @@ func (c *conn) onLaunch(req *request) (any, error) {
 	if err := c.dbg.Launch(o); err != nil {
 		return nil, err
 	}
+	// what a child session of this one is configured with
+	c.child = map[string]any{"justMyCode": o.JustMyCode, "timeTravel": o.LineHistory, "db": c.dbg.RecordingPath()}
+	if python != "" {
+		c.child["python"] = python
+	}
+	if a.Token != "" {
+		c.child["token"] = a.Token
+	}
 	c.launched = true
 	c.started.Store(true)
 	return nil, nil
+}
+
+// onAttach takes the child session startDebugging asked for: a live Python
+// child of another session's program, waiting for its debugger.
+func (c *conn) onAttach(req *request) (any, error) {
+	if c.launched {
+		return nil, errorf("this session has already launched")
+	}
+	var a LaunchArgs
+	if err := decode(req, &a); err != nil {
+		return nil, err
+	}
+	if c.srv.Token != "" && subtle.ConstantTimeCompare([]byte(a.Token), []byte(c.srv.Token)) != 1 {
+		return nil, errorf("this adapter accepts remote clients and needs its token: add \"token\" to the configuration")
+	}
+	if a.PyreplayChild == nil || a.PyreplayChild.Control == "" {
+		return nil, errorf("attach is for the child processes of a pyreplay session (it starts them itself); to debug a program, launch it")
+	}
+	c.authorized = true
+	python, err := pythonArg(a.Python)
+	if err != nil {
+		return nil, err
+	}
+	c.justMyCode = a.JustMyCode == nil || *a.JustMyCode
+	o := session.AttachOptions{Control: a.PyreplayChild.Control, DB: a.PyreplayChild.DB, Python: python,
+		JustMyCode: c.justMyCode, LineHistory: a.lines(true)}
+	if err := c.dbg.Attach(o); err != nil {
+		return nil, err
+	}
+	c.child = map[string]any{"justMyCode": c.justMyCode, "timeTravel": o.LineHistory, "db": o.DB}
+	if python != "" {
+		c.child["python"] = python
+	}
+	c.launched = true
+	c.started.Store(true)
+	return nil, nil
+}
+
+// startChild asks the client for a session of the child the program
+// started (it waits for it: onAttach).
+func (c *conn) startChild(e session.ChildEvent) {
+	if !c.childSessions {
+		return
+	}
+	name := fmt.Sprintf("python (pid %d)", e.Pid)
+	if len(e.Argv) > 1 {
+		name = fmt.Sprintf("%s (pid %d)", strings.Join(e.Argv[1:], " "), e.Pid)
+	}
+	cfg := map[string]any{"type": "pyreplay", "request": "attach", "name": name,
+		"pyreplayChild": map[string]any{"control": e.Control, "db": c.child["db"]}}
+	for k, v := range c.child {
+		if k != "db" {
+			cfg[k] = v
+		}
+	}
+	c.write(func(seq int) any {
+		return requestMsg{Seq: seq, Type: "request", Command: "startDebugging",
+			Arguments: godap.StartDebuggingRequestArguments{Request: "attach", Configuration: cfg}}
+	})
 }
 
 // pythonArg accepts "python": "/path" or ["/path", ...] (debugpy allows both).
@@ -191,7 +270,11 @@ func pythonArg(raw json.RawMessage) (string, error) {
 
 func (c *conn) afterLaunch(req *request) {
 	if l := c.dbg.LiveProcess(); l != nil {
-		c.event("process", godap.ProcessEventBody{Name: l.Name(), SystemProcessId: l.Pid(), IsLocalProcess: true, StartMethod: "launch"})
+		method := "launch"
+		if req.Command == "attach" {
+			method = "attach"
+		}
+		c.event("process", godap.ProcessEventBody{Name: l.Name(), SystemProcessId: l.Pid(), IsLocalProcess: true, StartMethod: method})
 	}
 	c.event("initialized", nil)
 }

@@ -51,6 +51,8 @@ type conn struct {
 	seq int
 
 	linesAt1, colsAt1 bool
+	childSessions     bool        // the client takes startDebugging requests (a session per child process)
+	child             map[string]any // the launch configuration's attributes a child session inherits
 	justMyCode        bool        // library frames are left out of stack traces (as debugpy)
 	authorized        bool        // the launch carried the server's token (or none is needed)
 	started           atomic.Bool // launched: read by readLoop
@@ -131,6 +133,13 @@ type responseMsg struct {
 	Command    string `json:"command"`
 	Message    string `json:"message,omitempty"`
 	Body       any    `json:"body,omitempty"`
+}
+
+type requestMsg struct {
+	Seq       int    `json:"seq"`
+	Type      string `json:"type"`
+	Command   string `json:"command"`
+	Arguments any    `json:"arguments"`
 }
 
 type eventMsg struct {
@@ -256,7 +265,7 @@ var afterResponse map[string]func(c *conn, req *request)
 
 // unsupported lists the DAP requests pyreplay answers with an error.
 var unsupported = map[string]struct{}{
-	"attach": {}, "restart": {}, "setExpression": {}, "restartFrame": {}, "goto": {},
+	"restart": {}, "setExpression": {}, "restartFrame": {}, "goto": {},
 	"gotoTargets": {}, "stepInTargets": {}, "completions": {}, "modules": {}, "loadedSources": {},
 	"dataBreakpointInfo": {}, "setDataBreakpoints": {}, "setInstructionBreakpoints": {}, "readMemory": {},
 	"writeMemory": {}, "disassemble": {}, "terminateThreads": {}, "breakpointLocations": {}, "locations": {},
@@ -267,6 +276,7 @@ func init() {
 	handlers = map[string]handler{
 		"initialize":              (*conn).onInitialize,
 		"launch":                  (*conn).onLaunch,
+		"attach":                  (*conn).onAttach,
 		"configurationDone":       (*conn).onConfigurationDone,
 		"disconnect":              (*conn).onDisconnect,
 		"terminate":               (*conn).onTerminate,
@@ -293,6 +303,7 @@ func init() {
 	}
 	afterResponse = map[string]func(c *conn, req *request){
 		"launch":     (*conn).afterLaunch,
+		"attach":     (*conn).afterLaunch,
 		"disconnect": func(c *conn, req *request) { c.done = true },
 	}
 }
@@ -329,6 +340,8 @@ func (c *conn) engineEvent(ev any) {
 		c.event("exited", godap.ExitedEventBody{ExitCode: e.Code})
 	case session.TerminatedEvent:
 		c.event("terminated", godap.TerminatedEventBody{})
+	case session.ChildEvent:
+		c.startChild(e)
 	}
 }
 

@@ -114,6 +114,8 @@ func checkControlLines(t *testing.T, lines [][]byte) {
 			v = &wire.StoppedEvent{}
 		case wire.EventOutput:
 			v = &wire.OutputEvent{}
+		case wire.EventChild:
+			v = &wire.ChildEvent{}
 		default:
 			t.Errorf("unknown message: %s", cut(line))
 			continue

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -98,6 +99,29 @@ func (c *Control) Accept(timeout time.Duration, gone <-chan struct{}) error {
 		c.ln.Close()
 		return fmt.Errorf("the program did not connect within %v", timeout)
 	}
+}
+
+// DialControl connects to a shim that listens (a live child waiting for
+// its debugger at "unix:PATH", pyshim children.py).
+func DialControl(addr string, timeout time.Duration) (*Control, error) {
+	path, ok := strings.CutPrefix(addr, "unix:")
+	if !ok {
+		return nil, fmt.Errorf("unsupported control address %q", addr)
+	}
+	// (the child binds its socket once its interpreter is up: a while
+	// after its parent announced it)
+	deadline := time.Now().Add(timeout)
+	conn, err := net.DialTimeout("unix", path, timeout)
+	for err != nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		conn, err = net.DialTimeout("unix", path, time.Until(deadline))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the child process at %s (it waits a while for its debugger, then runs without): %v", path, err)
+	}
+	c := &Control{conn: conn, pen: map[int64]chan reply{}, events: make(chan Event, 256), closed: make(chan struct{})}
+	go c.read()
+	return c, nil
 }
 
 // Events delivers the shim's events; it is closed when the channel closes.
@@ -276,8 +300,10 @@ func (c *Control) CallInterruptible(cmd string, args any, out any, timeout, grac
 
 // Close closes the connection (the shim then exits) and the listener.
 func (c *Control) Close() {
-	c.ln.Close()
-	os.RemoveAll(c.dir)
+	if c.ln != nil {
+		c.ln.Close()
+		os.RemoveAll(c.dir)
+	}
 	if c.conn != nil {
 		c.conn.Close()
 	} else {

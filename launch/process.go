@@ -48,6 +48,11 @@ type Config struct {
 	HashSeed         string `json:"hash_seed,omitempty"`
 	HashSeedInjected bool   `json:"hash_seed_injected,omitempty"`
 	Control          string `json:"control,omitempty"`
+	// ChildSessions: the program's Python children are live too, each
+	// waiting for a child debug session to attach (pyshim children.py);
+	// SubProcessOff: they run as without pyreplay ("subProcess": false)
+	ChildSessions bool `json:"child_sessions,omitempty"`
+	SubProcessOff bool `json:"sub_process_off,omitempty"`
 	// the descriptor of the CRIU channel (record --criu; criu.go), 0: none
 	CriuFd int `json:"criu_fd,omitempty"`
 	// Criu, when set, makes Prepare give the shim a CRIU channel

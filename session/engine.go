@@ -35,6 +35,21 @@ type LaunchOptions struct {
 	// LineHistory: Step Back goes by line (linehistory.go); the program
 	// is snapshotted at its first line (not a stop) to re-execute from.
 	LineHistory bool
+	// ChildSessions: each Python child the program starts waits, live,
+	// for a session of its own (ChildEvent, then Attach); NoSubProcess:
+	// children run as without pyreplay.
+	ChildSessions, NoSubProcess bool
+}
+
+// AttachOptions attach a session to a live child of another session's
+// program (ChildEvent).
+type AttachOptions struct {
+	Control     string // where the child waits ("unix:PATH")
+	DB          string // the recording it records into
+	Python      string
+	JustMyCode  bool
+	Exceptions  []string
+	LineHistory bool
 }
 
 // OpenOptions say which snapshots of a recording make the history.
@@ -119,6 +134,13 @@ type (
 	ContinuedEvent struct{}
 	// ExitedEvent: the live program ended.
 	ExitedEvent struct{ Code int }
+	// ChildEvent: the live program started a Python child that waits at
+	// Control for a session of its own (AttachOptions).
+	ChildEvent struct {
+		Pid     int
+		Control string
+		Argv    []string
+	}
 	// TerminatedEvent: the session is over.
 	TerminatedEvent struct{}
 )
@@ -239,7 +261,18 @@ func (d *Engine) RunInfo(run int64) (*recording.Run, error) {
 	return st.GetRun(run)
 }
 
-// Live is the live process (nil in a replay or once it ended).
+// RecordingPath is the recording the session reads and writes ("" before
+// launch).
+func (d *Engine) RecordingPath() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.store == nil {
+		return ""
+	}
+	return d.store.Path
+}
+
+// LiveProcess is the live process (nil in a replay or once it ended).
 func (d *Engine) LiveProcess() *Live {
 	d.mu.Lock()
 	defer d.mu.Unlock()

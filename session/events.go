@@ -61,9 +61,18 @@ func (d *Engine) liveOutput(l *Live, category, text string) {
 	}
 }
 
+func (d *Engine) liveChild(l *Live, c wire.ChildEvent) {
+	d.mu.Lock()
+	cur := l == d.live
+	d.mu.Unlock()
+	if cur {
+		d.emit(ChildEvent{Pid: c.Pid, Control: c.Control, Argv: c.Argv})
+	}
+}
+
 func (d *Engine) liveExited(l *Live, code int, shimErr string) {
 	d.mu.Lock()
-	if d.store != nil {
+	if d.store != nil && l.proc != nil { // (an attached child ends its run itself)
 		_ = d.store.EndRun(l.run, l.status)
 	}
 	if l != d.live {

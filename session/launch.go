@@ -60,6 +60,7 @@ func (d *Engine) Launch(o LaunchOptions) error {
 	// (Start), not in its configuration
 	p.Config.Breakpoints = nil
 	p.Config.Criu = d.withCriu(o.Criu)
+	p.Config.ChildSessions, p.Config.SubProcessOff = o.ChildSessions && !o.NoDebug, o.NoSubProcess
 	env := os.Environ()
 	for k, v := range o.Env {
 		env = append(env, k+"="+v)
@@ -78,6 +79,47 @@ func (d *Engine) Launch(o LaunchOptions) error {
 	d.live = l
 	d.mu.Unlock()
 	return nil
+}
+
+// Attach debugs a live child of another session's program, waiting at
+// o.Control; it returns once the child is ready and runs it after Start.
+func (d *Engine) Attach(o AttachOptions) error {
+	if err := checkFilters(o.Exceptions); err != nil {
+		return err
+	}
+	store, err := recording.Open(o.DB)
+	if err != nil {
+		return err
+	}
+	_ = d.SetExceptionFilters(o.Exceptions)
+	d.mu.Lock()
+	d.store, d.python = store, o.Python
+	d.opts = LaunchOptions{Python: o.Python, JustMyCode: o.JustMyCode, LineHistory: o.LineHistory}
+	d.lines = o.LineHistory
+	d.mu.Unlock()
+	l, err := attachLive(o.Control, d, d.runExit)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.live = l
+	d.mu.Unlock()
+	return nil
+}
+
+// runExit is the exit code run ended with, once it has.
+func (d *Engine) runExit(run int64) (int, bool) {
+	d.mu.Lock()
+	st := d.store
+	d.mu.Unlock()
+	if st == nil {
+		return 0, false
+	}
+	r, err := st.GetRun(run)
+	if err != nil || r.ExitCode == nil {
+		return 0, false
+	}
+	return *r.ExitCode, true
 }
 
 // OpenRecording replays a recording. Its history is the snapshots of one

@@ -37,11 +37,14 @@ type liveSink interface {
 	liveStopped(l *Live, s LiveStop)
 	liveOutput(l *Live, category, text string)
 	liveExited(l *Live, code int, shimErr string)
+	liveChild(l *Live, c wire.ChildEvent)
 }
 
-// Live is one running program.
+// Live is one running program: started here (proc), or a live child of
+// another session's program that this one attached to (proc nil, pid).
 type Live struct {
 	proc    *launch.Process
+	pid     int
 	ctl     *launch.Control
 	sink    liveSink
 	run     int64
@@ -139,6 +142,47 @@ func startLive(python string, cfg launch.Config, dir string, env []string, sink 
 		<-exited
 		return nil, fmt.Errorf("the program was not ready within %v", StartTimeout)
 	}
+	go l.events(exited)
+	return l, nil
+}
+
+// attachLive connects to a live child (pyshim children.py) waiting at addr
+// for its debugger, and returns once it is ready; its program waits for
+// Run. Its output goes where its parent sends it (not to this session);
+// it ends its run in the recording itself, where exitOf reads its code.
+func attachLive(addr string, sink liveSink, exitOf func(run int64) (int, bool)) (*Live, error) {
+	ctl, err := launch.DialControl(addr, StartTimeout)
+	if err != nil {
+		return nil, err
+	}
+	l := &Live{ctl: ctl, sink: sink, done: make(chan struct{})}
+	l.outCond = sync.NewCond(&l.outMu)
+	select {
+	case ev, ok := <-ctl.Events():
+		var r wire.ReadyEvent
+		if !ok || ev.Name != wire.EventReady || json.Unmarshal(ev.Raw, &r) != nil {
+			ctl.Close()
+			return nil, errors.New("the child process ended before it was ready")
+		}
+		l.pid, l.run, l.name = r.Pid, r.Run, fmt.Sprintf("python (pid %d)", r.Pid)
+	case <-time.After(StartTimeout):
+		ctl.Close()
+		return nil, fmt.Errorf("the child process was not ready within %v", StartTimeout)
+	}
+	exited := make(chan struct{})
+	go func() {
+		// its end: the channel closes; the code is the one it recorded
+		<-ctl.Closed()
+		l.exitCode = 0
+		for i := 0; i < 100; i++ {
+			if code, done := exitOf(l.run); done {
+				l.exitCode = code
+				break
+			}
+			time.Sleep(30 * time.Millisecond)
+		}
+		close(exited)
+	}()
 	go l.events(exited)
 	return l, nil
 }
@@ -290,6 +334,11 @@ func (l *Live) events(exited chan struct{}) {
 			if json.Unmarshal(ev.Raw, &o) == nil {
 				l.sink.liveOutput(l, o.Category, o.Text)
 			}
+		case wire.EventChild:
+			var c wire.ChildEvent
+			if json.Unmarshal(ev.Raw, &c) == nil {
+				l.sink.liveChild(l, c)
+			}
 		}
 	}
 	// the channel closed: the program is ending (or was killed)
@@ -299,8 +348,11 @@ func (l *Live) events(exited chan struct{}) {
 		l.kill()
 		<-exited
 	}
-	shimErr := l.proc.ShimError()
-	l.proc.Cleanup()
+	shimErr := ""
+	if l.proc != nil {
+		shimErr = l.proc.ShimError()
+		l.proc.Cleanup()
+	}
 	close(l.done)
 	l.sink.liveExited(l, l.exitCode, shimErr)
 }
@@ -319,9 +371,7 @@ var EvalTimeout = 10 * time.Second
 // error of that evaluation alone.
 func (l *Live) CallInterruptible(cmd string, args any, out any) error {
 	return l.ctl.CallInterruptible(cmd, args, out, EvalTimeout, 3*time.Second, func() {
-		if p := l.proc.Cmd.Process; p != nil {
-			_ = p.Signal(syscall.SIGINT)
-		}
+		_ = syscall.Kill(l.Pid(), syscall.SIGINT) // (the program alone, not its group)
 	})
 }
 
@@ -333,25 +383,39 @@ func (l *Live) Done() <-chan struct{} { return l.done }
 
 // Name is the program's name (for the process event).
 func (l *Live) Name() string {
-	if l.proc.Cmd.Args != nil && len(l.name) > 0 {
+	if len(l.name) > 0 && (l.proc == nil || l.proc.Cmd.Args != nil) {
 		return l.name
 	}
 	return "python"
 }
 
 // Pid is the process id.
-func (l *Live) Pid() int { return l.proc.Cmd.Process.Pid }
+func (l *Live) Pid() int {
+	if l.proc == nil {
+		return l.pid
+	}
+	return l.proc.Cmd.Process.Pid
+}
+
+// signal sends sig to the program (its process group when started here).
+func (l *Live) signal(sig syscall.Signal) {
+	if l.proc != nil {
+		l.proc.Kill(sig)
+	} else if l.pid > 0 {
+		_ = syscall.Kill(l.pid, sig)
+	}
+}
 
 func (l *Live) kill() {
 	l.killed.Store(true)
-	l.proc.Kill(syscall.SIGKILL)
+	l.signal(syscall.SIGKILL)
 	l.ctl.Close()
 }
 
 // Terminate ends the program: SIGTERM, then SIGKILL after grace.
 func (l *Live) Terminate(grace time.Duration) {
 	l.killed.Store(true)
-	l.proc.Kill(syscall.SIGTERM)
+	l.signal(syscall.SIGTERM)
 	select {
 	case <-l.done:
 		return

@@ -33,6 +33,7 @@ const (
 	EventReady   = "ready"   // ReadyEvent
 	EventStopped = "stopped" // StoppedEvent
 	EventOutput  = "output"  // OutputEvent
+	EventChild   = "child"   // ChildEvent
 )
 
 // Head tells a reply from an event.
@@ -54,7 +55,17 @@ type Reply struct {
 type ReadyEvent struct {
 	Event  string `json:"event"`
 	Pid    int    `json:"pid"`
+	Run    int64  `json:"run"` // the run it records into
 	Python string `json:"python"`
+}
+
+// ChildEvent: the program started a Python child that waits, live, for a
+// debugger at Control (pyshim children.py).
+type ChildEvent struct {
+	Event   string   `json:"event"`
+	Pid     int      `json:"pid"`
+	Control string   `json:"control"` // "unix:PATH"
+	Argv    []string `json:"argv"`
 }
 
 // StoppedEvent: the program stopped (and took snapshot Snap).

@@ -1,4 +1,4 @@
-"""Python children the program starts run under the shim too (record only):
+"""Python children the program starts run under the shim too:
 ``subprocess`` (and anything else that starts a process through
 ``_posixsubprocess.fork_exec`` or ``os.posix_spawn``) starting this Python, or another ``python*``,
 on a script or ``-m module`` gets the shim in between: the child records
@@ -6,6 +6,13 @@ into a run of its own in the same recording (store.child_run), linked to
 the run that started it, with the same breakpoints. The child's program
 sees what it would without pyreplay: its argv, environment (the shim's
 variable is taken out before the program runs) and exit status.
+
+In a live session (pyreplay dap, unless "subProcess": false) a child is
+live too: it listens on a private socket of its own and waits (at most
+ATTACH_WAIT seconds) for a debugger before its program runs; the parent's
+session hears of it (spawned_hooks: control.py sends a "child" event) and
+asks the editor for a child session that attaches there. Nobody attached
+in time: it runs recorded only.
 
 Not covered: ``python -c CODE`` children (multiprocessing's spawn starts
 those), interpreters started with options before the script, and
@@ -22,12 +29,16 @@ import tempfile
 # first six on 3.8-3.13
 _CWD, _ENV = 2, 3  # in the arguments after executable_list
 
+ATTACH_WAIT = 15  # seconds a live child waits for its debugger
+# called with (pid, control address, command line) once a live child started
+spawned_hooks = []
+
 
 def install(cfg):
     """Wrap fork_exec and os.posix_spawn (3.13's subprocess spawns with it)
-    for a recording (not a live session, nor under CRIU, nor a resume: the
-    child then runs as it would)."""
-    if cfg.get("mode") != "record" or cfg.get("control") or cfg.get("criu_fd"):
+    for a recording or a live session (not under CRIU, nor a resume, nor
+    with "subProcess": false: the child then runs as it would)."""
+    if cfg.get("mode") != "record" or cfg.get("criu_fd") or cfg.get("sub_process_off"):
         return
     boot = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "boot.py")
     try:
@@ -46,7 +57,7 @@ def install(cfg):
             child = None
         if child is None:
             return real_fork_exec(args, executable_list, *rest)
-        line, env_add, path = child
+        line, env_add, path, addr = child
         rest = list(rest)
         env = rest[_ENV]
         if env is None:
@@ -55,10 +66,12 @@ def install(cfg):
         env += [k + b"=" + v for k, v in env_add.items()]
         rest[_ENV] = env
         try:
-            return real_fork_exec(line, executable_list, *rest)
+            pid = real_fork_exec(line, executable_list, *rest)
         except BaseException:
             _remove(path)
             raise
+        _spawned(pid, addr, line)
+        return pid
 
     fork_exec.__wrapped__ = real_fork_exec
     _posixsubprocess.fork_exec = fork_exec
@@ -75,18 +88,30 @@ def install(cfg):
             child = None
         if child is None:
             return real_spawn(path, argv, env, **kwargs)
-        line, env_add, cfg_path = child
+        line, env_add, cfg_path, addr = child
         env = dict(os.environ if env is None else env)
         for k, v in env_add.items():
             env[os.fsdecode(k)] = os.fsdecode(v)
         try:
-            return real_spawn(path, line, env, **kwargs)
+            pid = real_spawn(path, line, env, **kwargs)
         except BaseException:
             _remove(cfg_path)
             raise
+        _spawned(pid, addr, line)
+        return pid
 
     posix_spawn.__wrapped__ = real_spawn
     os.posix_spawn = posix_spawn
+
+
+def _spawned(pid, addr, line):
+    if addr is None:
+        return
+    for hook in spawned_hooks:
+        try:
+            hook(pid, addr, [_text(a) for a in line])
+        except Exception:  # noqa: BLE001 - never in the program's way
+            pass
 
 
 def _remove(path):
@@ -113,12 +138,13 @@ def _is_python(exe):
 def _launch(cfg, boot, exe, args, cwd):
     """For a Python child the shim can start: its command line with the
     shim in between (args' own type: str or bytes), the environment
-    variables to add (bytes) and its config file; None otherwise."""
+    variables to add (bytes), its config file and, live, the address it
+    waits for its debugger at; None otherwise."""
     if len(args) < 2 or not (_is_python(exe) or _is_python(_text(args[0]))):
         return None
     argv = [_text(a) for a in args]
     cwd = cwd or os.getcwd()
-    child = {k: cfg[k] for k in ("db", "key", "redact", "no_redact", "breakpoints", "every", "max_snapshots")
+    child = {k: cfg[k] for k in ("db", "key", "redact", "no_redact", "breakpoints", "every", "max_snapshots", "child_sessions")
              if k in cfg}
     child.update({"mode": "record", "run": 0, "child_of": cfg["run"], "status": ""})
     if argv[1] == "-m" and len(argv) >= 3:
@@ -139,10 +165,16 @@ def _launch(cfg, boot, exe, args, cwd):
         # a fixed seed, as for the parent (set orders resume); taken out again
         env_add[b"PYTHONHASHSEED"] = cfg["hash_seed"].encode()
         child["hash_seed"], child["hash_seed_injected"] = cfg["hash_seed"], True
+    addr = None
+    if cfg.get("control") and cfg.get("child_sessions"):
+        # live: its own socket, in a directory only this user can enter
+        d = tempfile.mkdtemp(prefix="pyreplay-child-")
+        addr = "unix:" + os.path.join(d, "s")
+        child["control"], child["attach_wait"] = "listen:" + addr[5:], ATTACH_WAIT
     fd, path = tempfile.mkstemp(prefix="child-", suffix=".json", dir=os.path.dirname(os.path.dirname(boot)))
     with os.fdopen(fd, "w") as f:
         json.dump(child, f)
     env_add[b"PYREPLAY_CONFIG"] = os.fsencode(path)
     if isinstance(args[0], bytes):
         line = [os.fsencode(a) for a in line]
-    return line, env_add, path
+    return line, env_add, path, addr

@@ -60,6 +60,8 @@ def install(rec, cfg):
     ctl = Control(rec, cfg)
     ACTIVE = ctl
     P.uncaught_hooks.append(ctl.on_uncaught)
+    from . import children
+    children.spawned_hooks.append(ctl.child_started)
     trig = LB.LiveTriggers(rec, cfg, ctl)
     ctl.trig = trig
     # a command that came during a snapshot (the poke found it busy) is
@@ -73,13 +75,44 @@ def install(rec, cfg):
     return trig
 
 
+_attached = []  # a live child's connection from its debugger (await_debugger)
+
+
+def await_debugger(cfg):
+    """A live child (children.py) waits at its "listen:PATH" address for the
+    child session that attaches to it, at most cfg["attach_wait"] seconds:
+    whether one came (the channel then uses its connection)."""
+    path = cfg["control"][len("listen:"):]
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        srv.bind(path)
+        srv.listen(1)
+        srv.settimeout(cfg.get("attach_wait") or 15)
+        conn, _ = srv.accept()
+        conn.settimeout(None)
+        _attached[:] = [conn]
+        return True
+    except OSError:
+        return False
+    finally:
+        srv.close()
+        for p in (path, os.path.dirname(path)):
+            try:
+                (os.unlink if p == path else os.rmdir)(p)
+            except OSError:
+                pass
+
+
 # ---------------------------------------------------------------- channel
 class Channel:
     def __init__(self, addr, ctl):
-        if not addr.startswith("unix:"):
+        if _attached:
+            self.sock = _attached.pop()
+        elif not addr.startswith("unix:"):
             raise ValueError("unsupported control address %r" % addr)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(addr[5:])
+        else:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.connect(addr[5:])
         self.rfile = self.sock.makefile("rb")
         self.lock = threading.Lock()
         self.q = queue.Queue()
@@ -167,6 +200,11 @@ class Control:
             msg["error"] = error
         self.chan.send(msg)
 
+    def child_started(self, pid, addr, argv):
+        """A Python child started live (children.py): the session asks the
+        editor for a child session attaching at addr."""
+        self.chan.send({"event": W.EVENT_CHILD, "pid": pid, "control": addr, "argv": argv})
+
     # -- start-up
     def handshake(self):
         cfg = self.cfg
@@ -177,7 +215,7 @@ class Control:
                     compile(fh.read(), prog, "exec", dont_inherit=True)
             except SyntaxError as e:
                 P.fail(cfg, "syntax error in %s:%s: %s" % (e.filename or prog, e.lineno, e.msg), 1)
-        self.chan.send({"event": W.EVENT_READY, "pid": os.getpid(),
+        self.chan.send({"event": W.EVENT_READY, "pid": os.getpid(), "run": cfg.get("run"),
                         "python": "%d.%d.%d" % sys.version_info[:3]})
         while True:
             msg = self.chan.q.get()

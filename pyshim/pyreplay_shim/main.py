@@ -149,6 +149,10 @@ def _main():
     resumed = [cfg.get("mode") == "resume"]
     _install_api(rec, resumed)
     # -- live control (pyreplay dap; control.py) --
+    if str(cfg.get("control", "")).startswith("listen:"):
+        from . import control
+        if not control.await_debugger(cfg):
+            del cfg["control"]  # a live child nobody attached to in time: recorded only
     if cfg.get("control"):
         from . import control
         trig = control.install(rec, cfg)

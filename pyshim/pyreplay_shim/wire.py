@@ -16,6 +16,7 @@ RUN_COMMANDS = ("continue", "next", "stepIn", "stepOut")
 
 # control channel: shim -> Go events
 EVENT_READY = "ready"
+EVENT_CHILD = "child"
 EVENT_STOPPED = "stopped"
 EVENT_OUTPUT = "output"
 
