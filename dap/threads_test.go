@@ -10,14 +10,14 @@ import (
 // name (the stopped one first), each one's stack and locals can be read,
 // and the stopped event does not claim the others stopped (they run on).
 func TestThreadsListedAndInspectable(t *testing.T) {
-	for _, minor := range []string{"3.11", "3.12", "3.13"} {
+	for _, minor := range []string{"3.8", "3.10", "3.11", "3.12", "3.13"} {
 		minor := minor
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "threads.py", minor)
 			c := newClient(t)
 			c.launch(f, nil, map[string][]int{"threads.py": {22}}, nil)
 			ev := c.event("stopped")
-			held := minor != "3.11" // 3.12+: the other threads pause at their next line
+			held := minor != "3.8" // 3.9+: the other threads pause at their next line
 			if (ev.body()["allThreadsStopped"] == true) != held {
 				t.Fatalf("allThreadsStopped on %s: %v", minor, ev.body())
 			}
@@ -66,7 +66,7 @@ func TestThreadsListedAndInspectable(t *testing.T) {
 			}
 			// the main thread: in join()
 			st = c.request("stackTrace", msg{"threadId": ids["MainThread"]}).body().list("stackFrames")
-			// (in t2.start() or t2.join(), in threading's code: held there on 3.12+)
+			// (in t2.start() or t2.join(), in threading's code: held there on 3.9+)
 			if bottom := st[len(st)-1]; len(st) < 2 || st[0].str("presentationHint") != "subtle" ||
 				bottom.str("name") != "<module>" || (bottom.num("line") != 31 && bottom.num("line") != 32) {
 				t.Fatalf("the main thread (in threading's code, from line 31 or 32): %v", st)
@@ -79,10 +79,10 @@ func TestThreadsListedAndInspectable(t *testing.T) {
 }
 
 // Two threads at one breakpoint: a stop for each, named after its thread,
-// none lost; on 3.12+ the other threads are held while one is stopped
+// none lost; on 3.9+ the other threads are held while one is stopped
 // (allThreadsStopped), and the program ends as without pyreplay.
 func TestTwoThreadsOneBreakpoint(t *testing.T) {
-	for _, minor := range []string{"3.11", "3.12", "3.13"} {
+	for _, minor := range []string{"3.8", "3.11", "3.12", "3.13"} {
 		minor := minor
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "two_workers.py", minor)
@@ -102,7 +102,7 @@ func TestTwoThreadsOneBreakpoint(t *testing.T) {
 				if top.num("line") != 8 || loc["i"].str("value") != "1" || "worker-"+strings.Trim(loc["tag"].str("value"), "'") != name {
 					t.Fatalf("stop %d in %s: %v %v", k+1, name, top, loc)
 				}
-				if held := ev.body()["allThreadsStopped"] == true; held != (minor != "3.11") {
+				if held := ev.body()["allThreadsStopped"] == true; held != (minor != "3.8") {
 					t.Fatalf("stop %d: allThreadsStopped %v on %s", k+1, held, minor)
 				}
 				seen[name] = true

@@ -181,6 +181,7 @@ class Control:
         self.stop_ident = None
         self.turn = threading.Condition()
         self.freezing = None  # the pausing trace function while it is on
+        self._settrace_all = None  # what set it in every other thread (_freeze)
         self.pid = os.getpid()
         self.chan = Channel(cfg["control"], self)
 
@@ -450,14 +451,20 @@ class Control:
                 self.turn.wait()
 
     def _freeze(self):
-        """3.12+: the program's other threads pause at their next line
-        event until this stop ends (threads in C code, e.g. sleeping, run
-        no Python meanwhile); returns whether all of them are held so."""
+        """The program's other threads pause at their next line event until
+        this stop ends (threads in C code, e.g. sleeping, run no Python
+        meanwhile): 3.12+ with sys._settraceallthreads, 3.9-3.11 with
+        threadpause.py; returns whether all of them are held so."""
         others = [t for t in threading.enumerate()
                   if t.ident != self.stop_ident and t.is_alive() and not getattr(t, "pyreplay_internal", False)]
         if not others:
             return True
-        if not MONITORING or not hasattr(sys, "_settraceallthreads"):
+        if MONITORING:
+            settrace_all = getattr(sys, "_settraceallthreads", None)
+        else:
+            from . import threadpause
+            settrace_all = threadpause.settrace_all()
+        if settrace_all is None:
             return False
         internal = {t.ident for t in threading.enumerate() if getattr(t, "pyreplay_internal", False)}
         turn = self.turn
@@ -471,10 +478,14 @@ class Control:
                     turn.wait()
             return None
 
-        own = sys.gettrace()
         self.freezing = pause
-        sys._settraceallthreads(pause)
-        sys.settrace(own)  # this thread keeps its own (stepping)
+        if MONITORING:
+            own = sys.gettrace()
+            sys._settraceallthreads(pause)
+            sys.settrace(own)  # this thread keeps its own (stepping)
+        else:
+            settrace_all(pause)  # (every thread but this one)
+        self._settrace_all = settrace_all
         for ident, f in sys._current_frames().items():
             if ident == self.stop_ident or ident in internal:
                 continue
@@ -489,9 +500,12 @@ class Control:
         if self.freezing is None:
             return
         pause, self.freezing = self.freezing, None
-        own = sys.gettrace()
-        sys._settraceallthreads(None)
-        sys.settrace(own)
+        if MONITORING:
+            own = sys.gettrace()
+            sys._settraceallthreads(None)
+            sys.settrace(own)
+        else:
+            self._settrace_all(None)  # each thread's own back
         for f in sys._current_frames().values():
             while f is not None:
                 if f.f_trace is pause:
