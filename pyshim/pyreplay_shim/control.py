@@ -181,7 +181,6 @@ class Control:
         self.stop_ident = None
         self.turn = threading.Condition()
         self.freezing = None  # the pausing trace function while it is on
-        self._settrace_all = None  # what set it in every other thread (_freeze)
         self.pid = os.getpid()
         self.chan = Channel(cfg["control"], self)
 
@@ -451,66 +450,13 @@ class Control:
                 self.turn.wait()
 
     def _freeze(self):
-        """The program's other threads pause at their next line event until
-        this stop ends (threads in C code, e.g. sleeping, run no Python
-        meanwhile): 3.12+ with sys._settraceallthreads, 3.9-3.11 with
-        threadpause.py; returns whether all of them are held so."""
-        others = [t for t in threading.enumerate()
-                  if t.ident != self.stop_ident and t.is_alive() and not getattr(t, "pyreplay_internal", False)]
-        if not others:
-            return True
-        if MONITORING:
-            settrace_all = getattr(sys, "_settraceallthreads", None)
-        else:
-            from . import threadpause
-            settrace_all = threadpause.settrace_all()
-        if settrace_all is None:
-            return False
-        internal = {t.ident for t in threading.enumerate() if getattr(t, "pyreplay_internal", False)}
-        turn = self.turn
-
-        def pause(frame, event, arg):
-            me = threading.get_ident()
-            if me in internal or me == self.stop_ident or paths.is_shim_file(frame.f_code.co_filename):
-                return None  # (never inside the shim: it may hold what the stop needs)
-            with turn:
-                while self.freezing is pause:
-                    turn.wait()
-            return None
-
-        self.freezing = pause
-        if MONITORING:
-            own = sys.gettrace()
-            sys._settraceallthreads(pause)
-            sys.settrace(own)  # this thread keeps its own (stepping)
-        else:
-            settrace_all(pause)  # (every thread but this one)
-        self._settrace_all = settrace_all
-        for ident, f in sys._current_frames().items():
-            if ident == self.stop_ident or ident in internal:
-                continue
-            while f is not None:
-                if f.f_trace is None and not paths.is_shim_file(f.f_code.co_filename):
-                    f.f_trace = pause
-                f = f.f_back
-        return True
+        from . import threadpause
+        return threadpause.freeze(self)
 
     def _thaw(self):
         """The other threads go on (called holding self.turn)."""
-        if self.freezing is None:
-            return
-        pause, self.freezing = self.freezing, None
-        if MONITORING:
-            own = sys.gettrace()
-            sys._settraceallthreads(None)
-            sys.settrace(own)
-        else:
-            self._settrace_all(None)  # each thread's own back
-        for f in sys._current_frames().values():
-            while f is not None:
-                if f.f_trace is pause:
-                    f.f_trace = None
-                f = f.f_back
+        from . import threadpause
+        threadpause.thaw(self)
 
     def detach(self):
         """A copy restored from a CRIU image of this session: it runs to its

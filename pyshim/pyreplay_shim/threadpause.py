@@ -1,5 +1,6 @@
-"""sys._settraceallthreads for 3.9-3.11 (3.12 has it): a live stop holds
-the program's other threads at their next line (control.py _freeze).
+"""A live stop holds the program's other threads at their next line
+(control.py): freeze and thaw, with sys._settraceallthreads on 3.12+ and,
+for 3.9-3.11, settrace_all below, which does the same.
 
 CPython 3.9-3.11 can set another thread's trace function from C only
 (_PyEval_SetTrace(tstate, func, obj), exported, made for any thread
@@ -16,6 +17,66 @@ on during a stop (said so to the client).
 """
 import ctypes
 import sys
+import threading
+
+from . import paths
+from .versions import MONITORING
+
+def freeze(ctl):
+    """The program's other threads pause at their next line event until
+    ctl's stop ends (threads in C code, e.g. sleeping, run no Python
+    meanwhile); returns whether all of them are held so."""
+    others = [t for t in threading.enumerate()
+              if t.ident != ctl.stop_ident and t.is_alive() and not getattr(t, "pyreplay_internal", False)]
+    if not others:
+        return True
+    all_threads = getattr(sys, "_settraceallthreads", None) if MONITORING else settrace_all()
+    if all_threads is None:
+        return False
+    internal = {t.ident for t in threading.enumerate() if getattr(t, "pyreplay_internal", False)}
+    turn = ctl.turn
+
+    def pause(frame, event, arg):
+        me = threading.get_ident()
+        if me in internal or me == ctl.stop_ident or paths.is_shim_file(frame.f_code.co_filename):
+            return None  # (never inside the shim: it may hold what the stop needs)
+        with turn:
+            while ctl.freezing is pause:
+                turn.wait()
+        return None
+
+    ctl.freezing = pause
+    own = sys.gettrace()
+    all_threads(pause)
+    if MONITORING:
+        sys.settrace(own)  # this thread keeps its own (stepping); settrace_all leaves it
+    for ident, f in sys._current_frames().items():
+        if ident == ctl.stop_ident or ident in internal:
+            continue
+        while f is not None:
+            if f.f_trace is None and not paths.is_shim_file(f.f_code.co_filename):
+                f.f_trace = pause
+            f = f.f_back
+    return True
+
+
+def thaw(ctl):
+    """The other threads go on (called holding ctl.turn)."""
+    if ctl.freezing is None:
+        return
+    pause, ctl.freezing = ctl.freezing, None
+    if MONITORING:
+        own = sys.gettrace()
+        sys._settraceallthreads(None)
+        sys.settrace(own)
+    else:
+        settrace_all()(None)  # each thread's own back
+    for f in sys._current_frames().values():
+        while f is not None:
+            if f.f_trace is pause:
+                f.f_trace = None
+            f = f.f_back
+
 
 _WORDS = 96  # pointers of a thread state searched (the fields sit in the first ~40)
 _probed = []
