@@ -71,3 +71,63 @@ func TestRecordSpawnedChildren(t *testing.T) {
 		}
 	})
 }
+
+// multiprocessing's spawn start method runs each worker as `python -c ...`
+// (after the parent's interpreter options): the workers record into runs
+// of their own, a breakpoint in the main script's function (which the
+// worker runs as __mp_main__) stops in them, and the output is the plain
+// run's.
+func TestRecordSpawnedPoolWorkers(t *testing.T) {
+	testutil.ForEachPython(t, func(t *testing.T, py testutil.Python) {
+		t.Parallel()
+		dir := t.TempDir()
+		b, err := os.ReadFile(filepath.Join(testutil.Root(), "e2e", "testdata", "children", "mp_pool.py"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "mp_pool.py"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		db := filepath.Join(dir, "rec.db")
+		c := testutil.Cmd{Dir: dir}
+		plain := c.Run(t, py.Path, "mp_pool.py")
+		rec := c.Pyreplay(t, "record", "--python", py.Path, "--db", db, "-b", "mp_pool.py:8", "mp_pool.py")
+		if rec.Code != plain.Code || rec.Stdout != plain.Stdout || !strings.Contains(plain.Stdout, "'café': 2.4") {
+			t.Fatalf("record: %+v\nplain: %+v", rec, plain)
+		}
+		ls := c.Pyreplay(t, "ls", "--db", db, "--json")
+		var snaps []struct {
+			Run      int64  `json:"run"`
+			Function string `json:"function"`
+			Line     int    `json:"line"`
+		}
+		if err := json.Unmarshal([]byte(ls.Stdout), &snaps); err != nil {
+			t.Fatalf("ls --json: %v\n%s", err, ls.Stdout)
+		}
+		workers := map[int64]bool{}
+		for _, s := range snaps {
+			if s.Function != "price" || s.Line != 8 || s.Run == 1 {
+				t.Fatalf("snapshot %+v: want price():8 in a worker's run", s)
+			}
+			workers[s.Run] = true
+		}
+		if len(snaps) != 3 {
+			t.Fatalf("%d snapshots at the breakpoint, want 3 (one per item): %s", len(snaps), ls.Stdout)
+		}
+		h, err := sql.Open("sqlite3", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		for run := range workers {
+			var prog string
+			var forkOf int64
+			if err := h.QueryRow(`SELECT program, COALESCE(fork_of, 0) FROM runs WHERE id = ?`, run).Scan(&prog, &forkOf); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(prog, "-c from multiprocessing.spawn import spawn_main") || forkOf != 1 {
+				t.Fatalf("worker run %d: %q, child of %d", run, prog, forkOf)
+			}
+		}
+	})
+}

@@ -14,9 +14,10 @@ session hears of it (spawned_hooks: control.py sends a "child" event) and
 asks the editor for a child session that attaches there. Nobody attached
 in time: it runs recorded only.
 
-Not covered: ``python -c CODE`` children (multiprocessing's spawn starts
-those), interpreters started with options before the script, and
-``os.exec*`` (the process becomes another program).
+``python -c CODE`` children (multiprocessing's spawn and forkserver start
+their processes so) too. Not covered: interpreters started with options
+before the script or code, and ``os.exec*`` (the process becomes another
+program).
 
 Leaf module: imports nothing of the shim.
 """
@@ -125,6 +126,28 @@ def _text(x):
     return os.fsdecode(x) if isinstance(x, (bytes, bytearray)) else str(x)
 
 
+# interpreter options a child may start with (multiprocessing passes the
+# parent's, as -B, -O, -X ...); others (-I, -P, -i, ...) leave it unrecorded
+_PLAIN_FLAGS = set("BEsSuOdqvbR")
+
+
+def _options(argv):
+    """The interpreter options before the script, -m or -c in argv, and
+    where that starts; (None, 0) for an option the shim cannot sit behind."""
+    opts, i = [], 1
+    while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-c", "-m", "-"):
+        a = argv[i]
+        if a in ("-X", "-W") and i + 1 < len(argv):
+            opts += argv[i:i + 2]
+            i += 2
+        elif a[:2] in ("-X", "-W") or (len(a) > 1 and set(a[1:]) <= _PLAIN_FLAGS):
+            opts.append(a)
+            i += 1
+        else:
+            return None, 0
+    return opts, i
+
+
 def _is_python(exe):
     name = os.path.basename(exe)
     if not name.startswith("python"):
@@ -147,17 +170,26 @@ def _launch(cfg, boot, exe, args, cwd):
     child = {k: cfg[k] for k in ("db", "key", "redact", "no_redact", "breakpoints", "every", "max_snapshots", "child_sessions")
              if k in cfg}
     child.update({"mode": "record", "run": 0, "child_of": cfg["run"], "status": ""})
-    if argv[1] == "-m" and len(argv) >= 3:
-        child["module"] = argv[2]
-        child["argv"] = ["-m"] + argv[3:]
-        line = [argv[0], boot, "-m"] + argv[3:]
-    elif not argv[1].startswith("-"):
-        prog = argv[1] if os.path.isabs(argv[1]) else os.path.join(cwd, argv[1])
+    opts, i = _options(argv)
+    if opts is None or i >= len(argv):
+        return None
+    head = [argv[0]] + opts + [boot]  # (the interpreter's options stay its own)
+    if argv[i] == "-m" and len(argv) > i + 1:
+        child["module"] = argv[i + 1]
+        child["argv"] = ["-m"] + argv[i + 2:]
+        line = head + ["-m"] + argv[i + 2:]
+    elif argv[i] == "-c" and len(argv) > i + 1:
+        # (multiprocessing's spawn and forkserver start their processes so)
+        child["code"] = argv[i + 1]
+        child["argv"] = ["-c"] + argv[i + 2:]
+        line = head + ["-c"] + argv[i + 2:]
+    elif not argv[i].startswith("-"):
+        prog = argv[i] if os.path.isabs(argv[i]) else os.path.join(cwd, argv[i])
         if not os.path.exists(prog):
             return None  # python reports it; nothing to record
-        child["program"] = argv[1]
-        child["argv"] = argv[1:]
-        line = [argv[0], boot] + argv[1:]
+        child["program"] = argv[i]
+        child["argv"] = argv[i:]
+        line = head + argv[i:]
     else:
         return None
     env_add = {}

@@ -70,6 +70,27 @@ class Hooks:
         builtins.__pyreplay_fn__ = self._fn_hook
         if any(rp for rp in self.lines) or self.funcs:
             sys.meta_path.insert(0, _Finder(self))
+            self._hook_run_path()
+
+    def _hook_run_path(self):
+        """runpy.run_path (multiprocessing's spawn runs the main script so,
+        as __mp_main__) compiles a source file itself, past the import
+        hook: it compiles through compile_source too."""
+        import runpy
+        real = runpy._get_code_from_file
+
+        def get_code(run_name, fname):
+            path = os.path.abspath(os.fsdecode(fname))
+            if path.endswith(".py") and (self.realpath(path) in self.lines or self.funcs):
+                try:
+                    with open(path, "rb") as f:
+                        src = f.read()
+                    return self.compile_source(src, fname), fname
+                except (OSError, SyntaxError):
+                    pass  # (as runpy's own: its error, its way)
+            return real(run_name, fname)
+
+        runpy._get_code_from_file = get_code
 
     def add_bp_codes(self, code, bl):
         """Register the code objects of ``code`` whose own lines hold one of

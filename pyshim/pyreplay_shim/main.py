@@ -87,6 +87,34 @@ def compile_main(path, filename, trig):
              % (e.filename or path, e.lineno, e.msg), 1)
 
 
+def _run_code(rec, trig, code, argv):
+    """``python -c CODE`` (a Python child, children.py): its __main__ has
+    no __file__, sys.path[0] is "" and tracebacks say File "<string>"."""
+    import builtins
+    import types
+    from importlib.machinery import BuiltinImporter
+    m = types.ModuleType("__main__")  # as python -c makes it: these names, in this order
+    m.__annotations__ = {}
+    m.__builtins__ = builtins
+    m.__loader__ = BuiltinImporter
+    sys.modules["__main__"] = m
+    sys.argv = ["-c"] + argv[1:]
+    P.set_orig_argv(["-c", code] + argv[1:])
+    sys.path[0] = ""
+    try:
+        compiled = compile(code, "<string>", "exec", dont_inherit=True)
+    except SyntaxError as e:
+        P.fail(trig.cfg, "syntax error in the -c code: %s" % e.msg, 1)
+    trig.start()
+    P.hide_shim_depth(P.shim_depth(True))
+    try:
+        exec(compiled, m.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as e:  # noqa: BLE001
+        P.report_uncaught(rec, e)
+
+
 def _run_dir(rec, trig, prog):
     """``python DIR``: DIR/__main__.py runs as the module ``__main__`` found
     on sys.path, whose first entry is DIR: as given before 3.9, then joined
@@ -171,6 +199,9 @@ def _main():
     # not valid in the locale's encoding as surrogate escapes (the JSON
     # config could only carry them replaced by U+FFFD)
     argv = sys.argv[1:]
+    if cfg.get("code") is not None:
+        _run_code(rec, trig, cfg["code"], argv)
+        return
     if cfg.get("module"):
         import runpy
         sys.argv = ["-m"] + argv[1:]

@@ -312,7 +312,7 @@ def child_run(cfg):
     import time
     db = sqlite3.connect(cfg["db"], timeout=30, isolation_level=None)
     try:
-        program = cfg.get("program") or "-m " + cfg.get("module", "")
+        program = cfg.get("program") or ("-m " + cfg["module"] if cfg.get("module") else "-c " + cfg.get("code", ""))
         cur = db.execute(
             "INSERT INTO runs(parent, program, argv, cwd, python, version, started, fork_of, pid, spawned)"
             " VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
