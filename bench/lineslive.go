@@ -15,38 +15,48 @@ import (
 // the program's run earlier), then Reverse Continue to a breakpoint set
 // now on a line that last ran just before the exception. Loop lengths
 // vary per session so the exception falls at different distances from
-// the anchor before it.
+// the anchor before it. Half the sessions step back at once, half after
+// a second at the stop (a user reading it): the session makes the stop's
+// line window in the background meanwhile.
 func (r *Results) lineHistoryLive(py PyInfo) {
 	prog := filepath.Join(r.root, "bench", "drivers", "line_history_live.py")
-	sessions := 7
+	sessions := 8
 	if *flagQuick {
-		sessions = 3
+		sessions = 4
 	}
-	var first, later, reverse []float64
+	var first, looked, later, reverse []float64
 	for s := 0; s < sessions; s++ {
 		n := 2_000_000 + s*137_000
-		f, l, rc, err := r.liveStepBack(py, prog, n)
+		think := time.Duration(s%2) * time.Second
+		f, l, rc, err := r.liveStepBack(py, prog, n, think)
 		if err != nil {
 			r.note("lines live: %v", err)
 			r.add(Figure{Section: "lines", Python: py.Minor, Case: "live session", Metric: "first step back", Unit: "ms", Stat: nanStat(), Note: "failed: " + firstLine(err.Error())})
 			return
 		}
-		first = append(first, f)
+		if think > 0 {
+			looked = append(looked, f)
+		} else {
+			first = append(first, f)
+		}
 		later = append(later, l...)
 		reverse = append(reverse, rc)
 	}
 	cs := fmt.Sprintf("live session, %d runs of 2M+ calls, uncaught exception", sessions)
-	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "first step back (re-executes from the anchor)", Unit: "ms", Stat: describe(first),
+	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "first step back at once (re-executes from the anchor)", Unit: "ms", Stat: describe(first),
 		Note: fmt.Sprintf("p95 %.0f ms", describe(first).P95)})
+	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "first step back 1 s after the stop", Unit: "ms", Stat: describe(looked),
+		Note: fmt.Sprintf("p95 %.0f ms", describe(looked).P95)})
 	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "later step backs", Unit: "ms", Stat: medianStat(later)})
 	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "reverse continue to a breakpoint set now", Unit: "ms", Stat: describe(reverse),
 		Note: fmt.Sprintf("p95 %.0f ms", describe(reverse).P95)})
 }
 
 // liveStepBack runs one live session of prog N to its uncaught exception
-// and times the first Step Back, five more, and a Reverse Continue to a
-// breakpoint on score()'s line (each to the stopped event and the stack).
-func (r *Results) liveStepBack(py PyInfo, prog string, n int) (first float64, later []float64, reverse float64, err error) {
+// and, think after the stop, times the first Step Back, five more, and a
+// Reverse Continue to a breakpoint on score()'s line (each to the stopped
+// event and the stack).
+func (r *Results) liveStepBack(py PyInfo, prog string, n int, think time.Duration) (first float64, later []float64, reverse float64, err error) {
 	cmd := exec.Command(r.bin, "dap")
 	cmd.Dir = r.tmp
 	cmd.Env = cleanEnv()
@@ -75,6 +85,10 @@ func (r *Results) liveStepBack(py PyInfo, prog string, n int) (first float64, la
 	if _, err := c.event("stopped", to); err != nil {
 		return 0, nil, 0, err
 	}
+	if _, err := c.call("stackTrace", map[string]any{"threadId": 1}, to); err != nil {
+		return 0, nil, 0, err
+	}
+	time.Sleep(think)
 	for i := 0; i < 6; i++ {
 		d, err := timedStop(c, "stepBack", to)
 		if err != nil {

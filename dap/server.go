@@ -51,11 +51,11 @@ type conn struct {
 	seq int
 
 	linesAt1, colsAt1 bool
-	childSessions     bool        // the client takes startDebugging requests (a session per child process)
+	childSessions     bool           // the client takes startDebugging requests (a session per child process)
 	child             map[string]any // the launch configuration's attributes a child session inherits
-	justMyCode        bool        // library frames are left out of stack traces (as debugpy)
-	authorized        bool        // the launch carried the server's token (or none is needed)
-	started           atomic.Bool // launched: read by readLoop
+	justMyCode        bool           // library frames are left out of stack traces (as debugpy)
+	authorized        bool           // the launch carried the server's token (or none is needed)
+	started           atomic.Bool    // launched: read by readLoop
 	launched          bool
 	configured        bool
 	done              bool

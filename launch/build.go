@@ -107,7 +107,7 @@ type Options struct {
 	// Trace (record --trace) snapshots the program at its first line: a
 	// recording that line history can re-execute from (session/linehistory.go)
 	Trace bool
-	Trust       bool  // sign the whole recording with the user's key first (`--trust`)
+	Trust bool // sign the whole recording with the user's key first (`--trust`)
 }
 
 // Prepared is a run written to the recording and ready to start with

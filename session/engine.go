@@ -190,19 +190,22 @@ type Engine struct {
 	edited bool // Resume from Here continues in edited source (SetAllowEdited)
 
 	// line history (linehistory.go)
-	lines       bool
-	windows     map[int64]*lineWindow  // by the stop they end at
-	virtual     map[int64]*virtualStop // the stops made from them (negative numbers)
-	nextVirtual int64
-	python      string
-	baseDir     string
-	env         []string
+	lines        bool
+	windows      map[int64]*lineWindow   // by the stop they end at
+	virtual      map[int64]*virtualStop  // the stops made from them (negative numbers)
+	making       map[int64]chan struct{} // windows being made in the background, closed when done
+	prefetchNext int64                   // the live stop whose window to make next (0: none)
+	prefetching  bool
+	nextVirtual  int64
+	python       string
+	baseDir      string
+	env          []string
 }
 
 // NewEngine returns an idle engine: open a recording or launch a program.
 func NewEngine() *Engine {
 	return &Engine{events: newEventQueue(), cache: map[int64]*wire.Snapshot{}, src: map[string]string{}, liveStop: -1,
-		windows: map[int64]*lineWindow{}, virtual: map[int64]*virtualStop{},
+		windows: map[int64]*lineWindow{}, virtual: map[int64]*virtualStop{}, making: map[int64]chan struct{}{},
 		lineBPs: map[string][]LineBreakpoint{}, funcQ: map[int][]string{}, opts: LaunchOptions{JustMyCode: true}}
 }
 

@@ -38,6 +38,7 @@ func (d *Engine) liveStopped(l *Live, s LiveStop) {
 	d.liveStop = len(d.hist) - 1
 	d.cur = d.liveStop
 	d.gen++
+	d.prefetch(s.Snap)
 	reason := map[string]string{"function": "function breakpoint"}[s.Reason]
 	if reason == "" {
 		reason = s.Reason

@@ -61,7 +61,7 @@ type lineEvent struct {
 type lineWindow struct {
 	anchor, stop int64
 	events       []lineEvent
-	views        []wire.Value // the events' values (lineEvent.V)
+	views        []wire.Value    // the events' values (lineEvent.V)
 	bpLines      map[string]bool // "file:line:condition" of the breakpoints its scope traced
 }
 
@@ -279,6 +279,12 @@ func (d *Engine) windowAtCursor() (*lineWindow, int, error) {
 		d.mu.Unlock()
 		return v.w, v.i, nil
 	}
+	if ch, ok := d.making[st.Snap]; ok {
+		// made in the background since the stop (prefetch): wait for it
+		d.mu.Unlock()
+		<-ch
+		d.mu.Lock()
+	}
 	if w, ok := d.windows[st.Snap]; ok {
 		d.mu.Unlock()
 		return w, len(w.events) - 1, nil
@@ -298,6 +304,52 @@ func (d *Engine) windowAtCursor() (*lineWindow, int, error) {
 	d.windows[st.Snap] = w
 	d.mu.Unlock()
 	return w, len(w.events) - 1, nil
+}
+
+// prefetch makes the line window of live stop snap in the background
+// while the user looks at the stop, so that the first Step Back finds it
+// made: one re-execution at a time, the newest stop's next (stops stepped
+// past meanwhile are skipped). Called with d.mu held.
+func (d *Engine) prefetch(snap int64) {
+	if !d.lines || snap <= 0 {
+		return
+	}
+	d.prefetchNext = snap
+	if !d.prefetching {
+		d.prefetching = true
+		go d.prefetchLoop()
+	}
+}
+
+func (d *Engine) prefetchLoop() {
+	for {
+		d.mu.Lock()
+		snap := d.prefetchNext
+		d.prefetchNext = 0
+		if snap == 0 || d.ended || d.store == nil {
+			d.prefetching = false
+			d.mu.Unlock()
+			return
+		}
+		if _, ok := d.windows[snap]; ok {
+			d.mu.Unlock()
+			continue
+		}
+		done := make(chan struct{})
+		d.making[snap] = done
+		store, python := d.store, d.reexecPython()
+		d.mu.Unlock()
+		// (a stop it cannot go back from is found again, and said, when
+		// the user steps back: windowAtCursor)
+		w, err := d.reexecute(store, python, snap)
+		d.mu.Lock()
+		if _, ok := d.windows[snap]; !ok && err == nil && w != nil {
+			d.windows[snap] = w
+		}
+		delete(d.making, snap)
+		close(done)
+		d.mu.Unlock()
+	}
 }
 
 // previousInFrame is the event before i in i's frame, or, at the frame's
