@@ -192,7 +192,7 @@ func (c *client) event(name string) msg {
 func (c *client) stopped() (string, msg) {
 	c.t.Helper()
 	ev := c.event("stopped")
-	st := c.request("stackTrace", msg{"threadId": 1})
+	st := c.request("stackTrace", msg{"threadId": threadOf(ev)})
 	frames := st.body().list("stackFrames")
 	if len(frames) == 0 {
 		c.t.Fatalf("stopped with an empty stack")
@@ -204,11 +204,20 @@ func (c *client) stopped() (string, msg) {
 func (c *client) stoppedEvent() (msg, msg) {
 	c.t.Helper()
 	ev := c.event("stopped")
-	frames := c.request("stackTrace", msg{"threadId": 1}).body().list("stackFrames")
+	frames := c.request("stackTrace", msg{"threadId": threadOf(ev)}).body().list("stackFrames")
 	if len(frames) == 0 {
 		c.t.Fatalf("stopped with an empty stack")
 	}
 	return ev.body(), frames[0]
+}
+
+// threadOf is the thread a stopped event names (1, the main thread, when
+// it names none).
+func threadOf(ev msg) int {
+	if id := ev.body().num("threadId"); id != 0 {
+		return id
+	}
+	return 1
 }
 
 func (c *client) topLine() int {

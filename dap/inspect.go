@@ -30,20 +30,8 @@ type handles struct {
 
 type frameRef struct {
 	tok    session.Token
-	frame  int // index into the thread's frames (the snapshot's, for threadID)
-	thread int // threadID, or another thread of the snapshot (threadFrames)
-}
-
-// threadFrames are the frames of thread id at snapshot s: the stopped
-// thread's (threadID), or another thread's as recorded (views only).
-func threadFrames(s *wire.Snapshot, id int) []wire.Frame {
-	if id <= threadID {
-		return s.Frames
-	}
-	if k := id - threadID - 1; k < len(s.Meta.ThreadStacks) {
-		return s.Meta.ThreadStacks[k].Frames
-	}
-	return nil
+	frame  int // index into the thread's frames
+	thread int // which thread of the snapshot (threadOf): 0 the stopped one
 }
 
 // varNode is an expandable value: its recorded children, and where to
@@ -75,20 +63,21 @@ func (h *handles) add() int { h.next++; return h.next }
 
 // ------------------------------------------------------------------ threads, stack
 
-// onThreads lists the thread that stopped (threadID) and the snapshot's
-// other threads, by name.
+// onThreads lists the thread that stopped and the snapshot's other
+// threads, by name (threads.go: their ids).
 func (c *conn) onThreads(req *request) (any, error) {
 	_, s, _, err := c.dbg.Current()
 	if err != nil || s == nil {
-		return godap.ThreadsResponseBody{Threads: []godap.Thread{{Id: threadID, Name: "MainThread"}}}, nil
+		return godap.ThreadsResponseBody{Threads: []godap.Thread{{Id: mainThreadID, Name: "MainThread"}}}, nil
 	}
 	name := s.Meta.Thread
 	if name == "" {
 		name = "MainThread"
 	}
-	out := []godap.Thread{{Id: threadID, Name: name}}
+	stopped, others := c.threadIDs(s)
+	out := []godap.Thread{{Id: stopped, Name: name}}
 	for k, t := range s.Meta.ThreadStacks {
-		out = append(out, godap.Thread{Id: threadID + 1 + k, Name: t.Name})
+		out = append(out, godap.Thread{Id: others[k], Name: t.Name})
 	}
 	return godap.ThreadsResponseBody{Threads: out}, nil
 }
@@ -102,10 +91,11 @@ func (c *conn) onStackTrace(req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := threadFrames(s, a.ThreadId)
-	if a.ThreadId < threadID || (a.ThreadId > threadID && all == nil) {
+	which := c.threadOf(s, a.ThreadId)
+	if which < 0 {
 		return nil, errorf("no thread %d at this stop (the threads request lists them)", a.ThreadId)
 	}
+	all := framesOf(s, which)
 	past := !live // (another thread's frames at the live stop are not the past)
 	tok := c.dbg.Token()
 	frames := []godap.StackFrame{} // [] when there are none: null breaks clients
@@ -116,12 +106,12 @@ func (c *conn) onStackTrace(req *request) (any, error) {
 			continue // as debugpy: justMyCode shows the program's frames (asyncio's, a framework's: hidden)
 		}
 		id := c.h.add()
-		c.h.frames[id] = frameRef{tok: tok, frame: k, thread: a.ThreadId}
+		c.h.frames[id] = frameRef{tok: tok, frame: k, thread: which}
 		name := f.Function
 		if f.Module {
 			name = "<module>"
 		}
-		if f.Coroutine && s.Meta.Task != "" && a.ThreadId == threadID {
+		if f.Coroutine && s.Meta.Task != "" && which == 0 {
 			name += "  (task " + s.Meta.Task + ")" // the asyncio task that runs it
 		}
 		if k == n-1 && past {
@@ -252,8 +242,8 @@ func (c *conn) onScopes(req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := threadFrames(s, fr.thread)[fr.frame]
-	live = live && fr.thread <= threadID
+	f := framesOf(s, fr.thread)[fr.frame]
+	live = live && fr.thread == 0
 	var scopes []godap.Scope
 	if f.Library {
 		return godap.ScopesResponseBody{Scopes: []godap.Scope{}}, nil
@@ -262,7 +252,7 @@ func (c *conn) onScopes(req *request) (any, error) {
 		vals := session.SortedValues(f.Locals)
 		ref := c.h.add()
 		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true, frame: fr.frame}
-		if fr.thread > threadID {
+		if fr.thread > 0 {
 			node.frame = -1 // another thread's: views, nothing to set
 		}
 		c.h.vars[ref] = node
@@ -271,7 +261,7 @@ func (c *conn) onScopes(req *request) (any, error) {
 		}
 		scopes = append(scopes, godap.Scope{Name: "Locals", PresentationHint: "locals", VariablesReference: ref, NamedVariables: len(vals)})
 	}
-	if g, ok := s.Globals[f.ModuleName]; ok && fr.thread <= threadID {
+	if g, ok := s.Globals[f.ModuleName]; ok && fr.thread == 0 {
 		vals := session.SortedValues(g)
 		ref := c.h.add()
 		node := &varNode{tok: fr.tok, snap: s.ID, kids: vals, total: len(vals), scope: true, frame: fr.frame}
@@ -412,7 +402,7 @@ func (c *conn) onSetVariable(req *request) (any, error) {
 // (Before the response: no handle made for it is dropped after it.)
 func (c *conn) invalidated() {
 	c.h.vars = map[int]*varNode{}
-	c.event("invalidated", godap.InvalidatedEventBody{Areas: []godap.InvalidatedAreas{"variables"}, ThreadId: threadID})
+	c.event("invalidated", godap.InvalidatedEventBody{Areas: []godap.InvalidatedAreas{"variables"}, ThreadId: c.stoppedThread()})
 }
 
 func childEval(parent, name string, root bool) string {
@@ -463,9 +453,9 @@ func (c *conn) onEvaluate(req *request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if fr.thread > threadID {
+		if fr.thread > 0 {
 			// another thread's frame: its recorded views
-			v, err := session.EvalPast(&wire.Snapshot{Frames: threadFrames(s, fr.thread)}, fr.frame, a.Expression)
+			v, err := session.EvalPast(&wire.Snapshot{Frames: framesOf(s, fr.thread)}, fr.frame, a.Expression)
 			if err != nil {
 				return nil, err
 			}

@@ -52,6 +52,7 @@ type conn struct {
 
 	linesAt1, colsAt1 bool
 	childSessions     bool           // the client takes startDebugging requests (a session per child process)
+	tids              map[int64]int  // thread ident -> the thread's id for the client (threads.go)
 	child             map[string]any // the launch configuration's attributes a child session inherits
 	justMyCode        bool           // library frames are left out of stack traces (as debugpy)
 	authorized        bool           // the launch carried the server's token (or none is needed)
@@ -326,14 +327,14 @@ func (c *conn) engineEvent(ev any) {
 			text = trimNL(e.Text)
 		}
 		// (the program's other threads run on at a live stop: said so)
-		c.event("stopped", godap.StoppedEventBody{Reason: e.Reason, Description: e.Description, ThreadId: threadID,
+		c.event("stopped", godap.StoppedEventBody{Reason: e.Reason, Description: e.Description, ThreadId: c.stoppedThread(),
 			AllThreadsStopped: !e.OthersRunning, HitBreakpointIds: e.Breakpoints, Text: text})
 		if e.Text != "" && e.Reason != "exception" {
 			c.event("output", godap.OutputEventBody{Category: "console", Output: e.Text})
 		}
 	case session.ContinuedEvent:
 		c.h.reset()
-		c.event("continued", godap.ContinuedEventBody{ThreadId: threadID, AllThreadsContinued: true})
+		c.event("continued", godap.ContinuedEventBody{ThreadId: c.stoppedThread(), AllThreadsContinued: true})
 	case session.OutputEvent:
 		c.event("output", godap.OutputEventBody{Category: e.Category, Output: e.Text})
 	case session.ExitedEvent:
@@ -351,5 +352,3 @@ func trimNL(s string) string {
 	}
 	return s
 }
-
-const threadID = 1

@@ -27,10 +27,12 @@ func TestThreadsListedAndInspectable(t *testing.T) {
 				names = append(names, th.str("name"))
 				ids[th.str("name")] = th.num("id")
 			}
-			if len(names) != 3 || names[0] != "worker" || ids["worker"] != 1 || ids["waiter"] == 0 || ids["MainThread"] == 0 {
-				t.Fatalf("threads: %v", names)
+			// (the stopped thread first; ids stay with their threads: MainThread 1)
+			if len(names) != 3 || names[0] != "worker" || ids["worker"] != threadOf(ev) || ids["MainThread"] != 1 ||
+				ids["waiter"] == 0 || ids["worker"] == ids["waiter"] {
+				t.Fatalf("threads: %v %v (stopped in %d)", names, ids, threadOf(ev))
 			}
-			top := c.request("stackTrace", msg{"threadId": 1}).body().list("stackFrames")[0]
+			top := c.request("stackTrace", msg{"threadId": ids["worker"]}).body().list("stackFrames")[0]
 			if top.str("name") != "worker" || top.num("line") != 22 || c.locals(top.num("id"))["x"].str("value") != "1" {
 				t.Fatalf("the stopped thread: %v", top)
 			}
@@ -72,7 +74,7 @@ func TestThreadsListedAndInspectable(t *testing.T) {
 				t.Fatalf("the main thread (in threading's code, from line 31 or 32): %v", st)
 			}
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
-			c.request("continue", msg{"threadId": 1})
+			c.request("continue", msg{"threadId": ids["worker"]})
 			c.expectExit(0)
 		})
 	}
@@ -93,11 +95,21 @@ func TestTwoThreadsOneBreakpoint(t *testing.T) {
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 8, "condition": "i == 1"}}})
 			c.request("configurationDone", nil)
 			seen := map[string]bool{}
+			idOf := map[string]int{}
 			for k := 0; k < 2; k++ {
 				ev := c.event("stopped")
 				ths := c.request("threads", nil).body().list("threads")
 				name := ths[0].str("name")
-				top := c.request("stackTrace", msg{"threadId": 1}).body().list("stackFrames")[0]
+				if ths[0].num("id") != threadOf(ev) {
+					t.Fatalf("stop %d: the stopped event names thread %d, threads lists %v first", k+1, threadOf(ev), ths[0])
+				}
+				for _, th := range ths {
+					if was, ok := idOf[th.str("name")]; ok && was != th.num("id") {
+						t.Fatalf("thread %s was %d, now %d", th.str("name"), was, th.num("id"))
+					}
+					idOf[th.str("name")] = th.num("id")
+				}
+				top := c.request("stackTrace", msg{"threadId": threadOf(ev)}).body().list("stackFrames")[0]
 				loc := c.locals(top.num("id"))
 				if top.num("line") != 8 || loc["i"].str("value") != "1" || "worker-"+strings.Trim(loc["tag"].str("value"), "'") != name {
 					t.Fatalf("stop %d in %s: %v %v", k+1, name, top, loc)
@@ -106,7 +118,7 @@ func TestTwoThreadsOneBreakpoint(t *testing.T) {
 					t.Fatalf("stop %d: allThreadsStopped %v on %s", k+1, held, minor)
 				}
 				seen[name] = true
-				c.request("continue", msg{"threadId": 1})
+				c.request("continue", msg{"threadId": threadOf(ev)})
 			}
 			if !seen["worker-a"] || !seen["worker-b"] {
 				t.Fatalf("stops in %v, want both workers", seen)

@@ -95,7 +95,9 @@ type Meta struct {
 	// Thread is the name of the thread the snapshot was taken in;
 	// ThreadStacks the other threads', as views (no state of theirs is kept)
 	Thread           string        `json:"thread,omitempty"`
-	Task             string        `json:"task,omitempty"` // the asyncio task running the stack's coroutines
+	ThreadIdent      int64         `json:"thread_ident,omitempty"` // its threading.get_ident()
+	MainIdent        int64         `json:"main_ident,omitempty"`   // the main thread's
+	Task             string        `json:"task,omitempty"`         // the asyncio task running the stack's coroutines
 	ThreadStacks     []ThreadStack `json:"thread_stacks,omitempty"`
 	UnstableSets     []string      `json:"unstable_sets"`
 	HashSeed         string        `json:"hash_seed"`

@@ -448,11 +448,13 @@ class Recorder:
         threads = []
         main_thread = True
         thread_name, thread_stacks = "MainThread", []
+        ident = main_ident = 0
         th = sys.modules.get("threading")
         if th is not None:
             cur = th.current_thread()
             main_thread = cur is th.main_thread()
             thread_name = cur.name
+            ident, main_ident = th.get_ident(), th.main_thread().ident
             # (threads marked pyreplay_internal are the shim's own: control.py)
             threads = [t.name for t in th.enumerate() if t is not cur and t.is_alive()
                        and not getattr(t, "pyreplay_internal", False)]
@@ -470,6 +472,8 @@ class Recorder:
         meta = {
             "threads": threads,
             "thread": thread_name,
+            "thread_ident": ident,
+            "main_ident": main_ident,
             "task": task,
             "thread_stacks": thread_stacks,
             "unstable_sets": unstable,

@@ -205,3 +205,114 @@ test('lineHistory: step back by line from an uncaught exception, reverse continu
     assert.equal((await exited).body.exitCode, 1);
   });
 });
+
+function copyFixtures(...names) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pyreplay-vscode-'));
+  for (const n of names) fs.copyFileSync(path.join(root, 'fixtures', 'dap', n), path.join(dir, n));
+  return dir;
+}
+
+async function launchWith(dc, args, bps, init = {}) {
+  const initialized = dc.waitForEvent('initialized');
+  await dc.initializeRequest({ adapterID: 'pyreplay', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', ...init });
+  await dc.launchRequest(args);
+  await initialized;
+  for (const [file, lines] of Object.entries(bps)) {
+    await dc.setBreakpointsRequest({ source: { path: file }, breakpoints: lines.map((l) => (typeof l === 'number' ? { line: l } : l)) });
+  }
+  await dc.setExceptionBreakpointsRequest({ filters: [] });
+  await dc.configurationDoneRequest();
+}
+
+test('two threads at one breakpoint: a stop each, named, the other thread held', async () => {
+  const dir = copyFixtures('two_workers.py');
+  const prog = path.join(dir, 'two_workers.py');
+  await withClient(async (dc) => {
+    const first = dc.waitForEvent('stopped');
+    await launchWith(dc, { program: prog, python: PYTHON, db: path.join(dir, 'rec.db'), cwd: dir }, { [prog]: [{ line: 8, condition: 'i == 1' }] });
+    const seen = new Set();
+    let ev = await first;
+    for (let k = 0; k < 2; k++) {
+      // every thread stopped (3.9+), the stopped one named and listed first
+      assert.equal(ev.body.allThreadsStopped, true);
+      const ths = (await dc.threadsRequest()).body.threads;
+      assert.equal(ths[0].id, ev.body.threadId);
+      assert.ok(ths.some((t) => t.name === 'MainThread' && t.id === 1));
+      const st = await dc.stackTraceRequest({ threadId: ev.body.threadId });
+      const vars = await locals(dc, st.body.stackFrames[0].id);
+      assert.equal(st.body.stackFrames[0].line, 8);
+      assert.equal(vars.i.value, '1');
+      assert.equal(ths[0].name, 'worker-' + vars.tag.value.replace(/'/g, ''));
+      seen.add(ths[0].name);
+      const next = dc.waitForEvent(k === 0 ? 'stopped' : 'exited');
+      await dc.continueRequest({ threadId: ev.body.threadId });
+      ev = await next;
+    }
+    assert.deepEqual([...seen].sort(), ['worker-a', 'worker-b']);
+    assert.equal(ev.body.exitCode, 0);
+  });
+});
+
+test('asyncio: next over an await stays in the coroutine, asyncio hidden, tasks named', async () => {
+  const dir = copyFixtures('aio.py');
+  const prog = path.join(dir, 'aio.py');
+  await withClient(async (dc) => {
+    const stopped = dc.waitForEvent('stopped');
+    await launchWith(dc, { program: prog, python: PYTHON, db: path.join(dir, 'rec.db'), cwd: dir }, { [prog]: [14] });
+    await stopped;
+    const st = await dc.stackTraceRequest({ threadId: 1 });
+    assert.deepEqual(st.body.stackFrames.map((f) => f.name), ['worker  (task Task-1)', 'main  (task Task-1)', '<module>']);
+    const lines = [];
+    for (let i = 0; i < 5; i++) lines.push((await stepAndStop(dc, () => dc.nextRequest({ threadId: 1 }))).line);
+    assert.deepEqual(lines, [15, 13, 14, 15, 13]);
+    await dc.setBreakpointsRequest({ source: { path: prog }, breakpoints: [] });
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await exited).body.exitCode, 0);
+  });
+});
+
+test('a child process: a child session through startDebugging, stopped at its breakpoint', async () => {
+  const dir = copyFixtures('spawner.py', 'spawned.py');
+  const prog = path.join(dir, 'spawner.py');
+  const child = path.join(dir, 'spawned.py');
+  await withClient(async (dc) => {
+    // the reverse request: DebugClient passes only events and responses on
+    const asked = new Promise((resolve) => {
+      const dispatch = dc.dispatch.bind(dc);
+      dc.dispatch = (body) => {
+        const m = JSON.parse(body);
+        if (m.type !== 'request') return dispatch(body);
+        const json = JSON.stringify({ seq: 0, type: 'response', request_seq: m.seq, success: true, command: m.command });
+        dc.outputStream.write(`Content-Length: ${Buffer.byteLength(json, 'utf8')}\r\n\r\n${json}`, 'utf8');
+        resolve(m);
+      };
+    });
+    const parentExited = dc.waitForEvent('exited');
+    await launchWith(dc, { program: prog, python: PYTHON, db: path.join(dir, 'rec.db'), cwd: dir }, {}, { supportsStartDebuggingRequest: true });
+    const req = await asked;
+    assert.equal(req.command, 'startDebugging');
+    assert.equal(req.arguments.request, 'attach');
+    await withClient(async (kc) => {
+      const stopped = kc.waitForEvent('stopped');
+      const initialized = kc.waitForEvent('initialized');
+      await kc.initializeRequest();
+      await kc.attachRequest(req.arguments.configuration);
+      await initialized;
+      await kc.setBreakpointsRequest({ source: { path: child }, breakpoints: [{ line: 7 }] });
+      await kc.configurationDoneRequest();
+      assert.equal((await stopped).body.reason, 'breakpoint');
+      const frame = await topFrame(kc);
+      assert.equal(frame.line, 7);
+      assert.equal(frame.source.path, child);
+      const vars = await locals(kc, frame.id);
+      assert.equal(vars.word.value, "'naïve'");
+      assert.equal(vars.i.value, '0');
+      await kc.setBreakpointsRequest({ source: { path: child }, breakpoints: [] });
+      const exited = kc.waitForEvent('exited');
+      await kc.continueRequest({ threadId: 1 });
+      assert.equal((await exited).body.exitCode, 4);
+    });
+    assert.equal((await parentExited).body.exitCode, 0);
+  });
+});
