@@ -59,6 +59,11 @@ func TestLineHistory(t *testing.T) {
 			if v := c.locals(top.num("id"))["rows"].str("value"); v != "['a=1', ' b=2', 'c=x ']" {
 				t.Fatalf("main's rows at line 19: %s", v)
 			}
+			// more than the views: the Debug Console evaluates on the program
+			// as it was at that line (made a recorded snapshot, once)
+			if v := c.eval(top.num("id"), "sum(len(r) for r in rows) * 10", "repl").str("result"); v != "110" {
+				t.Fatalf("evaluate on a line of the past: %q", v)
+			}
 			// on back to the program's first line: the start of the history says so
 			lines := []int{}
 			for n := 0; ; n++ {

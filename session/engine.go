@@ -194,6 +194,7 @@ type Engine struct {
 	windows      map[int64]*lineWindow   // by the stop they end at
 	virtual      map[int64]*virtualStop  // the stops made from them (negative numbers)
 	making       map[int64]chan struct{} // windows being made in the background, closed when done
+	recorded     map[int64]int64         // a virtual stop made a recorded snapshot (recordedStop)
 	prefetchNext int64                   // the live stop whose window to make next (0: none)
 	prefetching  bool
 	nextVirtual  int64
@@ -205,7 +206,7 @@ type Engine struct {
 // NewEngine returns an idle engine: open a recording or launch a program.
 func NewEngine() *Engine {
 	return &Engine{events: newEventQueue(), cache: map[int64]*wire.Snapshot{}, src: map[string]string{}, liveStop: -1,
-		windows: map[int64]*lineWindow{}, virtual: map[int64]*virtualStop{}, making: map[int64]chan struct{}{},
+		windows: map[int64]*lineWindow{}, virtual: map[int64]*virtualStop{}, making: map[int64]chan struct{}{}, recorded: map[int64]int64{},
 		lineBPs: map[string][]LineBreakpoint{}, funcQ: map[int][]string{}, opts: LaunchOptions{JustMyCode: true}}
 }
 

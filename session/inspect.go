@@ -147,6 +147,44 @@ func (d *Engine) Evaluate(tok Token, frame int, expr, context string) (EvalResul
 	if frame < 0 || frame >= len(s.Frames) || s.Frames[frame].Library {
 		return EvalResult{}, err
 	}
+	if s.N < 0 {
+		// a line of the past (line history): its views only, unless the
+		// console or a watch asks for more; then it is made a recorded
+		// snapshot (a re-execution to it, once) to evaluate on
+		if context != "repl" && context != "watch" {
+			return EvalResult{}, err
+		}
+		m, rerr := d.recordedStop(s.N)
+		if rerr != nil {
+			return EvalResult{}, fmt.Errorf("%v (%v)", err, rerr)
+		}
+		rs, gerr := d.store.Get(m)
+		if gerr != nil {
+			return EvalResult{}, gerr
+		}
+		// the same frame, counted from the top among the program's frames
+		up := 0
+		for k := frame + 1; k < len(s.Frames); k++ {
+			if !s.Frames[k].Library {
+				up++
+			}
+		}
+		frame = -1
+		for k := len(rs.Frames) - 1; k >= 0; k-- {
+			if rs.Frames[k].Library {
+				continue
+			}
+			if up == 0 {
+				frame = k
+				break
+			}
+			up--
+		}
+		if frame < 0 {
+			return EvalResult{}, err
+		}
+		s = rs
+	}
 	// evaluating on the recorded state loads it: only a signed snapshot
 	// (checked once per snapshot: the check reads and hashes its state)
 	if err := d.verifyOnce(s.N); err != nil {

@@ -615,12 +615,22 @@ func (d *Engine) recordedStop(n int64) (int64, error) {
 	if !ok {
 		return n, nil
 	}
-	// the K-th line event at that line after the anchor's own: a breakpoint
-	// there, @K, counts as the original would (exact resume's rule)
+	d.mu.Lock()
+	made, done := d.recorded[n]
+	d.mu.Unlock()
+	if done {
+		return made, nil
+	}
 	e := v.w.events[v.i]
+	if e.X == 1 {
+		return 0, errors.New("this is a caller's line in the middle of a call, outside the code the history traced: step back into a traced frame's line first")
+	}
+	// the K-th line event at that line after the anchor's own: a breakpoint
+	// there, @K, counts as the original would (exact resume's rule); the
+	// window traced that line's code, so it has all of them
 	k := 0
 	for _, o := range v.w.events[:v.i+1] {
-		if o.N > 0 && o.File == e.File && o.L == e.L {
+		if o.N > 0 && o.X == 0 && o.File == e.File && o.L == e.L {
 			k++
 		}
 	}
@@ -639,6 +649,9 @@ func (d *Engine) recordedStop(n int64) (int64, error) {
 		_ = store.DropRun(run)
 		return 0, fmt.Errorf("cannot resume from this line of the past: re-executing from %s did not reach it", recording.SnapID(v.w.anchor))
 	}
+	d.mu.Lock()
+	d.recorded[n] = snap
+	d.mu.Unlock()
 	return snap, nil
 }
 
