@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	godap "github.com/google/go-dap"
@@ -475,8 +476,21 @@ func (c *conn) onEvaluate(req *request) (any, error) {
 	if ctx == "clipboard" {
 		ctx = "watch"
 	}
-	if name, ok := strings.CutPrefix(strings.TrimSpace(a.Expression), ":history "); ok && ctx == "repl" {
-		return c.valueHistory(frame, strings.TrimSpace(name))
+	if args, ok := strings.CutPrefix(strings.TrimSpace(a.Expression), ":history "); ok && ctx == "repl" {
+		f := strings.Fields(args)
+		if len(f) == 2 {
+			// ":history NAME K": go to the line that gave NAME its K-th value
+			k, err := strconv.Atoi(f[1])
+			if err != nil {
+				return nil, errorf(":history %s K: K is the number of a value :history %s lists", f[0], f[0])
+			}
+			ch, err := c.dbg.GoToChange(frame, f[0], k)
+			if err != nil {
+				return nil, err
+			}
+			return godap.EvaluateResponseBody{Result: fmt.Sprintf("at line %d, which gave %s the value %s", ch.Line, f[0], ch.Repr)}, nil
+		}
+		return c.valueHistory(frame, strings.TrimSpace(args))
 	}
 	res, err := c.dbg.Evaluate(tok, frame, a.Expression, ctx)
 	if res.Refreshed {
@@ -518,13 +532,14 @@ func (c *conn) valueHistory(frame int, name string) (any, error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s took %d value(s):", name, len(changes))
-	for _, ch := range changes {
+	for k, ch := range changes {
 		if ch.Line == 0 {
-			fmt.Fprintf(&b, "\n  %s  (before the history begins)", ch.Repr)
+			fmt.Fprintf(&b, "\n  [%d] %s  (before the history begins)", k+1, ch.Repr)
 		} else {
-			fmt.Fprintf(&b, "\n  %s  (from line %d)", ch.Repr, ch.Line)
+			fmt.Fprintf(&b, "\n  [%d] %s  (from line %d)", k+1, ch.Repr, ch.Line)
 		}
 	}
+	fmt.Fprintf(&b, "\n(:history %s K goes to the line that gave value K)", name)
 	return godap.EvaluateResponseBody{Result: b.String()}, nil
 }
 

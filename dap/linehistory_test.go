@@ -104,6 +104,20 @@ func TestLineHistory(t *testing.T) {
 				!strings.Contains(h, "[]  (from line 10)") {
 				t.Fatalf(":history out:\n%s", h)
 			}
+			// and there on request: the line that gave out its second value
+			c.eval(top.num("id"), ":history out 2", "repl")
+			_, at := c.stopped()
+			if at.num("line") != 13 || c.locals(at.num("id"))["out"].str("value") != "[]" {
+				t.Fatalf(":history out 2 went to %v", at)
+			}
+			c.request("next", msg{"threadId": 1})
+			if _, at = c.stopped(); at.num("line") != 11 || c.locals(at.num("id"))["out"].str("value") != "[('a', 1)]" {
+				t.Fatalf("next after :history out 2: %v", at)
+			}
+			c.request("continue", msg{"threadId": 1})
+			if reason, _ := c.stopped(); reason != "exception" {
+				t.Fatalf("continue to the present: %s", reason)
+			}
 			// a breakpoint in clean(), which has returned: its latest hit, then the one before
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 5}}})
 			for _, r := range []string{"'c=x '", "' b=2'"} {

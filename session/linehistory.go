@@ -552,6 +552,8 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 type ValueChange struct {
 	Line int
 	Repr string
+	at   int // the window's event of that line (-1: before the window)
+	w    *lineWindow
 }
 
 // ValueHistory lists the values name took in the frame of the cursor's
@@ -585,21 +587,42 @@ func (d *Engine) ValueHistory(frame int, name string) ([]ValueChange, error) {
 		serial = parent
 	}
 	var out []ValueChange
-	prevLine := 0
+	prevLine, prevAt := 0, -1
 	for j := 0; j <= i; j++ {
 		e := w.events[j]
 		if e.S != serial {
 			continue
 		}
-		if i, ok := e.V[name]; ok && i < len(w.views) && (len(out) == 0 || out[len(out)-1].Repr != w.views[i].Repr) {
-			out = append(out, ValueChange{Line: prevLine, Repr: w.views[i].Repr})
+		if v, ok := e.V[name]; ok && v < len(w.views) && (len(out) == 0 || out[len(out)-1].Repr != w.views[v].Repr) {
+			out = append(out, ValueChange{Line: prevLine, Repr: w.views[v].Repr, at: prevAt, w: w})
 		}
-		prevLine = e.L
+		prevLine, prevAt = e.L, j
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s has no value in this frame's line history", name)
 	}
 	return out, nil
+}
+
+// GoToChange moves to the line that gave name its k-th value (1: the
+// oldest ValueHistory lists), as a stop of the history; it returns that
+// change.
+func (d *Engine) GoToChange(frame int, name string, k int) (ValueChange, error) {
+	changes, err := d.ValueHistory(frame, name)
+	if err != nil {
+		return ValueChange{}, err
+	}
+	if k < 1 || k > len(changes) {
+		return ValueChange{}, fmt.Errorf("%s took %d value(s): give 1 to %d", name, len(changes), len(changes))
+	}
+	ch := changes[k-1]
+	if ch.at < 0 {
+		return ValueChange{}, fmt.Errorf("%s had %s before the line history begins", name, ch.Repr)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.moveTo(d.insertVirtualLocked(ch.w, ch.at), "step", "")
+	return ch, nil
 }
 
 // recordedStop makes the line of the past n (a virtual stop) a recorded
