@@ -16,6 +16,13 @@ import (
 
 // ------------------------------------------------------------------ breakpoints
 
+// LineBreakpoints are the breakpoints set in one file.
+func (d *Engine) LineBreakpoints(path string) []LineBreakpoint {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]LineBreakpoint(nil), d.lineBPs[absPath(path, "")]...)
+}
+
 // SetLineBreakpoints replaces the breakpoints of one file.
 func (d *Engine) SetLineBreakpoints(path string, bps []LineBreakpoint) []BreakpointResult {
 	path = absPath(path, "")

@@ -66,8 +66,12 @@ func (d *Engine) IndexOf(n int64) int {
 	return -1
 }
 
-// Continue runs to the next breakpoint: through history first, then live.
+// Continue runs to the next breakpoint: through history first (by line
+// from a line of the past: continueLine), then live.
 func (d *Engine) Continue() error {
+	if ok, err := d.continueLine(); err != nil || ok {
+		return err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.needStopLocked(); err != nil {

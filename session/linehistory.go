@@ -225,18 +225,60 @@ func (d *Engine) reverseContinueLine() (ok bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for j := i - 1; j >= 0; j-- {
-		e := w.events[j]
-		if e.X == 1 {
-			continue // (a caller's state at a call, not a line event)
-		}
-		for _, b := range d.lineBPs[absPath(e.File, "")] {
-			if b.Line == e.L && b.LogMessage == nil && (b.Condition == "" || slices.Contains(e.B, b.Condition)) {
-				d.moveTo(d.insertVirtualLocked(w, j), "breakpoint", "")
-				return true, nil
-			}
+		if d.hitLocked(w.events[j]) {
+			d.moveTo(d.insertVirtualLocked(w, j), "breakpoint", "")
+			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// continueLine is reverseContinueLine's forward twin: from a line of the
+// past, the next line event of its window at a breakpoint set now (the
+// window's last event is its stop, a stop of the history: Continue's own
+// rule takes it from there); ok is false when there is none.
+func (d *Engine) continueLine() (ok bool, err error) {
+	d.mu.Lock()
+	if !d.lines || d.cur < 0 || d.cur >= len(d.hist) {
+		d.mu.Unlock()
+		return false, nil
+	}
+	v, past := d.virtual[d.hist[d.cur].Snap]
+	covered := past && v.w.covers(d.lineBPs)
+	d.mu.Unlock()
+	if !past {
+		return false, nil
+	}
+	w, i := v.w, v.i
+	if !covered {
+		if w, i, err = d.widen(w, i); err != nil || w == nil {
+			return false, err
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for j := i + 1; j < len(w.events)-1; j++ {
+		if d.hitLocked(w.events[j]) {
+			d.moveTo(d.insertVirtualLocked(w, j), "breakpoint", "")
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// hitLocked says whether line event e is a hit of a line breakpoint set
+// now: its line, and its condition held there (evaluated by the
+// re-execution in the frame then).
+func (d *Engine) hitLocked(e lineEvent) bool {
+	if e.X == 1 {
+		return false // (a caller's state at a call, not a line event)
+	}
+	for _, b := range d.lineBPs[absPath(e.File, "")] {
+		if b.Line == e.L && b.LogMessage == nil && (b.Condition == "" || slices.Contains(e.B, b.Condition)) {
+			return true
+		}
+	}
+	return false
 }
 
 // widen re-executes w's stretch with the breakpoints set now in its scope

@@ -6,10 +6,14 @@ package tui
 
 import (
 	"fmt"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/pyreplay/pyreplay/session"
 )
 
 // engineMsg carries one of the engine's events (ok false: no more).
@@ -119,6 +123,89 @@ func (m *Model) present() int {
 }
 
 func (m *Model) atPresent() bool { return len(m.list) == 0 || m.cur >= m.present() }
+
+// historyMove moves the cursor with move (Continue, ReverseContinue) and
+// shows where it landed: through history, or (live, at the present) by
+// running the program.
+func (m *Model) historyMove(what string, move func() error) {
+	if m.running {
+		m.setMsg("the program is running; wait for it to stop (q quits and ends it)", false)
+		return
+	}
+	runs := m.eng.State().Runs
+	before := m.eng.State().Cursor
+	if err := move(); err != nil {
+		m.setMsg(fmt.Sprintf("%s: %v", what, err), true)
+		return
+	}
+	if m.eng.State().Runs != runs {
+		m.running = true // the program runs: its stop or end arrives as an event
+		return
+	}
+	m.sync()
+	m.seek(m.eng.State().Cursor)
+	switch {
+	case m.eng.State().Cursor == before:
+		m.setMsg(what+": no breakpoint hit that way", false)
+	case m.live && m.atPresent():
+		m.setMsg("back at the present stop", false)
+	default:
+		m.setMsg(fmt.Sprintf("%s: %s", what, m.list[m.cur].ID), false)
+	}
+}
+
+// toggleBreakpoint sets a breakpoint at spec (LINE of the shown file, or
+// FILE:LINE), or clears the one there.
+func (m *Model) toggleBreakpoint(spec string) {
+	spec = strings.TrimSpace(spec)
+	file, lineText := "", spec
+	if i := strings.LastIndexByte(spec, ':'); i >= 0 {
+		file, lineText = spec[:i], spec[i+1:]
+	}
+	line, err := strconv.Atoi(lineText)
+	if err != nil || line <= 0 {
+		m.setMsg(fmt.Sprintf("breakpoint %q: give LINE or FILE:LINE", spec), true)
+		return
+	}
+	if file == "" {
+		if m.snap == nil || m.frame < 0 || m.frame >= len(m.snap.Frames) {
+			m.setMsg("no file is shown: give FILE:LINE", true)
+			return
+		}
+		file = m.snap.Frames[m.frame].File
+	} else if !filepath.IsAbs(file) && m.snap != nil {
+		// a name relative to the shown file's directory, or a base name
+		for _, f := range m.snap.Frames {
+			if filepath.Base(f.File) == filepath.Base(file) {
+				file = f.File
+				break
+			}
+		}
+	}
+	set := m.eng.LineBreakpoints(file)
+	var keep []session.LineBreakpoint
+	cleared := false
+	for _, b := range set {
+		if b.Line == line {
+			cleared = true
+			continue
+		}
+		keep = append(keep, b)
+	}
+	if !cleared {
+		keep = append(keep, session.LineBreakpoint{Line: line})
+	}
+	res := m.eng.SetLineBreakpoints(file, keep)
+	m.computeBreakpoints()
+	switch {
+	case cleared:
+		m.setMsg(fmt.Sprintf("breakpoint at %s:%d cleared", filepath.Base(file), line), false)
+	case len(res) > 0 && !res[len(res)-1].Verified:
+		m.setMsg(res[len(res)-1].Message, true)
+	default:
+		m.setMsg(fmt.Sprintf("breakpoint at %s:%d (R goes back to its latest hit, c forward)", filepath.Base(file), res[len(res)-1].Line), false)
+	}
+}
 
 func (m *Model) historyBack() {
 	if m.eng.LineHistory() {

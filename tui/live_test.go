@@ -120,7 +120,8 @@ func TestLive(t *testing.T) {
 }
 
 // --line-history in a replay of a record --trace recording: b steps back
-// by line from the exception, with the locals of each line.
+// by line from the exception, with the locals of each line; a breakpoint
+// set then (B) is reached backwards (R) and forwards (c) by line.
 func TestLineHistoryReplayTUI(t *testing.T) {
 	dir := t.TempDir()
 	prog := testutil.CopyFixture(t, "dap/parse_fail.py", dir)
@@ -143,6 +144,23 @@ func TestLineHistoryReplayTUI(t *testing.T) {
 	waitScreen(t, tm, "line 12 of parse", "r: str = 'c=x '")
 	tm.Send(keys("b")[0])
 	waitScreen(t, tm, "line 11 of parse", "r: str = ' b=2'")
+	// a breakpoint in clean(), which had returned: R reaches its hits
+	// backwards (the loop header at line 11 still holds the previous
+	// row), c forwards, up to the exception
+	for _, k := range keys("B", "5", "enter") {
+		tm.Send(k)
+	}
+	waitScreen(t, tm, "breakpoint at parse_fail.py:5")
+	tm.Send(keys("R")[0])
+	waitScreen(t, tm, "line 5 of clean", "r: str = ' b=2'")
+	tm.Send(keys("R")[0])
+	waitScreen(t, tm, "line 5 of clean", "r: str = 'a=1'")
+	tm.Send(keys("c")[0])
+	waitScreen(t, tm, "line 5 of clean", "r: str = ' b=2'")
+	tm.Send(keys("c")[0])
+	waitScreen(t, tm, "line 5 of clean", "r: str = 'c=x '")
+	tm.Send(keys("c")[0])
+	waitScreen(t, tm, "ValueError")
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}

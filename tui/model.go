@@ -54,6 +54,7 @@ const (
 	inputNone inputMode = iota
 	inputFilter
 	inputJump
+	inputBreakpoint
 )
 
 // Model is the TUI's bubbletea model.
@@ -142,6 +143,11 @@ func New(eng *session.Engine, opts Options) (*Model, error) {
 	st := eng.State()
 	m.live = st.Live || st.Exited
 	m.running = st.Running
+	if !m.live {
+		// as a live session's (cmd/pyreplay/tui.go): continue through a
+		// replay also stops at the uncaught exception
+		_ = eng.SetExceptionFilters([]string{"uncaught"})
+	}
 	m.sync()
 	if len(m.list) == 0 && !m.live {
 		return nil, fmt.Errorf("%w in %s; record one with `pyreplay record -b FILE:LINE PROG.py`", session.ErrEmpty, eng.Path())
@@ -238,6 +244,12 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.step(-1)
 	case key.Matches(msg, k.StepBack) && !m.live && m.eng.LineHistory():
 		m.historyBack() // by line, from the recording (--line-history)
+	case key.Matches(msg, k.Continue) && !m.live:
+		m.historyMove("continue", m.eng.Continue)
+	case key.Matches(msg, k.ReverseContinue):
+		m.historyMove("reverse continue", m.eng.ReverseContinue)
+	case key.Matches(msg, k.Breakpoint):
+		m.mode, m.input = inputBreakpoint, nil
 	case key.Matches(msg, k.First):
 		if len(m.visible) > 0 {
 			m.seek(m.visible[0])
@@ -556,6 +568,8 @@ func (m *Model) inputKey(msg tea.KeyMsg) tea.Cmd {
 		m.mode = inputNone
 		if mode == inputJump {
 			m.jump(string(m.input))
+		} else if mode == inputBreakpoint {
+			m.toggleBreakpoint(string(m.input))
 		} else {
 			m.applyFilter(string(m.input), true)
 		}

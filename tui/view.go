@@ -142,6 +142,8 @@ func (m *Model) statusView(w int) string {
 		return m.st.input.Render(fit("/"+string(m.input)+"█   (enter keeps the filter, esc clears it)", w))
 	case inputJump:
 		return m.st.input.Render(fit("jump to snapshot: "+string(m.input)+"█   (snap-N or N; esc cancels)", w))
+	case inputBreakpoint:
+		return m.st.input.Render(fit("breakpoint at: "+string(m.input)+"█   (LINE of the shown file or FILE:LINE; set again clears; esc cancels)", w))
 	}
 	if m.msg != "" {
 		if m.msgErr {
