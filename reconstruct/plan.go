@@ -302,6 +302,10 @@ func (b *builder) analyse(i int, innermost bool) (*frameInfo, error) {
 func (b *builder) analyseFrame(i int, fr *wire.Frame, innermost bool) (*frameInfo, error) {
 	fi := &frameInfo{idx: i, fr: fr, innermost: innermost}
 	if fr.Coroutine {
+		if b.snap.Meta.Task != "" {
+			// (its event loop, the other tasks and their timers are not rebuilt)
+			return nil, b.refuse(fr, 0, "a coroutine (%s) of asyncio task %s", fr.Function, b.snap.Meta.Task)
+		}
 		return nil, b.refuse(fr, 0, "a coroutine (%s)", fr.Function)
 	}
 	if fr.Function == "<lambda>" || strings.HasSuffix(fr.Function, ".<lambda>") {

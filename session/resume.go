@@ -103,14 +103,16 @@ func PrepareResume(o launch.Options, forceCriu bool) (*Program, error) {
 	}
 	p, err := launch.Build(o)
 	if err != nil {
-		return nil, resumeError(o.Snap, err)
+		return nil, ResumeError(o.Snap, err)
 	}
 	return &Program{Python: p.Python, Config: p.Config, Dir: p.Dir, Snap: o.Snap, Edits: p.Edits}, nil
 }
 
-func resumeError(n int64, err error) error {
+// ResumeError says a refusal of snapshot n as resume does ("cannot resume
+// snap-N exactly: ..."); other errors as they are.
+func ResumeError(n int64, err error) error {
 	if reconstruct.IsRefusal(err) {
-		return fmt.Errorf("cannot resume %s exactly: %v", recording.SnapID(n), err)
+		return fmt.Errorf("cannot resume %s exactly: %w", recording.SnapID(n), err)
 	}
 	return err
 }
@@ -188,7 +190,7 @@ func (d *Engine) ResumeFrom(n int64) (int64, error) {
 		if dir, ok := launch.CriuImage(store, snapN); ok && reconstruct.IsRefusal(err) {
 			return 0, d.restoreCopy(snapN, dir, err.Error())
 		}
-		return 0, resumeError(snapN, err)
+		return 0, ResumeError(snapN, err)
 	}
 	prep.Config.Criu = d.withCriu(d.opts.Criu)
 	d.mu.Lock()

@@ -66,7 +66,7 @@ func resumeCmd() *cobra.Command {
 			}
 			p, err := session.PrepareResume(launch.Options{Store: store, Snap: n, Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted}, useCriu)
 			if err != nil {
-				return err
+				return resumeError(n, err)
 			}
 			sayEdits(p.EditReport())
 			if p.Image != "" {
@@ -102,11 +102,15 @@ func sayEdits(lines []string) {
 	}
 }
 
+// resumeError says a refusal as resume does, with what to do about it.
 func resumeError(n int64, err error) error {
-	if reconstruct.IsRefusal(err) {
-		return fmt.Errorf("cannot resume %s exactly: %v", recording.SnapID(n), err)
+	if !reconstruct.IsRefusal(err) {
+		return err
 	}
-	return err
+	if !strings.HasPrefix(err.Error(), "cannot resume") {
+		err = session.ResumeError(n, err)
+	}
+	return fmt.Errorf("%v; record with --criu to resume such snapshots from a process image", err)
 }
 
 // restoreIn restores p's CRIU image and ends as the restored program did.
