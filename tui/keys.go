@@ -10,7 +10,7 @@ type keyMap struct {
 	Expand, Collapse, Toggle              key.Binding
 	Tab, BackTab                          key.Binding
 	Diff, Mark, Resume                    key.Binding
-	Breakpoint, ReverseContinue           key.Binding
+	Breakpoint, ReverseContinue, History  key.Binding
 	Help, Quit                            key.Binding
 	// live mode
 	Continue, StepOver, StepIn, StepOut, StepBack, Output, Pause key.Binding
@@ -41,6 +41,7 @@ func newKeyMap() keyMap {
 		Resume:          b([]string{"r"}, "r", "resume the program from this snapshot"),
 		Breakpoint:      b([]string{"B"}, "B", "set or clear a breakpoint (LINE of the shown file, or FILE:LINE)"),
 		ReverseContinue: b([]string{"R"}, "R", "reverse continue: back to the latest earlier breakpoint hit (by line with --line-history)"),
+		History:         b([]string{"H"}, "H", "the selected variable's values and the lines that gave them (line history)"),
 		Help:            b([]string{"?"}, "?", "help"),
 		Quit:            b([]string{"q", "ctrl+c"}, "q", "quit"),
 
@@ -58,7 +59,7 @@ func (k keyMap) helpGroups(live bool) [][]key.Binding {
 	groups := [][]key.Binding{
 		{k.Next, k.Prev, k.First, k.Last, k.Jump, k.Filter},
 		{k.Tab, k.BackTab, k.Up, k.Down, k.PageUp, k.PageDown, k.Expand, k.Collapse, k.Toggle},
-		{k.Diff, k.Mark, k.Resume, k.Breakpoint, k.ReverseContinue, k.Help, k.Quit},
+		{k.Diff, k.Mark, k.Resume, k.Breakpoint, k.ReverseContinue, k.History, k.Help, k.Quit},
 	}
 	if !live {
 		groups[0] = append(groups[0], k.Continue)

@@ -161,6 +161,16 @@ func TestLineHistoryReplayTUI(t *testing.T) {
 	waitScreen(t, tm, "line 5 of clean", "r: str = 'c=x '")
 	tm.Send(keys("c")[0])
 	waitScreen(t, tm, "ValueError")
+	// where out's value came from (H on it in the variables pane), and
+	// there: the line that gave it its second value
+	for _, k := range keys("4", "down", "down", "H") {
+		tm.Send(k)
+	}
+	waitScreen(t, tm, "History of out", "[3] [('a', 1), ('b', 2)]  (from line 13)")
+	for _, k := range keys("up", "enter") {
+		tm.Send(k)
+	}
+	waitScreen(t, tm, "line 13 gave out the value [('a', 1)]")
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}

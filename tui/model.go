@@ -113,6 +113,7 @@ type Model struct {
 	running    bool
 	runNote    string // said when the run ends, if nothing else is
 	showOutput bool
+	hist       *valueHistory // the value history pane, while open (history.go)
 	outTop     int
 	outBefore  int
 }
@@ -232,10 +233,15 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	k := m.keys
+	if m.hist != nil && !key.Matches(msg, k.History) && m.historyKey(msg) {
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		m.quitting = true
 		return tea.Quit
+	case key.Matches(msg, k.History):
+		m.toggleHistory()
 	case key.Matches(msg, k.Help):
 		m.help, m.helpTop = true, 0
 	case key.Matches(msg, k.Next):

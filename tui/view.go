@@ -44,7 +44,9 @@ func (m *Model) View() string {
 	out = append(out, m.headerView(w))
 	left := append([]string{m.title(paneTimeline, m.timelineTitle(), lw)}, m.timelineView(lw, topH-1)...)
 	var right []string
-	if m.live && m.showOutput {
+	if m.hist != nil {
+		right = append([]string{m.title(paneSource, m.historyTitle(), rw)}, m.historyView(rw, topH-1)...)
+	} else if m.live && m.showOutput {
 		right = append([]string{m.title(paneSource, "Output (O shows the source)", rw)}, m.outputView(rw, topH-1)...)
 	} else {
 		right = append([]string{m.title(paneSource, m.sourceTitle(), rw)}, m.sourceView(rw, topH-1)...)
