@@ -16,11 +16,22 @@ func (c *conn) onContinue(req *request) (any, error) {
 	return godap.ContinueResponseBody{AllThreadsContinued: true}, nil
 }
 
-func (c *conn) onNext(req *request) (any, error)    { return nil, c.step("next") }
-func (c *conn) onStepIn(req *request) (any, error)  { return nil, c.step("stepIn") }
-func (c *conn) onStepOut(req *request) (any, error) { return nil, c.step("stepOut") }
+func (c *conn) onNext(req *request) (any, error)    { return nil, c.step(req, "next") }
+func (c *conn) onStepIn(req *request) (any, error)  { return nil, c.step(req, "stepIn") }
+func (c *conn) onStepOut(req *request) (any, error) { return nil, c.step(req, "stepOut") }
 
-func (c *conn) step(kind string) error {
+// step steps the stopped thread; another thread, held at its next line
+// while this stop lasts, cannot step on its own: said, rather than
+// stepping the stopped one instead.
+func (c *conn) step(req *request, kind string) error {
+	var a struct {
+		ThreadId int `json:"threadId"`
+	}
+	_ = json.Unmarshal(req.Arguments, &a)
+	if stopped := c.stoppedThread(); a.ThreadId != 0 && a.ThreadId != stopped {
+		return errorf("thread %d is held at its next line while thread %d is stopped: step thread %d, or continue (a breakpoint or step reached in thread %d then stops there)",
+			a.ThreadId, stopped, stopped, a.ThreadId)
+	}
 	c.h.reset()
 	return c.dbg.Step(kind)
 }

@@ -73,6 +73,10 @@ func TestThreadsListedAndInspectable(t *testing.T) {
 				bottom.str("name") != "<module>" || (bottom.num("line") != 31 && bottom.num("line") != 32) {
 				t.Fatalf("the main thread (in threading's code, from line 31 or 32): %v", st)
 			}
+			// a held thread does not step on its own (nor steps the stopped one instead)
+			if e := c.requestErr("next", msg{"threadId": ids["MainThread"]}); !strings.Contains(e, "is held at its next line") {
+				t.Fatalf("next in a held thread: %q", e)
+			}
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
 			c.request("continue", msg{"threadId": ids["worker"]})
 			c.expectExit(0)
