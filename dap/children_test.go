@@ -67,3 +67,47 @@ func TestChildSession(t *testing.T) {
 		})
 	}
 }
+
+// A child made by os.fork (multiprocessing's fork method) becomes a child
+// session the same way: it waits, right after the fork, for the session
+// that attaches.
+func TestForkedChildSession(t *testing.T) {
+	for _, minor := range []string{"3.11", "3.12", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "forker.py", minor)
+			c := newClient(t)
+			c.request("initialize", msg{"adapterID": "pyreplay", "linesStartAt1": true, "columnsStartAt1": true,
+				"pathFormat": "path", "supportsStartDebuggingRequest": true})
+			c.request("launch", msg{"program": f.prog, "cwd": f.dir, "python": f.py, "db": f.db})
+			c.event("initialized")
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 8}}})
+			c.request("configurationDone", nil)
+			rr := c.next("startDebugging request", 20*time.Second, func(m msg) bool {
+				return m.str("type") == "request" && m.str("command") == "startDebugging"
+			})
+			resp, _ := json.Marshal(msg{"seq": 1000, "type": "response", "request_seq": rr.num("seq"), "success": true, "command": "startDebugging"})
+			c.sendRaw(resp)
+			args, _ := rr["arguments"].(map[string]any)
+			cfg, _ := args["configuration"].(map[string]any)
+
+			k := newClient(t)
+			k.request("initialize", msg{"adapterID": "pyreplay", "linesStartAt1": true, "columnsStartAt1": true, "pathFormat": "path"})
+			k.request("attach", cfg)
+			k.event("initialized")
+			k.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 8, "condition": "i == 2"}}})
+			k.request("configurationDone", nil)
+			reason, top := k.stopped()
+			loc := k.locals(top.num("id"))
+			if reason != "breakpoint" || top.num("line") != 8 || loc["i"].str("value") != "2" || loc["total"].str("value") != "1" {
+				t.Fatalf("forked child stop: %s %v i=%s total=%s", reason, top, loc["i"].str("value"), loc["total"].str("value"))
+			}
+			k.request("continue", msg{"threadId": 1})
+			k.event("exited")
+			c.expectExit(0)
+			if !strings.Contains(c.output.String(), "child total 14") || !strings.Contains(c.output.String(), "exit 0") {
+				t.Fatalf("parent output: %q", c.output.String())
+			}
+		})
+	}
+}

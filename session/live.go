@@ -174,7 +174,7 @@ func attachLive(addr string, sink liveSink, exitOf func(run int64) (int, bool)) 
 		// its end: the channel closes; the code is the one it recorded
 		<-ctl.Closed()
 		l.exitCode = 0
-		for i := 0; i < 100; i++ {
+		for i := 0; i < 100 && l.run > 0; i++ { // (a forked child's run is not known: code 0)
 			if code, done := exitOf(l.run); done {
 				l.exitCode = code
 				break

@@ -33,6 +33,9 @@ _CWD, _ENV = 2, 3  # in the arguments after executable_list
 ATTACH_WAIT = 15  # seconds a live child waits for its debugger
 # called with (pid, control address, command line) once a live child started
 spawned_hooks = []
+# called in a forked child of a live program with the path it waits at for
+# its session (control.py forked_child)
+fork_hooks = []
 
 
 def install(cfg):
@@ -47,6 +50,8 @@ def install(cfg):
     except ImportError:  # not POSIX
         return
     real_fork_exec = _posixsubprocess.fork_exec
+    if cfg.get("control") and cfg.get("child_sessions"):
+        _wrap_fork()
 
     def fork_exec(args, executable_list, *rest):
         child = None
@@ -103,6 +108,31 @@ def install(cfg):
 
     posix_spawn.__wrapped__ = real_spawn
     os.posix_spawn = posix_spawn
+
+
+def _wrap_fork():
+    """os.fork (multiprocessing's fork start method, the program's own): a
+    forked child of a live program waits at a private socket for a child
+    session too, announced by its parent."""
+    real_fork = os.fork
+
+    def fork():
+        d = tempfile.mkdtemp(prefix="pyreplay-child-")
+        path = os.path.join(d, "s")
+        try:
+            pid = real_fork()
+        except BaseException:
+            os.rmdir(d)
+            raise
+        if pid == 0:
+            for hook in fork_hooks:
+                hook(path)
+        else:
+            _spawned(pid, "unix:" + path, [sys.executable] + sys.argv + ["(forked)"])
+        return pid
+
+    fork.__wrapped__ = real_fork
+    os.fork = fork
 
 
 def _spawned(pid, addr, line):

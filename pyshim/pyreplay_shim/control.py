@@ -62,6 +62,7 @@ def install(rec, cfg):
     P.uncaught_hooks.append(ctl.on_uncaught)
     from . import children
     children.spawned_hooks.append(ctl.child_started)
+    children.fork_hooks.append(ctl.forked_child)
     trig = LB.LiveTriggers(rec, cfg, ctl)
     ctl.trig = trig
     # a command that came during a snapshot (the poke found it busy) is
@@ -78,11 +79,11 @@ def install(rec, cfg):
 _attached = []  # a live child's connection from its debugger (await_debugger)
 
 
-def await_debugger(cfg):
+def await_debugger(cfg, path=None):
     """A live child (children.py) waits at its "listen:PATH" address for the
     child session that attaches to it, at most cfg["attach_wait"] seconds:
     whether one came (the channel then uses its connection)."""
-    path = cfg["control"][len("listen:"):]
+    path = path or cfg["control"][len("listen:"):]
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         srv.bind(path)
@@ -204,6 +205,29 @@ class Control:
         """A Python child started live (children.py): the session asks the
         editor for a child session attaching at addr."""
         self.chan.send({"event": W.EVENT_CHILD, "pid": pid, "control": addr, "argv": argv})
+
+    def forked_child(self, path):
+        """In a forked child of the live program (children.py): its session
+        attaches at path and configures it as a started program's; nobody
+        attached in time, it runs on undebugged (recorded)."""
+        try:
+            self.chan.sock.close()  # (this process's copy of the parent's connection)
+        except OSError:
+            pass
+        self.turn = threading.Condition()  # (another thread may have held it at the fork)
+        self.stopped, self.stop_ident, self.freezing, self.step = False, None, None, None
+        from .children import ATTACH_WAIT
+        if not await_debugger({"attach_wait": ATTACH_WAIT}, path):
+            self.detached = True
+            return
+        self.pid = os.getpid()
+        # (its run is made at its first snapshot: none to name yet)
+        self.cfg = dict(self.cfg, run=None)
+        self.started = False  # the session's "start" is the handshake's, not served by a poke
+        self.chan = Channel("", self)  # (the attached connection)
+        self.handshake()
+        self.started = True
+        self._update_raise()
 
     # -- start-up
     def handshake(self):
