@@ -1,23 +1,24 @@
 """Python children the program starts run under the shim too:
 ``subprocess`` (and anything else that starts a process through
-``_posixsubprocess.fork_exec`` or ``os.posix_spawn``) starting this Python, or another ``python*``,
-on a script or ``-m module`` gets the shim in between: the child records
-into a run of its own in the same recording (store.child_run), linked to
-the run that started it, with the same breakpoints. The child's program
-sees what it would without pyreplay: its argv, environment (the shim's
-variable is taken out before the program runs) and exit status.
+``_posixsubprocess.fork_exec`` or ``os.posix_spawn``) starting this
+Python, or another ``python*``, on a script, ``-m module`` or ``-c CODE``
+(multiprocessing's spawn and forkserver workers), after interpreter
+options such as -B, -O, -X (kept), gets the shim in between: the child
+records into a run of its own in the same recording (store.child_run),
+linked to the run that started it, with the same breakpoints. The child's
+program sees what it would without pyreplay: its argv, environment (the
+shim's variable is taken out before the program runs) and exit status.
 
 In a live session (pyreplay dap, unless "subProcess": false) a child is
 live too: it listens on a private socket of its own and waits (at most
 ATTACH_WAIT seconds) for a debugger before its program runs; the parent's
 session hears of it (spawned_hooks: control.py sends a "child" event) and
-asks the editor for a child session that attaches there. Nobody attached
+asks the editor for a child session that attaches there. A child of
+os.fork does the same right after the fork (fork_hooks). Nobody attached
 in time: it runs recorded only.
 
-``python -c CODE`` children (multiprocessing's spawn and forkserver start
-their processes so) too. Not covered: interpreters started with options
-before the script or code, and ``os.exec*`` (the process becomes another
-program).
+Not covered: -I, -P, -i and other options the shim cannot sit behind, and
+``os.exec*`` (the process becomes another program).
 
 Leaf module: imports nothing of the shim.
 """
