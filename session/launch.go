@@ -286,7 +286,20 @@ func (d *Engine) Close() {
 	st := d.store
 	past := d.past
 	d.past = nil
+	var making []chan struct{}
+	for _, ch := range d.making {
+		making = append(making, ch)
+	}
 	d.mu.Unlock()
+	// a window being made in the background (prefetch) ends first: its
+	// re-execution writes to the recording
+	deadline := time.After(10 * time.Second)
+	for _, ch := range making {
+		select {
+		case <-ch:
+		case <-deadline:
+		}
+	}
 	for _, pe := range past {
 		pe.close()
 	}

@@ -24,6 +24,7 @@ Leaf module: imports nothing of the shim.
 """
 import json
 import os
+import socket
 import sys
 import tempfile
 
@@ -109,6 +110,35 @@ def install(cfg):
 
     posix_spawn.__wrapped__ = real_spawn
     os.posix_spawn = posix_spawn
+
+
+attached = []  # a live child's connection from its debugger (await_debugger)
+
+
+def await_debugger(cfg, path=None):
+    """A live child waits at its "listen:PATH" address for the
+    child session that attaches to it, at most cfg["attach_wait"] seconds:
+    whether one came (the channel then uses its connection)."""
+    path = path or cfg["control"][len("listen:"):]
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        srv.bind(path)
+        srv.listen(1)
+        srv.settimeout(cfg.get("attach_wait") or 15)
+        conn, _ = srv.accept()
+        conn.settimeout(None)
+        attached[:] = [conn]
+        return True
+    except OSError:
+        return False
+    finally:
+        srv.close()
+        for p in (path, os.path.dirname(path)):
+            try:
+                (os.unlink if p == path else os.rmdir)(p)
+            except OSError:
+                pass
+
 
 
 def _wrap_fork():

@@ -76,39 +76,12 @@ def install(rec, cfg):
     return trig
 
 
-_attached = []  # a live child's connection from its debugger (await_debugger)
-
-
-def await_debugger(cfg, path=None):
-    """A live child (children.py) waits at its "listen:PATH" address for the
-    child session that attaches to it, at most cfg["attach_wait"] seconds:
-    whether one came (the channel then uses its connection)."""
-    path = path or cfg["control"][len("listen:"):]
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        srv.bind(path)
-        srv.listen(1)
-        srv.settimeout(cfg.get("attach_wait") or 15)
-        conn, _ = srv.accept()
-        conn.settimeout(None)
-        _attached[:] = [conn]
-        return True
-    except OSError:
-        return False
-    finally:
-        srv.close()
-        for p in (path, os.path.dirname(path)):
-            try:
-                (os.unlink if p == path else os.rmdir)(p)
-            except OSError:
-                pass
-
-
 # ---------------------------------------------------------------- channel
 class Channel:
     def __init__(self, addr, ctl):
-        if _attached:
-            self.sock = _attached.pop()
+        from .children import attached
+        if attached:
+            self.sock = attached.pop()
         elif not addr.startswith("unix:"):
             raise ValueError("unsupported control address %r" % addr)
         else:
@@ -216,7 +189,7 @@ class Control:
             pass
         self.turn = threading.Condition()  # (another thread may have held it at the fork)
         self.stopped, self.stop_ident, self.freezing, self.step = False, None, None, None
-        from .children import ATTACH_WAIT
+        from .children import ATTACH_WAIT, await_debugger
         if not await_debugger({"attach_wait": ATTACH_WAIT}, path):
             self.detached = True
             return

@@ -178,8 +178,8 @@ def _main():
     _install_api(rec, resumed)
     # -- live control (pyreplay dap; control.py) --
     if str(cfg.get("control", "")).startswith("listen:"):
-        from . import control
-        if not control.await_debugger(cfg):
+        from .children import await_debugger
+        if not await_debugger(cfg):
             del cfg["control"]  # a live child nobody attached to in time: recorded only
     if cfg.get("control"):
         from . import control
