@@ -10,6 +10,20 @@ import (
 	"github.com/pyreplay/pyreplay/internal/testutil"
 )
 
+// startDebugging answers the adapter's startDebugging request and returns
+// its arguments and the child session's configuration.
+func (c *client) startDebugging() (args, cfg map[string]any) {
+	c.t.Helper()
+	rr := c.next("startDebugging request", 20*time.Second, func(m msg) bool {
+		return m.str("type") == "request" && m.str("command") == "startDebugging"
+	})
+	resp, _ := json.Marshal(msg{"seq": 1000, "type": "response", "request_seq": rr.num("seq"), "success": true, "command": "startDebugging"})
+	c.sendRaw(resp)
+	args, _ = rr["arguments"].(map[string]any)
+	cfg, _ = args["configuration"].(map[string]any)
+	return args, cfg
+}
+
 // A Python child the program starts becomes a child session (as debugpy's
 // subProcess): the adapter asks the client with a startDebugging request,
 // the child waits for the session that attaches, stops at that session's
@@ -26,13 +40,7 @@ func TestChildSession(t *testing.T) {
 			c.request("launch", msg{"program": f.prog, "cwd": f.dir, "python": f.py, "db": f.db})
 			c.event("initialized")
 			c.request("configurationDone", nil)
-			rr := c.next("startDebugging request", 20*time.Second, func(m msg) bool {
-				return m.str("type") == "request" && m.str("command") == "startDebugging"
-			})
-			resp, _ := json.Marshal(msg{"seq": 1000, "type": "response", "request_seq": rr.num("seq"), "success": true, "command": "startDebugging"})
-			c.sendRaw(resp)
-			args, _ := rr["arguments"].(map[string]any)
-			cfg, _ := args["configuration"].(map[string]any)
+			args, cfg := c.startDebugging()
 			if args["request"] != "attach" || !strings.Contains(cfg["name"].(string), "spawned.py") {
 				t.Fatalf("startDebugging arguments: %v", args)
 			}
@@ -83,13 +91,7 @@ func TestForkedChildSession(t *testing.T) {
 			c.event("initialized")
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 8}}})
 			c.request("configurationDone", nil)
-			rr := c.next("startDebugging request", 20*time.Second, func(m msg) bool {
-				return m.str("type") == "request" && m.str("command") == "startDebugging"
-			})
-			resp, _ := json.Marshal(msg{"seq": 1000, "type": "response", "request_seq": rr.num("seq"), "success": true, "command": "startDebugging"})
-			c.sendRaw(resp)
-			args, _ := rr["arguments"].(map[string]any)
-			cfg, _ := args["configuration"].(map[string]any)
+			_, cfg := c.startDebugging()
 
 			k := newClient(t)
 			k.request("initialize", msg{"adapterID": "pyreplay", "linesStartAt1": true, "columnsStartAt1": true, "pathFormat": "path"})

@@ -115,18 +115,28 @@ func criuArg(raw json.RawMessage) (*launch.Criu, error) {
 	return launch.NewCriu(mode)
 }
 
-func (c *conn) onLaunch(req *request) (any, error) {
-	if c.launched {
-		return nil, errorf("this session has already launched")
-	}
+// launchArgs reads a launch or attach request's arguments, once per
+// session, and checks the server's token (pyreplay dap --allow-remote).
+func (c *conn) launchArgs(req *request) (LaunchArgs, error) {
 	var a LaunchArgs
+	if c.launched {
+		return a, errorf("this session has already launched")
+	}
 	if err := decode(req, &a); err != nil {
-		return nil, err
+		return a, err
 	}
 	if c.srv.Token != "" && subtle.ConstantTimeCompare([]byte(a.Token), []byte(c.srv.Token)) != 1 {
-		return nil, errorf("this adapter accepts remote clients and needs its token: add \"token\" (printed by pyreplay dap at start) to the launch configuration")
+		return a, errorf("this adapter accepts remote clients and needs its token: add \"token\" (printed by pyreplay dap at start) to the launch configuration")
 	}
 	c.authorized = true
+	return a, nil
+}
+
+func (c *conn) onLaunch(req *request) (any, error) {
+	a, err := c.launchArgs(req)
+	if err != nil {
+		return nil, err
+	}
 	c.dbg.SetAllowEdited(a.AllowEdited)
 	if a.Recording != "" {
 		snap := int64(0)
@@ -193,20 +203,13 @@ func (c *conn) onLaunch(req *request) (any, error) {
 // onAttach takes the child session startDebugging asked for: a live Python
 // child of another session's program, waiting for its debugger.
 func (c *conn) onAttach(req *request) (any, error) {
-	if c.launched {
-		return nil, errorf("this session has already launched")
-	}
-	var a LaunchArgs
-	if err := decode(req, &a); err != nil {
+	a, err := c.launchArgs(req)
+	if err != nil {
 		return nil, err
-	}
-	if c.srv.Token != "" && subtle.ConstantTimeCompare([]byte(a.Token), []byte(c.srv.Token)) != 1 {
-		return nil, errorf("this adapter accepts remote clients and needs its token: add \"token\" to the configuration")
 	}
 	if a.PyreplayChild == nil || a.PyreplayChild.Control == "" {
 		return nil, errorf("attach is for the child processes of a pyreplay session (it starts them itself); to debug a program, launch it")
 	}
-	c.authorized = true
 	python, err := pythonArg(a.Python)
 	if err != nil {
 		return nil, err
