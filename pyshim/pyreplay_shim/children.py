@@ -157,7 +157,10 @@ def _wrap_fork():
             raise
         if pid == 0:
             for hook in fork_hooks:
-                hook(path)
+                try:
+                    hook(path)
+                except Exception:  # noqa: BLE001 - never in the program's way: undebugged
+                    pass
         else:
             _spawned(pid, "unix:" + path, [sys.executable] + sys.argv + ["(forked)"])
         return pid

@@ -190,9 +190,10 @@ class Control:
         self.turn = threading.Condition()  # (another thread may have held it at the fork)
         self.stopped, self.stop_ident, self.freezing, self.step = False, None, None, None
         from .children import ATTACH_WAIT, await_debugger
+        self.detached = True  # (until its session is there)
         if not await_debugger({"attach_wait": ATTACH_WAIT}, path):
-            self.detached = True
             return
+        self.detached = False
         self.pid = os.getpid()
         # (its run is made at its first snapshot: none to name yet)
         self.cfg = dict(self.cfg, run=None)
