@@ -280,12 +280,14 @@ def install(spec, trig, rec):
     if MONITORING:
         watch_return = _monitor(traced, line, forget, done)
     else:
-        watch_return = _settrace(traced, line, forget, done)
+        watch_return = _settrace(traced, in_scope, line, forget, done)
 
 
-def _settrace(traced, line, gone, done):
+def _settrace(traced, known, line, gone, done):
     """3.8-3.11: sys.settrace in every thread; a traced code's frames report
-    their lines and return, other frames cost their call event."""
+    their lines and return, other frames cost their call event (a dict
+    lookup in known, traced's answers, once it has seen their code)."""
+    known_get = known.get
     def local(frame, event, arg):
         if done:
             return None
@@ -296,9 +298,10 @@ def _settrace(traced, line, gone, done):
         return local
 
     def glob(frame, event, arg):
-        if done:
-            return None
-        return local if traced(frame.f_code) else None
+        r = known_get(frame.f_code)
+        if r is None:
+            r = traced(frame.f_code)
+        return local if r and not done else None
 
     def returned(frame, event, arg):
         if event == "return":
