@@ -106,13 +106,7 @@ def _run_code(rec, trig, code, argv):
     except SyntaxError as e:
         P.fail(trig.cfg, "syntax error in the -c code: %s" % e.msg, 1)
     trig.start()
-    P.hide_shim_depth(P.shim_depth(True))
-    try:
-        exec(compiled, m.__dict__)
-    except SystemExit:
-        raise
-    except BaseException as e:  # noqa: BLE001
-        P.report_uncaught(rec, e)
+    _exec_main(rec, compiled, m.__dict__)
 
 
 def _run_dir(rec, trig, prog):
@@ -225,10 +219,16 @@ def _main():
     sys.path[0] = os.path.dirname(os.path.realpath(prog))
     m = P.main_module(prog)
     trig.start()
-    code = compile_main(prog, m.__file__, trig)
+    _exec_main(rec, compile_main(prog, m.__file__, trig), m.__dict__)
+
+
+def _exec_main(rec, code, namespace):
+    """Run the main code (a script's, -c's) as __main__, the shim's frames
+    below it not counted against the recursion limit, an uncaught exception
+    reported as Python would."""
     P.hide_shim_depth(P.shim_depth(True))
     try:
-        exec(code, m.__dict__)
+        exec(code, namespace)
     except SystemExit:
         raise
     except BaseException as e:  # noqa: BLE001
