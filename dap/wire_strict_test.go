@@ -116,6 +116,8 @@ func checkControlLines(t *testing.T, lines [][]byte) {
 			v = &wire.OutputEvent{}
 		case wire.EventChild:
 			v = &wire.ChildEvent{}
+		case wire.EventExit:
+			v = &wire.ExitEvent{}
 		default:
 			t.Errorf("unknown message: %s", cut(line))
 			continue

@@ -60,6 +60,7 @@ type Live struct {
 	done     chan struct{}
 	exitCode int // as a shell reports it (128+N: killed by signal N)
 	status   int // as runs.exit_code keeps it (-N: killed by signal N)
+	exitSaid atomic.Bool // an attached child sent its exit code (wire.ExitEvent)
 	killed   atomic.Bool
 }
 
@@ -173,8 +174,11 @@ func attachLive(addr string, sink liveSink, exitOf func(run int64) (int, bool)) 
 	go func() {
 		// its end: the channel closes; the code is the one it recorded
 		<-ctl.Closed()
-		l.exitCode = 0
-		for i := 0; i < 100 && l.run > 0; i++ { // (a forked child's run is not known: code 0)
+		if l.exitSaid.Load() {
+			close(exited)
+			return
+		}
+		for i := 0; i < 100 && l.run > 0; i++ { // (a forked child's run is not known: its exit event, else 0)
 			if code, done := exitOf(l.run); done {
 				l.exitCode = code
 				break
@@ -338,6 +342,12 @@ func (l *Live) events(exited chan struct{}) {
 			var c wire.ChildEvent
 			if json.Unmarshal(ev.Raw, &c) == nil {
 				l.sink.liveChild(l, c)
+			}
+		case wire.EventExit:
+			var x wire.ExitEvent
+			if json.Unmarshal(ev.Raw, &x) == nil && l.proc == nil {
+				l.exitCode, l.status = x.Code, x.Code
+				l.exitSaid.Store(true)
 			}
 		}
 	}

@@ -34,6 +34,7 @@ const (
 	EventStopped = "stopped" // StoppedEvent
 	EventOutput  = "output"  // OutputEvent
 	EventChild   = "child"   // ChildEvent
+	EventExit    = "exit"    // ExitEvent
 )
 
 // Head tells a reply from an event.
@@ -57,6 +58,14 @@ type ReadyEvent struct {
 	Pid    int    `json:"pid"`
 	Run    int64  `json:"run"` // the run it records into
 	Python string `json:"python"`
+}
+
+// ExitEvent: a live child this session attached to ends with Code
+// (os._exit in a forked child: its process is not this session's to wait
+// for).
+type ExitEvent struct {
+	Event string `json:"event"`
+	Code  int    `json:"code"`
 }
 
 // ChildEvent: the program started a Python child that waits, live, for a

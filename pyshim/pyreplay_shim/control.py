@@ -202,6 +202,18 @@ class Control:
         self.handshake()
         self.started = True
         self._update_raise()
+        # its exit code, which its session cannot wait for (multiprocessing
+        # ends a forked child with os._exit)
+        real_exit = os._exit
+
+        def _exit(code):
+            try:
+                self.chan.send({"event": W.EVENT_EXIT, "code": code})
+            except Exception:  # noqa: BLE001 - the exit comes first
+                pass
+            real_exit(code)
+
+        os._exit = _exit
 
     # -- start-up
     def handshake(self):

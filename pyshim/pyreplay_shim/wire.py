@@ -17,6 +17,7 @@ RUN_COMMANDS = ("continue", "next", "stepIn", "stepOut")
 # control channel: shim -> Go events
 EVENT_READY = "ready"
 EVENT_CHILD = "child"
+EVENT_EXIT = "exit"
 EVENT_STOPPED = "stopped"
 EVENT_OUTPUT = "output"
 
