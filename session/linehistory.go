@@ -348,6 +348,11 @@ func (d *Engine) windowAtCursor() (*lineWindow, int, error) {
 	return w, len(w.events) - 1, nil
 }
 
+// prefetchMaxState: a stop whose recorded state is bigger than this has
+// its window made only when Step Back asks (re-executing resumes a state
+// about as big, whether or not the user ever goes back).
+const prefetchMaxState = 16 << 20
+
 // prefetch makes the line window of live stop snap in the background
 // while the user looks at the stop, so that the first Step Back finds it
 // made: one re-execution at a time, the newest stop's next (stops stepped
@@ -355,6 +360,9 @@ func (d *Engine) windowAtCursor() (*lineWindow, int, error) {
 func (d *Engine) prefetch(snap int64) {
 	if !d.lines || snap <= 0 {
 		return
+	}
+	if s, err := d.snapLocked(snap); err != nil || s.Size > prefetchMaxState {
+		return // (a big state costs its unpickling on every stop: made when asked)
 	}
 	d.prefetchNext = snap
 	if !d.prefetching {
