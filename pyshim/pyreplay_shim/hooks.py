@@ -204,17 +204,10 @@ class Hooks:
             sys.settrace(None)
 
     def retake(self, frame):
-        """Another trace function (stepping, a periodic checkpoint) has
-        ended at ``frame``: breakpoint frames of this thread still live are
-        traced again. Unless another trace function still owns the thread
-        (stepping, after a periodic checkpoint): that one carries the
-        breakpoint frames' line events itself, and taking its frames or
-        its global function would end the step at the next breakpoint."""
+        """Stepping's trace function has ended at ``frame``: breakpoint
+        frames of this thread still live are traced again."""
         live = self.live_frames()
         if not live:
-            return
-        cur = _gettrace()
-        if cur is not None and cur != self._tglobal:
             return
         f = frame
         while f is not None:

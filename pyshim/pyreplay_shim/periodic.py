@@ -30,10 +30,8 @@ from . import paths
 V = sys.version_info[:2]
 
 
-def start(rec, every, retake=None):
-    """retake(frame) (3.8-3.11: the breakpoints' Triggers.retake) traces
-    the breakpoint frames again once a checkpoint's trace function is gone."""
-    arm = _monitoring_arm(rec) if V >= (3, 12) else _pending_arm(rec, retake)
+def start(rec, every):
+    arm = _monitoring_arm(rec) if V >= (3, 12) else _pending_arm(rec)
     if arm is None:
         return
     state = {"stop": None, "done": None, "tid": None}
@@ -139,7 +137,7 @@ def _monitoring_arm(rec):
     return arm
 
 
-def _pending_arm(rec, retake):
+def _pending_arm(rec):
     """3.8-3.11: arm() schedules trace_main in the main thread."""
     try:
         import ctypes
@@ -182,10 +180,6 @@ def _pending_arm(rec, retake):
         if event == "line" and paths.is_user_file(frame.f_code.co_filename):
             disarm()
             rec.snapshot("periodic", "", frame, "line")
-            if retake is not None:
-                # the breakpoints' frames traced again: a hook compiled into
-                # them takes a traced frame for one that reports its lines
-                retake(frame)
             # this line event is also the breakpoints' (or stepping's), as
             # it would have been without the checkpoint
             return old(frame, event, arg) if old is not None else None

@@ -174,7 +174,7 @@ class Triggers(_Mechanism):
         if self.every:
             # no signal or timer the program could own (periodic.py)
             from . import periodic
-            periodic.start(self.rec, self.every, getattr(self, "retake", None))
+            periodic.start(self.rec, self.every)
 
     def compile_file(self, src, filename):
         """Compile a program file with what its breakpoints need."""
