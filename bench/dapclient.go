@@ -218,3 +218,36 @@ func str(v any) string {
 	s, _ := v.(string)
 	return strings.TrimSpace(s)
 }
+
+// openSession starts pyreplay dap in r.tmp, launches it with args (with
+// the exception filters, when not nil) and waits for its first stop.
+func (r *Results) openSession(args map[string]any, filters []string, to time.Duration) (*dapClient, error) {
+	cmd := exec.Command(r.bin, "dap")
+	cmd.Dir = r.tmp
+	cmd.Env = cleanEnv()
+	c, err := startDAP(cmd)
+	if err != nil {
+		return nil, err
+	}
+	steps := []func() error{
+		func() error { _, err := c.call("initialize", map[string]any{"adapterID": "pyreplay"}, to); return err },
+		func() error { _, err := c.call("launch", args, to); return err },
+		func() error { _, err := c.event("initialized", to); return err },
+		func() error {
+			if filters == nil {
+				return nil
+			}
+			_, err := c.call("setExceptionBreakpoints", map[string]any{"filters": filters}, to)
+			return err
+		},
+		func() error { _, err := c.call("configurationDone", nil, to); return err },
+		func() error { _, err := c.event("stopped", to); return err },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			c.close()
+			return nil, err
+		}
+	}
+	return c, nil
+}

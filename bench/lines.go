@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -58,35 +57,17 @@ func (r *Results) lineHistory(py PyInfo) {
 // stepBackLines replays db at its exception with line history and times
 // Step Back (to the stopped event and the stack): the first, then ten more.
 func (r *Results) stepBackLines(db string) (first float64, later []float64, err error) {
-	cmd := exec.Command(r.bin, "dap")
-	cmd.Dir = r.tmp
-	cmd.Env = cleanEnv()
-	c, err := startDAP(cmd)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer c.close()
-	const to = 10 * time.Minute
-	if _, err := c.call("initialize", map[string]any{"adapterID": "pyreplay"}, to); err != nil {
-		return 0, nil, err
-	}
 	list, err := r.ls(db)
 	if err != nil || len(list) == 0 {
 		return 0, nil, fmt.Errorf("no snapshots in %s: %v", db, err)
 	}
+	const to = 10 * time.Minute
 	last := list[len(list)-1].ID // the exception's
-	if _, err := c.call("launch", map[string]any{"recording": db, "snapshot": last, "lineHistory": true}, to); err != nil {
+	c, err := r.openSession(map[string]any{"recording": db, "snapshot": last, "lineHistory": true}, nil, to)
+	if err != nil {
 		return 0, nil, err
 	}
-	if _, err := c.event("initialized", to); err != nil {
-		return 0, nil, err
-	}
-	if _, err := c.call("configurationDone", nil, to); err != nil {
-		return 0, nil, err
-	}
-	if _, err := c.event("stopped", to); err != nil {
-		return 0, nil, err
-	}
+	defer c.close()
 	for i := 0; i < 11; i++ {
 		d, err := timedStop(c, "stepBack", to)
 		if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -57,34 +56,14 @@ func (r *Results) lineHistoryLive(py PyInfo) {
 // Reverse Continue to a breakpoint on score()'s line (each to the stopped
 // event and the stack).
 func (r *Results) liveStepBack(py PyInfo, prog string, n int, think time.Duration) (first float64, later []float64, reverse float64, err error) {
-	cmd := exec.Command(r.bin, "dap")
-	cmd.Dir = r.tmp
-	cmd.Env = cleanEnv()
-	c, err := startDAP(cmd)
+	const to = 5 * time.Minute
+	db := filepath.Join(r.tmp, "lines-live.db")
+	c, err := r.openSession(map[string]any{"program": prog, "args": []string{strconv.Itoa(n)}, "python": py.Path, "db": db},
+		[]string{"uncaught"}, to)
 	if err != nil {
 		return 0, nil, 0, err
 	}
 	defer c.close()
-	const to = 5 * time.Minute
-	if _, err := c.call("initialize", map[string]any{"adapterID": "pyreplay"}, to); err != nil {
-		return 0, nil, 0, err
-	}
-	db := filepath.Join(r.tmp, "lines-live.db")
-	if _, err := c.call("launch", map[string]any{"program": prog, "args": []string{strconv.Itoa(n)}, "python": py.Path, "db": db}, to); err != nil {
-		return 0, nil, 0, err
-	}
-	if _, err := c.event("initialized", to); err != nil {
-		return 0, nil, 0, err
-	}
-	if _, err := c.call("setExceptionBreakpoints", map[string]any{"filters": []string{"uncaught"}}, to); err != nil {
-		return 0, nil, 0, err
-	}
-	if _, err := c.call("configurationDone", nil, to); err != nil {
-		return 0, nil, 0, err
-	}
-	if _, err := c.event("stopped", to); err != nil {
-		return 0, nil, 0, err
-	}
 	if _, err := c.call("stackTrace", map[string]any{"threadId": 1}, to); err != nil {
 		return 0, nil, 0, err
 	}

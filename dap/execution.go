@@ -24,10 +24,10 @@ func (c *conn) onStepOut(req *request) (any, error) { return nil, c.step(req, "s
 // while this stop lasts, cannot step on its own: said, rather than
 // stepping the stopped one instead.
 func (c *conn) step(req *request, kind string) error {
-	var a struct {
-		ThreadId int `json:"threadId"`
+	var a godap.NextArguments // (stepIn's and stepOut's have the same threadId)
+	if err := decode(req, &a); err != nil {
+		return err
 	}
-	_ = json.Unmarshal(req.Arguments, &a)
 	if stopped := c.stoppedThread(); a.ThreadId != 0 && a.ThreadId != stopped {
 		return errorf("thread %d is held at its next line while thread %d is stopped: step thread %d, or continue (a breakpoint or step reached in thread %d then stops there)",
 			a.ThreadId, stopped, stopped, a.ThreadId)

@@ -169,7 +169,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 		return nil, err
 	}
 	o := session.LaunchOptions{Target: launch.Target{Script: a.Program}, Args: a.Args, Cwd: a.Cwd, Python: python,
-		DB: a.DB, StopOnEntry: a.StopOnEntry, NoDebug: a.NoDebug, JustMyCode: a.JustMyCode == nil || *a.JustMyCode, Env: map[string]string{},
+		DB: a.DB, StopOnEntry: a.StopOnEntry, NoDebug: a.NoDebug, JustMyCode: c.justMyCode, Env: map[string]string{},
 		Criu: crOpt, LineHistory: a.lines(true) && !a.NoDebug,
 		ChildSessions: c.childSessions, NoSubProcess: a.SubProcess != nil && !*a.SubProcess}
 	if a.Module != "" {
@@ -187,14 +187,7 @@ func (c *conn) onLaunch(req *request) (any, error) {
 	if err := c.dbg.Launch(o); err != nil {
 		return nil, err
 	}
-	// what a child session of this one is configured with
-	c.child = map[string]any{"justMyCode": o.JustMyCode, "timeTravel": o.LineHistory, "db": c.dbg.RecordingPath()}
-	if python != "" {
-		c.child["python"] = python
-	}
-	if a.Token != "" {
-		c.child["token"] = a.Token
-	}
+	c.child = childConfig{python: python, justMyCode: c.justMyCode, timeTravel: o.LineHistory, db: c.dbg.RecordingPath(), token: a.Token}
 	c.launched = true
 	c.started.Store(true)
 	return nil, nil
@@ -220,13 +213,17 @@ func (c *conn) onAttach(req *request) (any, error) {
 	if err := c.dbg.Attach(o); err != nil {
 		return nil, err
 	}
-	c.child = map[string]any{"justMyCode": c.justMyCode, "timeTravel": o.LineHistory, "db": o.DB}
-	if python != "" {
-		c.child["python"] = python
-	}
+	c.child = childConfig{python: python, justMyCode: c.justMyCode, timeTravel: o.LineHistory, db: o.DB, token: a.Token}
 	c.launched = true
 	c.started.Store(true)
 	return nil, nil
+}
+
+// childConfig is what a child session of this one is configured with:
+// this session's interpreter, settings, recording and token.
+type childConfig struct {
+	python, db, token      string
+	justMyCode, timeTravel bool
 }
 
 // startChild asks the client for a session of the child the program
@@ -239,12 +236,15 @@ func (c *conn) startChild(e session.ChildEvent) {
 	if len(e.Argv) > 1 {
 		name = fmt.Sprintf("%s (pid %d)", strings.Join(e.Argv[1:], " "), e.Pid)
 	}
+	ch := c.child
 	cfg := map[string]any{"type": "pyreplay", "request": "attach", "name": name,
-		"pyreplayChild": map[string]any{"control": e.Control, "db": c.child["db"]}}
-	for k, v := range c.child {
-		if k != "db" {
-			cfg[k] = v
-		}
+		"pyreplayChild": map[string]any{"control": e.Control, "db": ch.db},
+		"justMyCode":    ch.justMyCode, "timeTravel": ch.timeTravel}
+	if ch.python != "" {
+		cfg["python"] = ch.python
+	}
+	if ch.token != "" {
+		cfg["token"] = ch.token
 	}
 	c.write(func(seq int) any {
 		return requestMsg{Seq: seq, Type: "request", Command: "startDebugging",

@@ -51,12 +51,12 @@ type conn struct {
 	seq int
 
 	linesAt1, colsAt1 bool
-	childSessions     bool           // the client takes startDebugging requests (a session per child process)
-	tids              map[int64]int  // thread ident -> the thread's id for the client (threads.go)
-	child             map[string]any // the launch configuration's attributes a child session inherits
-	justMyCode        bool           // library frames are left out of stack traces (as debugpy)
-	authorized        bool           // the launch carried the server's token (or none is needed)
-	started           atomic.Bool    // launched: read by readLoop
+	childSessions     bool          // the client takes startDebugging requests (a session per child process)
+	tids              map[int64]int // thread ident -> the thread's id for the client (threads.go)
+	child             childConfig   // what a child session inherits (launch.go)
+	justMyCode        bool          // library frames are left out of stack traces (as debugpy)
+	authorized        bool          // the launch carried the server's token (or none is needed)
+	started           atomic.Bool   // launched: read by readLoop
 	launched          bool
 	configured        bool
 	done              bool

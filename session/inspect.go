@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/launch"
@@ -163,26 +164,12 @@ func (d *Engine) Evaluate(tok Token, frame int, expr, context string) (EvalResul
 			return EvalResult{}, gerr
 		}
 		// the same frame, counted from the top among the program's frames
-		up := 0
-		for k := frame + 1; k < len(s.Frames); k++ {
-			if !s.Frames[k].Library {
-				up++
-			}
-		}
-		frame = -1
-		for k := len(rs.Frames) - 1; k >= 0; k-- {
-			if rs.Frames[k].Library {
-				continue
-			}
-			if up == 0 {
-				frame = k
-				break
-			}
-			up--
-		}
-		if frame < 0 {
+		pos := slices.Index(UserFrames(s), frame)
+		rf := UserFrames(rs)
+		if pos < 0 || pos >= len(rf) {
 			return EvalResult{}, err
 		}
+		frame = rf[pos]
 		s = rs
 	}
 	// evaluating on the recorded state loads it: only a signed snapshot

@@ -1,15 +1,17 @@
 package session
 
-// Time travel by line, first part (LaunchOptions/OpenOptions LineHistory):
-// Step Back from a stop goes to the previous line executed in its frame
-// (from the frame's first line, to its caller's line). The line events
-// between the stop and an earlier snapshot of its run that resumes exactly
-// (the anchor) come from re-executing the program from the anchor with its
+// Time travel by line (LaunchOptions/OpenOptions LineHistory): Step Back
+// from a stop goes to the previous line executed in its frame (from the
+// frame's first line, to its caller's line), Reverse Continue and Continue
+// to the breakpoints' hits between the stops. The line events between a
+// stop and an earlier snapshot of its run that resumes exactly (the
+// anchor) come from re-executing the program from the anchor with its
 // output going nowhere, up to the stop (launch.HistorySpec; the shim's
 // linehistory.py): an exact resume re-executes exactly what ran. Each line
 // reached this way becomes a stop of the history with a snapshot of its
 // own made from the events (negative numbers): the frames' lines and
-// locals as views; no globals, and nothing to evaluate beyond the views.
+// locals as views; an evaluation beyond them makes the line a recorded
+// snapshot first (recordedStop).
 
 import (
 	"bufio"
@@ -212,15 +214,8 @@ func (d *Engine) reverseContinueLine() (ok bool, err error) {
 	if err != nil || w == nil {
 		return false, err
 	}
-	d.mu.Lock()
-	covered := w.covers(d.lineBPs)
-	d.mu.Unlock()
-	if !covered {
-		// a breakpoint in code the window did not trace: the same stretch
-		// again with it in the scope, the cursor at its event there
-		if w, i, err = d.widen(w, i); err != nil || w == nil {
-			return false, err
-		}
+	if w, i, err = d.covering(w, i); err != nil || w == nil {
+		return false, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -244,16 +239,13 @@ func (d *Engine) continueLine() (ok bool, err error) {
 		return false, nil
 	}
 	v, past := d.virtual[d.hist[d.cur].Snap]
-	covered := past && v.w.covers(d.lineBPs)
 	d.mu.Unlock()
 	if !past {
 		return false, nil
 	}
-	w, i := v.w, v.i
-	if !covered {
-		if w, i, err = d.widen(w, i); err != nil || w == nil {
-			return false, err
-		}
+	w, i, err := d.covering(v.w, v.i)
+	if err != nil || w == nil {
+		return false, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -281,20 +273,25 @@ func (d *Engine) hitLocked(e lineEvent) bool {
 	return false
 }
 
-// widen re-executes w's stretch with the breakpoints set now in its scope
-// and gives the new window and event i's place in it; the cursor's
-// virtual stop moves to it, and stops after w's use the new window.
-func (d *Engine) widen(w *lineWindow, i int) (*lineWindow, int, error) {
+// covering is w and its event i when w traced the code of every
+// breakpoint set now; otherwise the same stretch re-executed with them in
+// its scope and event i's place in it: the cursor's virtual stop moves to
+// it, and stops after w's use the new window.
+func (d *Engine) covering(w *lineWindow, i int) (*lineWindow, int, error) {
 	d.mu.Lock()
+	covered := w.covers(d.lineBPs)
 	store, python := d.store, d.reexecPython()
 	d.mu.Unlock()
+	if covered {
+		return w, i, nil
+	}
 	nw, err := d.reexecute(store, python, w.stop)
 	if err != nil || nw == nil {
 		return nil, -1, err
 	}
 	j := nw.same(w, i)
 	if j < 0 {
-		return nil, -1, fmt.Errorf("cannot go back by line: re-executing from %s again did not meet this line", recording.SnapID(w.anchor))
+		return nil, -1, fmt.Errorf("cannot reach the breakpoints by line from here: re-executing from %s again took another path (its input, files or environment differ from the recorded run's); step back between stops instead (\"timeTravel\": false)", recording.SnapID(w.anchor))
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -321,19 +318,8 @@ func (d *Engine) windowAtCursor() (*lineWindow, int, error) {
 		d.mu.Unlock()
 		return v.w, v.i, nil
 	}
-	if ch, ok := d.making[st.Snap]; ok {
-		// made in the background since the stop (prefetch): wait for it
-		d.mu.Unlock()
-		<-ch
-		d.mu.Lock()
-	}
-	if w, ok := d.windows[st.Snap]; ok {
-		d.mu.Unlock()
-		return w, len(w.events) - 1, nil
-	}
-	store, python := d.store, d.reexecPython()
 	d.mu.Unlock()
-	w, err := d.reexecute(store, python, st.Snap)
+	w, err := d.windowFor(st.Snap)
 	if errors.Is(err, errUnreached) {
 		// going back by stops still works: say why not by line
 		d.emit(OutputEvent{Category: "console", Text: "pyreplay: " + err.Error() + "; stepping back between stops\n"})
@@ -342,10 +328,43 @@ func (d *Engine) windowAtCursor() (*lineWindow, int, error) {
 	if err != nil || w == nil {
 		return nil, -1, err
 	}
-	d.mu.Lock()
-	d.windows[st.Snap] = w
-	d.mu.Unlock()
 	return w, len(w.events) - 1, nil
+}
+
+// windowFor is the line window ending at stop: made once (re-executing
+// the program), by the first to ask, Step Back or the background
+// (prefetch); a second asker waits for the first's.
+func (d *Engine) windowFor(stop int64) (*lineWindow, error) {
+	d.mu.Lock()
+	for {
+		if w, ok := d.windows[stop]; ok {
+			d.mu.Unlock()
+			return w, nil
+		}
+		ch, ok := d.making[stop]
+		if !ok {
+			break
+		}
+		d.mu.Unlock()
+		<-ch
+		d.mu.Lock()
+		if _, made := d.windows[stop]; !made {
+			break // (it failed: this asker tries, and says why)
+		}
+	}
+	done := make(chan struct{})
+	d.making[stop] = done
+	store, python := d.store, d.reexecPython()
+	d.mu.Unlock()
+	w, err := d.reexecute(store, python, stop)
+	d.mu.Lock()
+	if err == nil && w != nil {
+		d.windows[stop] = w
+	}
+	delete(d.making, stop)
+	close(done)
+	d.mu.Unlock()
+	return w, err
 }
 
 // prefetchMaxState: a stop whose recorded state is bigger than this has
@@ -381,24 +400,10 @@ func (d *Engine) prefetchLoop() {
 			d.mu.Unlock()
 			return
 		}
-		if _, ok := d.windows[snap]; ok {
-			d.mu.Unlock()
-			continue
-		}
-		done := make(chan struct{})
-		d.making[snap] = done
-		store, python := d.store, d.reexecPython()
 		d.mu.Unlock()
 		// (a stop it cannot go back from is found again, and said, when
 		// the user steps back: windowAtCursor)
-		w, err := d.reexecute(store, python, snap)
-		d.mu.Lock()
-		if _, ok := d.windows[snap]; !ok && err == nil && w != nil {
-			d.windows[snap] = w
-		}
-		delete(d.making, snap)
-		close(done)
-		d.mu.Unlock()
+		_, _ = d.windowFor(snap)
 	}
 }
 
@@ -683,14 +688,12 @@ func (d *Engine) GoToChange(frame int, name string, k int) (ValueChange, error) 
 func (d *Engine) recordedStop(n int64) (int64, error) {
 	d.mu.Lock()
 	v, ok := d.virtual[n]
+	made, done := d.recorded[n]
 	store, python := d.store, d.reexecPython()
 	d.mu.Unlock()
 	if !ok {
 		return n, nil
 	}
-	d.mu.Lock()
-	made, done := d.recorded[n]
-	d.mu.Unlock()
 	if done {
 		return made, nil
 	}

@@ -58,8 +58,8 @@ type Live struct {
 
 	readers  sync.WaitGroup
 	done     chan struct{}
-	exitCode int // as a shell reports it (128+N: killed by signal N)
-	status   int // as runs.exit_code keeps it (-N: killed by signal N)
+	exitCode int         // as a shell reports it (128+N: killed by signal N)
+	status   int         // as runs.exit_code keeps it (-N: killed by signal N)
 	exitSaid atomic.Bool // an attached child sent its exit code (wire.ExitEvent)
 	killed   atomic.Bool
 }
@@ -330,7 +330,9 @@ func (l *Live) events(exited chan struct{}) {
 		case wire.EventStopped:
 			var s LiveStop
 			if json.Unmarshal(ev.Raw, &s) == nil {
-				l.waitOutput(s.Stdout, s.Stderr)
+				if l.proc != nil { // (an attached child's output is not this session's to read)
+					l.waitOutput(s.Stdout, s.Stderr)
+				}
 				l.sink.liveStopped(l, s)
 			}
 		case wire.EventOutput:

@@ -78,38 +78,17 @@ func (m *Model) liveKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	m.msg, m.msgErr = "", false
-	if m.running {
-		m.setMsg("the program is running; wait for it to stop (q quits and ends it)", false)
-		return nil, true
-	}
-	st := m.eng.State()
-	if st.Exited && m.atPresent() {
+	if st := m.eng.State(); !m.running && st.Exited && m.atPresent() {
 		m.setMsg(fmt.Sprintf("the program has exited with code %d; r resumes it from a snapshot", st.ExitCode), false)
 		return nil, true
 	}
 	m.outBefore = len(m.eng.Output())
-	var err error
-	if cmd == "continue" {
-		err = m.eng.Continue()
-	} else {
-		err = m.eng.Step(cmd)
-	}
-	if err != nil {
-		m.setMsg(fmt.Sprintf("%s: %v", cmd, err), true)
-		return nil, true
-	}
-	if m.eng.State().Runs != st.Runs {
-		m.running = true // the program runs: its stop or end arrives as an event
-		return nil, true
-	}
-	// moved through history
-	m.sync()
-	m.seek(m.eng.State().Cursor)
-	if m.atPresent() {
-		m.setMsg("back at the present stop", false)
-	} else {
-		m.setMsg(fmt.Sprintf("in the past (%s)", m.list[m.cur].ID), false)
-	}
+	m.historyMove(cmd, func() error {
+		if cmd == "continue" {
+			return m.eng.Continue()
+		}
+		return m.eng.Step(cmd)
+	})
 	return nil, true
 }
 
@@ -124,9 +103,9 @@ func (m *Model) present() int {
 
 func (m *Model) atPresent() bool { return len(m.list) == 0 || m.cur >= m.present() }
 
-// historyMove moves the cursor with move (Continue, ReverseContinue) and
-// shows where it landed: through history, or (live, at the present) by
-// running the program.
+// historyMove moves the cursor with move (the engine's Continue, Step,
+// ReverseContinue) and shows where it landed: through history, or (live,
+// at the present) by running the program.
 func (m *Model) historyMove(what string, move func() error) {
 	if m.running {
 		m.setMsg("the program is running; wait for it to stop (q quits and ends it)", false)
@@ -145,12 +124,14 @@ func (m *Model) historyMove(what string, move func() error) {
 	m.sync()
 	m.seek(m.eng.State().Cursor)
 	switch {
-	case m.eng.State().Cursor == before:
+	case m.eng.State().Cursor == before && strings.HasSuffix(what, "continue"):
 		m.setMsg(what+": no breakpoint hit that way", false)
+	case m.eng.State().Cursor == before:
+		m.setMsg(what+": this is as far as the history goes", false)
 	case m.live && m.atPresent():
 		m.setMsg("back at the present stop", false)
 	default:
-		m.setMsg(fmt.Sprintf("%s: %s", what, m.list[m.cur].ID), false)
+		m.setMsg(fmt.Sprintf("in the past (%s)", m.list[m.cur].ID), false)
 	}
 }
 

@@ -112,25 +112,20 @@ def install(cfg):
     os.posix_spawn = posix_spawn
 
 
-attached = []  # a live child's connection from its debugger (await_debugger)
-
-
-def await_debugger(cfg, path=None):
-    """A live child waits at its "listen:PATH" address for the
-    child session that attaches to it, at most cfg["attach_wait"] seconds:
-    whether one came (the channel then uses its connection)."""
-    path = path or cfg["control"][len("listen:"):]
+def await_debugger(path, wait):
+    """A live child waits at the Unix socket path for the child session
+    that attaches to it, at most wait seconds: that session's connection,
+    or None."""
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         srv.bind(path)
         srv.listen(1)
-        srv.settimeout(cfg.get("attach_wait") or 15)
+        srv.settimeout(wait)
         conn, _ = srv.accept()
         conn.settimeout(None)
-        attached[:] = [conn]
-        return True
+        return conn
     except OSError:
-        return False
+        return None
     finally:
         srv.close()
         for p in (path, os.path.dirname(path)):
@@ -138,7 +133,6 @@ def await_debugger(cfg, path=None):
                 (os.unlink if p == path else os.rmdir)(p)
             except OSError:
                 pass
-
 
 
 def _wrap_fork():

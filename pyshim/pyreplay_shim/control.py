@@ -40,6 +40,7 @@ from . import paths
 from .output import output_bytes
 from . import livebps as LB
 from . import process as P
+from . import threadpause
 from . import wire as W
 from .versions import MONITORING
 from .state import _safe_repr
@@ -53,11 +54,12 @@ IGNORED_RAISES = (StopIteration, StopAsyncIteration, GeneratorExit)
 PAGE = 100
 
 
-def install(rec, cfg):
-    """Called by main.py when the config has a control address: connect and
+def install(rec, cfg, sock=None):
+    """Called by main.py when the config has a control address: connect (or
+    use sock, a live child's connection from its session: children.py) and
     return the Triggers the run uses."""
     global ACTIVE
-    ctl = Control(rec, cfg)
+    ctl = Control(rec, cfg, sock)
     ACTIVE = ctl
     P.uncaught_hooks.append(ctl.on_uncaught)
     from . import children
@@ -78,10 +80,9 @@ def install(rec, cfg):
 
 # ---------------------------------------------------------------- channel
 class Channel:
-    def __init__(self, addr, ctl):
-        from .children import attached
-        if attached:
-            self.sock = attached.pop()
+    def __init__(self, addr, ctl, sock=None):
+        if sock is not None:
+            self.sock = sock
         elif not addr.startswith("unix:"):
             raise ValueError("unsupported control address %r" % addr)
         else:
@@ -129,7 +130,7 @@ class Channel:
 
 # ---------------------------------------------------------------- control
 class Control:
-    def __init__(self, rec, cfg):
+    def __init__(self, rec, cfg, sock=None):
         self.rec = rec
         self.cfg = cfg
         self.trig = None
@@ -156,7 +157,7 @@ class Control:
         self.turn = threading.Condition()
         self.freezing = None  # the pausing trace function while it is on
         self.pid = os.getpid()
-        self.chan = Channel(cfg["control"], self)
+        self.chan = Channel(cfg["control"], self, sock)
 
     # -- messages
     def output(self, category, text):
@@ -191,14 +192,15 @@ class Control:
         self.stopped, self.stop_ident, self.freezing, self.step = False, None, None, None
         from .children import ATTACH_WAIT, await_debugger
         self.detached = True  # (until its session is there)
-        if not await_debugger({"attach_wait": ATTACH_WAIT}, path):
+        sock = await_debugger(path, ATTACH_WAIT)
+        if sock is None:
             return
         self.detached = False
         self.pid = os.getpid()
         # (its run is made at its first snapshot: none to name yet)
         self.cfg = dict(self.cfg, run=None)
         self.started = False  # the session's "start" is the handshake's, not served by a poke
-        self.chan = Channel("", self)  # (the attached connection)
+        self.chan = Channel("", self, sock)
         self.handshake()
         self.started = True
         self._update_raise()
@@ -390,9 +392,7 @@ class Control:
             return False  # (a forked child runs on, undebugged)
         me = threading.get_ident()
         with self.turn:
-            # another thread's stop first: this one comes after it
-            while self.stopped and self.stop_ident not in (None, me):
-                self.turn.wait()
+            self._wait_turn(me)  # another thread's stop first: this one comes after it
             if self.stopped:
                 return False  # (this thread is stopped: an evaluation's code)
             line = frame.f_lineno if frame is not None else None
@@ -403,7 +403,7 @@ class Control:
             self.stopped = True
             self.stop_ident = me
         try:
-            frozen = self._freeze()
+            frozen = threadpause.freeze(self)
             snap_reason = "step" if reason in ("step", "pause") else reason
             snap_label = label or ("" if reason != "pause" else "pause")
             if sid is None:
@@ -432,7 +432,7 @@ class Control:
             with self.turn:
                 self.stopped = False
                 self.stop_ident = None
-                self._thaw()
+                threadpause.thaw(self)
                 self.turn.notify_all()
         if tb is not None or msg is None:
             return True
@@ -456,17 +456,12 @@ class Control:
         if not self.stopped or self.stop_ident in (None, me):
             return
         with self.turn:
-            while self.stopped and self.stop_ident not in (None, me):
-                self.turn.wait()
+            self._wait_turn(me)
 
-    def _freeze(self):
-        from . import threadpause
-        return threadpause.freeze(self)
-
-    def _thaw(self):
-        """The other threads go on (called holding self.turn)."""
-        from . import threadpause
-        threadpause.thaw(self)
+    def _wait_turn(self, me):
+        """Wait (holding self.turn) while another thread is stopped."""
+        while self.stopped and self.stop_ident not in (None, me):
+            self.turn.wait()
 
     def detach(self):
         """A copy restored from a CRIU image of this session: it runs to its

@@ -1,22 +1,36 @@
 """Line history by re-execution (time travel by line): a resumed run that
 re-executes the program from a snapshot (the anchor) up to a later stop of
-the same run, with its output going nowhere, and writes every line event
-of the program's code on the way with the locals of its frame (views).
+the same run, with its output going nowhere, and writes the line events of
+the program's code on the way with the locals of their frame (views).
 
 The program is deterministic from an exact resume on, so the re-executed
-events are the original's. The stop is recognised when its stack (the
-program's frames: file, line) and its output offsets are reached at a line
-event: that event is the stop's own, and the run ends there. Config
-(resume.history): {"out": PATH, "until": {"stack": [[file, line], ...],
-"stdout": N, "stderr": N, "locals": [{name: repr}, ...], "last": bool},
-"limit": N (the events kept: the last N, 100,000 by default, and each live
-frame's last one before them), "scope": {"codes": [[file, name], ...],
-"lines": [[file, line, condition or ""], ...]} or absent (every code of
-the program)}: the first such event whose frames' locals
-have those reprs;
-with "last" (an exception stop: the program ends there) the run goes on to
-its end and the last such event is the stop's, each marked "c". OUT gets
-one JSON object per line: first the tables the events refer to,
+events are the original's. Config (resume.history):
+
+    {"out": PATH,
+     "until": {"stack": [[file, line], ...], "stdout": N, "stderr": N,
+               "locals": [{name: repr}, ...], "last": bool},
+     "limit": N,
+     "scope": {"codes": [[file, name], ...],
+               "lines": [[file, line, condition or ""], ...]}}
+
+The stop is the first line event where the program's frames (file, line),
+the output offsets and the frames' locals' reprs are those of "until":
+that event is the stop's own, and the run ends there. With "last" (an
+exception stop: the program ends there) the run goes on to its end, every
+event with that stack and output is marked "c", and the last is the stop's.
+
+"limit": the events kept, the last N (100,000 by default), plus each live
+frame's last one before them. "scope" (absent: every code of the program):
+only the codes it names (the stop's frames') and the codes holding its
+lines (breakpoints') report line events; a frame of any other code appears
+only as the caller of a traced one, with an event made at that call
+("x": 1): its line and values then, exact while the callee runs. The rest
+of the program runs untraced (3.12+: not even its calls; before, each call
+costs a test). A breakpoint's condition is evaluated at each event of its
+line, in the frame as it is then (as a live stop would), an error counting
+as false.
+
+OUT gets one JSON object per line: first the tables the events refer to,
 
     {"code": K, "f": function, "file": path}
     {"view": I, "type": ..., "repr": ...}      (a value's view, depth 0)
@@ -28,17 +42,7 @@ then the events,
      "v": {name: view I}, "c": 1 the stop's candidate, "x": 1 a caller's,
      "b": [conditions true here], at a line of the scope's with conditions}
 
-A breakpoint's condition is evaluated at each event of its line, in the
-frame as it is then (as a live stop would), its errors counting as false.
-
 and last {"end": "matched" | "exit", "events": N, "kept": N}.
-
-With a scope, only the codes it names (the stop's frames') and the codes
-holding its lines (breakpoints') report line events; a frame of any other
-code of the program appears only as the caller of a traced one, with an
-event made at that call ("x": 1): its line and values then, exact while
-the callee runs. The rest of the program runs untraced (its calls cost a
-test each).
 
 A line event costs what its values' views cost: a view is made only for a
 value that is not the very object its frame's previous event had (an int,
@@ -288,6 +292,7 @@ def _settrace(traced, known, line, gone, done):
     their lines and return, other frames cost their call event (a dict
     lookup in known, traced's answers, once it has seen their code)."""
     known_get = known.get
+
     def local(frame, event, arg):
         if done:
             return None

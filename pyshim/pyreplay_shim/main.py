@@ -171,13 +171,15 @@ def _main():
     resumed = [cfg.get("mode") == "resume"]
     _install_api(rec, resumed)
     # -- live control (pyreplay dap; control.py) --
+    sock = None
     if str(cfg.get("control", "")).startswith("listen:"):
-        from .children import await_debugger
-        if not await_debugger(cfg):
+        from .children import ATTACH_WAIT, await_debugger
+        sock = await_debugger(cfg["control"][len("listen:"):], cfg.get("attach_wait") or ATTACH_WAIT)
+        if sock is None:
             del cfg["control"]  # a live child nobody attached to in time: recorded only
     if cfg.get("control"):
         from . import control
-        trig = control.install(rec, cfg)
+        trig = control.install(rec, cfg, sock)
     else:
         try:
             trig = T.Triggers(rec, cfg)

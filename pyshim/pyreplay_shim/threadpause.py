@@ -22,6 +22,7 @@ import threading
 from . import paths
 from .versions import MONITORING
 
+
 def freeze(ctl):
     """The program's other threads pause at their next line event until
     ctl's stop ends (threads in C code, e.g. sleeping, run no Python
@@ -46,10 +47,7 @@ def freeze(ctl):
         return None
 
     ctl.freezing = pause
-    own = sys.gettrace()
-    all_threads(pause)
-    if MONITORING:
-        sys.settrace(own)  # this thread keeps its own (stepping); settrace_all leaves it
+    _all_but_this(all_threads, pause)
     for ident, f in sys._current_frames().items():
         if ident == ctl.stop_ident or ident in internal:
             continue
@@ -65,17 +63,21 @@ def thaw(ctl):
     if ctl.freezing is None:
         return
     pause, ctl.freezing = ctl.freezing, None
-    if MONITORING:
-        own = sys.gettrace()
-        sys._settraceallthreads(None)
-        sys.settrace(own)
-    else:
-        settrace_all()(None)  # each thread's own back
+    _all_but_this(sys._settraceallthreads if MONITORING else settrace_all(), None)
     for f in sys._current_frames().values():
         while f is not None:
             if f.f_trace is pause:
                 f.f_trace = None
             f = f.f_back
+
+
+def _all_but_this(all_threads, func):
+    """all_threads(func), this thread keeping its own trace function
+    (stepping's): sys._settraceallthreads sets it too, settrace_all not."""
+    own = sys.gettrace() if MONITORING else None
+    all_threads(func)
+    if MONITORING:
+        sys.settrace(own)
 
 
 _WORDS = 96  # pointers of a thread state searched (the fields sit in the first ~40)
