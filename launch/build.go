@@ -92,8 +92,11 @@ type Options struct {
 	DB    string
 	Store *recording.Store
 
-	Breakpoints  []string // -b specs (ParseBreakpoint)
-	Every        float64  // periodic checkpoints, seconds
+	Breakpoints []string // -b specs (ParseBreakpoint)
+	Every       float64  // periodic checkpoints, seconds
+	// EveryBudget, when set, is the largest share of the run periodic
+	// checkpoints may pause it for: the interval grows to match their cost
+	EveryBudget  float64
 	MaxSnapshots int
 	Redact       []string
 	NoRedact     bool
@@ -149,7 +152,7 @@ func Build(o Options) (*Prepared, error) {
 	if st, err := os.Stat(cwd); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("the working directory %s does not exist", cwd)
 	}
-	cfg := Config{Mode: "record", Every: o.Every, MaxSnapshots: o.MaxSnapshots, Redact: o.Redact, NoRedact: o.NoRedact}
+	cfg := Config{Mode: "record", Every: o.Every, EveryBudget: o.EveryBudget, MaxSnapshots: o.MaxSnapshots, Redact: o.Redact, NoRedact: o.NoRedact}
 	baseDir := cwd
 	if o.Target.IsModule() {
 		cfg.Module = o.Target.Module

@@ -37,6 +37,7 @@ type Config struct {
 	Argv         []string     `json:"argv"`
 	Breakpoints  []Breakpoint `json:"breakpoints"`
 	Every        float64      `json:"every,omitempty"`
+	EveryBudget  float64      `json:"every_budget,omitempty"` // Options.EveryBudget
 	MaxSnapshots int          `json:"max_snapshots,omitempty"`
 	Status       string       `json:"status"`
 	StdoutStart  int64        `json:"stdout_start,omitempty"`
@@ -76,7 +77,20 @@ type Process struct {
 	criu       *Criu
 	criuChild  *os.File // the shim's end of the CRIU channel, until it started
 	criuConn   *os.File // pyreplay's end
+	// Quiet: a background run (a re-execution): no stdin, its output
+	// discarded, a process group of its own and no signals relayed (it
+	// ends with pyreplay); it runs in a warm interpreter when one waits
+	// (warm.go)
+	Quiet  bool
+	python string
+	env    []string // Cmd.Env without the configuration's path
+	argv   []string
+	seed   string // its PYTHONHASHSEED
 }
+
+// WarmReexecutions starts a warm interpreter (warm.go) for the quiet
+// re-executions of p's run.
+func (p *Process) WarmReexecutions() { Warm(p.python, p.seed) }
 
 // checkpoints starts copying the recording's write-ahead log into it while
 // the program runs (recording.Checkpointer); Cleanup stops it.
@@ -122,7 +136,7 @@ func Prepare(python string, cfg Config, env []string) (*Process, error) {
 	if cfg.Breakpoints == nil {
 		cfg.Breakpoints = []Breakpoint{}
 	}
-	proc := &Process{configPath: cf.Name(), statusPath: cfg.Status, db: cfg.DB}
+	proc := &Process{configPath: cf.Name(), statusPath: cfg.Status, db: cfg.DB, python: python, env: env, argv: cfg.Argv, seed: cfg.HashSeed}
 	if cfg.Criu != nil {
 		child, parent, err := criuChannel()
 		if err != nil {
@@ -177,6 +191,9 @@ func (r Result) Status() int {
 // pyreplay's group reaches it once, relayed. SIGQUIT (Ctrl-\ from the
 // terminal) is the program's alone: pyreplay ignores it.
 func (p *Process) Run() (Result, error) {
+	if p.Quiet {
+		return p.runQuiet()
+	}
 	quit := make(chan os.Signal, 1)
 	signal.Notify(quit, syscall.SIGQUIT)
 	defer signal.Stop(quit)
@@ -197,6 +214,40 @@ func (p *Process) Run() (Result, error) {
 	rl := startRelay([]syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT}, p.Cmd.Process.Pid, sameGroup)
 	err := p.Cmd.Wait()
 	rl.stop()
+	return p.result(err)
+}
+
+// runQuiet runs a quiet process (Process.Quiet): in the warm interpreter
+// waiting for it if there is one, else started now; either way the next
+// one is made ready when it ends.
+func (p *Process) runQuiet() (Result, error) {
+	defer p.Cleanup()
+	defer func() { go startWarm(p.python, p.env) }()
+	if w := takeWarm(p.python, p.env); w != nil {
+		t0 := time.Now()
+		r, e := p.runWarm(w)
+		dbgWarm("warm %v", time.Since(t0))
+		return r, e
+	}
+	t0 := time.Now()
+	defer func() { dbgWarm("cold %v", time.Since(t0)) }()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	p.Cmd.Stdin, p.Cmd.Stdout, p.Cmd.Stderr = nil, nil, nil
+	if p.Cmd.SysProcAttr == nil {
+		p.Cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	setParentDeathSignal(p.Cmd.SysProcAttr)
+	p.Cmd.SysProcAttr.Setpgid = true
+	if err := p.Cmd.Start(); err != nil {
+		return Result{}, fmt.Errorf("cannot run %s: %v", p.Cmd.Path, err)
+	}
+	p.checkpoints()
+	return p.result(p.Cmd.Wait())
+}
+
+// result is how the process ended, from its Wait's error.
+func (p *Process) result(err error) (Result, error) {
 	res := Result{ShimErr: p.ShimError()}
 	if err != nil {
 		var ee *exec.ExitError
@@ -242,4 +293,10 @@ func withHashSeed(cfg *Config, env []string) []string {
 		}
 	}
 	return append(out, "PYTHONHASHSEED="+cfg.HashSeed)
+}
+
+func dbgWarm(f string, a ...any) {
+	fh, _ := os.OpenFile("/tmp/warm.log", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	fmt.Fprintf(fh, time.Now().Format("15:04:05.000 ")+f+"\n", a...)
+	fh.Close()
 }

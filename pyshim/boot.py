@@ -1,5 +1,6 @@
 # pyreplay shim entry point. Kept Python-2-parsable so that an unsupported
 # interpreter gets one clear line instead of a SyntaxError from the shim.
+import os
 import sys
 
 if sys.version_info < (3, 8) or sys.version_info >= (3, 14):
@@ -24,6 +25,9 @@ _dont_write = sys.dont_write_bytecode
 sys.dont_write_bytecode = False
 try:
     import pyreplay_shim.main  # noqa: E402
+    if "PYREPLAY_WARM" in os.environ:
+        # started ahead of its run (launch/warm.go): waits for it here
+        pyreplay_shim.main.wait_for_run()
 finally:
     sys.dont_write_bytecode = _dont_write
 

@@ -44,8 +44,9 @@ func (d *Engine) Launch(o LaunchOptions) error {
 		DB: absPath(o.DB, cwd), Breakpoints: o.Breakpoints}
 	if o.LineHistory {
 		// anchors to re-execute from (linehistory.go): the newest ones, so
-		// that going back re-executes a quarter of a second at most
-		lo.Every, lo.MaxSnapshots = AnchorEvery.Seconds(), AnchorsKept
+		// that going back re-executes a tenth of a second at most, unless
+		// snapshots of the program cost more than AnchorBudget of its run
+		lo.Every, lo.EveryBudget, lo.MaxSnapshots = AnchorEvery.Seconds(), AnchorBudget, AnchorsKept
 	}
 	p, err := launch.Build(lo)
 	if errors.Is(err, launch.ErrNoProgram) {
@@ -78,7 +79,21 @@ func (d *Engine) Launch(o LaunchOptions) error {
 	d.mu.Lock()
 	d.live = l
 	d.mu.Unlock()
+	d.warmReexecutions(l)
 	return nil
+}
+
+// warmReexecutions has a warm interpreter ready for the first
+// re-execution of live program l's run, when going back by line will
+// need one (launch/warm.go): a Step Back sent the instant a stop arrives
+// does not wait for Python to start.
+func (d *Engine) warmReexecutions(l *Live) {
+	d.mu.Lock()
+	on := d.lines && l.proc != nil
+	d.mu.Unlock()
+	if on {
+		l.proc.WarmReexecutions()
+	}
 }
 
 // Attach debugs a live child of another session's program, waiting at
@@ -284,7 +299,7 @@ func (d *Engine) Close() {
 	d.live, d.copy = nil, nil // (a copy's end is then not reported)
 	d.ended = true
 	st := d.store
-	past := d.past
+	past, lines := d.past, d.lines
 	d.past = nil
 	var making []chan struct{}
 	for _, ch := range d.making {
@@ -311,6 +326,9 @@ func (d *Engine) Close() {
 	}
 	if st != nil {
 		st.Close()
+	}
+	if lines {
+		launch.Cool() // (the warm interpreters waiting for its re-executions)
 	}
 	d.events.close()
 }

@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -31,12 +30,14 @@ import (
 )
 
 // Anchors of a live session with line history: a periodic snapshot every
-// AnchorEvery of the program's run, the newest AnchorsKept kept (older
-// ones are pruned as --max-snapshots does): going back from a stop
-// re-executes from the latest one before it.
+// AnchorEvery of the program's run, less often when the program's
+// snapshots would pause it for more than AnchorBudget of its run, the
+// newest AnchorsKept kept (older ones are pruned as --max-snapshots does):
+// going back from a stop re-executes from the latest one before it.
 var (
-	AnchorEvery = 250 * time.Millisecond
-	AnchorsKept = 40
+	AnchorEvery  = 100 * time.Millisecond
+	AnchorBudget = 0.05
+	AnchorsKept  = 100
 )
 
 // errUnreached: a re-execution did not reach the stop it was for.
@@ -746,7 +747,7 @@ func reexecution(store *recording.Store, python string, anchor int64, spec *laun
 	if err != nil {
 		return nil, 0, err
 	}
-	prog.Stdin, prog.Stdout, prog.Stderr = strings.NewReader(""), io.Discard, io.Discard
+	prog.Quiet = true
 	if _, err := prog.Run(); err != nil {
 		return nil, prog.Config.Run, err
 	}

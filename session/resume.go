@@ -27,6 +27,9 @@ type Program struct {
 	// Stdin, Stdout and Stderr are the program's (nil: the caller's own).
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Quiet: a background re-execution (launch.Process.Quiet): no stdin,
+	// its output discarded.
+	Quiet bool
 	// Image, when set, is the snapshot's CRIU image: Run restores it
 	// instead (Why says why exact resume refused, "" when forced).
 	Image, Why string
@@ -47,6 +50,7 @@ func (p *Program) Run() (launch.Result, error) {
 		return launch.Result{}, err
 	}
 	proc.Cmd.Dir = p.Dir
+	proc.Quiet = p.Quiet
 	if p.Stdin != nil {
 		proc.Cmd.Stdin = p.Stdin
 	}
@@ -234,6 +238,7 @@ func (d *Engine) ResumeFrom(n int64) (int64, error) {
 	args := d.bpPayload()
 	d.entry = nil
 	d.mu.Unlock()
+	d.warmReexecutions(l)
 	for _, line := range launch.EditReport(prep.Edits) {
 		d.emit(OutputEvent{Category: "console", Text: "pyreplay: " + line + "\n"})
 	}

@@ -67,6 +67,14 @@ _IMMUTABLE = frozenset((int, float, complex, str, bytes, bool, type(None)))
 _SMALL = 10 ** 38
 
 
+class _Made(object):
+    """A view made at its event: its number in the re-execution's table."""
+    __slots__ = ("i",)
+
+    def __init__(self, i):
+        self.i = i
+
+
 def install(spec, trig, rec):
     if spec.get("exit_after_snapshot"):
         _snapshot_then_exit(spec["out"], rec)
@@ -147,7 +155,6 @@ def install(spec, trig, rec):
         e = serial.pop(id(frame), None)
         if e is not None and e[0] is frame and not frame.f_code.co_flags & 0x2a0:
             last_of.pop(e[1], None)  # (a generator's frame may come back)
-            seen.pop(e[1], None)
 
     def stack_of(frame):
         st = []
@@ -167,14 +174,39 @@ def install(spec, trig, rec):
         threading.settrace(None)
         first = ring[0][0] if ring else 0
         context = sorted((e for e in last_of.values() if e[0] < first), key=lambda e: e[0])
+        kept = context + list(ring)
+        # the kept events' views, numbered in the order they are first used
+        # (a view made for an event that was not kept is not written)
+        table = {}  # a view's items -> its number in OUT
+        rows = []
+        by_index = {m.i: key for key, m in views.items()}
+        renumber = {}
+
+        def number(key):
+            n = table.get(key)
+            if n is None:
+                n = table[key] = len(table)
+                rows.append(key)
+            return n
+
+        for e in kept:
+            vals = e[6]
+            for k, v in vals.items():
+                if type(v) is _Made:
+                    n = renumber.get(v.i)
+                    if n is None:
+                        n = renumber[v.i] = number(by_index[v.i])
+                    vals[k] = n
+                else:
+                    vals[k] = number(_key(k, v))
         dumps = json.dumps
         for (name, fn, k) in codes.values():
             out.write(dumps({"code": k, "f": name, "file": fn}) + "\n")
-        for key, i in views.items():
-            row = {"view": i}
+        for n, key in enumerate(rows):
+            row = {"view": n}
             row.update(key)
             out.write(dumps(row, default=str) + "\n")
-        for e in context + list(ring):
+        for e in kept:
             out.write('{"n":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s}\n' % (
                 e[0], e[1], e[2], e[3], e[4], dumps(e[5]), dumps(e[6]), ',"c":1' if e[7] else "", ',"x":1' if e[8] else "",
                 ',"b":' + dumps(e[9]) if e[9] is not None else ""))
@@ -213,9 +245,20 @@ def install(spec, trig, rec):
         return c
 
     top_want = want_stack[-1] if want_stack else None
-    views = {}  # a view's items -> I
-    seen = {}  # frame serial -> {name: (value, I)} at its last event
+    views = {}  # a mutable value's view's items -> I (made at its event)
     hidden = {}  # name -> whether view.redacted hides it
+
+    def _key(name, v):
+        """The view of value v of local name, as items."""
+        h = hidden.get(name)
+        if h is None:
+            h = hidden[name] = redacted(name)
+        if h:
+            return (("type", ""), ("repr", "<redacted>"), ("redacted", True))
+        if type(v) is int and -_SMALL < v < _SMALL:
+            return (("type", "int"), ("repr", repr(v)))  # view(v, 0)'s, without its calls
+        # type and repr: the value then (children would cost every event)
+        return tuple(view(v, 0).items())
 
     def record(frame, candidate, caller=False):
         s, p = sid(frame)
@@ -223,30 +266,17 @@ def install(spec, trig, rec):
         g = frame.f_globals
         loc = frame.f_locals
         if loc is not g:
-            before = seen.get(s) or {}
-            now = {}
-            for k, v in list(loc.items()):
-                b = before.get(k)
-                t = type(v)
-                if b is not None and b[0] is v and t in _IMMUTABLE:
-                    i = b[1]
+            # an immutable value's view is made only if its event is kept
+            # (it cannot change meanwhile); any other's now
+            for k, v in loc.items():
+                if type(v) in _IMMUTABLE:
+                    vals[k] = v
                 else:
-                    h = hidden.get(k)
-                    if h is None:
-                        h = hidden[k] = redacted(k)
-                    if h:
-                        key = (("type", ""), ("repr", "<redacted>"), ("redacted", True))
-                    elif t is int and -_SMALL < v < _SMALL:
-                        key = (("type", "int"), ("repr", repr(v)))  # view(v, 0)'s, without its calls
-                    else:
-                        # type and repr: the value then (children would cost every event)
-                        key = tuple(view(v, 0).items())
-                    i = views.get(key)
-                    if i is None:
-                        i = views[key] = len(views)
-                now[k] = (v, i)
-                vals[k] = i
-            seen[s] = now
+                    key = _key(k, v)
+                    m = views.get(key)
+                    if m is None:
+                        m = views[key] = _Made(len(views))
+                    vals[k] = m
         name, fn, k = code_info(frame.f_code)
         true = None
         if conds and not caller:
@@ -276,8 +306,14 @@ def install(spec, trig, rec):
             finish("matched")
             os._exit(0)
 
+    def at_exit():
+        finish("exit")
+        # nothing after this is the program's (its own atexit functions ran
+        # before: registered later): the interpreter's teardown is skipped
+        os._exit(0)
+
     import atexit
-    atexit.register(lambda: finish("exit"))
+    atexit.register(at_exit)
     # nothing the re-execution does reaches outside (sandbox.py)
     from . import sandbox
     sandbox.install()

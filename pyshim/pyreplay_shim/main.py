@@ -130,6 +130,32 @@ def _run_dir(rec, trig, prog):
 _child = []  # (db, run) of a Python child's own run (children.py)
 
 
+def wait_for_run():
+    """A warm interpreter (launch/warm.go): started ahead with the shim
+    imported, it imports what a re-execution needs, then waits for its
+    run's configuration on stdin, {"config": PATH, "cwd": DIR, "argv":
+    [...]}, written once and closed (the program's stdin is then empty, as
+    a re-execution's is). Nothing written: it ends without running."""
+    os.environ.pop("PYREPLAY_WARM", None)
+    from . import children, linehistory, resume, sandbox  # noqa: F401 - imported ahead
+    chunks = []
+    while True:
+        b = os.read(0, 65536)
+        if not b:
+            break
+        chunks.append(b)
+    if not chunks:
+        os._exit(0)
+    req = json.loads(b"".join(chunks).decode())
+    os.environ["PYREPLAY_CONFIG"] = req["config"]
+    if req.get("cwd"):
+        os.chdir(req["cwd"])
+    # as `python boot.py ARGS` would have them
+    sys.argv[1:] = req["argv"]
+    if hasattr(sys, "orig_argv"):
+        sys.orig_argv[2:] = req["argv"]
+
+
 def main():
     code = 1
     try:

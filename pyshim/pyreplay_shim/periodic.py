@@ -30,7 +30,21 @@ from . import paths
 V = sys.version_info[:2]
 
 
-def start(rec, every):
+# the main thread's pause for the last periodic snapshot, seconds
+_cost = [0.0]
+
+
+def _take(rec, frame):
+    t = _clock()
+    rec.snapshot("periodic", "", frame, "line")
+    _cost[0] = _clock() - t
+
+
+def start(rec, every, budget=0):
+    """A snapshot every `every` seconds; with a budget (a share of the run,
+    as the anchors of time travel ask), never more often than that share
+    of the run allows: after a snapshot that paused the program c seconds,
+    the next comes c / budget seconds later at the earliest."""
     arm = _monitoring_arm(rec) if V >= (3, 12) else _pending_arm(rec)
     if arm is None:
         return
@@ -43,7 +57,7 @@ def start(rec, every):
             # at a fixed rate, as an interval timer ticks
             while not stop.acquire(True, max(due - _clock(), 0)):
                 arm()
-                due = max(due + every, _clock())
+                due = max(due + every, _clock() + (_cost[0] / budget if budget else 0))
         finally:
             done.release()
 
@@ -119,7 +133,7 @@ def _monitoring_arm(rec):
             later.pop()()
             return None
         M.set_events(tool, 0)
-        rec.snapshot("periodic", "", sys._getframe(1), "line")
+        _take(rec, sys._getframe(1))
         return None
 
     M.register_callback(tool, M.events.LINE, on_line)
@@ -179,7 +193,7 @@ def _pending_arm(rec):
         old = e[1] if e is not None else None
         if event == "line" and paths.is_user_file(frame.f_code.co_filename):
             disarm()
-            rec.snapshot("periodic", "", frame, "line")
+            _take(rec, frame)
             # this line event is also the breakpoints' (or stepping's), as
             # it would have been without the checkpoint
             return old(frame, event, arg) if old is not None else None

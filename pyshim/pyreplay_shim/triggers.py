@@ -76,6 +76,7 @@ class Triggers(_Mechanism):
             else:
                 self.lines.setdefault(os.path.realpath(bp.file), {}).setdefault(bp.line, []).append(bp)
         self.every = cfg.get("every") or 0
+        self.every_budget = cfg.get("every_budget") or 0
         self._rp = {}
         self.tool = None
         self.cond_errors = set()
@@ -174,7 +175,7 @@ class Triggers(_Mechanism):
         if self.every:
             # no signal or timer the program could own (periodic.py)
             from . import periodic
-            periodic.start(self.rec, self.every)
+            periodic.start(self.rec, self.every, self.every_budget)
 
     def compile_file(self, src, filename):
         """Compile a program file with what its breakpoints need."""
