@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
@@ -98,8 +100,12 @@ type Options struct {
 	// checkpoints may pause it for: the interval grows to match their cost
 	EveryBudget  float64
 	MaxSnapshots int
-	Redact       []string
-	NoRedact     bool
+	// ThinSnapshots (seconds), with MaxSnapshots: periodic snapshots
+	// beyond the newest MaxSnapshots keep one per ThinSnapshots of the
+	// run, MaxSnapshots of them (time travel's anchors: dense near now)
+	ThinSnapshots float64
+	Redact        []string
+	NoRedact      bool
 
 	// resume
 	Snap        int64 // resume this snapshot of Store as a new run (its parent)
@@ -152,7 +158,7 @@ func Build(o Options) (*Prepared, error) {
 	if st, err := os.Stat(cwd); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("the working directory %s does not exist", cwd)
 	}
-	cfg := Config{Mode: "record", Every: o.Every, EveryBudget: o.EveryBudget, MaxSnapshots: o.MaxSnapshots, Redact: o.Redact, NoRedact: o.NoRedact}
+	cfg := Config{Mode: "record", Every: o.Every, EveryBudget: o.EveryBudget, MaxSnapshots: o.MaxSnapshots, ThinSnapshots: o.ThinSnapshots, Redact: o.Redact, NoRedact: o.NoRedact}
 	baseDir := cwd
 	if o.Target.IsModule() {
 		cfg.Module = o.Target.Module
@@ -252,6 +258,22 @@ func ResolveBreakpoints(specs []string, baseDir, python string) ([]Breakpoint, e
 }
 
 // FindPython resolves the interpreter: the flag, else python3 on PATH.
+// Minor is python's minor version (12 for 3.12), asked once per path
+// (-I -S: ~10 ms); 0 when it cannot say.
+func Minor(python string) int {
+	if v, ok := minors.Load(python); ok {
+		return v.(int)
+	}
+	out, err := exec.Command(python, "-I", "-S", "-c", "import sys; print(sys.version_info[1])").Output()
+	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err == nil {
+		minors.Store(python, n)
+	}
+	return n
+}
+
+var minors sync.Map
+
 func FindPython(flag string) (string, error) {
 	name := flag
 	if name == "" {

@@ -43,10 +43,12 @@ func (d *Engine) Launch(o LaunchOptions) error {
 	lo := launch.Options{Python: o.Python, Target: target, Args: o.Args, Cwd: cwd,
 		DB: absPath(o.DB, cwd), Breakpoints: o.Breakpoints}
 	if o.LineHistory {
-		// anchors to re-execute from (linehistory.go): the newest ones, so
-		// that going back re-executes a tenth of a second at most, unless
-		// snapshots of the program cost more than AnchorBudget of its run
-		lo.Every, lo.EveryBudget, lo.MaxSnapshots = AnchorEvery.Seconds(), AnchorBudget, AnchorsKept
+		// anchors to re-execute from (linehistory.go)
+		if python, err := launch.FindPython(o.Python); err == nil {
+			every, budget := anchorPolicy(launch.Minor(python))
+			lo.Every, lo.EveryBudget = every.Seconds(), budget
+			lo.MaxSnapshots, lo.ThinSnapshots = AnchorsDense, AnchorsThin.Seconds()
+		}
 	}
 	p, err := launch.Build(lo)
 	if errors.Is(err, launch.ErrNoProgram) {

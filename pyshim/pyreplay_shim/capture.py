@@ -159,6 +159,7 @@ class Recorder:
         self.db_path = cfg["db"]
         self.run = cfg["run"]
         self.max_periodic = cfg.get("max_snapshots") or 0
+        self.thin_periodic = cfg.get("thin_snapshots") or 0
         # the user's recording key (internal/trust): every snapshot is signed
         self.key = bytes.fromhex(cfg.get("key") or "")
         self.key_id = signing.key_id(self.key)

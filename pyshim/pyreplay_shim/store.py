@@ -234,7 +234,9 @@ def _write(db, rec, row, parts, sources):
     need ((sha256, path) each), its row (run, reason, label, file, line,
     function, time, stdout_bytes, stderr_bytes, frames, globals,
     placeholders, meta) and its state (parts: Segments.finish()); prune the
-    run's periodic snapshots beyond rec.max_periodic. Returns (snapshot id,
+    run's periodic snapshots beyond rec.max_periodic (with
+    rec.thin_periodic, those older keep one per rec.thin_periodic seconds,
+    as many again). Returns (snapshot id,
     the sources stored)."""
     fj, gj, pj, mj = row[9:13]
     first, rest = parts[0], parts[1:]
@@ -263,11 +265,18 @@ def _write(db, rec, row, parts, sources):
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (sid,) + tuple(row) + (first, size, mac.hexdigest(), rec.key_id))
         sid = cur.lastrowid
-        if row[1] == "periodic" and rec.max_periodic > 0:
+        if row[1] == "periodic" and rec.max_periodic > 0 and not rec.thin_periodic:
             db.execute(
                 "DELETE FROM snapshots WHERE run=? AND reason='periodic' AND id NOT IN "
                 "(SELECT id FROM snapshots WHERE run=? AND reason='periodic' ORDER BY id DESC LIMIT ?)",
                 (rec.run, rec.run, rec.max_periodic))
+        elif row[1] == "periodic" and rec.max_periodic > 0:
+            db.execute(
+                "DELETE FROM snapshots WHERE run=? AND reason='periodic' AND id NOT IN "
+                "(SELECT id FROM snapshots WHERE run=? AND reason='periodic' ORDER BY id DESC LIMIT ?) AND id NOT IN "
+                "(SELECT MIN(id) FROM snapshots WHERE run=? AND reason='periodic' GROUP BY CAST(time / ? AS INTEGER)"
+                " ORDER BY MIN(id) DESC LIMIT ?)",
+                (rec.run, rec.run, rec.max_periodic, rec.run, rec.thin_periodic, rec.max_periodic))
         if big:
             # copying this much from the write-ahead log into the database
             # is left to pyreplay's checkpointer (recording.Checkpointer),
