@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pyreplay/pyreplay/internal/testutil"
+	"github.com/pyreplay/pyreplay/session"
 )
 
 // "lineHistory": the program dies with an uncaught exception and nothing
@@ -53,8 +54,8 @@ func TestLineHistory(t *testing.T) {
 				loc := c.locals(top.num("id"))
 				name := strings.SplitN(top.str("name"), " ", 2)[0]
 				if name != w.fn || top.num("line") != w.line || loc["r"].str("value") != w.r || loc["out"].str("value") != w.out || loc["k"].str("value") != w.k {
-					t.Fatalf("step back %d: %s:%d r=%s out=%s k=%s, want %+v", i+1, name, top.num("line"),
-						loc["r"].str("value"), loc["out"].str("value"), loc["k"].str("value"), w)
+					t.Fatalf("step back %d: %s:%d r=%s out=%s k=%s, want %+v\nOUTPUT:%s", i+1, name, top.num("line"),
+						loc["r"].str("value"), loc["out"].str("value"), loc["k"].str("value"), w, c.output.String())
 				}
 			}
 			if v := c.locals(top.num("id"))["rows"].str("value"); v != "['a=1', ' b=2', 'c=x ']" {
@@ -343,6 +344,79 @@ func TestLineHistoryScope(t *testing.T) {
 			c.request("continue", msg{"threadId": 1})
 			if reason, _ = c.stopped(); reason != "exception" {
 				t.Fatalf("continue to the present: %s", reason)
+			}
+			c.request("continue", msg{"threadId": 1})
+			c.expectExit(1)
+		})
+	}
+}
+
+// A window keeps only its last line events (made small here): going back
+// crosses into earlier windows, each a re-execution up to the first event
+// of the one after it, and meets exactly the events one window holding
+// them all would: Reverse Continue to every hit of breakpoints set after
+// the code ran, Step Back through a loop frame, Continue forward across
+// the windows back to the exception.
+func TestLineHistoryAcrossWindows(t *testing.T) {
+	defer func(e, f int) { session.WindowEvents, session.WindowForkEvery = e, f }(session.WindowEvents, session.WindowForkEvery)
+	session.WindowEvents, session.WindowForkEvery = 25, 40
+	for _, minor := range []string{"3.11", "3.12", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "ledger.py", minor)
+			c := newClient(t)
+			c.launch(f, msg{"lineHistory": true}, nil, nil)
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 24 {
+				t.Fatalf("stop: %s %v", reason, top)
+			}
+			cents := func(k int) string { return fmt.Sprint(100 + 7*k) }
+			at := func(what string, line int, k int, top msg) {
+				t.Helper()
+				if got := c.locals(top.num("id"))["cents"].str("value"); top.num("line") != line || got != cents(k) {
+					t.Fatalf("%s: line %d cents=%s, want line %d cents=%s", what, top.num("line"), got, line, cents(k))
+				}
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 8}, {"line": 15}}})
+			// backwards through the hits: tax's line, then post's call of it, entry by entry
+			k := 119
+			for i := 0; i < 30; i++ {
+				c.request("reverseContinue", msg{"threadId": 1})
+				reason, top := c.stopped()
+				if reason != "breakpoint" {
+					t.Fatalf("reverseContinue %d: %s", i+1, reason)
+				}
+				if i%2 == 0 {
+					at(fmt.Sprintf("reverseContinue %d", i+1), 8, k, top)
+				} else {
+					at(fmt.Sprintf("reverseContinue %d", i+1), 15, k, top)
+					k--
+				}
+			}
+			// Step Back in post's frame, over its calls of tax: the loop header
+			// (cents still the entry before) and the line before it
+			for i := 0; i < 12; i++ {
+				c.request("stepBack", msg{"threadId": 1})
+				_, top := c.stopped()
+				if i%2 == 0 {
+					at(fmt.Sprintf("step back %d", i+1), 14, k, top)
+				} else {
+					at(fmt.Sprintf("step back %d", i+1), 15, k, top)
+					k--
+				}
+			}
+			// forward to every later hit of tax's line, then the exception
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 8}}})
+			for k++; k < 120; k++ {
+				c.request("continue", msg{"threadId": 1})
+				reason, top := c.stopped()
+				if reason != "breakpoint" {
+					t.Fatalf("continue to entry %d: %s %v", k, reason, top)
+				}
+				at("continue", 8, k, top)
+			}
+			c.request("continue", msg{"threadId": 1})
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 24 {
+				t.Fatalf("continue back to the exception: %s %v", reason, top)
 			}
 			c.request("continue", msg{"threadId": 1})
 			c.expectExit(1)

@@ -22,8 +22,9 @@ import (
 )
 
 // HistorySpec asks a resumed run for the line events up to a later stop
-// (pyshim linehistory.py): Out receives them; the stop is recognised by its
-// program frames' (file, line), outermost first, and its output offsets.
+// or line event (pyshim linehistory.py): Out receives them; the stop is
+// recognised by its program frames' (file, line), outermost first, its
+// output offsets and its locals.
 type HistorySpec struct {
 	Out   string       `json:"out"`
 	Until HistoryUntil `json:"until"`
@@ -31,9 +32,13 @@ type HistorySpec struct {
 	// Scope: the codes that report line events (nil: every code of the
 	// program); other frames appear only as callers of traced ones
 	Scope *HistoryScope `json:"scope,omitempty"`
-	// ExitAfterSnapshot: no line events; the run ends at its first
-	// snapshot (a breakpoint's: a line of the past made a recorded stop)
-	ExitAfterSnapshot bool `json:"exit_after_snapshot,omitempty"`
+	// ForkEvery: only the last Limit events are recorded; the run counts
+	// the ones before, with a forked copy of itself every ForkEvery events
+	// to record from (0: it records every one)
+	ForkEvery int `json:"fork_every,omitempty"`
+	// Snapshot: no line events; the run takes a snapshot at line event
+	// Until.Event and ends (a line of the past made a recorded stop)
+	Snapshot bool `json:"snapshot,omitempty"`
 }
 
 // HistoryScope names the codes a re-execution traces: by their name in
@@ -51,6 +56,10 @@ type HistoryUntil struct {
 	Stderr int64               `json:"stderr"`
 	Locals []map[string]string `json:"locals"` // each program frame's locals' reprs, outermost first
 	Last   bool                `json:"last"`   // an exception stop: the last event that matches
+	// Event, instead of a stop: the run ends at the line event with this
+	// number (the anchor's own is 0, each line event of the scope's code
+	// counts)
+	Event *int `json:"event,omitempty"`
 }
 
 // Planned is a snapshot's reconstruction and what it was built from.

@@ -14,19 +14,12 @@ package session
 // snapshot first (recordedStop).
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
-	"github.com/pyreplay/pyreplay/wire"
 )
 
 // Anchors of a live session with line history: periodic snapshots
@@ -56,137 +49,6 @@ func anchorPolicy(minor int) (every time.Duration, budget float64) {
 // errUnreached: a re-execution did not reach the stop it was for.
 var errUnreached = errors.New("cannot go back by line")
 
-// lineEvent is one line event of a re-execution (linehistory.py's format).
-type lineEvent struct {
-	N    int            `json:"n"` // its number from the anchor's own event
-	S    int64          `json:"s"` // the frame's serial
-	P    int64          `json:"p"` // its caller's (0: none)
-	K    int            `json:"k"` // its code, in the re-execution's table
-	F    string         `json:"-"` // the code's function and file
-	File string         `json:"-"`
-	L    int            `json:"l"`
-	M    string         `json:"m"` // a module frame's module
-	V    map[string]int `json:"v"` // each local's view, in the window's table
-	C    int            `json:"c"` // 1: the stop's stack and output (linehistory.py)
-	X    int            `json:"x"` // 1: a caller outside the scope, at its call of a traced frame
-	B    []string       `json:"b"` // at a breakpoint line with conditions: those true here
-}
-
-// lineWindow is the line events from an anchor snapshot up to a stop's
-// snapshot; the last event is the stop's own.
-type lineWindow struct {
-	anchor, stop int64
-	events       []lineEvent
-	views        []wire.Value    // the events' values (lineEvent.V)
-	bpLines      map[string]bool // "file:line:condition" of the breakpoints its scope traced
-}
-
-// bpKey names a breakpoint for lineWindow.bpLines.
-func bpKey(file string, b LineBreakpoint) string {
-	return fmt.Sprintf("%s:%d:%s", file, b.Line, b.Condition)
-}
-
-// covers says whether the breakpoints set now all lie in code the window
-// traced (else Reverse Continue re-executes with them in its scope).
-func (w *lineWindow) covers(bps map[string][]LineBreakpoint) bool {
-	for f, list := range bps {
-		for _, b := range list {
-			if b.LogMessage == nil && !w.bpLines[bpKey(f, b)] {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// same is the event of w that is event i of old: the same code's event
-// with as many of that code's events before it (both windows trace that
-// code from the same anchor); -1 when w has none.
-func (w *lineWindow) same(old *lineWindow, i int) int {
-	e := old.events[i]
-	k := 0
-	for j := 0; j < i; j++ {
-		if o := old.events[j]; o.X == 0 && o.F == e.F && o.File == e.File {
-			k++
-		}
-	}
-	for j, n := range w.events {
-		if n.X == 0 && n.F == e.F && n.File == e.File {
-			if k == 0 {
-				return j
-			}
-			k--
-		}
-	}
-	return -1
-}
-
-// locals is event e's locals.
-func (w *lineWindow) locals(e *lineEvent) map[string]wire.Value {
-	out := make(map[string]wire.Value, len(e.V))
-	for k, i := range e.V {
-		if i >= 0 && i < len(w.views) {
-			out[k] = w.views[i]
-		}
-	}
-	return out
-}
-
-// parse reads a re-execution's lines (linehistory.py's format) into w and
-// says how it ended ("" when its last line is missing).
-func (w *lineWindow) parse(lines [][]byte) (string, error) {
-	type code struct{ F, File string }
-	var codes []code
-	for _, line := range lines {
-		if e, ok := endOf(line); ok {
-			return e, nil
-		}
-		switch {
-		case bytes.HasPrefix(line, []byte(`{"code"`)):
-			var c struct {
-				Code int    `json:"code"`
-				F    string `json:"f"`
-				File string `json:"file"`
-			}
-			if err := json.Unmarshal(line, &c); err != nil {
-				return "", err
-			}
-			for len(codes) <= c.Code {
-				codes = append(codes, code{})
-			}
-			codes[c.Code] = code{c.F, c.File}
-		case bytes.HasPrefix(line, []byte(`{"view"`)):
-			var v struct {
-				wire.Value
-				View int `json:"view"`
-			}
-			if err := json.Unmarshal(line, &v); err != nil {
-				return "", err
-			}
-			for len(w.views) <= v.View {
-				w.views = append(w.views, wire.Value{})
-			}
-			w.views[v.View] = v.Value
-		default:
-			var ev lineEvent
-			if err := json.Unmarshal(line, &ev); err != nil {
-				return "", err
-			}
-			if ev.K >= 0 && ev.K < len(codes) {
-				ev.F, ev.File = codes[ev.K].F, codes[ev.K].File
-			}
-			w.events = append(w.events, ev)
-		}
-	}
-	return "", nil
-}
-
-// virtualStop is a stop of the history made from a window's event.
-type virtualStop struct {
-	w *lineWindow
-	i int
-}
-
 // LineHistory says whether Step Back goes by line (LaunchOptions and
 // OpenOptions LineHistory).
 func (d *Engine) LineHistory() bool {
@@ -207,13 +69,13 @@ func (d *Engine) stepBackLine() (ok bool, err error) {
 	if err != nil || w == nil {
 		return false, err
 	}
-	j := w.previousInFrame(i)
-	if j < 0 {
-		return false, nil // before the window: the stop before it (the anchor) is next
+	pw, j, err := d.previousInFrame(w, i)
+	if err != nil || pw == nil {
+		return false, err // (none: before the anchor, the stop before it is next)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.moveTo(d.insertVirtualLocked(w, j), "step", "")
+	d.moveTo(d.insertVirtualLocked(pw, j), "step", "")
 	return true, nil
 }
 
@@ -222,7 +84,7 @@ func (d *Engine) stepBackLine() (ok bool, err error) {
 // have returned) whose condition held there (evaluated by the
 // re-execution, in the frame then), when line history is on and the
 // cursor's stop has one. Hit counts count from the program's start, which
-// the window does not reach: they are not applied in the past.
+// the history does not reach: they are not applied in the past.
 func (d *Engine) reverseContinueLine() (ok bool, err error) {
 	w, i, err := d.windowAtCursor()
 	if err != nil || w == nil {
@@ -231,21 +93,20 @@ func (d *Engine) reverseContinueLine() (ok bool, err error) {
 	if w, i, err = d.covering(w, i); err != nil || w == nil {
 		return false, err
 	}
+	hw, j, err := d.scanBack(w, i, d.hits())
+	if err != nil || hw == nil {
+		return false, err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for j := i - 1; j >= 0; j-- {
-		if d.hitLocked(w.events[j]) {
-			d.moveTo(d.insertVirtualLocked(w, j), "breakpoint", "")
-			return true, nil
-		}
-	}
-	return false, nil
+	d.moveTo(d.insertVirtualLocked(hw, j), "breakpoint", "")
+	return true, nil
 }
 
 // continueLine is reverseContinueLine's forward twin: from a line of the
-// past, the next line event of its window at a breakpoint set now (the
-// window's last event is its stop, a stop of the history: Continue's own
-// rule takes it from there); ok is false when there is none.
+// past, the next line event at a breakpoint set now before the stretch's
+// stop (a stop of the history: Continue's own rule takes it from there);
+// ok is false when there is none.
 func (d *Engine) continueLine() (ok bool, err error) {
 	d.mu.Lock()
 	if !d.lines || d.cur < 0 || d.cur >= len(d.hist) {
@@ -261,36 +122,44 @@ func (d *Engine) continueLine() (ok bool, err error) {
 	if err != nil || w == nil {
 		return false, err
 	}
+	hw, j := scanForward(w, i, d.hits())
+	if hw == nil {
+		return false, nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for j := i + 1; j < len(w.events)-1; j++ {
-		if d.hitLocked(w.events[j]) {
-			d.moveTo(d.insertVirtualLocked(w, j), "breakpoint", "")
-			return true, nil
-		}
-	}
-	return false, nil
+	d.moveTo(d.insertVirtualLocked(hw, j), "breakpoint", "")
+	return true, nil
 }
 
-// hitLocked says whether line event e is a hit of a line breakpoint set
+// hits says of a line event whether it is a hit of a line breakpoint set
 // now: its line, and its condition held there (evaluated by the
 // re-execution in the frame then).
-func (d *Engine) hitLocked(e lineEvent) bool {
-	if e.X == 1 {
-		return false // (a caller's state at a call, not a line event)
+func (d *Engine) hits() func(lineEvent) bool {
+	d.mu.Lock()
+	bps := make(map[string][]LineBreakpoint, len(d.lineBPs))
+	for f, list := range d.lineBPs {
+		bps[f] = list
 	}
-	for _, b := range d.lineBPs[absPath(e.File, "")] {
-		if b.Line == e.L && b.LogMessage == nil && (b.Condition == "" || slices.Contains(e.B, b.Condition)) {
-			return true
+	d.mu.Unlock()
+	return func(e lineEvent) bool {
+		if !e.line() {
+			return false // (a frame's state at a call)
 		}
+		for _, b := range bps[absPath(e.File, "")] {
+			if b.Line == e.L && b.LogMessage == nil && (b.Condition == "" || slices.Contains(e.B, b.Condition)) {
+				return true
+			}
+		}
+		return false
 	}
-	return false
 }
 
 // covering is w and its event i when w traced the code of every
 // breakpoint set now; otherwise the same stretch re-executed with them in
-// its scope and event i's place in it: the cursor's virtual stop moves to
-// it, and stops after w's use the new window.
+// its scope and event i's place in it (the same line's same execution):
+// the cursor's virtual stop moves to it, and stops after w's use the new
+// window.
 func (d *Engine) covering(w *lineWindow, i int) (*lineWindow, int, error) {
 	d.mu.Lock()
 	covered := w.covers(d.lineBPs)
@@ -303,19 +172,58 @@ func (d *Engine) covering(w *lineWindow, i int) (*lineWindow, int, error) {
 	if err != nil || nw == nil {
 		return nil, -1, err
 	}
-	j := nw.same(w, i)
-	if j < 0 {
+	// (a frame's state at a call: the line event after it)
+	k := i
+	for k < len(w.events)-1 && !w.events[k].line() {
+		k++
+	}
+	e := w.events[k]
+	fw, j, err := d.locate(nw, e.File, e.L, e.H)
+	if err != nil {
+		return nil, -1, err
+	}
+	if fw == nil {
 		return nil, -1, fmt.Errorf("cannot reach the breakpoints by line from here: re-executing from %s again took another path (its input, files or environment differ from the recorded run's); step back between stops instead (\"timeTravel\": false)", recording.SnapID(w.anchor))
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.windows[w.stop] = nw
+	// nw takes the place of w's stretch (the windows of w's stop)
+	top := w
+	for top.next != nil && top.next.stop == w.stop {
+		top = top.next
+	}
+	nw.head = w.head
+	if top.next != nil {
+		nw.next, top.next.prev = top.next, nw
+	}
+	if w.stop == w.head {
+		d.windows[w.stop] = nw
+	}
 	if d.cur >= 0 && d.cur < len(d.hist) {
 		if v, ok := d.virtual[d.hist[d.cur].Snap]; ok && v.w == w {
-			v.w, v.i = nw, j
+			v.w, v.i = fw, j
 		}
 	}
-	return nw, j, nil
+	return fw, j, nil
+}
+
+// locate is the line event of file:line with H h in w or the windows
+// before it; nil when there is none.
+func (d *Engine) locate(w *lineWindow, file string, line, h int) (*lineWindow, int, error) {
+	for w != nil {
+		if j := w.at(file, line, h); j >= 0 {
+			return w, j, nil
+		}
+		if w.first == 0 {
+			return nil, -1, nil
+		}
+		p, err := d.earlier(w)
+		if err != nil {
+			return nil, -1, err
+		}
+		w = p
+	}
+	return nil, -1, nil
 }
 
 // windowAtCursor is the line window of the cursor's stop (re-executing
@@ -421,45 +329,34 @@ func (d *Engine) prefetchLoop() {
 	}
 }
 
-// previousInFrame is the event before i in i's frame, or, at the frame's
-// first event, its caller's last event before it; -1 when the window has none.
-func (w *lineWindow) previousInFrame(i int) int {
-	if i <= 0 || i >= len(w.events) {
-		return -1
-	}
-	s := w.events[i].S
-	if w.events[i].X == 1 {
-		return -1 // a caller outside the scope: its earlier lines were not traced
-	}
-	for j := i - 1; j >= 0; j-- {
-		if w.events[j].S == s {
-			return j
-		}
-	}
-	p := w.events[i].P
-	for j := i - 1; j >= 0; j-- {
-		if w.events[j].S == p {
-			return j
-		}
-	}
-	return -1
-}
-
 // insertVirtualLocked puts event j of w in the history, in time order
-// between the window's anchor and its stop, and returns its index.
+// between the window's anchor and its stop, and returns its index (the one
+// already there for the same moment).
 func (d *Engine) insertVirtualLocked(w *lineWindow, j int) int {
+	at := w.order(j)
+	// (events of windows from one anchor with one scope are numbered alike)
+	alike := func(v *virtualStop) bool { return v.w.head == w.head && v.w.anchor == w.anchor && v.w.scope == w.scope }
+	later := func(v *virtualStop) bool {
+		if v.w.head != w.head {
+			return false
+		}
+		if v.w.anchor != w.anchor {
+			return v.w.anchor > w.anchor
+		}
+		return alike(v) && v.w.order(v.i) > at
+	}
 	for k, st := range d.hist {
-		if v, ok := d.virtual[st.Snap]; ok && v.w == w && v.i == j {
+		if v, ok := d.virtual[st.Snap]; ok && ((v.w == w && v.i == j) || (alike(v) && w.events[j].line() && v.w.order(v.i) == at)) {
 			return k
 		}
 	}
 	pos := -1
 	for k, st := range d.hist {
-		if st.Snap == w.stop {
+		if st.Snap == w.head {
 			pos = k
 			break
 		}
-		if v, ok := d.virtual[st.Snap]; ok && v.w == w && v.i > j {
+		if v, ok := d.virtual[st.Snap]; ok && later(v) {
 			pos = k
 			break
 		}
@@ -470,7 +367,7 @@ func (d *Engine) insertVirtualLocked(w *lineWindow, j int) int {
 	d.nextVirtual--
 	n := d.nextVirtual
 	d.virtual[n] = &virtualStop{w: w, i: j}
-	base := d.cache[w.stop]
+	base := d.cache[w.head]
 	d.cache[n] = w.snapshot(j, n, base)
 	stop := Stop{Snap: n, Reason: "step", Label: "line"}
 	if base != nil {
@@ -484,136 +381,6 @@ func (d *Engine) insertVirtualLocked(w *lineWindow, j int) int {
 		d.liveStop++
 	}
 	return pos
-}
-
-// snapshot is event j as a snapshot numbered n: its frame and its callers
-// (each at its last line event before j), locals as the events saw them.
-func (w *lineWindow) snapshot(j int, n int64, base *wire.Snapshot) *wire.Snapshot {
-	var chain []int
-	for k, serial := j, w.events[j].S; k >= 0; {
-		chain = append(chain, k)
-		serial = w.events[k].P
-		if serial == 0 {
-			break
-		}
-		next := -1
-		for m := k - 1; m >= 0; m-- {
-			if w.events[m].S == serial {
-				next = m
-				break
-			}
-		}
-		k = next
-	}
-	s := &wire.Snapshot{}
-	if base != nil {
-		s.Summary = base.Summary
-		s.Meta = base.Meta
-	}
-	s.N = n
-	s.ID = fmt.Sprintf("line %d of %s, re-executed from %s", w.events[j].L, w.events[j].F, recording.SnapID(w.anchor))
-	s.Reason, s.Label = "step", "line"
-	s.File, s.Line, s.Function = w.events[j].File, w.events[j].L, w.events[j].F
-	for k := len(chain) - 1; k >= 0; k-- {
-		e := w.events[chain[k]]
-		f := wire.Frame{Function: e.F, Name: e.F, File: e.File, Line: e.L, Kind: "call", Locals: w.locals(&e),
-			Module: e.M != "", ModuleName: e.M}
-		if k == 0 {
-			f.Kind = "line"
-		}
-		if f.Module {
-			f.Function = "<module>"
-			f.Locals = nil
-		}
-		s.Frames = append(s.Frames, f)
-	}
-	return s
-}
-
-// reexecute runs the program again from the latest snapshot of stop's run
-// before it that resumes exactly, up to stop, and reads the line events.
-func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*lineWindow, error) {
-	if store == nil {
-		return nil, nil
-	}
-	target, err := store.Get(stop)
-	if err != nil {
-		return nil, err
-	}
-	all, err := store.List(target.Run)
-	if err != nil {
-		return nil, err
-	}
-	anchor := int64(0)
-	for k := len(all) - 1; k >= 0 && anchor == 0; k-- {
-		if s := all[k]; s.N < stop && s.Run == target.Run {
-			if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
-				anchor = s.N
-			}
-		}
-	}
-	if anchor == 0 {
-		return nil, nil
-	}
-	until := launch.HistoryUntil{Stdout: target.StdoutBytes, Stderr: target.StderrBytes, Last: target.Reason == "exception"}
-	// traced: the stop's frames' codes and the breakpoints' (set now)
-	scope := &launch.HistoryScope{}
-	w := &lineWindow{anchor: anchor, stop: stop, bpLines: map[string]bool{}}
-	d.mu.Lock()
-	for f, list := range d.lineBPs {
-		for _, b := range list {
-			scope.Lines = append(scope.Lines, [3]any{f, b.Line, b.Condition})
-			w.bpLines[bpKey(f, b)] = true
-		}
-	}
-	d.mu.Unlock()
-	for _, f := range target.Frames {
-		if f.Library {
-			continue
-		}
-		name := f.Function
-		if k := strings.LastIndexByte(name, '.'); k >= 0 {
-			name = name[k+1:] // (a qualified name: the code's own is its last part)
-		}
-		scope.Codes = append(scope.Codes, [2]any{f.File, name})
-		until.Stack = append(until.Stack, [2]any{f.File, f.Line})
-		reprs := map[string]string{}
-		for k, v := range f.Locals {
-			// (a repr with an address, "<... at 0x...>", differs from run
-			// to run: it cannot tell two moments apart)
-			if v.Type != "<redacted>" && v.Repr != "<redacted>" && !strings.Contains(v.Repr, " at 0x") {
-				reprs[k] = v.Repr
-			}
-		}
-		until.Locals = append(until.Locals, reprs)
-	}
-	lines, run, err := reexecution(store, python, anchor, &launch.HistorySpec{Until: until, Scope: scope}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("cannot go back by line from %s: resuming %s: %v", recording.SnapID(stop), recording.SnapID(anchor), err)
-	}
-	_ = store.DropRun(run) // (it keeps nothing)
-	end, err := w.parse(lines)
-	if err != nil {
-		return nil, err
-	}
-	if until.Last {
-		// the stop is the last event with its stack and output
-		cut := -1
-		for k, e := range w.events {
-			if e.C == 1 {
-				cut = k
-			}
-		}
-		w.events = w.events[:cut+1]
-		if cut >= 0 {
-			end = "matched"
-		}
-	}
-	if end != "matched" {
-		return nil, fmt.Errorf("%w: re-executing the program from %s did not reach %s (a stop between lines, as a step out's; or its input, files or environment differ from the recorded run's)",
-			errUnreached, recording.SnapID(anchor), recording.SnapID(stop))
-	}
-	return w, nil
 }
 
 // ValueChange is one value a variable took in the line history: the line
@@ -644,34 +411,55 @@ func (d *Engine) ValueHistory(frame int, name string) ([]ValueChange, error) {
 		return nil, serr
 	}
 	// the frame's serial: the top event's, then its callers', frame by frame
-	serial := w.events[i].S
-	for k, at := len(s.Frames)-1, i; k > frame && serial != 0; k-- {
+	serial, start := w.events[i].S, i
+	for k := len(s.Frames) - 1; k > frame && serial != 0; k-- {
 		if s.Frames[k].Library {
 			continue
 		}
-		parent := w.events[at].P
-		for at > 0 && w.events[at].S != parent {
-			at--
+		parent := w.events[start].P
+		for start > 0 && w.events[start].S != parent {
+			start--
 		}
 		serial = parent
 	}
+	if serial == 0 || w.events[start].S != serial {
+		return nil, fmt.Errorf("%s has no value in this frame's line history", name)
+	}
+	// the frame's events, newest first, back through the windows before
+	// this one while the frame was live (at most valueHistoryEvents)
+	type at struct {
+		w *lineWindow
+		j int
+	}
+	seen := []at{{w, start}}
+	for cw, cj := w, start; len(seen) < valueHistoryEvents; {
+		pw, pj, err := d.lastOfFrame(cw, cj, cw.events[cj].S)
+		if err != nil {
+			return nil, err
+		}
+		if pw == nil {
+			break
+		}
+		seen = append(seen, at{pw, pj})
+		cw, cj = pw, pj
+	}
 	var out []ValueChange
-	prevLine, prevAt := 0, -1
-	for j := 0; j <= i; j++ {
-		e := w.events[j]
-		if e.S != serial {
-			continue
+	prevLine, prevAt, prevW := 0, -1, (*lineWindow)(nil)
+	for k := len(seen) - 1; k >= 0; k-- {
+		ew, e := seen[k].w, seen[k].w.events[seen[k].j]
+		if v, ok := e.V[name]; ok && v < len(ew.views) && (len(out) == 0 || out[len(out)-1].Repr != ew.views[v].Repr) {
+			out = append(out, ValueChange{Line: prevLine, Repr: ew.views[v].Repr, at: prevAt, w: prevW})
 		}
-		if v, ok := e.V[name]; ok && v < len(w.views) && (len(out) == 0 || out[len(out)-1].Repr != w.views[v].Repr) {
-			out = append(out, ValueChange{Line: prevLine, Repr: w.views[v].Repr, at: prevAt, w: w})
-		}
-		prevLine, prevAt = e.L, j
+		prevLine, prevAt, prevW = e.L, seen[k].j, ew
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s has no value in this frame's line history", name)
 	}
 	return out, nil
 }
+
+// valueHistoryEvents bounds the events of a frame ValueHistory reads.
+const valueHistoryEvents = 20000
 
 // GoToChange moves to the line that gave name its k-th value (1: the
 // oldest ValueHistory lists), as a stop of the history; it returns that
@@ -692,106 +480,4 @@ func (d *Engine) GoToChange(frame int, name string, k int) (ValueChange, error) 
 	defer d.mu.Unlock()
 	d.moveTo(d.insertVirtualLocked(ch.w, ch.at), "step", "")
 	return ch, nil
-}
-
-// recordedStop makes the line of the past n (a virtual stop) a recorded
-// snapshot: the program is re-executed from its window's anchor, effects
-// going nowhere, to a breakpoint at that line's hit, snapshotted there
-// and ended (the run is kept): what Resume from Here resumes from. n > 0
-// is returned as it is.
-func (d *Engine) recordedStop(n int64) (int64, error) {
-	d.mu.Lock()
-	v, ok := d.virtual[n]
-	made, done := d.recorded[n]
-	store, python := d.store, d.reexecPython()
-	d.mu.Unlock()
-	if !ok {
-		return n, nil
-	}
-	if done {
-		return made, nil
-	}
-	e := v.w.events[v.i]
-	if e.X == 1 {
-		return 0, errors.New("this is a caller's line in the middle of a call, outside the code the history traced: step back into a traced frame's line first")
-	}
-	// the K-th line event at that line after the anchor's own: a breakpoint
-	// there, @K, counts as the original would (exact resume's rule); the
-	// window traced that line's code, so it has all of them
-	k := 0
-	for _, o := range v.w.events[:v.i+1] {
-		if o.N > 0 && o.X == 0 && o.File == e.File && o.L == e.L {
-			k++
-		}
-	}
-	spec := fmt.Sprintf("%s:%d@%d", e.File, e.L, k)
-	lines, run, err := reexecution(store, python, v.w.anchor, &launch.HistorySpec{ExitAfterSnapshot: true}, []string{spec})
-	if err != nil {
-		return 0, err
-	}
-	var snap int64
-	for _, l := range lines {
-		if end, ok := endOf(l); ok {
-			fmt.Sscanf(end, "snapshot %d", &snap)
-		}
-	}
-	if snap <= 0 {
-		_ = store.DropRun(run)
-		return 0, fmt.Errorf("cannot resume from this line of the past: re-executing from %s did not reach it", recording.SnapID(v.w.anchor))
-	}
-	d.mu.Lock()
-	d.recorded[n] = snap
-	d.mu.Unlock()
-	return snap, nil
-}
-
-// reexecution resumes anchor with spec (Out set here) and the breakpoint
-// specs bps, its output going nowhere, and returns the lines it wrote (its
-// events, then {"end": ...}) and its run.
-func reexecution(store *recording.Store, python string, anchor int64, spec *launch.HistorySpec, bps []string) ([][]byte, int64, error) {
-	out, err := os.CreateTemp("", "pyreplay-lines-*.jsonl")
-	if err != nil {
-		return nil, 0, err
-	}
-	out.Close()
-	defer os.Remove(out.Name())
-	spec.Out = out.Name()
-	prog, err := PrepareResume(launch.Options{Store: store, Snap: anchor, Python: python, Breakpoints: bps, History: spec}, false)
-	if err != nil {
-		return nil, 0, err
-	}
-	prog.Quiet = true
-	if _, err := prog.Run(); err != nil {
-		return nil, prog.Config.Run, err
-	}
-	f, err := os.Open(out.Name())
-	if err != nil {
-		return nil, prog.Config.Run, err
-	}
-	defer f.Close()
-	var lines [][]byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		lines = append(lines, append([]byte(nil), sc.Bytes()...))
-	}
-	return lines, prog.Config.Run, sc.Err()
-}
-
-// endOf is the "end" of a re-execution's last line ({"end": ...}).
-func endOf(line []byte) (string, bool) {
-	if !strings.HasPrefix(string(line), `{"end"`) {
-		return "", false
-	}
-	var e struct{ End string }
-	_ = json.Unmarshal(line, &e)
-	return e.End, true
-}
-
-// reexecPython is the interpreter re-executions run under: the session's.
-func (d *Engine) reexecPython() string {
-	if d.opts.Python != "" {
-		return d.opts.Python
-	}
-	return d.python
 }

@@ -281,7 +281,7 @@ class Recorder:
             while tb is not None:
                 f = tb.tb_frame
                 if not is_shim_file(f.f_code.co_filename):
-                    out.append([f, "call", tb.tb_lasti, tb.tb_lineno, False])
+                    out.append([f, "call", tb.tb_lasti, F.line_at(f.f_code, tb.tb_lasti) or tb.tb_lineno, False])
                 tb = tb.tb_next
             if out:
                 out[-1][1] = "exception"
@@ -290,7 +290,8 @@ class Recorder:
         first = True
         while f is not None:
             if not is_shim_file(f.f_code.co_filename):
-                out.append([f, top_kind if first else "call", f.f_lasti, f.f_lineno, True])
+                line = f.f_lineno if first else (F.line_at(f.f_code, f.f_lasti) or f.f_lineno)
+                out.append([f, top_kind if first else "call", f.f_lasti, line, True])
                 first = False
             f = f.f_back
         out.reverse()

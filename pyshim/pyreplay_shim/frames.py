@@ -369,6 +369,28 @@ def opname_at(code, lasti):
         return ""
 
 
+_line_starts = {}
+
+
+def line_at(code, lasti):
+    """The line of the instruction at byte offset lasti of code, from the
+    code's line table: what CPython's tracebacks show for it. A frame's
+    f_lineno (and a traceback entry's tb_lineno) is a stored field while
+    the frame has a trace function, and goes stale when line events stop
+    reaching it (the global trace function removed, the frame's left):
+    a caller suspended in a call is at its call's line, found this way."""
+    starts = _line_starts.get(code)
+    if starts is None:
+        starts = _line_starts[code] = list(dis.findlinestarts(code))
+    line = None
+    for off, ln in starts:
+        if off > lasti:
+            break
+        if ln is not None:
+            line = ln
+    return line
+
+
 _pos_cache = {}
 
 

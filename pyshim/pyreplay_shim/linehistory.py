@@ -8,8 +8,8 @@ events are the original's. Config (resume.history):
 
     {"out": PATH,
      "until": {"stack": [[file, line], ...], "stdout": N, "stderr": N,
-               "locals": [{name: repr}, ...], "last": bool},
-     "limit": N,
+               "locals": [{name: repr}, ...], "last": bool} or {"event": N},
+     "limit": N, "fork_every": N, "snapshot": bool,
      "scope": {"codes": [[file, name], ...],
                "lines": [[file, line, condition or ""], ...]}}
 
@@ -18,17 +18,23 @@ the output offsets and the frames' locals' reprs are those of "until":
 that event is the stop's own, and the run ends there. With "last" (an
 exception stop: the program ends there) the run goes on to its end, every
 event with that stack and output is marked "c", and the last is the stop's.
+With "event" the run ends at the line event numbered N (the anchor's own is
+0; each line event of the scope's code counts), and with "snapshot" it
+takes a recorded snapshot there instead of writing events.
 
 "limit": the events kept, the last N (100,000 by default), plus each live
-frame's last one before them. "scope" (absent: every code of the program):
-only the codes it names (the stop's frames') and the codes holding its
-lines (breakpoints') report line events; a frame of any other code appears
-only as the caller of a traced one, with an event made at that call
-("x": 1): its line and values then, exact while the callee runs. The rest
-of the program runs untraced (3.12+: not even its calls; before, each call
-costs a test). A breakpoint's condition is evaluated at each event of its
-line, in the frame as it is then (as a live stop would), an error counting
-as false.
+frame's last one before them. With "fork_every" the run only counts the
+line events (Checkpoints: a forked copy waits every N of them) and the copy
+nearest the last N records from there, starting with each live frame's
+state then ("w": 1); without, every event is recorded and the ring keeps
+the last. "scope" (absent: every code of the program): only the codes it
+names (the stop's frames') and the codes holding its lines (breakpoints')
+report line events; a frame of any other code appears only as the caller
+of a traced one, with an event made at that call ("x": 1): its line and
+values then, exact while the callee runs. The rest of the program runs
+untraced (3.12+: not even its calls; before, each call costs a test). A
+breakpoint's condition is evaluated at each event of its line, in the
+frame as it is then (as a live stop would), an error counting as false.
 
 OUT gets one JSON object per line: first the tables the events refer to,
 
@@ -37,17 +43,20 @@ OUT gets one JSON object per line: first the tables the events refer to,
 
 then the events,
 
-    {"n": number from the anchor's, "s": frame serial, "p": its caller's
-     serial (0: none), "k": code K, "l": line, "m": module name or "",
-     "v": {name: view I}, "c": 1 the stop's candidate, "x": 1 a caller's,
-     "b": [conditions true here], at a line of the scope's with conditions}
+    {"n": number from the anchor's, "h": line events at its file and line
+     so far, "s": frame serial, "p": its caller's serial (0: none), "k":
+     code K, "l": line, "m": module name or "", "v": {name: view I},
+     "c": 1 the stop's candidate, "x": 1 a caller's, "w": 1 a frame's state
+     where a copy's events begin, "b": [conditions true here], at a line of
+     the scope's with conditions}
 
-and last {"end": "matched" | "exit", "events": N, "kept": N}.
+("x" and "w" events take the number of the line event after them) and last
+{"end": "matched" | "exit", "events": N, "kept": N, "first": the number of
+the first line event kept}.
 
-A line event costs what its values' views cost: a view is made only for a
-value that is not the very object its frame's previous event had (an int,
-str, float... that is the same object has the same view), and identical
-views are written once.
+A line event costs what making its mutable values' views costs: an
+immutable value (int, str, float...) is kept as it is and gets its view
+only if its event is kept; identical views are written once.
 """
 import json
 import os
@@ -57,6 +66,7 @@ import threading
 from . import codelines as L
 from . import paths
 from .output import output_bytes
+from .frames import line_at
 from .state import _safe_repr
 from .versions import MONITORING
 from .view import redacted, view
@@ -76,16 +86,15 @@ class _Made(object):
 
 
 def install(spec, trig, rec):
-    if spec.get("exit_after_snapshot"):
-        _snapshot_then_exit(spec["out"], rec)
-        return
     import collections
-    out = open(spec["out"], "w")
     until = spec.get("until") or {}
     want_stack = [tuple(x) for x in until.get("stack") or []]
     want_out = (until.get("stdout"), until.get("stderr"))
     want_locals = until.get("locals") or []
     last = until.get("last")  # an exception stop: the program ends there
+    upto = until.get("event")  # or: the run ends at line event number `upto`
+    snap = spec.get("snapshot")  # with upto: a recorded snapshot there, no events
+    out = open(spec["out"], "w") if not snap else None
 
     # the events nearest the stop are the ones stepping back needs: the
     # last `keep`, plus each live frame's last event before them (its
@@ -94,9 +103,16 @@ def install(spec, trig, rec):
     ring = collections.deque(maxlen=keep)
     last_of = {}  # frame serial -> its last event
     serial = {}  # id(frame) -> (frame, serial, parent serial)
-    count = [0, 0]  # events made, serials given
+    count = [0, 0, 0]  # line events, serials given, events made (any kind)
+    # (file, line) -> its line events so far: an event's "h", the same in
+    # every re-execution from the anchor that traces its code
+    hits = {}
     real = {}
     done = []
+    # fast: only counted (Checkpoints); the full events begin in a forked
+    # copy, or never (a snapshot's run)
+    fast = [bool(spec.get("fork_every")) or bool(snap)]
+    cps = Checkpoints(spec.get("fork_every") or 0, keep) if not snap else None
 
     def user(fn):
         r = real.get(fn)
@@ -152,6 +168,8 @@ def install(spec, trig, rec):
         return count[1], ps
 
     def forget(frame):
+        if fast[0]:
+            return
         e = serial.pop(id(frame), None)
         if e is not None and e[0] is frame and not frame.f_code.co_flags & 0x2a0:
             last_of.pop(e[1], None)  # (a generator's frame may come back)
@@ -161,7 +179,9 @@ def install(spec, trig, rec):
         f = frame
         while f is not None:
             if user(f.f_code.co_filename):
-                st.append((paths.abs_file(f.f_code.co_filename), f.f_lineno))
+                # (a caller: its call's line, as the snapshots have it)
+                line = f.f_lineno if f is frame else (line_at(f.f_code, f.f_lasti) or f.f_lineno)
+                st.append((paths.abs_file(f.f_code.co_filename), line))
             f = f.f_back
         st.reverse()
         return st
@@ -169,11 +189,20 @@ def install(spec, trig, rec):
     def finish(how):
         if done:
             return
+        if fast[0] and cps is not None and cps.forked:
+            # the counting run is over: its copy nearest `keep` events
+            # before here records them, and writes OUT; this one ends
+            cps.resume_copy(count[0])
         done.append(how)
         sys.settrace(None)
         threading.settrace(None)
-        first = ring[0][0] if ring else 0
-        context = sorted((e for e in last_of.values() if e[0] < first), key=lambda e: e[0])
+        if out is None:  # (a snapshot's run that did not reach it)
+            import _io
+            with _io.open(spec["out"], "w") as f:
+                f.write(json.dumps({"end": how}) + "\n")
+            return
+        first = ring[0][10] if ring else 0
+        context = sorted((e for e in last_of.values() if e[10] < first), key=lambda e: e[10])
         kept = context + list(ring)
         # the kept events' views, numbered in the order they are first used
         # (a view made for an event that was not kept is not written)
@@ -207,10 +236,11 @@ def install(spec, trig, rec):
             row.update(key)
             out.write(dumps(row, default=str) + "\n")
         for e in kept:
-            out.write('{"n":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s}\n' % (
-                e[0], e[1], e[2], e[3], e[4], dumps(e[5]), dumps(e[6]), ',"c":1' if e[7] else "", ',"x":1' if e[8] else "",
-                ',"b":' + dumps(e[9]) if e[9] is not None else ""))
-        out.write(json.dumps({"end": how, "events": count[0], "kept": len(ring)}) + "\n")
+            out.write('{"n":%d,"h":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s%s}\n' % (
+                e[0], e[12], e[1], e[2], e[3], e[4], dumps(e[5]), dumps(e[6]), ',"c":1' if e[7] else "",
+                ',"x":1' if e[8] else "", ',"w":1' if e[11] else "", ',"b":' + dumps(e[9]) if e[9] is not None else ""))
+        first_n = next((e[0] for e in ring if not e[8] and not e[11]), count[0])
+        out.write(json.dumps({"end": how, "events": count[0], "kept": len(ring), "first": first_n}) + "\n")
         out.close()
 
     def user_frames(frame):
@@ -260,7 +290,11 @@ def install(spec, trig, rec):
         # type and repr: the value then (children would cost every event)
         return tuple(view(v, 0).items())
 
-    def record(frame, candidate, caller=False):
+    def record(frame, candidate, caller=False, where=False):
+        """An event of frame: a line event (numbered), or a frame's state
+        where the events begin: a caller outside the scope at its call
+        (caller), a frame live where a forked copy's events begin (where);
+        those two take the number of the line event after them."""
         s, p = sid(frame)
         vals = {}
         g = frame.f_globals
@@ -279,7 +313,7 @@ def install(spec, trig, rec):
                     vals[k] = m
         name, fn, k = code_info(frame.f_code)
         true = None
-        if conds and not caller:
+        if conds and not caller and not where:
             cs = conds.get((fn, frame.f_lineno))
             if cs is not None:
                 true = []
@@ -289,20 +323,66 @@ def install(spec, trig, rec):
                             true.append(text)
                     except Exception:  # noqa: BLE001 - as a live condition's error: false
                         pass
-        ev = (count[0], s, p, k, frame.f_lineno, g.get("__name__", "") if loc is g else "", vals, candidate, caller, true)
+        h = 0
+        if not caller and not where:
+            hk = (frame.f_code.co_filename, frame.f_lineno)
+            h = hits[hk] = hits.get(hk, 0) + 1
+        line = frame.f_lineno
+        if caller or where:
+            line = line_at(frame.f_code, frame.f_lasti) or line  # (at its call)
+        ev = (count[0], s, p, k, line, g.get("__name__", "") if loc is g else "", vals, candidate, caller,
+              true, count[2], where, h)
         ring.append(ev)
         last_of[s] = ev
-        count[0] += 1
+        count[2] += 1
+        if not caller and not where:
+            count[0] += 1
+
+    def begin(frame, forked=True):
+        """A forked copy's events begin at frame's line event: first each
+        live frame of the program as it is now (callers outermost first)."""
+        fast[0] = False
+        if MONITORING:
+            sys.monitoring.restart_events()  # (the counting run DISABLEd return events)
+        if not forked:
+            return
+        for f in user_frames(frame)[:-1]:
+            if traced(f.f_code):
+                record(f, False, False, True)
+
+    def at_stop(frame):
+        # (the cheap test first: the stop's own line in its file)
+        return top_want is not None and frame.f_lineno == top_want[1] \
+            and code_info(frame.f_code)[1] == top_want[0] \
+            and output_bytes() == want_out and stack_of(frame) == want_stack
 
     def line(frame):
         if done or trig.rebuilding:
             return
-        # (the cheap test first: the stop's own line in its file)
-        at = top_want is not None and frame.f_lineno == top_want[1] \
-            and code_info(frame.f_code)[1] == top_want[0] \
-            and output_bytes() == want_out and stack_of(frame) == want_stack
+        if fast[0]:
+            n = count[0]
+            if cps is not None and cps.due(n):
+                if cps.fork(n):
+                    begin(frame)  # a forked copy, resumed: it records from here
+                elif not cps.forked:
+                    begin(frame, False)  # (no copy to record from: this run records)
+            if fast[0]:
+                if n == upto:
+                    if snap:
+                        _snapshot_here(rec, frame, spec["out"])
+                    finish("matched")
+                    os._exit(0)
+                count[0] += 1
+                hk = (frame.f_code.co_filename, frame.f_lineno)
+                hits[hk] = hits.get(hk, 0) + 1
+                if not last and upto is None and at_stop(frame) and same_locals(frame):
+                    finish("matched")
+                    os._exit(0)
+                return
+        n = count[0]
+        at = upto is None and at_stop(frame)
         record(frame, at)
-        if at and not last and same_locals(frame):
+        if n == upto or (at and not last and same_locals(frame)):
             finish("matched")
             os._exit(0)
 
@@ -318,9 +398,92 @@ def install(spec, trig, rec):
     from . import sandbox
     sandbox.install()
     if MONITORING:
-        watch_return = _monitor(traced, line, forget, done)
+        watch_return = _monitor(traced, line, forget, done, fast)
     else:
         watch_return = _settrace(traced, in_scope, line, forget, done)
+
+
+def _snapshot_here(rec, frame, path):
+    """Resume from Here on a line of the past: the re-execution, its effects
+    going nowhere, snapshots the program at that line event (an ordinary,
+    exactly resumable snapshot) and ends."""
+    from . import store
+    sid = rec.snapshot("breakpoint", "", frame, "line")
+    store.wait()
+    import _io  # (not the sandbox's open: this file is pyreplay's)
+    with _io.open(path, "w") as f:
+        f.write(json.dumps({"end": "snapshot %d" % (sid or 0)}) + "\n")
+    os._exit(0)
+
+
+class Checkpoints(object):
+    """Fork checkpoints of a counting run (rr's idea, inside one
+    re-execution): while the run only counts line events (a test and an
+    increment each), every `every` events a forked copy of the process
+    waits at that event. When the run reaches its end, the copy nearest
+    `keep` events before it resumes and records the events from there up
+    to the end, in full (the window's `keep` events and a little more),
+    and the counting run ends. Copies no longer needed are ended as new
+    ones are made; at most three wait at a time. Used only while the
+    process has one thread (a fork copies only the thread that forks)."""
+
+    def __init__(self, every, keep):
+        self.every, self.keep = every, keep
+        self.waiting = []  # (event number, pid, the write end of its pipe)
+        self.forked = False
+
+    def due(self, n):
+        return self.every and n % self.every == 0
+
+    def fork(self, n):
+        """Fork a copy waiting at event n; True in the copy, once resumed."""
+        if len(sys._current_frames()) != 1:
+            return False
+        import posix  # (os.fork is the sandbox's: refused)
+        r, w = os.pipe()
+        pid = posix.fork()
+        if pid == 0:
+            os.close(w)
+            for _, _, other in self.waiting:
+                os.close(other)
+            self.waiting = []
+            go = os.read(r, 2)
+            os.close(r)
+            if go != b"go":
+                os._exit(0)  # (not needed, or the counting run ended)
+            return True
+        os.close(r)
+        self.forked = True
+        self.waiting.append((n, pid, w))
+        # keep the copies after n - keep, and the latest one before
+        older = [c for c in self.waiting if c[0] <= n - self.keep]
+        for c in older[:-1]:
+            self._end(c)
+        return False
+
+    def resume_copy(self, end):
+        """The run ends at event `end`: the copy to record is the latest
+        waiting at or before end - keep (else the first); it records and
+        writes OUT; this process waits for it."""
+        pick = None
+        for c in self.waiting:
+            if c[0] <= end - self.keep or pick is None:
+                pick = c
+        for c in self.waiting:
+            if c is not pick:
+                self._end(c)
+        os.write(pick[2], b"go")
+        os.close(pick[2])
+        os.waitpid(pick[1], 0)
+        os._exit(0)
+
+    def _end(self, c):
+        self.waiting.remove(c)
+        os.close(c[2])
+        try:
+            os.waitpid(c[1], 0)
+        except OSError:
+            pass
 
 
 def _settrace(traced, known, line, gone, done):
@@ -359,11 +522,12 @@ def _settrace(traced, known, line, gone, done):
     return watch_return
 
 
-def _monitor(traced, line, gone, done):
+def _monitor(traced, line, gone, done, fast):
     """3.12+: a sys.monitoring tool of the re-execution's own. Each code
     is asked once, at its first start (then DISABLEd there): a traced one
     gets LINE and return events of its own; the rest of the program runs
-    without any."""
+    without any. A counting run (fast) DISABLEs the return events it
+    meets (begin() restarts them)."""
     M = sys.monitoring
     E = M.events
     tool = next((t for t in (2, 4, 3, 5, 1) if M.get_tool(t) is None), None)
@@ -386,7 +550,13 @@ def _monitor(traced, line, gone, done):
         line(getframe(1))
 
     def on_gone(code, offset, arg):
+        if fast[0]:
+            return DISABLE
         if not done:
+            gone(getframe(1))
+
+    def on_unwind(code, offset, arg):
+        if not done and not fast[0]:
             gone(getframe(1))
 
     def watch_return(frame):
@@ -399,27 +569,6 @@ def _monitor(traced, line, gone, done):
     M.register_callback(tool, E.LINE, on_line)
     M.register_callback(tool, E.PY_RETURN, on_gone)
     M.register_callback(tool, E.PY_YIELD, on_gone)
-    M.register_callback(tool, E.PY_UNWIND, on_gone)  # (global only: an exception leaving a frame)
+    M.register_callback(tool, E.PY_UNWIND, on_unwind)  # (global only: an exception leaving a frame)
     M.set_events(tool, E.PY_START | E.PY_UNWIND)
     return watch_return
-
-
-def _snapshot_then_exit(path, rec):
-    """Resume from Here on a line of the past: the re-execution runs, its
-    effects going nowhere, to the breakpoint pyreplay set at that line's
-    hit (an ordinary, exactly resumable snapshot), and ends there."""
-    from . import sandbox, store
-    real = rec.snapshot
-
-    def snapshot(*args, **kwargs):
-        sid = real(*args, **kwargs)
-        if sid is not None:
-            store.wait()
-            import _io  # (not the sandbox's open: this file is pyreplay's)
-            with _io.open(path, "w") as f:
-                f.write(json.dumps({"end": "snapshot %d" % sid}) + "\n")
-            os._exit(0)
-        return sid
-
-    rec.snapshot = snapshot
-    sandbox.install()

@@ -122,11 +122,13 @@ def _monitoring_arm(rec):
 
     later = []
 
+    main = _thread.get_ident()  # (start() runs in the main thread)
+
     def on_line(code, line):
-        # the program's own next line: not a line of an at-fork hook still
-        # running inside os.fork() (logging's, the program's), before which
-        # 3.13 counts the threads
-        if not paths.is_user_file(code.co_filename):
+        # the program's own next line in the main thread, as 3.8-3.11 take
+        # it: not a line of an at-fork hook still running inside os.fork()
+        # (logging's, the program's), before which 3.13 counts the threads
+        if not paths.is_user_file(code.co_filename) or _thread.get_ident() != main:
             return None
         if later:
             M.set_events(tool, 0)

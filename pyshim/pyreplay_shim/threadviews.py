@@ -6,6 +6,7 @@ stack and variables) and the TUI; exact resume of a snapshot with other
 threads stays refused, so nothing here is pickled."""
 import sys
 
+from . import frames as F
 from . import paths
 from .view import redacted, view
 
@@ -38,7 +39,7 @@ def _frames(f):
         user = paths.is_user_file(code.co_filename)
         module = f.f_locals is f.f_globals
         fv = {"function": "<module>" if module else getattr(code, "co_qualname", code.co_name),
-              "name": code.co_name, "file": paths.abs_file(code.co_filename), "line": f.f_lineno or 0,
+              "name": code.co_name, "file": paths.abs_file(code.co_filename), "line": F.line_at(code, f.f_lasti) or f.f_lineno or 0,
               "firstline": code.co_firstlineno, "library": not user, "kind": "call" if fs else "line",
               "module": module, "module_name": f.f_globals.get("__name__", ""), "locals": {}}
         if user and not module:
