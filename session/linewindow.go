@@ -357,7 +357,7 @@ func (d *Engine) earlier(w *lineWindow) (*lineWindow, error) {
 		if p, err = d.reexecuteTo(store, python, w.anchor, w.stop, w.scope, launch.HistoryUntil{Event: &n}); err != nil {
 			return nil, err
 		}
-		if len(p.events) == 0 || p.events[len(p.events)-1].N != n {
+		if len(p.events) == 0 || p.events[len(p.events)-1].N != n || (p.first >= n && n > 0) {
 			return nil, fmt.Errorf("cannot go further back by line: re-executing from %s again took another path (its input, files or environment differ from the recorded run's)", recording.SnapID(w.anchor))
 		}
 		p.bpLines = w.bpLines

@@ -23,11 +23,11 @@ With "event" the run ends at the line event numbered N (the anchor's own is
 takes a recorded snapshot there instead of writing events.
 
 "limit": the events kept, the last N (100,000 by default), plus each live
-frame's last one before them. With "fork_every" the run only counts the
-line events (Checkpoints: a forked copy waits every N of them) and the copy
-nearest the last N records from there, starting with each live frame's
-state then ("w": 1); without, every event is recorded and the ring keeps
-the last. "scope" (absent: every code of the program): only the codes it
+frame's last one before them. With "fork_every" a forked copy of the run
+waits every N line events (Checkpoints); once the run has seen a limit
+and a fork_every of events it only counts the rest, and at its end the
+copy nearest the last "limit" events records from there, starting with
+each live frame's state then ("w": 1). "scope" (absent: every code of the program): only the codes it
 names (the stop's frames') and the codes holding its lines (breakpoints')
 report line events; a frame of any other code appears only as the caller
 of a traced one, with an event made at that call ("x": 1): its line and
@@ -109,9 +109,10 @@ def install(spec, trig, rec):
     hits = {}
     real = {}
     done = []
-    # fast: only counted (Checkpoints); the full events begin in a forked
-    # copy, or never (a snapshot's run)
-    fast = [bool(spec.get("fork_every")) or bool(snap)]
+    # fast: only counted (Checkpoints): once the run has recorded `keep`
+    # events and a fork_every more, it only counts, and the full events
+    # come from a forked copy; a snapshot's run only counts
+    fast = [bool(snap)]
     cps = Checkpoints(spec.get("fork_every") or 0, keep) if not snap else None
 
     def user(fn):
@@ -189,10 +190,12 @@ def install(spec, trig, rec):
     def finish(how):
         if done:
             return
-        if fast[0] and cps is not None and cps.forked:
+        if cps is not None and fast[0]:
             # the counting run is over: its copy nearest `keep` events
             # before here records them, and writes OUT; this one ends
             cps.resume_copy(count[0])
+        elif cps is not None:
+            cps.drop()  # (this run recorded them all)
         done.append(how)
         sys.settrace(None)
         threading.settrace(None)
@@ -338,14 +341,16 @@ def install(spec, trig, rec):
         if not caller and not where:
             count[0] += 1
 
-    def begin(frame, forked=True):
+    def begin(frame):
         """A forked copy's events begin at frame's line event: first each
         live frame of the program as it is now (callers outermost first)."""
         fast[0] = False
+        cps.every = 0  # (the copy records to the end: no copies of its own)
         if MONITORING:
             sys.monitoring.restart_events()  # (the counting run DISABLEd return events)
-        if not forked:
-            return
+        ring.clear()
+        last_of.clear()
+        serial.clear()
         for f in user_frames(frame)[:-1]:
             if traced(f.f_code):
                 record(f, False, False, True)
@@ -359,27 +364,30 @@ def install(spec, trig, rec):
     def line(frame):
         if done or trig.rebuilding:
             return
-        if fast[0]:
-            n = count[0]
-            if cps is not None and cps.due(n):
-                if cps.fork(n):
-                    begin(frame)  # a forked copy, resumed: it records from here
-                elif not cps.forked:
-                    begin(frame, False)  # (no copy to record from: this run records)
-            if fast[0]:
-                if n == upto:
-                    if snap:
-                        _snapshot_here(rec, frame, spec["out"])
-                    finish("matched")
-                    os._exit(0)
-                count[0] += 1
-                hk = (frame.f_code.co_filename, frame.f_lineno)
-                hits[hk] = hits.get(hk, 0) + 1
-                if not last and upto is None and at_stop(frame) and same_locals(frame):
-                    finish("matched")
-                    os._exit(0)
-                return
         n = count[0]
+        if cps is not None and cps.due(n):
+            if cps.fork(n):
+                begin(frame)  # a forked copy, resumed: it records from here
+            elif not fast[0] and cps.forked and n >= keep + cps.every:
+                # more events than a window keeps: from here on they are
+                # only counted, a copy records the last ones
+                fast[0] = True
+                ring.clear()
+                last_of.clear()
+                serial.clear()
+        if fast[0]:
+            if n == upto:
+                if snap:
+                    _snapshot_here(rec, frame, spec["out"])
+                finish("matched")
+                os._exit(0)
+            count[0] += 1
+            hk = (frame.f_code.co_filename, frame.f_lineno)
+            hits[hk] = hits.get(hk, 0) + 1
+            if not last and upto is None and at_stop(frame) and same_locals(frame):
+                finish("matched")
+                os._exit(0)
+            return
         at = upto is None and at_stop(frame)
         record(frame, at)
         if n == upto or (at and not last and same_locals(frame)):
@@ -433,7 +441,7 @@ class Checkpoints(object):
         self.forked = False
 
     def due(self, n):
-        return self.every and n % self.every == 0
+        return self.every and n and n % self.every == 0
 
     def fork(self, n):
         """Fork a copy waiting at event n; True in the copy, once resumed."""
@@ -460,6 +468,10 @@ class Checkpoints(object):
         for c in older[:-1]:
             self._end(c)
         return False
+
+    def drop(self):
+        for c in list(self.waiting):
+            self._end(c)
 
     def resume_copy(self, end):
         """The run ends at event `end`: the copy to record is the latest
