@@ -406,7 +406,20 @@ def install(spec, trig, rec):
     from . import sandbox
     sandbox.install()
     if MONITORING:
-        watch_return = _monitor(traced, line, forget, done, fast)
+        def counted(code, ln):
+            """3.12+: a counting run's line event, counted without its frame;
+            False when line() must see it (a checkpoint, the run's end, a
+            line of the stop's, the resume's rebuild)."""
+            n = count[0]
+            if trig.rebuilding or n == upto or (cps is not None and cps.due(n)) \
+                    or (top_want is not None and ln == top_want[1]):
+                return False
+            count[0] = n + 1
+            hk = (code.co_filename, ln)
+            hits[hk] = hits.get(hk, 0) + 1
+            return True
+
+        watch_return = _monitor(traced, line, forget, done, fast, counted)
     else:
         watch_return = _settrace(traced, in_scope, line, forget, done)
 
@@ -534,7 +547,7 @@ def _settrace(traced, known, line, gone, done):
     return watch_return
 
 
-def _monitor(traced, line, gone, done, fast):
+def _monitor(traced, line, gone, done, fast, counted):
     """3.12+: a sys.monitoring tool of the re-execution's own. Each code
     is asked once, at its first start (then DISABLEd there): a traced one
     gets LINE and return events of its own; the rest of the program runs
@@ -559,6 +572,8 @@ def _monitor(traced, line, gone, done, fast):
     def on_line(code, n):
         if done:
             return DISABLE
+        if fast[0] and counted(code, n):
+            return
         line(getframe(1))
 
     def on_gone(code, offset, arg):
