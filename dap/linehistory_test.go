@@ -356,7 +356,8 @@ func TestLineHistoryScope(t *testing.T) {
 // of the one after it, and meets exactly the events one window holding
 // them all would: Reverse Continue to every hit of breakpoints set after
 // the code ran, Step Back through a loop frame, Continue forward across
-// the windows back to the exception.
+// the windows back to the exception; hit conditions counted from the
+// program's start.
 func TestLineHistoryAcrossWindows(t *testing.T) {
 	defer func(e, f int) { session.WindowEvents, session.WindowForkEvery = e, f }(session.WindowEvents, session.WindowForkEvery)
 	session.WindowEvents, session.WindowForkEvery = 25, 40
@@ -417,6 +418,29 @@ func TestLineHistoryAcrossWindows(t *testing.T) {
 			c.request("continue", msg{"threadId": 1})
 			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 24 {
 				t.Fatalf("continue back to the exception: %s %v", reason, top)
+			}
+			// hit conditions count the hits from the program's start, as a
+			// breakpoint set before it ran would have
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 8, "hitCondition": ">=118"}}})
+			for _, k := range []int{119, 118, 117} {
+				c.request("reverseContinue", msg{"threadId": 1})
+				reason, top := c.stopped()
+				if reason != "breakpoint" {
+					t.Fatalf("reverseContinue to hit %d: %s", k+1, reason)
+				}
+				at(fmt.Sprintf("reverseContinue to hit %d (>=118)", k+1), 8, k, top)
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 8, "hitCondition": "50"}}})
+			c.request("reverseContinue", msg{"threadId": 1})
+			if reason, top := c.stopped(); reason != "breakpoint" {
+				t.Fatalf("reverseContinue to hit 50: %s", reason)
+			} else {
+				at("reverseContinue to hit 50", 8, 49, top)
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
+			c.request("continue", msg{"threadId": 1})
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 24 {
+				t.Fatalf("continue back to the exception again: %s %v", reason, top)
 			}
 			c.request("continue", msg{"threadId": 1})
 			c.expectExit(1)

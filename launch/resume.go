@@ -39,6 +39,10 @@ type HistorySpec struct {
 	// Snapshot: no line events; the run takes a snapshot at line event
 	// Until.Event and ends (a line of the past made a recorded stop)
 	Snapshot bool `json:"snapshot,omitempty"`
+	// Count: no line events; the run counts the line events of
+	// Scope.Lines whose condition holds, up to Until (not included), and
+	// ends with them ({"end": ..., "counts": {"file:line:condition": N}})
+	Count bool `json:"count,omitempty"`
 }
 
 // HistoryScope names the codes a re-execution traces: by their name in

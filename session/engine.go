@@ -191,11 +191,12 @@ type Engine struct {
 
 	// line history (linehistory.go)
 	lines        bool
-	windows      map[int64]*lineWindow   // by the stop they end at
-	virtual      map[int64]*virtualStop  // the stops made from them (negative numbers)
-	making       map[int64]chan struct{} // windows being made in the background, closed when done
-	recorded     map[int64]int64         // a virtual stop made a recorded snapshot (recordedStop)
-	prefetchNext int64                   // the live stop whose window to make next (0: none)
+	windows      map[int64]*lineWindow     // by the stop they end at
+	virtual      map[int64]*virtualStop    // the stops made from them (negative numbers)
+	making       map[int64]chan struct{}   // windows being made in the background, closed when done
+	recorded     map[int64]int64           // a virtual stop made a recorded snapshot (recordedStop)
+	hitBase      map[string]map[string]int // hitsBefore's answers, by window and breakpoints
+	prefetchNext int64                     // the live stop whose window to make next (0: none)
 	prefetching  bool
 	nextVirtual  int64
 	python       string

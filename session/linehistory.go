@@ -93,7 +93,11 @@ func (d *Engine) reverseContinueLine() (ok bool, err error) {
 	if w, i, err = d.covering(w, i); err != nil || w == nil {
 		return false, err
 	}
-	hw, j, err := d.scanBack(w, i, d.hits())
+	hit := d.hits()
+	hw, j, err := d.scanBack(w, i, hit.at)
+	if err == nil {
+		err = hit.err
+	}
 	if err != nil || hw == nil {
 		return false, err
 	}
@@ -122,9 +126,10 @@ func (d *Engine) continueLine() (ok bool, err error) {
 	if err != nil || w == nil {
 		return false, err
 	}
-	hw, j := scanForward(w, i, d.hits())
-	if hw == nil {
-		return false, nil
+	hit := d.hits()
+	hw, j := scanForward(w, i, hit.at)
+	if hit.err != nil || hw == nil {
+		return false, hit.err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -132,27 +137,90 @@ func (d *Engine) continueLine() (ok bool, err error) {
 	return true, nil
 }
 
-// hits says of a line event whether it is a hit of a line breakpoint set
-// now: its line, and its condition held there (evaluated by the
-// re-execution in the frame then).
-func (d *Engine) hits() func(lineEvent) bool {
+// hits is the breakpoints set now, asked of a line event whether it is a
+// hit of one: its line, its condition held there (evaluated by the
+// re-execution in the frame then) and its hit condition holds for the
+// hits counted from the program's start (hitsBefore, then the window's).
+func (d *Engine) hits() *hitRule {
 	d.mu.Lock()
 	bps := make(map[string][]LineBreakpoint, len(d.lineBPs))
 	for f, list := range d.lineBPs {
 		bps[f] = list
 	}
 	d.mu.Unlock()
-	return func(e lineEvent) bool {
-		if !e.line() {
-			return false // (a frame's state at a call)
+	return &hitRule{d: d, bps: bps, base: map[*lineWindow]map[string]int{}}
+}
+
+type hitRule struct {
+	d    *Engine
+	bps  map[string][]LineBreakpoint
+	base map[*lineWindow]map[string]int
+	err  error // counting the hits before a window failed
+}
+
+func (h *hitRule) at(w *lineWindow, j int) bool {
+	e := &w.events[j]
+	if !e.line() {
+		return false // (a frame's state at a call)
+	}
+	file := absPath(e.File, "")
+	for _, b := range h.bps[file] {
+		if b.Line != e.L || b.LogMessage != nil || (b.Condition != "" && !slices.Contains(e.B, b.Condition)) {
+			continue
 		}
-		for _, b := range bps[absPath(e.File, "")] {
-			if b.Line == e.L && b.LogMessage == nil && (b.Condition == "" || slices.Contains(e.B, b.Condition)) {
-				return true
+		if b.HitCondition == "" {
+			return true
+		}
+		if h.err == nil && hitCondition(b.HitCondition, h.number(w, j, file, b)) {
+			return true
+		}
+	}
+	return false
+}
+
+// number is breakpoint b's hits up to event j of w since the program's
+// start, this one included.
+func (h *hitRule) number(w *lineWindow, j int, file string, b LineBreakpoint) int {
+	return h.baseOf(w)[bpKey(file, b)] + h.within(w, w.firstLine(), j+1, file, b)
+}
+
+// baseOf is the hits before w's first line event: counted by a
+// re-execution for the first window asked, and for the windows before it
+// from the one after (which begins with w's last event).
+func (h *hitRule) baseOf(w *lineWindow) map[string]int {
+	if b, ok := h.base[w]; ok {
+		return b
+	}
+	if nb, ok := h.base[w.next]; ok && w.next != nil {
+		b := map[string]int{}
+		for f, list := range h.bps {
+			for _, bp := range list {
+				if bp.HitCondition != "" {
+					k := bpKey(f, bp)
+					b[k] = nb[k] - h.within(w, w.firstLine(), len(w.events)-1, f, bp)
+				}
 			}
 		}
-		return false
+		h.base[w] = b
+		return b
 	}
+	b, err := h.d.hitsBefore(w, h.bps)
+	if err != nil {
+		h.err = err
+	}
+	h.base[w] = b
+	return b
+}
+
+// within is b's hits among events [from, to) of w.
+func (h *hitRule) within(w *lineWindow, from, to int, file string, b LineBreakpoint) int {
+	n := 0
+	for k := from; k < to; k++ {
+		if e := &w.events[k]; e.line() && e.L == b.Line && absPath(e.File, "") == file && (b.Condition == "" || slices.Contains(e.B, b.Condition)) {
+			n++
+		}
+	}
+	return n
 }
 
 // covering is w and its event i when w traced the code of every

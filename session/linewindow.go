@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
@@ -261,7 +262,11 @@ func (d *Engine) previousInFrame(w *lineWindow, i int) (*lineWindow, int, error)
 // looked for in the windows before w while s was live where each begins.
 func (d *Engine) lastOfFrame(w *lineWindow, i int, s int64) (*lineWindow, int, error) {
 	bound := w.events[i].N // (the earlier windows' events before this one's)
+	start := time.Now()
 	for {
+		if time.Since(start) > scanBudget {
+			return nil, -1, fmt.Errorf("stepping back: this frame's previous line is more than %v of re-execution away (it called something long); step back between stops instead", scanBudget)
+		}
 		for j := i - 1; j >= 0; j-- {
 			// (a caller outside the scope has its state at the call only)
 			if e := &w.events[j]; e.S == s && e.W == 0 && e.N < bound {
@@ -279,16 +284,24 @@ func (d *Engine) lastOfFrame(w *lineWindow, i int, s int64) (*lineWindow, int, e
 	}
 }
 
+// scanBudget bounds the re-executions one step or Reverse Continue goes
+// back through (a window each, back to the program's start otherwise).
+const scanBudget = 20 * time.Second
+
 // scanBack is the latest event before event i of w, in w or the windows
 // before it, for which hit says yes.
-func (d *Engine) scanBack(w *lineWindow, i int, hit func(lineEvent) bool) (*lineWindow, int, error) {
+func (d *Engine) scanBack(w *lineWindow, i int, hit func(*lineWindow, int) bool) (*lineWindow, int, error) {
 	bound := w.events[i].N
 	if !w.events[i].line() {
 		bound++ // (a state at a call: the line event numbered as it is comes after it)
 	}
+	start := time.Now()
 	for {
+		if time.Since(start) > scanBudget {
+			return nil, -1, fmt.Errorf("no hit of the breakpoints in the history re-executed within %v (back to a stretch before %s); set a breakpoint nearer, or step back between stops", scanBudget, recording.SnapID(w.anchor))
+		}
 		for j := i - 1; j >= 0; j-- {
-			if e := w.events[j]; e.N < bound && hit(e) {
+			if w.events[j].N < bound && hit(w, j) {
 				return w, j, nil
 			}
 		}
@@ -315,14 +328,14 @@ func boundIn(w, p *lineWindow, bound int) int {
 
 // scanForward is the next event after event i of w, in w or the windows
 // after it (up to the stretch's stop, not included), for which hit says yes.
-func scanForward(w *lineWindow, i int, hit func(lineEvent) bool) (*lineWindow, int) {
+func scanForward(w *lineWindow, i int, hit func(*lineWindow, int) bool) (*lineWindow, int) {
 	for {
 		last := w.end()
 		if w.next == nil {
 			last-- // (the stop's own event: Continue's own rule takes it from there)
 		}
 		for j := i + 1; j < last; j++ {
-			if hit(w.events[j]) {
+			if hit(w, j) {
 				return w, j
 			}
 		}

@@ -11,10 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // A window keeps the last WindowEvents line events of its stretch (and
@@ -55,9 +58,8 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 	if anchor == 0 {
 		return nil, nil
 	}
-	until := launch.HistoryUntil{Stdout: target.StdoutBytes, Stderr: target.StderrBytes, Last: target.Reason == "exception"}
 	// traced: the stop's frames' codes and the breakpoints' (set now)
-	scope := &launch.HistoryScope{}
+	until, scope := untilOf(target)
 	bpLines := map[string]bool{}
 	d.mu.Lock()
 	for f, list := range d.lineBPs {
@@ -67,6 +69,20 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 		}
 	}
 	d.mu.Unlock()
+	w, err := d.reexecuteTo(store, python, anchor, stop, scope, until)
+	if err != nil {
+		return nil, err
+	}
+	w.bpLines = bpLines
+	return w, nil
+}
+
+// untilOf is how a re-execution recognises snapshot target's moment: its
+// program frames' lines and locals and its output offsets (an exception's:
+// the last such event); and the scope that traces its frames' code.
+func untilOf(target *wire.Snapshot) (launch.HistoryUntil, *launch.HistoryScope) {
+	until := launch.HistoryUntil{Stdout: target.StdoutBytes, Stderr: target.StderrBytes, Last: target.Reason == "exception"}
+	scope := &launch.HistoryScope{}
 	for _, f := range target.Frames {
 		if f.Library {
 			continue
@@ -87,13 +103,122 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 		}
 		until.Locals = append(until.Locals, reprs)
 	}
-	w, err := d.reexecuteTo(store, python, anchor, stop, scope, until)
+	return until, scope
+}
+
+// hitsBefore is, for each breakpoint of bps with a hit condition
+// (bpKey), its hits from the program's start up to w's first line event
+// (not included), its condition counted as a live one is: a counting
+// re-execution from the run's first snapshot to w's anchor, and one from
+// the anchor to w's first event when w keeps only its last events.
+func (d *Engine) hitsBefore(w *lineWindow, bps map[string][]LineBreakpoint) (map[string]int, error) {
+	var lines [][3]any
+	for f, list := range bps {
+		for _, b := range list {
+			if b.HitCondition != "" {
+				lines = append(lines, [3]any{f, b.Line, b.Condition})
+			}
+		}
+	}
+	key := fmt.Sprintf("%d:%d:%p:%v", w.anchor, w.first, w.scope, lines)
+	d.mu.Lock()
+	memo, ok := d.hitBase[key]
+	store, python := d.store, d.reexecPython()
+	d.mu.Unlock()
+	if ok {
+		return memo, nil
+	}
+	total := map[string]int{}
+	anchor, err := store.Get(w.anchor)
 	if err != nil {
 		return nil, err
 	}
-	w.bpLines = bpLines
-	return w, nil
+	all, err := store.List(anchor.Run)
+	if err != nil {
+		return nil, err
+	}
+	first := int64(0)
+	for _, s := range all {
+		if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
+			first = s.N // (the run's first line, in a session with line history)
+			break
+		}
+	}
+	if first != 0 && first != w.anchor {
+		// from the run's first snapshot to the anchor
+		until, scope := untilOf(anchor)
+		until.Last = false
+		scope.Lines = lines
+		if err := countHits(store, python, first, scope, until, total); err != nil {
+			return nil, err
+		}
+	}
+	if w.first > 0 {
+		n := w.first
+		if err := countHits(store, python, w.anchor, w.scope, launch.HistoryUntil{Event: &n}, total); err != nil {
+			return nil, err
+		}
+	}
+	d.mu.Lock()
+	if d.hitBase == nil {
+		d.hitBase = map[string]map[string]int{}
+	}
+	d.hitBase[key] = total
+	d.mu.Unlock()
+	return total, nil
 }
+
+// countHits re-executes from anchor to until, counting the line events of
+// scope's lines whose condition holds, and adds them to total.
+func countHits(store *recording.Store, python string, anchor int64, scope *launch.HistoryScope, until launch.HistoryUntil, total map[string]int) error {
+	lines, run, err := reexecution(store, python, anchor, &launch.HistorySpec{Until: until, Scope: scope, Count: true})
+	_ = store.DropRun(run)
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		var e struct {
+			End    string         `json:"end"`
+			Counts map[string]int `json:"counts"`
+		}
+		if json.Unmarshal(l, &e) == nil && e.End != "" {
+			if e.End != "matched" {
+				return fmt.Errorf("cannot count the breakpoints' hits in the past: re-executing from %s did not reach the line history's start", recording.SnapID(anchor))
+			}
+			for k, n := range e.Counts {
+				total[k] += n
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot count the breakpoints' hits in the past: re-executing from %s ended without a word", recording.SnapID(anchor))
+}
+
+// hitCondition says whether n hits satisfy a DAP hit condition: N, =N,
+// ==N, >N, >=N, <N, <=N or %N (the live engine's rule: livebps.py
+// _hit_check).
+func hitCondition(cond string, n int) bool {
+	m := hitCondRE.FindStringSubmatch(cond)
+	if m == nil {
+		return false
+	}
+	k, _ := strconv.Atoi(m[2])
+	switch m[1] {
+	case "", "=", "==":
+		return n == k
+	case ">":
+		return n > k
+	case ">=":
+		return n >= k
+	case "<":
+		return n < k
+	case "<=":
+		return n <= k
+	}
+	return k > 0 && n%k == 0
+}
+
+var hitCondRE = regexp.MustCompile(`^\s*(==|=|>=|<=|>|<|%)?\s*(\d+)\s*$`)
 
 // reexecuteTo runs the stretch from anchor to stop again with scope, up to
 // until (stop's stack, or a line event's number), and reads its window.

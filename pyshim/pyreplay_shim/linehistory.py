@@ -94,6 +94,7 @@ def install(spec, trig, rec):
     last = until.get("last")  # an exception stop: the program ends there
     upto = until.get("event")  # or: the run ends at line event number `upto`
     snap = spec.get("snapshot")  # with upto: a recorded snapshot there, no events
+    counting = spec.get("count")  # no events: the scope lines' hits up to the end
     out = open(spec["out"], "w") if not snap else None
 
     # the events nearest the stop are the ones stepping back needs: the
@@ -112,8 +113,9 @@ def install(spec, trig, rec):
     # fast: only counted (Checkpoints): once the run has recorded `keep`
     # events and a fork_every more, it only counts, and the full events
     # come from a forked copy; a snapshot's run only counts
-    fast = [bool(snap)]
-    cps = Checkpoints(spec.get("fork_every") or 0, keep) if not snap else None
+    fast = [bool(snap) or bool(counting)]
+    cps = Checkpoints(spec.get("fork_every") or 0, keep) if not snap and not counting else None
+    tally = {}  # counting: "file:line:condition" -> its hits
 
     def user(fn):
         r = real.get(fn)
@@ -203,6 +205,10 @@ def install(spec, trig, rec):
             import _io
             with _io.open(spec["out"], "w") as f:
                 f.write(json.dumps({"end": how}) + "\n")
+            return
+        if counting:
+            out.write(json.dumps({"end": how, "counts": tally}) + "\n")
+            out.close()
             return
         first = ring[0][10] if ring else 0
         context = sorted((e for e in last_of.values() if e[10] < first), key=lambda e: e[10])
@@ -355,6 +361,32 @@ def install(spec, trig, rec):
             if traced(f.f_code):
                 record(f, False, False, True)
 
+    counted_lines = {}  # (file, line) -> [(key, its condition's code or None)]
+    for f, n, *c in (scope or {}).get("lines") or []:
+        cond = c[0] if c else ""
+        code = None
+        if cond:
+            try:
+                code = compile(cond, "<condition>", "eval")
+            except SyntaxError:
+                code = False
+        counted_lines.setdefault((f, n), []).append(("%s:%d:%s" % (f, n, cond), code))
+
+    def count_hit(frame):
+        """A counting run's event: a hit of each breakpoint at its line whose
+        condition holds in the frame (an error counting as false)."""
+        bps = counted_lines.get((code_info(frame.f_code)[1], frame.f_lineno))
+        for key, cc in bps or ():
+            if cc is False:
+                continue
+            if cc is not None:
+                try:
+                    if not eval(cc, frame.f_globals, frame.f_locals):
+                        continue
+                except Exception:  # noqa: BLE001 - as a live condition's error: false
+                    continue
+            tally[key] = tally.get(key, 0) + 1
+
     def at_stop(frame):
         # (the cheap test first: the stop's own line in its file)
         return top_want is not None and frame.f_lineno == top_want[1] \
@@ -376,11 +408,13 @@ def install(spec, trig, rec):
                 last_of.clear()
                 serial.clear()
         if fast[0]:
-            if n == upto:
+            if n == upto or (counting and upto is None and at_stop(frame) and same_locals(frame)):
                 if snap:
                     _snapshot_here(rec, frame, spec["out"])
-                finish("matched")
+                finish("matched")  # (a count's: this event not included)
                 os._exit(0)
+            if counting:
+                count_hit(frame)
             count[0] += 1
             hk = (frame.f_code.co_filename, frame.f_lineno)
             hits[hk] = hits.get(hk, 0) + 1
@@ -411,7 +445,7 @@ def install(spec, trig, rec):
             False when line() must see it (a checkpoint, the run's end, a
             line of the stop's, the resume's rebuild)."""
             n = count[0]
-            if trig.rebuilding or n == upto or (cps is not None and cps.due(n)) \
+            if counting or trig.rebuilding or n == upto or (cps is not None and cps.due(n)) \
                     or (top_want is not None and ln == top_want[1]):
                 return False
             count[0] = n + 1
