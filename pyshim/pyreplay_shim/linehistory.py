@@ -387,11 +387,21 @@ def install(spec, trig, rec):
                     continue
             tally[key] = tally.get(key, 0) + 1
 
+    top_locals = want_locals[-1] if want_locals and not last else None
+
     def at_stop(frame):
-        # (the cheap test first: the stop's own line in its file)
-        return top_want is not None and frame.f_lineno == top_want[1] \
-            and code_info(frame.f_code)[1] == top_want[0] \
-            and output_bytes() == want_out and stack_of(frame) == want_stack
+        # the cheap tests first: the stop's own line in its file, then (a
+        # stop that is not an exception's) its frame's locals, which tell a
+        # hot line's events apart at once
+        if top_want is None or frame.f_lineno != top_want[1] or code_info(frame.f_code)[1] != top_want[0]:
+            return False
+        if top_locals:
+            loc = frame.f_locals
+            if loc is not frame.f_globals:
+                for k, r in top_locals.items():
+                    if k not in loc or _safe_repr(loc[k]) != r:
+                        return False
+        return output_bytes() == want_out and stack_of(frame) == want_stack
 
     def line(frame):
         if done or trig.rebuilding:
@@ -445,8 +455,9 @@ def install(spec, trig, rec):
             False when line() must see it (a checkpoint, the run's end, a
             line of the stop's, the resume's rebuild)."""
             n = count[0]
-            if counting or trig.rebuilding or n == upto or (cps is not None and cps.due(n)) \
-                    or (top_want is not None and ln == top_want[1]):
+            if trig.rebuilding or n == upto or (cps is not None and cps.due(n)) \
+                    or (top_want is not None and ln == top_want[1]) \
+                    or (counting and (code_info(code)[1], ln) in counted_lines):
                 return False
             count[0] = n + 1
             hk = (code.co_filename, ln)
