@@ -191,7 +191,38 @@ func (d *Engine) OpenRecording(path string, o OpenOptions) error {
 		}
 		d.hist = append(d.hist, replayStop(s))
 	}
+	if d.lines {
+		d.warmReplayLocked(run, all)
+	}
 	return nil
+}
+
+// warmReplayLocked has a warm interpreter ready for the first
+// re-execution of a replay with line history (launch/warm.go): the run's
+// interpreter, as resuming it resolves it, and its hash seed.
+func (d *Engine) warmReplayLocked(run int64, all []wire.Summary) {
+	r, err := d.store.GetRun(run)
+	if err != nil {
+		return
+	}
+	python := d.reexecPython()
+	if python == "" {
+		if _, err := os.Stat(r.Python); err == nil {
+			python = r.Python
+		}
+	}
+	if python, err = launch.FindPython(python); err != nil {
+		return
+	}
+	last := int64(0)
+	for _, s := range all {
+		if s.Run == run {
+			last = s.N
+		}
+	}
+	if snap, err := d.store.Get(last); err == nil {
+		launch.Warm(python, snap.Meta.HashSeed)
+	}
 }
 
 func replayStop(s wire.Summary) Stop {
