@@ -225,13 +225,8 @@ func (p *Process) runQuiet() (Result, error) {
 	defer p.Cleanup()
 	defer func() { go startWarm(p.python, p.env) }()
 	if w := takeWarm(p.python, p.env); w != nil {
-		t0 := time.Now()
-		r, e := p.runWarm(w)
-		dbgWarm("warm %v", time.Since(t0))
-		return r, e
+		return p.runWarm(w)
 	}
-	t0 := time.Now()
-	defer func() { dbgWarm("cold %v", time.Since(t0)) }()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	p.Cmd.Stdin, p.Cmd.Stdout, p.Cmd.Stderr = nil, nil, nil
@@ -294,10 +289,4 @@ func withHashSeed(cfg *Config, env []string) []string {
 		}
 	}
 	return append(out, "PYTHONHASHSEED="+cfg.HashSeed)
-}
-
-func dbgWarm(f string, a ...any) {
-	fh, _ := os.OpenFile("/tmp/warm.log", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	fmt.Fprintf(fh, time.Now().Format("15:04:05.000 ")+f+"\n", a...)
-	fh.Close()
 }

@@ -71,7 +71,6 @@ func takeWarm(python string, env []string) *warmProc {
 	defer warm.Unlock()
 	k := warmKey(python, env)
 	w := warm.idle[k]
-	dbgWarm("take %v %s", w != nil, k[:60])
 	delete(warm.idle, k)
 	return w
 }
@@ -129,7 +128,6 @@ func startWarm(python string, env []string) {
 	}
 	warm.idle[k] = wp
 	warm.Unlock()
-	dbgWarm("started %s", k[:60])
 	expire := time.AfterFunc(warmIdle, func() {
 		warm.Lock()
 		mine := warm.idle[k] == wp
