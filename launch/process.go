@@ -230,16 +230,24 @@ func (p *Process) runQuiet() (Result, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	p.Cmd.Stdin, p.Cmd.Stdout, p.Cmd.Stderr = nil, nil, nil
-	if p.Cmd.SysProcAttr == nil {
-		p.Cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	setParentDeathSignal(p.Cmd.SysProcAttr)
-	p.Cmd.SysProcAttr.Setpgid = true
+	inBackground(p.Cmd)
 	if err := p.Cmd.Start(); err != nil {
 		return Result{}, fmt.Errorf("cannot run %s: %v", p.Cmd.Path, err)
 	}
 	p.checkpoints()
 	return p.result(p.Cmd.Wait())
+}
+
+// inBackground makes cmd a background process: a process group of its
+// own (no signal from the terminal reaches it), killed when pyreplay dies
+// (the parent-death signal follows the thread that starts it: the caller
+// keeps that thread locked until the process ends).
+func inBackground(cmd *exec.Cmd) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	setParentDeathSignal(cmd.SysProcAttr)
+	cmd.SysProcAttr.Setpgid = true
 }
 
 // result is how the process ended, from its Wait's error.

@@ -20,7 +20,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pyreplay/pyreplay/pyshim"
@@ -111,8 +110,7 @@ func startWarm(python string, env []string) {
 	cmd := exec.Command(python, boot)
 	cmd.Env = append(append([]string{}, env...), "PYREPLAY_WARM=1")
 	cmd.Stdin = r // (stdout and stderr: /dev/null, as a quiet run's)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	setParentDeathSignal(cmd.SysProcAttr)
+	inBackground(cmd)
 	err = cmd.Start()
 	r.Close()
 	if err != nil {

@@ -52,24 +52,29 @@ type lineWindow struct {
 	anchor, stop int64
 	head         int64 // the stop of the history the windows before it lead to
 	events       []lineEvent
-	views        []wire.Value    // the events' values (lineEvent.V)
-	bpLines      map[string]bool // "file:line:condition" of the breakpoints its scope traced
+	views        []wire.Value // the events' values (lineEvent.V)
 	scope        *launch.HistoryScope
 	first        int // the number of its first line event (0: from the anchor)
 	prev, next   *lineWindow
 }
 
-// bpKey names a breakpoint for lineWindow.bpLines.
+// bpKey names a breakpoint: "file:line:condition" (linehistory.py's
+// counts use the same).
 func bpKey(file string, b LineBreakpoint) string {
 	return fmt.Sprintf("%s:%d:%s", file, b.Line, b.Condition)
 }
 
 // covers says whether the breakpoints set now all lie in code the window
-// traced (else Reverse Continue re-executes with them in its scope).
+// traced, their conditions evaluated (its scope's lines; else Reverse
+// Continue re-executes with them in its scope).
 func (w *lineWindow) covers(bps map[string][]LineBreakpoint) bool {
+	traced := map[[3]any]bool{}
+	for _, l := range w.scope.Lines {
+		traced[l] = true
+	}
 	for f, list := range bps {
 		for _, b := range list {
-			if b.LogMessage == nil && !w.bpLines[bpKey(f, b)] {
+			if b.LogMessage == nil && !traced[[3]any{f, b.Line, b.Condition}] {
 				return false
 			}
 		}
@@ -373,7 +378,6 @@ func (d *Engine) earlier(w *lineWindow) (*lineWindow, error) {
 		if len(p.events) == 0 || p.events[len(p.events)-1].N != n || (p.first >= n && n > 0) {
 			return nil, fmt.Errorf("cannot go further back by line: re-executing from %s again took another path (its input, files or environment differ from the recorded run's)", recording.SnapID(w.anchor))
 		}
-		p.bpLines = w.bpLines
 	} else if p, err = d.reexecute(store, python, w.anchor); err != nil || p == nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,34 +48,37 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 	if err != nil {
 		return nil, err
 	}
-	anchor := int64(0)
-	for k := len(all) - 1; k >= 0 && anchor == 0; k-- {
-		if s := all[k]; s.N < stop && s.Run == target.Run {
-			if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
-				anchor = s.N
-			}
+	var before []wire.Summary
+	for _, s := range all {
+		if s.N < stop && s.Run == target.Run {
+			before = append(before, s)
 		}
 	}
+	slices.Reverse(before)
+	anchor := firstExact(store, before)
 	if anchor == 0 {
 		return nil, nil
 	}
 	// traced: the stop's frames' codes and the breakpoints' (set now)
 	until, scope := untilOf(target)
-	bpLines := map[string]bool{}
 	d.mu.Lock()
 	for f, list := range d.lineBPs {
 		for _, b := range list {
 			scope.Lines = append(scope.Lines, [3]any{f, b.Line, b.Condition})
-			bpLines[bpKey(f, b)] = true
 		}
 	}
 	d.mu.Unlock()
-	w, err := d.reexecuteTo(store, python, anchor, stop, scope, until)
-	if err != nil {
-		return nil, err
+	return d.reexecuteTo(store, python, anchor, stop, scope, until)
+}
+
+// firstExact is the first of snaps that resumes exactly; 0 when none does.
+func firstExact(store *recording.Store, snaps []wire.Summary) int64 {
+	for _, s := range snaps {
+		if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
+			return s.N
+		}
 	}
-	w.bpLines = bpLines
-	return w, nil
+	return 0
 }
 
 // untilOf is how a re-execution recognises snapshot target's moment: its
@@ -137,14 +141,8 @@ func (d *Engine) hitsBefore(w *lineWindow, bps map[string][]LineBreakpoint) (map
 	if err != nil {
 		return nil, err
 	}
-	first := int64(0)
-	for _, s := range all {
-		if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
-			first = s.N // (the run's first line, in a session with line history)
-			break
-		}
-	}
-	if first != 0 && first != w.anchor {
+	// (the run's first line, in a session with line history)
+	if first := firstExact(store, all); first != 0 && first != w.anchor {
 		// from the run's first snapshot to the anchor
 		until, scope := untilOf(anchor)
 		until.Last = false
@@ -183,7 +181,7 @@ func countHits(store *recording.Store, python string, anchor int64, scope *launc
 		}
 		if json.Unmarshal(l, &e) == nil && e.End != "" {
 			if e.End != "matched" {
-				return fmt.Errorf("cannot count the breakpoints' hits in the past: re-executing from %s did not reach the line history's start", recording.SnapID(anchor))
+				return fmt.Errorf("cannot apply the hit condition in the past: re-executing from %s did not reach this stretch's start (its input, files or environment differ from the recorded run's); remove the hit condition, or step back between stops", recording.SnapID(anchor))
 			}
 			for k, n := range e.Counts {
 				total[k] += n
@@ -191,7 +189,7 @@ func countHits(store *recording.Store, python string, anchor int64, scope *launc
 			return nil
 		}
 	}
-	return fmt.Errorf("cannot count the breakpoints' hits in the past: re-executing from %s ended without a word", recording.SnapID(anchor))
+	return fmt.Errorf("cannot apply the hit condition in the past: re-executing from %s ended before it could count (it was killed, or failed to start); remove the hit condition, or step back between stops", recording.SnapID(anchor))
 }
 
 // hitCondition says whether n hits satisfy a DAP hit condition: N, =N,
@@ -229,7 +227,7 @@ func (d *Engine) reexecuteTo(store *recording.Store, python string, anchor, stop
 		return nil, fmt.Errorf("cannot go back by line from %s: resuming %s: %v", recording.SnapID(stop), recording.SnapID(anchor), err)
 	}
 	_ = store.DropRun(run) // (it keeps nothing)
-	w := &lineWindow{anchor: anchor, stop: stop, head: stop, scope: scope, bpLines: map[string]bool{}}
+	w := &lineWindow{anchor: anchor, stop: stop, head: stop, scope: scope}
 	end, err := w.parse(lines)
 	if err != nil {
 		return nil, err

@@ -125,15 +125,30 @@ def install(spec, trig, rec):
 
     scope = spec.get("scope")
     scope_codes = {(f, n) for f, n in (scope or {}).get("codes") or []}
-    scope_lines = {}
-    conds = {}  # (file, line) -> [(condition, its code)]
+    scope_lines = {}  # file -> its breakpoints' lines
+    # (file, line) -> [(condition or "", its code: None without one, False
+    # when it does not compile)]: the breakpoints'
+    bp_lines = {}
     for f, n, *c in (scope or {}).get("lines") or []:
         scope_lines.setdefault(f, set()).add(n)
-        if c and c[0]:
+        cond = c[0] if c else ""
+        code = None
+        if cond:
             try:
-                conds.setdefault((f, n), []).append((c[0], compile(c[0], "<condition>", "eval")))
+                code = compile(cond, "<condition>", "eval")
             except SyntaxError:
-                conds.setdefault((f, n), []).append((c[0], None))
+                code = False
+        bp_lines.setdefault((f, n), []).append((cond, code))
+
+    def holds(code, frame):
+        """Whether a breakpoint's condition holds in frame, as a live stop
+        evaluates it (an error counting as false)."""
+        if code is None:
+            return True
+        try:
+            return code is not False and bool(eval(code, frame.f_globals, frame.f_locals))
+        except Exception:  # noqa: BLE001 - as a live condition's error: false
+            return False
     in_scope = {}  # code -> whether its frames report line events
 
     def traced(code):
@@ -321,17 +336,11 @@ def install(spec, trig, rec):
                         m = views[key] = _Made(len(views))
                     vals[k] = m
         name, fn, k = code_info(frame.f_code)
-        true = None
-        if conds and not caller and not where:
-            cs = conds.get((fn, frame.f_lineno))
-            if cs is not None:
-                true = []
-                for text, cc in cs:
-                    try:
-                        if cc is not None and eval(cc, g, loc):
-                            true.append(text)
-                    except Exception:  # noqa: BLE001 - as a live condition's error: false
-                        pass
+        true = None  # (the conditions true here, at a line with conditions)
+        if bp_lines and not caller and not where:
+            cs = bp_lines.get((fn, frame.f_lineno))
+            if cs and any(text for text, _ in cs):
+                true = [text for text, cc in cs if text and holds(cc, frame)]
         h = 0
         if not caller and not where:
             hk = (frame.f_code.co_filename, frame.f_lineno)
@@ -361,31 +370,14 @@ def install(spec, trig, rec):
             if traced(f.f_code):
                 record(f, False, False, True)
 
-    counted_lines = {}  # (file, line) -> [(key, its condition's code or None)]
-    for f, n, *c in (scope or {}).get("lines") or []:
-        cond = c[0] if c else ""
-        code = None
-        if cond:
-            try:
-                code = compile(cond, "<condition>", "eval")
-            except SyntaxError:
-                code = False
-        counted_lines.setdefault((f, n), []).append(("%s:%d:%s" % (f, n, cond), code))
-
     def count_hit(frame):
         """A counting run's event: a hit of each breakpoint at its line whose
-        condition holds in the frame (an error counting as false)."""
-        bps = counted_lines.get((code_info(frame.f_code)[1], frame.f_lineno))
-        for key, cc in bps or ():
-            if cc is False:
-                continue
-            if cc is not None:
-                try:
-                    if not eval(cc, frame.f_globals, frame.f_locals):
-                        continue
-                except Exception:  # noqa: BLE001 - as a live condition's error: false
-                    continue
-            tally[key] = tally.get(key, 0) + 1
+        condition holds in the frame; keyed "file:line:condition"."""
+        at = (code_info(frame.f_code)[1], frame.f_lineno)
+        for cond, cc in bp_lines.get(at) or ():
+            if holds(cc, frame):
+                key = "%s:%d:%s" % (at[0], at[1], cond)
+                tally[key] = tally.get(key, 0) + 1
 
     top_locals = want_locals[-1] if want_locals and not last else None
 
@@ -457,7 +449,7 @@ def install(spec, trig, rec):
             n = count[0]
             if trig.rebuilding or n == upto or (cps is not None and cps.due(n)) \
                     or (top_want is not None and ln == top_want[1]) \
-                    or (counting and (code_info(code)[1], ln) in counted_lines):
+                    or (counting and (code_info(code)[1], ln) in bp_lines):
                 return False
             count[0] = n + 1
             hk = (code.co_filename, ln)

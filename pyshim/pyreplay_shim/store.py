@@ -265,18 +265,16 @@ def _write(db, rec, row, parts, sources):
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (sid,) + tuple(row) + (first, size, mac.hexdigest(), rec.key_id))
         sid = cur.lastrowid
-        if row[1] == "periodic" and rec.max_periodic > 0 and not rec.thin_periodic:
-            db.execute(
-                "DELETE FROM snapshots WHERE run=? AND reason='periodic' AND id NOT IN "
-                "(SELECT id FROM snapshots WHERE run=? AND reason='periodic' ORDER BY id DESC LIMIT ?)",
-                (rec.run, rec.run, rec.max_periodic))
-        elif row[1] == "periodic" and rec.max_periodic > 0:
-            db.execute(
-                "DELETE FROM snapshots WHERE run=? AND reason='periodic' AND id NOT IN "
-                "(SELECT id FROM snapshots WHERE run=? AND reason='periodic' ORDER BY id DESC LIMIT ?) AND id NOT IN "
-                "(SELECT MIN(id) FROM snapshots WHERE run=? AND reason='periodic' GROUP BY CAST(time / ? AS INTEGER)"
-                " ORDER BY MIN(id) DESC LIMIT ?)",
-                (rec.run, rec.run, rec.max_periodic, rec.run, rec.thin_periodic, rec.max_periodic))
+        if row[1] == "periodic" and rec.max_periodic > 0:
+            sql = ("DELETE FROM snapshots WHERE run=? AND reason='periodic' AND id NOT IN "
+                   "(SELECT id FROM snapshots WHERE run=? AND reason='periodic' ORDER BY id DESC LIMIT ?)")
+            args = (rec.run, rec.run, rec.max_periodic)
+            if rec.thin_periodic:
+                # before those: one per thin_periodic seconds, as many again
+                sql += (" AND id NOT IN (SELECT MIN(id) FROM snapshots WHERE run=? AND reason='periodic'"
+                        " GROUP BY CAST(time / ? AS INTEGER) ORDER BY MIN(id) DESC LIMIT ?)")
+                args += (rec.run, rec.thin_periodic, rec.max_periodic)
+            db.execute(sql, args)
         if big:
             # copying this much from the write-ahead log into the database
             # is left to pyreplay's checkpointer (recording.Checkpointer),
