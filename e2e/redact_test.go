@@ -12,7 +12,7 @@ import (
 const secretsProg = `API_TOKEN = "tok-123456"
 def login(user, password):
     conf = {"db_password": "hunter2", "host": "db.local", "nested": {"auth_header": "Bearer x"}}
-    my_pin = "4242"
+    my_pin = "pin-4242"
     print("login", user, len(password), conf["db_password"], my_pin, API_TOKEN)
 login("ann", "pw-very-secret")
 `
@@ -32,9 +32,9 @@ func TestRedactSecrets(t *testing.T) {
 		hidden  []string
 		visible []string
 	}{
-		{nil, secrets, []string{"db.local", "4242"}},
-		{[]string{"--redact", "MY_*"}, append([]string{"4242"}, secrets...), []string{"db.local"}},
-		{[]string{"--no-redact"}, nil, append([]string{"4242"}, secrets...)},
+		{nil, secrets, []string{"db.local", "pin-4242"}},
+		{[]string{"--redact", "MY_*"}, append([]string{"pin-4242"}, secrets...), []string{"db.local"}},
+		{[]string{"--no-redact"}, nil, append([]string{"pin-4242"}, secrets...)},
 	} {
 		db := filepath.Join(dir, "rec"+strings.Join(tc.flags, "")+".db")
 		args := append([]string{"record", "--python", py, "--db", db, "-b", "s.py:5"}, tc.flags...)
@@ -57,7 +57,7 @@ func TestRedactSecrets(t *testing.T) {
 			t.Errorf("%v: no value marked redacted", tc.flags)
 		}
 		r := c.Pyreplay(t, "resume", "snap-1", "--db", db)
-		if r.Code != 0 || r.Stdout != "login ann 14 hunter2 4242 tok-123456\n" {
+		if r.Code != 0 || r.Stdout != "login ann 14 hunter2 pin-4242 tok-123456\n" {
 			t.Fatalf("%v: resume does not restore the real values: %+v", tc.flags, r)
 		}
 	}
