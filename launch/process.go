@@ -29,22 +29,22 @@ import (
 
 // Config is what the shim reads (see pyshim/pyreplay_shim/main.py).
 type Config struct {
-	Mode          string       `json:"mode"` // record | resume
-	DB            string       `json:"db"`
-	Run           int64        `json:"run"`
-	Program       string       `json:"program,omitempty"`
-	Module        string       `json:"module,omitempty"`
-	Argv          []string     `json:"argv"`
-	Breakpoints   []Breakpoint `json:"breakpoints"`
-	Every         float64      `json:"every,omitempty"`
-	EveryBudget   float64      `json:"every_budget,omitempty"` // Options.EveryBudget
-	MaxSnapshots  int          `json:"max_snapshots,omitempty"`
-	ThinSnapshots float64      `json:"thin_snapshots,omitempty"` // Options.ThinSnapshots
-	Status        string       `json:"status"`
-	StdoutStart   int64        `json:"stdout_start,omitempty"`
-	StderrStart   int64        `json:"stderr_start,omitempty"`
-	Resume        any          `json:"resume,omitempty"`
-	Snap          int64        `json:"snap,omitempty"`
+	Mode          string        `json:"mode"` // record | resume
+	DB            string        `json:"db"`
+	Run           int64         `json:"run"`
+	Program       string        `json:"program,omitempty"`
+	Module        string        `json:"module,omitempty"`
+	Argv          []string      `json:"argv"`
+	Breakpoints   []Breakpoint  `json:"breakpoints"`
+	Every         float64       `json:"every,omitempty"`
+	EveryBudget   float64       `json:"every_budget,omitempty"` // Options.EveryBudget
+	MaxSnapshots  int           `json:"max_snapshots,omitempty"`
+	ThinSnapshots float64       `json:"thin_snapshots,omitempty"` // Options.ThinSnapshots
+	Status        string        `json:"status"`
+	StdoutStart   int64         `json:"stdout_start,omitempty"`
+	StderrStart   int64         `json:"stderr_start,omitempty"`
+	Resume        *ResumeConfig `json:"resume,omitempty"`
+	Snap          int64         `json:"snap,omitempty"`
 	// String hashing is randomised per process; the seed is fixed and
 	// recorded so that a resumed process iterates sets in the same order.
 	HashSeed         string `json:"hash_seed,omitempty"`

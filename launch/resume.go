@@ -21,6 +21,19 @@ import (
 	"github.com/pyreplay/pyreplay/wire"
 )
 
+// ResumeConfig is what a resumed process reads of its config (resume.py
+// run): the snapshot, its plan, sys.path[0], the interpreter it needs, the
+// edited files to load and, for a re-execution, the history to record.
+type ResumeConfig struct {
+	Snap       int64             `json:"snap"`
+	Plan       *reconstruct.Plan `json:"plan"`
+	Path0      string            `json:"path0"`
+	Python     string            `json:"python"`      // "3.11"
+	PythonFull string            `json:"python_full"` // the snapshot's sys.version
+	Edits      []FileEdit        `json:"edits"`
+	History    *HistorySpec      `json:"history,omitempty"`
+}
+
 // HistorySpec asks a resumed run for the line events up to a later stop
 // or line event (pyshim linehistory.py): Out receives them; the stop is
 // recognised by its program frames' (file, line), outermost first, its
@@ -331,16 +344,14 @@ func buildResume(o Options) (*Prepared, error) {
 	if err := p.create(Options{Store: store, Breakpoints: o.Breakpoints}, &parent, cfg); err != nil {
 		return nil, err
 	}
-	p.Config.Resume = map[string]any{
-		"snap":        n,
-		"plan":        plan,
-		"path0":       path0,
-		"python":      fmt.Sprintf("%d.%d", ver.Major, ver.Minor),
-		"python_full": snap.Python,
-		"edits":       pl.Edits,
-	}
-	if o.History != nil {
-		p.Config.Resume.(map[string]any)["history"] = o.History
+	p.Config.Resume = &ResumeConfig{
+		Snap:       n,
+		Plan:       plan,
+		Path0:      path0,
+		Python:     fmt.Sprintf("%d.%d", ver.Major, ver.Minor),
+		PythonFull: snap.Python,
+		Edits:      pl.Edits,
+		History:    o.History,
 	}
 	p.Config.Snap = n
 	p.Config.HashSeed, p.Config.HashSeedInjected = snap.Meta.HashSeed, snap.Meta.HashSeedInjected
