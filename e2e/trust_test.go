@@ -101,3 +101,33 @@ func TestTrust(t *testing.T) {
 		t.Fatal("the planted source ran")
 	}
 }
+
+// The runs table is not signed: an interpreter path planted there is never
+// run, by resume or by evaluation in the past; the snapshot's signed
+// metadata names the interpreter that recorded it.
+func TestTrustIgnoresRunsPython(t *testing.T) {
+	py := testutil.PythonFor(t, "3.11")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "prog.py"), []byte(trustProg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(dir, "PWNED")
+	evil := filepath.Join(dir, "evil.sh")
+	if err := os.WriteFile(evil, []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	me := testutil.Cmd{Dir: dir, Env: []string{"XDG_CONFIG_HOME=" + filepath.Join(dir, "cfg")}}
+	db := filepath.Join(dir, "rec.db")
+	if rec := me.Pyreplay(t, "record", "--python", py, "--db", db, "-b", "prog.py:2", "prog.py"); rec.Code != 0 {
+		t.Fatalf("record: %+v", rec)
+	}
+	if ev := me.Run(t, py, "-c", `import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute("UPDATE runs SET python=?", (sys.argv[2],)); db.commit()`, db, evil); ev.Code != 0 {
+		t.Fatalf("tampering: %+v", ev)
+	}
+	if r := me.Pyreplay(t, "resume", "snap-1", "--db", db); r.Code != 0 || r.Stdout != "got 42\n" {
+		t.Fatalf("resume: %+v", r)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("resume ran the interpreter path planted in the runs table")
+	}
+}

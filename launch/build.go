@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pyreplay/pyreplay/internal/pyenv"
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/wire"
@@ -274,6 +275,30 @@ func Minor(python string) int {
 
 var minors sync.Map
 
+// SnapshotPython is the interpreter that resumes, re-executes or
+// evaluates in snap: the one given (--python, "python"), else the one that
+// recorded it, named in its signed metadata (check the snapshot with
+// Store.Verify first) — never the runs table's path, which no signature
+// covers and an edited recording could point at any program — else,
+// for a snapshot recorded before its metadata named it, the newest
+// installed CPython of its version, else python3.
+func SnapshotPython(given string, snap *wire.Snapshot) (string, error) {
+	if given == "" && snap != nil {
+		if exe := snap.Meta.Executable; exe != "" {
+			if _, err := os.Stat(exe); err == nil {
+				given = exe
+			}
+		} else if v := reconstruct.ParseVersion(snap.Python); v.Major == 3 {
+			if py, ok := pyenv.Discover()[fmt.Sprintf("3.%d", v.Minor)]; ok {
+				given = py.Path
+			}
+		}
+	}
+	return FindPython(given)
+}
+
+// FindPython is the absolute path of the interpreter flag names (a path or
+// a name on PATH; python3 when empty), or a one-line error saying what to do.
 func FindPython(flag string) (string, error) {
 	name := flag
 	if name == "" {

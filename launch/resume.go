@@ -304,13 +304,7 @@ func buildResume(o Options) (*Prepared, error) {
 		return nil, err
 	}
 	plan, snap, run := pl.Plan, pl.Snap, pl.Run
-	python := o.Python
-	if python == "" {
-		if _, err := os.Stat(run.Python); err == nil {
-			python = run.Python
-		}
-	}
-	python, err = FindPython(python)
+	python, err := SnapshotPython(o.Python, snap)
 	if err != nil {
 		return nil, err
 	}

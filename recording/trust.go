@@ -22,7 +22,7 @@ func (e *UntrustedError) Error() string {
 	if e.Tampered {
 		return fmt.Sprintf("%s was changed after it was recorded (its %s no longer matches its signature); nothing was run — record it again", e.Snap, e.What)
 	}
-	return fmt.Sprintf("%s was not recorded under your pyreplay key (someone else's recording, or one made before recordings were signed); nothing was run — if you trust %s, run `pyreplay trust %s` (or pass --trust)", e.Snap, e.Path, e.Path)
+	return fmt.Sprintf("%s was not recorded under your pyreplay key (someone else's recording, or one made before recordings were signed); nothing was run — if you trust %s, run `pyreplay trust %s` (or pass --trust; in VS Code, \"trust\": true in launch.json)", e.Snap, e.Path, e.Path)
 }
 
 // Verify checks, before anything of snapshot n is loaded, that its state,

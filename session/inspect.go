@@ -7,7 +7,6 @@ package session
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/pyreplay/pyreplay/internal/trust"
@@ -264,18 +263,9 @@ func (d *Engine) verifyOnce(n int64) error {
 func (d *Engine) pastEvaluator(s *wire.Snapshot) (*pastEval, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	python := d.python
-	if r, err := d.store.GetRun(s.Run); err == nil && r.Python != "" {
-		if _, err := os.Stat(r.Python); err == nil {
-			python = r.Python
-		}
-	}
-	if python == "" {
-		p, err := launch.FindPython("")
-		if err != nil {
-			return nil, err
-		}
-		python = p
+	python, err := launch.SnapshotPython(d.python, s)
+	if err != nil {
+		return nil, err
 	}
 	if d.past == nil {
 		d.past = map[string]*pastEval{}

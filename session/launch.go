@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/wire"
@@ -198,29 +199,27 @@ func (d *Engine) OpenRecording(path string, o OpenOptions) error {
 }
 
 // warmReplayLocked has a warm interpreter ready for the first
-// re-execution of a replay with line history (launch/warm.go): the run's
-// interpreter, as resuming it resolves it, and its hash seed.
+// re-execution of a replay with line history (launch/warm.go): the
+// interpreter resuming the run's last snapshot would use, and its hash
+// seed. Only for a snapshot signed with the user's key: the interpreter's
+// path comes from it, and opening a recording to browse it runs nothing
+// an unchecked recording names.
 func (d *Engine) warmReplayLocked(run int64, all []wire.Summary) {
-	r, err := d.store.GetRun(run)
-	if err != nil {
-		return
-	}
-	python := d.reexecPython()
-	if python == "" {
-		if _, err := os.Stat(r.Python); err == nil {
-			python = r.Python
-		}
-	}
-	if python, err = launch.FindPython(python); err != nil {
-		return
-	}
 	last := int64(0)
 	for _, s := range all {
 		if s.Run == run {
 			last = s.N
 		}
 	}
-	if snap, err := d.store.Get(last); err == nil {
+	key, err := trust.UserKey()
+	if err != nil || d.store.Verify(last, key) != nil {
+		return
+	}
+	snap, err := d.store.Get(last)
+	if err != nil {
+		return
+	}
+	if python, err := launch.SnapshotPython(d.reexecPython(), snap); err == nil {
 		launch.Warm(python, snap.Meta.HashSeed)
 	}
 }

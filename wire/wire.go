@@ -101,6 +101,9 @@ type Meta struct {
 	ThreadStacks     []ThreadStack `json:"thread_stacks,omitempty"`
 	UnstableSets     []string      `json:"unstable_sets"`
 	HashSeed         string        `json:"hash_seed"`
+	// Executable is the interpreter that recorded the snapshot
+	// (sys.executable): signed with the state, so the one resume runs
+	Executable       string        `json:"executable,omitempty"`
 	HashSeedInjected bool          `json:"hash_seed_injected"`
 	Generators       []Frame       `json:"generators"` // suspended generators, rebuilt at their yield
 	MainThread       *bool         `json:"main_thread"`

@@ -484,6 +484,7 @@ class Recorder:
             "layout_error": self.layout_error,
             "has_exc": exc is not None,
             "hash_seed": self.hash_seed[0],
+            "executable": sys.executable,
             "hash_seed_injected": self.hash_seed[1],
             "generators": self._generators,
             "modules": mods,
