@@ -23,6 +23,13 @@ type Copy struct {
 	back func()   // gives the terminal back to pyreplay (foreground)
 }
 
+// CriuUsable is nil when a CRIU that can restore images is found, else
+// why not (one line).
+func CriuUsable() error {
+	_, err := checkpoint.Find(checkpoint.CacheDirs("")...)
+	return err
+}
+
 // StartRestore restores the CRIU image in dir (a snapshot's, record
 // --criu) with stdio, tells the copy it is one (it then never writes to
 // the recording, and a live session's copy runs undebugged) and returns

@@ -200,7 +200,7 @@ func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Planned, error
 		if now := hex.EncodeToString(sum[:]); now != f.SHA256 {
 			if !allowEdited {
 				return nil, &reconstruct.Refusal{What: fmt.Sprintf("%s changed since it was recorded (sha256 %s, now %s); restore the recorded version, record again, or resume into the edit with --allow-edited",
-					filepath.Base(path), f.SHA256[:12], now[:12]), File: f.File, Line: f.Line}
+					filepath.Base(path), f.SHA256[:12], now[:12]), File: f.File, Line: f.Line, Edited: true}
 			}
 			module := f.ModuleName
 			if f.Module && module == "" {
@@ -235,7 +235,7 @@ func PlanFor(store *recording.Store, n int64, allowEdited bool) (*Planned, error
 		}
 		if !allowEdited {
 			return nil, &reconstruct.Refusal{What: fmt.Sprintf("%s (module %s) changed since it was recorded (sha256 %s, now %s); restore the recorded version, record again, or resume into the edit with --allow-edited",
-				filepath.Base(path), mod, sha[:12], now[:12])}
+				filepath.Base(path), mod, sha[:12], now[:12]), Edited: true}
 		}
 		edits[sha] = &reconstruct.EditedFile{Path: abs(path), Module: mod, OldSHA: sha, NewSHA: now, Old: []byte(text), New: disk}
 	}

@@ -102,6 +102,9 @@ type Refusal struct {
 	What string
 	File string
 	Line int
+	// Edited: the program's source changed since the snapshot (a CRIU
+	// image, which holds the recorded code, is no answer to it)
+	Edited bool
 }
 
 func (r *Refusal) Error() string {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/reconstruct"
@@ -94,11 +95,18 @@ func (p *Program) restore() (launch.Result, error) {
 func PrepareResume(o launch.Options, forceCriu bool) (*Program, error) {
 	// (an image is looked for first: one query, so that exact resume costs
 	// what it did when there is none)
-	if dir, ok := launch.CriuImage(o.Store, o.Snap); ok || forceCriu {
+	// (into edited source: never the image, which holds the recorded code)
+	if dir, ok := launch.CriuImage(o.Store, o.Snap); (ok && !o.AllowEdited) || forceCriu {
 		if !ok {
 			return nil, fmt.Errorf("%s has no CRIU image (record with --criu to take them)", recording.SnapID(o.Snap))
 		}
 		if v, why := launch.ResumeVerdict(o.Store, o.Snap); v == launch.ResumeCriu || forceCriu {
+			if err := launch.CriuUsable(); err != nil {
+				if v == launch.ResumeExact {
+					return nil, fmt.Errorf("cannot restore %s's CRIU image: %v", recording.SnapID(o.Snap), err)
+				}
+				return nil, fmt.Errorf("cannot resume %s: exact resume refuses (%s) and its CRIU image cannot be restored: %v", recording.SnapID(o.Snap), strings.SplitN(why, "\n", 2)[0], err)
+			}
 			if v == launch.ResumeExact {
 				why = ""
 			}
@@ -191,7 +199,7 @@ func (d *Engine) ResumeFrom(n int64) (int64, error) {
 	d.killCopy()
 	prep, err := launch.Build(launch.Options{Store: store, Snap: snapN, Python: python, AllowEdited: edited})
 	if err != nil {
-		if dir, ok := launch.CriuImage(store, snapN); ok && reconstruct.IsRefusal(err) {
+		if dir, ok := launch.CriuImage(store, snapN); ok && !edited && reconstruct.IsRefusal(err) {
 			return 0, d.restoreCopy(snapN, dir, err.Error())
 		}
 		return 0, ResumeError(snapN, err)

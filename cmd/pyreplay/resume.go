@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -45,7 +46,7 @@ func resumeCmd() *cobra.Command {
 			if emit != "" {
 				pl, err := launch.PlanFor(store, n, allowEdited)
 				if err != nil {
-					return resumeError(n, err)
+					return resumeError(store, n, err)
 				}
 				if err := os.WriteFile(emit, []byte(reconstruct.EmitSource(pl.Plan)), 0o644); err != nil {
 					return err
@@ -56,7 +57,7 @@ func resumeCmd() *cobra.Command {
 			if dryRun {
 				pl, err := launch.PlanFor(store, n, allowEdited)
 				if err != nil {
-					return resumeError(n, err)
+					return resumeError(store, n, err)
 				}
 				sayEdits(launch.EditReport(pl.Edits))
 				if len(pl.Edits) == 0 {
@@ -64,9 +65,12 @@ func resumeCmd() *cobra.Command {
 				}
 				return nil
 			}
+			if allowEdited && useCriu {
+				return errors.New("--criu restores the recorded process, which runs the recorded code; it cannot continue in edited source: drop --criu or --allow-edited")
+			}
 			p, err := session.PrepareResume(launch.Options{Store: store, Snap: n, Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted}, useCriu)
 			if err != nil {
-				return resumeError(n, err)
+				return resumeError(store, n, err)
 			}
 			sayEdits(p.EditReport())
 			if p.Image != "" {
@@ -102,13 +106,22 @@ func sayEdits(lines []string) {
 	}
 }
 
-// resumeError says a refusal as resume does, with what to do about it.
-func resumeError(n int64, err error) error {
+// resumeError says a refusal as resume does, with what to do about it:
+// record with --criu, when the snapshot was not (an image answers every
+// refusal but an edit of the source: it holds the recorded code).
+func resumeError(store *recording.Store, n int64, err error) error {
 	if !reconstruct.IsRefusal(err) {
 		return err
 	}
 	if !strings.HasPrefix(err.Error(), "cannot resume") {
 		err = session.ResumeError(n, err)
+	}
+	var r *reconstruct.Refusal
+	if errors.As(err, &r) && r.Edited {
+		return err
+	}
+	if im, _ := store.Image(n); im != nil {
+		return err // recorded with --criu: the verdict says why there is no image
 	}
 	return fmt.Errorf("%v; record with --criu to resume such snapshots from a process image", err)
 }
