@@ -62,3 +62,36 @@ func TestRedactSecrets(t *testing.T) {
 		}
 	}
 }
+
+// os.environ is a mapping, not a dict: its repr and its children in the
+// views redact secret-looking variables too (issue 11); resume still has
+// the real value. (The secret has letters: no timestamp or id can hold it.)
+func TestRedactEnviron(t *testing.T) {
+	py := testutil.PythonFor(t, "3.11")
+	dir := t.TempDir()
+	prog := "import os\ndef main():\n    env = os.environ\n    print(\"token\", env[\"MY_API_TOKEN\"])\nmain()\n"
+	if err := os.WriteFile(filepath.Join(dir, "e.py"), []byte(prog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "tok-env-999"
+	c := testutil.Cmd{Dir: dir, Env: []string{"MY_API_TOKEN=" + secret}}
+	db := filepath.Join(dir, "rec.db")
+	rec := c.Pyreplay(t, "record", "--python", py, "--db", db, "-b", "e.py:4", "e.py")
+	if rec.Code != 0 || rec.Stdout != "token "+secret+"\n" {
+		t.Fatalf("record: %+v", rec)
+	}
+	show := c.Pyreplay(t, "show", "snap-1", "--db", db, "--json")
+	if show.Code != 0 || !strings.Contains(show.Stdout, `"env"`) {
+		t.Fatalf("show: %+v", show)
+	}
+	if strings.Contains(show.Stdout, secret) {
+		t.Errorf("the views show the environment's secret:\n%s", show.Stdout)
+	}
+	if !strings.Contains(show.Stdout, "redacted") {
+		t.Errorf("no value marked redacted:\n%s", show.Stdout)
+	}
+	r := c.Pyreplay(t, "resume", "snap-1", "--db", db)
+	if r.Code != 0 || r.Stdout != "token "+secret+"\n" {
+		t.Fatalf("resume does not restore the real value: %+v", r)
+	}
+}

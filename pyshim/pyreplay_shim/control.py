@@ -752,7 +752,7 @@ def _page(obj, start, count):
         total = 0
     out = []
     for name, x in itertools.islice(VW.children(obj, live=True) or (), start, start + count):
-        v = view(x, 1)
+        v = VW._hidden(x) if VW.redacted(name) else view(x, 1)
         v["name"] = name
         out.append(v)
     return out, total

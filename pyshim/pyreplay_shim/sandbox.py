@@ -25,6 +25,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 def install():
     private = tempfile.mkdtemp(prefix="pyreplay-reexec-")
     copies = {}  # real path -> private copy
+    _remove_at_end(private)
 
     def copy_of(path, keep):
         real = os.path.realpath(os.fspath(path))
@@ -84,3 +85,34 @@ def install():
     import socket
     for name in ("connect", "connect_ex", "sendto", "bind"):
         setattr(socket.socket, name, refused("network"))
+
+
+def _remove_at_end(private):
+    """The private copies' directory goes when the re-execution ends: every
+    end of one (linehistory.py's, the program's own) is an os._exit, which
+    removes it first. Only in the process that made it: a fork checkpoint's
+    copy ends before the process that waits for it (the copies are plain
+    files in it). The real functions: the program's are refused."""
+    me = os.getpid()
+    real_exit, listdir, unlink, rmdir, join = os._exit, os.listdir, os.unlink, os.rmdir, os.path.join
+
+    def remove():
+        if os.getpid() != me:
+            return
+        try:
+            for name in listdir(private):
+                try:
+                    unlink(join(private, name))
+                except OSError:
+                    pass
+            rmdir(private)
+        except OSError:
+            pass
+
+    def exit_(status):
+        remove()
+        real_exit(status)
+
+    os._exit = exit_
+    import atexit
+    atexit.register(remove)  # (an ordinary end, should one happen)

@@ -20,6 +20,7 @@ import pickle
 import reprlib
 import sys
 import types
+import collections
 
 from .frames import _Null
 from . import stdvalues as V
@@ -381,8 +382,10 @@ class StatePickler(pickle.Pickler):
             if api is not None and getattr(api, obj.__name__, None) is obj:
                 # pyreplay.snapshot and friends: the resumed process has its own
                 return (V.library_global, ("pyreplay", obj.__name__))
-            if self._is_user(getattr(obj, "__module__", None)) or "<locals>" in obj.__qualname__ \
-                    or obj.__name__ == "<lambda>":
+            # (by its globals, not __module__: functools.wraps copies that
+            # from the function it wraps)
+            if id(obj.__globals__) in self._user_dicts or self._is_user(getattr(obj, "__module__", None)) \
+                    or "<locals>" in obj.__qualname__ or obj.__name__ == "<lambda>":
                 return self._reduce_function(obj)
             return NotImplemented
         if isinstance(obj, type):
@@ -486,12 +489,17 @@ class StatePickler(pickle.Pickler):
 
     def _reduce_function(self, f):
         modname = getattr(f, "__module__", None)
-        if self._is_user(modname):
-            g = ModuleNamespace(modname, None)
+        # its globals are the module whose __dict__ they are: __module__ may
+        # be another's (functools.wraps copies it, e.g. contextlib's helper
+        # carries the decorated function's)
+        gname = self._user_dicts.get(id(f.__globals__))
+        if gname is not None:
+            g = ModuleNamespace(gname, None)
         else:
-            m = sys.modules.get(modname)
+            gname = f.__globals__.get("__name__")
+            m = sys.modules.get(gname) if isinstance(gname, str) else None
             if m is not None and m.__dict__ is f.__globals__:
-                g = _LibGlobals(modname)
+                g = ModuleNamespace(gname, None) if self._is_user(gname) else _LibGlobals(gname)
             else:
                 return self.placeholder(f, "function with foreign globals")
         closure = f.__closure__
@@ -632,7 +640,27 @@ class _Repr(reprlib.Repr):
         m = self._builtin.get(t)
         if m is not None:
             return m(self, x, level)
+        if self.hide is not None and is_mapping(x):
+            r = self._repr_secret_mapping(x, level)
+            if r is not None:
+                return r
         return reprlib.Repr.repr1(self, x, level)
+
+    def _repr_secret_mapping(self, x, level):
+        """A mapping other than a dict (os.environ, a mappingproxy, a
+        ChainMap, a dict subclass) with a secret-looking key among its
+        first keys: its items as a dict's repr, the secrets' values
+        redacted; else None (its own repr)."""
+        try:
+            for key in itertools.islice(iter(x), 1000):
+                if type(key) in (str, bytes) and self.hide(repr(key)):
+                    break
+            else:
+                return None
+            name = "environ" if isinstance(x, os._Environ) else type(x).__name__
+            return "%s(%s)" % (name, self.repr_dict(x, level))
+        except Exception:  # noqa: BLE001 - a user mapping may raise anything
+            return "<%s>" % type(x).__name__
 
     def _repr_iterable(self, x, level, left, right, maxiter, trail=""):
         # reprlib's (with indent None and fillvalue "..."), the common
@@ -731,6 +759,18 @@ _repr.maxstring = 120
 _repr.maxother = 120
 _repr.maxlist = _repr.maxtuple = _repr.maxset = _repr.maxdict = 12
 _repr.maxlevel = 3
+
+
+# the mappings whose items the views show (redacted by key): the standard
+# library's, whose iteration runs no program code during a snapshot
+_MAPPINGS = (dict, os._Environ, types.MappingProxyType, collections.ChainMap, collections.UserDict)
+
+
+def is_mapping(obj):
+    """A dict or another of the standard library's mappings (os.environ, a
+    mappingproxy, a ChainMap, a UserDict): its items are its children in
+    the views, redacted by key."""
+    return isinstance(obj, _MAPPINGS)
 
 
 def _safe_repr(obj, limit=200):

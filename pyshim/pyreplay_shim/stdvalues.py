@@ -191,7 +191,8 @@ def reduce_enum(p, cls):
         if k in cls._member_map_ or k in _SKIP_CLASS_ATTRS:
             continue
         f = getattr(v, "__func__", v)
-        if isinstance(f, types.FunctionType) and p._is_user(getattr(f, "__module__", None)):
+        if isinstance(f, types.FunctionType) and (id(f.__globals__) in p._user_dicts
+                                                   or p._is_user(getattr(f, "__module__", None))):
             ns[k] = v
         elif k in ("__module__", "__qualname__", "__doc__") or not (k.startswith("_") and k.endswith("_")):
             ns[k] = v

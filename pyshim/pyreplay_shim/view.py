@@ -1,7 +1,7 @@
 """Bounded JSON views of values, so Go and the front ends never unpickle."""
 import itertools
 
-from .state import _safe_repr, _typename, Placeholder
+from .state import _safe_repr, _typename, is_mapping, Placeholder
 from .frames import _Null
 
 MAX_CHILDREN = 100
@@ -108,7 +108,9 @@ def children(obj, live=False):
         return None
     if isinstance(obj, (list, tuple)):
         return (("[%d]" % i, x) for i, x in enumerate(obj))
-    if isinstance(obj, dict):
+    if is_mapping(obj):
+        # any mapping (os.environ, a mappingproxy, a ChainMap): its items,
+        # named by key, so that the callers' redaction by name applies
         return ((_safe_repr(k, 60), x) for k, x in obj.items())
     if isinstance(obj, (set, frozenset)):
         return (("{%d}" % i, x) for i, x in enumerate(obj))
@@ -120,7 +122,7 @@ def children(obj, live=False):
 
 def child_count(obj):
     """How many children children() names in all."""
-    return len(obj) if isinstance(obj, (list, tuple, dict, set, frozenset)) else len(obj.__dict__)
+    return len(obj) if isinstance(obj, (list, tuple, set, frozenset)) or is_mapping(obj) else len(obj.__dict__)
 
 
 def _items(obj):
@@ -194,7 +196,7 @@ class Views:
 
 
 def _has_children(obj):
-    return isinstance(obj, (list, tuple, dict, set, frozenset)) or hasattr(obj, "__dict__")
+    return isinstance(obj, (list, tuple, set, frozenset)) or is_mapping(obj) or hasattr(obj, "__dict__")
 
 
 def _children(obj, depth):
