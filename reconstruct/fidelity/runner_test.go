@@ -229,9 +229,14 @@ func runFixture(t *testing.T, bin string, py testutil.Python, fx fixture, useCri
 		}
 	}
 	for _, p := range lines {
-		if got[p] < want[p] {
+		switch {
+		case got[p] < want[p]:
 			outs = append(outs, outcome{file: p.file, line: p.line, verdict: "missing",
 				reason: fmt.Sprintf("%d of %d snapshots (CPython ran the line %d times)", got[p], want[p], events[p.file][p.line])})
+		case got[p] > want[p]:
+			// a breakpoint fired where CPython's tracer reports no line event
+			outs = append(outs, outcome{file: p.file, line: p.line, verdict: "wrong",
+				reason: fmt.Sprintf("%d snapshots for %d breakpoint hits (CPython ran the line %d times): an extra stop", got[p], want[p], events[p.file][p.line])})
 		}
 	}
 	// 4. resume each, one at a time: a resumed program may write the files the next one reads
