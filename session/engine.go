@@ -114,6 +114,9 @@ type State struct {
 	// Runs counts the commands that set the live program running: a
 	// command that changed it ran the program (wait for its next stop).
 	Runs int
+	// Restored: what runs is a copy restored from a CRIU image (exact
+	// resume refused its snapshot), not a debugged process
+	Restored bool
 }
 
 // Events the engine reports to its front end.
@@ -231,7 +234,7 @@ func (d *Engine) State() State {
 		present = d.liveStop
 	}
 	return State{Live: d.live != nil, Running: d.runningLocked() || d.copy != nil, Exited: d.exited, ExitCode: d.exitCode,
-		Present: present, Cursor: d.cur, Len: len(d.hist), Runs: d.runs}
+		Present: present, Cursor: d.cur, Len: len(d.hist), Runs: d.runs, Restored: d.copy != nil}
 }
 
 // History returns the stops, oldest first.

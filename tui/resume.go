@@ -144,6 +144,9 @@ func (m *Model) liveResumed(msg liveResumedMsg) tea.Cmd {
 	}
 	m.outBefore = len(m.eng.Output())
 	m.runNote = "resumed from " + msg.snap + " in a fresh process"
+	if m.eng.State().Restored {
+		m.runNote = "restored " + msg.snap + " from its CRIU image (exact resume refuses it: O shows why)"
+	}
 	if !m.eng.State().Running {
 		m.liveDone() // it has stopped already
 	}
