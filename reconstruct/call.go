@@ -62,6 +62,9 @@ func (b *builder) analyseCall(fi *frameInfo) error {
 			return b.refuse(fr, 0, "%s in progress", spanDescription(f, fi.scope, *fr.Pos[0], *fr.Pos[2]))
 		}
 	} else {
+		if err := b.withExitCall(fi); err != nil {
+			return err
+		}
 		var err error
 		call, err = b.callOnLine(fi, fi.idx)
 		if err != nil {

@@ -53,3 +53,35 @@ func (b *builder) wrapWith(e *emitter, fi *frameInfo, k, ind int, inner func(int
 	e.synth(ind, "with "+strings.Join(cms, ", ")+":", astinfo.Line(o), astinfo.Col(o))
 	return inner(ind + 4)
 }
+
+// withExitCall: before 3.11 the recorder has only the line of a call in
+// progress, and the call a with statement makes itself to __exit__ when
+// its body ends normally (LOAD_CONST None, DUP_TOP, DUP_TOP, CALL_FUNCTION
+// 3, an ordinary call instruction) is at the line of the body's last
+// statement (3.9) or of the with header (3.10): taken for a call of the
+// source there (the header's context-manager call on 3.10), its return
+// value would be entered again. A frame calling __exit__ (or __aexit__)
+// from a line inside a with statement, with no call of that name on the
+// line, is that call: refused like the exceptional exit's.
+func (b *builder) withExitCall(fi *frameInfo) error {
+	i := fi.idx
+	if b.ver.AtLeast(11) || i+1 >= len(b.snap.Frames) || i >= GenBase {
+		return nil
+	}
+	name := b.snap.Frames[i+1].Name
+	if name != "__exit__" && name != "__aexit__" {
+		return nil
+	}
+	line := fi.fr.Line
+	for _, c := range fi.file.CallsOnLine(fi.scope, line) {
+		if fi.file.CalleeName(c) == name {
+			return nil
+		}
+	}
+	for _, w := range astinfo.FindNodes(fi.scope.Body(), "with_statement") {
+		if astinfo.Line(w) <= line && line <= astinfo.EndLine(w) {
+			return b.refuse(fi.fr, 0, "%s in progress", implicitCall("WITH_EXCEPT_START"))
+		}
+	}
+	return nil
+}

@@ -50,12 +50,17 @@ class Hooks:
         code = compile(tree, filename, "exec", dont_inherit=True)
         if bl:
             self.add_bp_codes(code, bl)
+            self._enter_quiet.update(_quiet_hooks(code))
         if self.funcs:
             self._fn_codes.update(_fn_hooked(code))
         return code
 
     def _start_hooks(self):
         self._bp_codes = {}  # id(code) -> code: code objects whose own lines hold a breakpoint
+        # id(code) -> code: code objects whose hook is followed by another
+        # line than its own: CPython reports that line event itself (the
+        # hook must not: the hook's line runs later, or never)
+        self._enter_quiet = {}
         self._tl = threading.local()  # .live: this thread's traced frames (sys.settrace is per thread)
         # id(code) -> qualname of code compiled with a function breakpoint's
         # hook: while tracing is on, its call event fires the breakpoint
@@ -122,6 +127,8 @@ class Hooks:
                 return
         try:
             self.trace_frame(frame)
+            if self._enter_quiet.get(id(frame.f_code)) is frame.f_code:
+                return  # CPython reports the body's first line event
             # the hook's line event came before tracing was on: it is this one
             self.fire_line(frame, frame.f_lineno, "hook")
         except RecursionError:
@@ -382,6 +389,45 @@ def _fn_hooked(code):
                     break
     return out
 
+
+
+def _quiet_hooks(code):
+    """{id(c): c} for the code objects in ``code`` whose enter hook is
+    followed by an instruction of another line than the hook's. The hook
+    has the line of the statement it precedes, but CPython's first line
+    event in the body is the line of the body's first instruction: a
+    decorator's line before a decorated def's, an element's before a
+    multi-line list's. CPython (tracing on from the hook) reports that
+    line itself, as a new line, and the statement's line when it comes."""
+    import dis
+    out = {}
+    for c in L.walk(code):
+        if "__pyreplay_enter__" not in c.co_names:
+            continue
+        ins = list(dis.get_instructions(c))
+        line = None
+        for i, x in enumerate(ins):
+            if x.starts_line is not None:
+                line = x.starts_line
+            if x.argval == "__pyreplay_enter__" and x.opname.startswith("LOAD_"):
+                hook_line = line
+                # the call, then POP_TOP (a statement) or the jump of
+                # `hook() or BODY` (a lambda): the next one is the body's
+                j = i + 1
+                while j < len(ins) and not ins[j].opname.startswith("CALL"):
+                    j += 1
+                j += 2
+                while j < len(ins) and ins[j].opname == "EXTENDED_ARG":
+                    j += 1
+                if j < len(ins):
+                    nxt = line
+                    for y in ins[i:j + 1]:
+                        if y.starts_line is not None:
+                            nxt = y.starts_line
+                    if nxt != hook_line:
+                        out[id(c)] = c
+                break
+    return out
 
 
 _gettrace = sys.gettrace
