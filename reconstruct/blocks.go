@@ -133,7 +133,47 @@ func (b *builder) stackMismatch(fi *frameInfo, want int) error {
 	if got < 0 {
 		return b.refuse(fi.fr, 0, "the value stack (loop and with state) could not be read")
 	}
+	if what := comprehensionAt(fi); what != "" {
+		// 3.12+ runs comprehensions inline, in the frame of their function
+		return b.refuse(fi.fr, 0, "%s in progress (its iteration state is on the value stack: %d items, %d expected)", what, got, want)
+	}
 	return b.refuse(fi.fr, 0, "an expression in progress (%d value-stack items, %d expected)", got, want)
+}
+
+// comprehensionAt names the comprehension or generator expression of
+// fi's statement whose span holds the instruction in progress (3.11+
+// record its position), "" when none does.
+func comprehensionAt(fi *frameInfo) string {
+	pos := fi.fr.Pos
+	root := fi.stmt
+	if root == nil && fi.scope != nil {
+		root = fi.scope.Body() // (a call's frame: its statement is found after)
+	}
+	if root == nil || len(pos) < 4 || pos[0] == nil || pos[2] == nil {
+		return ""
+	}
+	line, col := *pos[0], *pos[2]
+	kinds := map[string]string{"list_comprehension": "a list comprehension", "set_comprehension": "a set comprehension",
+		"dictionary_comprehension": "a dict comprehension", "generator_expression": "a generator expression"}
+	what := ""
+	// (the innermost holding the position: the last found going down)
+	var walk func(n *sitter.Node)
+	walk = func(n *sitter.Node) {
+		endLine, endCol := int(n.EndPoint().Row)+1, int(n.EndPoint().Column)
+		starts := astinfo.Line(n) < line || (astinfo.Line(n) == line && astinfo.Col(n) <= col)
+		ends := endLine > line || (endLine == line && endCol > col)
+		if !starts || !ends {
+			return
+		}
+		if name, ok := kinds[n.Type()]; ok {
+			what = name
+		}
+		for i := 0; i < int(n.NamedChildCount()); i++ {
+			walk(n.NamedChild(i))
+		}
+	}
+	walk(root)
+	return what
 }
 
 // clauseOwner is the statement a clause belongs to (the statement itself otherwise).

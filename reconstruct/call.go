@@ -59,6 +59,9 @@ func (b *builder) analyseCall(fi *frameInfo) error {
 	if b.ver.AtLeast(11) && len(fr.Pos) == 4 && fr.Pos[0] != nil && fr.Pos[2] != nil && fr.Pos[1] != nil && fr.Pos[3] != nil {
 		call = f.CallAtSpan(fi.scope, *fr.Pos[0], *fr.Pos[1], *fr.Pos[2], *fr.Pos[3])
 		if call == nil {
+			if what := comprehensionAt(fi); what != "" {
+				return b.refuse(fr, 0, "a call inside %s in progress", what)
+			}
 			return b.refuse(fr, 0, "%s in progress", spanDescription(f, fi.scope, *fr.Pos[0], *fr.Pos[2]))
 		}
 	} else {

@@ -236,6 +236,13 @@ func (b *builder) build() (*Plan, error) {
 		}
 		runMain = true
 	}
+	// a lambda or comprehension on the stack is the reason, named as such
+	// (its caller's call in progress would be refused first, less clearly)
+	for _, i := range prog {
+		if what := inlineConstruct(&s.Frames[i]); what != "" {
+			return nil, b.refuse(&s.Frames[i], 0, "%s", what)
+		}
+	}
 	// analyse every frame
 	for k, i := range prog {
 		fi, err := b.analyse(i, k == len(prog)-1)
@@ -294,6 +301,19 @@ func (b *builder) file(fr *wire.Frame) (*astinfo.File, error) {
 	return f, nil
 }
 
+// inlineConstruct names a frame of a lambda or of a comprehension (a frame
+// of its own before 3.12), which exact resume cannot rebuild; "" for
+// another frame.
+func inlineConstruct(fr *wire.Frame) string {
+	if fr.Function == "<lambda>" || strings.HasSuffix(fr.Function, ".<lambda>") {
+		return fmt.Sprintf("a lambda frame (%s)", fr.Function)
+	}
+	if strings.HasSuffix(fr.Name, "comp>") || fr.Name == "<genexpr>" {
+		return fmt.Sprintf("a comprehension (%s) in progress", fr.Name)
+	}
+	return ""
+}
+
 // analyse analyses program frame i of the stack.
 func (b *builder) analyse(i int, innermost bool) (*frameInfo, error) {
 	return b.analyseFrame(i, &b.snap.Frames[i], innermost)
@@ -311,11 +331,8 @@ func (b *builder) analyseFrame(i int, fr *wire.Frame, innermost bool) (*frameInf
 		}
 		return nil, b.refuse(fr, 0, "a coroutine (%s)", fr.Function)
 	}
-	if fr.Function == "<lambda>" || strings.HasSuffix(fr.Function, ".<lambda>") {
-		return nil, b.refuse(fr, 0, "a lambda frame (%s)", fr.Function)
-	}
-	if strings.HasSuffix(fr.Name, "comp>") || fr.Name == "<genexpr>" {
-		return nil, b.refuse(fr, 0, "a comprehension (%s) in progress", fr.Name)
+	if what := inlineConstruct(fr); what != "" {
+		return nil, b.refuse(fr, 0, "%s", what)
 	}
 	f, err := b.file(fr)
 	if err != nil {
