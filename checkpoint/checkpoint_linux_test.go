@@ -307,6 +307,18 @@ func TestDumpRestore(t *testing.T) {
 				t.Errorf("recording rows %s, want %s (the copies must not record)", got, want)
 			}
 
+			// The images hold the program's memory: private files, not
+			// only a private directory.
+			ents, err := os.ReadDir(imgDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range ents {
+				if st, err := os.Stat(filepath.Join(imgDir, e.Name())); err != nil || st.Mode().Perm() != 0o600 {
+					t.Errorf("image file %s: mode %v (%v), want 0600", e.Name(), st.Mode().Perm(), err)
+				}
+			}
+
 			t.Run("tampered", func(t *testing.T) {
 				cases := map[string]func(d string) error{
 					"changed pages": func(d string) error {
@@ -327,6 +339,12 @@ func TestDumpRestore(t *testing.T) {
 					"removed file":   func(d string) error { return os.Remove(filepath.Join(d, "meta.json")) },
 					"no manifest":    func(d string) error { return os.Remove(filepath.Join(d, ManifestName)) },
 					"open to others": func(d string) error { return os.Chmod(d, 0o777) },
+					"pages readable by others": func(d string) error {
+						return os.Chmod(filepath.Join(d, "pages-1.img"), 0o644)
+					},
+					"core writable by the group": func(d string) error {
+						return os.Chmod(filepath.Join(d, "meta.json"), 0o620)
+					},
 				}
 				for name, tamper := range cases {
 					d := filepath.Join(t.TempDir(), "snap-1")

@@ -11,7 +11,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 const metaName = "meta.json"
@@ -57,11 +59,18 @@ func (c *CRIU) Dump(pid int, dir string, opts DumpOptions) (*Image, error) {
 
 	args := append(c.baseArgs(), "dump", "-t", strconv.Itoa(pid), "-D", dir, "-W", dir,
 		"-o", "dump.log", "--shell-job", "--leave-running")
+	seenTTY := map[string]bool{}
 	for _, f := range files {
-		if strings.HasPrefix(f.ID, "socket:[") {
+		switch {
+		case strings.HasPrefix(f.ID, "socket:["):
 			// A Unix socket whose peer is outside the dumped tree: fine to
 			// leave disconnected, Restore hands in a new one (--inherit-fd).
 			args = append(args, "--external", "unix["+strings.TrimSuffix(strings.TrimPrefix(f.ID, "socket:["), "]")+"]")
+		case strings.HasPrefix(f.ID, "tty["):
+			if !seenTTY[f.ID] {
+				args = append(args, "--external", f.ID)
+			}
+			seenTTY[f.ID] = true
 		}
 	}
 	timeout := opts.Timeout
@@ -80,6 +89,14 @@ func (c *CRIU) Dump(pid int, dir string, opts DumpOptions) (*Image, error) {
 			return nil, fmt.Errorf("criu dump of process %d took longer than %v", pid, timeout)
 		}
 		return nil, fmt.Errorf("criu dump of process %d failed: %s", pid, dumpReason(append(log, out...), err))
+	}
+	if err := detachExternalTTYs(dir); err != nil {
+		return nil, fmt.Errorf("cannot prepare the CRIU image's terminal for a restore: %v", err)
+	}
+	// The images hold the whole memory of the program: private to us,
+	// not only through the directory's mode.
+	if err := privateFiles(dir); err != nil {
+		return nil, err
 	}
 	m := imageMeta{Version: 1, Pid: pid, Criu: c.Version, Files: files, Threads: threads, Processes: procs,
 		Took: took.Seconds(), Created: time.Now().UTC().Format(time.RFC3339)}
@@ -114,24 +131,36 @@ func dumpReason(log []byte, err error) string {
 }
 
 // externalFiles resolves the descriptors Restore must hand in anew: stdio
-// that are pipes or sockets, and the named ones.
+// that are pipes, sockets, terminals, character devices (/dev/null) or
+// regular files, and the named ones.
 func externalFiles(pid int, named map[string]int) ([]ExtFile, error) {
 	var out []ExtFile
 	for fd, name := range []string{"stdin", "stdout", "stderr"} {
 		if _, dup := named[name]; dup {
 			continue
 		}
-		id, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
+		p := fmt.Sprintf("/proc/%d/fd/%d", pid, fd)
+		id, err := os.Readlink(p)
 		if err != nil {
 			continue // closed
 		}
-		if strings.HasPrefix(id, "pipe:[") || strings.HasPrefix(id, "socket:[") {
+		var st syscall.Stat_t
+		switch {
+		case strings.HasPrefix(id, "pipe:[") || strings.HasPrefix(id, "socket:["):
 			out = append(out, ExtFile{Name: name, Fd: fd, ID: id})
-		} else if st, err := os.Stat(fmt.Sprintf("/proc/%d/fd/%d", pid, fd)); err == nil && st.Mode().IsRegular() && strings.HasPrefix(id, "/") {
-			// stdio redirected to a file (> out.txt): the restored copy
-			// writes to the restorer's, and CRIU's size check on the
-			// file (which keeps growing after the dump) does not apply.
-			// CRIU names a file it inherits by its path without the "/".
+		case syscall.Stat(p, &st) != nil || !strings.HasPrefix(id, "/"):
+		case st.Mode&syscall.S_IFMT == syscall.S_IFCHR && isTTY(p):
+			// a terminal (recorded in one): CRIU would restore it only
+			// from its own stdin, and as the recording's terminal. Dumped
+			// as external (--external tty[rdev:dev]), the copy writes to
+			// and reads from the restorer's stdio, whatever they are.
+			out = append(out, ExtFile{Name: name, Fd: fd, ID: fmt.Sprintf("tty[%x:%x]", st.Rdev, st.Dev)})
+		case st.Mode&syscall.S_IFMT == syscall.S_IFREG || st.Mode&syscall.S_IFMT == syscall.S_IFCHR:
+			// stdio redirected to a file (> out.txt) or a device
+			// (>/dev/null): the restored copy writes to the restorer's,
+			// and CRIU's size check on the file (which keeps growing
+			// after the dump) does not apply. CRIU names a file it
+			// inherits by its path without the "/".
 			out = append(out, ExtFile{Name: name, Fd: fd, ID: strings.TrimPrefix(id, "/")})
 		}
 	}
@@ -179,4 +208,33 @@ func readMeta(dir string) (*imageMeta, error) {
 		return nil, fmt.Errorf("the CRIU image %s has a damaged %s", dir, metaName)
 	}
 	return &m, nil
+}
+
+// isTTY reports whether the file at path (a /proc/PID/fd link) is a
+// terminal: TCGETS succeeds on it.
+func isTTY(path string) bool {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOCTTY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var t syscall.Termios
+	_, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	return e == 0
+}
+
+// privateFiles makes the files in dir (CRIU writes them 0644) 0600.
+func privateFiles(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			if err := os.Chmod(filepath.Join(dir, e.Name()), 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

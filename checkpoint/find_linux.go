@@ -165,10 +165,17 @@ func kernelRelease() string {
 	return "Linux " + strings.TrimSpace(string(b))
 }
 
+// harmlessErrors are CRIU "Error" lines logged by restores that succeed
+// too: never the cause of a failure.
+var harmlessErrors = []string{
+	"Can't setup RLIMIT_NOFILE for self",
+}
+
 // lastError picks the most telling line of criu's output: the first
-// "Error (file:line): ..." line is the cause (later ones and the closing
-// "Dumping FAILED." / "Restoring FAILED." only follow from it); without one,
-// the last line that mentions an error.
+// "Error (file:line): ..." line that is not a known harmless one is the
+// cause (later ones and the closing "Dumping FAILED." / "Restoring
+// FAILED." only follow from it); without one, the last line that mentions
+// an error.
 func lastError(out []byte, err error) string {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	for _, l := range lines {
@@ -178,11 +185,17 @@ func lastError(out []byte, err error) string {
 			if j := strings.Index(l, "): "); j >= 0 {
 				l = l[j+3:]
 			}
+			if harmless(l) || strings.HasSuffix(l, "FAILED.") {
+				continue
+			}
 			return l
 		}
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		l := strings.TrimSpace(lines[i])
+		if harmless(l) {
+			continue
+		}
 		if strings.Contains(l, "Error") || strings.Contains(l, "error") || strings.Contains(l, "FAIL") {
 			return l
 		}
@@ -191,6 +204,15 @@ func lastError(out []byte, err error) string {
 		return lines[len(lines)-1]
 	}
 	return err.Error()
+}
+
+func harmless(l string) bool {
+	for _, h := range harmlessErrors {
+		if strings.Contains(l, h) {
+			return true
+		}
+	}
+	return false
 }
 
 func oneLine(e string, out []byte) string {

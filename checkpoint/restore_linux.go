@@ -54,6 +54,8 @@ func (c *CRIU) Restore(dir string, opts RestoreOptions) (*Restored, error) {
 	}()
 	var extra []*os.File
 	var inherit []string
+	var relay *ttyRelay // at most one: the terminal's ID is the same for all
+	relayStarted := false
 	seen := map[string]bool{}
 	for _, f := range order {
 		if seen[f.ID] {
@@ -61,6 +63,23 @@ func (c *CRIU) Restore(dir string, opts RestoreOptions) (*Restored, error) {
 		}
 		seen[f.ID] = true
 		file := given[f.Name]
+		if strings.HasPrefix(f.ID, "tty[") && !isTerminal(file) {
+			// CRIU sets the terminal's modes on what it is handed:
+			// a pipe or file gets a pseudo-terminal relayed to it.
+			in := given["stdin"]
+			if isTerminal(in) {
+				in = nil
+			}
+			if relay, err = newTTYRelay(file, in); err != nil {
+				return nil, err
+			}
+			defer func() {
+				if relay != nil && !relayStarted {
+					relay.abort()
+				}
+			}()
+			file = relay.slave
+		}
 		if file == nil {
 			if devnull == nil {
 				if devnull, err = os.OpenFile(os.DevNull, os.O_RDWR, 0); err != nil {
@@ -136,6 +155,11 @@ func (c *CRIU) Restore(dir string, opts RestoreOptions) (*Restored, error) {
 		if f := strings.Fields(string(b)); len(f) == 1 {
 			r.HostPid, _ = strconv.Atoi(f[0])
 		}
+		if relay != nil {
+			relay.start()
+			relayStarted = true
+			r.relay = relay
+		}
 		return r, nil
 	}
 	r.Kill()
@@ -166,6 +190,7 @@ type Restored struct {
 	logDir     string
 	keepLog    bool
 	stderr     *bytes.Buffer
+	relay      *ttyRelay
 
 	once   sync.Once
 	done   chan struct{}
@@ -181,6 +206,9 @@ func (r *Restored) Wait() (Status, error) {
 		defer close(r.done)
 		s, err := r.status.ReadString('\n')
 		r.wait()
+		if r.relay != nil {
+			r.relay.finish()
+		}
 		f := strings.Fields(s)
 		switch {
 		case len(f) == 2 && f[0] == "exit":

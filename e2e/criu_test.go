@@ -337,3 +337,56 @@ print("hello", name)
 		t.Fatalf("the copy in a terminal: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 }
+
+// Recorded with its stdio on a terminal (script(1)) or stdout on /dev/null,
+// the program's image restores, its output going to the resume's stdout:
+// through pipes and through a terminal.
+func TestCriuRecordedInTerminal(t *testing.T) {
+	needCriu(t)
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("no script(1) to give the recording a terminal")
+	}
+	py := testutil.PythonFor(t, "3.11")
+	dir := t.TempDir()
+	prog := `def key(w):
+    return len(w)  # SNAP
+print(sorted(["ccc", "a"], key=key))
+print("after")
+import sys; sys.exit(3)
+`
+	if err := os.WriteFile(filepath.Join(dir, "k.py"), []byte(prog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := testutil.Binary(t)
+	tc := testutil.Cmd{Dir: dir, Env: []string{"TERM=dumb"}, Timeout: 60 * time.Second}
+	tty := filepath.Join(dir, "tty.db")
+	rec := tc.Run(t, script, "-qfec", bin+" record --criu --python "+py+" --db "+tty+" -b k.py:2@1 k.py; echo status=$?", "/dev/null")
+	if !strings.Contains(rec.Stdout, "status=3") {
+		t.Fatalf("record in a terminal: %+v", rec)
+	}
+	null := filepath.Join(dir, "null.db")
+	nc := exec.Command("sh", "-c", bin+" record --criu --python "+py+" --db "+null+" -b k.py:2@1 k.py >/dev/null 2>&1 </dev/null")
+	nc.Dir = dir
+	if err := nc.Run(); err == nil {
+		t.Fatal("record to /dev/null: want exit status 3")
+	}
+	c := testutil.Cmd{Dir: dir}
+	for _, db := range []string{tty, null} {
+		oneCriuRow(t, c, db)
+		ents, _ := os.ReadDir(filepath.Join(db+".criu", "snap-1"))
+		for _, e := range ents {
+			if st, err := os.Stat(filepath.Join(db+".criu", "snap-1", e.Name())); err != nil || st.Mode().Perm() != 0o600 {
+				t.Errorf("%s: mode %v, want 0600", e.Name(), st.Mode().Perm())
+			}
+		}
+		r := c.Pyreplay(t, "resume", "snap-1", "--db", db)
+		if r.Stdout != "['a', 'ccc']\nafter\n" || r.Code != 3 {
+			t.Errorf("%s resumed through pipes: exit %d\n%s%s", filepath.Base(db), r.Code, r.Stdout, r.Stderr)
+		}
+		r = tc.Run(t, script, "-qfec", bin+" resume --db "+db+" snap-1; echo status=$?", "/dev/null")
+		if !strings.Contains(r.Stdout, "['a', 'ccc']") || !strings.Contains(r.Stdout, "after") || !strings.Contains(r.Stdout, "status=3") {
+			t.Errorf("%s resumed in a terminal: exit %d\n%s%s", filepath.Base(db), r.Code, r.Stdout, r.Stderr)
+		}
+	}
+}
