@@ -131,3 +131,28 @@ func TestTrustIgnoresRunsPython(t *testing.T) {
 		t.Fatal("resume ran the interpreter path planted in the runs table")
 	}
 }
+
+// resume --trust signs a foreign recording with the user's key, then
+// resumes it.
+func TestResumeTrustFlag(t *testing.T) {
+	py := testutil.PythonFor(t, "3.11")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "prog.py"), []byte(trustProg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "rec.db")
+	them := testutil.Cmd{Dir: dir, Env: []string{"XDG_CONFIG_HOME=" + filepath.Join(dir, "theirs")}}
+	me := testutil.Cmd{Dir: dir, Env: []string{"XDG_CONFIG_HOME=" + filepath.Join(dir, "mine")}}
+	if rec := them.Pyreplay(t, "record", "--python", py, "--db", db, "-b", "prog.py:2", "prog.py"); rec.Code != 0 {
+		t.Fatalf("record: %+v", rec)
+	}
+	if r := me.Pyreplay(t, "resume", "snap-1", "--db", db); r.Code == 0 || r.Stdout != "" {
+		t.Fatalf("resume of a foreign recording: %+v", r)
+	}
+	if r := me.Pyreplay(t, "resume", "snap-1", "--db", db, "--trust"); r.Code != 0 || r.Stdout != "got 42\n" {
+		t.Fatalf("resume --trust: %+v", r)
+	}
+	if r := me.Pyreplay(t, "resume", "snap-1", "--db", db); r.Code != 0 || r.Stdout != "got 42\n" {
+		t.Fatalf("resume after --trust signed it: %+v", r)
+	}
+}
