@@ -13,7 +13,8 @@ import (
 // pricing.cost on an order without a price; the snapshot is taken at the
 // second order, before the crash. Each edit resumes to exactly what the
 // edited program prints from that point on, with its exit status; an edit
-// of the statement being executed, or of its loop, is refused.
+// of the statement being executed, or of its loop, or one that sets a
+// local above the position and reads it after it, is refused.
 func TestResumeEdited(t *testing.T) {
 	type edit struct{ file, old, new string }
 	fix := edit{"pricing.py", `return o["qty"] * o["price"]`, `return o["qty"] * (o["price"] or 0.0)`}
@@ -24,6 +25,10 @@ func TestResumeEdited(t *testing.T) {
 		{"orders.py", "def main():\n", "def main():\n    # inserted above the call\n"},
 	}
 	method := edit{"orders.py", "        return sum(a for _, a in self.rows)", "        return round(sum(a for _, a in self.rows), 2)"}
+	// locals the edit adds: unused, or set after the position before
+	// any read of them, they resume
+	unused := edit{"orders.py", "    for o in orders:\n", "    checked = True\n    for o in orders:\n"}
+	setBelow := edit{"orders.py", `        ledger.add(o["name"], amount)`, "        name = o[\"name\"]\n        ledger.add(name, amount)"}
 	cases := []struct {
 		name  string
 		edits []edit
@@ -32,6 +37,8 @@ func TestResumeEdited(t *testing.T) {
 		{"b_frame_below", []edit{fix, below}},
 		{"c_lines_above", append([]edit{fix, below}, above...)},
 		{"d_live_method", append(append([]edit{fix, below}, above...), method)},
+		{"e_unused_local", []edit{fix, unused}},
+		{"f_local_set_below", []edit{fix, unused, setBelow}},
 	}
 	testutil.ForEachPython(t, func(t *testing.T, py testutil.Python) {
 		t.Parallel()
@@ -89,6 +96,7 @@ func TestResumeEdited(t *testing.T) {
 			}
 		}
 		// --dry-run says the same and runs nothing
+		write(cases[3].edits)
 		dry := c.Pyreplay(t, "resume", "snap-1", "--db", db, "--allow-edited", "--dry-run")
 		if dry.Code != 0 || dry.Stdout != "" || !strings.Contains(dry.Stderr, "process continues at line 30 (was 26)") {
 			t.Errorf("--dry-run: %+v", dry)
@@ -103,6 +111,28 @@ func TestResumeEdited(t *testing.T) {
 			r := c.Pyreplay(t, "resume", "snap-1", "--db", db, "--allow-edited")
 			if r.Code == 0 || r.Stdout != "" || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, "in process (old line 26, new line") {
 				t.Errorf("edit %q: want a one-line refusal naming process and its lines, got %+v", e[1].new, r)
+			}
+		}
+		// (f) a local the edit sets above the position and reads after it
+		// (new, or renamed: here a parameter) would be unbound in the
+		// resumed frame: refused, nothing runs, --dry-run says so too
+		for _, e := range []struct {
+			edits []edit
+			want  string
+		}{
+			{[]edit{fix, {"orders.py", "    for o in orders:\n", "    n = 0\n    for o in orders:\n"},
+				{"orders.py", `        ledger.add(o["name"], amount)`, "        n += 1\n        ledger.add(o[\"name\"], amount)"}},
+				"the edit adds local n, set above the current line (new line 25) and used after it, in process (old line 26, new line 27)"},
+			{[]edit{fix, {"orders.py", "def process(orders, ledger):", "def process(orders, book):"},
+				{"orders.py", `        ledger.add(o["name"], amount)`, `        book.add(o["name"], amount)`}, {"orders.py", "return ledger.total()", "return book.total()"}},
+				"the edit adds parameter book (new line 24), used after the current line, in process (old line 26, new line 26)"},
+		} {
+			write(e.edits)
+			for _, extra := range [][]string{nil, {"--dry-run"}} {
+				r := c.Pyreplay(t, append([]string{"resume", "snap-1", "--db", db, "--allow-edited"}, extra...)...)
+				if r.Code == 0 || r.Stdout != "" || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, e.want) {
+					t.Errorf("edit %q %v: want a one-line refusal with %q, got %+v", e.edits[1].new, extra, e.want, r)
+				}
 			}
 		}
 		// without --allow-edited an edited file is refused as before

@@ -43,7 +43,8 @@ type MappedFrame struct {
 // file is in edits (by old sha256) onto the new text: lines, first line,
 // positions and sha256. It refuses, naming the function, the old and new
 // line and what changed, when the edit touched the statement a frame
-// executes or a block around it.
+// executes or a block around it, or sets above it a local the frame reads
+// after it but never set (checkNewLocals).
 func MapEditedFrames(snap *wire.Snapshot, edits map[string]*EditedFile) (map[string][]MappedFrame, error) {
 	parsed := map[string][2]*astinfo.File{}
 	files := func(e *EditedFile) ([2]*astinfo.File, error) {
@@ -56,7 +57,7 @@ func MapEditedFrames(snap *wire.Snapshot, edits map[string]*EditedFile) (map[str
 		}
 		n, err := astinfo.Parse(e.New)
 		if err != nil {
-			return parsed[e.OldSHA], &Refusal{What: fmt.Sprintf("the edited %s has a syntax error (%v)", filepath.Base(e.Path), err), File: e.Path, Line: err.(*astinfo.SyntaxError).Line}
+			return parsed[e.OldSHA], &Refusal{What: fmt.Sprintf("the edited %s has a syntax error (%v)", filepath.Base(e.Path), err), File: e.Path, Line: err.(*astinfo.SyntaxError).Line, Edited: true}
 		}
 		parsed[e.OldSHA] = [2]*astinfo.File{o, n}
 		return parsed[e.OldSHA], nil
@@ -128,11 +129,11 @@ func (m *editMapper) mapFrame(fr *wire.Frame) (delta, cols, first int, err error
 	name := frameName(fr)
 	oldScope, err := m.scope(m.old, fr, 0)
 	if err != nil {
-		return 0, 0, 0, &Refusal{What: fmt.Sprintf("cannot find %s in the recorded source (%v)", name, err), File: m.file, Line: fr.Line}
+		return 0, 0, 0, &Refusal{What: fmt.Sprintf("cannot find %s in the recorded source (%v)", name, err), File: m.file, Line: fr.Line, Edited: true}
 	}
 	newScope, err := m.scope(m.new, fr, m.rank(m.old, oldScope, fr))
 	if err != nil || newScope == nil {
-		return 0, 0, 0, &Refusal{What: fmt.Sprintf("%s, running at the snapshot, is no longer in the edited %s", name, filepath.Base(m.file)), File: m.file, Line: fr.Line}
+		return 0, 0, 0, &Refusal{What: fmt.Sprintf("%s, running at the snapshot, is no longer in the edited %s", name, filepath.Base(m.file)), File: m.file, Line: fr.Line, Edited: true}
 	}
 	line := fr.Line
 	if len(fr.Pos) == 4 && fr.Pos[0] != nil && *fr.Pos[0] > 0 {
@@ -140,7 +141,7 @@ func (m *editMapper) mapFrame(fr *wire.Frame) (delta, cols, first int, err error
 	}
 	path := m.locate(m.old, oldScope.Body(), line)
 	if len(path) == 0 {
-		return 0, 0, 0, &Refusal{What: fmt.Sprintf("no statement of %s holds the snapshot's position", name), File: m.file, Line: fr.Line}
+		return 0, 0, 0, &Refusal{What: fmt.Sprintf("no statement of %s holds the snapshot's position", name), File: m.file, Line: fr.Line, Edited: true}
 	}
 	container := m.units(m.new, newScope.Body())
 	oldContainer := m.units(m.old, oldScope.Body())
@@ -156,7 +157,7 @@ func (m *editMapper) mapFrame(fr *wire.Frame) (delta, cols, first int, err error
 				what = "the header of the " + describeUnit(u.node) + " being executed"
 			}
 			return 0, 0, 0, &Refusal{What: fmt.Sprintf("the edit changes %s in %s (old line %d, new line %d)",
-				what, name, fr.Line, guessLine(container, oldContainer, u)), File: m.file, Line: fr.Line}
+				what, name, fr.Line, guessLine(container, oldContainer, u)), File: m.file, Line: fr.Line, Edited: true}
 		}
 		found = match.node
 		if depth < len(path)-1 {
@@ -165,7 +166,11 @@ func (m *editMapper) mapFrame(fr *wire.Frame) (delta, cols, first int, err error
 		}
 	}
 	last := path[len(path)-1].node
-	return astinfo.Line(found) - astinfo.Line(last), astinfo.Col(found) - astinfo.Col(last), newScope.FirstLine(), nil
+	delta = astinfo.Line(found) - astinfo.Line(last)
+	if err := checkNewLocals(m.old, m.new, oldScope.Node, newScope.Node, last, found, fr, fr.Line+delta, m.file); err != nil {
+		return 0, 0, 0, err
+	}
+	return delta, astinfo.Col(found) - astinfo.Col(last), newScope.FirstLine(), nil
 }
 
 // scope finds the frame's function (class body, module) in f; in the new
