@@ -32,29 +32,37 @@ func TestResumeKeepsEveryCharacter(t *testing.T) {
 			tc := tc
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				dir := t.TempDir()
-				if err := os.WriteFile(filepath.Join(dir, "prog.py"), tc.src, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				c := testutil.Cmd{Dir: dir, Env: []string{"PYTHONIOENCODING=utf-8"}}
-				plain := c.Run(t, py.Path, "prog.py")
-				if plain.Code != 0 {
-					t.Fatalf("the program itself fails: %s", plain.Stderr)
-				}
-				db := filepath.Join(dir, "rec.db")
-				rec := c.Pyreplay(t, "record", "--python", py.Path, "--db", db, "-b", "prog.py:3@2", "prog.py")
-				if rec.Stdout != plain.Stdout {
-					t.Fatalf("recording changed the output: %q vs %q\n%s", rec.Stdout, plain.Stdout, rec.Stderr)
-				}
-				snaps := resList(t, c, db)
-				if len(snaps) != 1 {
-					t.Fatalf("want 1 snapshot, got %+v\n%s", snaps, rec.Stderr)
-				}
-				r := c.Pyreplay(t, "resume", snaps[0].ID, "--db", db)
-				if want := plain.Stdout[snaps[0].StdoutBytes:]; r.Stdout != want || r.Code != 0 {
-					t.Fatalf("resume gave %q (exit %d), want %q\n%s", r.Stdout, r.Code, want, r.Stderr)
-				}
+				resumesToTheEnd(t, py, tc.src, "prog.py:3@2", "PYTHONIOENCODING=utf-8")
 			})
 		}
 	})
+}
+
+// resumesToTheEnd records prog.py (src) with one breakpoint, which must
+// give one snapshot, and checks that resuming it prints exactly the rest
+// of the plain run's output and exits 0.
+func resumesToTheEnd(t *testing.T, py testutil.Python, src []byte, bp string, env ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "prog.py"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := testutil.Cmd{Dir: dir, Env: env}
+	plain := c.Run(t, py.Path, "prog.py")
+	if plain.Code != 0 {
+		t.Fatalf("the program itself fails: %s", plain.Stderr)
+	}
+	db := filepath.Join(dir, "rec.db")
+	rec := c.Pyreplay(t, "record", "--python", py.Path, "--db", db, "-b", bp, "prog.py")
+	if rec.Stdout != plain.Stdout {
+		t.Fatalf("recording changed the output: %q vs %q\n%s", rec.Stdout, plain.Stdout, rec.Stderr)
+	}
+	snaps := resList(t, c, db)
+	if len(snaps) != 1 {
+		t.Fatalf("want 1 snapshot, got %+v\n%s", snaps, rec.Stderr)
+	}
+	r := c.Pyreplay(t, "resume", snaps[0].ID, "--db", db)
+	if want := plain.Stdout[snaps[0].StdoutBytes:]; r.Stdout != want || r.Code != 0 {
+		t.Fatalf("resume gave %q (exit %d), want %q\n%s", r.Stdout, r.Code, want, r.Stderr)
+	}
 }

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/pyreplay/pyreplay/internal/testutil"
@@ -64,28 +62,7 @@ func TestStateRegressWrappedFunctions(t *testing.T) {
 			tc := tc
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				dir := t.TempDir()
-				if err := os.WriteFile(filepath.Join(dir, "prog.py"), []byte(tc.src), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				c := testutil.Cmd{Dir: dir}
-				plain := c.Run(t, py.Path, "prog.py")
-				if plain.Code != 0 {
-					t.Fatalf("the program itself fails: %s", plain.Stderr)
-				}
-				db := filepath.Join(dir, "rec.db")
-				rec := c.Pyreplay(t, "record", "--python", py.Path, "--db", db, "-b", "prog.py:9", "prog.py")
-				if rec.Stdout != plain.Stdout {
-					t.Fatalf("recording changed the output: %q vs %q\n%s", rec.Stdout, plain.Stdout, rec.Stderr)
-				}
-				snaps := resList(t, c, db)
-				if len(snaps) != 1 {
-					t.Fatalf("want 1 snapshot, got %+v\n%s", snaps, rec.Stderr)
-				}
-				r := c.Pyreplay(t, "resume", snaps[0].ID, "--db", db)
-				if want := plain.Stdout[snaps[0].StdoutBytes:]; r.Stdout != want || r.Code != 0 {
-					t.Fatalf("resume gave %q (exit %d), want %q\n%s", r.Stdout, r.Code, want, r.Stderr)
-				}
+				resumesToTheEnd(t, py, []byte(tc.src), "prog.py:9")
 			})
 		}
 	})
