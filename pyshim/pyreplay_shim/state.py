@@ -20,7 +20,6 @@ import pickle
 import reprlib
 import sys
 import types
-import collections
 
 from .frames import _Null
 from . import stdvalues as V
@@ -640,7 +639,7 @@ class _Repr(reprlib.Repr):
         m = self._builtin.get(t)
         if m is not None:
             return m(self, x, level)
-        if self.hide is not None and is_mapping(x):
+        if self.hide is not None and V.is_mapping(x):
             r = self._repr_secret_mapping(x, level)
             if r is not None:
                 return r
@@ -759,18 +758,6 @@ _repr.maxstring = 120
 _repr.maxother = 120
 _repr.maxlist = _repr.maxtuple = _repr.maxset = _repr.maxdict = 12
 _repr.maxlevel = 3
-
-
-# the mappings whose items the views show (redacted by key): the standard
-# library's, whose iteration runs no program code during a snapshot
-_MAPPINGS = (dict, os._Environ, types.MappingProxyType, collections.ChainMap, collections.UserDict)
-
-
-def is_mapping(obj):
-    """A dict or another of the standard library's mappings (os.environ, a
-    mappingproxy, a ChainMap, a UserDict): its items are its children in
-    the views, redacted by key."""
-    return isinstance(obj, _MAPPINGS)
 
 
 def _safe_repr(obj, limit=200):

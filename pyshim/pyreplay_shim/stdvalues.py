@@ -5,8 +5,10 @@ namedtuple classes, lru_cache wrappers, frozensets whose iteration order
 re-insertion would change, and library modules' global instances (by
 reference). The reduce_* functions are StatePickler's (state.py), given the
 pickler as p."""
+import collections
 import importlib
 import itertools
+import os
 import sys
 import types
 
@@ -253,3 +255,15 @@ def unstable_sets(manifest, values, is_user_file):
                     out.append(m[3])
                     break
     return out, fixable, frozen
+
+
+# the mappings whose items the views show (redacted by key): the standard
+# library's, whose iteration runs no program code during a snapshot
+_MAPPINGS = (dict, os._Environ, types.MappingProxyType, collections.ChainMap, collections.UserDict)
+
+
+def is_mapping(obj):
+    """A dict or another of the standard library's mappings (os.environ, a
+    mappingproxy, a ChainMap, a UserDict): its items are its children in
+    the views, redacted by key."""
+    return isinstance(obj, _MAPPINGS)

@@ -1,7 +1,8 @@
 """Bounded JSON views of values, so Go and the front ends never unpickle."""
 import itertools
 
-from .state import _safe_repr, _typename, is_mapping, Placeholder
+from .state import _safe_repr, _typename, Placeholder
+from .stdvalues import is_mapping
 from .frames import _Null
 
 MAX_CHILDREN = 100
