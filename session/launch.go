@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/wire"
@@ -193,33 +192,39 @@ func (d *Engine) OpenRecording(path string, o OpenOptions) error {
 		d.hist = append(d.hist, replayStop(s))
 	}
 	if d.lines {
-		d.warmReplayLocked(run, all)
+		go d.warmReplay(run, all)
 	}
 	return nil
 }
 
-// warmReplayLocked has a warm interpreter ready for the first
-// re-execution of a replay with line history (launch/warm.go): the
-// interpreter resuming the run's last snapshot would use, and its hash
-// seed. Only for a snapshot signed with the user's key: the interpreter's
-// path comes from it, and opening a recording to browse it runs nothing
-// an unchecked recording names.
-func (d *Engine) warmReplayLocked(run int64, all []wire.Summary) {
+// warmReplay has a warm interpreter ready for the first re-execution of
+// a replay with line history (launch/warm.go): the interpreter resuming
+// the run's last snapshot would use, and its hash seed. Only for a
+// snapshot signed with the user's key (checked once for the session, off
+// the engine's lock: it reads the whole state): the interpreter's path
+// comes from it, and opening a recording to browse it runs nothing an
+// unchecked recording names.
+func (d *Engine) warmReplay(run int64, all []wire.Summary) {
 	last := int64(0)
 	for _, s := range all {
 		if s.Run == run {
 			last = s.N
 		}
 	}
-	key, err := trust.UserKey()
-	if err != nil || d.store.Verify(last, key) != nil {
+	if d.verifyOnce(last) != nil {
 		return
 	}
 	snap, err := d.store.Get(last)
 	if err != nil {
 		return
 	}
-	if python, err := launch.SnapshotPython(d.reexecPython(), snap); err == nil {
+	d.mu.Lock()
+	python, ended := d.reexecPython(), d.ended
+	d.mu.Unlock()
+	if ended {
+		return // (closed meanwhile)
+	}
+	if python, err := launch.SnapshotPython(python, snap); err == nil {
 		launch.Warm(python, snap.Meta.HashSeed)
 	}
 }

@@ -96,6 +96,9 @@ func PrepareResume(o launch.Options, forceCriu bool) (*Program, error) {
 	// (an image is looked for first: one query, so that exact resume costs
 	// what it did when there is none)
 	// (into edited source: never the image, which holds the recorded code)
+	if forceCriu && o.AllowEdited {
+		return nil, errors.New("--criu restores the recorded process, which runs the recorded code; it cannot continue in edited source: drop --criu or --allow-edited")
+	}
 	if dir, ok := launch.CriuImage(o.Store, o.Snap); (ok && !o.AllowEdited) || forceCriu {
 		if !ok {
 			return nil, fmt.Errorf("%s has no CRIU image (record with --criu to take them)", recording.SnapID(o.Snap))

@@ -65,9 +65,6 @@ func resumeCmd() *cobra.Command {
 				}
 				return nil
 			}
-			if allowEdited && useCriu {
-				return errors.New("--criu restores the recorded process, which runs the recorded code; it cannot continue in edited source: drop --criu or --allow-edited")
-			}
 			p, err := session.PrepareResume(launch.Options{Store: store, Snap: n, Python: python, Breakpoints: bps, Every: every.Seconds(), AllowEdited: allowEdited, Trust: trusted}, useCriu)
 			if err != nil {
 				return resumeError(store, n, err)
