@@ -202,12 +202,14 @@ func TestLineHistoryReplay(t *testing.T) {
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "parse_fail.py", minor)
 			r := testutil.Cmd{Dir: f.dir}.Pyreplay(t, "record", "--trace", "--python", f.py, "--db", f.db, "parse_fail.py")
-			if r.Code != 1 || !strings.Contains(r.Stderr, "recorded 2 snapshots") {
+			// (the first line's anchor, periodic ones if the run lasts, the exception)
+			last := regexp.MustCompile(`recorded \d+ snapshots: snap-1\.\.(snap-\d+) in`).FindStringSubmatch(r.Stderr)
+			if r.Code != 1 || last == nil {
 				t.Fatalf("record --trace: %+v", r)
 			}
 			c := newClient(t)
 			c.request("initialize", msg{"adapterID": "pyreplay"})
-			c.request("launch", msg{"recording": f.db, "snapshot": "snap-2", "lineHistory": true})
+			c.request("launch", msg{"recording": f.db, "snapshot": last[1], "lineHistory": true})
 			c.event("initialized")
 			c.request("configurationDone", nil)
 			c.stopped()
@@ -444,6 +446,39 @@ func TestLineHistoryAcrossWindows(t *testing.T) {
 			}
 			c.request("continue", msg{"threadId": 1})
 			c.expectExit(1)
+		})
+	}
+}
+
+// A re-execution's forked copies (made small here, so that one is made
+// every few entries) see the files the run writes as they were at their
+// fork: the copy that records the last events reads back the journal it
+// wrote, not one the counting run already filled, and reaches the stop.
+func TestLineHistoryForkedFiles(t *testing.T) {
+	defer func(e, f int) { session.WindowEvents, session.WindowForkEvery = e, f }(session.WindowEvents, session.WindowForkEvery)
+	session.WindowEvents, session.WindowForkEvery = 30, 50
+	for _, minor := range []string{"3.8", "3.11", "3.12", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "journal.py", minor)
+			c := newClient(t)
+			c.launch(f, msg{"lineHistory": true}, nil, nil)
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 26 {
+				t.Fatalf("stop: %s %v", reason, top)
+			}
+			c.request("stepBack", msg{"threadId": 1})
+			_, top := c.stopped()
+			if got := c.locals(top.num("id"))["rows"].str("value"); top.num("line") != 25 || !strings.HasPrefix(got, "['écriture-0;0', ") {
+				t.Fatalf("step back: line %d rows=%s", top.num("line"), got)
+			}
+			// the last entry written, in run()'s callee
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 6}}})
+			c.request("reverseContinue", msg{"threadId": 1})
+			reason, top := c.stopped()
+			if got := c.locals(top.num("id"))["entry"].str("value"); reason != "breakpoint" || top.num("line") != 6 || got != "('écriture-399', 11)" {
+				t.Fatalf("reverse continue: %s line %d entry=%s", reason, top.num("line"), got)
+			}
+			c.request("terminate", nil)
 		})
 	}
 }

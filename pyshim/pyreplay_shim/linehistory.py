@@ -23,11 +23,12 @@ With "event" the run ends at the line event numbered N (the anchor's own is
 takes a recorded snapshot there instead of writing events.
 
 "limit": the events kept, the last N (100,000 by default), plus each live
-frame's last one before them. With "fork_every" a forked copy of the run
-waits every N line events (Checkpoints); once the run has seen a limit
-and a fork_every of events it only counts the rest, and at its end the
-copy nearest the last "limit" events records from there, starting with
-each live frame's state then ("w": 1). "scope" (absent: every code of the program): only the codes it
+frame's last one before them. With "fork_every" the run only counts the
+line events (a test and an increment each), with a forked copy of itself
+waiting at its first event and every N events after (Checkpoints); at its
+end the copy nearest before the last "limit" events counts on up to them
+and records them, starting with each live frame's state then ("w": 1):
+whatever the stretch's length, only "limit" events are recorded in full. "scope" (absent: every code of the program): only the codes it
 names (the stop's frames') and the codes holding its lines (breakpoints')
 report line events; a frame of any other code appears only as the caller
 of a traced one, with an event made at that call ("x": 1): its line and
@@ -110,11 +111,23 @@ def install(spec, trig, rec):
     hits = {}
     real = {}
     done = []
-    # fast: only counted (Checkpoints): once the run has recorded `keep`
-    # events and a fork_every more, it only counts, and the full events
-    # come from a forked copy; a snapshot's run only counts
+    # fast: only counted. A snapshot's or a count's run only counts; a
+    # window's run counts from its first event on once a forked copy waits
+    # there (Checkpoints), and the full events come from a copy
     fast = [bool(snap) or bool(counting)]
     cps = Checkpoints(spec.get("fork_every") or 0, keep) if not snap and not counting else None
+    # a resumed copy counting on to the event it records from (None: not one)
+    rec_from = [None]
+
+    def attention(after):
+        """The next line event number after `after` where line() has more
+        to do than count: the run's end (upto), a checkpoint, a copy's
+        first recorded event; -1 for none."""
+        c = [x for x in (upto, rec_from[0]) if x is not None and x > after]
+        if cps is not None and cps.every:
+            c.append((after // cps.every + 1) * cps.every if after >= 0 else 0)
+        return min(c) if c else -1
+    attn = [attention(-1)]
     tally = {}  # counting: "file:line:condition" -> its hits
 
     def user(fn):
@@ -207,9 +220,9 @@ def install(spec, trig, rec):
     def finish(how):
         if done:
             return
-        if cps is not None and fast[0]:
-            # the counting run is over: its copy nearest `keep` events
-            # before here records them, and writes OUT; this one ends
+        if cps is not None and fast[0] and cps.waiting:
+            # the counting run is over: its copy nearest before the last
+            # `keep` events records them, and writes OUT; this one ends
             cps.resume_copy(count[0])
         elif cps is not None:
             cps.drop()  # (this run recorded them all)
@@ -299,6 +312,7 @@ def install(spec, trig, rec):
         return c
 
     top_want = want_stack[-1] if want_stack else None
+    top_line = top_want[1] if top_want else None
     views = {}  # a mutable value's view's items -> I (made at its event)
     hidden = {}  # name -> whether view.redacted hides it
 
@@ -361,6 +375,7 @@ def install(spec, trig, rec):
         live frame of the program as it is now (callers outermost first)."""
         fast[0] = False
         cps.every = 0  # (the copy records to the end: no copies of its own)
+        attn[0] = attention(count[0])
         if MONITORING:
             sys.monitoring.restart_events()  # (the counting run DISABLEd return events)
         ring.clear()
@@ -399,16 +414,28 @@ def install(spec, trig, rec):
         if done or trig.rebuilding:
             return
         n = count[0]
-        if cps is not None and cps.due(n):
-            if cps.fork(n):
-                begin(frame)  # a forked copy, resumed: it records from here
-            elif not fast[0] and cps.forked and n >= keep + cps.every:
-                # more events than a window keeps: from here on they are
-                # only counted, a copy records the last ones
-                fast[0] = True
-                ring.clear()
-                last_of.clear()
-                serial.clear()
+        if n == attn[0] and cps is not None:
+            if n == rec_from[0]:
+                rec_from[0] = None
+                begin(frame)  # a resumed copy: it records from here
+            elif cps.due(n):
+                go = cps.fork(n)
+                if go is not None:
+                    # a forked copy, resumed: it records from event `go`
+                    cps.every = 0
+                    if go <= n:
+                        begin(frame)
+                    else:
+                        fast[0], rec_from[0] = True, go
+                elif n == 0:
+                    # the run only counts if a copy waits at its first
+                    # event (else it has threads: it records in full)
+                    fast[0] = cps.forked
+                    if not cps.forked:
+                        cps.every = 0
+            attn[0] = attention(n)
+        elif n == attn[0]:
+            attn[0] = attention(n)
         if fast[0]:
             if n == upto or (counting and upto is None and at_stop(frame) and same_locals(frame)):
                 if snap:
@@ -436,19 +463,20 @@ def install(spec, trig, rec):
         # before: registered later): the interpreter's teardown is skipped
         os._exit(0)
 
-    import atexit
-    atexit.register(at_exit)
-    # nothing the re-execution does reaches outside (sandbox.py)
+    # nothing the re-execution does reaches outside (sandbox.py); its
+    # private files stay until at_exit is over (registered after: run
+    # before), for the copy that records the last events reads them too
     from . import sandbox
     sandbox.install()
+    import atexit
+    atexit.register(at_exit)
     if MONITORING:
         def counted(code, ln):
             """3.12+: a counting run's line event, counted without its frame;
             False when line() must see it (a checkpoint, the run's end, a
             line of the stop's, the resume's rebuild)."""
             n = count[0]
-            if trig.rebuilding or n == upto or (cps is not None and cps.due(n)) \
-                    or (top_want is not None and ln == top_want[1]) \
+            if n == attn[0] or ln == top_line or trig.rebuilding \
                     or (counting and (code_info(code)[1], ln) in bp_lines):
                 return False
             count[0] = n + 1
@@ -477,13 +505,13 @@ def _snapshot_here(rec, frame, path):
 class Checkpoints(object):
     """Fork checkpoints of a counting run (rr's idea, inside one
     re-execution): while the run only counts line events (a test and an
-    increment each), every `every` events a forked copy of the process
-    waits at that event. When the run reaches its end, the copy nearest
-    `keep` events before it resumes and records the events from there up
-    to the end, in full (the window's `keep` events and a little more),
-    and the counting run ends. Copies no longer needed are ended as new
-    ones are made; at most three wait at a time. Used only while the
-    process has one thread (a fork copies only the thread that forks)."""
+    increment each), at its first event and every `every` events after a
+    forked copy of the process waits at that event. When the run reaches
+    its end, the latest copy at or before the last `keep` events resumes,
+    counts on up to them and records them in full, and the counting run
+    ends. Copies no longer needed are ended as new ones are made; at most
+    three wait at a time. Used only while the process has one thread (a
+    fork copies only the thread that forks)."""
 
     def __init__(self, every, keep):
         self.every, self.keep = every, keep
@@ -491,12 +519,13 @@ class Checkpoints(object):
         self.forked = False
 
     def due(self, n):
-        return self.every and n and n % self.every == 0
+        return self.every and n % self.every == 0
 
     def fork(self, n):
-        """Fork a copy waiting at event n; True in the copy, once resumed."""
+        """Fork a copy waiting at event n: in the copy, once resumed, the
+        event it records from; None in this process (or no fork made)."""
         if len(sys._current_frames()) != 1:
-            return False
+            return None
         import posix  # (os.fork is the sandbox's: refused)
         r, w = os.pipe()
         pid = posix.fork()
@@ -505,11 +534,15 @@ class Checkpoints(object):
             for _, _, other in self.waiting:
                 os.close(other)
             self.waiting = []
-            go = os.read(r, 2)
+            # the files the run writes, as they are at this event
+            from . import sandbox
+            files = sandbox.files_at_fork()
+            go = os.read(r, 32)
             os.close(r)
-            if go != b"go":
+            sandbox.restore_files(files, go.startswith(b"go "))
+            if not go.startswith(b"go "):
                 os._exit(0)  # (not needed, or the counting run ended)
-            return True
+            return int(go[3:])
         os.close(r)
         self.forked = True
         self.waiting.append((n, pid, w))
@@ -517,7 +550,7 @@ class Checkpoints(object):
         older = [c for c in self.waiting if c[0] <= n - self.keep]
         for c in older[:-1]:
             self._end(c)
-        return False
+        return None
 
     def drop(self):
         for c in list(self.waiting):
@@ -525,16 +558,17 @@ class Checkpoints(object):
 
     def resume_copy(self, end):
         """The run ends at event `end`: the copy to record is the latest
-        waiting at or before end - keep (else the first); it records and
-        writes OUT; this process waits for it."""
+        waiting at or before end - keep (else the first); it records from
+        there and writes OUT; this process waits for it."""
+        start = max(end - self.keep, 0)
         pick = None
         for c in self.waiting:
-            if c[0] <= end - self.keep or pick is None:
+            if c[0] <= start or pick is None:
                 pick = c
         for c in self.waiting:
             if c is not pick:
                 self._end(c)
-        os.write(pick[2], b"go")
+        os.write(pick[2], b"go %d" % start)
         os.close(pick[2])
         os.waitpid(pick[1], 0)
         os._exit(0)

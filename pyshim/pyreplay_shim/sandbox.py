@@ -22,8 +22,13 @@ import tempfile
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
+# the private copies' directory of this re-execution (install)
+_private = []
+
+
 def install():
     private = tempfile.mkdtemp(prefix="pyreplay-reexec-")
+    _private.append(private)
     copies = {}  # real path -> private copy
     _remove_at_end(private)
 
@@ -116,3 +121,69 @@ def _remove_at_end(private):
     os._exit = exit_
     import atexit
     atexit.register(remove)  # (an ordinary end, should one happen)
+
+
+def files_at_fork():
+    """In a fork checkpoint's copy (linehistory.Checkpoints), just forked:
+    the private copies as they are now (their content, and the offsets of
+    the descriptors open on them, shared with the process that goes on),
+    kept until the copy resumes or ends; None when there are none. (posix's
+    functions: os's are refused by now.)"""
+    import posix
+    if not _private or not posix.listdir(_private[0]):
+        return None
+    private = _private[0]
+    kept = private + ".at-%d" % posix.getpid()
+    posix.mkdir(kept, 0o700)
+    for name in posix.listdir(private):
+        _copy(posix, os.path.join(private, name), os.path.join(kept, name))
+    offsets = {}
+    for fd in posix.listdir("/proc/self/fd"):
+        try:
+            if posix.readlink("/proc/self/fd/" + fd).startswith(private + os.sep):
+                offsets[int(fd)] = posix.lseek(int(fd), 0, os.SEEK_CUR)
+        except OSError:
+            pass
+    return kept, offsets
+
+
+def restore_files(state, resumed):
+    """The copy resumes (resumed) or ends: the process that went on has
+    ended writing, so the private copies get back their content at the
+    fork, in place (the descriptors open on them stay valid), files made
+    since are removed and the descriptors' offsets are put back."""
+    if state is None:
+        return
+    import posix
+    kept, offsets = state
+    private = _private[0]
+    if resumed:
+        had = set(posix.listdir(kept))
+        for name in posix.listdir(private):
+            if name not in had:
+                posix.unlink(os.path.join(private, name))
+        for name in had:
+            _copy(posix, os.path.join(kept, name), os.path.join(private, name))
+        for fd, pos in offsets.items():
+            try:
+                posix.lseek(fd, pos, os.SEEK_SET)
+            except OSError:
+                pass
+    for name in posix.listdir(kept):
+        posix.unlink(os.path.join(kept, name))
+    posix.rmdir(kept)
+
+
+def _copy(posix, src, dst):
+    """dst gets src's content, in place (its inode kept)."""
+    r = posix.open(src, os.O_RDONLY)
+    w = posix.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        while True:
+            b = posix.read(r, 1 << 20)
+            if not b:
+                break
+            posix.write(w, b)
+    finally:
+        posix.close(r)
+        posix.close(w)
