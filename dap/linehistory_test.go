@@ -482,3 +482,49 @@ func TestLineHistoryForkedFiles(t *testing.T) {
 		})
 	}
 }
+
+// Stepping back through main() crosses the periodic anchors taken inside
+// score(), a hot function of five lines: each stretch before an anchor is
+// re-executed tracing main's code and score's at the anchor's line alone,
+// and main's line events come back exactly, with its locals then, to its
+// first line and its caller's.
+func TestLineHistoryAcrossAnchors(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.12", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "crunch.py", minor)
+			c := newClient(t)
+			c.launch(f, msg{"lineHistory": true}, nil, nil)
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 27 {
+				t.Fatalf("stop: %s %v", reason, top)
+			}
+			want := []int{26, 25, 27, 26, 25, 27, 26, 25, 24, 23, 22, 31}
+			var got []int
+			for i := range want {
+				c.request("stepBack", msg{"threadId": 1})
+				ev, top := c.stoppedEvent()
+				got = append(got, top.num("line"))
+				switch top.num("line") {
+				case 24:
+					loc := c.locals(top.num("id"))
+					if loc["first"].str("value") != "2571426" || loc["t"] != nil {
+						t.Fatalf("step back %d at 24: first=%v t=%v", i+1, loc["first"], loc["t"])
+					}
+				case 23:
+					loc := c.locals(top.num("id"))
+					if loc["n"].str("value") != "2000000" || loc["first"] != nil {
+						t.Fatalf("step back %d at 23: n=%v first=%v", i+1, loc["n"], loc["first"])
+					}
+				case 31:
+					if !strings.Contains(ev.str("description"), "re-executed") {
+						t.Fatalf("step back to the caller: %q", ev.str("description"))
+					}
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("step backs: %v, want %v\n%s", got, want, c.output.String())
+			}
+			c.request("terminate", nil)
+		})
+	}
+}

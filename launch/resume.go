@@ -64,6 +64,10 @@ type HistorySpec struct {
 type HistoryScope struct {
 	Codes [][2]any `json:"codes"` // [file, co_name]
 	Lines [][3]any `json:"lines"` // [file, line, condition or ""]
+	// StopOnly: [file, co_name, line] of a code traced at that line alone
+	// (its other lines report no events): the stop's top frame's, when the
+	// window needs none of its lines but must recognise the stop
+	StopOnly *[3]any `json:"stop_only,omitempty"`
 }
 
 // HistoryUntil is the stop a re-execution ends at.

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/pyreplay/pyreplay/launch"
@@ -143,9 +144,13 @@ func (w *lineWindow) codeOf(s int64) (string, string) {
 
 // serialIn is frame s of w in its earlier part p: the frame at the same
 // place in the stack of the moment they share (p's last event, w's first
-// line event), running the same function; 0 when there is none.
+// line event), counted from the outermost frame (their innermost differ:
+// p ends in the anchor's top frame, which w may not trace), running the
+// same function; 0 when there is none.
 func (w *lineWindow) serialIn(p *lineWindow, s int64) int64 {
 	mine, theirs := w.chainAt(w.firstLine()), p.chainAt(len(p.events)-1)
+	slices.Reverse(mine)
+	slices.Reverse(theirs)
 	for k, m := range mine {
 		if m != s {
 			continue
@@ -355,8 +360,9 @@ func scanForward(w *lineWindow, i int, hit func(*lineWindow, int) bool) (*lineWi
 // earlier is the window of the events before w's first: the same
 // stretch re-executed with the same scope up to w's first line event, or,
 // for a window from its anchor, the window of the stretch that ends at the
-// anchor (from the anchor before it, tracing the anchor's frames and the
-// breakpoints set now); nil at the start of the history. Made once (again
+// anchor (from the anchor before it, tracing the anchor's frames of w's
+// code, the anchor's top frame at its line, and the breakpoints set now);
+// nil at the start of the history. Made once (again
 // when the breakpoints set now are not in its scope).
 func (d *Engine) earlier(w *lineWindow) (*lineWindow, error) {
 	d.mu.Lock()
@@ -378,7 +384,7 @@ func (d *Engine) earlier(w *lineWindow) (*lineWindow, error) {
 		if len(p.events) == 0 || p.events[len(p.events)-1].N != n || (p.first >= n && n > 0) {
 			return nil, fmt.Errorf("cannot go further back by line: re-executing from %s again took another path (its input, files or environment differ from the recorded run's)", recording.SnapID(w.anchor))
 		}
-	} else if p, err = d.reexecute(store, python, w.anchor); err != nil || p == nil {
+	} else if p, err = d.reexecuteIn(store, python, w.anchor, w.scope); err != nil || p == nil {
 		return nil, err
 	}
 	d.mu.Lock()

@@ -37,6 +37,15 @@ var (
 // exactly (nil when there is none), tracing the code of stop's frames and
 // of the breakpoints set now, up to stop.
 func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*lineWindow, error) {
+	return d.reexecuteIn(store, python, stop, nil)
+}
+
+// reexecuteIn is reexecute tracing, of stop's frames, only the code in
+// scope `only` (a window's, when the stretch is walked from that window:
+// its cursor can only be in frames of that code), and stop's top frame's
+// at its own line alone, to recognise the stop (scopeIn); all of them
+// when only is nil.
+func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, only *launch.HistoryScope) (*lineWindow, error) {
 	if store == nil {
 		return nil, nil
 	}
@@ -61,6 +70,7 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 	}
 	// traced: the stop's frames' codes and the breakpoints' (set now)
 	until, scope := untilOf(target)
+	scope = scopeIn(until, scope, only)
 	d.mu.Lock()
 	for f, list := range d.lineBPs {
 		for _, b := range list {
@@ -110,6 +120,30 @@ func untilOf(target *wire.Snapshot) (launch.HistoryUntil, *launch.HistoryScope) 
 	return until, scope
 }
 
+// scopeIn is scope (a stop's frames' codes) narrowed to the codes of
+// only, the top frame's code, when dropped, traced at its stop line alone
+// (StopOnly): what recognises the stop costs one event per run of that
+// line, not one per line of a hot function. scope itself when only is nil.
+func scopeIn(until launch.HistoryUntil, scope, only *launch.HistoryScope) *launch.HistoryScope {
+	if only == nil || len(scope.Codes) == 0 {
+		return scope
+	}
+	keep := map[[2]any]bool{}
+	for _, c := range only.Codes {
+		keep[c] = true
+	}
+	n := &launch.HistoryScope{Lines: scope.Lines}
+	for _, c := range scope.Codes {
+		if keep[c] {
+			n.Codes = append(n.Codes, c)
+		}
+	}
+	if top := scope.Codes[len(scope.Codes)-1]; !keep[top] && len(until.Stack) > 0 {
+		n.StopOnly = &[3]any{top[0], top[1], until.Stack[len(until.Stack)-1][1]}
+	}
+	return n
+}
+
 // hitsBefore is, for each breakpoint of bps with a hit condition
 // (bpKey), its hits from the program's start up to w's first line event
 // (not included), its condition counted as a live one is: a counting
@@ -146,6 +180,7 @@ func (d *Engine) hitsBefore(w *lineWindow, bps map[string][]LineBreakpoint) (map
 		// from the run's first snapshot to the anchor
 		until, scope := untilOf(anchor)
 		until.Last = false
+		scope = scopeIn(until, scope, &launch.HistoryScope{}) // (counting needs no frame's lines)
 		scope.Lines = lines
 		if err := countHits(store, python, first, scope, until, total); err != nil {
 			return nil, err

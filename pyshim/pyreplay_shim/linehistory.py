@@ -11,7 +11,8 @@ events are the original's. Config (resume.history):
                "locals": [{name: repr}, ...], "last": bool} or {"event": N},
      "limit": N, "fork_every": N, "snapshot": bool,
      "scope": {"codes": [[file, name], ...],
-               "lines": [[file, line, condition or ""], ...]}}
+               "lines": [[file, line, condition or ""], ...],
+               "stop_only": [file, name, line]}}
 
 The stop is the first line event where the program's frames (file, line),
 the output offsets and the frames' locals' reprs are those of "until":
@@ -30,7 +31,9 @@ end the copy nearest before the last "limit" events counts on up to them
 and records them, starting with each live frame's state then ("w": 1):
 whatever the stretch's length, only "limit" events are recorded in full. "scope" (absent: every code of the program): only the codes it
 names (the stop's frames') and the codes holding its lines (breakpoints')
-report line events; a frame of any other code appears only as the caller
+report line events, and "stop_only"'s code only where it is the stop (the
+stop's top frame's code, traced to recognise the stop: its other events
+are not events of the history, not even counted); a frame of any other code appears only as the caller
 of a traced one, with an event made at that call ("x": 1): its line and
 values then, exact while the callee runs. The rest of the program runs
 untraced (3.12+: not even its calls; before, each call costs a test). A
@@ -138,6 +141,12 @@ def install(spec, trig, rec):
 
     scope = spec.get("scope")
     scope_codes = {(f, n) for f, n in (scope or {}).get("codes") or []}
+    stop_only = (scope or {}).get("stop_only")
+    if stop_only:
+        stop_only, only_line = (stop_only[0], stop_only[1]), stop_only[2]
+        scope_codes.add(stop_only)
+    # code -> its one line that reports events (stop_only's code)
+    only = {}
     scope_lines = {}  # file -> its breakpoints' lines
     # (file, line) -> [(condition or "", its code: None without one, False
     # when it does not compile)]: the breakpoints'
@@ -174,6 +183,8 @@ def install(spec, trig, rec):
                 # own, with the function's name (and a first line of its own)
                 r = (fn, code.co_name) in scope_codes \
                     or (fn in scope_lines and not scope_lines[fn].isdisjoint(L.own_lines(code)))
+                if r and (fn, code.co_name) == stop_only and not (fn in scope_lines and not scope_lines[fn].isdisjoint(L.own_lines(code))):
+                    only[code] = only_line
             in_scope[code] = r
         return r
 
@@ -395,6 +406,10 @@ def install(spec, trig, rec):
                 tally[key] = tally.get(key, 0) + 1
 
     top_locals = want_locals[-1] if want_locals and not last else None
+    # of those, the ones whose repr is an int's, str's or bytes': compared
+    # by value first (a loop's counter tells a hot line's events apart
+    # without a repr)
+    top_values = _literals(top_locals or {})
 
     def at_stop(frame):
         # the cheap tests first: the stop's own line in its file, then (a
@@ -405,10 +420,25 @@ def install(spec, trig, rec):
         if top_locals:
             loc = frame.f_locals
             if loc is not frame.f_globals:
+                for k, v in top_values:
+                    x = loc.get(k, loc)
+                    if type(x) is not type(v) or x != v:
+                        return False
                 for k, r in top_locals.items():
                     if k not in loc or _safe_repr(loc[k]) != r:
                         return False
         return output_bytes() == want_out and stack_of(frame) == want_stack
+
+    def only_stop(frame):
+        """Whether an event of stop_only's code at its line is the stop
+        (else it is no event of the history): the loop counters first."""
+        if top_values:
+            loc = frame.f_locals
+            for k, v in top_values:
+                x = loc.get(k, loc)
+                if type(x) is not type(v) or x != v:
+                    return False
+        return at_stop(frame) and (last or same_locals(frame))
 
     def line(frame):
         if done or trig.rebuilding:
@@ -484,9 +514,25 @@ def install(spec, trig, rec):
             hits[hk] = hits.get(hk, 0) + 1
             return True
 
-        watch_return = _monitor(traced, line, forget, done, fast, counted)
+        watch_return = _monitor(traced, line, forget, done, fast, counted, only, only_stop)
     else:
-        watch_return = _settrace(traced, in_scope, line, forget, done)
+        watch_return = _settrace(traced, in_scope, line, forget, done, only, only_stop)
+
+
+def _literals(reprs):
+    """(name, value) of reprs' items whose repr is an int's, a str's or a
+    bytes' that gives that repr back: a value with that type equal to it
+    has that repr (not a float's: 0.0 == -0.0, nan != nan)."""
+    import ast
+    out = []
+    for k, r in reprs.items():
+        try:
+            v = ast.literal_eval(r)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if type(v) in (int, str, bytes) and _safe_repr(v) == r:
+            out.append((k, v))
+    return out
 
 
 def _snapshot_here(rec, frame, path):
@@ -582,16 +628,21 @@ class Checkpoints(object):
             pass
 
 
-def _settrace(traced, known, line, gone, done):
+def _settrace(traced, known, line, gone, done, only, only_stop):
     """3.8-3.11: sys.settrace in every thread; a traced code's frames report
-    their lines and return, other frames cost their call event (a dict
-    lookup in known, traced's answers, once it has seen their code)."""
+    their lines (a code of `only`: its one line) and return, other frames
+    cost their call event (a dict lookup in known, traced's answers, once
+    it has seen their code)."""
     known_get = known.get
 
     def local(frame, event, arg):
         if done:
             return None
         if event == "line":
+            if only:
+                ol = only.get(frame.f_code)
+                if ol is not None and (ol != frame.f_lineno or not only_stop(frame)):
+                    return local
             line(frame)
         elif event == "return":
             gone(frame)
@@ -618,10 +669,11 @@ def _settrace(traced, known, line, gone, done):
     return watch_return
 
 
-def _monitor(traced, line, gone, done, fast, counted):
+def _monitor(traced, line, gone, done, fast, counted, only, only_stop):
     """3.12+: a sys.monitoring tool of the re-execution's own. Each code
     is asked once, at its first start (then DISABLEd there): a traced one
-    gets LINE and return events of its own; the rest of the program runs
+    gets LINE and return events of its own (a code of `only`: the other
+    lines' LINE events are DISABLEd as met); the rest of the program runs
     without any. A counting run (fast) DISABLEs the return events it
     meets (begin() restarts them)."""
     M = sys.monitoring
@@ -643,6 +695,15 @@ def _monitor(traced, line, gone, done, fast, counted):
     def on_line(code, n):
         if done:
             return DISABLE
+        if only:
+            ol = only.get(code)
+            if ol is not None:
+                if ol != n:
+                    return DISABLE
+                f = getframe(1)
+                if only_stop(f):
+                    line(f)
+                return
         if fast[0] and counted(code, n):
             return
         line(getframe(1))
