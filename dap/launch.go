@@ -86,6 +86,9 @@ type LaunchArgs struct {
 	// between the stops. LineHistory: true is the same as TimeTravel: true.
 	TimeTravel  *bool `json:"timeTravel"`
 	LineHistory bool  `json:"lineHistory"`
+	// History bounds what time travel keeps of a live run: "30s", "2m",
+	// "500MB" or "2m,500MB" (launch.ParseHistory; default 10s).
+	History json.RawMessage `json:"history"`
 	// SubProcess (default true, as debugpy's): the program's Python
 	// children run under pyreplay too, each in a child session (DAP
 	// startDebugging) when the client supports it, else recorded.
@@ -104,6 +107,22 @@ func (a LaunchArgs) lines(live bool) bool {
 		return *a.TimeTravel
 	}
 	return a.LineHistory || live
+}
+
+// historyArg reads "history": a string launch.ParseHistory reads.
+func historyArg(raw json.RawMessage) (launch.History, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return launch.History{}, nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return launch.History{}, errorf("\"history\" is a string such as \"30s\", \"2m\", \"500MB\" or \"2m,500MB\", not %s", raw)
+	}
+	h, err := launch.ParseHistory(s)
+	if err != nil {
+		return h, errorf("\"history\": %v", err)
+	}
+	return h, nil
 }
 
 // criuArg reads "criu": true, false, "always" (or "refused", "off").
@@ -168,9 +187,13 @@ func (c *conn) onLaunch(req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	hist, err := historyArg(a.History)
+	if err != nil {
+		return nil, err
+	}
 	o := session.LaunchOptions{Target: launch.Target{Script: a.Program}, Args: a.Args, Cwd: a.Cwd, Python: python,
 		DB: a.DB, StopOnEntry: a.StopOnEntry, NoDebug: a.NoDebug, JustMyCode: c.justMyCode, Env: map[string]string{},
-		Criu: crOpt, LineHistory: a.lines(true) && !a.NoDebug,
+		Criu: crOpt, LineHistory: a.lines(true) && !a.NoDebug, History: hist,
 		ChildSessions: c.childSessions, NoSubProcess: a.SubProcess != nil && !*a.SubProcess}
 	if a.Module != "" {
 		o.Target = launch.Target{Module: a.Module}

@@ -26,6 +26,10 @@ type Breakpoint struct {
 	Cond string `json:"cond,omitempty"` // Python expression
 	Func string `json:"func,omitempty"` // qualified name
 	Spec string `json:"spec"`
+	// Anchor: its snapshot is time travel's anchor at the program's first
+	// line (record --trace), recorded as a live session's: reason "entry",
+	// label "anchor"
+	Anchor bool `json:"anchor,omitempty"`
 	// Index is the spec's place among the specs resolved together
 	// (ResolveBreakpoints), from 0: a function spec may resolve to several
 	// functions, which share it.

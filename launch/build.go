@@ -101,12 +101,18 @@ type Options struct {
 	// checkpoints may pause it for: the interval grows to match their cost
 	EveryBudget  float64
 	MaxSnapshots int
-	// ThinSnapshots (seconds), with MaxSnapshots: periodic snapshots
-	// beyond the newest MaxSnapshots keep one per ThinSnapshots of the
-	// run, MaxSnapshots of them (time travel's anchors: dense near now)
-	ThinSnapshots float64
-	Redact        []string
-	NoRedact      bool
+	// ThinSnapshots, with MaxSnapshots: periodic snapshots beyond the
+	// newest MaxSnapshots are thinned by these tiers (time travel's
+	// anchors: dense near now; UseAnchors)
+	ThinSnapshots []Tier
+	// HistorySize bounds the periodic snapshots' stored state in all
+	// (bytes; the newest is kept); HistoryBound: they are time travel's
+	// anchors, and once the oldest goes, the snapshot at the program's
+	// first line (an "entry" anchor) goes too (UseAnchors)
+	HistorySize  int64
+	HistoryBound bool
+	Redact       []string
+	NoRedact     bool
 
 	// resume
 	Snap        int64 // resume this snapshot of Store as a new run (its parent)
@@ -114,10 +120,13 @@ type Options struct {
 	// History, for a resume, re-executes up to a later stop and writes the
 	// line events on the way (pyshim linehistory.py; session/linehistory.go)
 	History *HistorySpec
-	// Trace (record --trace) snapshots the program at its first line: a
-	// recording that line history can re-execute from (session/linehistory.go)
-	Trace bool
-	Trust bool // sign the whole recording with the user's key first (`--trust`)
+	// Trace (record --trace) snapshots the program at its first line and
+	// takes time travel's anchors along its run (UseAnchors, bounded by
+	// TraceHistory): a recording that line history can re-execute from
+	// (session/linehistory.go)
+	Trace        bool
+	TraceHistory History
+	Trust        bool // sign the whole recording with the user's key first (`--trust`)
 }
 
 // Prepared is a run written to the recording and ready to start with
@@ -159,7 +168,11 @@ func Build(o Options) (*Prepared, error) {
 	if st, err := os.Stat(cwd); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("the working directory %s does not exist", cwd)
 	}
-	cfg := Config{Mode: "record", Every: o.Every, EveryBudget: o.EveryBudget, MaxSnapshots: o.MaxSnapshots, ThinSnapshots: o.ThinSnapshots, Redact: o.Redact, NoRedact: o.NoRedact}
+	if o.Trace {
+		o.UseAnchors(Minor(python), o.TraceHistory)
+	}
+	cfg := Config{Mode: "record", Every: o.Every, EveryBudget: o.EveryBudget, MaxSnapshots: o.MaxSnapshots, ThinSnapshots: o.ThinSnapshots,
+		HistorySize: o.HistorySize, HistoryBound: o.HistoryBound, Redact: o.Redact, NoRedact: o.NoRedact}
 	baseDir := cwd
 	if o.Target.IsModule() {
 		cfg.Module = o.Target.Module
@@ -185,9 +198,10 @@ func Build(o Options) (*Prepared, error) {
 	return p, nil
 }
 
-// traceAnchor adds a snapshot at the program's first line (record --trace):
-// the first line on which Python reports a line event is a statement of
-// the module's own (a function's lines follow its def line).
+// traceAnchor adds a snapshot at the program's first line (record --trace),
+// an "entry" anchor as a live session's: the first line on which Python
+// reports a line event is a statement of the module's own (a function's
+// lines follow its def line).
 func (p *Prepared) traceAnchor(cwd string) error {
 	if p.Target.IsModule() {
 		return errors.New("--trace needs a program file (not -m MODULE) for now")
@@ -200,7 +214,7 @@ func (p *Prepared) traceAnchor(cwd string) error {
 	if err != nil || len(lines) == 0 {
 		return fmt.Errorf("--trace: cannot find the first line %s runs", filepath.Base(main))
 	}
-	p.Config.Breakpoints = append(p.Config.Breakpoints, Breakpoint{File: main, Line: lines[0], Hit: 1,
+	p.Config.Breakpoints = append(p.Config.Breakpoints, Breakpoint{File: main, Line: lines[0], Hit: 1, Anchor: true,
 		Spec: fmt.Sprintf("%s:%d@1 (--trace: the program's first line)", filepath.Base(main), lines[0])})
 	return nil
 }

@@ -39,7 +39,9 @@ type Config struct {
 	Every         float64       `json:"every,omitempty"`
 	EveryBudget   float64       `json:"every_budget,omitempty"` // Options.EveryBudget
 	MaxSnapshots  int           `json:"max_snapshots,omitempty"`
-	ThinSnapshots float64       `json:"thin_snapshots,omitempty"` // Options.ThinSnapshots
+	ThinSnapshots []Tier        `json:"thin_snapshots,omitempty"` // Options.ThinSnapshots
+	HistorySize   int64         `json:"history_size,omitempty"`   // Options.HistorySize
+	HistoryBound  bool          `json:"history_bound,omitempty"`  // Options.HistoryBound
 	Status        string        `json:"status"`
 	StdoutStart   int64         `json:"stdout_start,omitempty"`
 	StderrStart   int64         `json:"stderr_start,omitempty"`

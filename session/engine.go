@@ -33,8 +33,10 @@ type LaunchOptions struct {
 	// with CRIU, as record --criu does; Resume from Here restores them.
 	Criu *launch.Criu
 	// LineHistory: Step Back goes by line (linehistory.go); the program
-	// is snapshotted at its first line (not a stop) to re-execute from.
+	// is snapshotted at its first line (not a stop) and periodically
+	// (anchors) to re-execute from, as History bounds (launch.UseAnchors).
 	LineHistory bool
+	History     launch.History
 	// ChildSessions: each Python child the program starts waits, live,
 	// for a session of its own (ChildEvent, then Attach); NoSubProcess:
 	// children run as without pyreplay.

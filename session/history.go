@@ -142,21 +142,40 @@ func (d *Engine) StepBack() error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.cur > 0 {
-		d.moveTo(d.cur-1, "step", "")
+	if k := d.previousStopLocked(); k >= 0 {
+		d.moveTo(k, "step", "")
 		return nil
 	}
-	d.moveTo(0, "step", d.atStartText())
+	d.cur = max(d.cur, 0)
+	text, atStart := d.startLocked()
+	desc := d.describe(d.hist[d.cur])
+	if atStart {
+		desc = "start of history: " + desc
+	}
+	d.emit(StoppedEvent{Reason: "step", Text: text, Description: desc})
 	return nil
 }
 
-// atStartText is what Step Back and Reverse Continue say at the start of
-// the history: where it begins, and how to have more of it.
-func (d *Engine) atStartText() string {
-	if d.lines {
-		return "pyreplay: this is the start of the history (the program's first line)\n"
+// previousStopLocked is the stop Step Back goes to when it cannot go
+// back by line: the one before the cursor's in time, -1 at the start of
+// the history. A line of the past lies after its window's anchor: the
+// recorded snapshots between that anchor and the window's stop (a
+// replay's later anchors) are not before it.
+func (d *Engine) previousStopLocked() int {
+	if d.cur <= 0 || d.cur >= len(d.hist) {
+		return -1
 	}
-	return "pyreplay: this is the first stop; there is no earlier one (\"lineHistory\": true steps back by line)\n"
+	v, past := d.virtual[d.hist[d.cur].Snap]
+	if !past {
+		return d.cur - 1
+	}
+	for k := d.cur - 1; k >= 0; k-- {
+		st := d.hist[k]
+		if _, p := d.virtual[st.Snap]; p || st.Snap <= v.w.anchor {
+			return k
+		}
+	}
+	return -1
 }
 
 // ReverseContinue moves to the previous stop that matches a breakpoint, or

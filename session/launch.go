@@ -43,11 +43,9 @@ func (d *Engine) Launch(o LaunchOptions) error {
 	lo := launch.Options{Python: o.Python, Target: target, Args: o.Args, Cwd: cwd,
 		DB: absPath(o.DB, cwd), Breakpoints: o.Breakpoints}
 	if o.LineHistory {
-		// anchors to re-execute from (linehistory.go)
+		// anchors to re-execute from (linehistory.go), as record --trace's
 		if python, err := launch.FindPython(o.Python); err == nil {
-			every, budget := anchorPolicy(launch.Minor(python))
-			lo.Every, lo.EveryBudget = every.Seconds(), budget
-			lo.MaxSnapshots, lo.ThinSnapshots = AnchorsDense, AnchorsThin.Seconds()
+			lo.UseAnchors(launch.Minor(python), o.History)
 		}
 	}
 	p, err := launch.Build(lo)

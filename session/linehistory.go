@@ -17,34 +17,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/pyreplay/pyreplay/recording"
 )
 
-// Anchors of a live session with line history: periodic snapshots
-// (anchorPolicy), the newest AnchorsDense kept and, older than those, one
-// per AnchorsThin of the run, AnchorsDense of them (10 s): going back from
-// a stop re-executes from the latest one before it.
-const (
-	AnchorsDense = 40
-	AnchorsThin  = 250 * time.Millisecond
-)
-
-// anchorPolicy is how often a live session with line history snapshots
-// the program under Python 3.minor: every `every` of its run, less often
-// when its snapshots would pause it for more than `budget` of its run. A
-// re-execution traces the stop's code: on 3.12+ (sys.monitoring) it runs
-// at about the program's own speed; on 3.8-3.11 sys.settrace costs a
-// Python call event per call (up to ~10x on call-heavy code), so anchors
-// there are closer and may cost more of the run. Both stay within the
-// recording targets of time travel (2x on 3.12+, 4x before).
-func anchorPolicy(minor int) (every time.Duration, budget float64) {
-	if minor >= 12 {
-		return 50 * time.Millisecond, 0.10
-	}
-	return 25 * time.Millisecond, 0.25
-}
+// Anchors (the periodic snapshots going back re-executes from) are taken
+// and kept by launch.UseAnchors, alike for a live session and record
+// --trace.
 
 // errUnreached: a re-execution did not reach the stop it was for.
 var errUnreached = errors.New("cannot go back by line")

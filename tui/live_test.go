@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,12 +128,16 @@ func TestLineHistoryReplayTUI(t *testing.T) {
 	prog := testutil.CopyFixture(t, "dap/parse_fail.py", dir)
 	db := filepath.Join(dir, "rec.db")
 	r := testutil.Cmd{Dir: dir}.Pyreplay(t, "record", "--trace", "--python", testutil.PythonFor(t, "3.11"), "--db", db, filepath.Base(prog))
-	if r.Code != 1 {
+	// (the first line's anchor, periodic ones if the run lasts, the exception)
+	_, rest, ok := strings.Cut(r.Stderr, "recorded ")
+	_, rest, _ = strings.Cut(rest, "..snap-")
+	last, err := strconv.ParseInt(strings.Fields(rest + " x")[0], 10, 64)
+	if r.Code != 1 || !ok || err != nil {
 		t.Fatalf("record --trace: %+v", r)
 	}
 	eng := session.NewEngine()
 	t.Cleanup(eng.Close)
-	if err := eng.OpenRecording(db, session.OpenOptions{Snap: 2, AllRuns: true, LineHistory: true}); err != nil {
+	if err := eng.OpenRecording(db, session.OpenOptions{Snap: last, AllRuns: true, LineHistory: true}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := tui.New(eng, tui.Options{Renderer: plainRenderer()})

@@ -24,6 +24,7 @@ type recordFlags struct {
 	plain  bool // --no-redact
 	criu   string
 	trace  bool
+	hist   string // --history: launch.ParseHistory
 }
 
 func recordCmd() *cobra.Command {
@@ -48,7 +49,8 @@ func recordCmd() *cobra.Command {
 	f.IntVar(&fl.max, "max-snapshots", 0, "keep only the newest N periodic checkpoints")
 	f.StringVarP(&fl.module, "module", "m", "", "run a module, like python -m (must come last: everything after MODULE is the module's arguments)")
 	f.StringArrayVar(&fl.redact, "redact", nil, "also hide the values of variables, keys and attributes whose names match this glob (case-insensitive; repeatable) in the recording's views")
-	f.BoolVar(&fl.trace, "trace", false, "also snapshot the program at its first line, so that a replay (pyreplay dap with \"lineHistory\", pyreplay tui --line-history) steps back by line")
+	f.BoolVar(&fl.trace, "trace", false, "also snapshot the program at its first line and periodically (time travel's anchors), so that a replay (pyreplay dap with \"lineHistory\", pyreplay tui --line-history) steps back by line")
+	f.StringVar(&fl.hist, "history", "", "with --trace: how much of the run its anchors keep: a duration (default "+launch.DefaultHistory.String()+"), a size of their stored state (500MB), or both (2m,500MB)")
 	f.StringVar(&fl.criu, "criu", "off", "also take a CRIU image of the whole process at each snapshot exact resume would refuse (--criu), or at every snapshot (--criu=always); needs criu >= 4.1 and root")
 	f.Lookup("criu").NoOptDefVal = "refused"
 	f.BoolVar(&fl.plain, "no-redact", false, "show secret-looking names' values (*TOKEN*, *SECRET*, *PASSWORD*, ...) in the views too")
@@ -62,12 +64,22 @@ func runRecord(fl recordFlags, args []string) error {
 	if fl.every < 0 || fl.max < 0 {
 		return errors.New("--every and --max-snapshots must not be negative")
 	}
+	hist, err := launch.ParseHistory(fl.hist)
+	if err != nil {
+		return fmt.Errorf("--history: %v", err)
+	}
+	if fl.hist != "" && !fl.trace {
+		return errors.New("--history bounds the line history of --trace: give --trace too")
+	}
+	if fl.hist != "" && fl.max > 0 {
+		return errors.New("--history and --max-snapshots both bound the periodic snapshots: give one of them")
+	}
 	crOpt, err := launch.NewCriu(fl.criu)
 	if err != nil {
 		return err
 	}
 	o := launch.Options{Python: fl.python, Breakpoints: fl.bps, Every: fl.every.Seconds(), MaxSnapshots: fl.max, Trace: fl.trace,
-		Redact: fl.redact, NoRedact: fl.plain, DB: recording.Resolve(fl.db)}
+		TraceHistory: hist, Redact: fl.redact, NoRedact: fl.plain, DB: recording.Resolve(fl.db)}
 	if fl.module != "" {
 		o.Target, o.Args = launch.Target{Module: fl.module}, args
 	} else {

@@ -159,7 +159,13 @@ class Recorder:
         self.db_path = cfg["db"]
         self.run = cfg["run"]
         self.max_periodic = cfg.get("max_snapshots") or 0
-        self.thin_periodic = cfg.get("thin_snapshots") or 0
+        # time travel's anchors (launch/anchors.go): [{every, keep}] tiers
+        # thinning the periodic snapshots older than the newest
+        # max_periodic; their stored state bounded; history_bound: once
+        # the oldest goes, the run's "entry" anchor goes too
+        self.thin_periodic = cfg.get("thin_snapshots") or []
+        self.history_size = cfg.get("history_size") or 0
+        self.history_bound = bool(cfg.get("history_bound"))
         # the user's recording key (internal/trust): every snapshot is signed
         self.key = bytes.fromhex(cfg.get("key") or "")
         self.key_id = signing.key_id(self.key)

@@ -225,7 +225,8 @@ def _launch(cfg, boot, exe, args, cwd):
         return None
     argv = [_text(a) for a in args]
     cwd = cwd or os.getcwd()
-    child = {k: cfg[k] for k in ("db", "key", "redact", "no_redact", "breakpoints", "every", "max_snapshots", "child_sessions")
+    child = {k: cfg[k] for k in ("db", "key", "redact", "no_redact", "breakpoints", "every", "every_budget", "max_snapshots",
+                                 "thin_snapshots", "history_size", "history_bound", "child_sessions")
              if k in cfg}
     child.update({"mode": "record", "run": 0, "child_of": cfg["run"], "status": ""})
     opts, i = _options(argv)

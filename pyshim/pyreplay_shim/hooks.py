@@ -210,6 +210,18 @@ class Hooks:
         if not live and _gettrace() == self._tglobal:
             sys.settrace(None)
 
+    def untrace(self, frame):
+        """``frame`` (tracing now) holds no breakpoint line any more
+        (Triggers.forget_anchor): it is traced no longer, nor its code."""
+        code = frame.f_code
+        bl = self.lines.get(self.realpath(code.co_filename), {})
+        if not bl.keys().isdisjoint(L.own_lines(code)):
+            return
+        self._bp_codes.pop(id(code), None)
+        if frame.f_trace == self._tlocal:
+            frame.f_trace = None
+        self.left(frame)
+
     def retake(self, frame):
         """Stepping's trace function has ended at ``frame``: breakpoint
         frames of this thread still live are traced again."""

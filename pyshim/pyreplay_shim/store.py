@@ -234,10 +234,8 @@ def _write(db, rec, row, parts, sources):
     need ((sha256, path) each), its row (run, reason, label, file, line,
     function, time, stdout_bytes, stderr_bytes, frames, globals,
     placeholders, meta) and its state (parts: Segments.finish()); prune the
-    run's periodic snapshots beyond rec.max_periodic (with
-    rec.thin_periodic, those older keep one per rec.thin_periodic seconds,
-    as many again). Returns (snapshot id,
-    the sources stored)."""
+    run's periodic snapshots beyond rec.max_periodic (_prune). Returns
+    (snapshot id, the sources stored)."""
     fj, gj, pj, mj = row[9:13]
     first, rest = parts[0], parts[1:]
     size = sum(len(p) for p in parts) + len(fj) + len(gj)
@@ -266,15 +264,7 @@ def _write(db, rec, row, parts, sources):
             (sid,) + tuple(row) + (first, size, mac.hexdigest(), rec.key_id))
         sid = cur.lastrowid
         if row[1] == "periodic" and rec.max_periodic > 0:
-            sql = ("DELETE FROM snapshots WHERE run=? AND reason='periodic' AND id NOT IN "
-                   "(SELECT id FROM snapshots WHERE run=? AND reason='periodic' ORDER BY id DESC LIMIT ?)")
-            args = (rec.run, rec.run, rec.max_periodic)
-            if rec.thin_periodic:
-                # before those: one per thin_periodic seconds, as many again
-                sql += (" AND id NOT IN (SELECT MIN(id) FROM snapshots WHERE run=? AND reason='periodic'"
-                        " GROUP BY CAST(time / ? AS INTEGER) ORDER BY MIN(id) DESC LIMIT ?)")
-                args += (rec.run, rec.thin_periodic, rec.max_periodic)
-            db.execute(sql, args)
+            _prune(db, rec)
         if big:
             # copying this much from the write-ahead log into the database
             # is left to pyreplay's checkpointer (recording.Checkpointer),
@@ -288,6 +278,38 @@ def _write(db, rec, row, parts, sources):
         if big:
             db.execute("PRAGMA wal_autocheckpoint=1000")
     return sid, stored
+
+
+def _prune(db, rec):
+    """The run's periodic snapshots beyond the newest rec.max_periodic go,
+    but for, older than those, the tiers of rec.thin_periodic (each keeps
+    one per `every` seconds of the run, the newest `keep` such); then the
+    oldest while they store more than rec.history_size in all (the newest
+    stays). With rec.history_bound (time travel's anchors), once the
+    oldest of them goes, so does the run's anchor at the program's first
+    line: the history no longer reaches back to it (launch/anchors.go)."""
+    periodic = "FROM snapshots WHERE run=? AND reason='periodic'"
+    oldest = db.execute("SELECT MIN(id) " + periodic, (rec.run,)).fetchone()[0]
+    sql = "DELETE " + periodic + " AND id NOT IN (SELECT id " + periodic + " ORDER BY id DESC LIMIT ?)"
+    args = (rec.run, rec.run, rec.max_periodic)
+    for tier in rec.thin_periodic:
+        sql += (" AND id NOT IN (SELECT MIN(id) " + periodic +
+                " GROUP BY CAST(time / ? AS INTEGER) ORDER BY MIN(id) DESC LIMIT ?)")
+        args += (rec.run, tier["every"], tier["keep"])
+    db.execute(sql, args)
+    if rec.history_size > 0:
+        rows = db.execute("SELECT id, size " + periodic + " ORDER BY id DESC", (rec.run,)).fetchall()
+        total, drop = 0, []
+        for k, (sid, size) in enumerate(rows):
+            total += size or 0
+            if k > 0 and total > rec.history_size:  # (the newest stays, whatever its size)
+                drop.append(sid)
+        if drop:
+            db.execute("DELETE FROM snapshots WHERE id IN (%s)" % ",".join("?" * len(drop)), drop)
+    if rec.history_bound and oldest is not None:
+        now = db.execute("SELECT MIN(id) " + periodic, (rec.run,)).fetchone()[0]
+        if now != oldest:
+            db.execute("DELETE FROM snapshots WHERE run=? AND reason='entry' AND label='anchor'", (rec.run,))
 
 
 def fork_run(db, run):

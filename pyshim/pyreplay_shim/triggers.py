@@ -42,7 +42,7 @@ class BadBreakpoint(ValueError):
 
 
 class BP:
-    __slots__ = ("file", "line", "hit", "cond", "func", "hits", "code")
+    __slots__ = ("file", "line", "hit", "cond", "func", "hits", "code", "anchor")
 
     def __init__(self, d):
         self.file = d.get("file")
@@ -51,6 +51,9 @@ class BP:
         self.cond = d.get("cond") or ""
         self.func = d.get("func") or ""
         self.hits = 0
+        # record --trace's snapshot at the program's first line: time
+        # travel's anchor, recorded as a live session's (control.py)
+        self.anchor = bool(d.get("anchor"))
         try:
             self.code = compile(self.cond, "<breakpoint condition>", "eval") if self.cond else None
         except SyntaxError as e:
@@ -166,8 +169,31 @@ class Triggers(_Mechanism):
 
     def hit(self, bps, frame, kind, reason, label):
         """Recording: a snapshot when any of bps fires."""
-        if self.fired(bps, frame):
+        fired = self.fired(bps, frame)
+        if fired:
+            anchor = all(bp.anchor for bp in fired)
+            if anchor:
+                reason, label = "entry", "anchor"
             self.rec.snapshot(reason, label, frame, kind)
+            if anchor:
+                self.forget_anchor(frame)
+
+    def forget_anchor(self, frame):
+        """record --trace's anchor was taken (once): its breakpoint goes,
+        and its code (the module's) is traced no longer (3.8-3.11: a trace
+        function on while the module's frame is live would slow the whole
+        run; 3.12+: the line's events are disabled once no breakpoint
+        answers them)."""
+        rp = self.realpath(frame.f_code.co_filename)
+        at = self.lines.get(rp, {})
+        for line in list(at):
+            at[line] = [bp for bp in at[line] if not bp.anchor]
+            if not at[line]:
+                del at[line]
+        if not at:
+            self.lines.pop(rp, None)
+        if V < (3, 12):
+            self.untrace(frame)
 
     # ------------------------------------------------------------ install
     def start(self):

@@ -1,0 +1,293 @@
+package e2e
+
+// Time travel's anchors in pyreplay record --trace and their bound
+// (--history, the "history" launch attribute): periodic snapshots along
+// the run, so that going back from a stop re-executes from the latest one
+// before it; older ones pruned, and Step Back at the start of the history
+// saying where it begins.
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pyreplay/pyreplay/internal/testutil"
+)
+
+// ~1-2 s of calls, then a row that does not parse raises (line 14).
+const traceCPU = `def work(k):
+    n = 0
+    for i in range(k):
+        n += i % 7
+    return n
+
+
+def main():
+    total = 0
+    for step in range(8):
+        total += work(1500000)
+    for row in ["a=1", "b=x"]:
+        key, value = row.split("=")
+        total += int(value)
+    print(total)
+
+
+main()
+`
+
+// ~1.2 s of short sleeps between the lines of one frame, then a raise
+// (line 9): its whole history can be stepped through by line.
+const traceSleepy = `import time
+
+
+def main():
+    total = 0
+    for step in range(40):
+        time.sleep(0.03)
+        total += step
+    raise ValueError(total)
+
+
+main()
+`
+
+// traceSnap is one entry of ls --json, with its resume verdict.
+type traceSnap struct {
+	ID     string  `json:"id"`
+	Reason string  `json:"reason"`
+	Label  string  `json:"label"`
+	Line   int     `json:"line"`
+	Time   float64 `json:"time"`
+	Size   int64   `json:"size"`
+	Resume string  `json:"resume"`
+}
+
+func traceLs(t *testing.T, dir, db string) []traceSnap {
+	t.Helper()
+	r := runPyreplay(t, dir, "ls", "--db", db, "--json")
+	var out []traceSnap
+	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &out) != nil || len(out) == 0 {
+		t.Fatalf("ls --json: %+v", r)
+	}
+	return out
+}
+
+func countReason(list []traceSnap, reason string) int {
+	n := 0
+	for _, s := range list {
+		if s.Reason == reason {
+			n++
+		}
+	}
+	return n
+}
+
+// back sends stepBack and returns the stopped event's description, the
+// console output that came with it and the top frame's line.
+func (c *dapConn) back(t *testing.T) (desc, out string, line int) {
+	t.Helper()
+	c.send("stepBack", map[string]any{"threadId": 1})
+	collect := func(m map[string]any) {
+		if m["type"] == "event" && m["event"] == "output" {
+			out += fmt.Sprint(m["body"].(map[string]any)["output"])
+		}
+	}
+	ev := c.wait("stopped", func(m map[string]any) bool {
+		collect(m)
+		if m["type"] == "response" && m["command"] == "stepBack" && m["success"] != true {
+			t.Fatalf("stepBack: %v", m["message"])
+		}
+		return m["type"] == "event" && m["event"] == "stopped"
+	})
+	desc, _ = ev["body"].(map[string]any)["description"].(string)
+	c.send("stackTrace", map[string]any{"threadId": 1})
+	st := c.wait("stackTrace", func(m map[string]any) bool { collect(m); return isResponse("stackTrace")(m) })
+	fr, _ := st["body"].(map[string]any)["stackFrames"].([]any)
+	if len(fr) == 0 {
+		t.Fatalf("stackTrace: %v", st)
+	}
+	return desc, out, int(fr[0].(map[string]any)["line"].(float64))
+}
+
+// replayAt opens a replay of db at snap with line history.
+func replayAt(t *testing.T, db, snap string) *dapConn {
+	t.Helper()
+	c, stop := dapStdio(t)
+	t.Cleanup(stop)
+	c.send("initialize", map[string]any{"adapterID": "pyreplay"})
+	c.wait("initialize", isResponse("initialize"))
+	c.send("launch", map[string]any{"recording": db, "snapshot": snap, "lineHistory": true})
+	if r := c.wait("launch", isResponse("launch")); r["success"] != true {
+		t.Fatalf("launch: %v", r["message"])
+	}
+	c.send("configurationDone", nil)
+	c.wait("stopped", isEvent("stopped"))
+	return c
+}
+
+// record --trace takes the anchors a live session takes: several periodic
+// snapshots along a run of a second or two, listed by ls; a replay steps
+// back by line from the exception re-executing from the latest of them,
+// not from the program's first line.
+func TestTraceAnchors(t *testing.T) {
+	testutil.ForEachPython(t, func(t *testing.T, py testutil.Python) {
+		dir := t.TempDir()
+		writeProg(t, dir, "prog.py", traceCPU)
+		db := filepath.Join(dir, "rec.db")
+		r := runRecord(t, py, dir, db, "", "--trace", "prog.py")
+		if r.Code != 1 || !strings.Contains(r.Stderr, "ValueError") {
+			t.Fatalf("record --trace: %+v", r)
+		}
+		list := traceLs(t, dir, db)
+		first, last := list[0], list[len(list)-1]
+		if first.Reason != "entry" || first.Label != "anchor" || first.Line != 1 || last.Reason != "exception" {
+			t.Fatalf("want the first line's entry anchor first and the exception last: %+v", list)
+		}
+		if n := countReason(list, "periodic"); n < 5 {
+			t.Fatalf("%d periodic anchors over a run of %.1f s, want several: %+v", n, last.Time-first.Time, list)
+		}
+		latest := ""
+		for _, s := range list {
+			if s.Reason == "periodic" && s.Resume == "exact" {
+				latest = s.ID
+			}
+		}
+		c := replayAt(t, db, last.ID)
+		desc, _, line := c.back(t)
+		if line != 13 || !strings.HasSuffix(desc, "re-executed from "+latest) {
+			t.Fatalf("step back from the exception: line %d %q, want line 13 re-executed from the latest anchor %s (not %s, the first line)",
+				line, desc, latest, first.ID)
+		}
+	})
+}
+
+// --history bounds the anchors: those older than it are pruned, and with
+// them the first line's anchor; a replay's Step Back at the oldest kept
+// one says where the history begins and how to keep more. Bad bounds are
+// refused on one line.
+func TestTraceHistoryBound(t *testing.T) {
+	testutil.ForEachPython(t, func(t *testing.T, py testutil.Python) {
+		dir := t.TempDir()
+		writeProg(t, dir, "prog.py", traceSleepy)
+		db := filepath.Join(dir, "rec.db")
+		r := runRecord(t, py, dir, db, "", "--trace", "--history", "300ms", "prog.py")
+		if r.Code != 1 || !strings.Contains(r.Stderr, "ValueError") {
+			t.Fatalf("record --trace --history 300ms: %+v", r)
+		}
+		list := traceLs(t, dir, db)
+		oldest, last := list[0], list[len(list)-1]
+		if countReason(list, "entry") != 0 || oldest.Reason != "periodic" || last.Reason != "exception" {
+			t.Fatalf("want the periodic anchors of the last 300ms only (the first line's pruned): %+v", list)
+		}
+		// (the run sleeps 1.2 s: anchors of its first half would be older)
+		if back := last.Time - oldest.Time; back > 0.8 || countReason(list, "periodic") > 12 {
+			t.Fatalf("the oldest anchor kept is %.2f s before the exception (%d anchors), want about 0.3 s: %+v",
+				back, countReason(list, "periodic"), list)
+		}
+		c := replayAt(t, db, oldest.ID)
+		desc, out, _ := c.back(t)
+		want := fmt.Sprintf("it begins at %s (main at prog.py:", oldest.ID)
+		if !strings.HasPrefix(desc, "start of history: ") || !strings.Contains(out, "this is the start of the history: "+want) ||
+			!strings.Contains(out, "s before "+last.ID) || !strings.Contains(out, "--history") {
+			t.Fatalf("step back at the oldest anchor: %q\n%s", desc, out)
+		}
+
+		// from the exception, by line, back to that start
+		c = replayAt(t, db, last.ID)
+		for i := 0; ; i++ {
+			desc, out, _ := c.back(t)
+			if strings.HasPrefix(desc, "start of history: ") {
+				if !strings.Contains(out, want) {
+					t.Fatalf("at the start of the history: %q\n%s", desc, out)
+				}
+				break
+			}
+			if out != "" || i > 80 {
+				t.Fatalf("step back %d: %q %q, want lines of the past down to the start of the history", i+1, desc, out)
+			}
+		}
+
+		// a size: the anchors' stored state, the oldest going first
+		sdb := filepath.Join(dir, "size.db")
+		if r := runRecord(t, py, dir, sdb, "", "--trace", "--history", "10s,20kB", "prog.py"); r.Code != 1 {
+			t.Fatalf("record --trace --history 10s,20kB: %+v", r)
+		}
+		list = traceLs(t, dir, sdb)
+		size := int64(0)
+		for _, s := range list {
+			if s.Reason == "periodic" {
+				size += s.Size
+			}
+		}
+		if n := countReason(list, "periodic"); n == 0 || (n > 1 && size > 20<<10) || countReason(list, "entry") != 0 {
+			t.Fatalf("--history 10s,20kB: %d anchors, %d bytes in all: %+v", n, size, list)
+		}
+
+		for _, args := range [][]string{{"--trace", "--history", "5x"}, {"--trace", "--history", "0s"}, {"--history", "1m"},
+			{"--trace", "--history", "1m", "--max-snapshots", "3"}} {
+			r := runRecord(t, py, dir, db, "", append(args, "prog.py")...)
+			if r.Code != 2 || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, "--history") || r.Stdout != "" {
+				t.Errorf("record %v: %+v, want one line on stderr and exit 2", args, r)
+			}
+		}
+	})
+}
+
+// A live session's "history": its anchors older than that are pruned,
+// and Step Back walking the past by line ends at their start, saying
+// where it begins; a bad "history" fails the launch.
+func TestDAPHistoryBound(t *testing.T) {
+	for _, minor := range []string{"3.11", "3.12", "3.13"} {
+		t.Run(minor, func(t *testing.T) {
+			py := testutil.PythonFor(t, minor)
+			dir := t.TempDir()
+			prog := writeProg(t, dir, "prog.py", traceSleepy)
+			db := filepath.Join(dir, "rec.db")
+			c, stop := dapStdio(t)
+			defer stop()
+			c.send("initialize", map[string]any{"adapterID": "pyreplay"})
+			c.wait("initialize", isResponse("initialize"))
+			c.send("launch", map[string]any{"program": prog, "python": py, "db": db, "cwd": dir, "history": "2 minutes"})
+			if r := c.wait("launch", isResponse("launch")); r["success"] == true || !strings.Contains(fmt.Sprint(r["message"]), `"history"`) {
+				t.Fatalf("launch with a bad history: %v", r)
+			}
+			c, stop2 := dapStdio(t)
+			defer stop2()
+			c.send("initialize", map[string]any{"adapterID": "pyreplay"})
+			c.wait("initialize", isResponse("initialize"))
+			c.send("launch", map[string]any{"program": prog, "python": py, "db": db, "cwd": dir, "history": "300ms"})
+			if r := c.wait("launch", isResponse("launch")); r["success"] != true {
+				t.Fatalf("launch: %v", r["message"])
+			}
+			c.send("setExceptionBreakpoints", map[string]any{"filters": []string{"uncaught"}})
+			c.send("configurationDone", nil)
+			ev := c.wait("stopped", isEvent("stopped"))
+			if ev["body"].(map[string]any)["reason"] != "exception" {
+				t.Fatalf("stop: %v", ev)
+			}
+			list := traceLs(t, dir, db)
+			if countReason(list, "entry") != 0 || list[0].Reason != "periodic" {
+				t.Fatalf("want the periodic anchors of the last 300ms only (the first line's pruned): %+v", list)
+			}
+			start := time.Now()
+			for i := 0; ; i++ {
+				desc, out, _ := c.back(t)
+				if strings.HasPrefix(desc, "start of history: ") {
+					if want := fmt.Sprintf("this is the start of the history: it begins at %s (main at prog.py:", list[0].ID); !strings.Contains(out, want) ||
+						!strings.Contains(out, `"history"`) || !strings.Contains(out, "it keeps 300ms") {
+						t.Fatalf("at the start of the history: %q\n%s\nwant %q", desc, out, want)
+					}
+					break
+				}
+				if out != "" || i > 80 {
+					t.Fatalf("step back %d: %q %q, want lines of the past down to the start of the history", i+1, desc, out)
+				}
+			}
+			t.Logf("%s: stepped back to the start of the history in %v", minor, time.Since(start).Round(time.Millisecond))
+			c.send("terminate", nil)
+		})
+	}
+}
