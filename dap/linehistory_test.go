@@ -528,3 +528,31 @@ func TestLineHistoryAcrossAnchors(t *testing.T) {
 		})
 	}
 }
+
+// A hit condition counts the hits since the program's start: once the
+// history no longer reaches it (a short "history" dropped the first line's
+// anchor), Reverse Continue to such a breakpoint is refused with a message
+// saying so, and the cursor stays; without the hit condition it goes.
+func TestLineHistoryHitConditionBeyondHistory(t *testing.T) {
+	for _, minor := range []string{"3.11", "3.12"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "crunch.py", minor)
+			c := newClient(t)
+			c.launch(f, msg{"lineHistory": true, "history": "100ms"}, nil, nil)
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 27 {
+				t.Fatalf("stop: %s %v", reason, top)
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 26, "hitCondition": "2"}}})
+			if msg := c.requestErr("reverseContinue", msg{"threadId": 1}); !strings.Contains(msg, "hit condition") || !strings.Contains(msg, "history begins at snap-") {
+				t.Fatalf("reverseContinue with a hit condition beyond the history: %q", msg)
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 26}}})
+			c.request("reverseContinue", msg{"threadId": 1})
+			if reason, top := c.stopped(); reason != "breakpoint" || top.num("line") != 26 {
+				t.Fatalf("reverseContinue: %s %v", reason, top)
+			}
+			c.request("terminate", nil)
+		})
+	}
+}

@@ -138,6 +138,9 @@ type hitRule struct {
 }
 
 func (h *hitRule) at(w *lineWindow, j int) bool {
+	if h.err != nil {
+		return true // (ends the scan at once: its caller answers h.err)
+	}
 	e := &w.events[j]
 	if !e.line() {
 		return false // (a frame's state at a call)
@@ -215,7 +218,7 @@ func (d *Engine) covering(w *lineWindow, i int) (*lineWindow, int, error) {
 	if covered {
 		return w, i, nil
 	}
-	nw, err := d.reexecute(store, python, w.stop)
+	nw, err := d.reexecuteIn(store, python, w.stop, w.scope)
 	if err != nil || nw == nil {
 		return nil, -1, err
 	}

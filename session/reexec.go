@@ -175,7 +175,16 @@ func (d *Engine) hitsBefore(w *lineWindow, bps map[string][]LineBreakpoint) (map
 	if err != nil {
 		return nil, err
 	}
-	// (the run's first line, in a session with line history)
+	// hits count from the program's start: the run's first line, time
+	// travel's "entry" anchor, while the history still reaches it
+	// (launch.History drops it with the oldest anchor); exact or refuse
+	if len(all) == 0 || all[0].Reason != "entry" || all[0].Label != "anchor" {
+		begins := "later"
+		if len(all) > 0 {
+			begins = "at " + recording.SnapID(all[0].N)
+		}
+		return nil, fmt.Errorf("cannot apply the hit condition in the past: it counts the hits since the program's start, and the history begins %s (a longer \"history\" / --history keeps more); remove the hit condition, or step back between stops", begins)
+	}
 	if first := firstExact(store, all); first != 0 && first != w.anchor {
 		// from the run's first snapshot to the anchor
 		until, scope := untilOf(anchor)
