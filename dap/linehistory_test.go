@@ -556,3 +556,74 @@ func TestLineHistoryHitConditionBeyondHistory(t *testing.T) {
 		})
 	}
 }
+
+// The acceptance's walk, live and in a replay of record --trace: Step
+// Backs from the exception, Continue in the past to a breakpoint set then
+// in a returned function, Reverse Continue to the hit before, evaluate
+// there, the breakpoints changed (the cursor's own line no longer one),
+// Reverse Continue past the first hit to the history's start (said), and
+// Continue forward over the lines visited before (no stops of their own)
+// back to the exception.
+func TestLineHistoryRoundTrip(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.12", "3.13"} {
+		for _, replay := range []bool{false, true} {
+			minor, replay := minor, replay
+			t.Run(fmt.Sprintf("%s/replay=%v", minor, replay), func(t *testing.T) {
+				f := setup(t, "parse_fail.py", minor)
+				c := newClient(t)
+				if replay {
+					r := testutil.Cmd{Dir: f.dir}.Pyreplay(t, "record", "--trace", "--python", f.py, "--db", f.db, "parse_fail.py")
+					last := regexp.MustCompile(`recorded \d+ snapshots: snap-1\.\.(snap-\d+) in`).FindStringSubmatch(r.Stderr)
+					if r.Code != 1 || last == nil {
+						t.Fatalf("record --trace: %+v", r)
+					}
+					c.request("initialize", msg{"adapterID": "pyreplay"})
+					c.request("launch", msg{"recording": f.db, "snapshot": last[1], "lineHistory": true})
+					c.event("initialized")
+					c.request("setExceptionBreakpoints", msg{"filters": []string{"uncaught"}})
+					c.request("configurationDone", nil)
+				} else {
+					c.launch(f, nil, nil, nil)
+				}
+				at := func(what string, line int, r string) msg {
+					t.Helper()
+					_, top := c.stopped()
+					if got := c.locals(top.num("id"))["r"].str("value"); top.num("line") != line || got != r {
+						t.Fatalf("%s: line %d r=%s, want line %d r=%s\n%s", what, top.num("line"), got, line, r, c.output.String())
+					}
+					return top
+				}
+				at("stop", 13, "'c=x '")
+				for i, want := range []struct {
+					line int
+					r    string
+				}{{12, "'c=x '"}, {11, "' b=2'"}, {13, "' b=2'"}, {12, "' b=2'"}} {
+					c.request("stepBack", msg{"threadId": 1})
+					at(fmt.Sprintf("step back %d", i+1), want.line, want.r)
+				}
+				c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 5}}})
+				c.request("continue", msg{"threadId": 1})
+				at("continue in the past", 5, "' b=2'")
+				c.request("reverseContinue", msg{"threadId": 1})
+				top := at("reverse continue", 5, "'a=1'")
+				if got := c.eval(top.num("id"), "r.strip() * 2", "repl").str("result"); got != "'a=1a=1'" {
+					t.Fatalf("evaluate in the past: %s", got)
+				}
+				c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 13}}})
+				c.request("reverseContinue", msg{"threadId": 1})
+				ev, top := c.stoppedEvent()
+				if top.num("line") == 13 || !strings.Contains(ev.str("description")+c.output.String(), "start of the history") {
+					t.Fatalf("reverse continue before the first hit: %v %v\n%s", ev, top, c.output.String())
+				}
+				c.request("continue", msg{"threadId": 1})
+				at("continue 1", 13, "'a=1'")
+				c.request("continue", msg{"threadId": 1})
+				at("continue 2", 13, "' b=2'")
+				c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
+				c.request("continue", msg{"threadId": 1})
+				at("continue to the exception", 13, "'c=x '")
+				c.request("terminate", nil)
+			})
+		}
+	}
+}

@@ -193,6 +193,12 @@ func (d *Engine) applyBreakpoints(res []BreakpointResult) {
 // function breakpoint, a replay stops everywhere.
 func (d *Engine) matches(i int) bool {
 	st := d.hist[i]
+	if _, past := d.virtual[st.Snap]; past {
+		// a line of the past (line history): a breakpoint's hits there
+		// are found by line (continueLine, reverseContinueLine), and one
+		// visited before is no stop of its own
+		return false
+	}
 	s, err := d.snapLocked(st.Snap)
 	if err != nil {
 		return false

@@ -187,7 +187,8 @@ func (d *Engine) ReverseContinue() error {
 	if err != nil {
 		return err
 	}
-	if ok, err := d.reverseContinueLine(); ok || err != nil {
+	ok, start, err := d.reverseContinueLine()
+	if ok || err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -197,6 +198,11 @@ func (d *Engine) ReverseContinue() error {
 			d.moveTo(i, d.matchReason(i), "")
 			return nil
 		}
+	}
+	if start != nil {
+		// no hit back to the history's start: its first line event
+		d.moveTo(d.insertVirtualLocked(start.w, start.i), "step", d.atStartText())
+		return nil
 	}
 	text := ""
 	if d.cur == 0 {

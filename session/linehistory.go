@@ -62,28 +62,42 @@ func (d *Engine) stepBackLine() (ok bool, err error) {
 // that has a line breakpoint set now (in any frame: also in functions that
 // have returned) whose condition held there (evaluated by the
 // re-execution, in the frame then), when line history is on and the
-// cursor's stop has one. Hit counts count from the program's start, which
-// the history does not reach: they are not applied in the past.
-func (d *Engine) reverseContinueLine() (ok bool, err error) {
+// cursor's stop has one. Hit conditions count the hits since the
+// program's start (hitsBefore). When there is no such event, start is the
+// first line event of the history (scanned back to it), nil without line
+// history.
+func (d *Engine) reverseContinueLine() (ok bool, start *virtualStop, err error) {
 	w, i, err := d.windowAtCursor()
 	if err != nil || w == nil {
-		return false, err
+		return false, nil, err
 	}
 	if w, i, err = d.covering(w, i); err != nil || w == nil {
-		return false, err
+		return false, nil, err
 	}
 	hit := d.hits()
-	hw, j, err := d.scanBack(w, i, hit.at)
+	first := &virtualStop{w: w, i: i}
+	hw, j, err := d.scanBack(w, i, func(w *lineWindow, j int) bool {
+		if hit.at(w, j) {
+			return true
+		}
+		if w.events[j].line() {
+			first.w, first.i = w, j // (scanned latest first: the earliest so far)
+		}
+		return false
+	})
 	if err == nil {
 		err = hit.err
 	}
-	if err != nil || hw == nil {
-		return false, err
+	if err != nil {
+		return false, nil, err
+	}
+	if hw == nil {
+		return false, first, nil
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.moveTo(d.insertVirtualLocked(hw, j), "breakpoint", "")
-	return true, nil
+	return true, nil, nil
 }
 
 // continueLine is reverseContinueLine's forward twin: from a line of the
@@ -218,7 +232,8 @@ func (d *Engine) covering(w *lineWindow, i int) (*lineWindow, int, error) {
 	if covered {
 		return w, i, nil
 	}
-	nw, err := d.reexecuteIn(store, python, w.stop, w.scope)
+	// (w's own breakpoint lines stay traced: event i may be one of theirs)
+	nw, err := d.reexecuteIn(store, python, w.stop, w.scope, w.scope.Lines)
 	if err != nil || nw == nil {
 		return nil, -1, err
 	}

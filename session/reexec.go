@@ -37,15 +37,16 @@ var (
 // exactly (nil when there is none), tracing the code of stop's frames and
 // of the breakpoints set now, up to stop.
 func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*lineWindow, error) {
-	return d.reexecuteIn(store, python, stop, nil)
+	return d.reexecuteIn(store, python, stop, nil, nil)
 }
 
 // reexecuteIn is reexecute tracing, of stop's frames, only the code in
 // scope `only` (a window's, when the stretch is walked from that window:
 // its cursor can only be in frames of that code), and stop's top frame's
 // at its own line alone, to recognise the stop (scopeIn); all of them
-// when only is nil.
-func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, only *launch.HistoryScope) (*lineWindow, error) {
+// when only is nil. The lines of keep are traced too (a window's own
+// breakpoints' of then, where its cursor may be).
+func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, only *launch.HistoryScope, keep [][3]any) (*lineWindow, error) {
 	if store == nil {
 		return nil, nil
 	}
@@ -78,6 +79,11 @@ func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, 
 		}
 	}
 	d.mu.Unlock()
+	for _, l := range keep {
+		if !slices.Contains(scope.Lines, l) {
+			scope.Lines = append(scope.Lines, l)
+		}
+	}
 	return d.reexecuteTo(store, python, anchor, stop, scope, until)
 }
 
