@@ -39,7 +39,10 @@ type member struct {
 	cpu      []float64 // per turn, the fastest of its runs of the work
 	wall     []float64
 	cpuSum   []float64 // per turn, all its runs
+	wallSum  []float64
 	finished bool
+	session  *dapClient // a program launched by pyreplay dap (timetravel.go), through this adapter (cmd nil)
+	db       string     // its recording
 }
 
 func newMember(dir, key string) (*member, error) {
@@ -165,16 +168,16 @@ func (m *member) turn(timeout time.Duration) error {
 	if len(f) == 0 || len(f)%2 != 0 {
 		return fmt.Errorf("%s: bad turn line %q", m.key, l)
 	}
-	minW, minC, sumC := math.Inf(1), math.Inf(1), 0.0
+	minW, minC, sumW, sumC := math.Inf(1), math.Inf(1), 0.0, 0.0
 	for i := 0; i < len(f); i += 2 {
 		w, err1 := strconv.ParseFloat(f[i], 64)
 		c, err2 := strconv.ParseFloat(f[i+1], 64)
 		if err1 != nil || err2 != nil {
 			return fmt.Errorf("%s: bad turn line %q", m.key, l)
 		}
-		minW, minC, sumC = math.Min(minW, w), math.Min(minC, c), sumC+c
+		minW, minC, sumW, sumC = math.Min(minW, w), math.Min(minC, c), sumW+w, sumC+c
 	}
-	m.wall, m.cpu, m.cpuSum = append(m.wall, minW), append(m.cpu, minC), append(m.cpuSum, sumC)
+	m.wall, m.cpu, m.cpuSum, m.wallSum = append(m.wall, minW), append(m.cpu, minC), append(m.cpuSum, sumC), append(m.wallSum, sumW)
 	return nil
 }
 
@@ -192,6 +195,9 @@ func (m *member) stop(timeout time.Duration) error {
 		return fmt.Errorf("%s: expected end, got %q", m.key, l)
 	}
 	m.finished = true
+	if m.session != nil {
+		return m.endSession(timeout)
+	}
 	if m.cmd == nil {
 		return nil
 	}
@@ -209,7 +215,9 @@ func (m *member) stop(timeout time.Duration) error {
 
 // close kills the process if it is still running and closes the FIFOs.
 func (m *member) close() {
-	if m.cmd != nil && m.cmd.Process != nil {
+	if m.session != nil {
+		m.session.close()
+	} else if m.cmd != nil && m.cmd.Process != nil {
 		select {
 		case err := <-m.exited:
 			m.exited <- err

@@ -3,7 +3,7 @@
 // prints a table of each figure with its 95% interval beside its target and
 // writes the same as JSON (bench/results.json).
 //
-//	PYREPLAY_BIN=bin/pyreplay go run ./bench [-quick] [-python 3.11,3.12] [-only overhead,snapshot,bigvalue,resume,dap,lines,criu] [-workloads W] [-rounds N] [-generations N]
+//	PYREPLAY_BIN=bin/pyreplay go run ./bench [-quick] [-python 3.11,3.12] [-only overhead,timetravel,snapshot,bigvalue,resume,dap,lines,criu] [-workloads W] [-rounds N] [-generations N]
 //
 // `make bench` builds the binary and runs it. Sections:
 //
@@ -14,6 +14,11 @@
 //     Python (the control), pinned to one CPU, take timed turns in shuffled
 //     rounds; each ratio is a turn over plain Python's turn of the same
 //     round; bdb and debugpy with the same breakpoint;
+//   - timetravel: a live session with time travel on (pyreplay dap's
+//     default) against plain Python on the CPU-bound workloads, in
+//     lockstep as overhead, beside a sys.settrace line recorder, bdb and
+//     debugpy; and its recording's size per minute of call_heavy
+//     (timetravel.go);
 //   - snapshot: CPU time and size of one pyreplay.snapshot() for stacks 1,
 //     20 and 200 deep with small locals, about 100 kB and about 1 MB of locals;
 //   - resume: `pyreplay resume` to the first resumed line, against
@@ -94,10 +99,10 @@ type Results struct {
 
 var (
 	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
-	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,snapshot,bigvalue,resume,dap,lines,criu (default: all)")
+	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,timetravel,snapshot,bigvalue,resume,dap,lines,criu (default: all)")
 	flagRounds = flag.Int("rounds", 8, "counted rounds of turns of each overhead group (after one of warm-up)")
 	flagGens   = flag.Int("generations", 4, "overhead groups (fresh processes) per version and workload")
-	flagQuick  = flag.Bool("quick", false, "one version (the newest, or -python) and one workload (call_heavy, or -workloads)")
+	flagQuick  = flag.Bool("quick", false, "one version (the newest, or -python) and one workload (call_heavy, or -workloads; timetravel: its four CPU-bound ones unless -workloads)")
 	flagSerial = flag.Bool("serial", false, "run the overhead groups one at a time on one CPU (default: one per CPU at once)")
 	flagOut    = flag.String("out", "", "JSON output (default bench/results.json; with -quick bench/results-quick.json)")
 	flagWork   = flag.String("workloads", "", "comma-separated overhead workloads (default: all)")
@@ -186,6 +191,7 @@ func main() {
 			r.debugpy()
 		}
 	})
+	section("timetravel", func() { r.timeTravel(pys) })
 	section("snapshot", func() {
 		for _, p := range pys {
 			r.snapshotCost(p)

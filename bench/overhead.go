@@ -51,6 +51,14 @@ func (r *Results) modeCommand(key string, py PyInfo, prog string, line int, db s
 		return py.Path, append([]string{prog}, sc(bdbScale, peerRuns)...)
 	case "bdb":
 		return py.Path, append([]string{filepath.Join(r.root, "bench", "drivers", "bdb_run.py"), prog, strconv.Itoa(line)}, sc(bdbScale, peerRuns)...)
+	case "tr":
+		return r.bin, append([]string{"record", "--trace", "--db", db, "--python", py.Path, prog}, sc(ttScale, ttRuns)...)
+	case "plain-tt", "aa-tt":
+		return py.Path, append([]string{prog}, sc(ttScale, ttRuns)...)
+	case "plain-settrace":
+		return py.Path, append([]string{prog}, sc(traceScale, peerRuns)...)
+	case "settrace":
+		return py.Path, append([]string{filepath.Join(r.root, "bench", "drivers", "settrace_recorder.py"), prog}, sc(traceScale, peerRuns)...)
 	}
 	return py.Path, append([]string{prog}, work...) // "plain" and the control "aa"
 }
@@ -76,8 +84,14 @@ func (r *Results) group(py PyInfo, prog string, line int, cpu, rounds int, seed 
 	}()
 	for _, k := range keys {
 		m, err := newMember(dir, k)
-		if err == nil {
-			name, args := r.modeCommand(k, py, prog, line, filepath.Join(dir, k+".db"))
+		if err == nil && k == "tt" {
+			// a live session with time travel on (timetravel.go)
+			if err = r.startSession(m, py, prog, dir, cpu, []string{strconv.FormatFloat(ttScale, 'f', -1, 64), strconv.Itoa(ttRuns)}); err == nil {
+				err = m.ready(turnTimeout)
+			}
+		} else if err == nil {
+			m.db = filepath.Join(dir, k+".db")
+			name, args := r.modeCommand(k, py, prog, line, m.db)
 			var env []string
 			if k == "c" {
 				env = []string{"BENCH_WARM_SNAPSHOT=1"}

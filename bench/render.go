@@ -110,6 +110,10 @@ func (r *Results) render() string {
 		fmt.Fprintln(&b)
 	}
 
+	if r.want("timetravel") {
+		r.renderTimeTravel(&b)
+	}
+
 	if r.want("snapshot") {
 		fmt.Fprintf(&b, "\nSNAPSHOT COST — one pyreplay.snapshot(), timed inside the program: CPU time, median of the fastest half of two runs' snapshots\n")
 		fmt.Fprintf(&b, "[95%% interval], after a first, warm-up one in each (its wall time: \"first\"); wall time beside it; control: second run's figure ÷\n")

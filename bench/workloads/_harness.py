@@ -9,13 +9,17 @@ breakpoint line once (report), untimed. Several programs pinned to the same
 CPU take turns this way, so that only one of them runs at a time and their
 timed turns interleave.
 
-While waiting for its turn a program's real-time interval timer is stopped
-and started again when the turn comes (pyreplay's --every checkpoints run
-off ITIMER_REAL): the program experiences the checkpoint period in its own
-running time, as it would running alone. A program without a timer is not
-affected. With BENCH_WARM_SNAPSHOT set (pyreplay's --every), a first
-snapshot is taken before the timed turns, so that they measure checkpoints
-in the steady state.
+While waiting for its turn a program's real-time interval timer (one of
+its own) is stopped and started again when the turn comes. pyreplay's
+periodic snapshots (--every, time travel's anchors) come from a thread of
+the shim that keeps wall time: one asked for while the program waits is
+taken at its next line, here, before the turn's clock starts; one asked
+for during a turn is taken up to a GIL switch interval (5 ms) later, so
+that turns much shorter than the period lose some of them to the untimed
+part (the time travel groups run longer turns for that). With
+BENCH_WARM_SNAPSHOT set (pyreplay's --every), a first snapshot is taken
+before the timed turns, so that they measure checkpoints in the steady
+state.
 """
 import os
 import signal
