@@ -83,13 +83,22 @@ func TestLineHistory(t *testing.T) {
 			if fmt.Sprint(lines) != "[18 23 17 9 4 1]" || top.num("line") != 1 {
 				t.Fatalf("back to the start: %v, then at %d", lines, top.num("line"))
 			}
-			for i := len(lines) - 1; i >= 0; i-- {
-				c.request("next", msg{"threadId": 1})
-				c.stopped()
+			// forward again by line: over the module's statements, into
+			// main() and on to its line 19, into parse(), then the same
+			// lines as going back, up to the exception
+			for i, kind := range []string{"next", "next", "next", "next", "stepIn", "next"} {
+				c.request(kind, msg{"threadId": 1})
+				_, top = c.stopped()
+				if want := []int{4, 9, 17, 23, 18, 19}[i]; top.num("line") != want {
+					t.Fatalf("forward %d (%s): at %d, want %d", i+1, kind, top.num("line"), want)
+				}
 			}
-			// forward again: the same lines, up to the exception
 			for i := len(wants) - 2; i >= 0; i-- {
-				c.request("next", msg{"threadId": 1})
+				kind := "next"
+				if i == len(wants)-2 {
+					kind = "stepIn"
+				}
+				c.request(kind, msg{"threadId": 1})
 				_, top = c.stopped()
 				if top.num("line") != wants[i].line {
 					t.Fatalf("forward to %d: at %d", wants[i].line, top.num("line"))
@@ -623,6 +632,55 @@ func TestLineHistoryRoundTrip(t *testing.T) {
 				c.request("continue", msg{"threadId": 1})
 				at("continue to the exception", 13, "'c=x '")
 				c.request("terminate", nil)
+			})
+		}
+	}
+}
+
+// Going forward from the past walks the same line events: next over a
+// call, the loop's header, step in to the callee's first line, next in
+// it, step out to the caller's next line, which is the exception's own:
+// the present again (live) or the recorded stop (replay).
+func TestLineHistoryStepForward(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.12", "3.13"} {
+		for _, replay := range []bool{false, true} {
+			minor, replay := minor, replay
+			t.Run(fmt.Sprintf("%s/replay=%v", minor, replay), func(t *testing.T) {
+				f := setup(t, "parse_fail.py", minor)
+				c := newClient(t)
+				if replay {
+					r := testutil.Cmd{Dir: f.dir}.Pyreplay(t, "record", "--trace", "--python", f.py, "--db", f.db, "parse_fail.py")
+					last := regexp.MustCompile(`recorded \d+ snapshots: snap-1\.\.(snap-\d+) in`).FindStringSubmatch(r.Stderr)
+					if r.Code != 1 || last == nil {
+						t.Fatalf("record --trace: %+v", r)
+					}
+					c.request("initialize", msg{"adapterID": "pyreplay"})
+					c.request("launch", msg{"recording": f.db, "snapshot": last[1], "lineHistory": true})
+					c.event("initialized")
+					c.request("configurationDone", nil)
+				} else {
+					c.launch(f, nil, nil, nil)
+				}
+				c.stopped()
+				for i := 0; i < 4; i++ {
+					c.request("stepBack", msg{"threadId": 1})
+					c.stopped()
+				}
+				var got []string
+				for _, kind := range []string{"next", "next", "next", "stepIn", "next", "stepOut"} {
+					c.request(kind, msg{"threadId": 1})
+					_, top := c.stopped()
+					got = append(got, fmt.Sprintf("%s:%d %s", kind, top.num("line"), c.locals(top.num("id"))["r"].str("value")))
+				}
+				want := "[next:13 ' b=2' next:11 ' b=2' next:12 'c=x ' stepIn:5 'c=x ' next:6 'c=x ' stepOut:13 'c=x ']"
+				if fmt.Sprint(got) != want {
+					t.Fatalf("forward from the past: %v\nwant %s", got, want)
+				}
+				if !replay {
+					// the present: continuing runs the program to its end
+					c.request("continue", msg{"threadId": 1})
+					c.event("terminated")
+				}
 			})
 		}
 	}

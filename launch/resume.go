@@ -68,6 +68,9 @@ type HistoryScope struct {
 	// (its other lines report no events): the stop's top frame's, when the
 	// window needs none of its lines but must recognise the stop
 	StopOnly *[3]any `json:"stop_only,omitempty"`
+	// All: every code of the program reports line events (a step in from
+	// the past into code the window did not trace)
+	All bool `json:"all,omitempty"`
 }
 
 // HistoryUntil is the stop a re-execution ends at.

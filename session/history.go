@@ -110,14 +110,21 @@ func (d *Engine) matchReason(i int) string {
 	return "breakpoint"
 }
 
-// Step moves one stop forward in history, or steps the live program at
-// the live stop. kind is next, stepIn or stepOut.
+// Step moves one stop forward in history (from a line of the past, by
+// line: stepLine), or steps the live program at the live stop. kind is
+// next, stepIn or stepOut.
 func (d *Engine) Step(kind string) error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.needStopLocked(); err != nil {
+	err := d.needStopLocked()
+	d.mu.Unlock()
+	if err != nil {
 		return err
 	}
+	if ok, err := d.stepLine(kind); ok || err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.cur < len(d.hist)-1 {
 		d.moveTo(d.cur+1, "step", "")
 		return nil

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 )
 
@@ -232,8 +233,17 @@ func (d *Engine) covering(w *lineWindow, i int) (*lineWindow, int, error) {
 	if covered {
 		return w, i, nil
 	}
+	return d.rescope(store, python, w, i, w.scope)
+}
+
+// rescope is w's stretch re-executed tracing, of its stop's frames, the
+// code of scope only (reexecuteIn; scope.All: every code of the program),
+// w's own breakpoint lines and the ones set now, and event i's place in it
+// (the same line's same execution): the cursor's virtual stop moves to it,
+// and stops after w's use the new window.
+func (d *Engine) rescope(store *recording.Store, python string, w *lineWindow, i int, scope *launch.HistoryScope) (*lineWindow, int, error) {
 	// (w's own breakpoint lines stay traced: event i may be one of theirs)
-	nw, err := d.reexecuteIn(store, python, w.stop, w.scope, w.scope.Lines)
+	nw, err := d.reexecuteIn(store, python, w.stop, scope, w.scope.Lines)
 	if err != nil || nw == nil {
 		return nil, -1, err
 	}

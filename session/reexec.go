@@ -131,6 +131,10 @@ func untilOf(target *wire.Snapshot) (launch.HistoryUntil, *launch.HistoryScope) 
 // (StopOnly): what recognises the stop costs one event per run of that
 // line, not one per line of a hot function. scope itself when only is nil.
 func scopeIn(until launch.HistoryUntil, scope, only *launch.HistoryScope) *launch.HistoryScope {
+	if only != nil && only.All {
+		scope.All = true
+		return scope
+	}
 	if only == nil || len(scope.Codes) == 0 {
 		return scope
 	}

@@ -12,7 +12,7 @@ events are the original's. Config (resume.history):
      "limit": N, "fork_every": N, "snapshot": bool,
      "scope": {"codes": [[file, name], ...],
                "lines": [[file, line, condition or ""], ...],
-               "stop_only": [file, name, line]}}
+               "stop_only": [file, name, line], "all": bool}}
 
 The stop is the first line event where the program's frames (file, line),
 the output offsets and the frames' locals' reprs are those of "until":
@@ -29,7 +29,7 @@ line events (a test and an increment each), with a forked copy of itself
 waiting at its first event and every N events after (Checkpoints); at its
 end the copy nearest before the last "limit" events counts on up to them
 and records them, starting with each live frame's state then ("w": 1):
-whatever the stretch's length, only "limit" events are recorded in full. "scope" (absent: every code of the program): only the codes it
+whatever the stretch's length, only "limit" events are recorded in full. "scope" (absent, or with "all": every code of the program): only the codes it
 names (the stop's frames') and the codes holding its lines (breakpoints')
 report line events, and "stop_only"'s code only where it is the stop (the
 stop's top frame's code, traced to recognise the stop: its other events
@@ -177,7 +177,7 @@ def install(spec, trig, rec):
         r = in_scope.get(code)
         if r is None:
             r = user(code.co_filename)
-            if r and scope is not None:
+            if r and scope is not None and not scope.get("all"):
                 fn = paths.abs_file(code.co_filename)
                 # by name: a frame rebuilt by the resume runs a code of its
                 # own, with the function's name (and a first line of its own)
