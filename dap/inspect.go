@@ -245,7 +245,7 @@ func (c *conn) onScopes(req *request) (any, error) {
 	}
 	f := framesOf(s, fr.thread)[fr.frame]
 	live = live && fr.thread == 0
-	var scopes []godap.Scope
+	scopes := []godap.Scope{}
 	if f.Library {
 		return godap.ScopesResponseBody{Scopes: []godap.Scope{}}, nil
 	}

@@ -83,6 +83,10 @@ func TestLineHistory(t *testing.T) {
 			if fmt.Sprint(lines) != "[18 23 17 9 4 1]" || top.num("line") != 1 {
 				t.Fatalf("back to the start: %v, then at %d", lines, top.num("line"))
 			}
+			// a module's line of the past: its scopes are a list (no locals)
+			if sc, ok := c.request("scopes", msg{"frameId": top.num("id")}).body()["scopes"].([]any); !ok {
+				t.Fatalf("scopes at the module's first line: %v", sc)
+			}
 			// forward again by line: over the module's statements, into
 			// main() and on to its line 19, into parse(), then the same
 			// lines as going back, up to the exception
@@ -617,6 +621,10 @@ func TestLineHistoryRoundTrip(t *testing.T) {
 				top := at("reverse continue", 5, "'a=1'")
 				if got := c.eval(top.num("id"), "r.strip() * 2", "repl").str("result"); got != "'a=1a=1'" {
 					t.Fatalf("evaluate in the past: %s", got)
+				}
+				// a hover of a global's attribute: more than the line's views
+				if got := c.eval(top.num("id"), "clean.__name__", "hover").str("result"); got != "'clean'" {
+					t.Fatalf("hover in the past: %s", got)
 				}
 				c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 13}}})
 				c.request("reverseContinue", msg{"threadId": 1})

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/launch"
@@ -149,9 +150,10 @@ func (d *Engine) Evaluate(tok Token, frame int, expr, context string) (EvalResul
 	}
 	if s.N < 0 {
 		// a line of the past (line history): its views only, unless the
-		// console or a watch asks for more; then it is made a recorded
-		// snapshot (a re-execution to it, once) to evaluate on
-		if context != "repl" && context != "watch" {
+		// console, a watch or a hover of a name, attribute or item (no
+		// call) asks for more; then it is made a recorded snapshot (a
+		// re-execution to it, once) to evaluate on
+		if context != "repl" && context != "watch" && (context != "hover" || strings.Contains(expr, "(")) {
 			return EvalResult{}, err
 		}
 		m, rerr := d.recordedStop(s.N)
