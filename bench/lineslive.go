@@ -52,9 +52,9 @@ func (r *Results) lineHistoryLive(py PyInfo) {
 }
 
 // liveStepBack runs one live session of prog N to its uncaught exception
-// and, think after the stop, times the first Step Back, five more, and a
-// Reverse Continue to a breakpoint on score()'s line (each to the stopped
-// event and the stack).
+// and, think after the stop, times the first Step Back, five more, and,
+// back at the exception (Continue), a Reverse Continue to a breakpoint on
+// score()'s line (each to the stopped event and the stack).
 func (r *Results) liveStepBack(py PyInfo, prog string, n int, think time.Duration) (first float64, later []float64, reverse float64, err error) {
 	const to = 5 * time.Minute
 	db := filepath.Join(r.tmp, "lines-live.db")
@@ -78,6 +78,10 @@ func (r *Results) liveStepBack(py PyInfo, prog string, n int, think time.Duratio
 		} else {
 			later = append(later, d)
 		}
+	}
+	// back to the exception (the present): Reverse Continue goes from there
+	if _, err := timedStop(c, "continue", to); err != nil {
+		return 0, nil, 0, err
 	}
 	if _, err := c.call("setBreakpoints", map[string]any{"source": map[string]any{"path": prog}, "breakpoints": []map[string]any{{"line": 13}}}, to); err != nil {
 		return 0, nil, 0, err

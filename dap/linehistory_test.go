@@ -507,9 +507,23 @@ func TestLineHistoryAcrossAnchors(t *testing.T) {
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "crunch.py", minor)
 			c := newClient(t)
-			c.launch(f, msg{"lineHistory": true}, nil, nil)
+			// a few tenths of a second: several anchors, fewer than a
+			// Step Back goes back past (frameCrossings)
+			n := 600000
+			if minor >= "3.12" {
+				n = 1500000
+			}
+			c.launch(f, msg{"lineHistory": true, "args": []string{fmt.Sprint(n)}}, nil, nil)
 			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 27 {
 				t.Fatalf("stop: %s %v", reason, top)
+			}
+			first := 0 // sum(score(i) for i in range(n // 2))
+			for i := 0; i < n/2; i++ {
+				b := i * 3 % 7
+				if b > 3 {
+					b--
+				}
+				first += b
 			}
 			want := []int{26, 25, 27, 26, 25, 27, 26, 25, 24, 23, 22, 31}
 			var got []int
@@ -520,12 +534,12 @@ func TestLineHistoryAcrossAnchors(t *testing.T) {
 				switch top.num("line") {
 				case 24:
 					loc := c.locals(top.num("id"))
-					if loc["first"].str("value") != "2571426" || loc["t"] != nil {
+					if loc["first"].str("value") != fmt.Sprint(first) || loc["t"] != nil {
 						t.Fatalf("step back %d at 24: first=%v t=%v", i+1, loc["first"], loc["t"])
 					}
 				case 23:
 					loc := c.locals(top.num("id"))
-					if loc["n"].str("value") != "2000000" || loc["first"] != nil {
+					if loc["n"].str("value") != fmt.Sprint(n) || loc["first"] != nil {
 						t.Fatalf("step back %d at 23: n=%v first=%v", i+1, loc["n"], loc["first"])
 					}
 				case 31:
@@ -552,7 +566,7 @@ func TestLineHistoryHitConditionBeyondHistory(t *testing.T) {
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "crunch.py", minor)
 			c := newClient(t)
-			c.launch(f, msg{"lineHistory": true, "history": "100ms"}, nil, nil)
+			c.launch(f, msg{"lineHistory": true, "history": "100ms", "args": []string{"3000000"}}, nil, nil)
 			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 27 {
 				t.Fatalf("stop: %s %v", reason, top)
 			}
@@ -692,4 +706,27 @@ func TestLineHistoryStepForward(t *testing.T) {
 			})
 		}
 	}
+}
+
+// A Step Back over a call that ran across more anchors than a step goes
+// back past is refused with a message saying so (an error response), and
+// the cursor stays: not a long wait, nor a silent stay.
+func TestLineHistoryStepBackOverALongCall(t *testing.T) {
+	f := setup(t, "crunch.py", "3.12")
+	c := newClient(t)
+	c.launch(f, msg{"lineHistory": true, "args": []string{"8000000"}}, nil, nil)
+	if reason, top := c.stopped(); reason != "exception" || top.num("line") != 27 {
+		t.Fatalf("stop: %s %v", reason, top)
+	}
+	for i := 0; i < 8; i++ { // back to main's first line after the second call of work()
+		c.request("stepBack", msg{"threadId": 1})
+		c.stopped()
+	}
+	if msg := c.requestErr("stepBack", msg{"threadId": 1}); !strings.Contains(msg, "before a call that ran across more than") {
+		t.Fatalf("step back over a long call: %q", msg)
+	}
+	if c.topLine() != 25 {
+		t.Fatalf("the cursor moved: at %d", c.topLine())
+	}
+	c.request("terminate", nil)
 }

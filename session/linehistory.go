@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
@@ -285,7 +286,11 @@ func (d *Engine) rescope(store *recording.Store, python string, w *lineWindow, i
 // locate is the line event of file:line with H h in w or the windows
 // before it; nil when there is none.
 func (d *Engine) locate(w *lineWindow, file string, line, h int) (*lineWindow, int, error) {
+	start := time.Now()
 	for w != nil {
+		if time.Since(start) > scanBudget {
+			return nil, -1, fmt.Errorf("cannot re-trace this line of the past within %v (it lies far before the end of its stretch, which is re-executed a window at a time going back); continue to a later stop first", scanBudget)
+		}
 		if j := w.at(file, line, h); j >= 0 {
 			return w, j, nil
 		}
