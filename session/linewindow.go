@@ -275,8 +275,8 @@ func (d *Engine) lastOfFrame(w *lineWindow, i int, s int64) (*lineWindow, int, e
 	start := time.Now()
 	crossed := 0 // anchors gone back past, the frame live in a call throughout
 	for {
-		if time.Since(start) > scanBudget || crossed > frameCrossings {
-			return nil, -1, fmt.Errorf("stepping back: this frame's previous line is before a call that ran across more than %d of the program's anchors (each stretch before one is re-executed to go back); step back between stops, or set a breakpoint on that line and Reverse Continue", frameCrossings)
+		if time.Since(start) > scanBudget || crossed > FrameCrossings {
+			return nil, -1, fmt.Errorf("stepping back: this frame's previous line is before a call that ran across more than %d of the program's anchors (each stretch before one is re-executed to go back); step back between stops, or set a breakpoint on that line and Reverse Continue", FrameCrossings)
 		}
 		for j := i - 1; j >= 0; j-- {
 			// (a caller outside the scope has its state at the call only)
@@ -302,11 +302,11 @@ func (d *Engine) lastOfFrame(w *lineWindow, i int, s int64) (*lineWindow, int, e
 // back through (a window each, back to the program's start otherwise).
 const scanBudget = 20 * time.Second
 
-// frameCrossings bounds the anchors one Step Back goes back past looking
+// FrameCrossings bounds the anchors one Step Back goes back past looking
 // for its frame's previous line (each stretch re-executed is as long as
 // the program ran between two anchors, its call's code traced only where
 // an anchor was taken): a Step Back over a long call is refused, not slow.
-const frameCrossings = 12
+var FrameCrossings = 12
 
 // scanBack is the latest event before event i of w, in w or the windows
 // before it, for which hit says yes.
