@@ -20,7 +20,9 @@ func TestTUILive(t *testing.T) {
 	dir := t.TempDir()
 	testutil.CopyFixture(t, "tui/shop.py", dir)
 	py := testutil.PythonFor(t, "3.11")
-	cmd := fmt.Sprintf("%s tui --db rec.db --python %s -b shop.py:29 shop.py; echo \"tui exited with $?\"; sleep 60", bin, py)
+	// (going back between the stops: line history, on by default, is
+	// tested in tui/live_test.go)
+	cmd := fmt.Sprintf("%s tui --db rec.db --python %s --line-history=false -b shop.py:29 shop.py; echo \"tui exited with $?\"; sleep 60", bin, py)
 	tm := newTmux(t, dir, 80, 24, []string{"TERM=xterm-256color"}, cmd)
 
 	s := tm.waitFor("first stop", "‖ paused", "breakpoint  total  shop.py:29", "●▶29", "amount: int = 0")
@@ -99,4 +101,20 @@ func processRunning(t *testing.T, marker string) bool {
 		}
 	}
 	return false
+}
+
+// TestTUILiveLineHistoryByDefault: a live program's TUI steps back by line
+// without --line-history (as a DAP live session's time travel).
+func TestTUILiveLineHistoryByDefault(t *testing.T) {
+	bin := testutil.Binary(t)
+	dir := t.TempDir()
+	testutil.CopyFixture(t, "tui/shop.py", dir)
+	py := testutil.PythonFor(t, "3.12")
+	cmd := fmt.Sprintf("%s tui --db rec.db --python %s -b shop.py:29 shop.py; echo \"tui exited with $?\"; sleep 60", bin, py)
+	tm := newTmux(t, dir, 80, 24, []string{"TERM=xterm-256color"}, cmd)
+	tm.waitFor("first stop", "‖ paused", "breakpoint  total  shop.py:29")
+	tm.keys("b")
+	tm.waitFor("step back by line", "in the past: line 28 of total")
+	tm.keys("q")
+	tm.waitFor("quit", "tui exited with 0")
 }

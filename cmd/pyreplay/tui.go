@@ -49,6 +49,9 @@ and open it live.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if fl.module != "" || (len(args) > 0 && looksLikeProgram(args[0])) {
+				// a program: time travel by line is on unless turned off
+				// (as a DAP live session's "timeTravel")
+				fl.lines = fl.lines || !cmd.Flags().Changed("line-history")
 				return runTUILive(fl, args)
 			}
 			if len(fl.bps) > 0 {
@@ -73,7 +76,7 @@ and open it live.`,
 	f.StringVar(&fl.db, "db", "", "recording file (default $PYREPLAY_DB or "+recording.DefaultPath+")")
 	f.StringVar(&fl.python, "python", "", "Python interpreter for a live program (default python3 on PATH)")
 	f.StringArrayVarP(&fl.bps, "break", "b", nil, "live mode: stop at FILE:LINE, FILE:LINE@K, 'FILE:LINE if EXPR' or FUNCTION (repeatable)")
-	f.BoolVar(&fl.lines, "line-history", false, "b steps back by line, re-executing the program from an earlier snapshot (a replay needs one: record --trace)")
+	f.BoolVar(&fl.lines, "line-history", false, "b steps back by line, re-executing the program from an earlier snapshot (on by default with a program: --line-history=false turns it off; a replay needs one: record --trace)")
 	f.BoolVar(&fl.edited, "allow-edited", false, "r continues in the program's edited source (as pyreplay resume --allow-edited)")
 	f.StringVar(&fl.criu, "criu", "off", "live mode: also take a CRIU image at each stop exact resume would refuse (--criu), or at every stop (--criu=always); r restores it")
 	f.Lookup("criu").NoOptDefVal = "refused"
