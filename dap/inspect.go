@@ -245,6 +245,14 @@ func (c *conn) onScopes(req *request) (any, error) {
 	}
 	f := framesOf(s, fr.thread)[fr.frame]
 	live = live && fr.thread == 0
+	if s.N < 0 && fr.thread == 0 && !f.Library && fr.frame != session.TopUserFrame(s) {
+		// a caller at a line of the past: its values now, not at its own
+		// last line (its callee may have changed them), and its globals,
+		// from the line made a recorded snapshot (once); else its views
+		if rs, rf, err := c.dbg.PastFrame(s, fr.frame); err == nil {
+			s, f = rs, rs.Frames[rf]
+		}
+	}
 	scopes := []godap.Scope{}
 	if f.Library {
 		return godap.ScopesResponseBody{Scopes: []godap.Scope{}}, nil

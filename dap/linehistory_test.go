@@ -732,3 +732,44 @@ func TestLineHistoryStepBackOverALongCall(t *testing.T) {
 	}
 	c.request("terminate", nil)
 }
+
+// A caller's values at a line of the past are the program's then, not the
+// ones at the caller's own last line: add() has just appended to fill()'s
+// list, and fill()'s frame shows it (with its globals), from the line
+// made a recorded snapshot when the caller's scopes are asked for.
+func TestLineHistoryCallerValues(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.12"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "basket.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, nil, nil)
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 19 {
+				t.Fatalf("stop: %s %v", reason, top)
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 7}}})
+			c.request("reverseContinue", msg{"threadId": 1})
+			if reason, top := c.stopped(); reason != "breakpoint" || top.num("line") != 7 {
+				t.Fatalf("reverse continue: %s %v", reason, top)
+			}
+			frames, _ := c.request("stackTrace", msg{"threadId": 1}).body()["stackFrames"].([]any)
+			var caller msg
+			for _, fr := range frames {
+				if m := msg(fr.(map[string]any)); strings.HasPrefix(m.str("name"), "fill") {
+					caller = m
+				}
+			}
+			if caller == nil {
+				t.Fatalf("no fill() frame in %v", frames)
+			}
+			if got := c.locals(caller.num("id"))["items"].str("value"); got != "['pain', 'café', 'thé']" {
+				t.Fatalf("fill()'s items at add()'s last line: %s", got)
+			}
+			scopes, _ := c.request("scopes", msg{"frameId": caller.num("id")}).body()["scopes"].([]any)
+			if len(scopes) != 2 {
+				t.Fatalf("fill()'s scopes at a line of the past: %v", scopes)
+			}
+			c.request("terminate", nil)
+		})
+	}
+}

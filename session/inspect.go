@@ -156,22 +156,11 @@ func (d *Engine) Evaluate(tok Token, frame int, expr, context string) (EvalResul
 		if context != "repl" && context != "watch" && (context != "hover" || strings.Contains(expr, "(")) {
 			return EvalResult{}, err
 		}
-		m, rerr := d.recordedStop(s.N)
+		rs, rf, rerr := d.PastFrame(s, frame)
 		if rerr != nil {
 			return EvalResult{}, fmt.Errorf("%v (%v)", err, rerr)
 		}
-		rs, gerr := d.store.Get(m)
-		if gerr != nil {
-			return EvalResult{}, gerr
-		}
-		// the same frame, counted from the top among the program's frames
-		pos := slices.Index(UserFrames(s), frame)
-		rf := UserFrames(rs)
-		if pos < 0 || pos >= len(rf) {
-			return EvalResult{}, err
-		}
-		frame = rf[pos]
-		s = rs
+		frame, s = rf, rs
 	}
 	// evaluating on the recorded state loads it: only a signed snapshot
 	// (checked once per snapshot: the check reads and hashes its state)
@@ -187,6 +176,29 @@ func (d *Engine) Evaluate(tok Token, frame int, expr, context string) (EvalResul
 		return EvalResult{}, fmt.Errorf("%v (evaluated on %s as recorded)", perr, s.ID)
 	}
 	return EvalResult{Value: v}, nil
+}
+
+// PastFrame is frame `frame` of s, a line of the past (line history), as
+// the program had it there, with its globals: s made a recorded snapshot
+// (a re-execution to that line event, once: recordedStop) and the same
+// frame in it, counted from the top among the program's frames. A caller's
+// views in s are its values at its own last line, not the ones its
+// callee may have changed since.
+func (d *Engine) PastFrame(s *wire.Snapshot, frame int) (*wire.Snapshot, int, error) {
+	m, err := d.recordedStop(s.N)
+	if err != nil {
+		return nil, -1, err
+	}
+	rs, err := d.store.Get(m)
+	if err != nil {
+		return nil, -1, err
+	}
+	pos := slices.Index(UserFrames(s), frame)
+	rf := UserFrames(rs)
+	if pos < 0 || pos >= len(rf) {
+		return nil, -1, fmt.Errorf("the recorded snapshot of this line of the past has no frame %d", frame)
+	}
+	return rs, rf[pos], nil
 }
 
 // refreshLive snapshots the live stop tok names again (its values may have
