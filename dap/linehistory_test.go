@@ -504,7 +504,7 @@ func TestLineHistoryForkedFiles(t *testing.T) {
 func TestLineHistoryAcrossAnchors(t *testing.T) {
 	defer func(n int) { session.FrameCrossings = n }(session.FrameCrossings)
 	session.FrameCrossings = 1000 // (a loaded machine takes more anchors in the same run)
-	for _, minor := range []string{"3.8", "3.11", "3.12", "3.13"} {
+	for _, minor := range []string{"3.11", "3.12", "3.13"} {
 		minor := minor
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "crunch.py", minor)
