@@ -147,7 +147,7 @@ func anchored(key string) bool { return key == "tt" || key == "tr" }
 
 // noAnchors: why a recording would hold none
 var noAnchors = map[string]string{
-	"tt": "time travel off, or its anchors never came (seen in live sessions on 3.8-3.11 under load)",
+	"tt": "time travel off, or its anchors never came (a live session on 3.8-3.11 under load did so before periodic.py re-armed a dropped arming)",
 	"tr": "this pyreplay's record --trace takes no periodic anchors (it predates them)",
 }
 
@@ -440,7 +440,7 @@ func (r *Results) ttStorage(py PyInfo, cpu int) []Figure {
 	}
 	var out []Figure
 	// a live session; once more when it took no anchor (seen on 3.8-3.11
-	// under load; the first is noted)
+	// under load before a fix; the first is noted)
 	for try := 0; try < 2; try++ {
 		db := filepath.Join(dir, fmt.Sprintf("tt-%d.db", try))
 		secs, err := r.liveRun(py, prog, dir, cpu, db, args)

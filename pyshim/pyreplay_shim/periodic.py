@@ -30,21 +30,25 @@ from . import paths
 V = sys.version_info[:2]
 
 
-# the main thread's pause for the last periodic snapshot, seconds
-_cost = [0.0]
+# the main thread's pause for the last periodic snapshot, seconds, and
+# when it ended (the clock's)
+_last = [0.0, 0.0]
 
 
 def _take(rec, frame):
     t = _clock()
     rec.snapshot("periodic", "", frame, "line")
-    _cost[0] = _clock() - t
+    end = _clock()
+    _last[:] = [end - t, end]
 
 
 def start(rec, every, budget=0):
-    """A snapshot every `every` seconds; with a budget (a share of the run,
-    as the anchors of time travel ask), never more often than that share
-    of the run allows: after a snapshot that paused the program c seconds,
-    the next comes c / budget seconds later at the earliest."""
+    """A snapshot every `every` seconds, none asked for while one is being
+    taken (it would come right after it); with a budget (a share of the
+    run, as the anchors of time travel ask), never more often than that
+    share of the run allows: after a snapshot that paused the program c
+    seconds, the next comes c / budget seconds after its end at the
+    earliest."""
     arm = _monitoring_arm(rec) if V >= (3, 12) else _pending_arm(rec)
     if arm is None:
         return
@@ -56,8 +60,14 @@ def start(rec, every, budget=0):
             due = _clock() + every
             # at a fixed rate, as an interval timer ticks
             while not stop.acquire(True, max(due - _clock(), 0)):
-                arm()
-                due = max(due + every, _clock() + (_cost[0] / budget if budget else 0))
+                now = _clock()
+                ready = _last[1] + _last[0] / budget if budget else now
+                if now < ready:
+                    due = ready  # (the last one's pause, its share of the run)
+                    continue
+                due = max(due + every, now)
+                if not rec.busy:
+                    arm()
         finally:
             done.release()
 
@@ -176,12 +186,17 @@ def _pending_arm(rec):
         if not state["on"]:
             return
         state["on"] = False
-        if _gettrace() is glob:  # (a stop meanwhile may have set stepping's)
+        mine = _gettrace() is glob
+        if mine:
             sys.settrace(prev[0])
+        # else a stop meanwhile set stepping's, or turned tracing off: then
+        # the frames' own functions went with it (the one that turned it
+        # off cleared those it knew, not local), and they keep none
+        off = not mine and _gettrace() is None
         prev[0] = None
         for f, old in armed:
             if f.f_trace is local:
-                f.f_trace = old
+                f.f_trace = None if off else old
         del armed[:]
 
     def entry(frame):
@@ -227,8 +242,24 @@ def _pending_arm(rec):
             state["pending"] = False
             if state["off"]:
                 return 0
+            if rec.busy:
+                # inside a snapshot (the program's first line's, a stop's):
+                # none can be taken in it, and what its taker does next
+                # with the trace functions would go wrong armed: a live
+                # session turning its tracing off (sys.settrace(None))
+                # dropped the arming for good; record --trace's first line,
+                # untraced then, got its breakpoint tracer back from this
+                # one after the checkpoint, calls traced to the run's end.
+                # The next tick asks again
+                return 0
             if state["on"]:
-                return 0  # (still armed: the last one has not fired yet)
+                if _gettrace() is glob:
+                    return 0  # (still armed: the last one has not fired yet)
+                # armed, but the thread's trace function is another's now: a
+                # live session's stepping, stop or thread freeze replaced
+                # glob, so that no line event may come to local any more;
+                # armed again below (before, no checkpoint came again)
+                disarm()
             f = sys._getframe(1)
             while f is not None:
                 if paths.is_user_file(f.f_code.co_filename):
