@@ -24,12 +24,15 @@ With "event" the run ends at the line event numbered N (the anchor's own is
 takes a recorded snapshot there instead of writing events.
 
 "limit": the events kept, the last N (100,000 by default), plus each live
-frame's last one before them. With "fork_every" the run only counts the
-line events (a test and an increment each), with a forked copy of itself
-waiting at its first event and every N events after (Checkpoints); at its
-end the copy nearest before the last "limit" events counts on up to them
-and records them, starting with each live frame's state then ("w": 1):
-whatever the stretch's length, only "limit" events are recorded in full. "scope" (absent, or with "all": every code of the program): only the codes it
+frame's last one before them. With "fork_every" the run records its
+first "limit" events; past them it only counts the line events (a test
+and an increment each), with a forked copy of itself waiting there and
+every N events after (Checkpoints); at its end the copy nearest before
+the last "limit" events counts on up to them and records them, starting
+with each live frame's state then ("w": 1) (a run of fewer than twice
+"limit" events: the copy at "limit" records from there): whatever the
+stretch's length, at most twice "limit" events are recorded in full.
+"scope" (absent, or with "all": every code of the program): only the codes it
 names (the stop's frames') and the codes holding its lines (breakpoints')
 report line events, and "stop_only"'s code only where it is the stop (the
 stop's top frame's code, traced to recognise the stop: its other events
@@ -128,7 +131,7 @@ def install(spec, trig, rec):
         first recorded event; -1 for none."""
         c = [x for x in (upto, rec_from[0]) if x is not None and x > after]
         if cps is not None and cps.every:
-            c.append((after // cps.every + 1) * cps.every if after >= 0 else 0)
+            c.append(cps.next_due(after))
         return min(c) if c else -1
     attn = [attention(-1)]
     tally = {}  # counting: "file:line:condition" -> its hits
@@ -197,10 +200,15 @@ def install(spec, trig, rec):
             p = p.f_back
         ps = 0
         if p is not None:
+            pe = serial.get(id(p))
             if not traced(p.f_code):
                 # a caller outside the scope: its line and values at this
                 # call, which stay as they are while the callee runs
                 record(p, False, True)
+            elif pe is None or pe[0] is not p:
+                # a traced caller live since before the events began (in
+                # a call all along): its state now, as begin() records it
+                record(p, False, False, True)
             pe = serial.get(id(p))
             ps = pe[1] if pe is not None and pe[0] is p else sid(p)[0]
         count[1] += 1
@@ -457,11 +465,16 @@ def install(spec, trig, rec):
                         begin(frame)
                     else:
                         fast[0], rec_from[0] = True, go
-                elif n == 0:
-                    # the run only counts if a copy waits at its first
-                    # event (else it has threads: it records in full)
-                    fast[0] = cps.forked
-                    if not cps.forked:
+                elif n == cps.first:
+                    # a stretch longer than a window: the run only counts
+                    # from here if a copy waits here (else it has threads:
+                    # it records in full, the ring keeping the last ones)
+                    if cps.forked:
+                        fast[0] = True
+                        ring.clear()
+                        last_of.clear()
+                        serial.clear()
+                    else:
                         cps.every = 0
             attn[0] = attention(n)
         elif n == attn[0]:
@@ -551,8 +564,8 @@ def _snapshot_here(rec, frame, path):
 class Checkpoints(object):
     """Fork checkpoints of a counting run (rr's idea, inside one
     re-execution): while the run only counts line events (a test and an
-    increment each), at its first event and every `every` events after a
-    forked copy of the process waits at that event. When the run reaches
+    increment each), at its `keep`-th event and every `every` events after
+    a forked copy of the process waits at that event. When the run reaches
     its end, the latest copy at or before the last `keep` events resumes,
     counts on up to them and records them in full, and the counting run
     ends. Copies no longer needed are ended as new ones are made; at most
@@ -561,11 +574,20 @@ class Checkpoints(object):
 
     def __init__(self, every, keep):
         self.every, self.keep = every, keep
+        # the first checkpoint: a run of fewer events records them all,
+        # forking nothing (a stop's window is often a few events)
+        self.first = keep
         self.waiting = []  # (event number, pid, the write end of its pipe)
         self.forked = False
 
     def due(self, n):
-        return self.every and n % self.every == 0
+        return self.every and n >= self.first and (n - self.first) % self.every == 0
+
+    def next_due(self, after):
+        """The first checkpoint's event number after `after`."""
+        if after < self.first:
+            return self.first
+        return self.first + ((after - self.first) // self.every + 1) * self.every
 
     def fork(self, n):
         """Fork a copy waiting at event n: in the copy, once resumed, the
@@ -573,6 +595,10 @@ class Checkpoints(object):
         if len(sys._current_frames()) != 1:
             return None
         import posix  # (os.fork is the sandbox's: refused)
+        # the files the run writes, as they are at this event: kept before
+        # the fork (this process goes on writing them at once), for the copy
+        from . import sandbox
+        files = sandbox.files_at_fork(n)
         r, w = os.pipe()
         pid = posix.fork()
         if pid == 0:
@@ -580,9 +606,6 @@ class Checkpoints(object):
             for _, _, other in self.waiting:
                 os.close(other)
             self.waiting = []
-            # the files the run writes, as they are at this event
-            from . import sandbox
-            files = sandbox.files_at_fork()
             go = os.read(r, 32)
             os.close(r)
             sandbox.restore_files(files, go.startswith(b"go "))

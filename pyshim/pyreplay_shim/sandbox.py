@@ -123,17 +123,17 @@ def _remove_at_end(private):
     atexit.register(remove)  # (an ordinary end, should one happen)
 
 
-def files_at_fork():
-    """In a fork checkpoint's copy (linehistory.Checkpoints), just forked:
-    the private copies as they are now (their content, and the offsets of
-    the descriptors open on them, shared with the process that goes on),
-    kept until the copy resumes or ends; None when there are none. (posix's
-    functions: os's are refused by now.)"""
+def files_at_fork(n):
+    """Before a fork checkpoint (linehistory.Checkpoints) at event n, for
+    its copy: the private copies as they are now (their content, and the
+    offsets of the descriptors open on them, which the copy shares with the
+    process that goes on), kept until the copy resumes or ends; None when
+    there are none. (posix's functions: os's are refused by now.)"""
     import posix
     if not _private or not posix.listdir(_private[0]):
         return None
     private = _private[0]
-    kept = private + ".at-%d" % posix.getpid()
+    kept = private + ".at-%d" % n
     posix.mkdir(kept, 0o700)
     for name in posix.listdir(private):
         _copy(posix, os.path.join(private, name), os.path.join(kept, name))
