@@ -52,7 +52,7 @@ func (r *Results) lineHistoryLive(py PyInfo) {
 }
 
 // liveStepBack runs one live session of prog N to its uncaught exception
-// and, think after the stop, times the first Step Back, five more, and,
+// and, think after the stop, times the first Step Back, four more, and,
 // back at the exception (Continue), a Reverse Continue to a breakpoint on
 // score()'s line (each to the stopped event and the stack).
 func (r *Results) liveStepBack(py PyInfo, prog string, n int, think time.Duration) (first float64, later []float64, reverse float64, err error) {
@@ -68,7 +68,10 @@ func (r *Results) liveStepBack(py PyInfo, prog string, n int, think time.Duratio
 		return 0, nil, 0, err
 	}
 	time.Sleep(think)
-	for i := 0; i < 6; i++ {
+	// (five: the window of the exception's stretch holds main's last six
+	// lines; a sixth would step back over the whole loop's call, which a
+	// Step Back refuses past 12 anchors)
+	for i := 0; i < 5; i++ {
 		d, err := timedStop(c, "stepBack", to)
 		if err != nil {
 			return 0, nil, 0, err

@@ -25,13 +25,13 @@ takes a recorded snapshot there instead of writing events.
 
 "limit": the events kept, the last N (100,000 by default), plus each live
 frame's last one before them. With "fork_every" the run records its
-first "limit" events; past them it only counts the line events (a test
-and an increment each), with a forked copy of itself waiting there and
-every N events after (Checkpoints); at its end the copy nearest before
-the last "limit" events counts on up to them and records them, starting
-with each live frame's state then ("w": 1) (a run of fewer than twice
-"limit" events: the copy at "limit" records from there): whatever the
-stretch's length, at most twice "limit" events are recorded in full.
+first 1,000 events (FIRST_CHECKPOINT); past them it only counts the line
+events (a test and an increment each), with a forked copy of itself
+waiting there and every N events after (Checkpoints); at its end the copy
+nearest before the last "limit" events counts on up to them and records
+them, starting with each live frame's state then ("w": 1) (a shorter
+run: the copy at the first checkpoint records from there): whatever the
+stretch's length, at most "limit" and 1,000 events are recorded in full.
 "scope" (absent, or with "all": every code of the program): only the codes it
 names (the stop's frames') and the codes holding its lines (breakpoints')
 report line events, and "stop_only"'s code only where it is the stop (the
@@ -561,11 +561,16 @@ def _snapshot_here(rec, frame, path):
     os._exit(0)
 
 
+# the event a window's re-execution stops recording in full at, its
+# first copy waiting there: past it, a stretch's events are only counted
+FIRST_CHECKPOINT = 1000
+
+
 class Checkpoints(object):
     """Fork checkpoints of a counting run (rr's idea, inside one
     re-execution): while the run only counts line events (a test and an
-    increment each), at its `keep`-th event and every `every` events after
-    a forked copy of the process waits at that event. When the run reaches
+    increment each), at its FIRST_CHECKPOINT-th event and every `every`
+    events after a forked copy of the process waits at that event. When the run reaches
     its end, the latest copy at or before the last `keep` events resumes,
     counts on up to them and records them in full, and the counting run
     ends. Copies no longer needed are ended as new ones are made; at most
@@ -576,7 +581,7 @@ class Checkpoints(object):
         self.every, self.keep = every, keep
         # the first checkpoint: a run of fewer events records them all,
         # forking nothing (a stop's window is often a few events)
-        self.first = keep
+        self.first = min(keep, FIRST_CHECKPOINT)
         self.waiting = []  # (event number, pid, the write end of its pipe)
         self.forked = False
 
