@@ -597,22 +597,7 @@ func TestLineHistoryRoundTrip(t *testing.T) {
 		for _, replay := range []bool{false, true} {
 			minor, replay := minor, replay
 			t.Run(fmt.Sprintf("%s/replay=%v", minor, replay), func(t *testing.T) {
-				f := setup(t, "parse_fail.py", minor)
-				c := newClient(t)
-				if replay {
-					r := testutil.Cmd{Dir: f.dir}.Pyreplay(t, "record", "--trace", "--python", f.py, "--db", f.db, "parse_fail.py")
-					last := regexp.MustCompile(`recorded \d+ snapshots: snap-1\.\.(snap-\d+) in`).FindStringSubmatch(r.Stderr)
-					if r.Code != 1 || last == nil {
-						t.Fatalf("record --trace: %+v", r)
-					}
-					c.request("initialize", msg{"adapterID": "pyreplay"})
-					c.request("launch", msg{"recording": f.db, "snapshot": last[1], "lineHistory": true})
-					c.event("initialized")
-					c.request("setExceptionBreakpoints", msg{"filters": []string{"uncaught"}})
-					c.request("configurationDone", nil)
-				} else {
-					c.launch(f, nil, nil, nil)
-				}
+				f, c := parseFailSession(t, minor, replay)
 				at := func(what string, line int, r string) msg {
 					t.Helper()
 					_, top := c.stopped()
@@ -669,21 +654,7 @@ func TestLineHistoryStepForward(t *testing.T) {
 		for _, replay := range []bool{false, true} {
 			minor, replay := minor, replay
 			t.Run(fmt.Sprintf("%s/replay=%v", minor, replay), func(t *testing.T) {
-				f := setup(t, "parse_fail.py", minor)
-				c := newClient(t)
-				if replay {
-					r := testutil.Cmd{Dir: f.dir}.Pyreplay(t, "record", "--trace", "--python", f.py, "--db", f.db, "parse_fail.py")
-					last := regexp.MustCompile(`recorded \d+ snapshots: snap-1\.\.(snap-\d+) in`).FindStringSubmatch(r.Stderr)
-					if r.Code != 1 || last == nil {
-						t.Fatalf("record --trace: %+v", r)
-					}
-					c.request("initialize", msg{"adapterID": "pyreplay"})
-					c.request("launch", msg{"recording": f.db, "snapshot": last[1], "lineHistory": true})
-					c.event("initialized")
-					c.request("configurationDone", nil)
-				} else {
-					c.launch(f, nil, nil, nil)
-				}
+				_, c := parseFailSession(t, minor, replay)
 				c.stopped()
 				for i := 0; i < 4; i++ {
 					c.request("stepBack", msg{"threadId": 1})
@@ -773,4 +744,28 @@ func TestLineHistoryCallerValues(t *testing.T) {
 			c.request("terminate", nil)
 		})
 	}
+}
+
+// parseFailSession debugs parse_fail.py to its uncaught exception: live
+// (time travel on by default), or as a replay of its record --trace
+// recording with "lineHistory" (its stop not yet consumed).
+func parseFailSession(t *testing.T, minor string, replay bool) (fixture, *client) {
+	t.Helper()
+	f := setup(t, "parse_fail.py", minor)
+	c := newClient(t)
+	if !replay {
+		c.launch(f, nil, nil, nil)
+		return f, c
+	}
+	r := testutil.Cmd{Dir: f.dir}.Pyreplay(t, "record", "--trace", "--python", f.py, "--db", f.db, "parse_fail.py")
+	last := regexp.MustCompile(`recorded \d+ snapshots: snap-1\.\.(snap-\d+) in`).FindStringSubmatch(r.Stderr)
+	if r.Code != 1 || last == nil {
+		t.Fatalf("record --trace: %+v", r)
+	}
+	c.request("initialize", msg{"adapterID": "pyreplay"})
+	c.request("launch", msg{"recording": f.db, "snapshot": last[1], "lineHistory": true})
+	c.event("initialized")
+	c.request("setExceptionBreakpoints", msg{"filters": []string{"uncaught"}})
+	c.request("configurationDone", nil)
+	return f, c
 }

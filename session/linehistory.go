@@ -107,14 +107,8 @@ func (d *Engine) reverseContinueLine() (ok bool, start *virtualStop, err error) 
 // stop (a stop of the history: Continue's own rule takes it from there);
 // ok is false when there is none.
 func (d *Engine) continueLine() (ok bool, err error) {
-	d.mu.Lock()
-	if !d.lines || d.cur < 0 || d.cur >= len(d.hist) {
-		d.mu.Unlock()
-		return false, nil
-	}
-	v, past := d.virtual[d.hist[d.cur].Snap]
-	d.mu.Unlock()
-	if !past {
+	v := d.pastCursor()
+	if v == nil {
 		return false, nil
 	}
 	w, i, err := d.covering(v.w, v.i)

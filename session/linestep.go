@@ -15,14 +15,8 @@ import "github.com/pyreplay/pyreplay/launch"
 // last such event before the stretch's stop, the cursor goes to that
 // stop. ok is false when the cursor is not a line of the past.
 func (d *Engine) stepLine(kind string) (ok bool, err error) {
-	d.mu.Lock()
-	if !d.lines || d.cur < 0 || d.cur >= len(d.hist) {
-		d.mu.Unlock()
-		return false, nil
-	}
-	v, past := d.virtual[d.hist[d.cur].Snap]
-	d.mu.Unlock()
-	if !past {
+	v := d.pastCursor()
+	if v == nil {
 		return false, nil
 	}
 	w, i := v.w, v.i
@@ -79,4 +73,15 @@ func framesIn(w, nw *lineWindow, frames map[int64]bool) map[int64]bool {
 		}
 	}
 	return out
+}
+
+// pastCursor is the cursor's line of the past (line history), nil when
+// the cursor is at a recorded stop or line history is off.
+func (d *Engine) pastCursor() *virtualStop {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.lines || d.cur < 0 || d.cur >= len(d.hist) {
+		return nil
+	}
+	return d.virtual[d.hist[d.cur].Snap]
 }
