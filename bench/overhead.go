@@ -278,15 +278,7 @@ func (r *Results) overheadCell(py PyInfo, w string, cpu int, seed int64) cellRes
 	var startup []float64
 	for g := 0; g < *flagGens; g++ {
 		ms, fl := r.group(py, prog, line, cpu, *flagRounds+1, seed+int64(g), keys)
-		for k, err := range fl {
-			if failed[k] == nil {
-				failed[k] = err
-			}
-		}
-		byKey := map[string]*member{}
-		for _, m := range ms {
-			byKey[m.key] = m
-		}
+		byKey := keyedMembers(ms, fl, failed)
 		base := byKey["plain"]
 		if base == nil {
 			break
@@ -381,4 +373,19 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// keyedMembers is a lockstep group's members by key; its failures fl are
+// added to failed (the first one of each key kept).
+func keyedMembers(ms []*member, fl, failed map[string]error) map[string]*member {
+	for k, err := range fl {
+		if failed[k] == nil {
+			failed[k] = err
+		}
+	}
+	byKey := map[string]*member{}
+	for _, m := range ms {
+		byKey[m.key] = m
+	}
+	return byKey
 }

@@ -185,15 +185,7 @@ func (r *Results) timeTravelCell(py PyInfo, w string, cpu int, seed int64) cellR
 			gk = keys[:3]
 		}
 		ms, fl := r.group(py, prog, line, cpu, *flagRounds+1, seed+int64(g), gk)
-		for k, err := range fl {
-			if failed[k] == nil {
-				failed[k] = err
-			}
-		}
-		byKey := map[string]*member{}
-		for _, m := range ms {
-			byKey[m.key] = m
-		}
+		byKey := keyedMembers(ms, fl, failed)
 		base := byKey["plain-tt"]
 		if base == nil {
 			break
