@@ -771,3 +771,40 @@ func parseFailSession(t *testing.T, minor string, replay bool) (fixture, *client
 	c.request("configurationDone", nil)
 	return f, c
 }
+
+// Going back never writes the program's files, also through pathlib,
+// whose accessor on 3.8-3.10 bound os.open / io.open when it was
+// imported: the re-execution writes its private copy (and reads it back,
+// reaching the stop), and the real report.txt keeps what was added to it
+// after the run.
+func TestLineHistoryPathlibWrites(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.10", "3.12"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "pathlog.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, nil, nil)
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 20 {
+				t.Fatalf("stop: %s %v", reason, top)
+			}
+			report := filepath.Join(f.dir, "report.txt")
+			fh, err := os.OpenFile(report, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fh.WriteString("MARK\n")
+			fh.Close()
+			for i, want := range []int{19, 17, 16} {
+				c.request("stepBack", msg{"threadId": 1})
+				_, top := c.stopped()
+				if top.num("line") != want {
+					t.Fatalf("step back %d: line %d, want %d\n%s", i+1, top.num("line"), want, c.output.String())
+				}
+			}
+			if b, _ := os.ReadFile(report); string(b) != "rows\né\nü\nß\nMARK\n" {
+				t.Fatalf("report.txt after going back: %q", b)
+			}
+			c.request("terminate", nil)
+		})
+	}
+}

@@ -27,6 +27,9 @@ _private = []
 
 
 def install():
+    # (imported before open is replaced below: on 3.8-3.10 its accessor
+    # binds io.open / os.open at import, and is given the sandbox's below)
+    import pathlib
     private = tempfile.mkdtemp(prefix="pyreplay-reexec-")
     _private.append(private)
     copies = {}  # real path -> private copy
@@ -76,6 +79,20 @@ def install():
         def f(*args, **kwargs):
             raise OSError(errno.EPERM, "pyreplay: no %s while re-executing the past" % what)
         return f
+
+    # 3.8-3.10: pathlib calls os's functions (and 3.10 io.open) through
+    # an accessor that bound them when pathlib was imported: the program's
+    # Path.write_text, unlink, rename... would reach the real files
+    acc = getattr(pathlib, "_NormalAccessor", None)
+    if acc is not None:
+        for name, f in list(vars(acc).items()):
+            if f is real_os_open:
+                setattr(acc, name, staticmethod(sandbox_os_open))
+            elif f is real_open:
+                setattr(acc, name, staticmethod(sandbox_open))
+            elif name in ("unlink", "rename", "replace", "rmdir", "mkdir", "symlink", "link_to", "link",
+                          "chmod", "lchmod", "touch"):
+                setattr(acc, name, staticmethod(refused(name)))
 
     for name in ("remove", "unlink", "rename", "replace", "rmdir", "mkdir", "makedirs", "removedirs",
                  "truncate", "symlink", "link", "chmod", "system", "posix_spawn", "posix_spawnp",
