@@ -276,7 +276,7 @@ func (d *Engine) lastOfFrame(w *lineWindow, i int, s int64) (*lineWindow, int, e
 	crossed := 0 // anchors gone back past, the frame live in a call throughout
 	for {
 		if time.Since(start) > scanBudget || crossed > FrameCrossings {
-			return nil, -1, fmt.Errorf("stepping back: this frame's previous line is before a call that ran across more than %d of the program's anchors (each stretch before one is re-executed to go back); step back between stops, or set a breakpoint on that line and Reverse Continue", FrameCrossings)
+			return nil, -1, fmt.Errorf("stepping back: this frame's previous line is before a call that ran across more than %d of the program's anchors (each stretch before one is re-executed to go back); set a breakpoint on that line and Reverse Continue, or step back between stops (\"timeTravel\": false)", FrameCrossings)
 		}
 		for j := i - 1; j >= 0; j-- {
 			// (a caller outside the scope has its state at the call only)

@@ -118,8 +118,8 @@ def install(spec, trig, rec):
     real = {}
     done = []
     # fast: only counted. A snapshot's or a count's run only counts; a
-    # window's run counts from its first event on once a forked copy waits
-    # there (Checkpoints), and the full events come from a copy
+    # window's run counts from its first checkpoint on once a forked copy
+    # waits there (Checkpoints), and the full events come from a copy
     fast = [bool(snap) or bool(counting)]
     cps = Checkpoints(spec.get("fork_every") or 0, keep) if not snap and not counting else None
     # a resumed copy counting on to the event it records from (None: not one)
@@ -184,9 +184,9 @@ def install(spec, trig, rec):
                 fn = paths.abs_file(code.co_filename)
                 # by name: a frame rebuilt by the resume runs a code of its
                 # own, with the function's name (and a first line of its own)
-                r = (fn, code.co_name) in scope_codes \
-                    or (fn in scope_lines and not scope_lines[fn].isdisjoint(L.own_lines(code)))
-                if r and (fn, code.co_name) == stop_only and not (fn in scope_lines and not scope_lines[fn].isdisjoint(L.own_lines(code))):
+                has_bp = fn in scope_lines and not scope_lines[fn].isdisjoint(L.own_lines(code))
+                r = (fn, code.co_name) in scope_codes or has_bp
+                if (fn, code.co_name) == stop_only and not has_bp:
                     only[code] = only_line
             in_scope[code] = r
         return r
@@ -439,19 +439,14 @@ def install(spec, trig, rec):
 
     def only_stop(frame):
         """Whether an event of stop_only's code at its line is the stop
-        (else it is no event of the history): the loop counters first."""
-        if top_values:
-            loc = frame.f_locals
-            for k, v in top_values:
-                x = loc.get(k, loc)
-                if type(x) is not type(v) or x != v:
-                    return False
+        (else it is no event of the history)."""
         return at_stop(frame) and (last or same_locals(frame))
 
     def line(frame):
         if done or trig.rebuilding:
             return
         n = count[0]
+        # (without checkpoints attn is upto, where the run ends below)
         if n == attn[0] and cps is not None:
             if n == rec_from[0]:
                 rec_from[0] = None
@@ -476,8 +471,6 @@ def install(spec, trig, rec):
                         serial.clear()
                     else:
                         cps.every = 0
-            attn[0] = attention(n)
-        elif n == attn[0]:
             attn[0] = attention(n)
         if fast[0]:
             if n == upto or (counting and upto is None and at_stop(frame) and same_locals(frame)):
