@@ -470,9 +470,7 @@ func TestLineHistoryAcrossWindows(t *testing.T) {
 func TestLineHistoryForkedFiles(t *testing.T) {
 	defer func(e, f int) { session.WindowEvents, session.WindowForkEvery = e, f }(session.WindowEvents, session.WindowForkEvery)
 	session.WindowEvents, session.WindowForkEvery = 30, 50
-	// (3.12 and 3.13: on 3.8-3.11, under a loaded machine's make test, one
-	// run in a few did not reach the stop, a refusal not yet understood)
-	for _, minor := range []string{"3.12", "3.13"} {
+	for _, minor := range []string{"3.8", "3.11", "3.12", "3.13"} {
 		minor := minor
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "journal.py", minor)
@@ -781,30 +779,50 @@ func TestLineHistoryPathlibWrites(t *testing.T) {
 	for _, minor := range []string{"3.8", "3.10", "3.12"} {
 		minor := minor
 		t.Run(minor, func(t *testing.T) {
-			f := setup(t, "pathlog.py", minor)
-			c := newClient(t)
-			c.launch(f, nil, nil, nil)
-			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 20 {
-				t.Fatalf("stop: %s %v", reason, top)
-			}
-			report := filepath.Join(f.dir, "report.txt")
-			fh, err := os.OpenFile(report, os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fh.WriteString("MARK\n")
-			fh.Close()
-			for i, want := range []int{19, 17, 16} {
-				c.request("stepBack", msg{"threadId": 1})
-				_, top := c.stopped()
-				if top.num("line") != want {
-					t.Fatalf("step back %d: line %d, want %d\n%s", i+1, top.num("line"), want, c.output.String())
+			// (a periodic anchor taken between report()'s write and its
+			// read-back cannot be gone back from by line: the file has
+			// changed since, which the refusal says; the session is run
+			// again, up to three times)
+			for attempt := 1; !pathlogSession(t, minor); attempt++ {
+				if attempt == 3 {
+					t.Fatalf("three sessions in a row had an anchor between the write and the read-back")
 				}
 			}
-			if b, _ := os.ReadFile(report); string(b) != "rows\né\nü\nß\nMARK\n" {
-				t.Fatalf("report.txt after going back: %q", b)
-			}
-			c.request("terminate", nil)
 		})
 	}
+}
+
+// pathlogSession is one session of TestLineHistoryPathlibWrites: false
+// when going back by line was refused because report.txt changed after
+// the anchor it would re-execute from.
+func pathlogSession(t *testing.T, minor string) bool {
+	f := setup(t, "pathlog.py", minor)
+	c := newClient(t)
+	defer c.request("terminate", nil)
+	c.launch(f, nil, nil, nil)
+	if reason, top := c.stopped(); reason != "exception" || top.num("line") != 20 {
+		t.Fatalf("stop: %s %v", reason, top)
+	}
+	report := filepath.Join(f.dir, "report.txt")
+	fh, err := os.OpenFile(report, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.WriteString("MARK\n")
+	fh.Close()
+	for i, want := range []int{19, 17, 16} {
+		c.request("stepBack", msg{"threadId": 1})
+		_, top := c.stopped()
+		if i == 0 && top.num("line") == 20 && strings.Contains(c.output.String(), "report.txt (its content then: it changed after the snapshot") {
+			t.Logf("an anchor between the write and the read-back: %s", c.output.String())
+			return false
+		}
+		if top.num("line") != want {
+			t.Fatalf("step back %d: line %d, want %d\n%s", i+1, top.num("line"), want, c.output.String())
+		}
+	}
+	if b, _ := os.ReadFile(report); string(b) != "rows\né\nü\nß\nMARK\n" {
+		t.Fatalf("report.txt after going back: %q", b)
+	}
+	return true
 }

@@ -218,6 +218,13 @@ func (s *Store) check() error {
 		}
 		s.spawnCol = n > 0
 	}
+	// (added within schema 4: the inputs table; every statement of the
+	// schema is IF NOT EXISTS. A file that cannot be written goes without:
+	// its runs' outside inputs are then unknown in re-executions)
+	_ = s.DB.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name='inputs'`).Scan(&n)
+	if n == 0 {
+		_, _ = s.DB.Exec(schemaSQL)
+	}
 	return nil
 }
 
@@ -485,6 +492,7 @@ func (s *Store) DropRun(id int64) error {
 	if _, err := s.DB.Exec(`DELETE FROM snapshots WHERE run=?`, id); err != nil {
 		return err
 	}
+	_, _ = s.DB.Exec(`DELETE FROM inputs WHERE run=?`, id) // (no such table: a recording made before it)
 	_, err := s.DB.Exec(`DELETE FROM runs WHERE id=?`, id)
 	return err
 }

@@ -52,6 +52,22 @@ CREATE TRIGGER IF NOT EXISTS state_chunks_pruned AFTER DELETE ON snapshots
 BEGIN
     DELETE FROM state_chunks WHERE snap = old.id;
 END;
+-- What a run read from outside itself (clocks, process ids, random bytes),
+-- recorded with time travel's anchors and given back to re-executions of
+-- its past (pyshim/pyreplay_shim/inputs.py): one row per interval between
+-- two snapshots, written with the snapshot that ends it; pruned with them.
+CREATE TABLE IF NOT EXISTS inputs (
+    log    TEXT NOT NULL,             -- the log's id (a process's run; snapshots' state names it)
+    run    INTEGER NOT NULL,
+    snap   INTEGER NOT NULL,          -- the snapshot that ends the interval
+    first  INTEGER NOT NULL,          -- index of its first note
+    upto   INTEGER NOT NULL,          -- the ending snapshot's own index
+    data   TEXT NOT NULL,             -- JSON: [[index, thread, kind, value], ...]
+    gap    INTEGER,                   -- the first index not noted (too many in the interval), NULL: none
+    mac    TEXT NOT NULL,             -- HMAC-SHA256 of log, first, upto, data, gap (internal/trust)
+    key_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS inputs_log ON inputs(log, upto);
 CREATE TABLE IF NOT EXISTS sources (
     sha256 TEXT PRIMARY KEY,
     path   TEXT NOT NULL,

@@ -178,5 +178,43 @@ func (s *Store) Trust(key []byte) (snaps, sources int, err error) {
 			return 0, 0, err
 		}
 	}
+	if err := trustInputs(tx, key, id); err != nil {
+		return 0, 0, err
+	}
 	return len(todo), len(stodo), tx.Commit()
+}
+
+// trustInputs signs every interval of outside inputs with key (a
+// recording made before the inputs table has none).
+func trustInputs(tx *sql.Tx, key []byte, id string) error {
+	rows, err := tx.Query(`SELECT rowid, log, first, upto, data, gap FROM inputs`)
+	if err != nil {
+		return nil
+	}
+	type signed struct {
+		row int64
+		mac string
+	}
+	var todo []signed
+	for rows.Next() {
+		var row, first, upto int64
+		var log, data string
+		var gap sql.NullInt64
+		if err := rows.Scan(&row, &log, &first, &upto, &data, &gap); err != nil {
+			rows.Close()
+			return err
+		}
+		g := int64(-1)
+		if gap.Valid {
+			g = gap.Int64
+		}
+		todo = append(todo, signed{row, trust.InputsMAC(key, log, first, upto, data, g)})
+	}
+	rows.Close()
+	for _, t := range todo {
+		if _, err := tx.Exec(`UPDATE inputs SET mac=?, key_id=? WHERE rowid=?`, t.mac, id, t.row); err != nil {
+			return err
+		}
+	}
+	return nil
 }

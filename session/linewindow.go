@@ -55,7 +55,8 @@ type lineWindow struct {
 	events       []lineEvent
 	views        []wire.Value // the events' values (lineEvent.V)
 	scope        *launch.HistoryScope
-	first        int // the number of its first line event (0: from the anchor)
+	first        int    // the number of its first line event (0: from the anchor)
+	outside      string // the first outside input it read that was not recorded: what, at file:line ("": none)
 	prev, next   *lineWindow
 }
 
@@ -186,11 +187,12 @@ func (w *lineWindow) parse(lines [][]byte) (string, error) {
 	for _, line := range lines {
 		if bytes.HasPrefix(line, []byte(`{"end"`)) {
 			var e struct {
-				End   string `json:"end"`
-				First int    `json:"first"`
+				End     string `json:"end"`
+				First   int    `json:"first"`
+				Outside string `json:"outside"`
 			}
 			err := json.Unmarshal(line, &e)
-			w.first = e.First
+			w.first, w.outside = e.First, e.Outside
 			return e.End, err
 		}
 		switch {

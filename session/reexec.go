@@ -299,6 +299,10 @@ func (d *Engine) reexecuteTo(store *recording.Store, python string, anchor, stop
 			end = "matched"
 		}
 	}
+	if end != "matched" && w.outside != "" {
+		return nil, fmt.Errorf("%w: re-executing the program from %s did not reach %s: it read %s, which was not recorded",
+			errUnreached, recording.SnapID(anchor), recording.SnapID(stop), w.outside)
+	}
 	if end != "matched" {
 		return nil, fmt.Errorf("%w: re-executing the program from %s did not reach %s (a stop between lines, as a step out's; or its input, files or environment differ from the recorded run's)",
 			errUnreached, recording.SnapID(anchor), recording.SnapID(stop))
@@ -336,6 +340,10 @@ func (d *Engine) recordedStop(n int64) (int64, error) {
 	var snap int64
 	for _, l := range lines {
 		if end, ok := endOf(l); ok {
+			if strings.HasPrefix(end, "unknown: ") {
+				_ = store.DropRun(run)
+				return 0, fmt.Errorf("the program's state at this line of the past is not known exactly: %s (pyreplay records the clocks, process ids and random bytes a program reads, not datetime's now/today)", strings.TrimPrefix(end, "unknown: "))
+			}
 			fmt.Sscanf(end, "snapshot %d", &snap)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"hash"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -122,6 +123,18 @@ func Hex(m hash.Hash) string { return hex.EncodeToString(m.Sum(nil)) }
 // SourceMAC authenticates a recorded source text (copied into resume code).
 func SourceMAC(key []byte, sha, text string) string {
 	return mac(key, "pyreplay-source-1", []byte(sha), []byte(text))
+}
+
+// InputsMAC authenticates an interval of a run's outside inputs (the
+// shim's inputs.py: values a re-execution gives the program back): its
+// log's id, first and last index, notes (JSON) and gap (-1: none).
+func InputsMAC(key []byte, log string, first, upto int64, data string, gap int64) string {
+	g := "-"
+	if gap >= 0 {
+		g = strconv.FormatInt(gap, 10)
+	}
+	return mac(key, "pyreplay-inputs-1", []byte(log), []byte(strconv.FormatInt(first, 10)),
+		[]byte(strconv.FormatInt(upto, 10)), []byte(data), []byte(g))
 }
 
 // Equal compares two MACs in constant time.

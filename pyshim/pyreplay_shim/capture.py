@@ -3,10 +3,12 @@ import gc
 import json
 import os
 import sys
-import time
+import posix
 import warnings
+from time import time as _wall  # bound now: inputs.py replaces time.time
 
 from . import frames as F
+from . import inputs
 from . import libstate
 from .output import output_bytes
 from .paths import _has_source, abs_file, decode_source, is_shim_file, is_user_file, qualname, user_modules
@@ -198,7 +200,7 @@ class Recorder:
 
     def _db(self):
         store.wait()  # a deferred snapshot write first (store.write_snapshot)
-        forked = self.conn is not None and self._conn_pid != os.getpid()
+        forked = self.conn is not None and self._conn_pid != posix.getpid()
         if forked:
             # a forked child: SQLite connections must not cross a fork. Keep
             # the parent's object alive but unused (closing or collecting it
@@ -207,7 +209,7 @@ class Recorder:
             self.conn = None
         if self.conn is None:
             import sqlite3
-            self._conn_pid = os.getpid()
+            self._conn_pid = posix.getpid()
             self.conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None,
                                         check_same_thread=False)
             self.conn.execute("PRAGMA busy_timeout=30000")
@@ -304,7 +306,7 @@ class Recorder:
         return out
 
     def _snapshot(self, reason, label, frame, top_kind, tb):
-        t0 = time.time()
+        t0 = _wall()
         out_b, err_b = output_bytes()
         stack = self._collect(frame, top_kind, tb)
         if not any(is_user_file(f.f_code.co_filename) for f, *_ in stack):
@@ -440,6 +442,14 @@ class Recorder:
         if rnd is not None and hasattr(rnd, "getstate"):
             manifest.append((W.M_EXTRA, "random", None, "random state"))
             values.append(rnd.getstate())
+        # the outside inputs' interval this snapshot ends, and where it is
+        # in their log (inputs.py: a re-execution from here reads on)
+        position, interval = inputs.take() or (None, None)
+        if position is not None:
+            manifest.append((W.M_EXTRA, "inputs", None, "position in the outside inputs"))
+            values.append(position)
+        manifest.append((W.M_EXTRA, "taken", None, "when it was taken"))
+        values.append(t0)
         exc = sys.exc_info()[1] if tb is None else None
         if exc is not None:
             manifest.append((W.M_EXTRA, "exc", None, "exception being handled"))
@@ -509,7 +519,7 @@ class Recorder:
         # something reads the snapshot right away (a live session, CRIU's
         # image of it) or the program is ending (an uncaught exception)
         defer = self.defer_big and reason != "exception" and store.deferrable(blob)
-        sid, stored = store.write_snapshot(db, self, row, blob, sources, defer)
+        sid, stored = store.write_snapshot(db, self, row, blob, sources, defer, interval)
         self._stored.update(stored)
         self.count += 1
         return sid

@@ -29,6 +29,7 @@ lose live pause and live breakpoint changes, nothing else).
 import itertools
 import json
 import os
+import posix
 import queue
 import signal
 import socket
@@ -156,7 +157,7 @@ class Control:
         self.stop_ident = None
         self.turn = threading.Condition()
         self.freezing = None  # the pausing trace function while it is on
-        self.pid = os.getpid()
+        self.pid = posix.getpid()
         self.chan = Channel(cfg["control"], self, sock)
 
     # -- messages
@@ -196,7 +197,7 @@ class Control:
         if sock is None:
             return
         self.detached = False
-        self.pid = os.getpid()
+        self.pid = posix.getpid()
         # (its run is made at its first snapshot: none to name yet)
         self.cfg = dict(self.cfg, run=None)
         self.started = False  # the session's "start" is the handshake's, not served by a poke
@@ -227,7 +228,7 @@ class Control:
                     compile(fh.read(), prog, "exec", dont_inherit=True)
             except SyntaxError as e:
                 P.fail(cfg, "syntax error in %s:%s: %s" % (e.filename or prog, e.lineno, e.msg), 1)
-        self.chan.send({"event": W.EVENT_READY, "pid": os.getpid(), "run": cfg.get("run"),
+        self.chan.send({"event": W.EVENT_READY, "pid": posix.getpid(), "run": cfg.get("run"),
                         "python": "%d.%d.%d" % sys.version_info[:3]})
         while True:
             msg = self.chan.q.get()
@@ -388,7 +389,7 @@ class Control:
     def stop(self, reason, label, frame, kind, source, bps=None, tb=None, exc=None, sid=None):
         """Stop here: snapshot, report, serve until a run command. Returns
         whether it stopped."""
-        if os.getpid() != self.pid:
+        if posix.getpid() != self.pid:
             return False  # (a forked child runs on, undebugged)
         me = threading.get_ident()
         with self.turn:

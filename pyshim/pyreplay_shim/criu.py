@@ -22,13 +22,14 @@ Leaf module: imports nothing of the shim.
 """
 import json
 import os
+import posix
 import sys
 
 
 class Channel:
     def __init__(self, fd):
         self.fd = fd
-        self.pid = os.getpid()
+        self.pid = posix.getpid()
         try:
             os.set_inheritable(fd, False)  # not passed on to the program's exec()s
         except OSError:
@@ -39,7 +40,7 @@ class Channel:
 
     def usable(self):
         # a forked child shares the descriptor, not the process pyreplay dumps
-        return self.fd is not None and os.getpid() == self.pid
+        return self.fd is not None and posix.getpid() == self.pid
 
     @staticmethod
     def flush():

@@ -18,7 +18,8 @@ The stop is the first line event where the program's frames (file, line),
 the output offsets and the frames' locals' reprs are those of "until":
 that event is the stop's own, and the run ends there. With "last" (an
 exception stop: the program ends there) the run goes on to its end, every
-event with that stack and output is marked "c", and the last is the stop's.
+event with that stack and output is marked "c", and the last is the stop's
+(none is marked when its locals are not the stop's: another run).
 With "event" the run ends at the line event numbered N (the anchor's own is
 0; each line event of the scope's code counts), and with "snapshot" it
 takes a recorded snapshot there instead of writing events.
@@ -46,7 +47,9 @@ frame as it is then (as a live stop would), an error counting as false.
 OUT gets one JSON object per line: first the tables the events refer to,
 
     {"code": K, "f": function, "file": path}
-    {"view": I, "type": ..., "repr": ...}      (a value's view, depth 0)
+    {"view": I, "type": ..., "repr": ...}      (a value's view, depth 0;
+                          "unknown": true for a value that may come from
+                          an outside input not recorded, below)
 
 then the events,
 
@@ -59,7 +62,14 @@ then the events,
 
 ("x" and "w" events take the number of the line event after them) and last
 {"end": "matched" | "exit", "events": N, "kept": N, "first": the number of
-the first line event kept}.
+the first line event kept, "outside": the first outside input read that
+was not recorded, "what at file:line", if any}.
+
+What the program reads from outside comes from the recording (inputs.py);
+from the first value that was not (datetime's clocks, a file changed
+after the anchor: sandbox.py), a value that changed since is shown as
+unknown, except the stop frame's that stay as they are at the stop where
+they are the recording's (_mark_unknown), and no snapshot is made.
 
 A line event costs what making its mutable values' views costs: an
 immutable value (int, str, float...) is kept as it is and gets its view
@@ -71,6 +81,7 @@ import sys
 import threading
 
 from . import codelines as L
+from . import inputs
 from . import paths
 from .output import output_bytes
 from .frames import line_at
@@ -117,6 +128,12 @@ def install(spec, trig, rec):
     hits = {}
     real = {}
     done = []
+    unknown = []  # the first outside input not recorded (outside, below)
+    # whether an exception stop's latest candidate has the recording's
+    # locals (else, but for an outside input not recorded, which the
+    # values' marks say, the run is not the original: it has no stop)
+    stop_ok = [True]
+    verified = {}  # a stop's candidate event -> its locals that are the recording's
     # fast: only counted. A snapshot's or a count's run only counts; a
     # window's run counts from its first checkpoint on once a forked copy
     # waits there (Checkpoints), and the full events come from a copy
@@ -179,6 +196,8 @@ def install(spec, trig, rec):
     def traced(code):
         r = in_scope.get(code)
         if r is None:
+            if not MONITORING:
+                inputs.seen(code)  # (datetime's clocks, read in C)
             r = user(code.co_filename)
             if r and scope is not None and not scope.get("all"):
                 fn = paths.abs_file(code.co_filename)
@@ -260,6 +279,8 @@ def install(spec, trig, rec):
         first = ring[0][10] if ring else 0
         context = sorted((e for e in last_of.values() if e[10] < first), key=lambda e: e[10])
         kept = context + list(ring)
+        if unknown:
+            _mark_unknown(kept, unknown[0], lambda e: verified.get(e[10], ()))
         # the kept events' views, numbered in the order they are first used
         # (a view made for an event that was not kept is not written)
         table = {}  # a view's items -> its number in OUT
@@ -277,7 +298,10 @@ def install(spec, trig, rec):
         for e in kept:
             vals = e[6]
             for k, v in vals.items():
-                if type(v) is _Made:
+                if v is _UNKNOWN:
+                    vals[k] = number((("type", ""), ("repr", "<unknown: may come from %s at %s, which was not recorded>"
+                                                      % unknown[0][1:]), ("unknown", True)))
+                elif type(v) is _Made:
                     n = renumber.get(v.i)
                     if n is None:
                         n = renumber[v.i] = number(by_index[v.i])
@@ -293,10 +317,13 @@ def install(spec, trig, rec):
             out.write(dumps(row, default=str) + "\n")
         for e in kept:
             out.write('{"n":%d,"h":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s%s}\n' % (
-                e[0], e[12], e[1], e[2], e[3], e[4], dumps(e[5]), dumps(e[6]), ',"c":1' if e[7] else "",
+                e[0], e[12], e[1], e[2], e[3], e[4], dumps(e[5]), dumps(e[6]), ',"c":1' if e[7] and (stop_ok[0] or unknown) else "",
                 ',"x":1' if e[8] else "", ',"w":1' if e[11] else "", ',"b":' + dumps(e[9]) if e[9] is not None else ""))
         first_n = next((e[0] for e in ring if not e[8] and not e[11]), count[0])
-        out.write(json.dumps({"end": how, "events": count[0], "kept": len(ring), "first": first_n}) + "\n")
+        end = {"end": how, "events": count[0], "kept": len(ring), "first": first_n}
+        if unknown:
+            end["outside"] = "%s at %s" % unknown[0][1:]
+        out.write(json.dumps(end) + "\n")
         out.close()
 
     def user_frames(frame):
@@ -418,6 +445,7 @@ def install(spec, trig, rec):
     # by value first (a loop's counter tells a hot line's events apart
     # without a repr)
     top_values = _literals(top_locals or {})
+    stop_values = _literals(want_locals[-1]) if want_locals and last else ()
 
     def at_stop(frame):
         # the cheap tests first: the stop's own line in its file, then (a
@@ -475,7 +503,7 @@ def install(spec, trig, rec):
         if fast[0]:
             if n == upto or (counting and upto is None and at_stop(frame) and same_locals(frame)):
                 if snap:
-                    _snapshot_here(rec, frame, spec["out"])
+                    _snapshot_here(rec, frame, spec["out"], unknown)
                 finish("matched")  # (a count's: this event not included)
                 os._exit(0)
             if counting:
@@ -488,6 +516,16 @@ def install(spec, trig, rec):
                 os._exit(0)
             return
         at = upto is None and at_stop(frame)
+        if at and unknown:
+            # the stop's locals that are the recording's (_mark_unknown)
+            want = want_locals[-1] if want_locals else {}
+            loc = frame.f_locals
+            verified[count[2]] = {k for k, r in want.items() if k in loc and _safe_repr(loc[k]) == r}
+        if at and last:
+            # (the loop counters first: a hot line's candidates differ there)
+            loc = frame.f_locals
+            stop_ok[0] = all(type(loc.get(k, loc)) is type(v) and loc[k] == v for k, v in stop_values) \
+                and same_locals(frame)
         record(frame, at)
         if n == upto or (at and not last and same_locals(frame)):
             finish("matched")
@@ -499,11 +537,28 @@ def install(spec, trig, rec):
         # before: registered later): the interpreter's teardown is skipped
         os._exit(0)
 
+    # what the program read from outside comes from the recording
+    # (inputs.py); the first value that was not recorded: (the number of
+    # the line event after it, what, where)
+    def outside(what, frame):
+        if unknown or trig.rebuilding:
+            return
+        f = frame
+        while f is not None and not user(f.f_code.co_filename):
+            f = f.f_back
+        where = "%s:%d" % (paths.abs_file(f.f_code.co_filename), f.f_lineno) if f is not None else "?"
+        unknown.append((count[0], what, where))
+    inputs.replay(trig, outside)
+
+    def changed(path):
+        outside("%s (its content then: it changed after the snapshot this re-executes from)"
+                % os.fspath(path), sys._getframe(2))
     # nothing the re-execution does reaches outside (sandbox.py); its
     # private files stay until at_exit is over (registered after: run
     # before), for the copy that records the last events reads them too
     from . import sandbox
     sandbox.install()
+    sandbox.on_changed[0] = changed
     import atexit
     atexit.register(at_exit)
     if MONITORING:
@@ -541,17 +596,69 @@ def _literals(reprs):
     return out
 
 
-def _snapshot_here(rec, frame, path):
+def _snapshot_here(rec, frame, path, unknown):
     """Resume from Here on a line of the past: the re-execution, its effects
     going nowhere, snapshots the program at that line event (an ordinary,
-    exactly resumable snapshot) and ends."""
-    from . import store
-    sid = rec.snapshot("breakpoint", "", frame, "line")
-    store.wait()
+    exactly resumable snapshot) and ends; none after an outside input that
+    was not recorded (its state may not be the original's)."""
+    if unknown:
+        end = "unknown: the program read %s at %s, which was not recorded" % unknown[0][1:]
+    else:
+        from . import store
+        sid = rec.snapshot("breakpoint", "", frame, "line")
+        store.wait()
+        end = "snapshot %d" % (sid or 0)
     import _io  # (not the sandbox's open: this file is pyreplay's)
     with _io.open(path, "w") as f:
-        f.write(json.dumps({"end": "snapshot %d" % (sid or 0)}) + "\n")
+        f.write(json.dumps({"end": end}) + "\n")
     os._exit(0)
+
+
+# a value that may come from an outside input not recorded (inputs.py)
+_UNKNOWN = object()
+
+
+def _same(a, b):
+    if type(a) is not type(b):
+        return False
+    if type(a) is _Made:
+        return a.i == b.i
+    return a is b or a == b
+
+
+def _mark_unknown(kept, first, verified):
+    """The values of the kept events from the first outside input that was
+    not recorded on (first: the number of the line event after it) that
+    may come from it become _UNKNOWN: a frame's value that changed since
+    its last event before it, every value of a frame begun after it;
+    except the stop frame's values that stay the same up to the stop and
+    are there the recording's (verified(the stop's event): their names)."""
+    at = first[0]
+    before = {}  # frame serial -> its values at its last event before
+    for e in kept:
+        if e[0] < at:
+            before[e[1]] = e[6]
+    stop = next((e for e in reversed(kept) if e[7]), None)
+    known = {}  # id(event) -> the names known there (the stop frame's)
+    if stop is not None:
+        ok = verified(stop)
+        same = {k: v for k, v in stop[6].items() if k in ok}
+        for e in reversed(kept):
+            if e[1] == stop[1]:
+                for k in list(same):
+                    if k not in e[6] or not _same(e[6][k], same[k]):
+                        del same[k]
+                known[id(e)] = set(same)
+    for e in kept:
+        if e[0] < at:
+            continue
+        base = before.get(e[1])
+        sure = known.get(id(e), ())
+        vals = e[6]
+        for k, v in vals.items():
+            if k in sure or (base is not None and k in base and _same(base[k], v)):
+                continue
+            vals[k] = _UNKNOWN
 
 
 # the event a window's re-execution stops recording in full at, its

@@ -191,6 +191,11 @@ def _main():
     _track_atexit()
     paths._lib_dirs()
     rec = C.Recorder(cfg)
+    if cfg.get("history_bound") and not (cfg.get("resume") or {}).get("history"):
+        # time travel's anchors: what the program reads from outside is
+        # recorded for re-executions of its past (inputs.py)
+        from . import inputs
+        inputs.record()
     # a forked child records into a run of its own (store.fork_run)
     # (no deferred snapshot write may be running when the process forks)
     os.register_at_fork(before=store.wait, after_in_child=rec.forked)

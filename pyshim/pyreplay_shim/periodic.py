@@ -22,9 +22,12 @@ os.fork(), so that a forking program is single-threaded as without pyreplay
 import _thread
 import os
 import sys
-from time import monotonic as _clock  # bound now: a program may replace time.monotonic
+from time import monotonic
 
 from . import paths
+from .inputs import real
+
+_clock = real(monotonic)  # bound now: a program may replace time.monotonic; not inputs.py's
 
 
 V = sys.version_info[:2]

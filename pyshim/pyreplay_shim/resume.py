@@ -18,6 +18,7 @@ import pickle
 import sys
 import types
 
+from . import inputs
 from . import capture as C
 from . import frames as F
 from . import process as P
@@ -415,6 +416,8 @@ def run(cfg, rec, trig):
         import random
         random.setstate(rnd)
     _restore_process(rt.extras.get("process"))
+    # a re-execution's outside inputs: the recorded ones from here (inputs.py)
+    inputs.begin(cfg["db"], bytes.fromhex(cfg.get("key") or ""), rt.extras.get("inputs"), rt.extras.get("taken"))
     for s, order in rt.extras.get("setorders") or ():
         if not S.reorder_set(s, order):
             P.fail(cfg, "cannot resume snap-%d: a set (%s...) iterates in an order this process cannot reproduce"

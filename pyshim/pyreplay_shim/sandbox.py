@@ -16,7 +16,7 @@ import builtins
 import errno
 import io
 import os
-import shutil
+import posix
 import tempfile
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -24,6 +24,26 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 # the private copies' directory of this re-execution (install)
 _private = []
+
+# when the snapshot the re-execution began at was taken (its state's
+# "taken", set once it is loaded), and what to call with a file the
+# program reads that changed after it (linehistory.py: its content then
+# is an outside input that was not recorded)
+since = [None]
+on_changed = [None]
+# a file's change time may lag its write by a clock tick (4-10 ms): a
+# file changed this long before the snapshot counts as changed after it
+MTIME_SLACK = 0.05
+
+
+def _newer(path):
+    t = since[0]
+    if t is None or on_changed[0] is None:
+        return False
+    try:
+        return posix.stat(path).st_mtime > t - MTIME_SLACK
+    except (OSError, TypeError, ValueError):
+        return False
 
 
 def install():
@@ -41,7 +61,11 @@ def install():
         if c is None:
             c = os.path.join(private, "%d-%s" % (len(copies), os.path.basename(real) or "f"))
             if keep and os.path.isfile(real):
-                shutil.copyfile(real, c)
+                if _newer(real):
+                    on_changed[0](path)
+                # (posix's functions: shutil.copyfile would open the copy
+                # through this sandbox's open, making a copy of it instead)
+                _copy(posix, real, c)
             copies[real] = c
         return c
 
@@ -52,25 +76,41 @@ def install():
             return None
 
     real_open = io.open
+    real_os_open = os.open
 
     def sandbox_open(file, mode="r", *args, **kwargs):
         if isinstance(file, int):
             return real_open(file, mode, *args, **kwargs)
         if any(ch in mode for ch in "wax+"):
-            file = copy_of(file, keep=("a" in mode or "+" in mode))
+            path = copy_of(file, keep=("a" in mode or "+" in mode))
         else:
-            file = mapped(file) or file
+            path = mapped(file)
+            if path is None:
+                if _newer(file):
+                    on_changed[0](file)
+                return real_open(file, mode, *args, **kwargs)
+        # the private copy, opened under the program's name for it (the
+        # file's name, its repr), through the program's opener if any
+        if len(args) >= 6:  # (buffering, encoding, errors, newline, closefd, opener)
+            theirs, args = args[5], args[:5]
+        else:
+            theirs = kwargs.pop("opener", None)
+        if theirs is None:
+            kwargs["opener"] = lambda _name, flags: real_os_open(path, flags, 0o666)  # (io.open's own)
+        else:
+            kwargs["opener"] = lambda _name, flags: theirs(path, flags)
         return real_open(file, mode, *args, **kwargs)
 
     builtins.open = io.open = sandbox_open
-
-    real_os_open = os.open
 
     def sandbox_os_open(path, flags, *args, **kwargs):
         if flags & _WRITE_FLAGS:
             path = copy_of(path, keep=not flags & os.O_TRUNC)
         else:
-            path = mapped(path) or path
+            m = mapped(path)
+            if m is None and _newer(path):
+                on_changed[0](path)
+            path = m or path
         return real_os_open(path, flags, *args, **kwargs)
 
     os.open = sandbox_os_open
@@ -115,11 +155,11 @@ def _remove_at_end(private):
     removes it first. Only in the process that made it: a fork checkpoint's
     copy ends before the process that waits for it (the copies are plain
     files in it). The real functions: the program's are refused."""
-    me = os.getpid()
+    me = posix.getpid()
     real_exit, listdir, unlink, rmdir, join = os._exit, os.listdir, os.unlink, os.rmdir, os.path.join
 
     def remove():
-        if os.getpid() != me:
+        if posix.getpid() != me:
             return
         try:
             for name in listdir(private):
@@ -146,7 +186,6 @@ def files_at_fork(n):
     offsets of the descriptors open on them, which the copy shares with the
     process that goes on), kept until the copy resumes or ends; None when
     there are none. (posix's functions: os's are refused by now.)"""
-    import posix
     if not _private or not posix.listdir(_private[0]):
         return None
     private = _private[0]
@@ -171,7 +210,6 @@ def restore_files(state, resumed):
     since are removed and the descriptors' offsets are put back."""
     if state is None:
         return
-    import posix
     kept, offsets = state
     private = _private[0]
     if resumed:

@@ -25,6 +25,13 @@ def snapshot_mac(key, frames, meta, placeholders, state):
     return _mac(key, b"pyreplay-snapshot-1", (frames.encode(), meta.encode(), placeholders.encode(), state))
 
 
+def inputs_mac(key, log_id, first, upto, data, gap):
+    """An interval of a run's outside inputs (inputs.py): its log, its
+    first and last index, its notes (JSON) and where its gap begins."""
+    return _mac(key, b"pyreplay-inputs-1", (log_id.encode(), b"%d" % first, b"%d" % upto, data.encode(),
+                                             b"-" if gap is None else b"%d" % gap)).hexdigest()
+
+
 def source_mac(key, sha, text):
     return _mac(key, b"pyreplay-source-1", (sha.encode(), text.encode())).hexdigest()
 

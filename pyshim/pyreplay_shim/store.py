@@ -20,6 +20,8 @@ first (wait(): Recorder._db, a fork, the end of the program's main code).
 """
 import io
 import os
+import posix
+from time import time as _wall  # bound now: inputs.py replaces time.time
 
 from . import signing
 
@@ -199,14 +201,14 @@ def finish():
     wait()
 
 
-def write_snapshot(db, rec, row, parts, sources, defer=False):
+def write_snapshot(db, rec, row, parts, sources, defer=False, inputs=None):
     """Write one snapshot (see _write): now, or with defer on a thread of
     the shim's own (a _thread, which the program's threading.enumerate()
     does not list) while the program goes on. Returns (snapshot id or None
     when deferred, the sources it stores)."""
     wait()
     if not defer or _ending:
-        return _write(db, rec, row, parts, sources)
+        return _write(db, rec, row, parts, sources, inputs)
     import _thread
     done = _thread.allocate_lock()
     done.acquire()
@@ -214,7 +216,7 @@ def write_snapshot(db, rec, row, parts, sources, defer=False):
 
     def writer():
         try:
-            _write(db, rec, row, parts, sources)
+            _write(db, rec, row, parts, sources, inputs)
         except BaseException as e:  # noqa: BLE001 - reported by wait()
             err.append(e)
             rec.unstore([sha for sha, _fn in sources])
@@ -224,12 +226,12 @@ def write_snapshot(db, rec, row, parts, sources, defer=False):
     try:
         _thread.start_new_thread(writer, ())
     except RuntimeError:  # no new thread now (the interpreter finalises)
-        return _write(db, rec, row, parts, sources)
+        return _write(db, rec, row, parts, sources, inputs)
     _inflight.append((done, err))
     return None, [sha for sha, _fn in sources]
 
 
-def _write(db, rec, row, parts, sources):
+def _write(db, rec, row, parts, sources, inputs=None):
     """Write one snapshot in one transaction: the sources it is the first to
     need ((sha256, path) each), its row (run, reason, label, file, line,
     function, time, stdout_bytes, stderr_bytes, frames, globals,
@@ -263,6 +265,8 @@ def _write(db, rec, row, parts, sources):
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (sid,) + tuple(row) + (first, size, mac.hexdigest(), rec.key_id))
         sid = cur.lastrowid
+        if inputs is not None:
+            _write_inputs(db, rec, sid, inputs)
         if row[1] == "periodic" and rec.max_periodic > 0:
             _prune(db, rec)
         if big:
@@ -278,6 +282,18 @@ def _write(db, rec, row, parts, sources):
         if big:
             db.execute("PRAGMA wal_autocheckpoint=1000")
     return sid, stored
+
+
+def _write_inputs(db, rec, sid, inputs):
+    """An interval of outside inputs (inputs.take), ended by snapshot sid."""
+    import sqlite3
+    log_id, first, upto, data, gap = inputs
+    try:
+        db.execute("INSERT INTO inputs(log, run, snap, first, upto, data, gap, mac, key_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                   (log_id, rec.run, sid, first, upto, data, gap,
+                    signing.inputs_mac(rec.key, log_id, first, upto, data, gap), rec.key_id))
+    except sqlite3.OperationalError:  # (a recording without the table: not recorded, so unknown)
+        pass
 
 
 def _prune(db, rec):
@@ -306,6 +322,13 @@ def _prune(db, rec):
                 drop.append(sid)
         if drop:
             db.execute("DELETE FROM snapshots WHERE id IN (%s)" % ",".join("?" * len(drop)), drop)
+    # outside inputs before the oldest snapshot kept: no re-execution reads them
+    import sqlite3
+    try:
+        db.execute("DELETE FROM inputs WHERE run=? AND snap<=(SELECT MIN(id) FROM snapshots WHERE run=?)",
+                   (rec.run, rec.run))
+    except sqlite3.OperationalError:
+        pass
     if rec.history_bound and oldest is not None:
         now = db.execute("SELECT MIN(id) " + periodic, (rec.run,)).fetchone()[0]
         if now != oldest:
@@ -319,13 +342,12 @@ def fork_run(db, run):
     import json
     import os
     import sys
-    import time
     try:
         cur = db.execute(
             "INSERT INTO runs(parent, program, argv, cwd, python, version, started, fork_of, pid)"
             " SELECT NULL, program, ?, ?, ?, ?, ?, id, ? FROM runs WHERE id=?",
             (json.dumps(sys.argv), os.getcwd(), sys.executable, "%d.%d.%d" % sys.version_info[:3],
-             time.time(), os.getpid(), run))
+             _wall(), posix.getpid(), run))
     except Exception:  # noqa: BLE001 - a recording older than schema 3
         return run
     return cur.lastrowid or run
@@ -338,7 +360,6 @@ def child_run(cfg):
     import json
     import sqlite3
     import sys
-    import time
     db = sqlite3.connect(cfg["db"], timeout=30, isolation_level=None)
     try:
         program = cfg.get("program") or ("-m " + cfg["module"] if cfg.get("module") else "-c " + cfg.get("code", ""))
@@ -346,7 +367,7 @@ def child_run(cfg):
             "INSERT INTO runs(parent, program, argv, cwd, python, version, started, fork_of, pid, spawned)"
             " VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
             (program, json.dumps(sys.argv[1:]), os.getcwd(), sys.executable, "%d.%d.%d" % sys.version_info[:3],
-             time.time(), cfg["child_of"], os.getpid()))
+             _wall(), cfg["child_of"], posix.getpid()))
         return cur.lastrowid
     finally:
         db.close()
@@ -355,10 +376,9 @@ def child_run(cfg):
 def end_run(db_path, run, code):
     """How a child's run ended (pyreplay records its own runs' ends)."""
     import sqlite3
-    import time
     db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
     try:
-        db.execute("UPDATE runs SET ended=?, exit_code=? WHERE id=?", (time.time(), code, run))
+        db.execute("UPDATE runs SET ended=?, exit_code=? WHERE id=?", (_wall(), code, run))
     finally:
         db.close()
 

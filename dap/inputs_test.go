@@ -1,0 +1,233 @@
+package dap_test
+
+import (
+	"database/sql"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pyreplay/pyreplay/internal/testutil"
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// stampsSession debugs stamps/stamps.py (a package of its own, uuid4,
+// secrets, os.getpid and time's clocks) to its uncaught exception on line
+// 34: live, or (replay) as a replay of its record --trace recording; it
+// returns the stop's `last` receipt as the program had it, with a
+// breakpoint set on stamp()'s line 21.
+func stampsSession(t *testing.T, minor string, args []string, replay bool) (*client, string) {
+	t.Helper()
+	f := setup(t, "stamps", minor)
+	f.prog = filepath.Join(f.prog, "stamps.py")
+	c := newClient(t)
+	if replay {
+		r := testutil.Cmd{Dir: f.dir}.Pyreplay(t, append([]string{"record", "--trace", "--python", f.py, "--db", f.db, f.prog}, args...)...)
+		snaps := regexp.MustCompile(`recorded \d+ snapshots: snap-1\.\.(snap-\d+) in`).FindStringSubmatch(r.Stderr)
+		if r.Code != 1 || snaps == nil {
+			t.Fatalf("record --trace: %+v", r)
+		}
+		c.request("initialize", msg{"adapterID": "pyreplay"})
+		c.request("launch", msg{"recording": f.db, "snapshot": snaps[1], "lineHistory": true})
+		c.event("initialized")
+		c.request("setExceptionBreakpoints", msg{"filters": []string{"uncaught"}})
+		c.request("configurationDone", nil)
+	} else {
+		extra := msg{}
+		if args != nil {
+			extra["args"] = args
+		}
+		c.launch(f, extra, nil, nil)
+	}
+	reason, top := c.stopped()
+	if (reason != "exception" && !(replay && reason == "entry")) || top.num("line") != 34 {
+		t.Fatalf("stop: %s %v", reason, top)
+	}
+	last := c.locals(top.num("id"))["last"].str("value")
+	if !strings.Contains(last, "'pid': ") {
+		t.Fatalf("last at the stop: %s", last)
+	}
+	c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 21}}})
+	return c, last
+}
+
+// stepBackTo steps back and checks the line reached; it returns the top
+// frame's locals there.
+func (c *client) stepBackTo(line int) map[string]msg {
+	c.t.Helper()
+	c.request("stepBack", msg{"threadId": 1})
+	ev, top := c.stoppedEvent()
+	if top.num("line") != line {
+		c.t.Fatalf("step back reached line %d, not %d (%v)", top.num("line"), line, ev)
+	}
+	return c.locals(top.num("id"))
+}
+
+// What the program read from outside (the clocks, its pid, uuid4 and
+// secrets' random bytes) is recorded live and given back when the past
+// is re-executed: at lines of the past, locals built from them are the
+// ones the program had (the receipt main() had appended is the one it
+// failed on; stamp()'s locals at its last print are that receipt's), and
+// the printed elapsed time does not make the re-execution miss the stop.
+// Live, and in a replay of a record --trace recording.
+func TestLineHistoryOutsideInputs(t *testing.T) {
+	for _, run := range []struct {
+		minor  string
+		replay bool
+	}{{"3.8", false}, {"3.11", false}, {"3.12", false}, {"3.13", false}, {"3.8", true}, {"3.12", true}} {
+		run := run
+		name := run.minor
+		if run.replay {
+			name += "/replay"
+		}
+		t.Run(name, func(t *testing.T) {
+			c, last := stampsSession(t, run.minor, nil, run.replay)
+			for _, line := range []int{33, 32, 31, 28} {
+				c.stepBackTo(line)
+			}
+			r := c.stepBackTo(30)["r"].str("value")
+			if r != last {
+				t.Fatalf("r at line 30: %s\nthe receipt the program failed on: %s", r, last)
+			}
+			c.request("reverseContinue", msg{"threadId": 1})
+			reason, top := c.stopped()
+			if reason != "breakpoint" || top.num("line") != 21 {
+				t.Fatalf("reverse continue: %s %v", reason, top)
+			}
+			loc := c.locals(top.num("id"))
+			for _, name := range []string{"pid", "id", "secret", "when", "took"} {
+				local := name
+				if name == "id" {
+					local = "ident"
+				}
+				if want := "'" + name + "': " + loc[local].str("value"); !strings.Contains(last, want) {
+					t.Fatalf("%s at stamp()'s line 21 of the past: %s, not in the receipt %s", local, loc[local].str("value"), last)
+				}
+			}
+			ev := c.request("evaluate", msg{"expression": "(pid, ident)", "frameId": top.num("id"), "context": "watch"}).body()
+			if got := ev.str("result"); got != "("+loc["pid"].str("value")+", "+loc["ident"].str("value")+")" {
+				t.Fatalf("evaluate in the past: %s", got)
+			}
+			c.request("continue", msg{"threadId": 1})
+			if reason, top := c.stopped(); (reason != "exception" && !run.replay) || top.num("line") != 34 {
+				t.Fatalf("continue back to the present: %s %v", reason, top)
+			}
+			c.request("terminate", nil)
+		})
+	}
+}
+
+// What cannot be recorded (datetime.now() reads the clock in C) is shown
+// as unknown, never as a wrong value: values that changed after the first
+// such read are "<unknown: ...>" at lines of the past (the receipts, with
+// a day from it), except the stop frame's that stay as they are at the
+// stop, where they are the recording's (the loop's counter); evaluating
+// at such a line says why it cannot.
+func TestLineHistoryUnrecordedInputs(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.12", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			c, _ := stampsSession(t, minor, []string{"--dated"}, false)
+			for _, line := range []int{33, 32, 31, 28} {
+				c.stepBackTo(line)
+			}
+			loc := c.stepBackTo(30)
+			for name, want := range map[string]string{"n": "2", "order": "'crème brûlée'", "dated": "True"} {
+				if v := loc[name].str("value"); v != want {
+					t.Fatalf("%s at line 30 (as it is at the stop): %s", name, v)
+				}
+			}
+			for _, name := range []string{"r", "receipts"} {
+				if v := loc[name].str("value"); !strings.HasPrefix(v, "<unknown: may come from datetime.now() at ") {
+					t.Fatalf("%s at line 30 (receipts with datetime.now()'s): %s", name, v)
+				}
+			}
+			c.request("reverseContinue", msg{"threadId": 1})
+			reason, top := c.stopped()
+			if reason != "breakpoint" || top.num("line") != 21 {
+				t.Fatalf("reverse continue: %s %v", reason, top)
+			}
+			loc = c.locals(top.num("id"))
+			for _, name := range []string{"day", "pid", "ident"} {
+				if v := loc[name].str("value"); !strings.Contains(v, "<unknown: may come from datetime.now() at ") || !strings.Contains(v, "stamps.py:19") {
+					t.Fatalf("%s at stamp()'s line 21 of the past: %s", name, v)
+				}
+			}
+			if v := c.request("evaluate", msg{"expression": "pid", "frameId": top.num("id"), "context": "hover"}).body().str("result"); v != loc["pid"].str("value") {
+				t.Fatalf("hover on pid: %s", v)
+			}
+			if msg := c.requestErr("evaluate", msg{"expression": "(pid, ident)", "frameId": top.num("id"), "context": "watch"}); !strings.Contains(msg, "datetime.now() at ") {
+				t.Fatalf("evaluate at a line after an unrecorded input: %q", msg)
+			}
+			c.request("terminate", nil)
+		})
+	}
+}
+
+// A run's outside inputs are signed like its snapshots: a recording made
+// under another key and trusted ("trust": true) gives them back (the
+// receipt at line 30 is the one the program failed on); an interval
+// changed after that is not used: its values are unknown, not the forged
+// ones; and trusted again, the forged values do not pass for the
+// original's, as the locals at the exception are not the recording's.
+func TestLineHistoryInputsTrust(t *testing.T) {
+	f := setup(t, "stamps", "3.12")
+	f.prog = filepath.Join(f.prog, "stamps.py")
+	them := testutil.Cmd{Dir: f.dir, Env: []string{"XDG_CONFIG_HOME=" + filepath.Join(f.dir, "cfg-theirs")}}
+	r := them.Pyreplay(t, "record", "--trace", "--python", f.py, "--db", f.db, f.prog)
+	snaps := regexp.MustCompile(`recorded \d+ snapshots: snap-1\.\.(snap-\d+) in`).FindStringSubmatch(r.Stderr)
+	if r.Code != 1 || snaps == nil {
+		t.Fatalf("record --trace: %+v", r)
+	}
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(f.dir, "cfg-mine")) // the adapter's user
+	open := func(trust bool) (*client, string) {
+		c := newClient(t)
+		c.request("initialize", msg{"adapterID": "pyreplay"})
+		c.request("launch", msg{"recording": f.db, "snapshot": snaps[1], "lineHistory": true, "trust": trust})
+		c.event("initialized")
+		c.request("configurationDone", nil)
+		_, top := c.stopped()
+		last := c.locals(top.num("id"))["last"].str("value")
+		for _, line := range []int{33, 32, 31, 28} {
+			c.stepBackTo(line)
+		}
+		return c, last
+	}
+	c, last := open(true)
+	if r := c.stepBackTo(30)["r"].str("value"); r != last {
+		t.Fatalf("r at line 30 of a trusted recording: %s\nthe receipt the program failed on: %s", r, last)
+	}
+	c.request("terminate", nil)
+
+	db, err := sql.Open("sqlite3", f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Exec(`UPDATE inputs SET data = replace(data, '"os.getpid", ', '"os.getpid", 1') WHERE data LIKE '%os.getpid%'`)
+	if n, _ := res.RowsAffected(); err != nil || n == 0 {
+		t.Fatalf("forging the pids: %v (%d rows)", err, n)
+	}
+	db.Close()
+	c, _ = open(false)
+	if r := c.stepBackTo(30)["r"].str("value"); !strings.HasPrefix(r, "<unknown: may come from ") {
+		t.Fatalf("r at line 30 after its interval was changed: %s", r)
+	}
+	c.request("terminate", nil)
+
+	// trusted again, the forged pids are given back: the re-execution ends
+	// with other locals than the recording's at the exception, so it is
+	// not taken for the original (Step Back goes by stops, and says why)
+	c = newClient(t)
+	c.request("initialize", msg{"adapterID": "pyreplay"})
+	c.request("launch", msg{"recording": f.db, "snapshot": snaps[1], "lineHistory": true, "trust": true})
+	c.event("initialized")
+	c.request("configurationDone", nil)
+	c.stopped()
+	c.request("stepBack", msg{"threadId": 1})
+	if _, top := c.stopped(); top.num("line") == 33 {
+		t.Fatalf("stepped back by line through a re-execution with other values")
+	}
+	if out := c.output.String(); !strings.Contains(out, "cannot go back by line") {
+		t.Fatalf("no reason given: %q", out)
+	}
+}
