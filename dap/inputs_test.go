@@ -231,3 +231,50 @@ func TestLineHistoryInputsTrust(t *testing.T) {
 		t.Fatalf("no reason given: %q", out)
 	}
 }
+
+// At a line of the past, the top frame's values are the program's there
+// beyond their views: a list local expands into its items then, and its
+// module's globals (a scope fetched when opened) are as they were then,
+// from the line made a recorded snapshot.
+func TestLineHistoryTopFrameExpands(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.12"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "tally.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, nil, nil)
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 16 {
+				t.Fatalf("stop: %s %v", reason, top)
+			}
+			c.stepBackTo(15)
+			loc := c.stepBackTo(16)
+			if w := loc["w"].str("value"); w != "'thé'" {
+				t.Fatalf("w at the third word's line 16: %s", w)
+			}
+			counts := loc["counts"]
+			if counts.num("variablesReference") == 0 {
+				t.Fatalf("counts at a line of the past cannot be expanded: %v", counts)
+			}
+			var items []string
+			for _, v := range c.request("variables", msg{"variablesReference": counts.num("variablesReference")}).body().list("variables") {
+				items = append(items, v.str("value"))
+			}
+			if strings.Join(items, ",") != "1,1" {
+				t.Fatalf("counts' items at that line: %v", items)
+			}
+			frames := c.request("stackTrace", msg{"threadId": 1}).body().list("stackFrames")
+			scopes := c.request("scopes", msg{"frameId": frames[0].num("id")}).body().list("scopes")
+			if len(scopes) != 2 || scopes[1].str("name") != "Globals" {
+				t.Fatalf("scopes at a line of the past: %v", scopes)
+			}
+			g := c.vars(scopes[1].num("variablesReference"))
+			if v := g["TALLY"].str("value"); v != "{'café': 1, 'thé': 1}" { // (a view's repr sorts a dict's keys, as reprlib does)
+				t.Fatalf("TALLY at that line: %s", v)
+			}
+			if v := g["SEEN"].str("value"); v != "['thé', 'café']" {
+				t.Fatalf("SEEN at that line: %s", v)
+			}
+			c.request("terminate", nil)
+		})
+	}
+}

@@ -49,6 +49,20 @@ type varNode struct {
 	scope    bool   // a scope: children are named roots
 	frame    int    // the frame of a scope (setVariable)
 	module   string // a globals scope's module
+	// the top frame at a line of the past, whose views hold no children
+	// and no globals: what this node shows comes from the line made a
+	// recorded snapshot when it is first expanded (session.PastFrame)
+	past *pastRef
+}
+
+// pastRef is a node of the top frame at a line of the past to fill in
+// from its recorded snapshot: the locals scope (its roots then get refs
+// of their own), a local's children (name), or its module's globals.
+type pastRef struct {
+	s       *wire.Snapshot
+	frame   int
+	name    string // a local's children ("": the scope itself)
+	globals bool   // the globals scope
 }
 
 func (h *handles) reset() {
@@ -253,6 +267,9 @@ func (c *conn) onScopes(req *request) (any, error) {
 			s, f = rs, rs.Frames[rf]
 		}
 	}
+	// the top frame at a line of the past: its locals' views, expanded and
+	// its globals read from the line made a recorded snapshot on demand
+	pastTop := s.N < 0 && fr.thread == 0 && !f.Library && fr.frame == session.TopUserFrame(s)
 	scopes := []godap.Scope{}
 	if f.Library {
 		return godap.ScopesResponseBody{Scopes: []godap.Scope{}}, nil
@@ -268,7 +285,19 @@ func (c *conn) onScopes(req *request) (any, error) {
 		if live {
 			node.live = &session.LiveRoot{Frame: fr.frame}
 		}
+		if pastTop {
+			node.past = &pastRef{s: s, frame: fr.frame}
+		}
 		scopes = append(scopes, godap.Scope{Name: "Locals", PresentationHint: "locals", VariablesReference: ref, NamedVariables: len(vals)})
+	}
+	if pastTop {
+		// its module's globals as the program had them there, when
+		// expanded (the line's views hold none)
+		ref := c.h.add()
+		c.h.vars[ref] = &varNode{tok: fr.tok, snap: s.ID, scope: true, frame: fr.frame,
+			past: &pastRef{s: s, frame: fr.frame, globals: true}}
+		scopes = append(scopes, godap.Scope{Name: "Globals", VariablesReference: ref, Expensive: true})
+		return godap.ScopesResponseBody{Scopes: scopes}, nil
 	}
 	if g, ok := s.Globals[f.ModuleName]; ok && fr.thread == 0 {
 		vals := session.SortedValues(g)
@@ -290,6 +319,44 @@ func (c *conn) onScopes(req *request) (any, error) {
 	return godap.ScopesResponseBody{Scopes: scopes}, nil
 }
 
+// fillPast fills node in from its line of the past made a recorded
+// snapshot (once per line: session.PastFrame): a local's children, or
+// its module's globals.
+func (c *conn) fillPast(node *varNode) error {
+	p := node.past
+	node.past = nil
+	rs, rf, err := c.dbg.PastFrame(p.s, p.frame)
+	if err != nil {
+		return err
+	}
+	node.snap = rs.ID
+	if p.globals {
+		node.module = rs.Frames[rf].ModuleName
+		node.kids = session.SortedValues(rs.Globals[node.module])
+		node.total = len(node.kids)
+		return nil
+	}
+	v, ok := rs.Frames[rf].Locals[p.name]
+	if !ok {
+		return errorf("%s is not a local of this frame in %s", p.name, rs.ID)
+	}
+	node.kids, node.total, node.more = v.Children, len(v.Children), v.More && len(v.Children) == 0
+	if v.Len != nil {
+		node.total = *v.Len
+	}
+	return nil
+}
+
+// expandable says whether a value of a line of the past's views may have
+// children (its view there has none: type and repr only).
+func expandable(v wire.Value) bool {
+	switch v.Type {
+	case "", "int", "float", "complex", "str", "bytes", "bool", "NoneType":
+		return false
+	}
+	return true
+}
+
 // variable turns a value into a DAP variable, registering its children.
 // pos is its position among its parent's children (for live fetches);
 // -1 for a root named by name.
@@ -299,8 +366,15 @@ func (c *conn) variable(parent *varNode, v wire.Value, pos int, evalName string)
 	if v.Len != nil {
 		total = *v.Len
 	}
-	if len(v.Children) > 0 || v.More || total > 0 {
-		node := &varNode{tok: parent.tok, snap: parent.snap, kids: v.Children, total: total, more: v.More && len(v.Children) == 0, evalName: evalName, frame: parent.frame}
+	var past *pastRef
+	if parent.past != nil && parent.past.name == "" && !parent.past.globals && pos < 0 && expandable(v) {
+		// a local at a line of the past: its children come when expanded
+		p := *parent.past
+		p.name = v.Name
+		past = &p
+	}
+	if len(v.Children) > 0 || v.More || total > 0 || past != nil {
+		node := &varNode{tok: parent.tok, snap: parent.snap, kids: v.Children, total: total, more: v.More && len(v.Children) == 0, evalName: evalName, frame: parent.frame, past: past}
 		if parent.live != nil {
 			root := *parent.live
 			path := append([]int(nil), parent.path...)
@@ -314,6 +388,9 @@ func (c *conn) variable(parent *varNode, v wire.Value, pos int, evalName string)
 		ref := c.h.add()
 		c.h.vars[ref] = node
 		out.VariablesReference = ref
+		if past != nil {
+			return out // (its count is known once it is filled in)
+		}
 		if total > pageSize {
 			out.IndexedVariables = total
 		} else {
@@ -331,6 +408,11 @@ func (c *conn) onVariables(req *request) (any, error) {
 	node, ok := c.h.vars[a.VariablesReference]
 	if !ok {
 		return nil, errorf("unknown or stale variablesReference %d (the program or the cursor has moved)", a.VariablesReference)
+	}
+	if node.past != nil && (node.past.name != "" || node.past.globals) {
+		if err := c.fillPast(node); err != nil {
+			return nil, err
+		}
 	}
 	if a.Filter == "named" && node.total > pageSize {
 		return godap.VariablesResponseBody{Variables: []godap.Variable{}}, nil
