@@ -74,6 +74,7 @@ func (d *Engine) SetLineBreakpoints(path string, bps []LineBreakpoint) []Breakpo
 	}
 	d.mu.Unlock()
 	d.applyBreakpoints(out)
+	d.speculate()
 	return out
 }
 

@@ -203,6 +203,7 @@ type Engine struct {
 	hitBase      map[string]map[string]int // hitsBefore's answers, by window and breakpoints
 	prefetchNext int64                     // the live stop whose window to make next (0: none)
 	prefetching  bool
+	ahead        map[string]*aheadRun // re-executions started before they are asked for (speculate)
 	nextVirtual  int64
 	python       string
 	baseDir      string

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -37,7 +38,7 @@ var (
 // exactly (nil when there is none), tracing the code of stop's frames and
 // of the breakpoints set now, up to stop.
 func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*lineWindow, error) {
-	return d.reexecuteIn(store, python, stop, nil, nil)
+	return d.reexecuteIn(store, python, stop, nil, nil, false)
 }
 
 // reexecuteIn is reexecute tracing, of stop's frames, only the code in
@@ -45,8 +46,9 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 // its cursor can only be in frames of that code), and stop's top frame's
 // at its own line alone, to recognise the stop (scopeIn); all of them
 // when only is nil. The lines of keep are traced too (a window's own
-// breakpoints' of then, where its cursor may be).
-func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, only *launch.HistoryScope, keep [][3]any) (*lineWindow, error) {
+// breakpoints' of then, where its cursor may be). ahead: started before
+// it is asked for (speculate).
+func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, only *launch.HistoryScope, keep [][3]any, ahead bool) (*lineWindow, error) {
 	if store == nil {
 		return nil, nil
 	}
@@ -73,8 +75,8 @@ func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, 
 	until, scope := untilOf(target)
 	scope = scopeIn(until, scope, only)
 	d.mu.Lock()
-	for f, list := range d.lineBPs {
-		for _, b := range list {
+	for _, f := range slices.Sorted(maps.Keys(d.lineBPs)) { // (in one order: reexecuteTo's key)
+		for _, b := range d.lineBPs[f] {
 			scope.Lines = append(scope.Lines, [3]any{f, b.Line, b.Condition})
 		}
 	}
@@ -84,7 +86,7 @@ func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, 
 			scope.Lines = append(scope.Lines, l)
 		}
 	}
-	return d.reexecuteTo(store, python, anchor, stop, scope, until)
+	return d.reexecuteTo(store, python, anchor, stop, scope, until, ahead)
 }
 
 // firstExact is the first of snaps that resumes exactly; 0 when none does.
@@ -272,9 +274,76 @@ func hitCondition(cond string, n int) bool {
 
 var hitCondRE = regexp.MustCompile(`^\s*(==|=|>=|<=|>|<|%)?\s*(\d+)\s*$`)
 
+// aheadRun is a re-execution started before it is asked for: the first
+// to ask for the same one (reexecuteTo's arguments) takes its window.
+type aheadRun struct {
+	done chan struct{}
+	w    *lineWindow
+	err  error
+}
+
 // reexecuteTo runs the stretch from anchor to stop again with scope, up to
-// until (stop's stack, or a line event's number), and reads its window.
-func (d *Engine) reexecuteTo(store *recording.Store, python string, anchor, stop int64, scope *launch.HistoryScope, until launch.HistoryUntil) (*lineWindow, error) {
+// until (stop's stack, or a line event's number), and reads its window;
+// one started ahead (ahead: this is it) with the same arguments is taken
+// instead, once done.
+func (d *Engine) reexecuteTo(store *recording.Store, python string, anchor, stop int64, scope *launch.HistoryScope, until launch.HistoryUntil, ahead bool) (*lineWindow, error) {
+	sk, _ := json.Marshal(scope)
+	uk, _ := json.Marshal(until)
+	key := fmt.Sprintf("%s %d %d %s %s", python, anchor, stop, sk, uk)
+	d.mu.Lock()
+	if run, ok := d.ahead[key]; ok {
+		if ahead {
+			d.mu.Unlock()
+			return nil, nil // (already under way)
+		}
+		delete(d.ahead, key)
+		d.mu.Unlock()
+		<-run.done
+		return run.w, run.err
+	}
+	var run *aheadRun
+	if ahead {
+		if d.ahead == nil || len(d.ahead) >= 4 {
+			d.ahead = map[string]*aheadRun{} // (unclaimed ones go: breakpoints changed since)
+		}
+		run = &aheadRun{done: make(chan struct{})}
+		d.ahead[key] = run
+	}
+	d.mu.Unlock()
+	w, err := d.reexecuteWindow(store, python, anchor, stop, scope, until)
+	if run != nil {
+		run.w, run.err = w, err
+		close(run.done)
+	}
+	return w, err
+}
+
+// speculate starts, in the background, the re-execution that going back
+// or forth from the cursor's line window will need for the breakpoints
+// just set (a breakpoint in code the window did not trace: covering), so
+// that Reverse Continue, pressed a moment later, finds it made.
+func (d *Engine) speculate() {
+	d.mu.Lock()
+	var w *lineWindow
+	if d.lines && !d.ended && d.store != nil && d.cur >= 0 && d.cur < len(d.hist) {
+		if v, ok := d.virtual[d.hist[d.cur].Snap]; ok {
+			w = v.w
+		} else {
+			w = d.windows[d.hist[d.cur].Snap]
+		}
+	}
+	if w == nil || w.covers(d.lineBPs) {
+		d.mu.Unlock()
+		return
+	}
+	store, python := d.store, d.reexecPython()
+	d.mu.Unlock()
+	// (rescope's re-execution, with the same arguments)
+	go func() { _, _ = d.reexecuteIn(store, python, w.stop, w.scope, w.scope.Lines, true) }()
+}
+
+// reexecuteWindow is reexecuteTo's re-execution.
+func (d *Engine) reexecuteWindow(store *recording.Store, python string, anchor, stop int64, scope *launch.HistoryScope, until launch.HistoryUntil) (*lineWindow, error) {
 	spec := &launch.HistorySpec{Until: until, Scope: scope, Limit: WindowEvents, ForkEvery: WindowForkEvery}
 	lines, run, err := reexecution(store, python, anchor, spec)
 	if err != nil {

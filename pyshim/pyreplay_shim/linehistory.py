@@ -309,12 +309,14 @@ def install(spec, trig, rec):
                 else:
                     vals[k] = number(_key(k, v))
         dumps = json.dumps
+        # (one encoder: json.dumps with default= makes a new one per call)
+        encode = json.JSONEncoder(default=str).encode
         for (name, fn, k) in codes.values():
             out.write(dumps({"code": k, "f": name, "file": fn}) + "\n")
         for n, key in enumerate(rows):
             row = {"view": n}
             row.update(key)
-            out.write(dumps(row, default=str) + "\n")
+            out.write(encode(row) + "\n")
         for e in kept:
             out.write('{"n":%d,"h":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s%s}\n' % (
                 e[0], e[12], e[1], e[2], e[3], e[4], dumps(e[5]), dumps(e[6]), ',"c":1' if e[7] and (stop_ok[0] or unknown) else "",
