@@ -295,10 +295,16 @@ def install(spec, trig, rec):
                 rows.append(key)
             return n
 
+        small = {}  # a small int -> its view's number (most locals)
         for e in kept:
             vals = e[6]
             for k, v in vals.items():
-                if v is _UNKNOWN:
+                if type(v) is int and -_SMALL < v < _SMALL and not _hides(k):
+                    n = small.get(v)
+                    if n is None:
+                        n = small[v] = number(_key(k, v))
+                    vals[k] = n
+                elif v is _UNKNOWN:
                     vals[k] = number((("type", ""), ("repr", "<unknown: may come from %s at %s, which was not recorded>"
                                                       % unknown[0][1:]), ("unknown", True)))
                 elif type(v) is _Made:
@@ -317,9 +323,15 @@ def install(spec, trig, rec):
             row = {"view": n}
             row.update(key)
             out.write(encode(row) + "\n")
+        mods = {}  # a module name -> its JSON
         for e in kept:
+            m = mods.get(e[5])
+            if m is None:
+                m = mods[e[5]] = dumps(e[5])
+            # (names are identifiers: no character JSON escapes but non-ASCII, kept as it is)
+            vj = "{" + ",".join(['"%s":%d' % kv for kv in e[6].items()]) + "}"
             out.write('{"n":%d,"h":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s%s}\n' % (
-                e[0], e[12], e[1], e[2], e[3], e[4], dumps(e[5]), dumps(e[6]), ',"c":1' if e[7] and (stop_ok[0] or unknown) else "",
+                e[0], e[12], e[1], e[2], e[3], e[4], m, vj, ',"c":1' if e[7] and (stop_ok[0] or unknown) else "",
                 ',"x":1' if e[8] else "", ',"w":1' if e[11] else "", ',"b":' + dumps(e[9]) if e[9] is not None else ""))
         first_n = next((e[0] for e in ring if not e[8] and not e[11]), count[0])
         end = {"end": how, "events": count[0], "kept": len(ring), "first": first_n}
@@ -364,12 +376,15 @@ def install(spec, trig, rec):
     views = {}  # a mutable value's view's items -> I (made at its event)
     hidden = {}  # name -> whether view.redacted hides it
 
-    def _key(name, v):
-        """The view of value v of local name, as items."""
+    def _hides(name):
         h = hidden.get(name)
         if h is None:
             h = hidden[name] = redacted(name)
-        if h:
+        return h
+
+    def _key(name, v):
+        """The view of value v of local name, as items."""
+        if _hides(name):
             return (("type", ""), ("repr", "<redacted>"), ("redacted", True))
         if type(v) is int and -_SMALL < v < _SMALL:
             return (("type", "int"), ("repr", repr(v)))  # view(v, 0)'s, without its calls
