@@ -18,9 +18,8 @@ recording's `inputs` table, signed, in the snapshot's transaction
 
 A re-execution (replay) gives each thread its recorded values in order.
 What was not recorded is unknown, never a wrong value: a clock read in C
-(datetime's now, utcnow, today and date.today: detected, 3.12+ by a CALL
-event, 3.8-3.11 by a profile function when the program's modules use
-datetime), an interval past CAP notes, a kind out of order. There the
+(datetime's now, utcnow, today and date.today: detected once code naming
+them runs: seen), an interval past CAP notes, a kind out of order. There the
 real function runs and `unknown` is called (linehistory.py: the values
 changed from that line on are shown as unknown, and no snapshot is made).
 
@@ -234,7 +233,6 @@ def begin(db_path, key, position, taken):
         return
     from . import sandbox
     sandbox.since[0] = taken
-    _watch_c_clocks()
     if not position:
         _Replay.log_id, _Replay.misaligned = "-", True
         return
@@ -286,9 +284,15 @@ def _c_clock(func):
     return dt is not None and issubclass(s, dt.date)
 
 
-def _watch_c_clocks():
-    """3.12+: a CALL event of a sys.monitoring tool of its own sees them
-    (3.8-3.11: seen)."""
+def seen(code):
+    """Each code the re-execution runs, once (linehistory.py): a code that
+    names now, utcnow or today turns on what sees datetime's C calls from
+    then on (a program that never names them pays nothing): 3.12+ a CALL
+    event of a sys.monitoring tool of its own, asked once per call site;
+    3.8-3.11 a profile function (every call costs it)."""
+    if _Replay.profiling or _Replay.trig is None or _C_CLOCKS_SET.isdisjoint(code.co_names):
+        return
+    _Replay.profiling = True
     if sys.version_info >= (3, 12):
         M = sys.monitoring
         tool = next((t for t in (3, 4, 1, 2, 5) if M.get_tool(t) is None), None)
@@ -306,15 +310,6 @@ def _watch_c_clocks():
         M.register_callback(tool, M.events.CALL, on_call)
         M.set_events(tool, M.events.CALL)
         return
-
-
-def seen(code):
-    """3.8-3.11 (linehistory.py, each code the re-execution runs, once):
-    a code that names now, utcnow or today turns on a profile function
-    that sees datetime's C calls (from then on every call costs it)."""
-    if _Replay.profiling or _Replay.trig is None or _C_CLOCKS_SET.isdisjoint(code.co_names):
-        return
-    _Replay.profiling = True
 
     def profile(frame, event, arg):
         if event == "c_call" and _c_clock(arg) and not _Replay.trig.rebuilding:

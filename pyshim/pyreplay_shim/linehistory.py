@@ -196,8 +196,7 @@ def install(spec, trig, rec):
     def traced(code):
         r = in_scope.get(code)
         if r is None:
-            if not MONITORING:
-                inputs.seen(code)  # (datetime's clocks, read in C)
+            inputs.seen(code)  # (datetime's clocks, read in C)
             r = user(code.co_filename)
             if r and scope is not None and not scope.get("all"):
                 fn = paths.abs_file(code.co_filename)
