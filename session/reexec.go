@@ -27,7 +27,7 @@ import (
 // another window, made when going back reaches them (earlier). The
 // re-execution only counts the events before those it keeps, forking a
 // copy of itself every WindowForkEvery events for the one nearest them to
-// record from (linehistory.py Checkpoints).
+// record from (the shim's forkpoints.py Checkpoints).
 var (
 	WindowEvents    = 5000
 	WindowForkEvery = 20000

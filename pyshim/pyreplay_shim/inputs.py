@@ -59,10 +59,15 @@ _main = _thread.get_ident()
 
 
 def _thread_key():
-    if _thread.get_ident() == _main:
+    """The calling thread's key: "" for the main thread, else its name
+    (threading's table, read as it is: current_thread() would give a
+    _thread thread a dummy Thread the program would see)."""
+    ident = _thread.get_ident()
+    if ident == _main:
         return ""
     th = sys.modules.get("threading")
-    return th.current_thread().name if th is not None else str(_thread.get_ident())
+    t = th._active.get(ident) if th is not None else None
+    return t.name if t is not None else "?%d" % ident
 
 
 def _install(make):

@@ -26,9 +26,9 @@ takes a recorded snapshot there instead of writing events.
 
 "limit": the events kept, the last N (100,000 by default), plus each live
 frame's last one before them. With "fork_every" the run records its
-first 1,000 events (FIRST_CHECKPOINT); past them it only counts the line
+first 1,000 events (forkpoints.FIRST_CHECKPOINT); past them it only counts the line
 events (a test and an increment each), with a forked copy of itself
-waiting there and every N events after (Checkpoints); at its end the copy
+waiting there and every N events after (forkpoints.Checkpoints); at its end the copy
 nearest before the last "limit" events counts on up to them and records
 them, starting with each live frame's state then ("w": 1) (a shorter
 run: the copy at the first checkpoint records from there): whatever the
@@ -81,6 +81,7 @@ import sys
 import threading
 
 from . import codelines as L
+from .forkpoints import Checkpoints
 from . import inputs
 from . import paths
 from .output import output_bytes
@@ -675,101 +676,6 @@ def _mark_unknown(kept, first, verified):
             if k in sure or (base is not None and k in base and _same(base[k], v)):
                 continue
             vals[k] = _UNKNOWN
-
-
-# the event a window's re-execution stops recording in full at, its
-# first copy waiting there: past it, a stretch's events are only counted
-FIRST_CHECKPOINT = 1000
-
-
-class Checkpoints(object):
-    """Fork checkpoints of a counting run (rr's idea, inside one
-    re-execution): while the run only counts line events (a test and an
-    increment each), at its FIRST_CHECKPOINT-th event and every `every`
-    events after a forked copy of the process waits at that event. When the run reaches
-    its end, the latest copy at or before the last `keep` events resumes,
-    counts on up to them and records them in full, and the counting run
-    ends. Copies no longer needed are ended as new ones are made; at most
-    three wait at a time. Used only while the process has one thread (a
-    fork copies only the thread that forks)."""
-
-    def __init__(self, every, keep):
-        self.every, self.keep = every, keep
-        # the first checkpoint: a run of fewer events records them all,
-        # forking nothing (a stop's window is often a few events)
-        self.first = min(keep, FIRST_CHECKPOINT)
-        self.waiting = []  # (event number, pid, the write end of its pipe)
-        self.forked = False
-
-    def due(self, n):
-        return self.every and n >= self.first and (n - self.first) % self.every == 0
-
-    def next_due(self, after):
-        """The first checkpoint's event number after `after`."""
-        if after < self.first:
-            return self.first
-        return self.first + ((after - self.first) // self.every + 1) * self.every
-
-    def fork(self, n):
-        """Fork a copy waiting at event n: in the copy, once resumed, the
-        event it records from; None in this process (or no fork made)."""
-        if len(sys._current_frames()) != 1:
-            return None
-        import posix  # (os.fork is the sandbox's: refused)
-        # the files the run writes, as they are at this event: kept before
-        # the fork (this process goes on writing them at once), for the copy
-        from . import sandbox
-        files = sandbox.files_at_fork(n)
-        r, w = os.pipe()
-        pid = posix.fork()
-        if pid == 0:
-            os.close(w)
-            for _, _, other in self.waiting:
-                os.close(other)
-            self.waiting = []
-            go = os.read(r, 32)
-            os.close(r)
-            sandbox.restore_files(files, go.startswith(b"go "))
-            if not go.startswith(b"go "):
-                os._exit(0)  # (not needed, or the counting run ended)
-            return int(go[3:])
-        os.close(r)
-        self.forked = True
-        self.waiting.append((n, pid, w))
-        # keep the copies after n - keep, and the latest one before
-        older = [c for c in self.waiting if c[0] <= n - self.keep]
-        for c in older[:-1]:
-            self._end(c)
-        return None
-
-    def drop(self):
-        for c in list(self.waiting):
-            self._end(c)
-
-    def resume_copy(self, end):
-        """The run ends at event `end`: the copy to record is the latest
-        waiting at or before end - keep (else the first); it records from
-        there and writes OUT; this process waits for it."""
-        start = max(end - self.keep, 0)
-        pick = None
-        for c in self.waiting:
-            if c[0] <= start or pick is None:
-                pick = c
-        for c in self.waiting:
-            if c is not pick:
-                self._end(c)
-        os.write(pick[2], b"go %d" % start)
-        os.close(pick[2])
-        os.waitpid(pick[1], 0)
-        os._exit(0)
-
-    def _end(self, c):
-        self.waiting.remove(c)
-        os.close(c[2])
-        try:
-            os.waitpid(c[1], 0)
-        except OSError:
-            pass
 
 
 def _settrace(traced, known, line, gone, done, only, only_stop):

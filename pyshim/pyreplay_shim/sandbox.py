@@ -181,7 +181,7 @@ def _remove_at_end(private):
 
 
 def files_at_fork(n):
-    """Before a fork checkpoint (linehistory.Checkpoints) at event n, for
+    """Before a fork checkpoint (forkpoints.Checkpoints) at event n, for
     its copy: the private copies as they are now (their content, and the
     offsets of the descriptors open on them, which the copy shares with the
     process that goes on), kept until the copy resumes or ends; None when
