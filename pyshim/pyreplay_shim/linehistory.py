@@ -166,7 +166,9 @@ def install(spec, trig, rec):
     if stop_only:
         stop_only, only_line = (stop_only[0], stop_only[1]), stop_only[2]
         scope_codes.add(stop_only)
-    # code -> its one line that reports events (stop_only's code)
+    # id(code) -> (code, its one line that reports events): stop_only's
+    # code (by identity: hashing a code object hashes all of it, at every
+    # line event)
     only = {}
     scope_lines = {}  # file -> its breakpoints' lines
     # (file, line) -> [(condition or "", its code: None without one, False
@@ -192,10 +194,11 @@ def install(spec, trig, rec):
             return code is not False and bool(eval(code, frame.f_globals, frame.f_locals))
         except Exception:  # noqa: BLE001 - as a live condition's error: false
             return False
-    in_scope = {}  # code -> whether its frames report line events
+    in_scope = {}  # id(code) -> (code, whether its frames report line events)
 
     def traced(code):
-        r = in_scope.get(code)
+        e = in_scope.get(id(code))
+        r = e[1] if e is not None and e[0] is code else None
         if r is None:
             inputs.seen(code)  # (datetime's clocks, read in C)
             r = user(code.co_filename)
@@ -206,8 +209,8 @@ def install(spec, trig, rec):
                 has_bp = fn in scope_lines and not scope_lines[fn].isdisjoint(L.own_lines(code))
                 r = (fn, code.co_name) in scope_codes or has_bp
                 if (fn, code.co_name) == stop_only and not has_bp:
-                    only[code] = only_line
-            in_scope[code] = r
+                    only[id(code)] = (code, only_line)
+            in_scope[id(code)] = (code, r)
         return r
 
     def sid(frame):
@@ -681,8 +684,8 @@ def _mark_unknown(kept, first, verified):
 def _settrace(traced, known, line, gone, done, only, only_stop):
     """3.8-3.11: sys.settrace in every thread; a traced code's frames report
     their lines (a code of `only`: its one line) and return, other frames
-    cost their call event (a dict lookup in known, traced's answers, once
-    it has seen their code)."""
+    cost their call event (a dict lookup in known, traced's answers by
+    id(code), once it has seen their code)."""
     known_get = known.get
 
     def local(frame, event, arg):
@@ -690,8 +693,8 @@ def _settrace(traced, known, line, gone, done, only, only_stop):
             return None
         if event == "line":
             if only:
-                ol = only.get(frame.f_code)
-                if ol is not None and (ol != frame.f_lineno or not only_stop(frame)):
+                o = only.get(id(frame.f_code))
+                if o is not None and o[0] is frame.f_code and (o[1] != frame.f_lineno or not only_stop(frame)):
                     return local
             line(frame)
         elif event == "return":
@@ -699,9 +702,9 @@ def _settrace(traced, known, line, gone, done, only, only_stop):
         return local
 
     def glob(frame, event, arg):
-        r = known_get(frame.f_code)
-        if r is None:
-            r = traced(frame.f_code)
+        code = frame.f_code
+        e = known_get(id(code))
+        r = e[1] if e is not None and e[0] is code else traced(code)
         return local if r and not done else None
 
     def returned(frame, event, arg):
@@ -746,9 +749,9 @@ def _monitor(traced, line, gone, done, fast, counted, only, only_stop):
         if done:
             return DISABLE
         if only:
-            ol = only.get(code)
-            if ol is not None:
-                if ol != n:
+            o = only.get(id(code))
+            if o is not None and o[0] is code:
+                if o[1] != n:
                     return DISABLE
                 f = getframe(1)
                 if only_stop(f):
