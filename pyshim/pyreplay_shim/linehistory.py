@@ -82,6 +82,7 @@ import threading
 
 from . import codelines as L
 from .forkpoints import Checkpoints
+from .linehooks import _monitor, _settrace
 from . import inputs
 from . import paths
 from .output import output_bytes
@@ -240,11 +241,13 @@ def install(spec, trig, rec):
         return count[1], ps
 
     def forget(frame):
+        """frame returned (or raised): it is gone. (A generator's yield is
+        not this: its frame comes back, the same frame of the history.)"""
         if fast[0]:
             return
         e = serial.pop(id(frame), None)
-        if e is not None and e[0] is frame and not frame.f_code.co_flags & 0x2a0:
-            last_of.pop(e[1], None)  # (a generator's frame may come back)
+        if e is not None and e[0] is frame:
+            last_of.pop(e[1], None)
 
     def stack_of(frame):
         st = []
@@ -679,108 +682,3 @@ def _mark_unknown(kept, first, verified):
             if k in sure or (base is not None and k in base and _same(base[k], v)):
                 continue
             vals[k] = _UNKNOWN
-
-
-def _settrace(traced, known, line, gone, done, only, only_stop):
-    """3.8-3.11: sys.settrace in every thread; a traced code's frames report
-    their lines (a code of `only`: its one line) and return, other frames
-    cost their call event (a dict lookup in known, traced's answers by
-    id(code), once it has seen their code)."""
-    known_get = known.get
-
-    def local(frame, event, arg):
-        if done:
-            return None
-        if event == "line":
-            if only:
-                o = only.get(id(frame.f_code))
-                if o is not None and o[0] is frame.f_code and (o[1] != frame.f_lineno or not only_stop(frame)):
-                    return local
-            line(frame)
-        elif event == "return":
-            gone(frame)
-        return local
-
-    def glob(frame, event, arg):
-        code = frame.f_code
-        e = known_get(id(code))
-        r = e[1] if e is not None and e[0] is code else traced(code)
-        return local if r and not done else None
-
-    def returned(frame, event, arg):
-        if event == "return":
-            gone(frame)
-        return returned
-
-    def watch_return(frame):
-        if frame.f_trace is None:
-            frame.f_trace_lines = False
-            frame.f_trace = returned
-
-    threading.settrace(glob)
-    sys.settrace(glob)
-    return watch_return
-
-
-def _monitor(traced, line, gone, done, fast, counted, only, only_stop):
-    """3.12+: a sys.monitoring tool of the re-execution's own. Each code
-    is asked once, at its first start (then DISABLEd there): a traced one
-    gets LINE and return events of its own (a code of `only`: the other
-    lines' LINE events are DISABLEd as met); the rest of the program runs
-    without any. A counting run (fast) DISABLEs the return events it
-    meets (begin() restarts them)."""
-    M = sys.monitoring
-    E = M.events
-    tool = next((t for t in (2, 4, 3, 5, 1) if M.get_tool(t) is None), None)
-    if tool is None:
-        raise RuntimeError("no free sys.monitoring tool id for line history")
-    M.use_tool_id(tool, "pyreplay-history")
-    DISABLE = M.DISABLE
-    getframe = sys._getframe
-    watched = set()
-
-    def on_start(code, offset):
-        if not done and traced(code):
-            M.set_local_events(tool, code, E.LINE | E.PY_RETURN | E.PY_YIELD)
-            watched.add(code)
-        return DISABLE
-
-    def on_line(code, n):
-        if done:
-            return DISABLE
-        if only:
-            o = only.get(id(code))
-            if o is not None and o[0] is code:
-                if o[1] != n:
-                    return DISABLE
-                f = getframe(1)
-                if only_stop(f):
-                    line(f)
-                return
-        if fast[0] and counted(code, n):
-            return
-        line(getframe(1))
-
-    def on_gone(code, offset, arg):
-        if fast[0]:
-            return DISABLE
-        if not done:
-            gone(getframe(1))
-
-    def on_unwind(code, offset, arg):
-        if not done and not fast[0]:
-            gone(getframe(1))
-
-    def watch_return(frame):
-        code = frame.f_code
-        if code not in watched:
-            M.set_local_events(tool, code, M.get_local_events(tool, code) | E.PY_RETURN | E.PY_YIELD)
-            watched.add(code)
-
-    M.register_callback(tool, E.PY_START, on_start)
-    M.register_callback(tool, E.LINE, on_line)
-    M.register_callback(tool, E.PY_RETURN, on_gone)
-    M.register_callback(tool, E.PY_YIELD, on_gone)
-    M.register_callback(tool, E.PY_UNWIND, on_unwind)  # (global only: an exception leaving a frame)
-    M.set_events(tool, E.PY_START | E.PY_UNWIND)
-    return watch_return
