@@ -411,7 +411,7 @@ func (d *Engine) recordedStop(n int64) (int64, error) {
 		if end, ok := endOf(l); ok {
 			if strings.HasPrefix(end, "unknown: ") {
 				_ = store.DropRun(run)
-				return 0, fmt.Errorf("the program's state at this line of the past is not known exactly: %s (pyreplay records the clocks, process ids and random bytes a program reads, not datetime's now/today)", strings.TrimPrefix(end, "unknown: "))
+				return 0, fmt.Errorf("the program's state at this line of the past is not known exactly: %s; evaluate at a stop instead (a breakpoint there, or one before that read)", strings.TrimPrefix(end, "unknown: "))
 			}
 			fmt.Sscanf(end, "snapshot %d", &snap)
 		}

@@ -2,10 +2,10 @@
 import gc
 import json
 import os
-import sys
 import posix
+import sys
+import time
 import warnings
-from time import time as _wall  # bound now: inputs.py replaces time.time
 
 from . import frames as F
 from . import inputs
@@ -19,6 +19,8 @@ from . import stdvalues
 from . import store
 from . import view as V
 from .view import view
+
+_wall = inputs.real(time.time)  # (the shim's own clock: not a recorded input)
 
 _inherited = []  # recording connections of a parent process (Recorder.forked)
 

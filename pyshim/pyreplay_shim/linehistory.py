@@ -329,13 +329,18 @@ def install(spec, trig, rec):
             row = {"view": n}
             row.update(key)
             out.write(encode(row) + "\n")
-        mods = {}  # a module name -> its JSON
+        js = {}  # a module's or a local's name -> its JSON (names repeat)
         for e in kept:
-            m = mods.get(e[5])
+            m = js.get(e[5])
             if m is None:
-                m = mods[e[5]] = dumps(e[5])
-            # (names are identifiers: no character JSON escapes but non-ASCII, kept as it is)
-            vj = "{" + ",".join(['"%s":%d' % kv for kv in e[6].items()]) + "}"
+                m = js[e[5]] = dumps(e[5])
+            vj = []
+            for k, n in e[6].items():
+                kj = js.get(k)
+                if kj is None:
+                    kj = js[k] = dumps(k)  # (a class body's or exec's locals need not be identifiers)
+                vj.append("%s:%d" % (kj, n))
+            vj = "{" + ",".join(vj) + "}"
             out.write('{"n":%d,"h":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s%s}\n' % (
                 e[0], e[12], e[1], e[2], e[3], e[4], m, vj, ',"c":1' if e[7] and (stop_ok[0] or unknown) else "",
                 ',"x":1' if e[8] else "", ',"w":1' if e[11] else "", ',"b":' + dumps(e[9]) if e[9] is not None else ""))
