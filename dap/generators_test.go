@@ -29,3 +29,43 @@ func TestLineHistoryGeneratorYields(t *testing.T) {
 		})
 	}
 }
+
+// Two generators of one function, suspended at a stop (an anchor of the
+// history) and resumed after it: stepping back from one's first line
+// after its resumption reaches its own previous yield, before the
+// anchor, with its values then (not the other's, not its caller's line).
+// The breakpoints are cleared first: the generator's code is traced
+// before the anchor because the window after it resumed its frame.
+func TestLineHistoryGeneratorAcrossAnchor(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.12", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "gentwo.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, map[string][]int{"gentwo.py": {8, 18}}, nil)
+			// 8 (small, x 1), 8 (big, x 10), 8 (small, x 2), 18, 8 (big, x 20)
+			c.stopped()
+			var top msg
+			for _, want := range []int{8, 8, 18, 8} {
+				c.request("continue", msg{"threadId": 1})
+				if _, top = c.stopped(); top.num("line") != want {
+					t.Fatalf("stopped at %v, not line %d", top, want)
+				}
+			}
+			if x := c.locals(top.num("id"))["x"].str("value"); x != "20" {
+				t.Fatalf("x at the last stop: %s", x)
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
+			c.stepBackTo(7)
+			loc := c.stepBackTo(9)
+			if v, x := loc["total"].str("value"), loc["x"].str("value"); v != "10" || x != "10" {
+				t.Fatalf("big's previous yield: total %s, x %s (want 10, 10)", v, x)
+			}
+			loc = c.stepBackTo(8)
+			if v := loc["total"].str("value"); v != "0" {
+				t.Fatalf("big's first line 8: total %s", v)
+			}
+			c.request("terminate", nil)
+		})
+	}
+}

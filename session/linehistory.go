@@ -238,7 +238,7 @@ func (d *Engine) covering(w *lineWindow, i int) (*lineWindow, int, error) {
 // and stops after w's use the new window.
 func (d *Engine) rescope(store *recording.Store, python string, w *lineWindow, i int, scope *launch.HistoryScope) (*lineWindow, int, error) {
 	// (w's own breakpoint lines stay traced: event i may be one of theirs)
-	nw, err := d.reexecuteIn(store, python, w.stop, scope, w.scope.Lines, false)
+	nw, err := d.reexecuteIn(store, python, w.stop, scope, &launch.HistoryScope{Lines: w.scope.Lines}, false)
 	if err != nil || nw == nil {
 		return nil, -1, err
 	}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pyreplay/pyreplay/launch"
@@ -37,7 +38,11 @@ type lineEvent struct {
 	C    int            `json:"c"` // 1: the stop's stack and output (linehistory.py)
 	X    int            `json:"x"` // 1: a caller outside the scope, at its call of a traced frame
 	W    int            `json:"w"` // 1: a frame live where the window's events begin, as it is then
-	B    []string       `json:"b"` // at a breakpoint line with conditions: those true here
+	// R, with W: a generator's frame that began before the window's
+	// events, resumed here; its key finds it suspended at the end of the
+	// windows before (lineWindow.suspended)
+	R string   `json:"r"`
+	B []string `json:"b"` // at a breakpoint line with conditions: those true here
 }
 
 // line says whether e is a line event (not a frame's state at a call).
@@ -57,7 +62,10 @@ type lineWindow struct {
 	scope        *launch.HistoryScope
 	first        int    // the number of its first line event (0: from the anchor)
 	outside      string // the first outside input it read that was not recorded: what, at file:line ("": none)
-	prev, next   *lineWindow
+	// suspended: its generators' frames suspended at its end (serial ->
+	// key, lineEvent.R), for a window after it that resumes them
+	suspended  map[int64]string
+	prev, next *lineWindow
 }
 
 // bpKey names a breakpoint: "file:line:condition" (linehistory.py's
@@ -168,6 +176,52 @@ func (w *lineWindow) serialIn(p *lineWindow, s int64) int64 {
 	return 0
 }
 
+// resumeKey is the key of frame s of w when it is a generator's that
+// began before w's events (resumed in w), else "".
+func (w *lineWindow) resumeKey(s int64) string {
+	for i := range w.events {
+		if e := &w.events[i]; e.S == s {
+			return e.R // (its first event: the resumption's, if any)
+		}
+	}
+	return ""
+}
+
+// suspendedAs is the generator's frame suspended at w's end with key,
+// running function f of file; 0 when w has none, an error when it has
+// several (the same code in the same state: which one went on is unknown).
+func (w *lineWindow) suspendedAs(key, f, file string) (int64, error) {
+	var found int64
+	for s, k := range w.suspended {
+		if g, gfile := w.codeOf(s); k != key || g != f || gfile != file {
+			continue
+		}
+		if found != 0 {
+			return 0, fmt.Errorf("stepping back: the generator %s has several frames in the same state at %s; which one this is cannot be told apart: set a breakpoint on its previous line and Reverse Continue", f, recording.SnapID(w.stop))
+		}
+		found = s
+	}
+	return found, nil
+}
+
+// resumedCodes is the codes ([file, co_name]) of w's generators' frames
+// that began before its events: the window before it traces them too.
+func (w *lineWindow) resumedCodes() [][2]any {
+	var out [][2]any
+	for i := range w.events {
+		if e := &w.events[i]; e.R != "" {
+			name := e.F
+			if k := strings.LastIndexByte(name, '.'); k >= 0 {
+				name = name[k+1:]
+			}
+			if c := [2]any{e.File, name}; !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
 // locals is event e's locals.
 func (w *lineWindow) locals(e *lineEvent) map[string]wire.Value {
 	out := make(map[string]wire.Value, len(e.V))
@@ -187,12 +241,23 @@ func (w *lineWindow) parse(lines [][]byte) (string, error) {
 	for _, line := range lines {
 		if bytes.HasPrefix(line, []byte(`{"end"`)) {
 			var e struct {
-				End     string `json:"end"`
-				First   int    `json:"first"`
-				Outside string `json:"outside"`
+				End       string               `json:"end"`
+				First     int                  `json:"first"`
+				Outside   string               `json:"outside"`
+				Suspended [][2]json.RawMessage `json:"suspended"`
 			}
 			err := json.Unmarshal(line, &e)
 			w.first, w.outside = e.First, e.Outside
+			for _, sk := range e.Suspended {
+				var s int64
+				var key string
+				if json.Unmarshal(sk[0], &s) == nil && json.Unmarshal(sk[1], &key) == nil {
+					if w.suspended == nil {
+						w.suspended = map[int64]string{}
+					}
+					w.suspended[s] = key
+				}
+			}
 			return e.End, err
 		}
 		switch {
@@ -264,7 +329,9 @@ func (d *Engine) previousInFrame(w *lineWindow, i int) (*lineWindow, int, error)
 	if pw, j, err := d.lastOfFrame(w, i, e.S); pw != nil || err != nil {
 		return pw, j, err
 	}
-	if e.P == 0 {
+	if e.P == 0 || w.resumeKey(e.S) != "" {
+		// (a generator's frame resumed: its earlier lines are before the
+		// history's start, not its caller's)
 		return nil, -1, nil
 	}
 	return d.lastOfFrame(w, i, e.P)
@@ -276,11 +343,15 @@ func (d *Engine) lastOfFrame(w *lineWindow, i int, s int64) (*lineWindow, int, e
 	bound := w.events[i].N // (the earlier windows' events before this one's)
 	start := time.Now()
 	crossed := 0 // anchors gone back past, the frame live in a call throughout
+	// a generator's frame that began before the windows scanned (resumed
+	// in them): its key and code, until a window has it suspended (s 0
+	// while none has)
+	var key, f, file string
 	for {
 		if time.Since(start) > scanBudget || crossed > FrameCrossings {
 			return nil, -1, fmt.Errorf("stepping back: this frame's previous line is before a call that ran across more than %d of the program's anchors (each stretch before one is re-executed to go back); set a breakpoint on that line and Reverse Continue, or step back between stops (\"timeTravel\": false)", FrameCrossings)
 		}
-		for j := i - 1; j >= 0; j-- {
+		for j := i - 1; j >= 0 && s != 0; j-- {
 			// (a caller outside the scope has its state at the call only)
 			if e := &w.events[j]; e.S == s && e.W == 0 && e.N < bound {
 				return w, j, nil
@@ -290,8 +361,20 @@ func (d *Engine) lastOfFrame(w *lineWindow, i int, s int64) (*lineWindow, int, e
 		if err != nil || p == nil {
 			return nil, -1, err
 		}
-		if s = w.serialIn(p, s); s == 0 {
-			return nil, -1, nil
+		if s != 0 {
+			ns := w.serialIn(p, s)
+			if ns == 0 {
+				if key = w.resumeKey(s); key == "" {
+					return nil, -1, nil
+				}
+				f, file = w.codeOf(s)
+			}
+			s = ns
+		}
+		if s == 0 {
+			if s, err = p.suspendedAs(key, f, file); err != nil {
+				return nil, -1, err
+			}
 		}
 		if p.anchor != w.anchor {
 			crossed++
@@ -396,7 +479,7 @@ func (d *Engine) earlier(w *lineWindow) (*lineWindow, error) {
 		if len(p.events) == 0 || p.events[len(p.events)-1].N != n || (p.first >= n && n > 0) {
 			return nil, fmt.Errorf("cannot go further back by line: re-executing from %s again took another path (its input, files or environment differ from the recorded run's)", recording.SnapID(w.anchor))
 		}
-	} else if p, err = d.reexecuteIn(store, python, w.anchor, w.scope, nil, false); err != nil || p == nil {
+	} else if p, err = d.reexecuteIn(store, python, w.anchor, w.scope, &launch.HistoryScope{Codes: w.resumedCodes()}, false); err != nil || p == nil {
 		return nil, err
 	}
 	d.mu.Lock()

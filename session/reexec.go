@@ -45,10 +45,11 @@ func (d *Engine) reexecute(store *recording.Store, python string, stop int64) (*
 // scope `only` (a window's, when the stretch is walked from that window:
 // its cursor can only be in frames of that code), and stop's top frame's
 // at its own line alone, to recognise the stop (scopeIn); all of them
-// when only is nil. The lines of keep are traced too (a window's own
-// breakpoints' of then, where its cursor may be). ahead: started before
-// it is asked for (speculate).
-func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, only *launch.HistoryScope, keep [][3]any, ahead bool) (*lineWindow, error) {
+// when only is nil. The lines and codes of keep are traced too (a window's
+// own breakpoints' of then, where its cursor may be; the generators a
+// window after it resumes). ahead: started before it is asked for
+// (speculate).
+func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, only, keep *launch.HistoryScope, ahead bool) (*lineWindow, error) {
 	if store == nil {
 		return nil, nil
 	}
@@ -81,9 +82,16 @@ func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, 
 		}
 	}
 	d.mu.Unlock()
-	for _, l := range keep {
-		if !slices.Contains(scope.Lines, l) {
-			scope.Lines = append(scope.Lines, l)
+	if keep != nil {
+		for _, l := range keep.Lines {
+			if !slices.Contains(scope.Lines, l) {
+				scope.Lines = append(scope.Lines, l)
+			}
+		}
+		for _, c := range keep.Codes {
+			if !slices.Contains(scope.Codes, c) {
+				scope.Codes = append(scope.Codes, c)
+			}
 		}
 	}
 	return d.reexecuteTo(store, python, anchor, stop, scope, until, ahead)
@@ -339,7 +347,9 @@ func (d *Engine) speculate() {
 	store, python := d.store, d.reexecPython()
 	d.mu.Unlock()
 	// (rescope's re-execution, with the same arguments)
-	go func() { _, _ = d.reexecuteIn(store, python, w.stop, w.scope, w.scope.Lines, true) }()
+	go func() {
+		_, _ = d.reexecuteIn(store, python, w.stop, w.scope, &launch.HistoryScope{Lines: w.scope.Lines}, true)
+	}()
 }
 
 // reexecuteWindow is reexecuteTo's re-execution.

@@ -57,13 +57,15 @@ then the events,
      so far, "s": frame serial, "p": its caller's serial (0: none), "k":
      code K, "l": line, "m": module name or "", "v": {name: view I},
      "c": 1 the stop's candidate, "x": 1 a caller's, "w": 1 a frame's state
-     where a copy's events begin, "b": [conditions true here], at a line of
-     the scope's with conditions}
+     where a copy's events begin, or a generator's resumed that began
+     before the events ("r": its key, _resume_key), "b": [conditions true
+     here], at a line of the scope's with conditions}
 
 ("x" and "w" events take the number of the line event after them) and last
 {"end": "matched" | "exit", "events": N, "kept": N, "first": the number of
 the first line event kept, "outside": the first outside input read that
-was not recorded, "what at file:line", if any}.
+was not recorded, "what at file:line", if any, "suspended": [[serial,
+key], ...] the generators' frames with events suspended at the end}.
 
 What the program reads from outside comes from the recording (inputs.py);
 from the first value that was not (datetime's clocks, a file changed
@@ -341,11 +343,23 @@ def install(spec, trig, rec):
                     kj = js[k] = dumps(k)  # (a class body's or exec's locals need not be identifiers)
                 vj.append("%s:%d" % (kj, n))
             vj = "{" + ",".join(vj) + "}"
-            out.write('{"n":%d,"h":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s%s}\n' % (
+            out.write('{"n":%d,"h":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s%s%s}\n' % (
                 e[0], e[12], e[1], e[2], e[3], e[4], m, vj, ',"c":1' if e[7] and (stop_ok[0] or unknown) else "",
-                ',"x":1' if e[8] else "", ',"w":1' if e[11] else "", ',"b":' + dumps(e[9]) if e[9] is not None else ""))
+                ',"x":1' if e[8] else "", ',"w":1' if e[11] else "", ',"b":' + dumps(e[9]) if e[9] is not None else "",
+                ',"r":' + dumps(e[13]) if e[13] else ""))
         first_n = next((e[0] for e in ring if not e[8] and not e[11]), count[0])
         end = {"end": how, "events": count[0], "kept": len(ring), "first": first_n}
+        # the generators' frames suspended here, keyed: a window after this
+        # one resumes them (resumed) and finds their earlier lines here
+        live = set()
+        f = sys._getframe()
+        while f is not None:
+            live.add(id(f))
+            f = f.f_back
+        susp = [[s, _resume_key(f)] for f, s, _ in serial.values()
+                if f.f_code.co_flags & 0x2a0 and id(f) not in live and s in last_of]
+        if susp:
+            end["suspended"] = susp
         if unknown:
             end["outside"] = "%s at %s" % unknown[0][1:]
         out.write(json.dumps(end) + "\n")
@@ -402,11 +416,13 @@ def install(spec, trig, rec):
         # type and repr: the value then (children would cost every event)
         return tuple(view(v, 0).items())
 
-    def record(frame, candidate, caller=False, where=False):
+    def record(frame, candidate, caller=False, where=False, resume=None):
         """An event of frame: a line event (numbered), or a frame's state
         where the events begin: a caller outside the scope at its call
-        (caller), a frame live where a forked copy's events begin (where);
-        those two take the number of the line event after them."""
+        (caller), a frame live where a forked copy's events begin or a
+        generator's that began before the events, resumed (where; resume:
+        its _resume_key); those two take the number of the line event after
+        them."""
         s, p = sid(frame)
         vals = {}
         g = frame.f_globals
@@ -437,7 +453,7 @@ def install(spec, trig, rec):
         if caller or where:
             line = line_at(frame.f_code, frame.f_lasti) or line  # (at its call)
         ev = (count[0], s, p, k, line, g.get("__name__", "") if loc is g else "", vals, candidate, caller,
-              true, count[2], where, h)
+              true, count[2], where, h, resume)
         ring.append(ev)
         last_of[s] = ev
         count[2] += 1
@@ -458,6 +474,17 @@ def install(spec, trig, rec):
         for f in user_frames(frame)[:-1]:
             if traced(f.f_code):
                 record(f, False, False, True)
+
+    def resumed(frame):
+        """A traced generator's frame resumed: one that began before the
+        events (the anchor's, or a copy's first) and that none has shown
+        yet gets its state now, keyed to find it, suspended, at the end of
+        the windows before (finish's "suspended")."""
+        if done or fast[0] or trig.rebuilding:
+            return
+        e = serial.get(id(frame))
+        if e is None or e[0] is not frame:
+            record(frame, False, False, True, _resume_key(frame))
 
     def count_hit(frame):
         """A counting run's event: a hit of each breakpoint at its line whose
@@ -603,9 +630,19 @@ def install(spec, trig, rec):
             hits[hk] = hits.get(hk, 0) + 1
             return True
 
-        watch_return = _monitor(traced, line, forget, done, fast, counted, only, only_stop)
+        watch_return = _monitor(traced, line, forget, resumed, done, fast, counted, only, only_stop)
     else:
-        watch_return = _settrace(traced, in_scope, line, forget, done, only, only_stop)
+        watch_return = _settrace(traced, in_scope, line, forget, resumed, done, only, only_stop)
+
+
+def _resume_key(frame):
+    """What tells a suspended generator's frame apart in two re-executions
+    (its serials differ): its yield's line and its locals' reprs (but
+    those with an address, which differ from run to run)."""
+    import hashlib
+    items = sorted((k, r) for k, r in ((k, _safe_repr(v)) for k, v in frame.f_locals.items()) if " at 0x" not in r)
+    digest = hashlib.sha1(repr(items).encode("utf-8", "backslashreplace")).hexdigest()[:16]
+    return "%d:%s" % (line_at(frame.f_code, frame.f_lasti) or frame.f_lineno, digest)
 
 
 def _literals(reprs):

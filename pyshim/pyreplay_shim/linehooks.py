@@ -1,7 +1,8 @@
 """How a re-execution of the past (linehistory.py) hears the program's
 line events: sys.settrace on 3.8-3.11, a sys.monitoring tool of its own
 on 3.12+. A generator's yield is not its frame's end: the frame comes
-back, the same frame of the history."""
+back, the same frame of the history; its resumption is reported (resumed)
+for a frame that began before the events."""
 import dis
 import sys
 import threading
@@ -22,11 +23,25 @@ def _yielding(frame):
     return 0 <= i < len(b) and (b[i] == _YIELD_VALUE or (i + 2 < len(b) and b[i + 2] == _YIELD_FROM))
 
 
-def _settrace(traced, known, line, gone, done, only, only_stop):
+_RESUME = dis.opmap.get("RESUME", -1)
+
+
+def _resuming(frame):
+    """3.8-3.11, at a generator frame's "call" trace event: whether it is a
+    resumption (after a yield), not its start: 3.11's RESUME has oparg 0 at
+    the start; before 3.11 a frame that has not started has f_lasti -1."""
+    i = frame.f_lasti
+    if _RESUME < 0:
+        return i >= 0
+    b = frame.f_code.co_code
+    return 0 <= i < len(b) - 1 and b[i] == _RESUME and b[i + 1] != 0
+
+
+def _settrace(traced, known, line, gone, resumed, done, only, only_stop):
     """3.8-3.11: sys.settrace in every thread; a traced code's frames report
-    their lines (a code of `only`: its one line) and return, other frames
-    cost their call event (a dict lookup in known, traced's answers by
-    id(code), once it has seen their code)."""
+    their lines (a code of `only`: its one line), resumptions and return,
+    other frames cost their call event (a dict lookup in known, traced's
+    answers by id(code), once it has seen their code)."""
     known_get = known.get
 
     def local(frame, event, arg):
@@ -46,6 +61,8 @@ def _settrace(traced, known, line, gone, done, only, only_stop):
         code = frame.f_code
         e = known_get(id(code))
         r = e[1] if e is not None and e[0] is code else traced(code)
+        if r and code.co_flags & 0x2a0 and _resuming(frame):
+            resumed(frame)
         return local if r and not done else None
 
     def returned(frame, event, arg):
@@ -63,7 +80,7 @@ def _settrace(traced, known, line, gone, done, only, only_stop):
     return watch_return
 
 
-def _monitor(traced, line, gone, done, fast, counted, only, only_stop):
+def _monitor(traced, line, gone, resumed, done, fast, counted, only, only_stop):
     """3.12+: a sys.monitoring tool of the re-execution's own. Each code
     is asked once, at its first start (then DISABLEd there): a traced one
     gets LINE and return events of its own (a code of `only`: the other
@@ -82,7 +99,10 @@ def _monitor(traced, line, gone, done, fast, counted, only, only_stop):
 
     def on_start(code, offset):
         if not done and traced(code):
-            M.set_local_events(tool, code, E.LINE | E.PY_RETURN | E.PY_YIELD)
+            ev = E.LINE | E.PY_RETURN | E.PY_YIELD
+            if code.co_flags & 0x2a0:  # (generator, coroutine, async generator)
+                ev |= E.PY_RESUME
+            M.set_local_events(tool, code, ev)
             watched.add(code)
         return DISABLE
 
@@ -113,6 +133,12 @@ def _monitor(traced, line, gone, done, fast, counted, only, only_stop):
             return DISABLE
         # (a generator's frame comes back: it is not gone)
 
+    def on_resume(code, offset):
+        if fast[0]:
+            return DISABLE
+        if not done:
+            resumed(getframe(1))
+
     def on_unwind(code, offset, arg):
         if not done and not fast[0]:
             gone(getframe(1))
@@ -127,6 +153,7 @@ def _monitor(traced, line, gone, done, fast, counted, only, only_stop):
     M.register_callback(tool, E.LINE, on_line)
     M.register_callback(tool, E.PY_RETURN, on_gone)
     M.register_callback(tool, E.PY_YIELD, on_yield)
+    M.register_callback(tool, E.PY_RESUME, on_resume)
     M.register_callback(tool, E.PY_UNWIND, on_unwind)  # (global only: an exception leaving a frame)
     M.set_events(tool, E.PY_START | E.PY_UNWIND)
     return watch_return
