@@ -71,6 +71,11 @@ type HistoryScope struct {
 	// All: every code of the program reports line events (a step in from
 	// the past into code the window did not trace)
 	All bool `json:"all,omitempty"`
+	// FromHit: the window's events begin a few before the last hit of
+	// Lines (their conditions holding) when it is among the last Limit,
+	// not Limit before the stop: a Reverse Continue's window, which needs
+	// that hit and records far fewer events for a hot line
+	FromHit bool `json:"from_hit,omitempty"`
 }
 
 // HistoryUntil is the stop a re-execution ends at.

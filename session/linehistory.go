@@ -73,7 +73,7 @@ func (d *Engine) reverseContinueLine() (ok bool, start *virtualStop, err error) 
 	if err != nil || w == nil {
 		return false, nil, err
 	}
-	if w, i, err = d.covering(w, i); err != nil || w == nil {
+	if w, i, err = d.covering(w, i, true); err != nil || w == nil {
 		return false, nil, err
 	}
 	hit := d.hits()
@@ -111,7 +111,7 @@ func (d *Engine) continueLine() (ok bool, err error) {
 	if v == nil {
 		return false, nil
 	}
-	w, i, err := d.covering(v.w, v.i)
+	w, i, err := d.covering(v.w, v.i, false)
 	if err != nil || w == nil {
 		return false, err
 	}
@@ -219,8 +219,9 @@ func (h *hitRule) within(w *lineWindow, from, to int, file string, b LineBreakpo
 // breakpoint set now; otherwise the same stretch re-executed with them in
 // its scope and event i's place in it (the same line's same execution):
 // the cursor's virtual stop moves to it, and stops after w's use the new
-// window.
-func (d *Engine) covering(w *lineWindow, i int) (*lineWindow, int, error) {
+// window; for Reverse Continue (back), one whose events begin at the
+// breakpoints' last hit (fromHit).
+func (d *Engine) covering(w *lineWindow, i int, back bool) (*lineWindow, int, error) {
 	d.mu.Lock()
 	covered := w.covers(d.lineBPs)
 	store, python := d.store, d.reexecPython()
@@ -228,7 +229,19 @@ func (d *Engine) covering(w *lineWindow, i int) (*lineWindow, int, error) {
 	if covered {
 		return w, i, nil
 	}
-	return d.rescope(store, python, w, i, w.scope)
+	return d.rescope(store, python, w, i, fromHit(w.scope, back))
+}
+
+// fromHit is scope for a Reverse Continue's window (on: its events begin
+// at the last breakpoint hit, HistoryScope.FromHit) or for any other (the
+// windows before one: their last Limit events).
+func fromHit(scope *launch.HistoryScope, on bool) *launch.HistoryScope {
+	if scope.FromHit == on {
+		return scope
+	}
+	s := *scope
+	s.FromHit = on
+	return &s
 }
 
 // rescope is w's stretch re-executed tracing, of its stop's frames, the

@@ -471,15 +471,16 @@ func (d *Engine) earlier(w *lineWindow) (*lineWindow, error) {
 		return p, nil
 	}
 	var err error
+	scope := fromHit(w.scope, false) // (the last events before w's, not from a hit)
 	if w.first > 0 {
 		n := w.first
-		if p, err = d.reexecuteTo(store, python, w.anchor, w.stop, w.scope, launch.HistoryUntil{Event: &n}, false); err != nil {
+		if p, err = d.reexecuteTo(store, python, w.anchor, w.stop, scope, launch.HistoryUntil{Event: &n}, false); err != nil {
 			return nil, err
 		}
 		if len(p.events) == 0 || p.events[len(p.events)-1].N != n || (p.first >= n && n > 0) {
 			return nil, fmt.Errorf("cannot go further back by line: re-executing from %s again took another path (its input, files or environment differ from the recorded run's)", recording.SnapID(w.anchor))
 		}
-	} else if p, err = d.reexecuteIn(store, python, w.anchor, w.scope, &launch.HistoryScope{Codes: w.resumedCodes()}, false); err != nil || p == nil {
+	} else if p, err = d.reexecuteIn(store, python, w.anchor, scope, &launch.HistoryScope{Codes: w.resumedCodes()}, false); err != nil || p == nil {
 		return nil, err
 	}
 	d.mu.Lock()

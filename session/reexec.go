@@ -141,6 +141,9 @@ func untilOf(target *wire.Snapshot) (launch.HistoryUntil, *launch.HistoryScope) 
 // (StopOnly): what recognises the stop costs one event per run of that
 // line, not one per line of a hot function. scope itself when only is nil.
 func scopeIn(until launch.HistoryUntil, scope, only *launch.HistoryScope) *launch.HistoryScope {
+	if only != nil {
+		scope.FromHit = only.FromHit
+	}
 	if only != nil && only.All {
 		scope.All = true
 		return scope
@@ -152,7 +155,7 @@ func scopeIn(until launch.HistoryUntil, scope, only *launch.HistoryScope) *launc
 	for _, c := range only.Codes {
 		keep[c] = true
 	}
-	n := &launch.HistoryScope{Lines: scope.Lines}
+	n := &launch.HistoryScope{Lines: scope.Lines, FromHit: scope.FromHit}
 	for _, c := range scope.Codes {
 		if keep[c] {
 			n.Codes = append(n.Codes, c)
@@ -346,9 +349,9 @@ func (d *Engine) speculate() {
 	}
 	store, python := d.store, d.reexecPython()
 	d.mu.Unlock()
-	// (rescope's re-execution, with the same arguments)
+	// (covering's re-execution, with the same arguments)
 	go func() {
-		_, _ = d.reexecuteIn(store, python, w.stop, w.scope, &launch.HistoryScope{Lines: w.scope.Lines}, true)
+		_, _ = d.reexecuteIn(store, python, w.stop, fromHit(w.scope, true), &launch.HistoryScope{Lines: w.scope.Lines}, true)
 	}()
 }
 

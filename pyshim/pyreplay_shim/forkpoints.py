@@ -74,11 +74,13 @@ class Checkpoints(object):
         for c in list(self.waiting):
             self._end(c)
 
-    def resume_copy(self, end):
+    def resume_copy(self, end, start=None):
         """The run ends at event `end`: the copy to record is the latest
-        waiting at or before end - keep (else the first); it records from
-        there and writes OUT; this process waits for it."""
-        start = max(end - self.keep, 0)
+        waiting at or before `start` (by default end - keep; else the
+        first); it records from there and writes OUT; this process waits
+        for it."""
+        if start is None:
+            start = max(end - self.keep, 0)
         pick = None
         for c in self.waiting:
             if c[0] <= start or pick is None:

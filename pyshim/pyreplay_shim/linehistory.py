@@ -12,7 +12,8 @@ events are the original's. Config (resume.history):
      "limit": N, "fork_every": N, "snapshot": bool,
      "scope": {"codes": [[file, name], ...],
                "lines": [[file, line, condition or ""], ...],
-               "stop_only": [file, name, line], "all": bool}}
+               "stop_only": [file, name, line], "all": bool,
+               "from_hit": bool}}
 
 The stop is the first line event where the program's frames (file, line),
 the output offsets and the frames' locals' reprs are those of "until":
@@ -33,6 +34,10 @@ nearest before the last "limit" events counts on up to them and records
 them, starting with each live frame's state then ("w": 1) (a shorter
 run: the copy at the first checkpoint records from there): whatever the
 stretch's length, at most "limit" and 1,000 events are recorded in full.
+With the scope's "from_hit" (a Reverse Continue's window) that copy
+records from HIT_MARGIN events before the last hit of the scope's lines
+(their conditions holding) when it is among the last "limit", keeping
+at least the last MIN_TAIL.
 "scope" (absent, or with "all": every code of the program): only the codes it
 names (the stop's frames') and the codes holding its lines (breakpoints')
 report line events, and "stop_only"'s code only where it is the stop (the
@@ -95,6 +100,10 @@ from .view import redacted, view
 
 # values whose view cannot change while they stay the same object
 _IMMUTABLE = frozenset((int, float, complex, str, bytes, bool, type(None)))
+# from_hit: the events a Reverse Continue's window keeps before the last
+# breakpoint hit (a few Step Backs from it), and at least, up to the stop
+HIT_MARGIN = 100
+MIN_TAIL = 300
 # ints whose view is their repr (reprlib's maxlong: 40 characters)
 _SMALL = 10 ** 38
 
@@ -188,6 +197,22 @@ def install(spec, trig, rec):
                 code = False
         bp_lines.setdefault((f, n), []).append((cond, code))
 
+    # "from_hit" (a Reverse Continue's window): the copy that records the
+    # last events begins a few before the last hit of the breakpoints in
+    # the last `keep` (last_hit: its number), not `keep` before the end
+    from_hit = (scope or {}).get("from_hit")
+    last_hit = [-1]
+    bp_of = {}  # id(code) -> (code, {line: True, or its breakpoints' compiled conditions})
+
+    def bp_code(code):
+        fn = code_info(code)[1]
+        ls = {}
+        for (f, n), cs in bp_lines.items():
+            if f == fn:
+                ls[n] = True if any(not t for t, _ in cs) else [cc for _, cc in cs]
+        e = bp_of[id(code)] = (code, ls)
+        return e
+
     def holds(code, frame):
         """Whether a breakpoint's condition holds in frame, as a live stop
         evaluates it (an error counting as false)."""
@@ -269,7 +294,11 @@ def install(spec, trig, rec):
         if cps is not None and fast[0] and cps.waiting:
             # the counting run is over: its copy nearest before the last
             # `keep` events records them, and writes OUT; this one ends
-            cps.resume_copy(count[0])
+            end = count[0]
+            start = None
+            if from_hit and last_hit[0] >= end - keep:
+                start = max(min(last_hit[0] - HIT_MARGIN, end - MIN_TAIL), end - keep, 0)
+            cps.resume_copy(end, start)
         elif cps is not None:
             cps.drop()  # (this run recorded them all)
         done.append(how)
@@ -563,6 +592,14 @@ def install(spec, trig, rec):
                 os._exit(0)
             if counting:
                 count_hit(frame)
+            if from_hit:
+                code = frame.f_code
+                b = bp_of.get(id(code))
+                if b is None or b[0] is not code:
+                    b = bp_code(code)
+                cs = b[1].get(frame.f_lineno) if b[1] else None
+                if cs is not None and (cs is True or any(holds(cc, frame) for cc in cs)):
+                    last_hit[0] = n
             count[0] += 1
             hk = (frame.f_code.co_filename, frame.f_lineno)
             hits[hk] = hits.get(hk, 0) + 1
@@ -625,6 +662,16 @@ def install(spec, trig, rec):
             if n == attn[0] or ln == top_line or trig.rebuilding \
                     or (counting and (code_info(code)[1], ln) in bp_lines):
                 return False
+            if from_hit:
+                b = bp_of.get(id(code))
+                if b is None or b[0] is not code:
+                    b = bp_code(code)
+                if b[1]:
+                    cs = b[1].get(ln)
+                    if cs is not None:
+                        if cs is not True:
+                            return False  # (line() evaluates its conditions)
+                        last_hit[0] = n
             count[0] = n + 1
             hk = (code.co_filename, ln)
             hits[hk] = hits.get(hk, 0) + 1
