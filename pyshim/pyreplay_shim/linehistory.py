@@ -136,9 +136,9 @@ def install(spec, trig, rec):
     last_of = {}  # frame serial -> its last event
     serial = {}  # id(frame) -> (frame, serial, parent serial)
     count = [0, 0, 0]  # line events, serials given, events made (any kind)
-    # (file, line) -> its line events so far: an event's "h", the same in
-    # every re-execution from the anchor that traces its code
-    hits = {}
+    # co_filename -> {line: its line events so far}: an event's "h", the
+    # same in every re-execution from the anchor that traces its code
+    file_hits = {}
     real = {}
     done = []
     unknown = []  # the first outside input not recorded (outside, below)
@@ -202,16 +202,22 @@ def install(spec, trig, rec):
     # the last `keep` (last_hit: its number), not `keep` before the end
     from_hit = (scope or {}).get("from_hit")
     last_hit = [-1]
-    bp_of = {}  # id(code) -> (code, {line: True, or its breakpoints' compiled conditions})
+    # id(code) -> what a line event of a traced code needs, looked up once
+    # (by id: hashing a code object hashes all of it): (code, its file's
+    # file_hits, its breakpoint lines -> True (one has no condition) or
+    # their compiled conditions, stop_only's one line or None)
+    per_code = {}
 
-    def bp_code(code):
+    def code_rec(code):
         fn = code_info(code)[1]
-        ls = {}
+        bps = {}
         for (f, n), cs in bp_lines.items():
             if f == fn:
-                ls[n] = True if any(not t for t, _ in cs) else [cc for _, cc in cs]
-        e = bp_of[id(code)] = (code, ls)
-        return e
+                bps[n] = True if any(not t for t, _ in cs) else [cc for _, cc in cs]
+        o = only.get(id(code))
+        c = per_code[id(code)] = (code, file_hits.setdefault(code.co_filename, {}), bps,
+                                  o[1] if o is not None and o[0] is code else None)
+        return c
 
     def holds(code, frame):
         """Whether a breakpoint's condition holds in frame, as a live stop
@@ -476,8 +482,11 @@ def install(spec, trig, rec):
                 true = [text for text, cc in cs if text and holds(cc, frame)]
         h = 0
         if not caller and not where:
-            hk = (frame.f_code.co_filename, frame.f_lineno)
-            h = hits[hk] = hits.get(hk, 0) + 1
+            c = per_code.get(id(frame.f_code))
+            if c is None or c[0] is not frame.f_code:
+                c = code_rec(frame.f_code)
+            fh = c[1]
+            h = fh[frame.f_lineno] = fh.get(frame.f_lineno, 0) + 1
         line = frame.f_lineno
         if caller or where:
             line = line_at(frame.f_code, frame.f_lasti) or line  # (at its call)
@@ -592,17 +601,18 @@ def install(spec, trig, rec):
                 os._exit(0)
             if counting:
                 count_hit(frame)
-            if from_hit:
-                code = frame.f_code
-                b = bp_of.get(id(code))
-                if b is None or b[0] is not code:
-                    b = bp_code(code)
-                cs = b[1].get(frame.f_lineno) if b[1] else None
-                if cs is not None and (cs is True or any(holds(cc, frame) for cc in cs)):
+            code = frame.f_code
+            c = per_code.get(id(code))
+            if c is None or c[0] is not code:
+                c = code_rec(code)
+            ln = frame.f_lineno
+            if from_hit and c[2]:
+                b = c[2].get(ln)
+                if b is not None and (b is True or any(holds(cc, frame) for cc in b)):
                     last_hit[0] = n
-            count[0] += 1
-            hk = (frame.f_code.co_filename, frame.f_lineno)
-            hits[hk] = hits.get(hk, 0) + 1
+            count[0] = n + 1
+            fh = c[1]
+            fh[ln] = fh.get(ln, 0) + 1
             if not last and upto is None and at_stop(frame) and same_locals(frame):
                 finish("matched")
                 os._exit(0)
@@ -654,30 +664,42 @@ def install(spec, trig, rec):
     import atexit
     atexit.register(at_exit)
     if MONITORING:
-        def counted(code, ln):
-            """3.12+: a counting run's line event, counted without its frame;
-            False when line() must see it (a checkpoint, the run's end, a
-            line of the stop's, the resume's rebuild)."""
-            n = count[0]
-            if n == attn[0] or ln == top_line or trig.rebuilding \
-                    or (counting and (code_info(code)[1], ln) in bp_lines):
-                return False
-            if from_hit:
-                b = bp_of.get(id(code))
-                if b is None or b[0] is not code:
-                    b = bp_code(code)
-                if b[1]:
-                    cs = b[1].get(ln)
-                    if cs is not None:
-                        if cs is not True:
-                            return False  # (line() evaluates its conditions)
-                        last_hit[0] = n
-            count[0] = n + 1
-            hk = (code.co_filename, ln)
-            hits[hk] = hits.get(hk, 0) + 1
-            return True
+        DISABLE = sys.monitoring.DISABLE
+        getframe = sys._getframe
 
-        watch_return = _monitor(traced, line, forget, resumed, done, fast, counted, only, only_stop)
+        def on_line(code, ln):
+            """3.12+: a LINE event of a traced code (stop_only's: its one
+            line). A counting run's is counted here, without its frame (one
+            Python call: this is most of a window's cost), but where line()
+            has more to do: a checkpoint, the run's end, a line of the
+            stop's, a breakpoint's in a count or with a condition
+            (from_hit), the resume's rebuild."""
+            if done:
+                return DISABLE
+            c = per_code.get(id(code))
+            if c is None or c[0] is not code:
+                c = code_rec(code)
+            if c[3] is not None:
+                if c[3] != ln:
+                    return DISABLE
+                f = getframe(1)
+                if only_stop(f):
+                    line(f)
+                return
+            if fast[0]:
+                n = count[0]
+                if n != attn[0] and ln != top_line and not trig.rebuilding:
+                    b = c[2].get(ln) if c[2] else None
+                    if b is None or not (counting or (from_hit and b is not True)):
+                        if b is not None and from_hit:
+                            last_hit[0] = n
+                        count[0] = n + 1
+                        fh = c[1]
+                        fh[ln] = fh.get(ln, 0) + 1
+                        return
+            line(getframe(1))
+
+        watch_return = _monitor(traced, on_line, forget, resumed, done, fast)
     else:
         watch_return = _settrace(traced, in_scope, line, forget, resumed, done, only, only_stop)
 

@@ -80,13 +80,13 @@ def _settrace(traced, known, line, gone, resumed, done, only, only_stop):
     return watch_return
 
 
-def _monitor(traced, line, gone, resumed, done, fast, counted, only, only_stop):
+def _monitor(traced, on_line, gone, resumed, done, fast):
     """3.12+: a sys.monitoring tool of the re-execution's own. Each code
     is asked once, at its first start (then DISABLEd there): a traced one
-    gets LINE and return events of its own (a code of `only`: the other
-    lines' LINE events are DISABLEd as met); the rest of the program runs
-    without any. A counting run (fast) DISABLEs the return events it
-    meets (begin() restarts them)."""
+    gets LINE (on_line, which DISABLEs the ones it has no use for) and
+    return events of its own; the rest of the program runs without any. A
+    counting run (fast) DISABLEs the return events it meets (begin()
+    restarts them)."""
     M = sys.monitoring
     E = M.events
     tool = next((t for t in (2, 4, 3, 5, 1) if M.get_tool(t) is None), None)
@@ -105,22 +105,6 @@ def _monitor(traced, line, gone, resumed, done, fast, counted, only, only_stop):
             M.set_local_events(tool, code, ev)
             watched.add(code)
         return DISABLE
-
-    def on_line(code, n):
-        if done:
-            return DISABLE
-        if only:
-            o = only.get(id(code))
-            if o is not None and o[0] is code:
-                if o[1] != n:
-                    return DISABLE
-                f = getframe(1)
-                if only_stop(f):
-                    line(f)
-                return
-        if fast[0] and counted(code, n):
-            return
-        line(getframe(1))
 
     def on_gone(code, offset, arg):
         if fast[0]:
