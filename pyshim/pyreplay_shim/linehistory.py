@@ -613,7 +613,7 @@ def install(spec, trig, rec):
             count[0] = n + 1
             fh = c[1]
             fh[ln] = fh.get(ln, 0) + 1
-            if not last and upto is None and at_stop(frame) and same_locals(frame):
+            if ln == top_line and not last and upto is None and at_stop(frame) and same_locals(frame):
                 finish("matched")
                 os._exit(0)
             return
@@ -701,7 +701,7 @@ def install(spec, trig, rec):
 
         watch_return = _monitor(traced, on_line, forget, resumed, done, fast)
     else:
-        watch_return = _settrace(traced, in_scope, line, forget, resumed, done, only, only_stop)
+        watch_return = _settrace(traced, in_scope, line, forget, resumed, done, fast, only, only_stop)
 
 
 def _resume_key(frame):

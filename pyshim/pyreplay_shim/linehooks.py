@@ -37,7 +37,7 @@ def _resuming(frame):
     return 0 <= i < len(b) - 1 and b[i] == _RESUME and b[i + 1] != 0
 
 
-def _settrace(traced, known, line, gone, resumed, done, only, only_stop):
+def _settrace(traced, known, line, gone, resumed, done, fast, only, only_stop):
     """3.8-3.11: sys.settrace in every thread; a traced code's frames report
     their lines (a code of `only`: its one line), resumptions and return,
     other frames cost their call event (a dict lookup in known, traced's
@@ -53,8 +53,8 @@ def _settrace(traced, known, line, gone, resumed, done, only, only_stop):
                 if o is not None and o[0] is frame.f_code and (o[1] != frame.f_lineno or not only_stop(frame)):
                     return local
             line(frame)
-        elif event == "return" and not _yielding(frame):
-            gone(frame)
+        elif event == "return" and not fast[0] and not _yielding(frame):
+            gone(frame)  # (a counting run (fast) keeps no frames)
         return local
 
     def glob(frame, event, arg):
