@@ -3,7 +3,7 @@
 // prints a table of each figure with its 95% interval beside its target and
 // writes the same as JSON (bench/results.json).
 //
-//	PYREPLAY_BIN=bin/pyreplay go run ./bench [-quick] [-python 3.11,3.12] [-only overhead,timetravel,snapshot,bigvalue,resume,dap,lines,criu] [-workloads W] [-rounds N] [-generations N]
+//	PYREPLAY_BIN=bin/pyreplay go run ./bench [-quick] [-python 3.11,3.12] [-only overhead,timetravel,snapshot,bigvalue,resume,dap,lines,lineslive,criu] [-workloads W] [-rounds N] [-generations N]
 //
 // `make bench` builds the binary and runs it. Sections:
 //
@@ -99,7 +99,7 @@ type Results struct {
 
 var (
 	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
-	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,timetravel,snapshot,bigvalue,resume,dap,lines,criu (default: all)")
+	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,timetravel,snapshot,bigvalue,resume,dap,lines,lineslive (lines' live session alone),criu (default: all but lineslive)")
 	flagRounds = flag.Int("rounds", 8, "counted rounds of turns of each overhead group (after one of warm-up)")
 	flagGens   = flag.Int("generations", 4, "overhead groups (fresh processes) per version and workload")
 	flagQuick  = flag.Bool("quick", false, "one version (the newest, or -python) and one workload (call_heavy, or -workloads; timetravel: its four CPU-bound ones unless -workloads)")
@@ -214,6 +214,12 @@ func main() {
 			r.lineHistoryLive(py)
 		}
 	})
+	// (the live session's figures alone: "lines" without its recordings)
+	section("lineslive", func() {
+		for _, py := range pys {
+			r.lineHistoryLive(py)
+		}
+	})
 	section("criu", func() {
 		if why := r.criuUsable(); why != "" {
 			r.CriuSkipped = why
@@ -241,7 +247,11 @@ func main() {
 	logf("wrote %s (%.0f s)", out, r.Seconds)
 }
 
-func (r *Results) want(s string) bool { return len(r.sections) == 0 || r.sections[s] }
+// want: section s was asked for (-only), or all were but s is lineslive
+// (a part of lines, for measuring it alone)
+func (r *Results) want(s string) bool {
+	return r.sections[s] || (len(r.sections) == 0 && s != "lineslive")
+}
 
 func (r *Results) add(f Figure) { r.Figures = append(r.Figures, f) }
 

@@ -237,7 +237,7 @@ func (r *Results) render() string {
 		}
 	}
 
-	if r.want("lines") {
+	if r.want("lines") || r.want("lineslive") {
 		fmt.Fprintf(&b, "\nLINE HISTORY — record --trace of bench/drivers/line_history.py (a loop of N iterations, then an uncaught exception), replayed by\n")
 		fmt.Fprintf(&b, "pyreplay dap with \"lineHistory\": Step Back from the exception to its stopped event and stack; the first re-executes the run from\n")
 		fmt.Fprintf(&b, "its first line with the line tracer on (so it grows with the run), the next ten walk the window it made (median)\n")

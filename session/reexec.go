@@ -295,8 +295,9 @@ type aheadRun struct {
 
 // reexecuteTo runs the stretch from anchor to stop again with scope, up to
 // until (stop's stack, or a line event's number), and reads its window;
-// one started ahead (ahead: this is it) with the same arguments is taken
-// instead, once done.
+// one started ahead with the same arguments is taken instead, once done.
+// ahead: this is one, claimed by its arguments before this returns (nil)
+// and run in the background.
 func (d *Engine) reexecuteTo(store *recording.Store, python string, anchor, stop int64, scope *launch.HistoryScope, until launch.HistoryUntil, ahead bool) (*lineWindow, error) {
 	sk, _ := json.Marshal(scope)
 	uk, _ := json.Marshal(until)
@@ -321,12 +322,15 @@ func (d *Engine) reexecuteTo(store *recording.Store, python string, anchor, stop
 		d.ahead[key] = run
 	}
 	d.mu.Unlock()
-	w, err := d.reexecuteWindow(store, python, anchor, stop, scope, until)
 	if run != nil {
-		run.w, run.err = w, err
-		close(run.done)
+		// (claimed before this returns: a request right after finds it)
+		go func() {
+			run.w, run.err = d.reexecuteWindow(store, python, anchor, stop, scope, until)
+			close(run.done)
+		}()
+		return nil, nil
 	}
-	return w, err
+	return d.reexecuteWindow(store, python, anchor, stop, scope, until)
 }
 
 // speculate starts, in the background, the re-execution that going back
@@ -349,10 +353,9 @@ func (d *Engine) speculate() {
 	}
 	store, python := d.store, d.reexecPython()
 	d.mu.Unlock()
-	// (covering's re-execution, with the same arguments)
-	go func() {
-		_, _ = d.reexecuteIn(store, python, w.stop, fromHit(w.scope, true), &launch.HistoryScope{Lines: w.scope.Lines}, true)
-	}()
+	// (covering's re-execution, with the same arguments; what it runs is
+	// claimed before this returns, the run itself goes on in the background)
+	_, _ = d.reexecuteIn(store, python, w.stop, fromHit(w.scope, true), &launch.HistoryScope{Lines: w.scope.Lines}, true)
 }
 
 // reexecuteWindow is reexecuteTo's re-execution.

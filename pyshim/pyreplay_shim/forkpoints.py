@@ -13,7 +13,7 @@ FIRST_CHECKPOINT = 1000
 class Checkpoints(object):
     """Fork checkpoints of a counting run (rr's idea, inside one
     re-execution): while the run only counts line events (a test and an
-    increment each), at its FIRST_CHECKPOINT-th event and every `every`
+    increment each), at its FIRST_CHECKPOINT-th event (or `first`) and every `every`
     events after a forked copy of the process waits at that event. When the run reaches
     its end, the latest copy at or before the last `keep` events resumes,
     counts on up to them and records them in full, and the counting run
@@ -21,11 +21,11 @@ class Checkpoints(object):
     three wait at a time. Used only while the process has one thread (a
     fork copies only the thread that forks)."""
 
-    def __init__(self, every, keep):
+    def __init__(self, every, keep, first=None):
         self.every, self.keep = every, keep
         # the first checkpoint: a run of fewer events records them all,
         # forking nothing (a stop's window is often a few events)
-        self.first = min(keep, FIRST_CHECKPOINT)
+        self.first = min(keep, FIRST_CHECKPOINT if first is None else first)
         self.waiting = []  # (event number, pid, the write end of its pipe)
         self.forked = False
 

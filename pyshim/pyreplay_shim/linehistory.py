@@ -151,7 +151,11 @@ def install(spec, trig, rec):
     # window's run counts from its first checkpoint on once a forked copy
     # waits there (Checkpoints), and the full events come from a copy
     fast = [bool(snap) or bool(counting)]
-    cps = Checkpoints(spec.get("fork_every") or 0, keep) if not snap and not counting else None
+    # (a Reverse Continue's window records at most MIN_TAIL events in full
+    # from the anchor on: a longer one's come from a copy)
+    cps = Checkpoints(spec.get("fork_every") or 0, keep,
+                      MIN_TAIL if (spec.get("scope") or {}).get("from_hit") else None) \
+        if not snap and not counting else None
     # a resumed copy counting on to the event it records from (None: not one)
     rec_from = [None]
 
