@@ -89,12 +89,13 @@ import threading
 
 from . import codelines as L
 from .forkpoints import Checkpoints
-from .linehooks import _monitor, _settrace
+from .linehooks import _monitor, _settrace, _yielding
 from . import inputs
 from . import paths
 from .output import output_bytes
 from .frames import line_at
 from .state import _safe_repr
+from .pastvalues import _UNKNOWN, _Made, _literals, _mark_unknown, _resume_key
 from .versions import MONITORING
 from .view import redacted, view
 
@@ -106,14 +107,6 @@ HIT_MARGIN = 100
 MIN_TAIL = 300
 # ints whose view is their repr (reprlib's maxlong: 40 characters)
 _SMALL = 10 ** 38
-
-
-class _Made(object):
-    """A view made at its event: its number in the re-execution's table."""
-    __slots__ = ("i",)
-
-    def __init__(self, i):
-        self.i = i
 
 
 def install(spec, trig, rec):
@@ -705,33 +698,40 @@ def install(spec, trig, rec):
 
         watch_return = _monitor(traced, on_line, forget, resumed, done, fast)
     else:
-        watch_return = _settrace(traced, in_scope, line, forget, resumed, done, fast, only, only_stop)
+        def local(frame, event, arg):
+            """3.8-3.11: a traced frame's trace function: its line events
+            (stop_only's code: its one line), counted here in a counting run
+            but where line() has more to do (as on_line), and its returns
+            (a generator's yield is not one: _yielding)."""
+            if done:
+                return None
+            if event == "line":
+                code = frame.f_code
+                c = per_code.get(id(code))
+                if c is None or c[0] is not code:
+                    c = code_rec(code)
+                ln = frame.f_lineno
+                if c[3] is not None:
+                    if c[3] == ln and only_stop(frame):
+                        line(frame)
+                    return local
+                if fast[0]:
+                    n = count[0]
+                    if n != attn[0] and ln != top_line and not trig.rebuilding:
+                        b = c[2].get(ln) if c[2] else None
+                        if b is None or not (counting or (from_hit and b is not True)):
+                            if b is not None and from_hit:
+                                last_hit[0] = n
+                            count[0] = n + 1
+                            fh = c[1]
+                            fh[ln] = fh.get(ln, 0) + 1
+                            return local
+                line(frame)
+            elif event == "return" and not fast[0] and not _yielding(frame):
+                forget(frame)  # (a counting run (fast) keeps no frames)
+            return local
 
-
-def _resume_key(frame):
-    """What tells a suspended generator's frame apart in two re-executions
-    (its serials differ): its yield's line and its locals' reprs (but
-    those with an address, which differ from run to run)."""
-    import hashlib
-    items = sorted((k, r) for k, r in ((k, _safe_repr(v)) for k, v in frame.f_locals.items()) if " at 0x" not in r)
-    digest = hashlib.sha1(repr(items).encode("utf-8", "backslashreplace")).hexdigest()[:16]
-    return "%d:%s" % (line_at(frame.f_code, frame.f_lasti) or frame.f_lineno, digest)
-
-
-def _literals(reprs):
-    """(name, value) of reprs' items whose repr is an int's, a str's or a
-    bytes' that gives that repr back: a value with that type equal to it
-    has that repr (not a float's: 0.0 == -0.0, nan != nan)."""
-    import ast
-    out = []
-    for k, r in reprs.items():
-        try:
-            v = ast.literal_eval(r)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            continue
-        if type(v) in (int, str, bytes) and _safe_repr(v) == r:
-            out.append((k, v))
-    return out
+        watch_return = _settrace(traced, in_scope, local, forget, resumed, done)
 
 
 def _snapshot_here(rec, frame, path, unknown):
@@ -750,50 +750,3 @@ def _snapshot_here(rec, frame, path, unknown):
     with _io.open(path, "w") as f:
         f.write(json.dumps({"end": end}) + "\n")
     os._exit(0)
-
-
-# a value that may come from an outside input not recorded (inputs.py)
-_UNKNOWN = object()
-
-
-def _same(a, b):
-    if type(a) is not type(b):
-        return False
-    if type(a) is _Made:
-        return a.i == b.i
-    return a is b or a == b
-
-
-def _mark_unknown(kept, first, verified):
-    """The values of the kept events from the first outside input that was
-    not recorded on (first: the number of the line event after it) that
-    may come from it become _UNKNOWN: a frame's value that changed since
-    its last event before it, every value of a frame begun after it;
-    except the stop frame's values that stay the same up to the stop and
-    are there the recording's (verified(the stop's event): their names)."""
-    at = first[0]
-    before = {}  # frame serial -> its values at its last event before
-    for e in kept:
-        if e[0] < at:
-            before[e[1]] = e[6]
-    stop = next((e for e in reversed(kept) if e[7]), None)
-    known = {}  # id(event) -> the names known there (the stop frame's)
-    if stop is not None:
-        ok = verified(stop)
-        same = {k: v for k, v in stop[6].items() if k in ok}
-        for e in reversed(kept):
-            if e[1] == stop[1]:
-                for k in list(same):
-                    if k not in e[6] or not _same(e[6][k], same[k]):
-                        del same[k]
-                known[id(e)] = set(same)
-    for e in kept:
-        if e[0] < at:
-            continue
-        base = before.get(e[1])
-        sure = known.get(id(e), ())
-        vals = e[6]
-        for k, v in vals.items():
-            if k in sure or (base is not None and k in base and _same(base[k], v)):
-                continue
-            vals[k] = _UNKNOWN

@@ -37,25 +37,13 @@ def _resuming(frame):
     return 0 <= i < len(b) - 1 and b[i] == _RESUME and b[i + 1] != 0
 
 
-def _settrace(traced, known, line, gone, resumed, done, fast, only, only_stop):
-    """3.8-3.11: sys.settrace in every thread; a traced code's frames report
-    their lines (a code of `only`: its one line), resumptions and return,
-    other frames cost their call event (a dict lookup in known, traced's
-    answers by id(code), once it has seen their code)."""
+def _settrace(traced, known, local, gone, resumed, done):
+    """3.8-3.11: sys.settrace in every thread; a traced code's frames have
+    `local` as their trace function (their lines and returns), and their
+    resumptions reported; other frames cost their call event (a dict
+    lookup in known, traced's answers by id(code), once it has seen their
+    code)."""
     known_get = known.get
-
-    def local(frame, event, arg):
-        if done:
-            return None
-        if event == "line":
-            if only:
-                o = only.get(id(frame.f_code))
-                if o is not None and o[0] is frame.f_code and (o[1] != frame.f_lineno or not only_stop(frame)):
-                    return local
-            line(frame)
-        elif event == "return" and not fast[0] and not _yielding(frame):
-            gone(frame)  # (a counting run (fast) keeps no frames)
-        return local
 
     def glob(frame, event, arg):
         code = frame.f_code
