@@ -69,3 +69,47 @@ func TestLineHistoryGeneratorAcrossAnchor(t *testing.T) {
 		})
 	}
 }
+
+// A generator dropped unfinished is closed when it goes (its finally block
+// prints then), in a re-execution of the past as in the run: going back by
+// line from the exception reaches the loop's lines with their values (a
+// re-execution that held the generator's frame would print at another
+// moment, and not recognise the stop).
+func TestLineHistoryDroppedGenerator(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.12"} { // (frames before 3.11, 3.11's, sys.monitoring)
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "abandon.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, nil, nil)
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 26 {
+				t.Fatalf("the uncaught exception: %s %v", reason, top)
+			}
+			for _, want := range []struct {
+				line  int
+				total string
+			}{{23, "3"}, {25, "3"}, {24, "2"}, {23, "2"}} {
+				if v := c.stepBackTo(want.line)["total"].str("value"); v != want.total {
+					t.Fatalf("total at line %d: %s, want %s", want.line, v, want.total)
+				}
+			}
+			// the generator's own code traced: its frames are the history's
+			c.request("continue", msg{"threadId": 1})
+			if reason, _ := c.stopped(); reason != "exception" {
+				t.Fatalf("continue to the present: %s", reason)
+			}
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 9}}})
+			for _, want := range []string{"1", "0"} {
+				c.request("reverseContinue", msg{"threadId": 1})
+				reason, top := c.stopped()
+				if reason != "breakpoint" || top.num("line") != 9 {
+					t.Fatalf("reverseContinue into the generator: %s %v", reason, top)
+				}
+				if v := c.eval(top.num("id"), "i", "watch").str("result"); v != want {
+					t.Fatalf("i at the generator's last yields: %s, want %s", v, want)
+				}
+			}
+			c.request("terminate", nil)
+		})
+	}
+}
