@@ -99,16 +99,7 @@ func TestLineHistoryDroppedGenerator(t *testing.T) {
 				t.Fatalf("continue to the present: %s", reason)
 			}
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 9}}})
-			for _, want := range []string{"1", "0"} {
-				c.request("reverseContinue", msg{"threadId": 1})
-				reason, top := c.stopped()
-				if reason != "breakpoint" || top.num("line") != 9 {
-					t.Fatalf("reverseContinue into the generator: %s %v", reason, top)
-				}
-				if v := c.eval(top.num("id"), "i", "watch").str("result"); v != want {
-					t.Fatalf("i at the generator's last yields: %s, want %s", v, want)
-				}
-			}
+			c.reverseContinueTo(9, "i", "1", "0") // (its last yields)
 			c.request("terminate", nil)
 		})
 	}

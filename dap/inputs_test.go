@@ -63,6 +63,23 @@ func (c *client) stepBackTo(line int) map[string]msg {
 	return c.locals(top.num("id"))
 }
 
+// reverseContinueTo sends reverseContinue and checks it stops at a
+// breakpoint on line where expr evaluates to each of wants, in turn (one
+// Reverse Continue each).
+func (c *client) reverseContinueTo(line int, expr string, wants ...string) {
+	c.t.Helper()
+	for _, want := range wants {
+		c.request("reverseContinue", msg{"threadId": 1})
+		reason, top := c.stopped()
+		if reason != "breakpoint" || top.num("line") != line {
+			c.t.Fatalf("reverseContinue to line %d: %s %v", line, reason, top)
+		}
+		if v := c.eval(top.num("id"), expr, "watch").str("result"); v != want {
+			c.t.Fatalf("%s at line %d's hit: %s, want %s", expr, line, v, want)
+		}
+	}
+}
+
 // What the program read from outside (the clocks, its pid, uuid4 and
 // secrets' random bytes) is recorded live and given back when the past
 // is re-executed: at lines of the past, locals built from them are the

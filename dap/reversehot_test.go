@@ -22,16 +22,7 @@ func TestLineHistoryReverseHotLine(t *testing.T) {
 				t.Fatalf("the uncaught exception: %s %v", reason, top)
 			}
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 9}}})
-			for _, want := range []string{"29999", "29998"} {
-				c.request("reverseContinue", msg{"threadId": 1})
-				reason, top := c.stopped()
-				if reason != "breakpoint" || top.num("line") != 9 {
-					t.Fatalf("reverseContinue to the hot line: %s %v", reason, top)
-				}
-				if v := c.eval(top.num("id"), "i", "watch").str("result"); v != want {
-					t.Fatalf("i at the hot line's hit: %s, want %s", v, want)
-				}
-			}
+			c.reverseContinueTo(9, "i", "29999", "29998")
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 15, "condition": "i == n - 700"}}})
 			c.request("reverseContinue", msg{"threadId": 1})
 			reason, top := c.stopped()

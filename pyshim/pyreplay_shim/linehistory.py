@@ -667,8 +667,9 @@ def install(spec, trig, rec):
         def on_line(code, ln):
             """3.12+: a LINE event of a traced code (stop_only's: its one
             line). A counting run's is counted here, without its frame (one
-            Python call: this is most of a window's cost), but where line()
-            has more to do: a checkpoint, the run's end, a line of the
+            Python call: this is most of a window's cost; 3.8-3.11's `local`
+            has the same rule, inline in each), but where line() has more
+            to do: a checkpoint, the run's end, a line of the
             stop's, a breakpoint's in a count or with a condition
             (from_hit), the resume's rebuild."""
             if done:
@@ -701,7 +702,8 @@ def install(spec, trig, rec):
         def local(frame, event, arg):
             """3.8-3.11: a traced frame's trace function: its line events
             (stop_only's code: its one line), counted here in a counting run
-            but where line() has more to do (as on_line), and its returns
+            but where line() has more to do (on_line's rule, inline: a call
+            per event costs what it saves), and its returns
             (a generator's yield is not one: _yielding)."""
             if done:
                 return None
