@@ -478,7 +478,11 @@ func (d *Engine) earlier(w *lineWindow) (*lineWindow, error) {
 			return nil, err
 		}
 		if len(p.events) == 0 || p.events[len(p.events)-1].N != n || (p.first >= n && n > 0) {
-			return nil, fmt.Errorf("cannot go further back by line: re-executing from %s again took another path (its input, files or environment differ from the recorded run's)", recording.SnapID(w.anchor))
+			last := -1
+			if len(p.events) > 0 {
+				last = p.events[len(p.events)-1].N
+			}
+			return nil, fmt.Errorf("cannot go further back by line: re-executing from %s again took another path (its input, files or environment differ from the recorded run's; it ended at line event %d, its events from %d, not at %d)", recording.SnapID(w.anchor), last, p.first, n)
 		}
 	} else if p, err = d.reexecuteIn(store, python, w.anchor, scope, &launch.HistoryScope{Codes: w.resumedCodes()}, false); err != nil || p == nil {
 		return nil, err

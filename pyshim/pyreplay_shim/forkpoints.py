@@ -48,9 +48,15 @@ class Checkpoints(object):
         # the fork (this process goes on writing them at once), for the copy
         from . import sandbox
         files = sandbox.files_at_fork(n)
+        # random's global generator: random reseeds it in a forked child
+        # (os.register_at_fork), the copy must go on with the program's
+        rnd = getattr(sys.modules.get("random"), "_inst", None)
+        state = rnd.getstate() if rnd is not None else None
         r, w = os.pipe()
         pid = posix.fork()
         if pid == 0:
+            if state is not None:
+                rnd.setstate(state)
             os.close(w)
             for _, _, other in self.waiting:
                 os.close(other)

@@ -1,0 +1,34 @@
+package dap_test
+
+import "testing"
+
+// A re-execution of the past forks copies of itself to record its last
+// events (forkpoints.py); random's global generator, which the fork
+// would reseed in the copy (random registers that at fork), goes on as it
+// was: stepping back from the exception reaches the lines after 3,000
+// rolls with the rolls the program made.
+func TestLineHistoryRandomAcrossForks(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.12"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "dice.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, nil, nil)
+			reason, top := c.stopped()
+			if reason != "exception" || top.num("line") != 18 {
+				t.Fatalf("the uncaught exception: %s %v", reason, top)
+			}
+			last := c.locals(top.num("id"))["last"].str("value")
+			loc := c.stepBackTo(17)
+			if v := loc["last"].str("value"); v != last {
+				t.Fatalf("last at line 17: %s, the program's %s", v, last)
+			}
+			loc = c.stepBackTo(16)
+			if v := loc["rolls"].str("value"); len(v) < 10 || loc["last"].str("value") != "" {
+				t.Fatalf("line 16: rolls %.40s, last %q", v, loc["last"].str("value"))
+			}
+			c.request("terminate", nil)
+		})
+	}
+}
+
