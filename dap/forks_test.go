@@ -31,4 +31,3 @@ func TestLineHistoryRandomAcrossForks(t *testing.T) {
 		})
 	}
 }
-

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pyreplay/pyreplay/internal/testutil"
 	_ "github.com/mattn/go-sqlite3"
+	"github.com/pyreplay/pyreplay/internal/testutil"
 )
 
 // stampsSession debugs stamps/stamps.py (a package of its own, uuid4,
