@@ -31,3 +31,28 @@ func TestLineHistoryRandomAcrossForks(t *testing.T) {
 		})
 	}
 }
+
+// An asyncio program across the forks of a re-execution: in the copy the
+// event loop is still the running one (asyncio forgets it in a forked
+// child), so the coroutine's lines after 2,000 awaits come back as they ran.
+func TestLineHistoryAsyncioAcrossForks(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.12"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "ticker.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, nil, nil)
+			reason, top := c.stopped()
+			if reason != "exception" || top.num("line") != 19 {
+				t.Fatalf("the uncaught exception: %s %v", reason, top)
+			}
+			total := c.locals(top.num("id"))["total"].str("value")
+			for _, line := range []int{18, 17, 15} {
+				if v := c.stepBackTo(line)["total"].str("value"); v != total {
+					t.Fatalf("total at line %d: %s, the program's %s", line, v, total)
+				}
+			}
+			c.request("terminate", nil)
+		})
+	}
+}

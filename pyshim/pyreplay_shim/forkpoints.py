@@ -48,15 +48,12 @@ class Checkpoints(object):
         # the fork (this process goes on writing them at once), for the copy
         from . import sandbox
         files = sandbox.files_at_fork(n)
-        # random's global generator: random reseeds it in a forked child
-        # (os.register_at_fork), the copy must go on with the program's
-        rnd = getattr(sys.modules.get("random"), "_inst", None)
-        state = rnd.getstate() if rnd is not None else None
+        undo = _forgotten_at_fork()
         r, w = os.pipe()
         pid = posix.fork()
         if pid == 0:
-            if state is not None:
-                rnd.setstate(state)
+            for back in undo:
+                back()
             os.close(w)
             for _, _, other in self.waiting:
                 os.close(other)
@@ -106,3 +103,37 @@ class Checkpoints(object):
             os.waitpid(c[1], 0)
         except OSError:
             pass
+
+
+def _forgotten_at_fork():
+    """What the standard library resets in a forked child that the program
+    would see, each with what gives it back in the copy, which must go on
+    as the program did: random's global generator (random reseeds it,
+    os.register_at_fork); asyncio's running loop (its pid is checked:
+    none in a child), its policy's loop and the signal wakeup fd (3.12+
+    resets them at fork)."""
+    undo = []
+    rnd = getattr(sys.modules.get("random"), "_inst", None)
+    if rnd is not None:
+        state = rnd.getstate()
+        undo.append(lambda: rnd.setstate(state))
+    ev = sys.modules.get("asyncio.events")
+    if ev is not None:
+        import signal
+        running = ev._get_running_loop()
+        policy = getattr(ev, "_event_loop_policy", None)
+        local = getattr(policy, "_local", None)
+        try:
+            fd = signal.set_wakeup_fd(-1)
+            signal.set_wakeup_fd(fd)
+        except (ValueError, OSError):  # (not the main thread: it is not reset)
+            fd = -1
+
+        def asyncio_back():
+            if local is not None:
+                policy._local = local
+            ev._set_running_loop(running)
+            if fd != -1:
+                signal.set_wakeup_fd(fd)
+        undo.append(asyncio_back)
+    return undo

@@ -137,8 +137,12 @@ def install(spec, trig, rec):
     unknown = []  # the first outside input not recorded (outside, below)
     # whether an exception stop's latest candidate has the recording's
     # locals (else, but for an outside input not recorded, which the
-    # values' marks say, the run is not the original: it has no stop)
+    # values' marks say, the run is not the original: it has no stop),
+    # compared at the run's end (finish): the snapshot read them after the
+    # exception unwound its frames (a finally block, an event loop closed
+    # on the way: asyncio.run's); last_cand: that candidate's frames
     stop_ok = [True]
+    last_cand = [None]
     verified = {}  # a stop's candidate event -> its locals that are the recording's
     # fast: only counted. A snapshot's or a count's run only counts; a
     # window's run counts from its first checkpoint on once a forked copy
@@ -304,6 +308,8 @@ def install(spec, trig, rec):
             cps.resume_copy(end, start)
         elif cps is not None:
             cps.drop()  # (this run recorded them all)
+        if last_cand[0] is not None:
+            stop_ok[0] = same_locals(None, last_cand[0])
         done.append(how)
         sys.settrace(None)
         threading.settrace(None)
@@ -407,8 +413,10 @@ def install(spec, trig, rec):
         fs.reverse()
         return fs
 
-    def same_locals(frame):
-        fs = user_frames(frame)
+    def same_locals(frame, fs=None):
+        """Whether the program's frames (frame's and its callers', or fs)
+        have the locals of "until"."""
+        fs = fs or user_frames(frame)
         if len(fs) != len(want_locals):
             return False
         for f, want in zip(fs, want_locals):
@@ -535,7 +543,6 @@ def install(spec, trig, rec):
     # by value first (a loop's counter tells a hot line's events apart
     # without a repr)
     top_values = _literals(top_locals or {})
-    stop_values = _literals(want_locals[-1]) if want_locals and last else ()
 
     def at_stop(frame):
         # the cheap tests first: the stop's own line in its file, then (a
@@ -621,10 +628,7 @@ def install(spec, trig, rec):
             loc = frame.f_locals
             verified[count[2]] = {k for k, r in want.items() if k in loc and _safe_repr(loc[k]) == r}
         if at and last:
-            # (the loop counters first: a hot line's candidates differ there)
-            loc = frame.f_locals
-            stop_ok[0] = all(type(loc.get(k, loc)) is type(v) and loc[k] == v for k, v in stop_values) \
-                and same_locals(frame)
+            last_cand[0] = user_frames(frame)
         record(frame, at)
         if n == upto or (at and not last and same_locals(frame)):
             finish("matched")
