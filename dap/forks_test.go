@@ -56,3 +56,27 @@ func TestLineHistoryAsyncioAcrossForks(t *testing.T) {
 		})
 	}
 }
+
+// A program with an at-fork hook of its own: a re-execution of its past
+// forks no copy (the hook would run there), it records its last events in
+// full, and the lines after 3,000 iterations come back with its values.
+func TestLineHistoryProgramForkHook(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.12"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "forkhook.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, nil, nil)
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 21 {
+				t.Fatalf("the uncaught exception: %s %v", reason, top)
+			}
+			for _, line := range []int{20, 18} {
+				loc := c.stepBackTo(line)
+				if loc["total"].str("value") != "8994" || loc["seen"].str("value") != "[]" {
+					t.Fatalf("at line %d: total %s, seen %s", line, loc["total"].str("value"), loc["seen"].str("value"))
+				}
+			}
+			c.request("terminate", nil)
+		})
+	}
+}

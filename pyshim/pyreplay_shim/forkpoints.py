@@ -5,6 +5,31 @@ import os
 import sys
 
 
+# whether code outside the standard library registered an at-fork hook
+# (watch_hooks): it would run in a copy (a `before` one in the run
+# itself), so the run forks none and records its last events in full
+_hooked = [False]
+
+
+def watch_hooks():
+    """In a re-execution, before the program's state loads: an at-fork hook
+    registered from then on by code outside the standard library (the
+    program's, a library's) turns the fork checkpoints off."""
+    import sysconfig
+    paths = sysconfig.get_paths()
+    std = tuple({paths[k].rstrip(os.sep) + os.sep for k in ("stdlib", "platstdlib") if paths.get(k)})
+    real = os.register_at_fork
+
+    def register_at_fork(**hooks):
+        fn = sys._getframe(1).f_code.co_filename
+        if not (fn.startswith("<frozen") or (fn.startswith(std) and "-packages" + os.sep not in fn)):
+            _hooked[0] = True
+        return real(**hooks)
+    register_at_fork.__name__ = register_at_fork.__qualname__ = "register_at_fork"
+    register_at_fork.__doc__ = real.__doc__
+    os.register_at_fork = register_at_fork
+
+
 # the event a window's re-execution stops recording in full at, its
 # first copy waiting there: past it, a stretch's events are only counted
 FIRST_CHECKPOINT = 1000
@@ -40,8 +65,9 @@ class Checkpoints(object):
 
     def fork(self, n):
         """Fork a copy waiting at event n: in the copy, once resumed, the
-        event it records from; None in this process (or no fork made)."""
-        if len(sys._current_frames()) != 1:
+        event it records from; None in this process (or no fork made: the
+        process has threads, or at-fork hooks of the program's)."""
+        if _hooked[0] or len(sys._current_frames()) != 1:
             return None
         import posix  # (os.fork is the sandbox's: refused)
         # the files the run writes, as they are at this event: kept before

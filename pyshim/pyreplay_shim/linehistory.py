@@ -88,7 +88,7 @@ import sys
 import threading
 
 from . import codelines as L
-from .forkpoints import Checkpoints
+from .forkpoints import Checkpoints, watch_hooks
 from .linehooks import _monitor, _settrace, _yielding
 from . import inputs
 from . import paths
@@ -150,6 +150,7 @@ def install(spec, trig, rec):
     fast = [bool(snap) or bool(counting)]
     # (a Reverse Continue's window records at most MIN_TAIL events in full
     # from the anchor on: a longer one's come from a copy)
+    watch_hooks()
     cps = Checkpoints(spec.get("fork_every") or 0, keep,
                       MIN_TAIL if (spec.get("scope") or {}).get("from_hit") else None) \
         if not snap and not counting else None
