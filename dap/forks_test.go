@@ -1,6 +1,9 @@
 package dap_test
 
-import "testing"
+import (
+	"path/filepath"
+	"testing"
+)
 
 // A re-execution of the past forks copies of itself to record its last
 // events (forkpoints.py); random's global generator, which the fork
@@ -75,6 +78,33 @@ func TestLineHistoryProgramForkHook(t *testing.T) {
 				if loc["total"].str("value") != "8994" || loc["seen"].str("value") != "[]" {
 					t.Fatalf("at line %d: total %s, seen %s", line, loc["total"].str("value"), loc["seen"].str("value"))
 				}
+			}
+			c.request("terminate", nil)
+		})
+	}
+}
+
+// A file the program reads line by line across the forks of a
+// re-execution: the copy reads on from where the program was (the
+// process that went on had read further through the same descriptor).
+func TestLineHistoryReadFileAcrossForks(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.12"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "ledger", minor)
+			f.prog = filepath.Join(f.prog, "ledger.py")
+			c := newClient(t)
+			c.launch(f, nil, nil, nil)
+			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 15 {
+				t.Fatalf("the uncaught exception: %s %v", reason, top)
+			}
+			loc := c.stepBackTo(14)
+			if v := loc["last"].str("value"); v != "'n°3999 €8'" {
+				t.Fatalf("last at line 14: %s", v)
+			}
+			loc = c.stepBackTo(13)
+			if v := loc["balance"].str("value"); v != "23982" {
+				t.Fatalf("balance at line 13: %s", v)
 			}
 			c.request("terminate", nil)
 		})

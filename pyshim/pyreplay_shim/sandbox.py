@@ -17,6 +17,7 @@ import errno
 import io
 import os
 import posix
+import stat
 import tempfile
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -182,51 +183,53 @@ def _remove_at_end(private):
 
 def files_at_fork(n):
     """Before a fork checkpoint (forkpoints.Checkpoints) at event n, for
-    its copy: the private copies as they are now (their content, and the
-    offsets of the descriptors open on them, which the copy shares with the
-    process that goes on), kept until the copy resumes or ends; None when
-    there are none. (posix's functions: os's are refused by now.)"""
-    if not _private or not posix.listdir(_private[0]):
-        return None
-    private = _private[0]
-    kept = private + ".at-%d" % n
-    posix.mkdir(kept, 0o700)
-    for name in posix.listdir(private):
-        _copy(posix, os.path.join(private, name), os.path.join(kept, name))
+    its copy: the private copies as they are now (their content), kept
+    until the copy resumes or ends, and the offsets of the descriptors open
+    on regular files, which the copy shares with the process that goes on
+    (it reads and writes further through them). (posix's functions: os's
+    are refused by now.)"""
+    kept = None
+    if _private and posix.listdir(_private[0]):
+        private = _private[0]
+        kept = private + ".at-%d" % n
+        posix.mkdir(kept, 0o700)
+        for name in posix.listdir(private):
+            _copy(posix, os.path.join(private, name), os.path.join(kept, name))
     offsets = {}
     for fd in posix.listdir("/proc/self/fd"):
         try:
-            if posix.readlink("/proc/self/fd/" + fd).startswith(private + os.sep):
-                offsets[int(fd)] = posix.lseek(int(fd), 0, os.SEEK_CUR)
-        except OSError:
+            fd = int(fd)
+            if stat.S_ISREG(posix.fstat(fd).st_mode):
+                offsets[fd] = posix.lseek(fd, 0, os.SEEK_CUR)
+        except (OSError, ValueError):
             pass
     return kept, offsets
 
 
 def restore_files(state, resumed):
     """The copy resumes (resumed) or ends: the process that went on has
-    ended writing, so the private copies get back their content at the
-    fork, in place (the descriptors open on them stay valid), files made
-    since are removed and the descriptors' offsets are put back."""
-    if state is None:
-        return
+    ended, so the private copies get back their content at the fork, in
+    place (the descriptors open on them stay valid), files made since are
+    removed and the descriptors' offsets are put back."""
     kept, offsets = state
-    private = _private[0]
     if resumed:
-        had = set(posix.listdir(kept))
-        for name in posix.listdir(private):
-            if name not in had:
-                posix.unlink(os.path.join(private, name))
-        for name in had:
-            _copy(posix, os.path.join(kept, name), os.path.join(private, name))
+        if kept is not None:
+            private = _private[0]
+            had = set(posix.listdir(kept))
+            for name in posix.listdir(private):
+                if name not in had:
+                    posix.unlink(os.path.join(private, name))
+            for name in had:
+                _copy(posix, os.path.join(kept, name), os.path.join(private, name))
         for fd, pos in offsets.items():
             try:
                 posix.lseek(fd, pos, os.SEEK_SET)
             except OSError:
                 pass
-    for name in posix.listdir(kept):
-        posix.unlink(os.path.join(kept, name))
-    posix.rmdir(kept)
+    if kept is not None:
+        for name in posix.listdir(kept):
+            posix.unlink(os.path.join(kept, name))
+        posix.rmdir(kept)
 
 
 def _copy(posix, src, dst):
