@@ -16,11 +16,7 @@ func TestLineHistoryRandomAcrossForks(t *testing.T) {
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "dice.py", minor)
 			c := newClient(t)
-			c.launch(f, nil, nil, nil)
-			reason, top := c.stopped()
-			if reason != "exception" || top.num("line") != 18 {
-				t.Fatalf("the uncaught exception: %s %v", reason, top)
-			}
+			top := c.launchToException(f, 18)
 			last := c.locals(top.num("id"))["last"].str("value")
 			loc := c.stepBackTo(17)
 			if v := loc["last"].str("value"); v != last {
@@ -44,11 +40,7 @@ func TestLineHistoryAsyncioAcrossForks(t *testing.T) {
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "ticker.py", minor)
 			c := newClient(t)
-			c.launch(f, nil, nil, nil)
-			reason, top := c.stopped()
-			if reason != "exception" || top.num("line") != 19 {
-				t.Fatalf("the uncaught exception: %s %v", reason, top)
-			}
+			top := c.launchToException(f, 19)
 			total := c.locals(top.num("id"))["total"].str("value")
 			for _, line := range []int{18, 17, 15} {
 				if v := c.stepBackTo(line)["total"].str("value"); v != total {
@@ -69,10 +61,7 @@ func TestLineHistoryProgramForkHook(t *testing.T) {
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "forkhook.py", minor)
 			c := newClient(t)
-			c.launch(f, nil, nil, nil)
-			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 21 {
-				t.Fatalf("the uncaught exception: %s %v", reason, top)
-			}
+			c.launchToException(f, 21)
 			for _, line := range []int{20, 18} {
 				loc := c.stepBackTo(line)
 				if loc["total"].str("value") != "8994" || loc["seen"].str("value") != "[]" {
@@ -94,10 +83,7 @@ func TestLineHistoryReadFileAcrossForks(t *testing.T) {
 			f := setup(t, "ledger", minor)
 			f.prog = filepath.Join(f.prog, "ledger.py")
 			c := newClient(t)
-			c.launch(f, nil, nil, nil)
-			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 15 {
-				t.Fatalf("the uncaught exception: %s %v", reason, top)
-			}
+			c.launchToException(f, 15)
 			loc := c.stepBackTo(14)
 			if v := loc["last"].str("value"); v != "'n°3999 €8'" {
 				t.Fatalf("last at line 14: %s", v)

@@ -81,10 +81,7 @@ func TestLineHistoryDroppedGenerator(t *testing.T) {
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "abandon.py", minor)
 			c := newClient(t)
-			c.launch(f, nil, nil, nil)
-			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 26 {
-				t.Fatalf("the uncaught exception: %s %v", reason, top)
-			}
+			c.launchToException(f, 26)
 			for _, want := range []struct {
 				line  int
 				total string

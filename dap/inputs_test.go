@@ -63,6 +63,18 @@ func (c *client) stepBackTo(line int) map[string]msg {
 	return c.locals(top.num("id"))
 }
 
+// launchToException launches f with no breakpoint and checks it stops at
+// the uncaught exception at line; returns the top frame.
+func (c *client) launchToException(f fixture, line int) msg {
+	c.t.Helper()
+	c.launch(f, nil, nil, nil)
+	reason, top := c.stopped()
+	if reason != "exception" || top.num("line") != line {
+		c.t.Fatalf("the uncaught exception at line %d: %s %v", line, reason, top)
+	}
+	return top
+}
+
 // reverseContinueTo sends reverseContinue and checks it stops at a
 // breakpoint on line where expr evaluates to each of wants, in turn (one
 // Reverse Continue each).

@@ -17,10 +17,7 @@ func TestLineHistoryReverseHotLine(t *testing.T) {
 		t.Run(minor, func(t *testing.T) {
 			f := setup(t, "hotloop.py", minor)
 			c := newClient(t)
-			c.launch(f, nil, nil, nil)
-			if reason, top := c.stopped(); reason != "exception" || top.num("line") != 24 {
-				t.Fatalf("the uncaught exception: %s %v", reason, top)
-			}
+			c.launchToException(f, 24)
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 9}}})
 			c.reverseContinueTo(9, "i", "29999", "29998")
 			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{{"line": 15, "condition": "i == n - 700"}}})
