@@ -101,3 +101,28 @@ func TestLineHistoryDroppedGenerator(t *testing.T) {
 		})
 	}
 }
+
+// A stop at a raised exception that the program catches (the "raised"
+// filter): its frame goes on and changes its locals after the stop, and
+// going back by line from the stop still reaches its earlier lines (the
+// stop is recognised by the locals it had there).
+func TestLineHistoryCaughtException(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.12"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "caught.py", minor)
+			c := newClient(t)
+			c.launch(f, nil, nil, []string{"raised"})
+			reason, top := c.stopped()
+			if reason != "exception" || top.num("line") != 9 {
+				t.Fatalf("the raised exception: %s %v", reason, top)
+			}
+			loc := c.stepBackTo(8)
+			if loc["r"].str("value") != "'x'" || loc["good"].str("value") != "[1]" {
+				t.Fatalf("at line 8: r %s, good %s", loc["r"].str("value"), loc["good"].str("value"))
+			}
+			c.stepBackTo(7)
+			c.request("terminate", nil)
+		})
+	}
+}

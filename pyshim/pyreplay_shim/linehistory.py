@@ -135,14 +135,21 @@ def install(spec, trig, rec):
     real = {}
     done = []
     unknown = []  # the first outside input not recorded (outside, below)
-    # whether an exception stop's latest candidate has the recording's
-    # locals (else, but for an outside input not recorded, which the
-    # values' marks say, the run is not the original: it has no stop),
-    # compared at the run's end (finish): the snapshot read them after the
-    # exception unwound its frames (a finally block, an event loop closed
-    # on the way: asyncio.run's); last_cand: that candidate's frames
+    # whether an exception stop's candidate has the recording's locals
+    # (else, but for an outside input not recorded, which the values' marks
+    # say, the run is not the original: it has no stop): the latest
+    # candidate's at the run's end (finish: an uncaught exception's stop
+    # read them after the exception unwound its frames, a finally block or
+    # an event loop closed on the way, as asyncio.run's), else the latest
+    # candidate that had them there (a raised exception's, which the
+    # program caught and went on: its later candidates are not the stop);
+    # last_cand: the latest candidate's frames; matched_at: the event of
+    # the latest that had them there (-1: none); c_upto: the candidates
+    # marked are those up to it (None: all)
     stop_ok = [True]
     last_cand = [None]
+    matched_at = [-1]
+    c_upto = [None]
     verified = {}  # a stop's candidate event -> its locals that are the recording's
     # fast: only counted. A snapshot's or a count's run only counts; a
     # window's run counts from its first checkpoint on once a forked copy
@@ -309,8 +316,10 @@ def install(spec, trig, rec):
             cps.resume_copy(end, start)
         elif cps is not None:
             cps.drop()  # (this run recorded them all)
-        if last_cand[0] is not None:
-            stop_ok[0] = same_locals(None, last_cand[0])
+        if last_cand[0] is not None and not same_locals(None, last_cand[0]):
+            stop_ok[0] = matched_at[0] >= 0
+            if stop_ok[0]:
+                c_upto[0] = matched_at[0]
         done.append(how)
         sys.settrace(None)
         threading.settrace(None)
@@ -383,7 +392,8 @@ def install(spec, trig, rec):
                 vj.append("%s:%d" % (kj, n))
             vj = "{" + ",".join(vj) + "}"
             out.write('{"n":%d,"h":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s%s%s}\n' % (
-                e[0], e[12], e[1], e[2], e[3], e[4], m, vj, ',"c":1' if e[7] and (stop_ok[0] or unknown) else "",
+                e[0], e[12], e[1], e[2], e[3], e[4], m, vj,
+                ',"c":1' if e[7] and (stop_ok[0] or unknown) and (c_upto[0] is None or e[10] <= c_upto[0]) else "",
                 ',"x":1' if e[8] else "", ',"w":1' if e[11] else "", ',"b":' + dumps(e[9]) if e[9] is not None else "",
                 ',"r":' + dumps(e[13]) if e[13] else ""))
         first_n = next((e[0] for e in ring if not e[8] and not e[11]), count[0])
@@ -630,6 +640,8 @@ def install(spec, trig, rec):
             verified[count[2]] = {k for k, r in want.items() if k in loc and _safe_repr(loc[k]) == r}
         if at and last:
             last_cand[0] = user_frames(frame)
+            if same_locals(frame):
+                matched_at[0] = count[2]  # (the number record() gives this event)
         record(frame, at)
         if n == upto or (at and not last and same_locals(frame)):
             finish("matched")
