@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/pyreplay/pyreplay/launch"
@@ -210,11 +209,7 @@ func (w *lineWindow) resumedCodes() [][2]any {
 	var out [][2]any
 	for i := range w.events {
 		if e := &w.events[i]; e.R != "" {
-			name := e.F
-			if k := strings.LastIndexByte(name, '.'); k >= 0 {
-				name = name[k+1:]
-			}
-			if c := [2]any{e.File, name}; !slices.Contains(out, c) {
+			if c := [2]any{e.File, codeName(e.F)}; !slices.Contains(out, c) {
 				out = append(out, c)
 			}
 		}
@@ -482,7 +477,7 @@ func (d *Engine) earlier(w *lineWindow) (*lineWindow, error) {
 			if len(p.events) > 0 {
 				last = p.events[len(p.events)-1].N
 			}
-			return nil, fmt.Errorf("cannot go further back by line: re-executing from %s again took another path (its input, files or environment differ from the recorded run's; it ended at line event %d, its events from %d, not at %d)", recording.SnapID(w.anchor), last, p.first, n)
+			return nil, fmt.Errorf("cannot go further back by line: re-executing from %s again took another path (its input, files or environment differ from the recorded run's; it ended at line event %d, its events from %d, not at %d); step back between stops instead (\"timeTravel\": false)", recording.SnapID(w.anchor), last, p.first, n)
 		}
 	} else if p, err = d.reexecuteIn(store, python, w.anchor, scope, &launch.HistoryScope{Codes: w.resumedCodes()}, false); err != nil || p == nil {
 		return nil, err

@@ -117,11 +117,7 @@ func untilOf(target *wire.Snapshot) (launch.HistoryUntil, *launch.HistoryScope) 
 		if f.Library {
 			continue
 		}
-		name := f.Function
-		if k := strings.LastIndexByte(name, '.'); k >= 0 {
-			name = name[k+1:] // (a qualified name: the code's own is its last part)
-		}
-		scope.Codes = append(scope.Codes, [2]any{f.File, name})
+		scope.Codes = append(scope.Codes, [2]any{f.File, codeName(f.Function)})
 		until.Stack = append(until.Stack, [2]any{f.File, f.Line})
 		reprs := map[string]string{}
 		for k, v := range f.Locals {
@@ -134,6 +130,15 @@ func untilOf(target *wire.Snapshot) (launch.HistoryUntil, *launch.HistoryScope) 
 		until.Locals = append(until.Locals, reprs)
 	}
 	return until, scope
+}
+
+// codeName is the co_name of the code whose qualified name is qualified
+// (a scope names codes so: its last part).
+func codeName(qualified string) string {
+	if k := strings.LastIndexByte(qualified, '.'); k >= 0 {
+		return qualified[k+1:]
+	}
+	return qualified
 }
 
 // scopeIn is scope (a stop's frames' codes) narrowed to the codes of

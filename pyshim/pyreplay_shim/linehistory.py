@@ -89,7 +89,7 @@ import threading
 
 from . import codelines as L
 from .forkpoints import Checkpoints, watch_hooks
-from .linehooks import _monitor, _settrace, _yielding
+from .linehooks import GENERATOR_FLAGS, _monitor, _settrace, _yielding
 from . import inputs
 from . import paths
 from .output import output_bytes
@@ -309,11 +309,11 @@ def install(spec, trig, rec):
         if cps is not None and fast[0] and cps.waiting:
             # the counting run is over: its copy nearest before the last
             # `keep` events records them, and writes OUT; this one ends
-            end = count[0]
+            events = count[0]
             start = None
-            if from_hit and last_hit[0] >= end - keep:
-                start = max(min(last_hit[0] - HIT_MARGIN, end - MIN_TAIL), end - keep, 0)
-            cps.resume_copy(end, start)
+            if from_hit and last_hit[0] >= events - keep:
+                start = max(min(last_hit[0] - HIT_MARGIN, events - MIN_TAIL), events - keep, 0)
+            cps.resume_copy(events, start)
         elif cps is not None:
             cps.drop()  # (this run recorded them all)
         if last_cand[0] is not None and not same_locals(None, last_cand[0]):
@@ -406,7 +406,7 @@ def install(spec, trig, rec):
             live.add(id(f))
             f = f.f_back
         susp = [[s, _resume_key(f)] for f, s, _ in serial.values()
-                if f.f_code.co_flags & 0x2a0 and id(f) not in live and s in last_of]
+                if f.f_code.co_flags & GENERATOR_FLAGS and id(f) not in live and s in last_of]
         if susp:
             end["suspended"] = susp
         if unknown:
@@ -554,6 +554,7 @@ def install(spec, trig, rec):
     # by value first (a loop's counter tells a hot line's events apart
     # without a repr)
     top_values = _literals(top_locals or {})
+    stop_values = _literals(want_locals[-1]) if want_locals and last else ()
 
     def at_stop(frame):
         # the cheap tests first: the stop's own line in its file, then (a
@@ -640,7 +641,10 @@ def install(spec, trig, rec):
             verified[count[2]] = {k for k, r in want.items() if k in loc and _safe_repr(loc[k]) == r}
         if at and last:
             last_cand[0] = user_frames(frame)
-            if same_locals(frame):
+            # (the loop counters first: a hot line's candidates differ there)
+            loc = frame.f_locals
+            if all(type(loc.get(k, loc)) is type(v) and loc[k] == v for k, v in stop_values) \
+                    and same_locals(frame):
                 matched_at[0] = count[2]  # (the number record() gives this event)
         record(frame, at)
         if n == upto or (at and not last and same_locals(frame)):

@@ -12,12 +12,15 @@ import threading
 # frame comes back): YIELD_VALUE's, or YIELD_FROM's with f_lasti on the
 # instruction before it (3.8-3.10's await / yield from)
 _YIELD_VALUE = dis.opmap.get("YIELD_VALUE")
+# co_flags of a code whose frames yield and come back: generator,
+# coroutine, async generator
+GENERATOR_FLAGS = 0x2a0
 _YIELD_FROM = dis.opmap.get("YIELD_FROM", -1)
 
 
 def _yielding(frame):
     code = frame.f_code
-    if not code.co_flags & 0x2a0:  # (generator, coroutine, async generator)
+    if not code.co_flags & GENERATOR_FLAGS:
         return False
     b, i = code.co_code, frame.f_lasti
     return 0 <= i < len(b) and (b[i] == _YIELD_VALUE or (i + 2 < len(b) and b[i + 2] == _YIELD_FROM))
@@ -49,7 +52,7 @@ def _settrace(traced, known, local, gone, resumed, done):
         code = frame.f_code
         e = known_get(id(code))
         r = e[1] if e is not None and e[0] is code else traced(code)
-        if r and code.co_flags & 0x2a0 and _resuming(frame):
+        if r and code.co_flags & GENERATOR_FLAGS and _resuming(frame):
             resumed(frame)
         return local if r and not done else None
 
@@ -88,7 +91,7 @@ def _monitor(traced, on_line, gone, resumed, done, fast):
     def on_start(code, offset):
         if not done and traced(code):
             ev = E.LINE | E.PY_RETURN | E.PY_YIELD
-            if code.co_flags & 0x2a0:  # (generator, coroutine, async generator)
+            if code.co_flags & GENERATOR_FLAGS:
                 ev |= E.PY_RESUME
             M.set_local_events(tool, code, ev)
             watched.add(code)
