@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pyreplay/pyreplay/pyshim"
+	"golang.org/x/sync/singleflight"
 )
 
 type linesKey struct {
@@ -21,6 +22,10 @@ type linesKey struct {
 var (
 	linesMu    sync.Mutex
 	linesCache = map[linesKey][]int{}
+	// one Python run per file version at a time: a breakpoint set while
+	// the session reads the stop's files ahead (session.prefetch) waits
+	// for that run instead of starting its own
+	linesRuns singleflight.Group
 )
 
 // RunLines returns the sorted lines of file on which python reports line
@@ -42,6 +47,14 @@ func RunLines(python, file string) ([]int, error) {
 	if ok {
 		return lines, nil
 	}
+	v, err, _ := linesRuns.Do(fmt.Sprint(key), func() (any, error) { return runLines(key) })
+	lines, _ = v.([]int)
+	return lines, err
+}
+
+// runLines asks key's interpreter for its file's lines, and caches them.
+func runLines(key linesKey) ([]int, error) {
+	python, file := key.python, key.file
 	boot, err := pyshim.Install()
 	if err != nil {
 		return nil, fmt.Errorf("cannot install the pyreplay shim: %v", err)

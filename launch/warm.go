@@ -9,9 +9,9 @@ package launch
 //
 // A warm interpreter serves only a quiet run (Process.Quiet: no stdin,
 // output discarded, no signals relayed) with the same interpreter and
-// environment (the hash seed included) it was started with. One waits per
-// such pair; a run that takes it starts the next in the background when it
-// ends. An unused one ends after warmIdle, or at Cool.
+// environment (the hash seed included) it was started with. warmPool wait
+// per such pair; a run that takes one starts the next in the background
+// when it ends. An unused one ends after warmIdle, or at Cool.
 
 import (
 	"encoding/json"
@@ -27,6 +27,12 @@ import (
 
 const warmIdle = 2 * time.Minute
 
+// warmPool: the warm interpreters kept per interpreter and environment.
+// Two: a run that follows another closely (a Reverse Continue sent right
+// after a Step Back's re-execution) finds one whose imports are done; the
+// one started when the first ended would make it wait 50-90 ms for them.
+const warmPool = 2
+
 type warmProc struct {
 	cmd   *exec.Cmd
 	stdin *os.File   // the write end of its stdin: the run's configuration goes there
@@ -35,8 +41,8 @@ type warmProc struct {
 
 var warm struct {
 	sync.Mutex
-	idle     map[string]*warmProc
-	starting map[string]bool
+	idle     map[string][]*warmProc // oldest first
+	starting map[string]int
 }
 
 // warmKey: the interpreter and environment a warm interpreter serves.
@@ -49,7 +55,9 @@ func warmKey(python string, env []string) string {
 // (the re-executions of a live session), unless one is there already.
 func Warm(python, seed string) {
 	env := withHashSeed(&Config{HashSeed: seed}, os.Environ())
-	go startWarm(python, env)
+	for i := 0; i < warmPool; i++ {
+		go startWarm(python, env)
+	}
 }
 
 // Cool ends every waiting warm interpreter.
@@ -58,20 +66,39 @@ func Cool() {
 	idle := warm.idle
 	warm.idle = nil
 	warm.Unlock()
-	for _, w := range idle {
-		w.stdin.Close() // (it ends without running anything)
+	for _, ws := range idle {
+		for _, w := range ws {
+			w.stdin.Close() // (it ends without running anything)
+		}
 	}
 }
 
-// takeWarm is the warm interpreter waiting for python and env, taken out
-// of the pool; nil when there is none.
+// takeWarm is the oldest warm interpreter waiting for python and env
+// (the likeliest to have its imports done), taken out of the pool; nil
+// when there is none.
 func takeWarm(python string, env []string) *warmProc {
 	warm.Lock()
 	defer warm.Unlock()
 	k := warmKey(python, env)
-	w := warm.idle[k]
-	delete(warm.idle, k)
-	return w
+	ws := warm.idle[k]
+	if len(ws) == 0 {
+		return nil
+	}
+	warm.idle[k] = ws[1:]
+	return ws[0]
+}
+
+// dropIdle takes wp out of the pool; false when it was not there (taken).
+// Called with warm held.
+func dropIdle(k string, wp *warmProc) bool {
+	ws := warm.idle[k]
+	for i, w := range ws {
+		if w == wp {
+			warm.idle[k] = append(ws[:i:i], ws[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // startWarm starts a warm interpreter and waits for its end, on a thread
@@ -80,20 +107,20 @@ func takeWarm(python string, env []string) *warmProc {
 func startWarm(python string, env []string) {
 	k := warmKey(python, env)
 	warm.Lock()
-	if warm.idle[k] != nil || warm.starting[k] {
+	if len(warm.idle[k])+warm.starting[k] >= warmPool {
 		warm.Unlock()
 		return
 	}
 	if warm.starting == nil {
-		warm.starting = map[string]bool{}
+		warm.starting = map[string]int{}
 	}
-	warm.starting[k] = true
+	warm.starting[k]++
 	warm.Unlock()
 	started := false
 	defer func() {
 		if !started {
 			warm.Lock()
-			delete(warm.starting, k)
+			warm.starting[k]--
 			warm.Unlock()
 		}
 	}()
@@ -120,18 +147,15 @@ func startWarm(python string, env []string) {
 	started = true
 	wp := &warmProc{cmd: cmd, stdin: w, done: make(chan error, 1)}
 	warm.Lock()
-	delete(warm.starting, k)
+	warm.starting[k]--
 	if warm.idle == nil {
-		warm.idle = map[string]*warmProc{}
+		warm.idle = map[string][]*warmProc{}
 	}
-	warm.idle[k] = wp
+	warm.idle[k] = append(warm.idle[k], wp)
 	warm.Unlock()
 	expire := time.AfterFunc(warmIdle, func() {
 		warm.Lock()
-		mine := warm.idle[k] == wp
-		if mine {
-			delete(warm.idle, k)
-		}
+		mine := dropIdle(k, wp)
 		warm.Unlock()
 		if mine {
 			w.Close()
@@ -140,9 +164,7 @@ func startWarm(python string, env []string) {
 	wp.done <- cmd.Wait()
 	expire.Stop()
 	warm.Lock()
-	if warm.idle[k] == wp {
-		delete(warm.idle, k) // (it ended by itself)
-	}
+	dropIdle(k, wp) // (it ended by itself)
 	warm.Unlock()
 }
 

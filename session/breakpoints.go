@@ -73,8 +73,10 @@ func (d *Engine) SetLineBreakpoints(path string, bps []LineBreakpoint) []Breakpo
 		d.lineBPs[path] = keep
 	}
 	d.mu.Unlock()
-	d.applyBreakpoints(out)
+	// (the re-execution a Reverse Continue will need starts first: the
+	// live program's round trip below takes 10-20 ms)
 	d.speculate()
+	d.applyBreakpoints(out)
 	return out
 }
 

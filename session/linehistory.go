@@ -409,7 +409,27 @@ func (d *Engine) prefetchLoop() {
 			d.mu.Unlock()
 			return
 		}
+		var files []string
+		if s, err := d.snapLocked(snap); err == nil {
+			for _, f := range s.Frames {
+				if !f.Library && !slices.Contains(files, f.File) {
+					files = append(files, f.File)
+				}
+			}
+		}
+		python := d.python
 		d.mu.Unlock()
+		if python != "" {
+			// beside it, the lines CPython runs in the stop's files: a
+			// breakpoint set there next needs them before the re-execution
+			// of its Reverse Continue starts (a Python run each, 30-60
+			// ms, once per file version)
+			go func() {
+				for _, f := range files {
+					_, _ = launch.RunLines(python, f)
+				}
+			}()
+		}
 		// (a stop it cannot go back from is found again, and said, when
 		// the user steps back: windowAtCursor)
 		_, _ = d.windowFor(snap)

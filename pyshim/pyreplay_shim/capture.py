@@ -188,6 +188,10 @@ class Recorder:
         # from a CRIU image records nothing
         self.criu = None
         self.copy = False
+        # a re-execution of the past (linehistory.py) records no snapshot
+        # (its run is dropped) but the one it is asked for, if any: not
+        # the uncaught exception it ends with (~20 ms of a window's run)
+        self.history_run = False
         if cfg.get("criu_fd"):
             from . import criu
             self.criu = criu.Channel(cfg["criu_fd"])
@@ -245,7 +249,7 @@ class Recorder:
         """Record the stack ending at ``frame`` (or the traceback ``tb``).
         Returns the snapshot id, or None when the stack holds no program
         code or the write goes on after the program (store.write_snapshot)."""
-        if self.busy or self.copy:
+        if self.busy or self.copy or self.history_run:
             return None
         self.busy = True
         old_limit = _getlimit()

@@ -119,6 +119,7 @@ def install(spec, trig, rec):
     upto = until.get("event")  # or: the run ends at line event number `upto`
     snap = spec.get("snapshot")  # with upto: a recorded snapshot there, no events
     counting = spec.get("count")  # no events: the scope lines' hits up to the end
+    rec.history_run = True
     out = open(spec["out"], "w") if not snap else None
 
     # the events nearest the stop are the ones stepping back needs: the
@@ -129,8 +130,9 @@ def install(spec, trig, rec):
     last_of = {}  # frame serial -> its last event
     serial = {}  # id(frame) -> (frame, serial, parent serial)
     count = [0, 0, 0]  # line events, serials given, events made (any kind)
-    # co_filename -> {line: its line events so far}: an event's "h", the
-    # same in every re-execution from the anchor that traces its code
+    # co_filename -> [its line events so far, by line]: an event's "h",
+    # the same in every re-execution from the anchor that traces its code
+    # (a list: a line event's count is one indexed add; _bump grows it)
     file_hits = {}
     real = {}
     done = []
@@ -155,6 +157,8 @@ def install(spec, trig, rec):
     # window's run counts from its first checkpoint on once a forked copy
     # waits there (Checkpoints), and the full events come from a copy
     fast = [bool(snap) or bool(counting)]
+    # whether 3.12+'s LINE callback is fast_line (counting_only)
+    fast_cb = [False]
     # (a Reverse Continue's window records at most MIN_TAIL events in full
     # from the anchor on: a longer one's come from a copy)
     watch_hooks()
@@ -214,7 +218,8 @@ def install(spec, trig, rec):
     # id(code) -> what a line event of a traced code needs, looked up once
     # (by id: hashing a code object hashes all of it): (code, its file's
     # file_hits, its breakpoint lines -> True (one has no condition) or
-    # their compiled conditions, stop_only's one line or None)
+    # their compiled conditions, stop_only's one line or None, its special
+    # lines (code_rec))
     per_code = {}
 
     def code_rec(code):
@@ -224,8 +229,23 @@ def install(spec, trig, rec):
             if f == fn:
                 bps[n] = True if any(not t for t, _ in cs) else [cc for _, cc in cs]
         o = only.get(id(code))
-        c = per_code[id(code)] = (code, file_hits.setdefault(code.co_filename, {}), bps,
-                                  o[1] if o is not None and o[0] is code else None)
+        # the lines a counting event cannot just count (plain: absent): a
+        # breakpoint's with only its hit to note (1: from_hit, no
+        # condition), or where line() has more to do (0: a count's
+        # breakpoint, one with a condition, the stop's line)
+        special = {}
+        for n, b in bps.items():
+            if counting or (from_hit and b is not True):
+                special[n] = 0
+            elif from_hit:
+                special[n] = 1
+        if top_want is not None and fn == top_want[0]:
+            special[top_line] = 0
+        fh = file_hits.setdefault(code.co_filename, [])
+        top = max(L.own_lines(code), default=code.co_firstlineno)
+        if len(fh) <= top:
+            fh.extend([0] * (top + 1 - len(fh)))
+        c = per_code[id(code)] = (code, fh, bps, o[1] if o is not None and o[0] is code else None, special)
         return c
 
     def holds(code, frame):
@@ -321,6 +341,8 @@ def install(spec, trig, rec):
             if stop_ok[0]:
                 c_upto[0] = matched_at[0]
         done.append(how)
+        if MONITORING:
+            counting_only(False)  # (on_line: nothing more once done)
         sys.settrace(None)
         threading.settrace(None)
         if out is None:  # (a snapshot's run that did not reach it)
@@ -501,8 +523,7 @@ def install(spec, trig, rec):
             c = per_code.get(id(frame.f_code))
             if c is None or c[0] is not frame.f_code:
                 c = code_rec(frame.f_code)
-            fh = c[1]
-            h = fh[frame.f_lineno] = fh.get(frame.f_lineno, 0) + 1
+            h = _bump(c[1], frame.f_lineno)
         line = frame.f_lineno
         if caller or where:
             line = line_at(frame.f_code, frame.f_lasti) or line  # (at its call)
@@ -518,6 +539,8 @@ def install(spec, trig, rec):
         """A forked copy's events begin at frame's line event: first each
         live frame of the program as it is now (callers outermost first)."""
         fast[0] = False
+        if MONITORING:
+            counting_only(False)
         cps.every = 0  # (the copy records to the end: no copies of its own)
         attn[0] = attention(count[0])
         if MONITORING:
@@ -610,6 +633,8 @@ def install(spec, trig, rec):
                         cps.every = 0
             attn[0] = attention(n)
         if fast[0]:
+            if MONITORING and not fast_cb[0]:
+                counting_only(True)
             if n == upto or (counting and upto is None and at_stop(frame) and same_locals(frame)):
                 if snap:
                     _snapshot_here(rec, frame, spec["out"], unknown)
@@ -627,8 +652,7 @@ def install(spec, trig, rec):
                 if b is not None and (b is True or any(holds(cc, frame) for cc in b)):
                     last_hit[0] = n
             count[0] = n + 1
-            fh = c[1]
-            fh[ln] = fh.get(ln, 0) + 1
+            _bump(c[1], ln)
             if ln == top_line and not last and upto is None and at_stop(frame) and same_locals(frame):
                 finish("matched")
                 os._exit(0)
@@ -686,13 +710,11 @@ def install(spec, trig, rec):
         getframe = sys._getframe
 
         def on_line(code, ln):
-            """3.12+: a LINE event of a traced code (stop_only's: its one
-            line). A counting run's is counted here, without its frame (one
-            Python call: this is most of a window's cost; 3.8-3.11's `local`
-            has the same rule, inline in each), but where line() has more
-            to do: a checkpoint, the run's end, a line of the
-            stop's, a breakpoint's in a count or with a condition
-            (from_hit), the resume's rebuild."""
+            """3.12+: the LINE callback of a traced code (stop_only's: its
+            one line) but while the run only counts (fast_line)."""
+            return event_at(code, ln, getframe(1))
+
+        def event_at(code, ln, f):
             if done:
                 return DISABLE
             c = per_code.get(id(code))
@@ -701,29 +723,57 @@ def install(spec, trig, rec):
             if c[3] is not None:
                 if c[3] != ln:
                     return DISABLE
-                f = getframe(1)
                 if only_stop(f):
                     line(f)
-                return
-            if fast[0]:
-                n = count[0]
-                if n != attn[0] and ln != top_line and not trig.rebuilding:
-                    b = c[2].get(ln) if c[2] else None
-                    if b is None or not (counting or (from_hit and b is not True)):
-                        if b is not None and from_hit:
-                            last_hit[0] = n
-                        count[0] = n + 1
-                        fh = c[1]
-                        fh[ln] = fh.get(ln, 0) + 1
-                        return
-            line(getframe(1))
+                return None
+            line(f)
+            return None
 
-        watch_return = _monitor(traced, on_line, forget, resumed, done, fast)
+        pc_get = per_code.get
+        hot = [(None,)]  # the per_code entry of the code of the last event counted
+
+        def fast_line(code, ln):
+            """3.12+: the LINE callback while the run only counts (fast, once
+            the resume's rebuild is over: line() makes it so): a plain
+            line's event, or a from_hit breakpoint's with its hit noted,
+            counted at the least cost (one Python call, without its frame:
+            this is most of a window's cost), the rest passed to line(),
+            which has more to do there: a checkpoint, the run's end, the
+            stop's line, a breakpoint's in a count or with a condition,
+            stop_only's code. 3.8-3.11's `local` has the same rule, inline."""
+            c = hot[0]
+            if c[0] is not code:
+                c = pc_get(id(code))
+                if c is None or c[0] is not code or c[3] is not None:
+                    return event_at(code, ln, getframe(1))
+                hot[0] = c
+            n = count[0]
+            if n == attn[0]:
+                return event_at(code, ln, getframe(1))
+            sp = c[4]
+            if ln in sp:
+                if sp[ln] == 0:
+                    return event_at(code, ln, getframe(1))
+                last_hit[0] = n
+            count[0] = n + 1
+            try:
+                c[1][ln] += 1
+            except IndexError:
+                _bump(c[1], ln)
+            return None
+
+        watch_return, set_line = _monitor(traced, on_line, forget, resumed, done, fast)
+
+        def counting_only(on):
+            """fast_line is the LINE callback (on) or on_line is."""
+            if on != fast_cb[0]:
+                fast_cb[0] = on
+                set_line(fast_line if on else on_line)
     else:
         def local(frame, event, arg):
             """3.8-3.11: a traced frame's trace function: its line events
             (stop_only's code: its one line), counted here in a counting run
-            but where line() has more to do (on_line's rule, inline: a call
+            but where line() has more to do (fast_line's rule, inline: a call
             per event costs what it saves), and its returns
             (a generator's yield is not one: _yielding)."""
             if done:
@@ -739,15 +789,17 @@ def install(spec, trig, rec):
                         line(frame)
                     return local
                 if fast[0]:
-                    n = count[0]
-                    if n != attn[0] and ln != top_line and not trig.rebuilding:
-                        b = c[2].get(ln) if c[2] else None
-                        if b is None or not (counting or (from_hit and b is not True)):
-                            if b is not None and from_hit:
+                    k = c[4].get(ln)
+                    if k != 0:
+                        n = count[0]
+                        if n != attn[0] and not trig.rebuilding:
+                            if k is not None:
                                 last_hit[0] = n
                             count[0] = n + 1
-                            fh = c[1]
-                            fh[ln] = fh.get(ln, 0) + 1
+                            try:
+                                c[1][ln] += 1
+                            except IndexError:
+                                _bump(c[1], ln)
                             return local
                 line(frame)
             elif event == "return" and not fast[0] and not _yielding(frame):
@@ -755,6 +807,17 @@ def install(spec, trig, rec):
             return local
 
         watch_return = _settrace(traced, in_scope, local, forget, resumed, done)
+
+
+def _bump(hits, line):
+    """hits[line] += 1 (a file_hits list), grown to hold line: the new
+    count."""
+    try:
+        hits[line] += 1
+    except IndexError:
+        hits.extend([0] * (line + 1 - len(hits)))
+        hits[line] = 1
+    return hits[line]
 
 
 def _snapshot_here(rec, frame, path, unknown):
@@ -766,6 +829,7 @@ def _snapshot_here(rec, frame, path, unknown):
         end = "unknown: the program read %s at %s, which was not recorded" % unknown[0][1:]
     else:
         from . import store
+        rec.history_run = False  # (the one snapshot it records)
         sid = rec.snapshot("breakpoint", "", frame, "line")
         store.wait()
         end = "snapshot %d" % (sid or 0)

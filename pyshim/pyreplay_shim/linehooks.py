@@ -77,7 +77,8 @@ def _monitor(traced, on_line, gone, resumed, done, fast):
     gets LINE (on_line, which DISABLEs the ones it has no use for) and
     return events of its own; the rest of the program runs without any. A
     counting run (fast) DISABLEs the return events it meets (begin()
-    restarts them)."""
+    restarts them). Returns watch_return and set_line(cb), which makes cb
+    the LINE callback."""
     M = sys.monitoring
     E = M.events
     tool = next((t for t in (2, 4, 3, 5, 1) if M.get_tool(t) is None), None)
@@ -131,4 +132,7 @@ def _monitor(traced, on_line, gone, resumed, done, fast):
     M.register_callback(tool, E.PY_RESUME, on_resume)
     M.register_callback(tool, E.PY_UNWIND, on_unwind)  # (global only: an exception leaving a frame)
     M.set_events(tool, E.PY_START | E.PY_UNWIND)
-    return watch_return
+
+    def set_line(cb):
+        M.register_callback(tool, E.LINE, cb)
+    return watch_return, set_line
