@@ -4,9 +4,9 @@ package main
 // CPU-bound program, live (pyreplay dap's default) and with record
 // --trace, and what its history takes on disk. Time travel on means the
 // anchors both take (launch.UseAnchors, AnchorPolicy): a snapshot of the
-// main thread every 50 ms, pausing it for at most 10% of its run, on
-// 3.12+; every 25 ms and 25% on 3.8-3.11; 10 s of them kept by default
-// (the newest 40, and 40 more one per 250 ms).
+// main thread every 12 ms, pausing it for at most 20% of its run, on
+// 3.12+; 25% on 3.8-3.11; 10 s of them kept by default (the newest 40,
+// 40 more one per 50 ms and 40 one per 250 ms).
 //
 //   - overhead: per version and CPU-bound workload, lockstep groups as the
 //     overhead section's: plain Python, a second plain Python as the
@@ -27,7 +27,7 @@ package main
 // (periodic.py: a thread, wall time) does: the anchor it asks for then is
 // taken at the program's next line, the harness's own, before its turn's
 // clock starts (bench/workloads/_harness.py); the anchors after it fall
-// every 25/50 ms of the turns, at a random phase, as in a run alone, but
+// every 12-17 ms of the turns, at a random phase, as in a run alone, but
 // for those asked for at a turn's very end (ttScale).
 
 import (
@@ -40,6 +40,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/pyreplay/pyreplay/launch"
 )
 
 // ttWorkloads: the CPU-bound workloads (the targets' kind)
@@ -493,7 +495,10 @@ func (r *Results) liveRun(py PyInfo, prog, dir string, cpu int, db string, args 
 // renderTimeTravel is the section's table.
 func (r *Results) renderTimeTravel(b *strings.Builder) {
 	fmt.Fprintf(b, "\nTIME TRAVEL ON — the workload launched by pyreplay dap (time travel on, its default; no breakpoint; \"live\") and recorded by\n")
-	fmt.Fprintf(b, "record --trace, to its end: anchors every 50 ms pausing the program ≤ 10%% of its run on 3.12+, every 25 ms and ≤ 25%% on\n")
+	e12, b12 := launch.AnchorPolicy(12)
+	e11, b11 := launch.AnchorPolicy(11)
+	fmt.Fprintf(b, "record --trace, to its end: anchors every %v pausing the program ≤ %.0f%% of its run on 3.12+, every %v and ≤ %.0f%% on\n",
+		e12, b12*100, e11, b11*100)
 	fmt.Fprintf(b, "3.8–3.11; in-program CPU time ÷ plain Python's, in lockstep as the overhead section's: %d generations of plain Python, both,\n", r.Gens)
 	fmt.Fprintf(b, "and a second plain Python (the control), %d rounds (record --trace: in the first %d), but a turn runs %.0f%% of the work %d times\n", r.Rounds, trGens, ttScale*100, ttRuns)
 	fmt.Fprintf(b, "and counts them all (ratio of sums): an anchor falls in some turns and not others; settrace line recorder\n")

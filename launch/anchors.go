@@ -14,29 +14,35 @@ import (
 )
 
 // The anchors kept: the newest AnchorsDense, and, older than those, one
-// per AnchorsThin of the run, AnchorsDense of them: DefaultHistory of the
-// run. A longer History adds tiers ten times sparser each (one per 2.5 s,
-// then per 25 s, ...), so that the last 10 s stay as dense as by default
-// while the anchors kept grow with the log of the history's length.
+// per AnchorsMid of the run (when anchors are denser than that), then one
+// per AnchorsThin, AnchorsDense of each: DefaultHistory of the run. A
+// longer History adds tiers ten times sparser each (one per 2.5 s, then
+// per 25 s, ...), so that the last 10 s stay as dense as by default while
+// the anchors kept grow with the log of the history's length.
 const (
 	AnchorsDense   = 40
+	AnchorsMid     = 50 * time.Millisecond
 	AnchorsThin    = 250 * time.Millisecond
 	DefaultHistory = AnchorsDense * AnchorsThin // 10 s
 )
 
 // AnchorPolicy is how often time travel snapshots a program run by
 // Python 3.minor: every `every` of its run, less often when its
-// snapshots would pause it for more than `budget` of its run. A
-// re-execution traces the stop's code: on 3.12+ (sys.monitoring) it runs
-// at about the program's own speed; on 3.8-3.11 sys.settrace costs a
-// Python call event per call (up to ~10x on call-heavy code), so anchors
-// there are closer and may cost more of the run. Both stay within the
-// recording targets of time travel (2x on 3.12+, 4x before).
+// snapshots would pause it for more than `budget` of its run. Going back
+// re-executes from the latest anchor, and a re-execution that traces a
+// hot line runs 3-5x slower than the program (a Python call per line
+// event; on 3.8-3.11 also per call): the latency of going back is about
+// that factor times the run since the anchor. A small program's anchor
+// pauses it ~2.5 ms, so at 12 ms the budget sets the pace (one per
+// 12-17 ms): measured, 1.20-1.25x the program's run on CPU-bound
+// workloads, within time travel's targets (2x on 3.12+, 4x before);
+// every 50 ms on 3.12+ and 25 ms before cost 1.11x and 1.18x and made a
+// Reverse Continue at once wait 150-300 ms.
 func AnchorPolicy(minor int) (every time.Duration, budget float64) {
 	if minor >= 12 {
-		return 50 * time.Millisecond, 0.10
+		return 12 * time.Millisecond, 0.20
 	}
-	return 25 * time.Millisecond, 0.25
+	return 12 * time.Millisecond, 0.25
 }
 
 // History bounds what time travel keeps of a run (record --trace
@@ -141,7 +147,17 @@ func anchorTiers(every, span time.Duration) (dense int, tiers []Tier) {
 	if span <= AnchorsDense*every {
 		return max(1, int((span+every-1)/every)), nil
 	}
-	for w := AnchorsThin; ; w *= 10 {
+	next := func(w time.Duration) time.Duration {
+		if w < AnchorsThin {
+			return AnchorsThin
+		}
+		return w * 10
+	}
+	w := AnchorsThin
+	if every < AnchorsMid {
+		w = AnchorsMid
+	}
+	for ; ; w = next(w) {
 		if span <= AnchorsDense*w {
 			return AnchorsDense, append(tiers, Tier{Every: w.Seconds(), Keep: int((span + w - 1) / w)})
 		}

@@ -34,16 +34,18 @@ func TestParseHistory(t *testing.T) {
 	}
 }
 
-// The default keeps what a live session kept before --history: the newest
-// 40 and one per 250 ms of the 10 s before; longer histories add sparser
-// tiers, shorter ones keep fewer dense anchors.
+// The default keeps the newest 40, one per 50 ms of the 2 s before when
+// anchors are denser, and one per 250 ms of the 10 s before; longer
+// histories add sparser tiers, shorter ones keep fewer dense anchors.
 func TestAnchorTiers(t *testing.T) {
 	cases := []struct {
 		every, span time.Duration
 		want        string
 	}{
 		{50 * time.Millisecond, DefaultHistory, "40 [{0.25 40}]"},
-		{25 * time.Millisecond, DefaultHistory, "40 [{0.25 40}]"},
+		{25 * time.Millisecond, DefaultHistory, "40 [{0.05 40} {0.25 40}]"},
+		{12 * time.Millisecond, 2 * time.Minute, "40 [{0.05 40} {0.25 40} {2.5 40} {25 5}]"},
+		{12 * time.Millisecond, time.Second, "40 [{0.05 20}]"},
 		{50 * time.Millisecond, 300 * time.Millisecond, "6 []"},
 		{25 * time.Millisecond, time.Second, "40 []"},
 		{50 * time.Millisecond, 2 * time.Minute, "40 [{0.25 40} {2.5 40} {25 5}]"},
@@ -58,7 +60,7 @@ func TestAnchorTiers(t *testing.T) {
 	// what the caller gave wins
 	o := Options{MaxSnapshots: 5}
 	o.UseAnchors(12, History{Span: time.Minute})
-	if o.MaxSnapshots != 5 || o.ThinSnapshots != nil || o.HistoryBound || o.Every != 0.05 || o.EveryBudget != 0.1 {
+	if o.MaxSnapshots != 5 || o.ThinSnapshots != nil || o.HistoryBound || o.Every != 0.012 || o.EveryBudget != 0.2 {
 		t.Errorf("--max-snapshots 5: %+v", o)
 	}
 	o = Options{Every: 0.2}
