@@ -67,6 +67,8 @@ class Hooks:
         # before the first line event, as on 3.12+ (the hook then skips)
         self._fn_codes = {}
         self._fn_done = set()
+        if getattr(self.rec, "criu", None) is not None:
+            self.rec.criu.on_copy.append(self._copy_untraced)
         # the program sees no trace function of pyreplay's (it may well
         # print or test sys.gettrace()); the shim asks _gettrace
         sys.gettrace = _program_gettrace
@@ -106,6 +108,16 @@ class Hooks:
 
     def holds_bp(self, code):
         return id(code) in self._bp_codes
+
+    def _copy_untraced(self):
+        """A copy restored from a CRIU image runs untraced (criu.py
+        become_copy): no return event will take its frames out of the
+        traced sets, which would then hold them, and their locals, for
+        good (a generator's finally, a __del__ would never run)."""
+        live = getattr(self._tl, "live", None)
+        if live is not None:
+            live.clear()
+        self._fn_done.clear()
 
     def live_frames(self):
         live = getattr(self._tl, "live", None)

@@ -8,6 +8,9 @@ configured in it is saved here and applied again.
   or the same standard stream, their lock made again).
 - warnings: the filter list (warnings.simplefilter / filterwarnings).
 - decimal: the current context (precision, rounding, traps).
+- weakref: the finalizers waiting for their object (weakref.finalize),
+  registered again (stdvalues.reduce_finalize), in the order they were
+  made.
 
 capture() runs while a snapshot is taken, inside the snapshot's one pickle;
 restore() runs in the resumed process before any frame is rebuilt.
@@ -35,6 +38,11 @@ def capture(warning_filters):
     decimal = sys.modules.get("decimal")
     if decimal is not None:
         st["decimal"] = decimal.getcontext()
+    from .stdvalues import live_finalizers
+    fins = live_finalizers()
+    if fins:
+        # (made again as the state loads: restore() has nothing to do)
+        st["finalizers"] = fins
     return st
 
 

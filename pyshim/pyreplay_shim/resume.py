@@ -87,12 +87,21 @@ class Runtime:
         # the frame keys of the plan's generator chunks, in the order of the
         # snapshot's suspended generators (reconstruct/frame_generator.go)
         self.gen_keys = []
+        # the frames whose class call a caller's chunk completes (init):
+        # their instance, kept past release() until init takes it
+        self.init_frames = set()
+        self.inits = {}
 
     def L(self, i, name):
         return self.locals[i][name]
 
     def S(self, i, j):
-        return self.stacks[i][j]
+        """Stack item j of frame i, read once by its frame's code (at its
+        rebuild, or when a loop interrupted by the call in progress goes
+        on): then forgotten, as only the frame holds it (release)."""
+        st = self.stacks[i]
+        v, st[j] = st[j], None
+        return v
 
     def A(self, i, k):
         name, is_cell = self.params[i][k]
@@ -123,6 +132,25 @@ class Runtime:
         line events are the program's (Triggers.rebuilding), but for the
         one at ``line`` that comes next, the snapshot's own."""
         self.trig.arrived(sys._getframe(1), line)
+        self.release()
+
+    def release(self):
+        """The rebuild is over: the recorded values it read go, so that
+        nothing but the program holds them, as in the original run (a
+        generator dropped then closes then, a file left open is flushed
+        and closed when its frame ends, __del__ and weakref callbacks run
+        when they did). Kept: what generated code reads once a call in
+        progress returns: an __init__ frame's instance (init), a class
+        body's __class__ cell (classfix), the 3.8/3.9 loop flags (ran),
+        the stack items not read yet (S forgets each as it is read), a
+        generator not started yet's locals (read when it starts)."""
+        self.inits = {i: self.A(i, 0) for i in self.init_frames if i in self.locals and self.params.get(i)}
+        unstarted = {k for k in self.gen_keys if not self.codes[k][0].get("primed")}
+        self.locals = {i: (loc if i in unstarted else {"__class__": loc["__class__"]})
+                       for i, loc in self.locals.items() if i in unstarted or "__class__" in loc}
+        self.gens = {}
+        self.extras = {}
+        self.F = {}  # (the resume functions: their closures hold the frames' cells)
 
     def exitcm(self, i, j):
         return _ExitCM(self.stacks[i][j])
@@ -136,7 +164,7 @@ class Runtime:
     def init(self, i, result):
         if result is not None:
             raise TypeError("__init__() should return None, not '%s'" % type(result).__name__)
-        return self.A(i, 0)
+        return self.inits.pop(i)
 
     def callee(self, i, base, n):
         items = self.stacks[i][base:base + n]
@@ -388,6 +416,10 @@ def run(cfg, rec, trig):
         rt.params[ch["frame"]] = [(a["name"], a["cell"]) for a in (ch.get("args") or [])]
         if ch["kind"] == "generator":
             rt.gen_keys.append(ch["frame"])
+        for other in plan["chunks"]:
+            # (reconstruct/helpers.go rtInit: the one place that writes it)
+            if "__pyreplay_rt__.init(%d, " % ch["frame"] in other["source"]:
+                rt.init_frames.add(ch["frame"])
     trig.start()
     # compile every chunk first: suspended generators are rebuilt while the
     # state loads, and need their code

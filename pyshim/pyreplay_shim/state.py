@@ -468,6 +468,8 @@ class StatePickler(pickle.Pickler):
             return self._reduce_file(obj)
         if t is _LOCK:
             return (V.make_lock, (obj.locked(),))
+        if t.__name__ == "finalize" and t.__module__ == "weakref":
+            return V.reduce_finalize(obj)
         if t is _RLOCK:
             return V.reduce_rlock(self, obj)
         if t.__name__ == "Match" and t.__module__ == "re":

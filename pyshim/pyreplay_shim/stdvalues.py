@@ -59,6 +59,48 @@ def make_lock(locked):
     return lock
 
 
+def make_finalize(target, func, args, kwargs, atexit):
+    """A weakref.finalize registered again (reduce_finalize); target None:
+    one already called or detached (alive False)."""
+    import weakref
+    if target is None:
+        return weakref.finalize.__new__(weakref.finalize)
+    f = weakref.finalize(target, func, *args, **(kwargs or {}))
+    f.atexit = atexit
+    return f
+
+
+def reduce_finalize(obj):
+    """A weakref.finalize by what it will call on what (the registry its
+    class keeps is not in the object): made again and registered again
+    when the state loads, so that it runs when its object goes, as in the
+    original run (TemporaryDirectory's cleanup, a program's own)."""
+    import weakref
+    info = weakref.finalize._registry.get(obj)
+    target = info.weakref() if info is not None else None
+    if target is None:
+        return (make_finalize, (None, None, (), None, False))
+    return (make_finalize, (target, info.func, info.args, info.kwargs, info.atexit))
+
+
+def live_finalizers():
+    """The weakref.finalize objects waiting for their object, in the order
+    they were made (libstate.capture: a program often keeps none of them
+    itself, only its object)."""
+    weakref = sys.modules.get("weakref")
+    if weakref is None:
+        return []
+    shim = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    live = []
+    for f, info in list(weakref.finalize._registry.items()):
+        code = getattr(info.func, "__code__", None)
+        if code is not None and code.co_filename.startswith(shim):
+            continue  # (the shim's own)
+        if info.weakref() is not None:
+            live.append((info.index, f))
+    return [f for _, f in sorted(live, key=lambda x: x[0])]
+
+
 def make_lru(func, maxsize, typed):
     import functools
     return functools.lru_cache(maxsize=maxsize, typed=typed)(func)

@@ -89,8 +89,11 @@ class Triggers(_Mechanism):
         # nor stop; the innermost frame's arrival at its recorded position
         # (Runtime.arrive) clears it
         self.rebuilding = False
-        # (frame, line) of the innermost frame's arrival: its first line
-        # event there is the snapshot's own, reported when it was taken
+        # (code, line) of the innermost frame's arrival: its first line
+        # event there is the snapshot's own, reported when it was taken.
+        # Its code, not the frame: a rebuilt frame runs generated code of
+        # its own (resume.py), and holding the frame would hold its locals
+        # past its end (a file left open would not be flushed then)
         self.arrival = None
         self.on_arrival = []
 
@@ -131,7 +134,7 @@ class Triggers(_Mechanism):
         its next line event at ``line`` (0: none, a function's entry) is the
         snapshot's own."""
         self.rebuilding = False
-        self.arrival = (frame, line) if line else None
+        self.arrival = (frame.f_code, line) if line else None
         for cb in self.on_arrival:
             cb(frame, line)
 
@@ -143,7 +146,7 @@ class Triggers(_Mechanism):
     def fire_line(self, frame, line, kind):
         if self.skip_arrival and self.arrival is not None:
             a, self.arrival = self.arrival, None
-            if a[0] is frame and a[1] == line:
+            if a[0] is frame.f_code and a[1] == line:
                 return True
         bps = self.lines.get(self.realpath(frame.f_code.co_filename), {}).get(line)
         return self.reach(bps, frame, kind, "breakpoint", "")
