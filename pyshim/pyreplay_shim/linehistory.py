@@ -95,7 +95,8 @@ from . import paths
 from .output import output_bytes
 from .frames import line_at
 from .state import _safe_repr
-from .pastvalues import _UNKNOWN, _Made, _literals, _mark_unknown, _resume_key
+from .lineout import write_events
+from .pastvalues import _SMALL, _Made, _literals, _mark_unknown, _resume_key
 from .versions import MONITORING
 from .view import redacted, view
 
@@ -105,8 +106,6 @@ _IMMUTABLE = frozenset((int, float, complex, str, bytes, bool, type(None)))
 # breakpoint hit (a few Step Backs from it), and at least, up to the stop
 HIT_MARGIN = 100
 MIN_TAIL = 300
-# ints whose view is their repr (reprlib's maxlong: 40 characters)
-_SMALL = 10 ** 38
 
 
 def install(spec, trig, rec):
@@ -359,65 +358,8 @@ def install(spec, trig, rec):
         kept = context + list(ring)
         if unknown:
             _mark_unknown(kept, unknown[0], lambda e: verified.get(e[10], ()))
-        # the kept events' views, numbered in the order they are first used
-        # (a view made for an event that was not kept is not written)
-        table = {}  # a view's items -> its number in OUT
-        rows = []
-        by_index = {m.i: key for key, m in views.items()}
-        renumber = {}
-
-        def number(key):
-            n = table.get(key)
-            if n is None:
-                n = table[key] = len(table)
-                rows.append(key)
-            return n
-
-        small = {}  # a small int -> its view's number (most locals)
-        for e in kept:
-            vals = e[6]
-            for k, v in vals.items():
-                if type(v) is int and -_SMALL < v < _SMALL and not _hides(k):
-                    n = small.get(v)
-                    if n is None:
-                        n = small[v] = number(_key(k, v))
-                    vals[k] = n
-                elif v is _UNKNOWN:
-                    vals[k] = number((("type", ""), ("repr", "<unknown: may come from %s at %s, which was not recorded>"
-                                                      % unknown[0][1:]), ("unknown", True)))
-                elif type(v) is _Made:
-                    n = renumber.get(v.i)
-                    if n is None:
-                        n = renumber[v.i] = number(by_index[v.i])
-                    vals[k] = n
-                else:
-                    vals[k] = number(_key(k, v))
-        dumps = json.dumps
-        # (one encoder: json.dumps with default= makes a new one per call)
-        encode = json.JSONEncoder(default=str).encode
-        for (name, fn, k) in codes.values():
-            out.write(dumps({"code": k, "f": name, "file": fn}) + "\n")
-        for n, key in enumerate(rows):
-            row = {"view": n}
-            row.update(key)
-            out.write(encode(row) + "\n")
-        js = {}  # a module's or a local's name -> its JSON (names repeat)
-        for e in kept:
-            m = js.get(e[5])
-            if m is None:
-                m = js[e[5]] = dumps(e[5])
-            vj = []
-            for k, n in e[6].items():
-                kj = js.get(k)
-                if kj is None:
-                    kj = js[k] = dumps(k)  # (a class body's or exec's locals need not be identifiers)
-                vj.append("%s:%d" % (kj, n))
-            vj = "{" + ",".join(vj) + "}"
-            out.write('{"n":%d,"h":%d,"s":%d,"p":%d,"k":%d,"l":%d,"m":%s,"v":%s%s%s%s%s%s}\n' % (
-                e[0], e[12], e[1], e[2], e[3], e[4], m, vj,
-                ',"c":1' if e[7] and (stop_ok[0] or unknown) and (c_upto[0] is None or e[10] <= c_upto[0]) else "",
-                ',"x":1' if e[8] else "", ',"w":1' if e[11] else "", ',"b":' + dumps(e[9]) if e[9] is not None else "",
-                ',"r":' + dumps(e[13]) if e[13] else ""))
+        write_events(out, codes.values(), kept, views, _key, _hides, unknown,
+                     lambda e: e[7] and (stop_ok[0] or unknown) and (c_upto[0] is None or e[10] <= c_upto[0]))
         first_n = next((e[0] for e in ring if not e[8] and not e[11]), count[0])
         end = {"end": how, "events": count[0], "kept": len(ring), "first": first_n}
         # the generators' frames suspended here, keyed: a window after this

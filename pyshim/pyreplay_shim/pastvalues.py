@@ -6,6 +6,9 @@ generator's frame apart from one re-execution to another (_resume_key)."""
 from .frames import line_at
 from .state import _safe_repr
 
+# ints whose view is their repr (reprlib's maxlong: 40 characters)
+_SMALL = 10 ** 38
+
 
 class _Made(object):
     """A view made at its event: its number in the re-execution's table."""
