@@ -10,7 +10,7 @@ import (
 // lineHistoryLive measures time travel in a live session (pyreplay dap,
 // time travel on by default) the way a user meets it: the program runs a
 // few seconds, dies with an uncaught exception, and from that stop Step
-// Back (the first re-executes from the latest anchor, 12-17 ms of
+// Back (the first re-executes from the latest anchor, 8-17 ms of
 // the program's run earlier), then Reverse Continue to a breakpoint set
 // now on a line that last ran just before the exception. Loop lengths
 // vary per session so the exception falls at different distances from

@@ -5,8 +5,8 @@ package main
 // --trace, and what its history takes on disk. Time travel on means the
 // anchors both take (launch.UseAnchors, AnchorPolicy): a snapshot of the
 // main thread every 12 ms, pausing it for at most 20% of its run, on
-// 3.12+; 25% on 3.8-3.11; 10 s of them kept by default (the newest 40,
-// 40 more one per 50 ms and 40 one per 250 ms).
+// 3.12+; every 8 ms and 30% on 3.8-3.11; 10 s of them kept by default
+// (the newest 40, 40 more one per 50 ms and 40 one per 250 ms).
 //
 //   - overhead: per version and CPU-bound workload, lockstep groups as the
 //     overhead section's: plain Python, a second plain Python as the
@@ -27,7 +27,7 @@ package main
 // (periodic.py: a thread, wall time) does: the anchor it asks for then is
 // taken at the program's next line, the harness's own, before its turn's
 // clock starts (bench/workloads/_harness.py); the anchors after it fall
-// every 12-17 ms of the turns, at a random phase, as in a run alone, but
+// every 8-17 ms of the turns, at a random phase, as in a run alone, but
 // for those asked for at a turn's very end (ttScale).
 
 import (

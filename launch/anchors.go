@@ -30,19 +30,20 @@ const (
 // Python 3.minor: every `every` of its run, less often when its
 // snapshots would pause it for more than `budget` of its run. Going back
 // re-executes from the latest anchor, and a re-execution that traces a
-// hot line runs 3-5x slower than the program (a Python call per line
-// event; on 3.8-3.11 also per call): the latency of going back is about
-// that factor times the run since the anchor. A small program's anchor
-// pauses it ~2.5 ms, so at 12 ms the budget sets the pace (one per
-// 12-17 ms): measured, 1.20-1.25x the program's run on CPU-bound
-// workloads, within time travel's targets (2x on 3.12+, 4x before);
-// every 50 ms on 3.12+ and 25 ms before cost 1.11x and 1.18x and made a
-// Reverse Continue at once wait 150-300 ms.
+// hot line runs slower than the program, 3-5x on 3.12+ (a Python call per
+// line event) and ~12x before (sys.settrace: a call, line and return
+// event each): the latency of going back is about that factor times the
+// run since the anchor. A small program's anchor pauses it ~2.5 ms, so
+// the budget sets the pace (one per 12-17 ms on 3.12+, 8-10 ms before).
+// Measured on the CPU-bound workloads: 1.20-1.25x the program's run on
+// 3.12+ and 1.27x on 3.8-3.11, within time travel's targets (2x on
+// 3.12+, 4x before); every 50 ms on 3.12+ and 25 ms before cost 1.11x
+// and 1.18x and made a Reverse Continue at once wait 150-400 ms.
 func AnchorPolicy(minor int) (every time.Duration, budget float64) {
 	if minor >= 12 {
 		return 12 * time.Millisecond, 0.20
 	}
-	return 12 * time.Millisecond, 0.25
+	return 8 * time.Millisecond, 0.30
 }
 
 // History bounds what time travel keeps of a run (record --trace

@@ -1,7 +1,7 @@
 """Line history in a live session: a call-heavy loop of N iterations (a
 few seconds), then a row that does not parse raises. pyreplay dap stops
 there (the uncaught filter); Step Back re-executes from the latest anchor
-(a periodic snapshot every 12-17 ms) and Reverse Continue reaches the last
+(a periodic snapshot every 8-17 ms) and Reverse Continue reaches the last
 call of score() (a breakpoint on its line set after it ran).
 
     python line_history_live.py N
