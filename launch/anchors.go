@@ -181,5 +181,5 @@ func (o *Options) UseAnchors(minor int, h History) {
 		return
 	}
 	o.MaxSnapshots, o.ThinSnapshots = anchorTiers(every, h.span())
-	o.HistorySize, o.HistoryBound = h.Size, true
+	o.HistorySize, o.HistoryBound, o.HistorySpan = h.Size, true, h.span().Seconds()
 }

@@ -111,8 +111,13 @@ type Options struct {
 	// first line (an "entry" anchor) goes too (UseAnchors)
 	HistorySize  int64
 	HistoryBound bool
-	Redact       []string
-	NoRedact     bool
+	// HistorySpan, with HistoryBound: periodic snapshots taken more than
+	// this long before the newest go (seconds; UseAnchors: however many
+	// the dense and thin tiers would keep, the budget may space anchors
+	// wider than their interval)
+	HistorySpan float64
+	Redact      []string
+	NoRedact    bool
 
 	// resume
 	Snap        int64 // resume this snapshot of Store as a new run (its parent)
@@ -172,7 +177,7 @@ func Build(o Options) (*Prepared, error) {
 		o.UseAnchors(Minor(python), o.TraceHistory)
 	}
 	cfg := Config{Mode: "record", Every: o.Every, EveryBudget: o.EveryBudget, MaxSnapshots: o.MaxSnapshots, ThinSnapshots: o.ThinSnapshots,
-		HistorySize: o.HistorySize, HistoryBound: o.HistoryBound, Redact: o.Redact, NoRedact: o.NoRedact}
+		HistorySize: o.HistorySize, HistoryBound: o.HistoryBound, HistorySpan: o.HistorySpan, Redact: o.Redact, NoRedact: o.NoRedact}
 	baseDir := cwd
 	if o.Target.IsModule() {
 		cfg.Module = o.Target.Module

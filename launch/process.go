@@ -42,6 +42,7 @@ type Config struct {
 	ThinSnapshots []Tier        `json:"thin_snapshots,omitempty"` // Options.ThinSnapshots
 	HistorySize   int64         `json:"history_size,omitempty"`   // Options.HistorySize
 	HistoryBound  bool          `json:"history_bound,omitempty"`  // Options.HistoryBound
+	HistorySpan   float64       `json:"history_span,omitempty"`   // Options.HistorySpan
 	Status        string        `json:"status"`
 	StdoutStart   int64         `json:"stdout_start,omitempty"`
 	StderrStart   int64         `json:"stderr_start,omitempty"`

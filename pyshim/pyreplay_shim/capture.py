@@ -170,6 +170,7 @@ class Recorder:
         self.thin_periodic = cfg.get("thin_snapshots") or []
         self.history_size = cfg.get("history_size") or 0
         self.history_bound = bool(cfg.get("history_bound"))
+        self.history_span = cfg.get("history_span") or 0
         # the user's recording key (internal/trust): every snapshot is signed
         self.key = bytes.fromhex(cfg.get("key") or "")
         self.key_id = signing.key_id(self.key)

@@ -226,7 +226,7 @@ def _launch(cfg, boot, exe, args, cwd):
     argv = [_text(a) for a in args]
     cwd = cwd or os.getcwd()
     child = {k: cfg[k] for k in ("db", "key", "redact", "no_redact", "breakpoints", "every", "every_budget", "max_snapshots",
-                                 "thin_snapshots", "history_size", "history_bound", "child_sessions")
+                                 "thin_snapshots", "history_size", "history_bound", "history_span", "child_sessions")
              if k in cfg}
     child.update({"mode": "record", "run": 0, "child_of": cfg["run"], "status": ""})
     opts, i = _options(argv)

@@ -302,7 +302,8 @@ def _write_inputs(db, rec, sid, inputs):
 def _prune(db, rec):
     """The run's periodic snapshots beyond the newest rec.max_periodic go,
     but for, older than those, the tiers of rec.thin_periodic (each keeps
-    one per `every` seconds of the run, the newest `keep` such); then the
+    one per `every` seconds of the run, the newest `keep` such), and those
+    taken more than rec.history_span seconds before the newest; then the
     oldest while they store more than rec.history_size in all (the newest
     stays). With rec.history_bound (time travel's anchors), once the
     oldest of them goes, so does the run's anchor at the program's first
@@ -316,6 +317,11 @@ def _prune(db, rec):
                 " GROUP BY CAST(time / ? AS INTEGER) ORDER BY MIN(id) DESC LIMIT ?)")
         args += (rec.run, tier["every"], tier["keep"])
     db.execute(sql, args)
+    if rec.history_span > 0:
+        # (by time too: the budget may space anchors wider than their
+        # interval, and the tiers count them; the newest stays)
+        db.execute("DELETE " + periodic + " AND time < (SELECT MAX(time) " + periodic + ") - ?",
+                   (rec.run, rec.run, rec.history_span))
     if rec.history_size > 0:
         rows = db.execute("SELECT id, size " + periodic + " ORDER BY id DESC", (rec.run,)).fetchall()
         total, drop = 0, []
