@@ -196,7 +196,7 @@ func TestLineHistoryNoEffects(t *testing.T) {
 				lines = append(lines, top.num("line"))
 			}
 			if fmt.Sprint(lines) != "[8 7 6]" {
-				t.Fatalf("step backs: %v", lines)
+				t.Fatalf("step backs: %v\n%s", lines, c.output.String())
 			}
 			after, _ := os.ReadFile(log)
 			if string(after) != string(before) {
