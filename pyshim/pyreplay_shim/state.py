@@ -24,6 +24,7 @@ import types
 from .frames import _Null
 from . import stdvalues as V
 from .stdvalues import _FAST, _SKIP_CLASS_ATTRS, set_attrs
+from .stdvalues import reopen_file  # noqa: F401 - (recordings made before it moved name it here)
 
 PROTOCOL = 5  # 5: a bytearray goes to the file whole (BYTEARRAY8), as bytes do
 CellType = types.CellType if hasattr(types, "CellType") else type((lambda x: lambda: x)(0).__closure__[0])
@@ -289,43 +290,6 @@ def _same_sets(code, fresh):
 
 def std_stream(name):
     return getattr(sys, name)
-
-
-def reopen_file(path, mode, pos, encoding, errors, newline, binary_kind, name=None):
-    """The program's open file again, in its own mode (its repr, mode,
-    readable() and writable() as they were): a file being written ("w",
-    "x") is opened without truncating it, then cut at the position it was
-    written up to, "a" appends again; reading or writing goes on at pos.
-    name: the name the program opened it by (path is its absolute path)."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError("the program had %s open (mode %r, position %d) and it no longer exists"
-                                % (path, mode, pos))
-    writes = any(c in mode for c in "wax")
-    if "+" in mode:
-        flags = os.O_RDWR
-    else:
-        flags = os.O_WRONLY if writes else os.O_RDONLY
-    if "a" in mode:
-        flags |= os.O_APPEND
-    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    # ("x" and "w" by their descriptor: neither creates nor truncates it)
-    fmode = mode.replace("x", "w")
-    try:
-        if "b" in mode:
-            f = open(fd, fmode, buffering=0) if binary_kind == "raw" else open(fd, fmode)
-        else:
-            f = open(fd, fmode, encoding=encoding, errors=errors, newline=newline)
-    except BaseException:
-        os.close(fd)
-        raise
-    raw = f if binary_kind == "raw" else (f.buffer.raw if "b" not in mode else f.raw)
-    raw.name = path if name is None else name
-    if fmode != mode:
-        f.mode = mode  # (a text file's own attribute; "x" as the program opened it)
-    if writes:
-        f.truncate(pos)
-    f.seek(pos)
-    return f
 
 
 def closed_file(path, mode):
