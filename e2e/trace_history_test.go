@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,16 +150,23 @@ func TestTraceAnchors(t *testing.T) {
 		if n := countReason(list, "periodic"); n < 5 {
 			t.Fatalf("%d periodic anchors over a run of %.1f s, want several: %+v", n, last.Time-first.Time, list)
 		}
-		latest := ""
+		// the latest two exact anchors: the latest may have been taken at
+		// line 14 itself (anchors every 8-17 ms), its window then begins
+		// after line 13, which the one before holds
+		var latest []string
 		for _, s := range list {
 			if s.Reason == "periodic" && s.Resume == "exact" {
-				latest = s.ID
+				latest = append(latest, s.ID)
 			}
+		}
+		if len(latest) > 2 {
+			latest = latest[len(latest)-2:]
 		}
 		c := replayAt(t, db, last.ID)
 		desc, _, line := c.back(t)
-		if line != 13 || !strings.HasSuffix(desc, "re-executed from "+latest) {
-			t.Fatalf("step back from the exception: line %d %q, want line 13 re-executed from the latest anchor %s (not %s, the first line)",
+		from := desc[strings.LastIndex(desc, " ")+1:]
+		if line != 13 || !strings.Contains(desc, "re-executed from ") || !slices.Contains(latest, from) {
+			t.Fatalf("step back from the exception: line %d %q, want line 13 re-executed from the latest anchors %v (not %s, the first line)",
 				line, desc, latest, first.ID)
 		}
 	})
