@@ -90,11 +90,11 @@ def live_finalizers():
     weakref = sys.modules.get("weakref")
     if weakref is None:
         return []
-    shim = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    from .paths import is_shim_file
     live = []
     for f, info in list(weakref.finalize._registry.items()):
         code = getattr(info.func, "__code__", None)
-        if code is not None and code.co_filename.startswith(shim):
+        if code is not None and is_shim_file(code.co_filename):
             continue  # (the shim's own)
         if info.weakref() is not None:
             live.append((info.index, f))
@@ -130,8 +130,10 @@ def reopen_file(path, mode, pos, encoding, errors, newline, binary_kind, name=No
         raise
     raw = f if binary_kind == "raw" else (f.buffer.raw if "b" not in mode else f.raw)
     raw.name = path if name is None else name
-    if fmode != mode:
-        f.mode = mode  # (a text file's own attribute; "x" as the program opened it)
+    if fmode != mode and "b" not in mode:
+        # ("x" as the program opened it: a text file's mode is its own
+        # attribute; a binary one's is its descriptor's, read-only: "wb")
+        f.mode = mode
     if writes:
         f.truncate(pos)
     f.seek(pos)
