@@ -712,12 +712,10 @@ def install(spec, trig, rec):
                 fast_cb[0] = on
                 set_line(fast_line if on else on_line)
     else:
-        def local(frame, event, arg):
-            """3.8-3.11: a traced frame's trace function: its line events
-            (stop_only's code: its one line), counted here in a counting run
-            but where line() has more to do (fast_line's rule, inline: a call
-            per event costs what it saves), and its returns
-            (a generator's yield is not one: _yielding)."""
+        def full(frame, event, arg):
+            """3.8-3.11: a traced frame's event but for local's counting
+            path: its line event (stop_only's code: its one line), and its
+            return (a generator's yield is not one: _yielding)."""
             if done:
                 return None
             if event == "line":
@@ -725,28 +723,49 @@ def install(spec, trig, rec):
                 c = per_code.get(id(code))
                 if c is None or c[0] is not code:
                     c = code_rec(code)
-                ln = frame.f_lineno
                 if c[3] is not None:
-                    if c[3] == ln and only_stop(frame):
+                    if c[3] == frame.f_lineno and only_stop(frame):
                         line(frame)
                     return local
-                if fast[0]:
-                    k = c[4].get(ln)
-                    if k != 0:
-                        n = count[0]
-                        if n != attn[0] and not trig.rebuilding:
-                            if k is not None:
-                                last_hit[0] = n
-                            count[0] = n + 1
-                            try:
-                                c[1][ln] += 1
-                            except IndexError:
-                                _bump(c[1], ln)
-                            return local
                 line(frame)
             elif event == "return" and not fast[0] and not _yielding(frame):
                 forget(frame)  # (a counting run (fast) keeps no frames)
             return local
+
+        hot_code = [(None,)]  # the per_code entry of the code of the last event counted
+
+        def local(frame, event, arg):
+            """3.8-3.11: a traced frame's trace function. While the run only
+            counts, a plain line's event, or a from_hit breakpoint's with its
+            hit noted, is counted here at the least cost (fast_line's rule,
+            inline: this is most of a window's cost); the rest goes to
+            full(): a checkpoint, the run's end, the stop's line, a
+            breakpoint's in a count or with a condition, stop_only's code,
+            the events of a run that records."""
+            if event == "line" and fast[0]:
+                code = frame.f_code
+                c = hot_code[0]
+                if c[0] is not code:
+                    c = per_code.get(id(code))
+                    if c is None or c[0] is not code or c[3] is not None:
+                        return full(frame, event, arg)
+                    hot_code[0] = c
+                ln = frame.f_lineno
+                k = c[4].get(ln)
+                n = count[0]
+                if k == 0 or n == attn[0] or done or trig.rebuilding:
+                    return full(frame, event, arg)
+                if k is not None:
+                    last_hit[0] = n
+                count[0] = n + 1
+                try:
+                    c[1][ln] += 1
+                except IndexError:
+                    _bump(c[1], ln)
+                return local
+            if event == "return" and fast[0]:
+                return local
+            return full(frame, event, arg)
 
         watch_return = _settrace(traced, in_scope, local, forget, resumed, done)
 

@@ -45,13 +45,18 @@ def _settrace(traced, known, local, gone, resumed, done):
     `local` as their trace function (their lines and returns), and their
     resumptions reported; other frames cost their call event (a dict
     lookup in known, traced's answers by id(code), once it has seen their
-    code)."""
+    code; none for the code of the call before: a hot function's)."""
     known_get = known.get
+    last = [None, False]  # the code of the last call event, and its answer
 
     def glob(frame, event, arg):
         code = frame.f_code
-        e = known_get(id(code))
-        r = e[1] if e is not None and e[0] is code else traced(code)
+        if code is last[0]:
+            r = last[1]
+        else:
+            e = known_get(id(code))
+            r = e[1] if e is not None and e[0] is code else traced(code)
+            last[0], last[1] = code, r
         if r and code.co_flags & GENERATOR_FLAGS and _resuming(frame):
             resumed(frame)
         return local if r and not done else None

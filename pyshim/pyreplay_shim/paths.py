@@ -119,12 +119,24 @@ def is_shim_file(filename):
     return filename.startswith(SHIM_DIR + os.sep)
 
 
+_module_cache = {}  # name -> (id of its module, whether it is the program's)
+
+
 def user_modules():
+    """The names of the program's modules in sys.modules, __main__ first.
+    Each module's answer is kept while its name holds the same module (by
+    id: the cache must not keep a module alive): an anchor asks every few
+    ms, and reading __file__ of a module without one costs an
+    AttributeError, or a call of the module's __getattr__."""
     out = ["__main__"] if "__main__" in sys.modules else []
+    cache = _module_cache
     for name, m in list(sys.modules.items()):
         if name == "__main__" or m is None:
             continue
-        f = getattr(m, "__file__", None)
-        if isinstance(f, str) and is_user_file(f):
+        c = cache.get(name)
+        if c is None or c[0] != id(m):
+            f = getattr(m, "__file__", None)
+            c = cache[name] = (id(m), isinstance(f, str) and is_user_file(f))
+        if c[1]:
             out.append(name)
     return out

@@ -173,6 +173,14 @@ def stream(parts):
     return io.BufferedReader(ChunkReader(parts), 1 << 16)
 
 
+# the recorder whose periodic snapshots were written since the last
+# _prune, and how many: pruning (five queries, ~1 ms, half an anchor's
+# write) runs once per PRUNE_BATCH of them, at the next snapshot that is
+# not periodic (a stop: what a live session reads then is pruned) and
+# when the program ends (finish); meanwhile at most PRUNE_BATCH more are
+# kept than the bounds say
+PRUNE_BATCH = 8
+_unpruned = [None, 0]
 _inflight = []  # the deferred write running: [(done lock, [its error])]
 _ending = []  # set by finish(): every later write is made at once
 
@@ -202,6 +210,20 @@ def finish():
     finalises and its threads stop) written at once."""
     _ending.append(True)
     wait()
+    rec = _unpruned[0]
+    if rec is not None and _unpruned[1]:
+        _unpruned[1] = 0
+        try:
+            db = rec._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                _prune(db, rec)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except Exception:  # noqa: BLE001 - the program's exit comes first (a few anchors more kept)
+            pass
 
 
 def write_snapshot(db, rec, row, parts, sources, defer=False, inputs=None):
@@ -239,7 +261,8 @@ def _write(db, rec, row, parts, sources, inputs=None):
     need ((sha256, path) each), its row (run, reason, label, file, line,
     function, time, stdout_bytes, stderr_bytes, frames, globals,
     placeholders, meta) and its state (parts: Segments.finish()); prune the
-    run's periodic snapshots beyond rec.max_periodic (_prune). Returns
+    run's periodic snapshots beyond rec.max_periodic (_prune, once per
+    PRUNE_BATCH of them). Returns
     (snapshot id, the sources stored)."""
     fj, gj, pj, mj = row[9:13]
     first, rest = parts[0], parts[1:]
@@ -270,8 +293,12 @@ def _write(db, rec, row, parts, sources, inputs=None):
         sid = cur.lastrowid
         if inputs is not None:
             _write_inputs(db, rec, sid, inputs)
-        if row[1] == "periodic" and rec.max_periodic > 0:
-            _prune(db, rec)
+        if rec.max_periodic > 0:
+            if row[1] == "periodic":
+                _unpruned[0], _unpruned[1] = rec, _unpruned[1] + 1
+            if _unpruned[1] >= PRUNE_BATCH or (row[1] != "periodic" and _unpruned[1]):
+                _prune(db, rec)
+                _unpruned[1] = 0
         if big:
             # copying this much from the write-ahead log into the database
             # is left to pyreplay's checkpointer (recording.Checkpointer),
