@@ -25,6 +25,9 @@ func (r *Results) lineHistoryLive(py PyInfo) {
 	if *flagQuick {
 		sessions = 4
 	}
+	if *flagSessions > 0 {
+		sessions = *flagSessions
+	}
 	var first, looked, later, reverse, reverseLooked []float64
 	for s := 0; s < sessions; s++ {
 		n := 2_000_000 + s*137_000

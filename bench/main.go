@@ -98,16 +98,17 @@ type Results struct {
 }
 
 var (
-	flagPython = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
-	flagOnly   = flag.String("only", "", "comma-separated sections: overhead,timetravel,snapshot,bigvalue,resume,dap,lines,lineslive (lines' live session alone),criu (default: all but lineslive)")
-	flagRounds = flag.Int("rounds", 8, "counted rounds of turns of each overhead group (after one of warm-up)")
-	flagGens   = flag.Int("generations", 4, "overhead groups (fresh processes) per version and workload")
-	flagQuick  = flag.Bool("quick", false, "one version (the newest, or -python) and one workload (call_heavy, or -workloads; timetravel: its four CPU-bound ones unless -workloads)")
-	flagSerial = flag.Bool("serial", false, "run the overhead groups one at a time on one CPU (default: one per CPU at once)")
-	flagOut    = flag.String("out", "", "JSON output (default bench/results.json; with -quick bench/results-quick.json)")
-	flagWork   = flag.String("workloads", "", "comma-separated overhead workloads (default: all)")
-	flagKeep   = flag.Bool("keep", false, "keep the temporary directory")
-	flagV      = flag.Bool("v", false, "log every process run")
+	flagPython   = flag.String("python", "", "comma-separated CPython minor versions to run (default: every 3.8-3.13 found)")
+	flagOnly     = flag.String("only", "", "comma-separated sections: overhead,timetravel,snapshot,bigvalue,resume,dap,lines,lineslive (lines' live session alone),criu (default: all but lineslive)")
+	flagRounds   = flag.Int("rounds", 8, "counted rounds of turns of each overhead group (after one of warm-up)")
+	flagSessions = flag.Int("sessions", 0, "live sessions of the lines section per interpreter, half of them stepping back at once (default 8, -quick 4)")
+	flagGens     = flag.Int("generations", 4, "overhead groups (fresh processes) per version and workload")
+	flagQuick    = flag.Bool("quick", false, "one version (the newest, or -python) and one workload (call_heavy, or -workloads; timetravel: its four CPU-bound ones unless -workloads)")
+	flagSerial   = flag.Bool("serial", false, "run the overhead groups one at a time on one CPU (default: one per CPU at once)")
+	flagOut      = flag.String("out", "", "JSON output (default bench/results.json; with -quick bench/results-quick.json)")
+	flagWork     = flag.String("workloads", "", "comma-separated overhead workloads (default: all)")
+	flagKeep     = flag.Bool("keep", false, "keep the temporary directory")
+	flagV        = flag.Bool("v", false, "log every process run")
 )
 
 func main() {

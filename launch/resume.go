@@ -56,6 +56,9 @@ type HistorySpec struct {
 	// Scope.Lines whose condition holds, up to Until (not included), and
 	// ends with them ({"end": ..., "counts": {"file:line:condition": N}})
 	Count bool `json:"count,omitempty"`
+	// Park: none of the above yet: the resumed run waits at its arrival
+	// for them, a file's path written to the FIFO at Park (session/park.go)
+	Park string `json:"park,omitempty"`
 }
 
 // HistoryScope names the codes a re-execution traces: by their name in

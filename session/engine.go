@@ -204,6 +204,7 @@ type Engine struct {
 	prefetchNext int64                     // the live stop whose window to make next (0: none)
 	prefetching  bool
 	ahead        map[string]*aheadRun // re-executions started before they are asked for (speculate)
+	parked       *parkedRun           // the next re-execution from the latest stop's anchor, ready (park.go)
 	nextVirtual  int64
 	python       string
 	baseDir      string

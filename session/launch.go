@@ -336,6 +336,8 @@ func (d *Engine) Close() {
 	st := d.store
 	past, lines := d.past, d.lines
 	d.past = nil
+	parked := d.parked
+	d.parked = nil
 	var making []chan struct{}
 	for _, ch := range d.making {
 		making = append(making, ch)
@@ -361,6 +363,9 @@ func (d *Engine) Close() {
 	}
 	if st != nil {
 		st.Close()
+	}
+	if parked != nil {
+		parked.cancel()
 	}
 	if lines {
 		launch.Cool() // (the warm interpreters waiting for its re-executions)

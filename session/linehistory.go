@@ -432,7 +432,9 @@ func (d *Engine) prefetchLoop() {
 		}
 		// (a stop it cannot go back from is found again, and said, when
 		// the user steps back: windowAtCursor)
-		_, _ = d.windowFor(snap)
+		if w, err := d.windowFor(snap); err == nil && w != nil {
+			d.park(w.anchor) // (its next re-execution: a Reverse Continue's, a step in's)
+		}
 	}
 }
 

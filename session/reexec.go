@@ -219,13 +219,13 @@ func (d *Engine) hitsBefore(w *lineWindow, bps map[string][]LineBreakpoint) (map
 		until.Last = false
 		scope = scopeIn(until, scope, &launch.HistoryScope{}) // (counting needs no frame's lines)
 		scope.Lines = lines
-		if err := countHits(store, python, first, scope, until, total); err != nil {
+		if err := d.countHits(store, python, first, scope, until, total); err != nil {
 			return nil, err
 		}
 	}
 	if w.first > 0 {
 		n := w.first
-		if err := countHits(store, python, w.anchor, w.scope, launch.HistoryUntil{Event: &n}, total); err != nil {
+		if err := d.countHits(store, python, w.anchor, w.scope, launch.HistoryUntil{Event: &n}, total); err != nil {
 			return nil, err
 		}
 	}
@@ -240,8 +240,8 @@ func (d *Engine) hitsBefore(w *lineWindow, bps map[string][]LineBreakpoint) (map
 
 // countHits re-executes from anchor to until, counting the line events of
 // scope's lines whose condition holds, and adds them to total.
-func countHits(store *recording.Store, python string, anchor int64, scope *launch.HistoryScope, until launch.HistoryUntil, total map[string]int) error {
-	lines, run, err := reexecution(store, python, anchor, &launch.HistorySpec{Until: until, Scope: scope, Count: true})
+func (d *Engine) countHits(store *recording.Store, python string, anchor int64, scope *launch.HistoryScope, until launch.HistoryUntil, total map[string]int) error {
+	lines, run, err := d.reexecution(store, python, anchor, &launch.HistorySpec{Until: until, Scope: scope, Count: true})
 	_ = store.DropRun(run)
 	if err != nil {
 		return err
@@ -366,7 +366,7 @@ func (d *Engine) speculate() {
 // reexecuteWindow is reexecuteTo's re-execution.
 func (d *Engine) reexecuteWindow(store *recording.Store, python string, anchor, stop int64, scope *launch.HistoryScope, until launch.HistoryUntil) (*lineWindow, error) {
 	spec := &launch.HistorySpec{Until: until, Scope: scope, Limit: WindowEvents, ForkEvery: WindowForkEvery}
-	lines, run, err := reexecution(store, python, anchor, spec)
+	lines, run, err := d.reexecution(store, python, anchor, spec)
 	if err != nil {
 		return nil, fmt.Errorf("cannot go back by line from %s: resuming %s: %v", recording.SnapID(stop), recording.SnapID(anchor), err)
 	}
@@ -423,7 +423,7 @@ func (d *Engine) recordedStop(n int64) (int64, error) {
 	}
 	at := e.N
 	spec := &launch.HistorySpec{Until: launch.HistoryUntil{Event: &at}, Scope: v.w.scope, Snapshot: true}
-	lines, run, err := reexecution(store, python, v.w.anchor, spec)
+	lines, run, err := d.reexecution(store, python, v.w.anchor, spec)
 	if err != nil {
 		return 0, err
 	}
@@ -449,8 +449,9 @@ func (d *Engine) recordedStop(n int64) (int64, error) {
 
 // reexecution resumes anchor with spec (Out set here), its output going
 // nowhere, and returns the lines it wrote (its events, then {"end": ...})
-// and its run.
-func reexecution(store *recording.Store, python string, anchor int64, spec *launch.HistorySpec) ([][]byte, int64, error) {
+// and its run: the parked one from anchor when there is one (park.go;
+// another is parked once it is done), else one started now.
+func (d *Engine) reexecution(store *recording.Store, python string, anchor int64, spec *launch.HistorySpec) ([][]byte, int64, error) {
 	out, err := os.CreateTemp("", "pyreplay-lines-*.jsonl")
 	if err != nil {
 		return nil, 0, err
@@ -458,17 +459,31 @@ func reexecution(store *recording.Store, python string, anchor int64, spec *laun
 	out.Close()
 	defer os.Remove(out.Name())
 	spec.Out = out.Name()
-	prog, err := PrepareResume(launch.Options{Store: store, Snap: anchor, Python: python, History: spec}, false)
-	if err != nil {
-		return nil, 0, err
+	run, err := int64(0), errParkedGone
+	if p := d.takeParked(anchor, python); p != nil {
+		run = p.run
+		_, err = p.finish(spec)
+		defer func() { go d.park(anchor) }()
+		if errors.Is(err, errParkedGone) {
+			_ = store.DropRun(run)
+		}
 	}
-	prog.Quiet = true
-	if _, err := prog.Run(); err != nil {
-		return nil, prog.Config.Run, err
+	if errors.Is(err, errParkedGone) {
+		var prog *Program
+		prog, err = PrepareResume(launch.Options{Store: store, Snap: anchor, Python: python, History: spec}, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		prog.Quiet = true
+		run = prog.Config.Run
+		_, err = prog.Run()
+	}
+	if err != nil {
+		return nil, run, err
 	}
 	f, err := os.Open(out.Name())
 	if err != nil {
-		return nil, prog.Config.Run, err
+		return nil, run, err
 	}
 	defer f.Close()
 	var lines [][]byte
@@ -477,7 +492,7 @@ func reexecution(store *recording.Store, python string, anchor int64, spec *laun
 	for sc.Scan() {
 		lines = append(lines, append([]byte(nil), sc.Bytes()...))
 	}
-	return lines, prog.Config.Run, sc.Err()
+	return lines, run, sc.Err()
 }
 
 // endOf is the "end" of a re-execution's last line ({"end": ...}).

@@ -190,16 +190,23 @@ class _Replay(object):
     gaps = []  # [(first index not noted, the interval's end)]
     misaligned = False
     profiling = False
-    unknown = None  # the callback: unknown(what, frame)
+    unknown = None  # the callback: unknown(what, frame) (on_unknown)
     trig = None
 
 
-def replay(trig, unknown):
+def on_unknown(cb):
+    """cb(what, frame): a value the re-execution reads from outside was not
+    recorded (linehistory.py: set before the program runs on; nothing
+    asks while the resume rebuilds the stack)."""
+    _Replay.unknown = cb
+
+
+def replay(trig):
     """In a re-execution (linehistory.install, before the state loads):
     the sources give back the recorded values once begin() has the
-    anchor's position; unknown(what, frame) is called where a value comes
+    anchor's position; on_unknown's callback is called where a value comes
     from outside and was not recorded."""
-    _Replay.on, _Replay.trig, _Replay.unknown = True, trig, unknown
+    _Replay.on, _Replay.trig = True, trig
 
     def make(kind, real, reads):
         def wrapper(*args, **kwargs):

@@ -89,7 +89,7 @@ import threading
 
 from . import codelines as L
 from .forkpoints import Checkpoints, watch_hooks
-from .linehooks import GENERATOR_FLAGS, _monitor, _settrace, _yielding
+from .linehooks import GENERATOR_FLAGS, _monitor, _settrace, _yielding, note_starts
 from . import inputs
 from . import paths
 from .output import output_bytes
@@ -109,6 +109,81 @@ MIN_TAIL = 300
 
 
 def install(spec, trig, rec):
+    """Before the program's state loads (resume.run): what must be in place
+    then (the sandbox, the recorded inputs, the at-fork hooks' watch), and
+    the run's own tracing (_run): at once, or, with spec's "park" (a FIFO's
+    path), once the resumed program has arrived and its spec comes (_park)."""
+    rec.history_run = True
+    watch_hooks()
+    inputs.replay(trig)
+    # nothing the re-execution does reaches outside (sandbox.py); its
+    # private files stay until at_exit is over (registered after: run
+    # before), for the copy that records the last events reads them too
+    from . import sandbox
+    sandbox.install()
+    if spec.get("park"):
+        _park(spec["park"], trig, rec)
+    else:
+        _run(spec, trig, rec)
+
+
+def _park(path, trig, rec):
+    """A parked re-execution (session/park.go: the next one from this
+    anchor, made ready ahead): the resumed program waits where it arrives
+    for its run's spec, read from the FIFO at path (written when a
+    re-execution from this anchor is asked for: a line, the path of the
+    spec's JSON file; closed without one: it ends there), then runs as one
+    started with it. Meanwhile the interpreter follows each frame as the
+    run's own tracing would have it do from the start: 3.8-3.11 a trace
+    function is on, with nothing to do (the interpreter then tracks each
+    frame's line, so that the line events after the arrival are the same:
+    3.8-3.10 decide by the line it last traced); 3.12+ a monitoring tool
+    notes each code that starts. (posix's functions: the sandbox's os
+    would copy what it opens.)"""
+    if MONITORING:
+        started = note_starts()
+    else:
+        def idle(frame, event, arg):
+            return None
+        threading.settrace(idle)
+        sys.settrace(idle)
+        started = None
+    # opened now, not blocking (pyreplay holds the write end until the
+    # run ends: what it writes stays until read), then read blocking, up
+    # to the line pyreplay writes (the spec's path); it takes the fd OUT
+    # takes in a run started with its spec, which opens OUT here (the
+    # program's own files get the numbers they had)
+    import posix
+    fd = posix.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    os.set_blocking(fd, True)
+    woken = []
+
+    def unpark(frame, line):
+        if woken:
+            return
+        woken.append(True)
+        name = b""
+        while not name.endswith(b"\n"):
+            b = posix.read(fd, 4096)
+            if not b:
+                name = b""  # (closed without a line)
+                break
+            name += b
+        posix.close(fd)
+        name = name.strip()
+        if not name:
+            os._exit(0)  # (not needed after all)
+        import _io
+        with _io.open(name.decode(), "rb") as f:
+            real = json.loads(f.read().decode())
+        _run(real, trig, rec, frame, started)
+    trig.on_arrival.append(unpark)
+
+
+def _run(spec, trig, rec, arrived=None, started=None):
+    """The re-execution's tracing for spec; arrived: the frame a parked
+    one arrived in (its stack is traced from now on), started: the codes
+    that started before (note_starts; 3.12+)."""
     import collections
     until = spec.get("until") or {}
     want_stack = [tuple(x) for x in until.get("stack") or []]
@@ -118,8 +193,8 @@ def install(spec, trig, rec):
     upto = until.get("event")  # or: the run ends at line event number `upto`
     snap = spec.get("snapshot")  # with upto: a recorded snapshot there, no events
     counting = spec.get("count")  # no events: the scope lines' hits up to the end
-    rec.history_run = True
-    out = open(spec["out"], "w") if not snap else None
+    import _io  # (the sandbox's open is on: OUT is pyreplay's)
+    out = _io.open(spec["out"], "w") if not snap else None
 
     # the events nearest the stop are the ones stepping back needs: the
     # last `keep`, plus each live frame's last event before them (its
@@ -160,7 +235,6 @@ def install(spec, trig, rec):
     fast_cb = [False]
     # (a Reverse Continue's window records at most MIN_TAIL events in full
     # from the anchor on: a longer one's come from a copy)
-    watch_hooks()
     cps = Checkpoints(spec.get("fork_every") or 0, keep,
                       MIN_TAIL if (spec.get("scope") or {}).get("from_hit") else None) \
         if not snap and not counting else None
@@ -634,16 +708,12 @@ def install(spec, trig, rec):
             f = f.f_back
         where = "%s:%d" % (paths.abs_file(f.f_code.co_filename), f.f_lineno) if f is not None else "?"
         unknown.append((count[0], what, where))
-    inputs.replay(trig, outside)
+    inputs.on_unknown(outside)
 
     def changed(path):
         outside("%s (its content then: it changed after the snapshot this re-executes from)"
                 % os.fspath(path), sys._getframe(2))
-    # nothing the re-execution does reaches outside (sandbox.py); its
-    # private files stay until at_exit is over (registered after: run
-    # before), for the copy that records the last events reads them too
     from . import sandbox
-    sandbox.install()
     sandbox.on_changed[0] = changed
     import atexit
     atexit.register(at_exit)
@@ -704,7 +774,7 @@ def install(spec, trig, rec):
                 _bump(c[1], ln)
             return None
 
-        watch_return, set_line = _monitor(traced, on_line, forget, resumed, done, fast)
+        watch_return, set_line = _monitor(traced, on_line, forget, resumed, done, fast, started)
 
         def counting_only(on):
             """fast_line is the LINE callback (on) or on_line is."""
@@ -768,6 +838,11 @@ def install(spec, trig, rec):
             return full(frame, event, arg)
 
         watch_return = _settrace(traced, in_scope, local, forget, resumed, done)
+        f = arrived
+        while f is not None:
+            if traced(f.f_code):
+                f.f_trace = local  # (as the call event would have made it)
+            f = f.f_back
 
 
 def _bump(hits, line):

@@ -76,20 +76,42 @@ def _settrace(traced, known, local, gone, resumed, done):
     return watch_return
 
 
-def _monitor(traced, on_line, gone, resumed, done, fast):
+def _history_tool():
+    """3.12+: a free sys.monitoring tool id, taken for line history."""
+    M = sys.monitoring
+    tool = next((t for t in (2, 4, 3, 5, 1) if M.get_tool(t) is None), None)
+    if tool is None:
+        raise RuntimeError("no free sys.monitoring tool id for line history")
+    M.use_tool_id(tool, "pyreplay-history")
+    return tool
+
+
+def note_starts():
+    """3.12+, a parked re-execution (linehistory._park): its tool, noting
+    each code that starts until _monitor takes it over: (tool, codes)."""
+    M = sys.monitoring
+    tool = _history_tool()
+    codes = []
+
+    def on_start(code, offset):
+        codes.append(code)
+    M.register_callback(tool, M.events.PY_START, on_start)
+    M.set_events(tool, M.events.PY_START)
+    return tool, codes
+
+
+def _monitor(traced, on_line, gone, resumed, done, fast, started=None):
     """3.12+: a sys.monitoring tool of the re-execution's own. Each code
     is asked once, at its first start (then DISABLEd there): a traced one
     gets LINE (on_line, which DISABLEs the ones it has no use for) and
     return events of its own; the rest of the program runs without any. A
     counting run (fast) DISABLEs the return events it meets (begin()
-    restarts them). Returns watch_return and set_line(cb), which makes cb
-    the LINE callback."""
+    restarts them). started: note_starts()'s tool and the codes that
+    started meanwhile, each asked now. Returns watch_return and
+    set_line(cb), which makes cb the LINE callback."""
     M = sys.monitoring
     E = M.events
-    tool = next((t for t in (2, 4, 3, 5, 1) if M.get_tool(t) is None), None)
-    if tool is None:
-        raise RuntimeError("no free sys.monitoring tool id for line history")
-    M.use_tool_id(tool, "pyreplay-history")
+    tool = started[0] if started else _history_tool()
     DISABLE = M.DISABLE
     getframe = sys._getframe
     watched = set()
@@ -137,6 +159,8 @@ def _monitor(traced, on_line, gone, resumed, done, fast):
     M.register_callback(tool, E.PY_RESUME, on_resume)
     M.register_callback(tool, E.PY_UNWIND, on_unwind)  # (global only: an exception leaving a frame)
     M.set_events(tool, E.PY_START | E.PY_UNWIND)
+    for code in started[1] if started else ():
+        on_start(code, 0)
 
     def set_line(cb):
         M.register_callback(tool, E.LINE, cb)

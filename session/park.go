@@ -1,0 +1,178 @@
+package session
+
+// Parked re-executions: the next re-execution from an anchor, made ready
+// ahead. Resuming an anchor (Go plans the resume, a warm interpreter
+// loads the configuration, compiles the plan's code, loads the state and
+// rebuilds the stack) is 30-50 ms of every re-execution before the
+// program's first line runs again, and a Reverse Continue sent right
+// after setting a breakpoint waits for all of it. So once a live stop's
+// window is made (prefetchLoop), a re-execution from its anchor is
+// started with no spec: it resumes, arrives at the anchor's line and
+// waits there (the shim's linehistory._park) until the spec of the next
+// re-execution from that anchor comes through a FIFO, then runs as one
+// started with it: same events, same output, since nothing of the
+// program has run yet.
+//
+// pyreplay holds the FIFO's write end open from the start until the run
+// ends (what a FIFO holds is gone once no one has it open, and the
+// process may not have opened it yet): the parked process reads a line,
+// the path of the spec's file; closing it without one ends the process
+// (cancel, Close, or pyreplay's own end), as does the parent-death
+// signal of any quiet run.
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/pyreplay/pyreplay/launch"
+	"github.com/pyreplay/pyreplay/recording"
+)
+
+// parkedRun is a re-execution from anchor under python, waiting at its
+// arrival for a spec.
+type parkedRun struct {
+	anchor int64
+	python string
+	dir    string   // private: the FIFO and the spec file
+	fifo   *os.File // its write end (held open: closing it with no spec ends the run)
+	run    int64    // the run it records into (dropped after)
+	done   chan parkedEnd
+}
+
+type parkedEnd struct {
+	res launch.Result
+	err error
+}
+
+var errParkedGone = errors.New("the parked re-execution ended before its spec came")
+
+// park starts, in the background, a parked re-execution from anchor (the
+// one before stays when it is for the same anchor; any other is ended).
+func (d *Engine) park(anchor int64) {
+	d.mu.Lock()
+	store, python, ended := d.store, d.reexecPython(), d.ended
+	old := d.parked
+	if ended || store == nil || (old != nil && old.anchor == anchor && old.python == python) {
+		d.mu.Unlock()
+		return
+	}
+	d.parked = nil
+	d.mu.Unlock()
+	if old != nil {
+		old.cancel()
+	}
+	p, err := startParked(store, python, anchor)
+	if err != nil {
+		return // (the next re-execution runs as any other)
+	}
+	d.mu.Lock()
+	if d.ended || d.parked != nil {
+		d.mu.Unlock()
+		p.cancel()
+		return
+	}
+	d.parked = p
+	d.mu.Unlock()
+}
+
+// startParked resumes anchor of store under python up to its arrival,
+// where it waits for a spec (linehistory._park).
+func startParked(store *recording.Store, python string, anchor int64) (*parkedRun, error) {
+	dir, err := os.MkdirTemp("", "pyreplay-park-")
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "spec.fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	// (read-write: opening does not wait for the reader, and the process
+	// reads until this end closes)
+	fifo, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	prog, err := PrepareResume(launch.Options{Store: store, Snap: anchor, Python: python, History: &launch.HistorySpec{Park: path}}, false)
+	if err == nil && prog.Image != "" {
+		err = errors.New("a CRIU image is restored, not parked")
+	}
+	if err != nil {
+		fifo.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	prog.Quiet = true
+	p := &parkedRun{anchor: anchor, python: python, dir: dir, fifo: fifo, run: prog.Config.Run, done: make(chan parkedEnd, 1)}
+	go func() {
+		res, err := prog.Run()
+		p.done <- parkedEnd{res, err}
+	}()
+	return p, nil
+}
+
+// takeParked is the parked re-execution from anchor under python, taken
+// (nil when there is none, or it ended).
+func (d *Engine) takeParked(anchor int64, python string) *parkedRun {
+	d.mu.Lock()
+	p := d.parked
+	if p == nil || p.anchor != anchor || p.python != python {
+		d.mu.Unlock()
+		return nil
+	}
+	d.parked = nil
+	d.mu.Unlock()
+	return p
+}
+
+// finish runs p with spec (its Out set): the spec's file named where p
+// reads it, then its end awaited. errParkedGone: it ended before, or
+// wrote nothing to Out (the caller runs the re-execution anew).
+func (p *parkedRun) finish(spec *launch.HistorySpec) (launch.Result, error) {
+	defer p.cleanup()
+	select {
+	case <-p.done:
+		return launch.Result{}, errParkedGone
+	default:
+	}
+	specFile := filepath.Join(p.dir, "spec.json")
+	b, err := json.Marshal(spec)
+	if err == nil {
+		err = os.WriteFile(specFile, b, 0o600)
+	}
+	if err == nil {
+		// (a line: the write end stays open until the run ends, for what
+		// it writes is gone once no one holds the FIFO open, and the
+		// process may not have opened it yet)
+		_, err = p.fifo.WriteString(specFile + "\n")
+	}
+	if err != nil {
+		p.fifo.Close()
+	}
+	end := <-p.done
+	if err != nil {
+		return launch.Result{}, err
+	}
+	if st, serr := os.Stat(spec.Out); serr != nil || st.Size() == 0 {
+		return end.res, errParkedGone
+	}
+	return end.res, end.err
+}
+
+// cancel ends p without running it (its FIFO closed with no spec).
+func (p *parkedRun) cancel() {
+	p.fifo.Close()
+	go func() {
+		<-p.done
+		p.cleanup()
+	}()
+}
+
+func (p *parkedRun) cleanup() {
+	p.fifo.Close()
+	os.RemoveAll(p.dir)
+}
