@@ -417,7 +417,7 @@ func (d *Engine) prefetchLoop() {
 				}
 			}
 		}
-		python := d.python
+		python, store := d.python, d.store
 		d.mu.Unlock()
 		if python != "" {
 			// beside it, the lines CPython runs in the stop's files: a
@@ -432,9 +432,12 @@ func (d *Engine) prefetchLoop() {
 		}
 		// (a stop it cannot go back from is found again, and said, when
 		// the user steps back: windowAtCursor)
-		if w, err := d.windowFor(snap); err == nil && w != nil {
-			d.park(w.anchor) // (its next re-execution: a Reverse Continue's, a step in's)
+		// beside the window, the next re-execution from its anchor, parked
+		// (a Reverse Continue's, a step in's): ready about when it is
+		if _, anchor, err := anchorOf(store, snap); err == nil && anchor > 0 {
+			go d.park(anchor)
 		}
+		_, _ = d.windowFor(snap)
 	}
 }
 

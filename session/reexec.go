@@ -53,24 +53,9 @@ func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, 
 	if store == nil {
 		return nil, nil
 	}
-	target, err := store.Get(stop)
-	if err != nil {
+	target, anchor, err := anchorOf(store, stop)
+	if err != nil || anchor == 0 {
 		return nil, err
-	}
-	all, err := store.List(target.Run)
-	if err != nil {
-		return nil, err
-	}
-	var before []wire.Summary
-	for _, s := range all {
-		if s.N < stop && s.Run == target.Run {
-			before = append(before, s)
-		}
-	}
-	slices.Reverse(before)
-	anchor := firstExact(store, before)
-	if anchor == 0 {
-		return nil, nil
 	}
 	// traced: the stop's frames' codes and the breakpoints' (set now)
 	until, scope := untilOf(target)
@@ -95,6 +80,28 @@ func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, 
 		}
 	}
 	return d.reexecuteTo(store, python, anchor, stop, scope, until, ahead)
+}
+
+// anchorOf is snapshot stop and the anchor a re-execution up to it starts
+// from: the latest snapshot of its run before it that resumes exactly (0
+// when there is none).
+func anchorOf(store *recording.Store, stop int64) (*wire.Snapshot, int64, error) {
+	target, err := store.Get(stop)
+	if err != nil {
+		return nil, 0, err
+	}
+	all, err := store.List(target.Run)
+	if err != nil {
+		return nil, 0, err
+	}
+	var before []wire.Summary
+	for _, s := range all {
+		if s.N < stop && s.Run == target.Run {
+			before = append(before, s)
+		}
+	}
+	slices.Reverse(before)
+	return target, firstExact(store, before), nil
 }
 
 // firstExact is the first of snaps that resumes exactly; 0 when none does.
