@@ -364,8 +364,9 @@ func (d *Engine) Close() {
 	if st != nil {
 		st.Close()
 	}
+	d.parking.Wait() // (ended: none starts after this)
 	if parked != nil {
-		parked.cancel()
+		parked.end(10 * time.Second)
 	}
 	if lines {
 		launch.Cool() // (the warm interpreters waiting for its re-executions)

@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
@@ -60,6 +61,9 @@ func (d *Engine) park(anchor int64) {
 		return
 	}
 	d.parked = nil
+	// (Close waits for this: added while not ended, under d.mu)
+	d.parking.Add(1)
+	defer d.parking.Done()
 	d.mu.Unlock()
 	if old != nil {
 		old.cancel()
@@ -71,12 +75,28 @@ func (d *Engine) park(anchor int64) {
 	d.mu.Lock()
 	if d.ended || d.parked != nil {
 		d.mu.Unlock()
-		p.cancel()
+		p.end(10 * time.Second)
 		return
 	}
 	d.parked = p
 	d.mu.Unlock()
+	// (one nobody takes meanwhile ends, as a warm interpreter does: it
+	// holds the program's state)
+	time.AfterFunc(parkIdle, func() {
+		d.mu.Lock()
+		mine := d.parked == p
+		if mine {
+			d.parked = nil
+		}
+		d.mu.Unlock()
+		if mine {
+			p.cancel()
+		}
+	})
 }
+
+// parkIdle: a parked re-execution not taken within this ends.
+const parkIdle = 2 * time.Minute
 
 // startParked resumes anchor of store under python up to its arrival,
 // where it waits for a spec (linehistory._park).
@@ -163,13 +183,25 @@ func (p *parkedRun) finish(spec *launch.HistorySpec) (launch.Result, error) {
 	return end.res, end.err
 }
 
-// cancel ends p without running it (its FIFO closed with no spec).
+// cancel ends p without running it (its FIFO closed with no spec), in
+// the background.
 func (p *parkedRun) cancel() {
 	p.fifo.Close()
 	go func() {
 		<-p.done
 		p.cleanup()
 	}()
+}
+
+// end ends p as cancel does, and waits (at most `wait`) until it has: it
+// has the recording open, whose directory may go next (Close).
+func (p *parkedRun) end(wait time.Duration) {
+	p.fifo.Close()
+	select {
+	case <-p.done:
+	case <-time.After(wait):
+	}
+	p.cleanup()
 }
 
 func (p *parkedRun) cleanup() {

@@ -49,28 +49,7 @@ untraced (3.12+: not even its calls; before, each call costs a test). A
 breakpoint's condition is evaluated at each event of its line, in the
 frame as it is then (as a live stop would), an error counting as false.
 
-OUT gets one JSON object per line: first the tables the events refer to,
-
-    {"code": K, "f": function, "file": path}
-    {"view": I, "type": ..., "repr": ...}      (a value's view, depth 0;
-                          "unknown": true for a value that may come from
-                          an outside input not recorded, below)
-
-then the events,
-
-    {"n": number from the anchor's, "h": line events at its file and line
-     so far, "s": frame serial, "p": its caller's serial (0: none), "k":
-     code K, "l": line, "m": module name or "", "v": {name: view I},
-     "c": 1 the stop's candidate, "x": 1 a caller's, "w": 1 a frame's state
-     where a copy's events begin, or a generator's resumed that began
-     before the events ("r": its key, _resume_key), "b": [conditions true
-     here], at a line of the scope's with conditions}
-
-("x" and "w" events take the number of the line event after them) and last
-{"end": "matched" | "exit", "events": N, "kept": N, "first": the number of
-the first line event kept, "outside": the first outside input read that
-was not recorded, "what at file:line", if any, "suspended": [[serial,
-key], ...] the generators' frames with events suspended at the end}.
+OUT gets one JSON object per line (lineout.py says which).
 
 What the program reads from outside comes from the recording (inputs.py);
 from the first value that was not (datetime's clocks, a file changed
@@ -89,13 +68,13 @@ import threading
 
 from . import codelines as L
 from .forkpoints import Checkpoints, watch_hooks
-from .linehooks import GENERATOR_FLAGS, _monitor, _settrace, _yielding, note_starts
+from .linehooks import GENERATOR_FLAGS, _monitor, _settrace, _yielding, park
 from . import inputs
 from . import paths
 from .output import output_bytes
 from .frames import line_at
 from .state import _safe_repr
-from .lineout import write_events
+from .lineout import snapshot_here, write_events
 from .pastvalues import _SMALL, _Made, _literals, _mark_unknown, _resume_key
 from .versions import MONITORING
 from .view import redacted, view
@@ -109,10 +88,10 @@ MIN_TAIL = 300
 
 
 def install(spec, trig, rec):
-    """Before the program's state loads (resume.run): what must be in place
-    then (the sandbox, the recorded inputs, the at-fork hooks' watch), and
-    the run's own tracing (_run): at once, or, with spec's "park" (a FIFO's
-    path), once the resumed program has arrived and its spec comes (_park)."""
+    """Before the state loads (resume.run): what must be in place then (the
+    sandbox, the recorded inputs, the at-fork watch), and the tracing
+    (_run): now, or, with "park" (a FIFO), once the program has arrived and
+    its spec comes (linehooks.park)."""
     rec.history_run = True
     watch_hooks()
     inputs.replay(trig)
@@ -122,68 +101,14 @@ def install(spec, trig, rec):
     from . import sandbox
     sandbox.install()
     if spec.get("park"):
-        _park(spec["park"], trig, rec)
+        park(spec["park"], trig, rec, _run)
     else:
         _run(spec, trig, rec)
 
 
-def _park(path, trig, rec):
-    """A parked re-execution (session/park.go: the next one from this
-    anchor, made ready ahead): the resumed program waits where it arrives
-    for its run's spec, read from the FIFO at path (written when a
-    re-execution from this anchor is asked for: a line, the path of the
-    spec's JSON file; closed without one: it ends there), then runs as one
-    started with it. Meanwhile the interpreter follows each frame as the
-    run's own tracing would have it do from the start: 3.8-3.11 a trace
-    function is on, with nothing to do (the interpreter then tracks each
-    frame's line, so that the line events after the arrival are the same:
-    3.8-3.10 decide by the line it last traced); 3.12+ a monitoring tool
-    notes each code that starts. (posix's functions: the sandbox's os
-    would copy what it opens.)"""
-    if MONITORING:
-        started = note_starts()
-    else:
-        def idle(frame, event, arg):
-            return None
-        threading.settrace(idle)
-        sys.settrace(idle)
-        started = None
-    # opened now, not blocking (pyreplay holds the write end until the
-    # run ends: what it writes stays until read), then read blocking, up
-    # to the line pyreplay writes (the spec's path); it takes the fd OUT
-    # takes in a run started with its spec, which opens OUT here (the
-    # program's own files get the numbers they had)
-    import posix
-    fd = posix.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    os.set_blocking(fd, True)
-    woken = []
-
-    def unpark(frame, line):
-        if woken:
-            return
-        woken.append(True)
-        name = b""
-        while not name.endswith(b"\n"):
-            b = posix.read(fd, 4096)
-            if not b:
-                name = b""  # (closed without a line)
-                break
-            name += b
-        posix.close(fd)
-        name = name.strip()
-        if not name:
-            os._exit(0)  # (not needed after all)
-        import _io
-        with _io.open(name.decode(), "rb") as f:
-            real = json.loads(f.read().decode())
-        _run(real, trig, rec, frame, started)
-    trig.on_arrival.append(unpark)
-
-
 def _run(spec, trig, rec, arrived=None, started=None):
-    """The re-execution's tracing for spec; arrived: the frame a parked
-    one arrived in (its stack is traced from now on), started: the codes
-    that started before (note_starts; 3.12+)."""
+    """The tracing for spec; a parked run's: arrived, the frame it arrived
+    in, started, the codes that started before (linehooks.park)."""
     import collections
     until = spec.get("until") or {}
     want_stack = [tuple(x) for x in until.get("stack") or []]
@@ -653,7 +578,7 @@ def _run(spec, trig, rec, arrived=None, started=None):
                 counting_only(True)
             if n == upto or (counting and upto is None and at_stop(frame) and same_locals(frame)):
                 if snap:
-                    _snapshot_here(rec, frame, spec["out"], unknown)
+                    snapshot_here(rec, frame, spec["out"], unknown)
                 finish("matched")  # (a count's: this event not included)
                 os._exit(0)
             if counting:
@@ -854,22 +779,3 @@ def _bump(hits, line):
         hits.extend([0] * (line + 1 - len(hits)))
         hits[line] = 1
     return hits[line]
-
-
-def _snapshot_here(rec, frame, path, unknown):
-    """Resume from Here on a line of the past: the re-execution, its effects
-    going nowhere, snapshots the program at that line event (an ordinary,
-    exactly resumable snapshot) and ends; none after an outside input that
-    was not recorded (its state may not be the original's)."""
-    if unknown:
-        end = "unknown: the program read %s at %s, which was not recorded" % unknown[0][1:]
-    else:
-        from . import store
-        rec.history_run = False  # (the one snapshot it records)
-        sid = rec.snapshot("breakpoint", "", frame, "line")
-        store.wait()
-        end = "snapshot %d" % (sid or 0)
-    import _io  # (not the sandbox's open: this file is pyreplay's)
-    with _io.open(path, "w") as f:
-        f.write(json.dumps({"end": end}) + "\n")
-    os._exit(0)

@@ -2,10 +2,15 @@
 line events: sys.settrace on 3.8-3.11, a sys.monitoring tool of its own
 on 3.12+. A generator's yield is not its frame's end: the frame comes
 back, the same frame of the history; its resumption is reported (resumed)
-for a frame that began before the events."""
+for a frame that began before the events. A parked re-execution (park)
+turns them on where the resumed program arrives."""
 import dis
+import json
+import os
 import sys
 import threading
+
+from .versions import MONITORING
 
 
 # 3.8-3.11: a "return" trace event is also a generator's yield (its
@@ -87,7 +92,7 @@ def _history_tool():
 
 
 def note_starts():
-    """3.12+, a parked re-execution (linehistory._park): its tool, noting
+    """3.12+, a parked re-execution (park): its tool, noting
     each code that starts until _monitor takes it over: (tool, codes)."""
     M = sys.monitoring
     tool = _history_tool()
@@ -165,3 +170,56 @@ def _monitor(traced, on_line, gone, resumed, done, fast, started=None):
     def set_line(cb):
         M.register_callback(tool, E.LINE, cb)
     return watch_return, set_line
+
+
+def park(path, trig, rec, run):
+    """A parked re-execution (session/park.go: the next one from this
+    anchor, made ready ahead): the resumed program waits where it arrives
+    for its run's spec, read from the FIFO at path (written when a
+    re-execution from this anchor is asked for: a line, the path of the
+    spec's JSON file; closed without one: it ends there), then runs as one
+    started with it (run: linehistory._run). Meanwhile the interpreter follows each frame as the
+    run's own tracing would have it do from the start: 3.8-3.11 a trace
+    function is on, with nothing to do (the interpreter then tracks each
+    frame's line, so that the line events after the arrival are the same:
+    3.8-3.10 decide by the line it last traced); 3.12+ a monitoring tool
+    notes each code that starts. (posix's functions: the sandbox's os
+    would copy what it opens.)"""
+    if MONITORING:
+        started = note_starts()
+    else:
+        def idle(frame, event, arg):
+            return None
+        threading.settrace(idle)
+        sys.settrace(idle)
+        started = None
+    # opened now, not blocking (pyreplay holds the write end until the
+    # run ends: what it writes stays until read), then read blocking, up
+    # to the line pyreplay writes (the spec's path); it takes the fd OUT
+    # takes in a run started with its spec, which opens OUT here (the
+    # program's own files get the numbers they had)
+    import posix
+    fd = posix.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    os.set_blocking(fd, True)
+    woken = []
+
+    def unpark(frame, line):
+        if woken:
+            return
+        woken.append(True)
+        name = b""
+        while not name.endswith(b"\n"):
+            b = posix.read(fd, 4096)
+            if not b:
+                name = b""  # (closed without a line)
+                break
+            name += b
+        posix.close(fd)
+        name = name.strip()
+        if not name:
+            os._exit(0)  # (not needed after all)
+        import _io
+        with _io.open(name.decode(), "rb") as f:
+            real = json.loads(f.read().decode())
+        run(real, trig, rec, frame, started)
+    trig.on_arrival.append(unpark)

@@ -1,8 +1,33 @@
 """A re-execution's events written to OUT (linehistory.py's format): the
 code table, the views the kept events use, numbered in the order they are
 first used (a view made for an event that was not kept is not written),
-then the events, one JSON object per line."""
+then the events, one JSON object per line.
+
+OUT gets one JSON object per line: first the tables the events refer to,
+
+    {"code": K, "f": function, "file": path}
+    {"view": I, "type": ..., "repr": ...}      (a value's view, depth 0;
+                          "unknown": true for a value that may come from
+                          an outside input not recorded, below)
+
+then the events,
+
+    {"n": number from the anchor's, "h": line events at its file and line
+     so far, "s": frame serial, "p": its caller's serial (0: none), "k":
+     code K, "l": line, "m": module name or "", "v": {name: view I},
+     "c": 1 the stop's candidate, "x": 1 a caller's, "w": 1 a frame's state
+     where a copy's events begin, or a generator's resumed that began
+     before the events ("r": its key, _resume_key), "b": [conditions true
+     here], at a line of the scope's with conditions}
+
+("x" and "w" events take the number of the line event after them) and last
+{"end": "matched" | "exit", "events": N, "kept": N, "first": the number of
+the first line event kept, "outside": the first outside input read that
+was not recorded, "what at file:line", if any, "suspended": [[serial,
+key], ...] the generators' frames with events suspended at the end}.
+"""
 import json
+import os
 
 from .pastvalues import _SMALL, _UNKNOWN, _Made
 
@@ -71,3 +96,22 @@ def write_events(out, codes, kept, views, key_of, hides, unknown, candidate):
             ',"c":1' if candidate(e) else "",
             ',"x":1' if e[8] else "", ',"w":1' if e[11] else "", ',"b":' + dumps(e[9]) if e[9] is not None else "",
             ',"r":' + dumps(e[13]) if e[13] else ""))
+
+
+def snapshot_here(rec, frame, path, unknown):
+    """Resume from Here on a line of the past: the re-execution, its effects
+    going nowhere, snapshots the program at that line event (an ordinary,
+    exactly resumable snapshot) and ends; none after an outside input that
+    was not recorded (its state may not be the original's)."""
+    if unknown:
+        end = "unknown: the program read %s at %s, which was not recorded" % unknown[0][1:]
+    else:
+        from . import store
+        rec.history_run = False  # (the one snapshot it records)
+        sid = rec.snapshot("breakpoint", "", frame, "line")
+        store.wait()
+        end = "snapshot %d" % (sid or 0)
+    import _io  # (not the sandbox's open: this file is pyreplay's)
+    with _io.open(path, "w") as f:
+        f.write(json.dumps({"end": end}) + "\n")
+    os._exit(0)

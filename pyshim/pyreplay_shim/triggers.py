@@ -80,6 +80,7 @@ class Triggers(_Mechanism):
                 self.lines.setdefault(os.path.realpath(bp.file), {}).setdefault(bp.line, []).append(bp)
         self.every = cfg.get("every") or 0
         self.every_budget = cfg.get("every_budget") or 0
+        self.periodic_on = False  # (start_periodic: once)
         self._rp = {}
         self.tool = None
         self.cond_errors = set()
@@ -180,6 +181,8 @@ class Triggers(_Mechanism):
             self.rec.snapshot(reason, label, frame, kind)
             if anchor:
                 self.forget_anchor(frame)
+            if self.every and any(bp.anchor for bp in fired):
+                self.start_periodic()
 
     def forget_anchor(self, frame):
         """record --trace's anchor was taken (once): its breakpoint goes,
@@ -201,10 +204,22 @@ class Triggers(_Mechanism):
     # ------------------------------------------------------------ install
     def start(self):
         self.start_mechanism()
-        if self.every:
-            # no signal or timer the program could own (periodic.py)
-            from . import periodic
-            periodic.start(self.rec, self.every, self.every_budget)
+        if self.every and not self._anchor_pending():
+            self.start_periodic()
+
+    def _anchor_pending(self):
+        """Whether record --trace's anchor at the program's first line is
+        still to be taken: the periodic snapshots start then (hit), so
+        that none comes before it (a slow start could let one in first)."""
+        return any(bp.anchor for at in self.lines.values() for bps in at.values() for bp in bps)
+
+    def start_periodic(self):
+        if self.periodic_on:
+            return
+        self.periodic_on = True
+        # no signal or timer the program could own (periodic.py)
+        from . import periodic
+        periodic.start(self.rec, self.every, self.every_budget)
 
     def compile_file(self, src, filename):
         """Compile a program file with what its breakpoints need."""
