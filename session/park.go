@@ -37,7 +37,7 @@ import (
 type parkedRun struct {
 	anchor int64
 	python string
-	dir    string   // private: the FIFO and the spec file
+	dir    string   // private: the FIFO (the process removes both once it has it open)
 	fifo   *os.File // its write end (held open: closing it with no spec ends the run)
 	run    int64    // the run it records into (dropped after)
 	done   chan parkedEnd
@@ -159,10 +159,19 @@ func (p *parkedRun) finish(spec *launch.HistorySpec) (launch.Result, error) {
 		return launch.Result{}, errParkedGone
 	default:
 	}
-	specFile := filepath.Join(p.dir, "spec.json")
+	// (not in p.dir: the process removes it once it has the FIFO open)
+	var specFile string
 	b, err := json.Marshal(spec)
 	if err == nil {
-		err = os.WriteFile(specFile, b, 0o600)
+		var f *os.File
+		if f, err = os.CreateTemp("", "pyreplay-spec-*.json"); err == nil {
+			specFile = f.Name()
+			defer os.Remove(specFile)
+			_, err = f.Write(b)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
 	}
 	if err == nil {
 		// (a line: the write end stays open until the run ends, for what

@@ -201,6 +201,11 @@ def park(path, trig, rec, run):
     import posix
     fd = posix.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     os.set_blocking(fd, True)
+    try:  # (open now: its private directory can go, whatever ends pyreplay)
+        posix.unlink(path)
+        posix.rmdir(os.path.dirname(path))
+    except OSError:
+        pass
     woken = []
 
     def unpark(frame, line):
