@@ -361,12 +361,12 @@ func (d *Engine) Close() {
 	if cp != nil {
 		cp.Kill()
 	}
-	if st != nil {
-		st.Close()
-	}
 	d.parking.Wait() // (ended: none starts after this)
 	if parked != nil {
-		parked.end(10 * time.Second)
+		parked.end(10 * time.Second) // (before the store closes: it drops its run)
+	}
+	if st != nil {
+		st.Close()
 	}
 	if lines {
 		launch.Cool() // (the warm interpreters waiting for its re-executions)

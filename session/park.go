@@ -39,13 +39,9 @@ type parkedRun struct {
 	python string
 	dir    string   // private: the FIFO (the process removes both once it has it open)
 	fifo   *os.File // its write end (held open: closing it with no spec ends the run)
-	run    int64    // the run it records into (dropped after)
-	done   chan parkedEnd
-}
-
-type parkedEnd struct {
-	res launch.Result
-	err error
+	store  *recording.Store
+	run    int64      // the run it records into (dropped once it ends unused)
+	done   chan error // its end
 }
 
 var errParkedGone = errors.New("the parked re-execution ended before its spec came")
@@ -127,10 +123,10 @@ func startParked(store *recording.Store, python string, anchor int64) (*parkedRu
 		return nil, err
 	}
 	prog.Quiet = true
-	p := &parkedRun{anchor: anchor, python: python, dir: dir, fifo: fifo, run: prog.Config.Run, done: make(chan parkedEnd, 1)}
+	p := &parkedRun{anchor: anchor, python: python, dir: dir, fifo: fifo, store: store, run: prog.Config.Run, done: make(chan error, 1)}
 	go func() {
-		res, err := prog.Run()
-		p.done <- parkedEnd{res, err}
+		_, err := prog.Run()
+		p.done <- err
 	}()
 	return p, nil
 }
@@ -151,12 +147,13 @@ func (d *Engine) takeParked(anchor int64, python string) *parkedRun {
 
 // finish runs p with spec (its Out set): the spec's file named where p
 // reads it, then its end awaited. errParkedGone: it ended before, or
-// wrote nothing to Out (the caller runs the re-execution anew).
-func (p *parkedRun) finish(spec *launch.HistorySpec) (launch.Result, error) {
+// wrote nothing to Out (the caller drops its run and runs the
+// re-execution anew).
+func (p *parkedRun) finish(spec *launch.HistorySpec) error {
 	defer p.cleanup()
 	select {
 	case <-p.done:
-		return launch.Result{}, errParkedGone
+		return errParkedGone
 	default:
 	}
 	// (not in p.dir: the process removes it once it has the FIFO open)
@@ -184,12 +181,12 @@ func (p *parkedRun) finish(spec *launch.HistorySpec) (launch.Result, error) {
 	}
 	end := <-p.done
 	if err != nil {
-		return launch.Result{}, err
+		return err
 	}
 	if st, serr := os.Stat(spec.Out); serr != nil || st.Size() == 0 {
-		return end.res, errParkedGone
+		return errParkedGone
 	}
-	return end.res, end.err
+	return end
 }
 
 // cancel ends p without running it (its FIFO closed with no spec), in
@@ -199,6 +196,7 @@ func (p *parkedRun) cancel() {
 	go func() {
 		<-p.done
 		p.cleanup()
+		_ = p.store.DropRun(p.run) // (it ran nothing)
 	}()
 }
 
@@ -208,6 +206,7 @@ func (p *parkedRun) end(wait time.Duration) {
 	p.fifo.Close()
 	select {
 	case <-p.done:
+		_ = p.store.DropRun(p.run) // (it ran nothing)
 	case <-time.After(wait):
 	}
 	p.cleanup()

@@ -469,7 +469,7 @@ func (d *Engine) reexecution(store *recording.Store, python string, anchor int64
 	run, err := int64(0), errParkedGone
 	if p := d.takeParked(anchor, python); p != nil {
 		run = p.run
-		_, err = p.finish(spec)
+		err = p.finish(spec)
 		defer func() { go d.park(anchor) }()
 		if errors.Is(err, errParkedGone) {
 			_ = store.DropRun(run)
