@@ -2,6 +2,7 @@ package dap_test
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -293,6 +294,60 @@ func TestResumeLiveSkipsTheRebuild(t *testing.T) {
 			_, top = c.stopped()
 			if top.num("line") != 20 || c.locals(top.num("id"))["i"].str("value") != "2" {
 				t.Fatalf("after the resumed add: %v, want main at line 20 with i == 2", top)
+			}
+		})
+	}
+}
+
+// Evaluating at a past stop loads that stop's state in a separate process:
+// a file the live program still has open for writing is reopened there as
+// the program had it (its repr), but read-only, never cut back to the
+// position it had then; writing to it fails; the live program's file and
+// output are whole.
+func TestPastEvaluateLeavesOpenFiles(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			f := setup(t, "report_writer.py", minor)
+			c := newClient(t)
+			c.launch(f, msg{"timeTravel": false}, map[string][]int{"report_writer.py": {12, 15}}, nil)
+			c.stopped()
+			c.request("continue", msg{"threadId": 1})
+			_, top := c.stopped()
+			if top.num("line") != 15 {
+				t.Fatalf("second stop at %v", top)
+			}
+			c.request("reverseContinue", msg{"threadId": 1})
+			_, top = c.stopped()
+			if top.num("line") != 12 {
+				t.Fatalf("past stop at %v", top)
+			}
+			want := map[string]string{
+				"out.tell()": "168",
+				"repr(out)":  `"<_io.TextIOWrapper name='report.txt' mode='w' encoding='utf-8'>"`,
+			}
+			for expr, w := range want {
+				if v := c.eval(top.num("id"), expr, "repl").str("result"); v != w {
+					t.Fatalf("past %s = %s, want %s", expr, v, w)
+				}
+			}
+			whole := func(after string) {
+				t.Helper()
+				if b, err := os.ReadFile(filepath.Join(f.dir, "report.txt")); err != nil || len(b) != 968 || strings.Contains(string(b), "x") {
+					t.Fatalf("the live program's file after %s in the past: %d bytes %v", after, len(b), err)
+				}
+			}
+			whole("evaluating")
+			if e := c.requestErr("evaluate", msg{"expression": "out.write('x' * 9000) and out.flush()", "frameId": top.num("id"), "context": "repl"}); !strings.Contains(e, "not writable") && !strings.Contains(e, "Bad file descriptor") {
+				t.Fatalf("writing in the past: %q", e)
+			}
+			whole("writing")
+			c.request("setBreakpoints", msg{"source": msg{"path": f.prog}, "breakpoints": []msg{}})
+			c.request("continue", msg{"threadId": 1})
+			c.request("continue", msg{"threadId": 1})
+			c.expectExit(0)
+			if out := c.output.String(); !strings.Contains(out, "read back 61 lines") {
+				t.Fatalf("output: %q", out)
 			}
 		})
 	}

@@ -53,8 +53,8 @@ func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, 
 	if store == nil {
 		return nil, nil
 	}
-	target, anchor, err := anchorOf(store, stop)
-	if err != nil || anchor == 0 {
+	target, anchors, err := anchorsOf(store, stop, anchorTries)
+	if err != nil || len(anchors) == 0 {
 		return nil, err
 	}
 	// traced: the stop's frames' codes and the breakpoints' (set now)
@@ -79,20 +79,52 @@ func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, 
 			}
 		}
 	}
-	return d.reexecuteTo(store, python, anchor, stop, scope, until, ahead)
+	// An uncaught exception's stop whose re-execution from the nearest
+	// anchor does not reach it (the anchor resumed to a state that differs
+	// from the recorded run's in what the stop is recognised by) is looked
+	// for from the anchor before: that stretch runs through the original's
+	// own state from further back, and the stop is the program's last such
+	// event whichever anchor it starts from. Any other stop is the first
+	// such event after its anchor: from further back, an earlier moment
+	// can look the same (a step out's stop, mid-line, as the line's start).
+	// (ahead: the nearest only; its asker, claiming it, goes on.)
+	if !until.Last {
+		anchors = anchors[:1]
+	}
+	for k, anchor := range anchors {
+		w, err := d.reexecuteTo(store, python, anchor, stop, scope, until, ahead)
+		if ahead || !errors.Is(err, errUnreached) || k == len(anchors)-1 {
+			return w, err
+		}
+	}
+	return nil, nil
 }
+
+// anchorTries: how many anchors, latest first, a window's re-execution
+// tries before it says that the stop cannot be reached by line.
+const anchorTries = 3
 
 // anchorOf is snapshot stop and the anchor a re-execution up to it starts
 // from: the latest snapshot of its run before it that resumes exactly (0
 // when there is none).
 func anchorOf(store *recording.Store, stop int64) (*wire.Snapshot, int64, error) {
+	target, anchors, err := anchorsOf(store, stop, 1)
+	if err != nil || len(anchors) == 0 {
+		return target, 0, err
+	}
+	return target, anchors[0], nil
+}
+
+// anchorsOf is snapshot stop and the latest n snapshots of its run before
+// it that resume exactly, latest first.
+func anchorsOf(store *recording.Store, stop int64, n int) (*wire.Snapshot, []int64, error) {
 	target, err := store.Get(stop)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	all, err := store.List(target.Run)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	var before []wire.Summary
 	for _, s := range all {
@@ -101,17 +133,29 @@ func anchorOf(store *recording.Store, stop int64) (*wire.Snapshot, int64, error)
 		}
 	}
 	slices.Reverse(before)
-	return target, firstExact(store, before), nil
+	return target, exactOf(store, before, n), nil
 }
 
 // firstExact is the first of snaps that resumes exactly; 0 when none does.
 func firstExact(store *recording.Store, snaps []wire.Summary) int64 {
-	for _, s := range snaps {
-		if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
-			return s.N
-		}
+	if n := exactOf(store, snaps, 1); len(n) > 0 {
+		return n[0]
 	}
 	return 0
+}
+
+// exactOf is the first n of snaps that resume exactly.
+func exactOf(store *recording.Store, snaps []wire.Summary, n int) []int64 {
+	var exact []int64
+	for _, s := range snaps {
+		if len(exact) == n {
+			break
+		}
+		if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
+			exact = append(exact, s.N)
+		}
+	}
+	return exact
 }
 
 // untilOf is how a re-execution recognises snapshot target's moment: its

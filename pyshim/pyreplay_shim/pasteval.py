@@ -19,17 +19,20 @@ import sys
 
 from . import store
 from . import state as S
+from . import stdvalues
 from . import wire as W
 from .view import view
 
 
-def _reopen_readonly(path, mode, pos, encoding, errors, newline, binary_kind):
+def _reopen_readonly(path, mode, pos, encoding, errors, newline, binary_kind, name=None):
+    """reopen_file here: the file as the program had it open (its repr and
+    mode), on a read-only descriptor (never cut at pos: the live program
+    may have written more since; writing to it fails), closed when the
+    file is gone."""
+    name = path if name is None else name
     if not os.path.isfile(path):
-        return S.closed_file(path, mode)
-    if "b" in mode:
-        f = open(path, "rb")
-    else:
-        f = open(path, "r", encoding=encoding, errors=errors, newline=newline)
+        return stdvalues.closed_file(name, mode, binary_kind, encoding, errors, newline)
+    f = stdvalues.open_as(path, mode, encoding, errors, newline, binary_kind, name, readonly=True)
     try:
         f.seek(pos)
     except (OSError, ValueError):
@@ -50,7 +53,9 @@ class _Gen:
 def load(db, snap):
     """(locals per frame index, module namespaces) of a snapshot."""
     S._module_registry.clear()
-    S.reopen_file = _reopen_readonly
+    # (pickles name the function where it was defined when they were
+    # written: stdvalues now, state before)
+    stdvalues.reopen_file = S.reopen_file = _reopen_readonly
     S.generator_factory = lambda k, slots, stack: _Gen(k)
     # the key comes from pyreplay in the environment of this process only
     up = S.StateUnpickler(store.read_state(db, snap, bytes.fromhex(os.environ.get("PYREPLAY_KEY", ""))))

@@ -24,7 +24,7 @@ import types
 from .frames import _Null
 from . import stdvalues as V
 from .stdvalues import _FAST, _SKIP_CLASS_ATTRS, set_attrs
-from .stdvalues import reopen_file  # noqa: F401 - (recordings made before it moved name it here)
+from .stdvalues import closed_file, reopen_file  # noqa: F401 - (recordings made before they moved name them here)
 
 PROTOCOL = 5  # 5: a bytearray goes to the file whole (BYTEARRAY8), as bytes do
 CellType = types.CellType if hasattr(types, "CellType") else type((lambda x: lambda: x)(0).__closure__[0])
@@ -292,12 +292,6 @@ def std_stream(name):
     return getattr(sys, name)
 
 
-def closed_file(path, mode):
-    f = open(os.devnull, mode if "b" in mode else "r")
-    f.close()
-    return f
-
-
 def set_exc_state(exc, state):
     own, extra = state
     if own:
@@ -533,10 +527,12 @@ class StatePickler(pickle.Pickler):
             kind = "raw"
         else:
             kind = "buffered"
+        if f.closed and isinstance(name, (str, int)):
+            # (its name, mode and encoding: the program may still show them)
+            text = kind == "text"
+            return (closed_file, (name, mode, kind, f.encoding if text else None, f.errors if text else None))
         if not isinstance(name, str) or not os.path.isfile(name):
             return self.placeholder(f, "not a regular file")
-        if f.closed:
-            return (closed_file, (name, mode))
         try:
             if kind == "text" or kind == "buffered":
                 f.flush() if any(c in mode for c in "wax+") else None

@@ -110,33 +110,55 @@ def reopen_file(path, mode, pos, encoding, errors, newline, binary_kind, name=No
     if not os.path.isfile(path):
         raise FileNotFoundError("the program had %s open (mode %r, position %d) and it no longer exists"
                                 % (path, mode, pos))
+    f = open_as(path, mode, encoding, errors, newline, binary_kind, path if name is None else name)
+    if any(c in mode for c in "wax"):
+        f.truncate(pos)
+    f.seek(pos)
+    return f
+
+
+def closed_file(name, mode, kind=None, encoding=None, errors=None, newline=None):
+    """A closed file as the program's was: its type, name, mode, encoding
+    and errors (so its repr), opened on os.devnull and closed. kind None:
+    a recording made before these were kept (text or buffered by mode)."""
+    if kind is None:
+        kind = "buffered" if "b" in mode else "text"
+    f = open_as(os.devnull, mode, encoding, errors, newline, kind, name)
+    f.close()
+    return f
+
+
+def open_as(path, mode, encoding, errors, newline, kind, name, readonly=False):
+    """path opened as the program opened its file: of kind ("text",
+    "buffered" or "raw": buffering=0), in mode (by its descriptor, so "w"
+    and "x" neither create nor truncate), its name the program's name.
+    readonly: the descriptor is read-only whatever the mode (writing
+    fails), for evaluation in the past."""
     writes = any(c in mode for c in "wax")
-    if "+" in mode:
+    if readonly:
+        flags = os.O_RDONLY
+    elif "+" in mode:
         flags = os.O_RDWR
     else:
         flags = os.O_WRONLY if writes else os.O_RDONLY
-    if "a" in mode:
+    if "a" in mode and not readonly:
         flags |= os.O_APPEND
     fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    # ("x" and "w" by their descriptor: neither creates nor truncates it)
+    # (a text file's "x" as "w": its mode is its own attribute, set below;
+    # a binary one's is its descriptor's, read-only, and FileIO keeps "x")
     fmode = mode.replace("x", "w")
     try:
         if "b" in mode:
-            f = open(fd, fmode, buffering=0) if binary_kind == "raw" else open(fd, fmode)
+            f = open(fd, mode, buffering=0) if kind == "raw" else open(fd, mode)
         else:
             f = open(fd, fmode, encoding=encoding, errors=errors, newline=newline)
     except BaseException:
         os.close(fd)
         raise
-    raw = f if binary_kind == "raw" else (f.buffer.raw if "b" not in mode else f.raw)
-    raw.name = path if name is None else name
+    raw = f if kind == "raw" else (f.buffer.raw if "b" not in mode else f.raw)
+    raw.name = name
     if fmode != mode and "b" not in mode:
-        # ("x" as the program opened it: a text file's mode is its own
-        # attribute; a binary one's is its descriptor's, read-only: "wb")
         f.mode = mode
-    if writes:
-        f.truncate(pos)
-    f.seek(pos)
     return f
 
 
