@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pyreplay/pyreplay/internal/scratch"
 )
 
 // Restore runs a CRIU image again: it verifies the image's manifest with
@@ -94,7 +96,7 @@ func (c *CRIU) Restore(dir string, opts RestoreOptions) (*Restored, error) {
 
 	logDir, keepLog := opts.LogDir, opts.LogDir != ""
 	if logDir == "" {
-		if logDir, err = os.MkdirTemp("", "pyreplay-criu-restore-"); err != nil {
+		if logDir, err = os.MkdirTemp(scratch.Dir(), "pyreplay-criu-restore-"); err != nil {
 			return nil, err
 		}
 	} else if err := os.MkdirAll(logDir, 0o700); err != nil {

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pyreplay/pyreplay/internal/scratch"
 	"github.com/pyreplay/pyreplay/wire"
 )
 
@@ -53,9 +54,20 @@ type reply struct {
 // ErrChannelClosed is returned by Call once the shim is gone.
 var ErrChannelClosed = errors.New("the program is no longer running")
 
-// ListenControl creates a private Unix socket for one shim to connect to.
+// maxSocketPath: the longest socket path ListenControl makes in the
+// scratch directory (a Unix socket's path has at most 107 bytes).
+const maxSocketPath = 100
+
+// ListenControl creates a private Unix socket for one shim to connect to,
+// in this process's scratch directory unless its path would be too long
+// there (then in the default temporary directory).
 func ListenControl() (*Control, error) {
-	dir, err := os.MkdirTemp("", "pyreplay-ctl-")
+	parent := scratch.Dir()
+	// (os.MkdirTemp's random part has at most 10 digits)
+	if len(filepath.Join(parent, "pyreplay-ctl-0123456789", "s")) > maxSocketPath {
+		parent = ""
+	}
+	dir, err := os.MkdirTemp(parent, "pyreplay-ctl-")
 	if err != nil {
 		return nil, err
 	}

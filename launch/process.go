@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pyreplay/pyreplay/internal/scratch"
 	"github.com/pyreplay/pyreplay/internal/trust"
 	"github.com/pyreplay/pyreplay/pyshim"
 	"github.com/pyreplay/pyreplay/recording"
@@ -53,6 +54,9 @@ type Config struct {
 	HashSeed         string `json:"hash_seed,omitempty"`
 	HashSeedInjected bool   `json:"hash_seed_injected,omitempty"`
 	Control          string `json:"control,omitempty"`
+	// pyreplay's scratch directory (internal/scratch), where the shim
+	// makes its temporary files and directories; set by Prepare
+	Scratch string `json:"scratch,omitempty"`
 	// ChildSessions: the program's Python children are live too, each
 	// waiting for a child debug session to attach (pyshim children.py);
 	// SubProcessOff: they run as without pyreplay ("subProcess": false)
@@ -123,8 +127,12 @@ func Prepare(python string, cfg Config, env []string) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot install the pyreplay shim: %v", err)
 	}
-	dir := filepath.Dir(boot)
-	cf, err := os.CreateTemp(filepath.Dir(dir), "run-*.json")
+	cfg.Scratch = scratch.Dir()
+	tmp := cfg.Scratch
+	if tmp == "" {
+		tmp = filepath.Dir(filepath.Dir(boot)) // the shim's private base
+	}
+	cf, err := os.CreateTemp(tmp, "run-*.json")
 	if err != nil {
 		return nil, err
 	}

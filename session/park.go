@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pyreplay/pyreplay/internal/scratch"
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 )
@@ -97,7 +98,7 @@ const parkIdle = 2 * time.Minute
 // startParked resumes anchor of store under python up to its arrival,
 // where it waits for a spec (linehistory._park).
 func startParked(store *recording.Store, python string, anchor int64) (*parkedRun, error) {
-	dir, err := os.MkdirTemp("", "pyreplay-park-")
+	dir, err := os.MkdirTemp(scratch.Dir(), "pyreplay-park-")
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func (p *parkedRun) finish(spec *launch.HistorySpec) error {
 	b, err := json.Marshal(spec)
 	if err == nil {
 		var f *os.File
-		if f, err = os.CreateTemp("", "pyreplay-spec-*.json"); err == nil {
+		if f, err = os.CreateTemp(scratch.Dir(), "pyreplay-spec-*.json"); err == nil {
 			specFile = f.Name()
 			defer os.Remove(specFile)
 			_, err = f.Write(b)

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pyreplay/pyreplay/internal/scratch"
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/wire"
@@ -503,7 +504,7 @@ func (d *Engine) recordedStop(n int64) (int64, error) {
 // and its run: the parked one from anchor when there is one (park.go;
 // another is parked once it is done), else one started now.
 func (d *Engine) reexecution(store *recording.Store, python string, anchor int64, spec *launch.HistorySpec) ([][]byte, int64, error) {
-	out, err := os.CreateTemp("", "pyreplay-lines-*.jsonl")
+	out, err := os.CreateTemp(scratch.Dir(), "pyreplay-lines-*.jsonl")
 	if err != nil {
 		return nil, 0, err
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pyreplay/pyreplay/internal/scratch"
 )
 
 // exitError carries an exit code without printing anything more.
@@ -32,6 +34,8 @@ func main() {
 		root.SetArgs(args)
 		err = root.Execute()
 	}
+	// (before every exit: os.Exit runs no deferred call)
+	scratch.Remove()
 	if err == nil {
 		return
 	}

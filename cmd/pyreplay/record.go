@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pyreplay/pyreplay/internal/scratch"
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
 	"github.com/pyreplay/pyreplay/session"
@@ -126,6 +127,7 @@ func launchIn(python string, cfg launch.Config, dbPath string, run int64, dir st
 		if serr == nil {
 			store.Close()
 		}
+		scratch.Remove() // (DieBy ends the process without returning to main)
 		launch.DieBy(res.Signal)
 	}
 	if res.ExitCode != 0 {

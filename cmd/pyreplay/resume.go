@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pyreplay/pyreplay/internal/scratch"
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/reconstruct"
 	"github.com/pyreplay/pyreplay/recording"
@@ -130,6 +131,7 @@ func restoreIn(p *session.Program) error {
 		return err
 	}
 	if res.Signal != 0 {
+		scratch.Remove() // (DieBy ends the process without returning to main)
 		launch.DieBy(res.Signal)
 	}
 	if res.ExitCode != 0 {

@@ -53,7 +53,7 @@ def install(cfg):
         return
     real_fork_exec = _posixsubprocess.fork_exec
     if cfg.get("control") and cfg.get("child_sessions"):
-        _wrap_fork()
+        _wrap_fork(cfg.get("scratch"))
 
     def fork_exec(args, executable_list, *rest):
         child = None
@@ -135,14 +135,14 @@ def await_debugger(path, wait):
                 pass
 
 
-def _wrap_fork():
+def _wrap_fork(scratch):
     """os.fork (multiprocessing's fork start method, the program's own): a
     forked child of a live program waits at a private socket for a child
     session too, announced by its parent."""
     real_fork = os.fork
 
     def fork():
-        d = tempfile.mkdtemp(prefix="pyreplay-child-")
+        d = _socket_dir(scratch)
         path = os.path.join(d, "s")
         try:
             pid = real_fork()
@@ -161,6 +161,20 @@ def _wrap_fork():
 
     fork.__wrapped__ = real_fork
     os.fork = fork
+
+
+def _socket_dir(scratch):
+    """A new directory, only this user can enter, for a live child's socket
+    ("s" in it): in scratch (pyreplay's scratch directory, the config's
+    "scratch") unless the socket's path would be too long there (a Unix
+    socket's path has at most 107 bytes) or scratch is gone (pyreplay
+    ended before this process), else in the default temporary directory."""
+    if scratch and len(os.fsencode(os.path.join(scratch, "pyreplay-child-xxxxxxxx", "s"))) <= 100:
+        try:
+            return tempfile.mkdtemp(prefix="pyreplay-child-", dir=scratch)
+        except OSError:
+            pass
+    return tempfile.mkdtemp(prefix="pyreplay-child-")
 
 
 def _spawned(pid, addr, line):
@@ -226,7 +240,8 @@ def _launch(cfg, boot, exe, args, cwd):
     argv = [_text(a) for a in args]
     cwd = cwd or os.getcwd()
     child = {k: cfg[k] for k in ("db", "key", "redact", "no_redact", "breakpoints", "every", "every_budget", "max_snapshots",
-                                 "thin_snapshots", "history_size", "history_bound", "history_span", "child_sessions")
+                                 "thin_snapshots", "history_size", "history_bound", "history_span", "child_sessions",
+                                 "scratch")
              if k in cfg}
     child.update({"mode": "record", "run": 0, "child_of": cfg["run"], "status": ""})
     opts, i = _options(argv)
@@ -259,9 +274,11 @@ def _launch(cfg, boot, exe, args, cwd):
     addr = None
     if cfg.get("control") and cfg.get("child_sessions"):
         # live: its own socket, in a directory only this user can enter
-        d = tempfile.mkdtemp(prefix="pyreplay-child-")
+        d = _socket_dir(cfg.get("scratch"))
         addr = "unix:" + os.path.join(d, "s")
         child["control"], child["attach_wait"] = "listen:" + addr[5:], ATTACH_WAIT
+    # (not in the scratch directory: a child the program leaves running
+    # may start after pyreplay ended and removed it)
     fd, path = tempfile.mkstemp(prefix="child-", suffix=".json", dir=os.path.dirname(os.path.dirname(boot)))
     with os.fdopen(fd, "w") as f:
         json.dump(child, f)

@@ -99,7 +99,7 @@ def install(spec, trig, rec):
     # private files stay until at_exit is over (registered after: run
     # before), for the copy that records the last events reads them too
     from . import sandbox
-    sandbox.install()
+    sandbox.install(trig.cfg.get("scratch"))
     if spec.get("park"):
         park(spec["park"], trig, rec, _run)
     else:

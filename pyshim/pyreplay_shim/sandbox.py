@@ -47,11 +47,14 @@ def _newer(path):
         return False
 
 
-def install():
+def install(scratch=None):
+    """The sandbox, its private copies in a new directory in scratch
+    (pyreplay's scratch directory, the config's "scratch"; None: the
+    default temporary directory)."""
     # (imported before open is replaced below: on 3.8-3.10 its accessor
     # binds io.open / os.open at import, and is given the sandbox's below)
     import pathlib
-    private = tempfile.mkdtemp(prefix="pyreplay-reexec-")
+    private = tempfile.mkdtemp(prefix="pyreplay-reexec-", dir=scratch)
     _private.append(private)
     copies = {}  # real path -> private copy
     _remove_at_end(private)
