@@ -496,6 +496,55 @@ func TestLineHistoryForkedFiles(t *testing.T) {
 	}
 }
 
+// A stop after a with-block closed the file run() wrote (line 15) is the
+// anchor of the stretch up to the next stop (line 23): a re-execution
+// resumes it, the closed file as the program had it (its name, mode and
+// encoding; opened for writing, it is not one of the files the re-execution
+// writes in private), and steps back from line 23 to the line before it
+// in main(): the with statement's exit (3.10+) or the read inside it.
+func TestLineHistoryFromClosedFile(t *testing.T) {
+	for _, minor := range []string{"3.8", "3.11", "3.13"} {
+		minor := minor
+		t.Run(minor, func(t *testing.T) {
+			// (a periodic anchor taken between the two stops would be the
+			// stretch's anchor instead: the session is run again)
+			for attempt := 1; ; attempt++ {
+				f := setup(t, "journal.py", minor)
+				c := newClient(t)
+				c.launch(f, msg{"lineHistory": true}, map[string][]int{"journal.py": {15, 23}}, nil)
+				ev, top := c.stoppedEvent()
+				if got := c.locals(top.num("id"))["journal"].str("value"); top.num("line") != 15 || got != "<_io.TextIOWrapper name='journal.txt' mode='w' encoding='utf-8'>" {
+					t.Fatalf("first stop: line %d journal=%s", top.num("line"), got)
+				}
+				at15 := strings.TrimSuffix(ev.str("description"), " (live)")
+				c.request("continue", msg{"threadId": 1})
+				if reason, top := c.stopped(); reason != "breakpoint" || top.num("line") != 23 {
+					t.Fatalf("second stop: %s %v", reason, top)
+				}
+				c.request("stepBack", msg{"threadId": 1})
+				ev, top = c.stoppedEvent()
+				desc := ev.str("description")
+				if !strings.Contains(desc, "re-executed from "+at15) && strings.Contains(desc, "re-executed from") && attempt < 3 {
+					c.request("terminate", nil)
+					continue
+				}
+				loc := c.locals(top.num("id"))
+				// (the with statement's line again as it exits, from 3.10 on)
+				want := 21
+				if minor == "3.8" || minor == "3.9" {
+					want = 22
+				}
+				if top.num("line") != want || !strings.Contains(desc, "re-executed from "+at15) ||
+					loc["journal"].str("value") != "<_io.TextIOWrapper name='journal.txt' mode='r' encoding='utf-8'>" {
+					t.Fatalf("step back from line 23: %q line %d journal=%v\n%s", desc, top.num("line"), loc["journal"], c.output.String())
+				}
+				c.request("terminate", nil)
+				return
+			}
+		})
+	}
+}
+
 // Stepping back through main() crosses the periodic anchors taken inside
 // score(), a hot function of five lines: each stretch before an anchor is
 // re-executed tracing main's code and score's at the anchor's line alone,

@@ -419,6 +419,10 @@ func (d *Engine) speculate() {
 func (d *Engine) reexecuteWindow(store *recording.Store, python string, anchor, stop int64, scope *launch.HistoryScope, until launch.HistoryUntil) (*lineWindow, error) {
 	spec := &launch.HistorySpec{Until: until, Scope: scope, Limit: WindowEvents, ForkEvery: WindowForkEvery}
 	lines, run, err := d.reexecution(store, python, anchor, spec)
+	if refused := (*anchorRefused)(nil); errors.As(err, &refused) {
+		// (an earlier anchor may do: reexecuteIn)
+		return nil, fmt.Errorf("%w from %s: resuming %s: %s", errUnreached, recording.SnapID(stop), recording.SnapID(anchor), refused.msg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot go back by line from %s: resuming %s: %v", recording.SnapID(stop), recording.SnapID(anchor), err)
 	}
@@ -499,6 +503,12 @@ func (d *Engine) recordedStop(n int64) (int64, error) {
 	return snap, nil
 }
 
+// anchorRefused: the shim refused to resume a re-execution's anchor (its
+// one-line reason).
+type anchorRefused struct{ msg string }
+
+func (e *anchorRefused) Error() string { return e.msg }
+
 // reexecution resumes anchor with spec (Out set here), its output going
 // nowhere, and returns the lines it wrote (its events, then {"end": ...})
 // and its run: the parked one from anchor when there is one (park.go;
@@ -528,7 +538,10 @@ func (d *Engine) reexecution(store *recording.Store, python string, anchor int64
 		}
 		prog.Quiet = true
 		run = prog.Config.Run
-		_, err = prog.Run()
+		var res launch.Result
+		if res, err = prog.Run(); err == nil && res.ShimErr != "" {
+			err = &anchorRefused{res.ShimErr}
+		}
 	}
 	if err != nil {
 		return nil, run, err

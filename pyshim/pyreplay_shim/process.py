@@ -67,7 +67,10 @@ def fail(cfg, message, code=2):
     """A problem pyreplay reports itself (one line, printed by the Go side)."""
     status = cfg.get("status")
     if status:
-        with os.fdopen(os.open(status, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        # (posix's open: in a re-execution os.open is the sandbox's, which
+        # would write a private copy pyreplay never reads)
+        import posix
+        with os.fdopen(posix.open(status, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             json.dump({"error": message}, f)
     else:
         sys.stderr.write("pyreplay: %s\n" % message)

@@ -123,17 +123,22 @@ def closed_file(name, mode, kind=None, encoding=None, errors=None, newline=None)
     a recording made before these were kept (text or buffered by mode)."""
     if kind is None:
         kind = "buffered" if "b" in mode else "text"
-    f = open_as(os.devnull, mode, encoding, errors, newline, kind, name)
+    # (posix's open: in a re-execution os.open is the sandbox's, which
+    # would open a private copy of os.devnull, and there is none)
+    import posix
+    f = open_as(os.devnull, mode, encoding, errors, newline, kind, name, os_open=posix.open)
     f.close()
     return f
 
 
-def open_as(path, mode, encoding, errors, newline, kind, name, readonly=False):
+def open_as(path, mode, encoding, errors, newline, kind, name, readonly=False, os_open=None):
     """path opened as the program opened its file: of kind ("text",
     "buffered" or "raw": buffering=0), in mode (by its descriptor, so "w"
     and "x" neither create nor truncate), its name the program's name.
     readonly: the descriptor is read-only whatever the mode (writing
-    fails), for evaluation in the past."""
+    fails), for evaluation in the past. os_open: what opens the
+    descriptor; None: os.open as it is now (in a re-execution the
+    sandbox's, opening a private copy of a file the program writes)."""
     writes = any(c in mode for c in "wax")
     if readonly:
         flags = os.O_RDONLY
@@ -143,7 +148,7 @@ def open_as(path, mode, encoding, errors, newline, kind, name, readonly=False):
         flags = os.O_WRONLY if writes else os.O_RDONLY
     if "a" in mode and not readonly:
         flags |= os.O_APPEND
-    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    fd = (os_open or os.open)(path, flags | getattr(os, "O_CLOEXEC", 0))
     # (a text file's "x" as "w": its mode is its own attribute, set below;
     # a binary one's is its descriptor's, read-only, and FileIO keeps "x")
     fmode = mode.replace("x", "w")
