@@ -8,8 +8,8 @@
 //
 // `make fidelity` (PYREPLAY_FIDELITY=full) runs every fixture at every hit
 // on every installed CPython; `make test` runs the single files at their
-// first and last hit on 3.8, 3.11 and 3.13 and the applications at first
-// hits on 3.11. PYREPLAY_FIDELITY_ONLY=name,... narrows to some fixtures.
+// first hit on 3.8, 3.11 and 3.13 and their last on 3.11, and the
+// applications at first hits on 3.11. PYREPLAY_FIDELITY_ONLY=name,... narrows to some fixtures.
 //
 // The full sweep, when a usable CRIU is found (as pyreplay finds it), also
 // records with --criu: every snapshot exact resume refuses and ls --json
