@@ -6,6 +6,8 @@ import posix
 import sys
 import time
 import warnings
+from _thread import get_ident as _get_ident
+from time import sleep as _sleep  # (the real one: a program may replace time.sleep)
 
 from . import frames as F
 from . import inputs
@@ -182,6 +184,7 @@ class Recorder:
         self._sources = {}
         self._stored = set()  # sources already in the recording (committed by this process)
         self.busy = False
+        self.busy_ident = None  # the thread taking the snapshot while busy
         self.after = []  # called when a snapshot is done (control.py: commands that waited)
         self._fork_pending = False
         self.program_filters = warnings.filters
@@ -246,13 +249,25 @@ class Recorder:
             self._sources[filename] = s
         return s
 
+    def busy_here(self):
+        """Whether this thread is taking a snapshot (what runs meanwhile is
+        the snapshot's, not the program's)."""
+        return self.busy and self.busy_ident == _get_ident()
+
+    def wait_other(self):
+        """Wait while another thread takes a snapshot (a periodic anchor):
+        a stop in this thread comes after it, not instead of it."""
+        me = _get_ident()
+        while self.busy and self.busy_ident not in (None, me):
+            _sleep(0.0005)
+
     def snapshot(self, reason, label, frame, top_kind, tb=None):
         """Record the stack ending at ``frame`` (or the traceback ``tb``).
         Returns the snapshot id, or None when the stack holds no program
         code or the write goes on after the program (store.write_snapshot)."""
         if self.busy or self.copy or self.history_run:
             return None
-        self.busy = True
+        self.busy, self.busy_ident = True, _get_ident()
         old_limit = _getlimit()
         self.limit = sys.getrecursionlimit()  # as the program sees it
         # a snapshot allocates thousands of short-lived, acyclic containers
@@ -282,7 +297,7 @@ class Recorder:
             finally:
                 warnings.filters = saved_filters
         finally:
-            self.busy = False
+            self.busy, self.busy_ident = False, None
             if gc_was:
                 gc.enable()
             _restore_limit(old_limit)

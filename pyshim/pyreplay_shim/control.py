@@ -368,8 +368,9 @@ class Control:
     def hit(self, bps, frame, kind, reason, label, source):
         """A breakpoint location was reached: count, log, maybe stop."""
         self._after_other_stop()
-        if self.stopped or self.rec.busy:
+        if self.stopped or self.rec.busy_here():
             return False
+        self.rec.wait_other()
         fired = self.trig.fired(bps, frame)
         if not fired:
             return False
@@ -407,8 +408,11 @@ class Control:
             frozen = threadpause.freeze(self)
             snap_reason = "step" if reason in ("step", "pause") else reason
             snap_label = label or ("" if reason != "pause" else "pause")
-            if sid is None:
+            while sid is None:
                 sid = self.rec.snapshot(snap_reason, snap_label, frame, kind, tb=tb)
+                if sid is not None or self.rec.busy_here() or not self.rec.busy:
+                    break
+                self.rec.wait_other()  # (another thread's anchor began first)
             if sid is None or self.detached:
                 return False
             self.at = (snap_reason, snap_label, frame, kind, tb)
