@@ -137,14 +137,6 @@ func anchorsOf(store *recording.Store, stop int64, n int) (*wire.Snapshot, []int
 	return target, exactOf(store, before, n), nil
 }
 
-// firstExact is the first of snaps that resumes exactly; 0 when none does.
-func firstExact(store *recording.Store, snaps []wire.Summary) int64 {
-	if n := exactOf(store, snaps, 1); len(n) > 0 {
-		return n[0]
-	}
-	return 0
-}
-
 // exactOf is the first n of snaps that resume exactly.
 func exactOf(store *recording.Store, snaps []wire.Summary, n int) []int64 {
 	var exact []int64
@@ -265,13 +257,13 @@ func (d *Engine) hitsBefore(w *lineWindow, bps map[string][]LineBreakpoint) (map
 		}
 		return nil, fmt.Errorf("cannot apply the hit condition in the past: it counts the hits since the program's start, and the history begins %s (a longer \"history\" / --history keeps more); remove the hit condition, or step back between stops", begins)
 	}
-	if first := firstExact(store, all); first != 0 && first != w.anchor {
+	if first := exactOf(store, all, 1); len(first) > 0 && first[0] != w.anchor {
 		// from the run's first snapshot to the anchor
 		until, scope := untilOf(anchor)
 		until.Last = false
 		scope = scopeIn(until, scope, &launch.HistoryScope{}) // (counting needs no frame's lines)
 		scope.Lines = lines
-		if err := d.countHits(store, python, first, scope, until, total); err != nil {
+		if err := d.countHits(store, python, first[0], scope, until, total); err != nil {
 			return nil, err
 		}
 	}

@@ -256,9 +256,14 @@ class Recorder:
 
     def wait_other(self):
         """Wait while another thread takes a snapshot (a periodic anchor):
-        a stop in this thread comes after it, not instead of it."""
+        a stop in this thread comes after it, not instead of it. At most
+        ~1 s (counted in sleeps: the clocks are the program's recorded
+        inputs): a snapshot waiting for a lock this thread holds (a module
+        it is importing) must not hang both."""
         me = _get_ident()
-        while self.busy and self.busy_ident not in (None, me):
+        for _ in range(2000):
+            if not self.busy or self.busy_ident in (None, me):
+                return
             _sleep(0.0005)
 
     def snapshot(self, reason, label, frame, top_kind, tb=None):

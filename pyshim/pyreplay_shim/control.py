@@ -368,9 +368,8 @@ class Control:
     def hit(self, bps, frame, kind, reason, label, source):
         """A breakpoint location was reached: count, log, maybe stop."""
         self._after_other_stop()
-        if self.stopped or self.rec.busy_here():
+        if self.stopped or self._snapshotting():
             return False
-        self.rec.wait_other()
         fired = self.trig.fired(bps, frame)
         if not fired:
             return False
@@ -454,6 +453,20 @@ class Control:
         self.retrace(sys._getframe(1))
         return True
 
+    def _snapshotting(self):
+        """Whether this event is a snapshot's own (this thread is taking
+        one: the event is the snapshot code's, not the program's). Another
+        thread's snapshot (a periodic anchor) is waited for first: what
+        happens here comes after it, not instead of it (a breakpoint hit,
+        a step's line, a raise)."""
+        rec = self.rec
+        if not rec.busy:
+            return False
+        if rec.busy_here():
+            return True
+        rec.wait_other()
+        return False
+
     def _after_other_stop(self):
         """A breakpoint or step reached in another thread while one is
         stopped comes after that stop (a stop per thread, none lost)."""
@@ -499,7 +512,7 @@ class Control:
                   tb=tb, exc=_exc_info(exc, "unhandled"), sid=sid)
 
     def _on_raise(self, frame, exc):
-        if self.stopped or self.rec.busy or isinstance(exc, IGNORED_RAISES):
+        if self.stopped or self._snapshotting() or isinstance(exc, IGNORED_RAISES):
             return
         if not self._traceable(frame.f_code.co_filename):
             return
@@ -511,7 +524,7 @@ class Control:
             self.chan.poke()
 
     def _on_signal(self, signum, frame):
-        if self.stopped or self.rec.busy:
+        if self.stopped or self._snapshotting():
             return
         while True:
             try:
@@ -603,7 +616,7 @@ class Control:
         return frame.f_trace
 
     def _event(self, frame, event, arg):
-        if self.stopped or self.rec.busy:
+        if self.stopped or (self.rec.busy and self._snapshotting()):
             return self._local
         if event == "line" and self.fn_first is not None and self.fn_first[0] is frame:
             q, self.fn_first = self.fn_first[1], None
