@@ -40,16 +40,13 @@ const (
 // 3.12+, 4x before); every 50 ms on 3.12+ and 25 ms before cost 1.11x
 // and 1.18x and made a Reverse Continue at once wait 150-400 ms.
 func AnchorPolicy(minor int) (every time.Duration, budget float64) {
-	switch {
-	case minor >= 12:
+	if minor >= 12 {
 		return 12 * time.Millisecond, 0.20
-	case minor == 11:
-		return 8 * time.Millisecond, 0.30
 	}
-	// 3.8-3.10: as before. At 8 ms, a program's breakpoint in two worker
-	// threads was missed on 3.8 in 2 of 3 full test runs
-	// (TestTwoThreadsOneBreakpoint); not diagnosed yet
-	return 25 * time.Millisecond, 0.25
+	// (3.8-3.10 had 25 ms / 25% for a while: at 8 ms a breakpoint hit in a
+	// worker thread was lost while the main thread took an anchor, fixed
+	// since: control.Control._snapshotting)
+	return 8 * time.Millisecond, 0.30
 }
 
 // History bounds what time travel keeps of a run (record --trace

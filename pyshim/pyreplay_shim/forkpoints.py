@@ -3,6 +3,16 @@ a counting run leaves forked copies of itself waiting, and the one
 nearest before the events to record resumes and records them."""
 import os
 import sys
+import time
+
+from .inputs import real
+
+# the shim's own clock (a re-execution's time.perf_counter gives the
+# recording's values: inputs.py)
+_clock = real(time.perf_counter)
+# a checkpoint's fork may cost at most this share of the counting run's
+# time: a process whose fork is slow (a large heap) forks less often
+FORK_SHARE = 0.1
 
 
 # whether code outside the standard library registered an at-fork hook
@@ -38,37 +48,55 @@ FIRST_CHECKPOINT = 1000
 class Checkpoints(object):
     """Fork checkpoints of a counting run (rr's idea, inside one
     re-execution): while the run only counts line events (a test and an
-    increment each), at its FIRST_CHECKPOINT-th event (or `first`) and every `every`
-    events after a forked copy of the process waits at that event. When the run reaches
-    its end, the latest copy at or before the last `keep` events resumes,
-    counts on up to them and records them in full, and the counting run
-    ends. Copies no longer needed are ended as new ones are made; at most
-    three wait at a time. Used only while the process has one thread (a
-    fork copies only the thread that forks)."""
+    increment each), at its FIRST_CHECKPOINT-th event (or `first`) and
+    every `every` events after, or more when a fork costs more than
+    FORK_SHARE of the counting between two (spacing), a forked copy of
+    the process waits at that event. When the run reaches its end, the
+    latest copy at or before the last `keep` events resumes, counts on up
+    to them and records them in full, and the counting run ends. Copies
+    no longer needed are ended as new ones are made; at most three wait at
+    a time when every >= keep / 2. Used only while the process has one
+    thread (a fork copies only the thread that forks)."""
 
     def __init__(self, every, keep, first=None):
         self.every, self.keep = every, keep
         # the first checkpoint: a run of fewer events records them all,
         # forking nothing (a stop's window is often a few events)
         self.first = min(keep, FIRST_CHECKPOINT if first is None else first)
+        self.next = self.first  # the next checkpoint's event number
         self.waiting = []  # (event number, pid, the write end of its pipe)
         self.ending = []  # the pids of copies ended, not yet reaped (_end)
         self.forked = False
+        self.last = None  # (event number, clock) when the last fork returned
+        self.cost = None  # the cheapest fork's seconds (the others: noise)
 
     def due(self, n):
-        return self.every and n >= self.first and (n - self.first) % self.every == 0
+        return bool(self.every) and n == self.next
 
     def next_due(self, after):
         """The first checkpoint's event number after `after`."""
-        if after < self.first:
-            return self.first
-        return self.first + ((after - self.first) // self.every + 1) * self.every
+        return self.next if self.next > after else after + max(self.every, 1)
+
+    def spacing(self, n, t0):
+        """The events to the checkpoint after the one at n, whose fork began
+        at t0: every, or as many as the run counts in the cheapest fork's
+        time / FORK_SHARE at the pace it counted since the last checkpoint
+        (a copy counts on from its checkpoint: the closer the next, the
+        shorter that)."""
+        gap = self.every
+        if self.last is not None:
+            took = t0 - self.last[1]
+            if took > 0:
+                gap = max(gap, int((n - self.last[0]) / took * self.cost / FORK_SHARE))
+        return gap
 
     def fork(self, n):
         """Fork a copy waiting at event n: in the copy, once resumed, the
         event it records from; None in this process (or no fork made: the
         process has threads, or at-fork hooks of the program's)."""
+        t0 = _clock()
         if _hooked[0] or len(sys._current_frames()) != 1:
+            self.next = n + self.every
             return None
         self._reap()
         import posix  # (os.fork is the sandbox's: refused)
@@ -94,6 +122,10 @@ class Checkpoints(object):
             return int(go[3:])
         os.close(r)
         self.forked = True
+        cost = _clock() - t0
+        self.cost = cost if self.cost is None else min(self.cost, cost)
+        self.next = n + self.spacing(n, t0)
+        self.last = (n, _clock())
         self.waiting.append((n, pid, w))
         # keep the copies after n - keep, and the latest one before
         older = [c for c in self.waiting if c[0] <= n - self.keep]
