@@ -339,6 +339,7 @@ def _run(spec, trig, rec, arrived=None, started=None):
             if stop_ok[0]:
                 c_upto[0] = matched_at[0]
         done.append(how)
+        attn[0] = count[0]  # (3.8-3.11's local: nothing more is counted)
         if MONITORING:
             counting_only(False)  # (on_line: nothing more once done)
         sys.settrace(None)
@@ -733,11 +734,15 @@ def _run(spec, trig, rec, arrived=None, started=None):
             """3.8-3.11: a traced frame's trace function. While the run only
             counts, a plain line's event, or a from_hit breakpoint's with its
             hit noted, is counted here at the least cost (fast_line's rule,
-            inline: this is most of a window's cost); the rest goes to
-            full(): a checkpoint, the run's end, the stop's line, a
-            breakpoint's in a count or with a condition, stop_only's code,
-            the events of a run that records."""
-            if event == "line" and fast[0]:
+            inline: this is most of a window's cost), its other events
+            ignored; the rest goes to full(): a checkpoint, the run's end,
+            the stop's line, a breakpoint's in a count or with a
+            condition, stop_only's code, the events of a run that records,
+            any event while the resume rebuilds the stack or once the run is
+            done (attn is the count then: held)."""
+            if fast[0]:
+                if event != "line":
+                    return local
                 code = frame.f_code
                 c = hot_code[0]
                 if c[0] is not code:
@@ -746,11 +751,10 @@ def _run(spec, trig, rec, arrived=None, started=None):
                         return full(frame, event, arg)
                     hot_code[0] = c
                 ln = frame.f_lineno
-                k = c[4].get(ln)
                 n = count[0]
-                if k == 0 or n == attn[0] or done or trig.rebuilding:
-                    return full(frame, event, arg)
-                if k is not None:
+                if n == attn[0] or ln in c[4]:
+                    if n == attn[0] or c[4][ln] == 0 or done or trig.rebuilding:
+                        return full(frame, event, arg)
                     last_hit[0] = n
                 count[0] = n + 1
                 try:
@@ -758,10 +762,15 @@ def _run(spec, trig, rec, arrived=None, started=None):
                 except IndexError:
                     _bump(c[1], ln)
                 return local
-            if event == "return" and fast[0]:
-                return local
             return full(frame, event, arg)
 
+        if trig.rebuilding:
+            # (no event counts until the rebuild is over: local's rule)
+            attn[0] = count[0]
+
+            def rebuilt(frame, line):
+                attn[0] = attention(count[0] - 1)
+            trig.on_arrival.append(rebuilt)
         watch_return = _settrace(traced, in_scope, local, forget, resumed, done)
         f = arrived
         while f is not None:

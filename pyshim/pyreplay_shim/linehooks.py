@@ -52,18 +52,23 @@ def _settrace(traced, known, local, gone, resumed, done):
     lookup in known, traced's answers by id(code), once it has seen their
     code; none for the code of the call before: a hot function's)."""
     known_get = known.get
-    last = [None, False]  # the code of the last call event, and its answer
+    # the code of the last call event and what glob returned for it (a
+    # generator's code is not kept: its resumptions are reported)
+    last = [None, None]
 
     def glob(frame, event, arg):
         code = frame.f_code
         if code is last[0]:
-            r = last[1]
+            return last[1]
+        e = known_get(id(code))
+        r = e[1] if e is not None and e[0] is code else traced(code)
+        if r and code.co_flags & GENERATOR_FLAGS:
+            last[0] = None
+            if _resuming(frame):
+                resumed(frame)
         else:
-            e = known_get(id(code))
-            r = e[1] if e is not None and e[0] is code else traced(code)
-            last[0], last[1] = code, r
-        if r and code.co_flags & GENERATOR_FLAGS and _resuming(frame):
-            resumed(frame)
+            last[0], last[1] = code, local if r else None
+        # (once done, local ends each frame's tracing)
         return local if r and not done else None
 
     def returned(frame, event, arg):
