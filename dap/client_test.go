@@ -135,7 +135,7 @@ func (c *client) next(what string, timeout time.Duration, pred func(msg) bool) m
 			}
 			c.queue = append(c.queue, m)
 		case <-deadline:
-			c.t.Fatalf("no %s within %v; unconsumed: %v; output:\n%s", what, timeout, summary(c.queue), c.output.String())
+			c.t.Fatalf("no %s within %v; unconsumed: %v; output:\n%s\n%s", what, timeout, summary(c.queue), c.output.String(), stuckReport())
 			return nil
 		}
 	}
