@@ -37,12 +37,8 @@ import sys
 import threading
 import traceback
 
-from . import paths
+from . import livebps as LB, paths, periodic, process as P, threadpause, wire as W
 from .output import output_bytes
-from . import livebps as LB
-from . import process as P
-from . import threadpause
-from . import wire as W
 from .versions import MONITORING
 from .state import _safe_repr
 from . import view as VW
@@ -403,6 +399,7 @@ class Control:
                 return True  # the same moment, seen by the tracer and by a breakpoint
             self.stopped = True
             self.stop_ident = me
+            periodic.hold()
         try:
             frozen = threadpause.freeze(self)
             snap_reason = "step" if reason in ("step", "pause") else reason
@@ -436,6 +433,7 @@ class Control:
             with self.turn:
                 self.stopped = False
                 self.stop_ident = None
+                periodic.release()
                 threadpause.thaw(self)
                 self.turn.notify_all()
         if tb is not None or msg is None:

@@ -68,7 +68,7 @@ import threading
 
 from . import codelines as L
 from .forkpoints import Checkpoints, watch_hooks
-from .linehooks import GENERATOR_FLAGS, _monitor, _settrace, _yielding, park
+from .linehooks import GENERATOR_FLAGS, _bump, _monitor, _settrace, _yielding, one_line, park, precounter
 from . import inputs
 from . import paths
 from .output import output_bytes
@@ -217,7 +217,8 @@ def _run(spec, trig, rec, arrived=None, started=None):
     # (by id: hashing a code object hashes all of it): (code, its file's
     # file_hits, its breakpoint lines -> True (one has no condition) or
     # their compiled conditions, stop_only's one line or None, its special
-    # lines (code_rec))
+    # lines, its one line if each call reports one line event there
+    # (3.8-3.11; else None) (code_rec))
     per_code = {}
 
     def code_rec(code):
@@ -243,7 +244,9 @@ def _run(spec, trig, rec, arrived=None, started=None):
         top = max(L.own_lines(code), default=code.co_firstlineno)
         if len(fh) <= top:
             fh.extend([0] * (top + 1 - len(fh)))
-        c = per_code[id(code)] = (code, fh, bps, o[1] if o is not None and o[0] is code else None, special)
+        # (3.8-3.11: a one-line code's event is counted at its call)
+        one = one_line(code) if not MONITORING else None
+        c = per_code[id(code)] = (code, fh, bps, o[1] if o is not None and o[0] is code else None, special, one)
         return c
 
     def holds(code, frame):
@@ -493,6 +496,8 @@ def _run(spec, trig, rec, arrived=None, started=None):
         for f in user_frames(frame)[:-1]:
             if traced(f.f_code):
                 record(f, False, False, True)
+                if not MONITORING and f.f_trace is None:
+                    f.f_trace = local  # (a call counted at_call: its return comes)
 
     def resumed(frame):
         """A traced generator's frame resumed: one that began before the
@@ -764,6 +769,9 @@ def _run(spec, trig, rec, arrived=None, started=None):
                 return local
             return full(frame, event, arg)
 
+        # (a one-line code's call counts its line event: linehooks.one_line)
+        precount = precounter(fast, hot_code, per_code, code_rec, count, attn, last_hit,
+                              done, trig, local)
         if trig.rebuilding:
             # (no event counts until the rebuild is over: local's rule)
             attn[0] = count[0]
@@ -771,20 +779,10 @@ def _run(spec, trig, rec, arrived=None, started=None):
             def rebuilt(frame, line):
                 attn[0] = attention(count[0] - 1)
             trig.on_arrival.append(rebuilt)
-        watch_return = _settrace(traced, in_scope, local, forget, resumed, done)
+        watch_return = _settrace(traced, in_scope, local, forget, resumed, done, precount)
         f = arrived
         while f is not None:
             if traced(f.f_code):
                 f.f_trace = local  # (as the call event would have made it)
             f = f.f_back
 
-
-def _bump(hits, line):
-    """hits[line] += 1 (a file_hits list), grown to hold line: the new
-    count."""
-    try:
-        hits[line] += 1
-    except IndexError:
-        hits.extend([0] * (line + 1 - len(hits)))
-        hits[line] = 1
-    return hits[line]

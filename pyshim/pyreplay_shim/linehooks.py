@@ -45,31 +45,125 @@ def _resuming(frame):
     return 0 <= i < len(b) - 1 and b[i] == _RESUME and b[i + 1] != 0
 
 
-def _settrace(traced, known, local, gone, resumed, done):
+_HANDLERS = {dis.opmap[n] for n in ("SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH") if n in dis.opmap}
+_JUMPS = set(dis.hasjabs) | set(dis.hasjrel)
+
+
+def one_line(code):
+    """3.8-3.11: the line of a code each call of which reports exactly one
+    line event, at its first instruction (after 3.11's prologue, up to
+    RESUME): its instructions are on one line, none jumps back (a line
+    event comes again after a backward jump), it handles no exception and
+    it is no generator or coroutine (a resumption reports no line event
+    at its start); None for any other code. (Checked against settrace:
+    TestOneLineCounting.)"""
+    if code.co_flags & GENERATOR_FLAGS or getattr(code, "co_exceptiontable", b""):
+        return None
+    ins = list(dis.get_instructions(code))
+    if _RESUME >= 0:
+        k = next((i for i, x in enumerate(ins) if x.opcode == _RESUME), None)
+        if k is None:
+            return None
+        ins = ins[k + 1:]
+        lines = {x.positions.lineno for x in ins if x.positions.lineno is not None}
+    else:
+        if not ins or ins[0].starts_line is None:
+            return None
+        lines = {x.starts_line for x in ins if x.starts_line is not None}
+    if len(lines) != 1:
+        return None
+    for x in ins:
+        if x.opcode in _HANDLERS or (x.opcode in _JUMPS and isinstance(x.argval, int) and x.argval <= x.offset):
+            return None
+    return lines.pop()
+
+
+def precounter(fast, hot_code, per_code, code_rec, count, attn, last_hit, done, trig, local):
+    """3.8-3.11, for _settrace: precount(code), which gives a one-line
+    code's calls (one_line) at_call, for a re-execution's counting
+    (linehistory._run's state: its per_code entries, count, attn, ...)."""
+
+    def at_call(frame, code):
+        """A call of a one-line code: while the run only counts, its one
+        line event, counted now by local's fast rule, and the frame left
+        untraced (no line and return callbacks: two thirds of a hot
+        one-line function's cost); else, or where that event has more to
+        do, local traces it. (A signal handler the interpreter runs
+        between the call and that line would have its events counted
+        after it, not before.)"""
+        if not fast[0]:
+            return local
+        c = hot_code[0]
+        if c[0] is not code:
+            c = per_code.get(id(code))
+            if c is None or c[0] is not code or c[3] is not None:
+                return local
+            hot_code[0] = c
+        ln = c[5]
+        n = count[0]
+        if n == attn[0] or ln in c[4]:
+            if n == attn[0] or c[4][ln] == 0 or done or trig.rebuilding:
+                return local
+            last_hit[0] = n
+        count[0] = n + 1
+        try:
+            c[1][ln] += 1
+        except IndexError:
+            _bump(c[1], ln)
+        return None
+
+    def precount(code):
+        c = per_code.get(id(code))
+        if c is None or c[0] is not code:
+            c = code_rec(code)
+        return at_call if c[5] is not None and c[3] is None else None
+    return precount
+
+
+def _bump(hits, line):
+    """hits[line] += 1 (a file_hits list), grown to hold line: the new
+    count."""
+    try:
+        hits[line] += 1
+    except IndexError:
+        hits.extend([0] * (line + 1 - len(hits)))
+        hits[line] = 1
+    return hits[line]
+
+
+def _settrace(traced, known, local, gone, resumed, done, precount=None):
     """3.8-3.11: sys.settrace in every thread; a traced code's frames have
     `local` as their trace function (their lines and returns), and their
     resumptions reported; other frames cost their call event (a dict
     lookup in known, traced's answers by id(code), once it has seen their
-    code; none for the code of the call before: a hot function's)."""
+    code; none for the code of the call before: a hot function's).
+    precount(code), for a traced code: None, or a function called at each
+    of its calls instead, (frame, code) -> the frame's trace function
+    (local, or None: its events were counted then, one_line)."""
     known_get = known.get
-    # the code of the last call event and what glob returned for it (a
-    # generator's code is not kept: its resumptions are reported)
-    last = [None, None]
+    # the code of the last call event, what glob returned for it, and its
+    # precount (a generator's code is not kept: its resumptions are
+    # reported)
+    last = [None, None, None]
 
     def glob(frame, event, arg):
         code = frame.f_code
         if code is last[0]:
-            return last[1]
+            if last[2] is None:
+                return last[1]
+            return last[2](frame, code)
         e = known_get(id(code))
         r = e[1] if e is not None and e[0] is code else traced(code)
         if r and code.co_flags & GENERATOR_FLAGS:
             last[0] = None
             if _resuming(frame):
                 resumed(frame)
-        else:
-            last[0], last[1] = code, local if r else None
-        # (once done, local ends each frame's tracing)
-        return local if r and not done else None
+            return None if done else local
+        pre = precount(code) if r and precount is not None else None
+        last[0], last[1], last[2] = code, local if r else None, pre
+        if done or not r:
+            return None  # (once done, local ends each frame's tracing)
+        return local if pre is None else pre(frame, code)
 
     def returned(frame, event, arg):
         if event == "return" and not _yielding(frame):

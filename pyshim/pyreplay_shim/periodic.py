@@ -38,6 +38,25 @@ V = sys.version_info[:2]
 _last = [0.0, 0.0]
 
 
+# a debugger's stops: how many hold the program now, and when the last
+# ended (the clock's). None is asked for while one holds it, and the next
+# comes `every` after it goes on: a stop is a snapshot itself, of which
+# an anchor at the program's next line would be a second (and, asked for
+# while the user looked at the stop, it came at once)
+_held = [0, 0.0]
+
+
+def hold():
+    """A stop of the debugger's begins (control.py)."""
+    _held[0] += 1
+
+
+def release():
+    """That stop ends: the program goes on."""
+    _held[0] -= 1
+    _held[1] = _clock()
+
+
 def _take(rec, frame):
     t = _clock()
     rec.snapshot("periodic", "", frame, "line")
@@ -64,7 +83,12 @@ def start(rec, every, budget=0):
             # at a fixed rate, as an interval timer ticks
             while not stop.acquire(True, max(due - _clock(), 0)):
                 now = _clock()
+                if _held[0]:
+                    due = now + every
+                    continue
                 ready = _last[1] + _last[0] / budget if budget else now
+                if _held[1]:
+                    ready = max(ready, _held[1] + every)
                 if now < ready:
                     due = ready  # (the last one's pause, its share of the run)
                     continue
