@@ -27,10 +27,9 @@ import (
 // each live frame's state where they begin); the events before are
 // another window, made when going back reaches them (earlier). The
 // re-execution only counts the events before those it keeps, forking a
-// copy of itself every WindowForkEvery events (more where a fork is slow)
-// for the one nearest them to record from (the shim's forkpoints.py
-// Checkpoints): the copy counts on up to WindowForkEvery events again
-// (~5-15 ms at 3.8-3.11's 2-6 us an event; a fork is ~1 ms).
+// copy of itself every WindowForkEvery events at least (more as the run
+// grows: the shim's forkpoints.py Checkpoints.spacing) for the one
+// nearest them to record from, which counts on up to them again.
 var (
 	WindowEvents    = 5000
 	WindowForkEvery = 2500

@@ -10,9 +10,9 @@ from .inputs import real
 # the shim's own clock (a re-execution's time.perf_counter gives the
 # recording's values: inputs.py)
 _clock = real(time.perf_counter)
-# a checkpoint's fork may cost at most this share of the counting run's
-# time: a process whose fork is slow (a large heap) forks less often
-FORK_SHARE = 0.1
+# a checkpoint's fork costs the run about this many times the fork call's
+# own time (its copy-on-write page faults come after, while it counts)
+FORK_COST = 2
 
 
 # whether code outside the standard library registered an at-fork hook
@@ -49,8 +49,8 @@ class Checkpoints(object):
     """Fork checkpoints of a counting run (rr's idea, inside one
     re-execution): while the run only counts line events (a test and an
     increment each), at its FIRST_CHECKPOINT-th event (or `first`) and
-    every `every` events after, or more when a fork costs more than
-    FORK_SHARE of the counting between two (spacing), a forked copy of
+    every `every` events after, or more as the run grows or where a fork
+    is slow (spacing), a forked copy of
     the process waits at that event. When the run reaches its end, the
     latest copy at or before the last `keep` events resumes, counts on up
     to them and records them in full, and the counting run ends. Copies
@@ -79,15 +79,18 @@ class Checkpoints(object):
 
     def spacing(self, n, t0):
         """The events to the checkpoint after the one at n, whose fork began
-        at t0: every, or as many as the run counts in the cheapest fork's
-        time / FORK_SHARE at the pace it counted since the last checkpoint
-        (a copy counts on from its checkpoint: the closer the next, the
-        shorter that)."""
+        at t0: every, or sqrt(2 n f), f a fork's cost in events (twice the
+        cheapest fork's time: the copy-on-write faults after it cost about
+        as much, at the pace the run counted since the last checkpoint).
+        A run that ends soon after n spends about n f / gap forking and
+        gap / 2 counting again in the copy: that gap makes the sum least,
+        and the spacing grows with the run."""
         gap = self.every
         if self.last is not None:
             took = t0 - self.last[1]
             if took > 0:
-                gap = max(gap, int((n - self.last[0]) / took * self.cost / FORK_SHARE))
+                f = (n - self.last[0]) / took * self.cost * FORK_COST
+                gap = max(gap, int((2 * n * f) ** 0.5))
         return gap
 
     def fork(self, n):
