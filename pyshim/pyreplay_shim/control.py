@@ -64,9 +64,7 @@ def install(rec, cfg, sock=None):
     children.fork_hooks.append(ctl.forked_child)
     trig = LB.LiveTriggers(rec, cfg, ctl)
     ctl.trig = trig
-    # a command that came during a snapshot (the poke found it busy) is
-    # served once the snapshot is done
-    rec.after.append(ctl.repoke)
+    rec.after.append(ctl.repoke)  # (a command sent during a snapshot: served after it)
     if rec.criu is not None:
         # a CRIU image of a stop leaves the session's socket outside; a copy
         # restored from it runs undebugged (criu.py)
@@ -399,9 +397,11 @@ class Control:
                 return True  # the same moment, seen by the tracer and by a breakpoint
             self.stopped = True
             self.stop_ident = me
-            periodic.hold()
+        frozen = False
         try:
             frozen = threadpause.freeze(self)
+            if frozen:  # (where other threads run on, 3.8's, so do the anchors)
+                periodic.hold()
             snap_reason = "step" if reason in ("step", "pause") else reason
             snap_label = label or ("" if reason != "pause" else "pause")
             while sid is None:
@@ -433,7 +433,8 @@ class Control:
             with self.turn:
                 self.stopped = False
                 self.stop_ident = None
-                periodic.release()
+                if frozen:
+                    periodic.release()
                 threadpause.thaw(self)
                 self.turn.notify_all()
         if tb is not None or msg is None:
