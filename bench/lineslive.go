@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/pyreplay/pyreplay/recording"
 )
 
 // lineHistoryLive measures time travel in a live session (pyreplay dap,
@@ -28,11 +31,11 @@ func (r *Results) lineHistoryLive(py PyInfo) {
 	if *flagSessions > 0 {
 		sessions = *flagSessions
 	}
-	var first, looked, later, reverse, reverseLooked []float64
+	var first, looked, later, reverse, reverseLooked, dist []float64
 	for s := 0; s < sessions; s++ {
 		n := 2_000_000 + s*137_000
 		think := time.Duration(s%2) * time.Second
-		f, l, rc, err := r.liveStepBack(py, prog, n, think)
+		f, l, rc, d, err := r.liveStepBack(py, prog, n, think)
 		if err != nil {
 			r.note("lines live: %v", err)
 			r.add(Figure{Section: "lines", Python: py.Minor, Case: "live session", Metric: "first step back", Unit: "ms", Stat: nanStat(), Note: "failed: " + firstLine(err.Error())})
@@ -48,6 +51,7 @@ func (r *Results) lineHistoryLive(py PyInfo) {
 			reverseLooked = append(reverseLooked, rc)
 		} else {
 			reverse = append(reverse, rc)
+			dist = append(dist, d)
 		}
 	}
 	cs := fmt.Sprintf("live session, %d runs of 2M+ calls, uncaught exception", sessions)
@@ -58,25 +62,81 @@ func (r *Results) lineHistoryLive(py PyInfo) {
 	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "later step backs", Unit: "ms", Stat: medianStat(later)})
 	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "reverse continue at once to a breakpoint set now", Unit: "ms", Stat: describe(reverse),
 		Note: fmt.Sprintf("p95 %.0f ms", describe(reverse).P95)})
+	// (the figure above swings with how far back the anchor before the
+	// exception was: the run a re-execution counts again)
+	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "its anchor's distance before the exception", Unit: "ms", Stat: describe(dist),
+		Note: fmt.Sprintf("p95 %.1f ms; %s", describe(dist).P95, perDistance(reverse, dist))})
 	r.add(Figure{Section: "lines", Python: py.Minor, Case: cs, Metric: "reverse continue 1 s after setting the breakpoint", Unit: "ms", Stat: describe(reverseLooked),
 		Note: fmt.Sprintf("p95 %.0f ms", describe(reverseLooked).P95)})
+}
+
+// perDistance fits latency = a + b·distance over the Reverse Continues at
+// once (least squares): a is what a re-execution costs whatever the
+// anchor's distance, b how many times slower than the program's own run
+// it counts that distance again.
+func perDistance(lat, dist []float64) string {
+	n := float64(len(lat))
+	if len(lat) < 3 || len(lat) != len(dist) {
+		return "too few sessions to fit"
+	}
+	var sx, sy, sxx, sxy float64
+	for i := range lat {
+		sx, sy, sxx, sxy = sx+dist[i], sy+lat[i], sxx+dist[i]*dist[i], sxy+dist[i]*lat[i]
+	}
+	den := n*sxx - sx*sx
+	if den == 0 {
+		return "one distance only"
+	}
+	b := (n*sxy - sx*sy) / den
+	return fmt.Sprintf("reverse continue at once ≈ %.0f ms + %.1f × the distance", (sy-b*sx)/n, b)
+}
+
+// anchorDistance is how long, in the recording at db, the program's run
+// went on from the last anchor before its uncaught exception's stop to
+// that stop (ms, by the snapshots' times).
+func anchorDistance(db string) (float64, error) {
+	st, err := recording.Open(db)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	all, err := st.List(0)
+	if err != nil {
+		return 0, err
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].Reason != "exception" {
+			continue
+		}
+		for j := i - 1; j >= 0; j-- {
+			if a := all[j]; a.Run == all[i].Run && (a.Reason == "periodic" || a.Reason == "start") {
+				return (all[i].Time - a.Time) * 1000, nil
+			}
+		}
+		break
+	}
+	return 0, fmt.Errorf("no anchor before an uncaught exception in %s", db)
 }
 
 // liveStepBack runs one live session of prog N to its uncaught exception
 // and, think after the stop, times the first Step Back, four more, and,
 // back at the exception (Continue), a Reverse Continue to a breakpoint on
-// score()'s line (each to the stopped event and the stack).
-func (r *Results) liveStepBack(py PyInfo, prog string, n int, think time.Duration) (first float64, later []float64, reverse float64, err error) {
+// score()'s line (each to the stopped event and the stack); dist is the
+// anchor's distance before the exception (anchorDistance).
+func (r *Results) liveStepBack(py PyInfo, prog string, n int, think time.Duration) (first float64, later []float64, reverse, dist float64, err error) {
 	const to = 5 * time.Minute
 	db := filepath.Join(r.tmp, "lines-live.db")
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		_ = os.Remove(f) // (the session before's: anchorDistance reads this one's)
+	}
 	c, err := r.openSession(map[string]any{"program": prog, "args": []string{strconv.Itoa(n)}, "python": py.Path, "db": db},
 		[]string{"uncaught"}, to)
 	if err != nil {
-		return 0, nil, 0, err
+		return 0, nil, 0, 0, err
 	}
 	defer c.close()
 	if _, err := c.call("stackTrace", map[string]any{"threadId": 1}, to); err != nil {
-		return 0, nil, 0, err
+		return 0, nil, 0, 0, err
 	}
 	time.Sleep(think)
 	// (five: the window of the exception's stretch holds main's last six
@@ -85,7 +145,7 @@ func (r *Results) liveStepBack(py PyInfo, prog string, n int, think time.Duratio
 	for i := 0; i < 5; i++ {
 		d, err := timedStop(c, "stepBack", to)
 		if err != nil {
-			return 0, nil, 0, err
+			return 0, nil, 0, 0, err
 		}
 		if i == 0 {
 			first = d
@@ -95,15 +155,17 @@ func (r *Results) liveStepBack(py PyInfo, prog string, n int, think time.Duratio
 	}
 	// back to the exception (the present): Reverse Continue goes from there
 	if _, err := timedStop(c, "continue", to); err != nil {
-		return 0, nil, 0, err
+		return 0, nil, 0, 0, err
 	}
 	if _, err := c.call("setBreakpoints", map[string]any{"source": map[string]any{"path": prog}, "breakpoints": []map[string]any{{"line": 13}}}, to); err != nil {
-		return 0, nil, 0, err
+		return 0, nil, 0, 0, err
 	}
 	time.Sleep(think)
 	if reverse, err = timedStop(c, "reverseContinue", to); err != nil {
-		return 0, nil, 0, err
+		return 0, nil, 0, 0, err
 	}
 	_, _ = c.call("disconnect", map[string]any{}, 5*time.Second)
-	return first, later, reverse, nil
+	c.close()
+	dist, err = anchorDistance(db)
+	return first, later, reverse, dist, err
 }

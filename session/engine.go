@@ -200,6 +200,7 @@ type Engine struct {
 	virtual      map[int64]*virtualStop    // the stops made from them (negative numbers)
 	making       map[int64]chan struct{}   // windows being made in the background, closed when done
 	recorded     map[int64]int64           // a virtual stop made a recorded snapshot (recordedStop)
+	exact        map[int64]bool            // whether a snapshot resumes exactly, once asked (resumesExactly)
 	hitBase      map[string]map[string]int // hitsBefore's answers, by window and breakpoints
 	prefetchNext int64                     // the live stop whose window to make next (0: none)
 	prefetching  bool
@@ -216,6 +217,7 @@ type Engine struct {
 func NewEngine() *Engine {
 	return &Engine{events: newEventQueue(), cache: map[int64]*wire.Snapshot{}, src: map[string]string{}, liveStop: -1,
 		windows: map[int64]*lineWindow{}, virtual: map[int64]*virtualStop{}, making: map[int64]chan struct{}{}, recorded: map[int64]int64{},
+		exact: map[int64]bool{},
 		lineBPs: map[string][]LineBreakpoint{}, funcQ: map[int][]string{}, opts: LaunchOptions{JustMyCode: true}}
 }
 

@@ -434,7 +434,7 @@ func (d *Engine) prefetchLoop() {
 		// the user steps back: windowAtCursor)
 		// beside the window, the next re-execution from its anchor, parked
 		// (a Reverse Continue's, a step in's): ready about when it is
-		if _, anchor, err := anchorOf(store, snap); err == nil && anchor > 0 {
+		if _, anchor, err := d.anchorOf(store, snap); err == nil && anchor > 0 {
 			go d.park(anchor)
 		}
 		_, _ = d.windowFor(snap)

@@ -55,7 +55,7 @@ func (d *Engine) reexecuteIn(store *recording.Store, python string, stop int64, 
 	if store == nil {
 		return nil, nil
 	}
-	target, anchors, err := anchorsOf(store, stop, anchorTries)
+	target, anchors, err := d.anchorsOf(store, stop, anchorTries)
 	if err != nil || len(anchors) == 0 {
 		return nil, err
 	}
@@ -109,8 +109,8 @@ const anchorTries = 3
 // anchorOf is snapshot stop and the anchor a re-execution up to it starts
 // from: the latest snapshot of its run before it that resumes exactly (0
 // when there is none).
-func anchorOf(store *recording.Store, stop int64) (*wire.Snapshot, int64, error) {
-	target, anchors, err := anchorsOf(store, stop, 1)
+func (d *Engine) anchorOf(store *recording.Store, stop int64) (*wire.Snapshot, int64, error) {
+	target, anchors, err := d.anchorsOf(store, stop, 1)
 	if err != nil || len(anchors) == 0 {
 		return target, 0, err
 	}
@@ -119,7 +119,7 @@ func anchorOf(store *recording.Store, stop int64) (*wire.Snapshot, int64, error)
 
 // anchorsOf is snapshot stop and the latest n snapshots of its run before
 // it that resume exactly, latest first.
-func anchorsOf(store *recording.Store, stop int64, n int) (*wire.Snapshot, []int64, error) {
+func (d *Engine) anchorsOf(store *recording.Store, stop int64, n int) (*wire.Snapshot, []int64, error) {
 	target, err := store.Get(stop)
 	if err != nil {
 		return nil, nil, err
@@ -135,21 +135,40 @@ func anchorsOf(store *recording.Store, stop int64, n int) (*wire.Snapshot, []int
 		}
 	}
 	slices.Reverse(before)
-	return target, exactOf(store, before, n), nil
+	return target, d.exactOf(store, before, n), nil
 }
 
 // exactOf is the first n of snaps that resume exactly.
-func exactOf(store *recording.Store, snaps []wire.Summary, n int) []int64 {
+func (d *Engine) exactOf(store *recording.Store, snaps []wire.Summary, n int) []int64 {
 	var exact []int64
 	for _, s := range snaps {
 		if len(exact) == n {
 			break
 		}
-		if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
+		if d.resumesExactly(store, s.N) {
 			exact = append(exact, s.N)
 		}
 	}
 	return exact
+}
+
+// resumesExactly is whether snapshot n of store resumes exactly
+// (launch.ResumeVerdict), asked once per snapshot: planning the resume is
+// ~2 ms, and every re-execution looks for its anchors again. (A source
+// file edited since makes the resume itself refuse, and say why.)
+func (d *Engine) resumesExactly(store *recording.Store, n int64) bool {
+	d.mu.Lock()
+	v, ok := d.exact[n]
+	d.mu.Unlock()
+	if ok {
+		return v
+	}
+	verdict, _ := launch.ResumeVerdict(store, n)
+	v = verdict == launch.ResumeExact
+	d.mu.Lock()
+	d.exact[n] = v
+	d.mu.Unlock()
+	return v
 }
 
 // untilOf is how a re-execution recognises snapshot target's moment: its
@@ -258,7 +277,7 @@ func (d *Engine) hitsBefore(w *lineWindow, bps map[string][]LineBreakpoint) (map
 		}
 		return nil, fmt.Errorf("cannot apply the hit condition in the past: it counts the hits since the program's start, and the history begins %s (a longer \"history\" / --history keeps more); remove the hit condition, or step back between stops", begins)
 	}
-	if first := exactOf(store, all, 1); len(first) > 0 && first[0] != w.anchor {
+	if first := d.exactOf(store, all, 1); len(first) > 0 && first[0] != w.anchor {
 		// from the run's first snapshot to the anchor
 		until, scope := untilOf(anchor)
 		until.Last = false

@@ -84,7 +84,7 @@ _IMMUTABLE = frozenset((int, float, complex, str, bytes, bool, type(None)))
 # from_hit: the events a Reverse Continue's window keeps before the last
 # breakpoint hit (a few Step Backs from it), and at least, up to the stop
 HIT_MARGIN = 100
-MIN_TAIL = 300
+MIN_TAIL = 150
 
 
 def install(spec, trig, rec):
