@@ -299,3 +299,82 @@ func TestDAPHistoryBound(t *testing.T) {
 		})
 	}
 }
+
+// One anchor whose pickling takes 0.4 s (a value's __reduce__ sleeps,
+// once), 0.3 s into a 1.9 s run that ends with an uncaught exception.
+const traceSlowAnchor = `import time
+
+
+class Slow:
+    slept = False
+
+    def __reduce__(self):
+        if not Slow.slept:
+            Slow.slept = True
+            time.sleep(0.4)
+        return (Slow, ())
+
+
+def work(k):
+    n = 0
+    for i in range(k):
+        n += i % 7
+    return n
+
+
+def spin(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        work(2000)
+
+
+marker = None
+spin(0.3)
+marker = Slow()
+spin(1.2)
+raise ValueError("the end")
+`
+
+// TestAnchorsAfterASlowOne: one slow anchor does not silence the next
+// ones. The budget paces anchors by the median pause of the last few
+// (periodic.py): paced by the last pause alone, a 0.4 s one held the
+// next back for 0.4 s / budget, 0.9-1.3 s (a live session once went a
+// second without an anchor before its exception, and going back from it
+// re-executed all of that second: 3-6 s).
+func TestAnchorsAfterASlowOne(t *testing.T) {
+	testutil.ForEachPython(t, func(t *testing.T, py testutil.Python) {
+		dir := t.TempDir()
+		writeProg(t, dir, "prog.py", traceSlowAnchor)
+		db := filepath.Join(dir, "rec.db")
+		if r := runRecord(t, py, dir, db, "", "--trace", "prog.py"); r.Code != 1 || !strings.Contains(r.Stderr, "the end") {
+			t.Fatalf("record --trace: %+v", r)
+		}
+		// the periodic anchors' times, then the exception's
+		var times []float64
+		var end float64
+		for _, s := range traceLs(t, dir, db) {
+			switch s.Reason {
+			case "periodic":
+				times = append(times, s.Time)
+			case "exception":
+				end = s.Time
+			}
+		}
+		slices.Sort(times)
+		if len(times) < 5 || end == 0 {
+			t.Fatalf("%d periodic anchors and the exception at %v in a 1.9 s run, want several and it", len(times), end)
+		}
+		times = append(times, end)
+		// (the anchors kept: the newest 40, one per 50 ms before them)
+		for i := 1; i < len(times); i++ {
+			if gap := times[i] - times[i-1]; gap > 0.8 {
+				at := make([]string, len(times))
+				for k, x := range times {
+					at[k] = fmt.Sprintf("%.2f", x-times[0])
+				}
+				t.Fatalf("no anchor for %.2f s after the one %.2f s into the run (the slow one pauses 0.4 s; anchors, then the exception, at %s s)",
+					gap, times[i-1]-times[0], strings.Join(at, " "))
+			}
+		}
+	})
+}

@@ -28,25 +28,26 @@ const (
 
 // AnchorPolicy is how often time travel snapshots a program run by
 // Python 3.minor: every `every` of its run, less often when its
-// snapshots would pause it for more than `budget` of its run. Going back
+// snapshots would pause it for more than `budget` of its run (the shim's
+// periodic.py paces by the median pause of the last few). Going back
 // re-executes from the latest anchor, and a re-execution that traces a
 // hot line runs slower than the program, 3-5x on 3.12+ (a Python call per
-// line event) and ~12x before (sys.settrace: a call, line and return
-// event each): the latency of going back is about that factor times the
-// run since the anchor. A small program's anchor pauses it ~2.5 ms, so
-// the budget sets the pace (one per 12-17 ms on 3.12+, 8-10 ms before).
-// Measured on the CPU-bound workloads: 1.20-1.25x the program's run on
-// 3.12+ and 1.27x on 3.8-3.11, within time travel's targets (2x on
-// 3.12+, 4x before); every 50 ms on 3.12+ and 25 ms before cost 1.11x
-// and 1.18x and made a Reverse Continue at once wait 150-400 ms.
+// line event) and ~10-15x before (sys.settrace): the latency of going
+// back is about that factor times the run since the anchor (bench
+// lineslive fits 4-20 ms per ms of that distance). A small program's
+// anchor pauses it 2.5-4 ms, so the budget sets the pace: one per ~10 ms
+// on 3.12+ and ~9-13 ms before. Measured on the CPU-bound workloads
+// (2026-12-02, -only timetravel -quick, live / record --trace): 3.12
+// 1.34x / 1.32x, 3.10 1.39x / 1.40x, 3.8 1.36x / 1.37x, within time
+// travel's targets (2x on 3.12+, 4x before), storage 8-17 MB a minute
+// (50). The budgets before (20% on 3.12+, 30% before: 1.20-1.27x) left
+// anchors 12-17 ms apart and a Reverse Continue sent at once waited a
+// median 80-160 ms; 25-50 ms apart it waited 150-400 ms.
 func AnchorPolicy(minor int) (every time.Duration, budget float64) {
 	if minor >= 12 {
-		return 12 * time.Millisecond, 0.20
+		return 8 * time.Millisecond, 0.30
 	}
-	// (3.8-3.10 had 25 ms / 25% for a while: at 8 ms a breakpoint hit in a
-	// worker thread was lost while the main thread took an anchor, fixed
-	// since: control.Control._snapshotting)
-	return 8 * time.Millisecond, 0.30
+	return 8 * time.Millisecond, 0.45
 }
 
 // History bounds what time travel keeps of a run (record --trace

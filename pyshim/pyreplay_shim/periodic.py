@@ -33,9 +33,15 @@ _clock = real(monotonic)  # bound now: a program may replace time.monotonic; not
 V = sys.version_info[:2]
 
 
-# the main thread's pause for the last periodic snapshot, seconds, and
-# when it ended (the clock's)
-_last = [0.0, 0.0]
+# when the main thread's pause for the last periodic snapshot ended (the
+# clock's), and the pauses of the last PACE ones, seconds: the budget
+# paces by their median, so that one slow snapshot (a stall of the
+# machine, a write waiting for the recording) does not silence the next
+# ones for pause / budget (a second for 200 ms at 20%), while a program
+# whose every snapshot is slow is paced by that
+PACE = 5
+_ended = [0.0]
+_pauses = []
 
 
 # a debugger's stops: how many hold the program now, and when the last
@@ -61,16 +67,25 @@ def _take(rec, frame):
     t = _clock()
     rec.snapshot("periodic", "", frame, "line")
     end = _clock()
-    _last[:] = [end - t, end]
+    _ended[0] = end
+    _pauses.append(end - t)
+    del _pauses[:-PACE]
+
+
+def _pause():
+    """The pause the budget paces by: the median of the last PACE."""
+    if not _pauses:
+        return 0.0
+    return sorted(_pauses)[len(_pauses) // 2]
 
 
 def start(rec, every, budget=0):
     """A snapshot every `every` seconds, none asked for while one is being
     taken (it would come right after it); with a budget (a share of the
     run, as the anchors of time travel ask), never more often than that
-    share of the run allows: after a snapshot that paused the program c
-    seconds, the next comes c / budget seconds after its end at the
-    earliest."""
+    share of the run allows: the next comes c / budget seconds after the
+    last one's end at the earliest, c the median pause of the last PACE
+    (_pause)."""
     arm = _monitoring_arm(rec) if V >= (3, 12) else _pending_arm(rec)
     if arm is None:
         return
@@ -86,7 +101,7 @@ def start(rec, every, budget=0):
                 if _held[0]:
                     due = now + every
                     continue
-                ready = _last[1] + _last[0] / budget if budget else now
+                ready = _ended[0] + _pause() / budget if budget else now
                 if _held[1]:
                     ready = max(ready, _held[1] + every)
                 if now < ready:
