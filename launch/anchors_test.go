@@ -57,10 +57,11 @@ func TestAnchorTiers(t *testing.T) {
 			t.Errorf("anchorTiers(%v, %v) = %s, want %s", c.every, c.span, got, c.want)
 		}
 	}
-	// what the caller gave wins
+	// what the caller gave wins (the policy's pace stays)
+	every, budget := AnchorPolicy(12)
 	o := Options{MaxSnapshots: 5}
 	o.UseAnchors(12, History{Span: time.Minute})
-	if o.MaxSnapshots != 5 || o.ThinSnapshots != nil || o.HistoryBound || o.Every != 0.012 || o.EveryBudget != 0.2 {
+	if o.MaxSnapshots != 5 || o.ThinSnapshots != nil || o.HistoryBound || o.Every != every.Seconds() || o.EveryBudget != budget {
 		t.Errorf("--max-snapshots 5: %+v", o)
 	}
 	o = Options{Every: 0.2}
