@@ -648,6 +648,11 @@ def _run(spec, trig, rec, arrived=None, started=None):
     sandbox.on_changed[0] = changed
     import atexit
     atexit.register(at_exit)
+    # an uncaught exception ends the run where the original's stop took
+    # it (process.report_uncaught), not after printing it: 3.13 prints a
+    # traceback in Python, 15-30 ms of a re-execution for nothing
+    from . import process
+    process.uncaught_hooks.insert(0, lambda e, tb, sid: at_exit())
     if MONITORING:
         DISABLE = sys.monitoring.DISABLE
         getframe = sys._getframe
