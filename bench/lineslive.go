@@ -109,7 +109,7 @@ func anchorDistance(db string) (float64, error) {
 			continue
 		}
 		for j := i - 1; j >= 0; j-- {
-			if a := all[j]; a.Run == all[i].Run && (a.Reason == "periodic" || a.Reason == "start") {
+			if a := all[j]; a.Run == all[i].Run && (a.Reason == "periodic" || (a.Reason == "entry" && a.Label == "anchor")) {
 				return (all[i].Time - a.Time) * 1000, nil
 			}
 		}
