@@ -68,14 +68,22 @@ type conn struct {
 // away. Whatever program the session started is ended when it returns.
 func (s *Server) Serve(rw io.ReadWriteCloser) error {
 	c := newConn(s, rw)
-	defer c.dbg.Close()
+	all := c.dbg.Events()
+	defer func() {
+		c.dbg.Close()
+		// what the engine still says goes nowhere: its queue's goroutine
+		// ends once it has handed everything over (one per session was
+		// left blocked for the server's lifetime)
+		for range all {
+		}
+	}()
 	defer rw.Close()
 
 	in := make(chan inMsg)
 	quit := make(chan struct{})
 	defer close(quit)
 	go c.readLoop(in, quit)
-	events := c.dbg.Events()
+	events := all
 	for !c.done {
 		select {
 		case m := <-in:

@@ -3,16 +3,20 @@ package dap_test
 // What a test that timed out waiting for the server shows, to tell a
 // slow machine from a hang: the engine's goroutines (the server runs in
 // the test process) and every process this test binary started, with
-// its scheduler state and the kernel function it waits in.
+// its scheduler state and the kernel function it waits in, and, for the
+// Python ones, the Python and C stacks of every thread (gdb, when installed).
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // stuckReport is the engine's goroutines (those in pyreplay's packages
@@ -76,9 +80,37 @@ func descendants(root int) string {
 		for p := parent[pid]; p > 1; p = parent[p] {
 			if p == root {
 				b.WriteString("  " + info[pid] + "\n")
+				if strings.Contains(info[pid], "python") {
+					b.WriteString(pythonStacks(pid))
+				}
 				break
 			}
 		}
 	}
 	return b.String()
+}
+
+// pythonStacks is the Python and the C stack of every thread of pid,
+// read by gdb from the process's memory (the
+// interpreter's gdb extension, installed beside every pyenv CPython), or
+// "" without gdb.
+func pythonStacks(pid int) string {
+	gdb, err := exec.LookPath("gdb")
+	if err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, gdb, "-q", "-batch", "-nx", "-iex", "set auto-load safe-path /",
+		"-p", strconv.Itoa(pid), "-ex", "thread apply all py-bt", "-ex", "set print frame-arguments none", "-ex", "thread apply all bt 10").CombinedOutput()
+	var keep []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if l != "" && !strings.HasPrefix(l, "[") && !strings.HasPrefix(l, "Using host") && !strings.HasPrefix(l, "Couldn't write") {
+			keep = append(keep, "    "+l)
+		}
+	}
+	if err != nil {
+		keep = append(keep, fmt.Sprintf("    (gdb: %v)", err))
+	}
+	return strings.Join(keep, "\n") + "\n"
 }

@@ -378,3 +378,58 @@ func TestAnchorsAfterASlowOne(t *testing.T) {
 		}
 	})
 }
+
+// traceDeepThreads: a thread that keeps asking for the GIL, and a main
+// thread whose every call runs 3000 frames deep (an anchor's arming walks
+// them all).
+const traceDeepThreads = `import sys
+import threading
+
+stop = False
+
+
+def spin():
+    n = 0
+    while not stop:
+        n += 1
+
+
+def down(depth, work):
+    if depth:
+        return down(depth - 1, work)
+    total = 0
+    for i in range(work):
+        total += i % 7
+    return total
+
+
+t = threading.Thread(target=spin)
+t.start()
+sys.setrecursionlimit(5000)
+total = 0
+for k in range(120):
+    total += down(3000, 2000)
+stop = True
+t.join()
+print("total", total)
+`
+
+// TestAnchorsWithThreads: a program whose other thread takes the GIL while
+// an anchor's pending call arms the main thread (3.8-3.11) runs to its
+// end. The tick thread queued a second call meanwhile, which CPython made
+// in the same make_pending_calls, its signal left set: on 3.11 the traced
+// call's first instruction handled it again and again, and the program
+// hung at 100% CPU (2 runs in 3 of this one).
+func TestAnchorsWithThreads(t *testing.T) {
+	testutil.ForEachPython(t, func(t *testing.T, py testutil.Python) {
+		dir := t.TempDir()
+		writeProg(t, dir, "prog.py", traceDeepThreads)
+		for run := 1; run <= 2; run++ {
+			db := filepath.Join(dir, fmt.Sprintf("rec%d.db", run))
+			// (a hang ends at runRecord's timeout, and fails there)
+			if r := runRecord(t, py, dir, db, "", "--trace", "prog.py"); r.Code != 0 || r.Stdout != "total 719400\n" {
+				t.Fatalf("record --trace, run %d: %+v", run, r)
+			}
+		}
+	})
+}

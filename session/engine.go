@@ -217,7 +217,7 @@ type Engine struct {
 func NewEngine() *Engine {
 	return &Engine{events: newEventQueue(), cache: map[int64]*wire.Snapshot{}, src: map[string]string{}, liveStop: -1,
 		windows: map[int64]*lineWindow{}, virtual: map[int64]*virtualStop{}, making: map[int64]chan struct{}{}, recorded: map[int64]int64{},
-		exact: map[int64]bool{},
+		exact:   map[int64]bool{},
 		lineBPs: map[string][]LineBreakpoint{}, funcQ: map[int][]string{}, opts: LaunchOptions{JustMyCode: true}}
 }
 

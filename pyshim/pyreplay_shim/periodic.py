@@ -279,42 +279,55 @@ def _pending_arm(rec):
         return local
 
     def trace_main(_arg):
-        # runs in the main thread, between two bytecodes of what it was doing
+        # runs in the main thread, between two bytecodes of what it was
+        # doing, called by CPython's make_pending_calls. No trace function
+        # sees this frame (no line or return event of its own: see below)
+        sys._getframe().f_trace = None
         try:
-            state["pending"] = False
-            if state["off"]:
-                return 0
-            if rec.busy:
-                # inside a snapshot (the program's first line's, a stop's):
-                # none can be taken in it, and what its taker does next
-                # with the trace functions would go wrong armed: a live
-                # session turning its tracing off (sys.settrace(None))
-                # dropped the arming for good; record --trace's first line,
-                # untraced then, got its breakpoint tracer back from this
-                # one after the checkpoint, calls traced to the run's end.
-                # The next tick asks again
-                return 0
-            if state["on"]:
-                if _gettrace() is glob:
-                    return 0  # (still armed: the last one has not fired yet)
-                # armed, but the thread's trace function is another's now: a
-                # live session's stepping, stop or thread freeze replaced
-                # glob, so that no line event may come to local any more;
-                # armed again below (before, no checkpoint came again)
-                disarm()
-            f = sys._getframe(1)
-            while f is not None:
-                if paths.is_user_file(f.f_code.co_filename):
-                    armed.append([f, f.f_trace])
-                    f.f_trace = local
-                    f.f_trace_lines = True
-                f = f.f_back
-            prev[0] = _gettrace()
-            state["on"] = True
-            sys.settrace(glob)
+            arm_main()
         except Exception:  # noqa: BLE001 - a checkpoint is never worth an error in the program
             pass
+        # Not pending any more only here, with no Python call left before
+        # the return: the tick thread, which may take the GIL while this
+        # runs, would queue a second call, which CPython makes in the same
+        # make_pending_calls, which while busy leaves its signal set; on
+        # 3.11 a traced function's first instruction checks it again and
+        # again, never getting past it: the program hung at 100% CPU,
+        # inside the second call's first line.
+        state["pending"] = False
         return 0
+
+    def arm_main():
+        if state["off"]:
+            return
+        if rec.busy:
+            # inside a snapshot (the program's first line's, a stop's):
+            # none can be taken in it, and what its taker does next
+            # with the trace functions would go wrong armed: a live
+            # session turning its tracing off (sys.settrace(None))
+            # dropped the arming for good; record --trace's first line,
+            # untraced then, got its breakpoint tracer back from this
+            # one after the checkpoint, calls traced to the run's end.
+            # The next tick asks again
+            return
+        if state["on"]:
+            if _gettrace() is glob:
+                return  # (still armed: the last one has not fired yet)
+            # armed, but the thread's trace function is another's now: a
+            # live session's stepping, stop or thread freeze replaced
+            # glob, so that no line event may come to local any more;
+            # armed again below (before, no checkpoint came again)
+            disarm()
+        f = sys._getframe(2)  # (trace_main's caller)
+        while f is not None:
+            if paths.is_user_file(f.f_code.co_filename):
+                armed.append([f, f.f_trace])
+                f.f_trace = local
+                f.f_trace_lines = True
+            f = f.f_back
+        prev[0] = _gettrace()
+        state["on"] = True
+        sys.settrace(glob)
 
     callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)(trace_main)
     add = ctypes.pythonapi.Py_AddPendingCall
