@@ -379,9 +379,9 @@ func TestAnchorsAfterASlowOne(t *testing.T) {
 	})
 }
 
-// traceDeepThreads: a thread that keeps asking for the GIL, and a main
-// thread whose every call runs 3000 frames deep (an anchor's arming walks
-// them all).
+// traceDeepThreads: a thread that keeps asking for the GIL, switched to
+// every 0.1 ms, and a main thread whose every call runs 3000 frames deep
+// (an anchor's arming walks them all).
 const traceDeepThreads = `import sys
 import threading
 
@@ -406,6 +406,7 @@ def down(depth, work):
 t = threading.Thread(target=spin)
 t.start()
 sys.setrecursionlimit(5000)
+sys.setswitchinterval(0.0001)
 total = 0
 for k in range(120):
     total += down(3000, 2000)
@@ -419,12 +420,16 @@ print("total", total)
 // end. The tick thread queued a second call meanwhile, which CPython made
 // in the same make_pending_calls, its signal left set: on 3.11 the traced
 // call's first instruction handled it again and again, and the program
-// hung at 100% CPU (2 runs in 3 of this one).
+// hung at 100% CPU (8 runs in 10 of this one).
 func TestAnchorsWithThreads(t *testing.T) {
 	testutil.ForEachPython(t, func(t *testing.T, py testutil.Python) {
 		dir := t.TempDir()
 		writeProg(t, dir, "prog.py", traceDeepThreads)
-		for run := 1; run <= 2; run++ {
+		runs := 2 // (3.12+ asks with sys.monitoring, no pending call: once)
+		if py.Minor >= "3.12" {
+			runs = 1
+		}
+		for run := 1; run <= runs; run++ {
 			db := filepath.Join(dir, fmt.Sprintf("rec%d.db", run))
 			// (a hang ends at runRecord's timeout, and fails there)
 			if r := runRecord(t, py, dir, db, "", "--trace", "prog.py"); r.Code != 0 || r.Stdout != "total 719400\n" {
