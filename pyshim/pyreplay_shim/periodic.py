@@ -287,14 +287,15 @@ def _pending_arm(rec):
             arm_main()
         except Exception:  # noqa: BLE001 - a checkpoint is never worth an error in the program
             pass
-        # Not pending any more only here, with no Python call left before
-        # the return: the tick thread, which may take the GIL while this
-        # runs, would queue a second call, which CPython makes in the same
-        # make_pending_calls, which while busy leaves its signal set; on
-        # 3.11 a traced function's first instruction checks it again and
-        # again, never getting past it: the program hung at 100% CPU,
-        # inside the second call's first line.
-        state["pending"] = False
+        finally:
+            # Not pending any more only here, with no Python call left
+            # before the return: the tick thread, which may take the GIL
+            # while this runs, would queue a second call, which CPython
+            # makes in the same make_pending_calls, which while busy leaves
+            # its signal set; on 3.11 a traced function's first instruction
+            # checks it again and again, never getting past it: the program
+            # hung at 100% CPU, inside the second call's first line.
+            state["pending"] = False
         return 0
 
     def arm_main():
