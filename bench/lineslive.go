@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -50,6 +51,9 @@ func (r *Results) lineHistoryLive(py PyInfo) {
 		if think > 0 {
 			reverseLooked = append(reverseLooked, rc)
 		} else {
+			if *flagKeep && (len(reverse) == 0 || rc > slices.Max(reverse)) {
+				r.keepSlowest(s, rc, d)
+			}
 			reverse = append(reverse, rc)
 			dist = append(dist, d)
 		}
@@ -168,4 +172,18 @@ func (r *Results) liveStepBack(py PyInfo, prog string, n int, think time.Duratio
 	c.close()
 	dist, err = anchorDistance(db)
 	return first, later, reverse, dist, err
+}
+
+// keepSlowest keeps (-keep) the recording of the slowest at-once Reverse
+// Continue so far as lines-live-slowest.db beside the last session's: what
+// a slow one's anchors were is read from it (the next session removes
+// lines-live.db).
+func (r *Results) keepSlowest(session int, rc, dist float64) {
+	db := filepath.Join(r.tmp, "lines-live.db")
+	to := filepath.Join(r.tmp, "lines-live-slowest.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(to + suffix)
+		_ = os.Rename(db+suffix, to+suffix)
+	}
+	logf("lines live: session %d, Reverse Continue at once %.0f ms, its anchor %.1f ms before the exception: kept as %s", session+1, rc, dist, to)
 }
