@@ -59,6 +59,12 @@ type HistorySpec struct {
 	// Park: none of the above yet: the resumed run waits at its arrival
 	// for them, a file's path written to the FIFO at Park (session/park.go)
 	Park string `json:"park,omitempty"`
+	// Done: a FIFO the run writes "done" to once Out is complete, before
+	// its process ends (session/done.go)
+	Done string `json:"done,omitempty"`
+	// NoTrail: the run's copies wait at fork checkpoints, none trails it
+	// (pyshim follow.py)
+	NoTrail bool `json:"no_trail,omitempty"`
 }
 
 // HistoryScope names the codes a re-execution traces: by their name in

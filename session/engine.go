@@ -207,6 +207,7 @@ type Engine struct {
 	ahead        map[string]*aheadRun // re-executions started before they are asked for (speculate)
 	parked       *parkedRun           // the next re-execution from the latest stop's anchor, ready (park.go)
 	parking      sync.WaitGroup       // park calls under way (Close waits for them)
+	reexecs      sync.WaitGroup       // re-executions still ending (running)
 	nextVirtual  int64
 	python       string
 	baseDir      string

@@ -362,6 +362,7 @@ func (d *Engine) Close() {
 		cp.Kill()
 	}
 	d.parking.Wait() // (ended: none starts after this)
+	d.waitRunning(10 * time.Second)
 	if parked != nil {
 		parked.end(10 * time.Second) // (before the store closes: it drops its run)
 	}

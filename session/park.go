@@ -41,8 +41,9 @@ type parkedRun struct {
 	dir    string   // private: the FIFO (the process removes both once it has it open)
 	fifo   *os.File // its write end (held open: closing it with no spec ends the run)
 	store  *recording.Store
-	run    int64      // the run it records into (dropped once it ends unused)
-	done   chan error // its end
+	run    int64         // the run it records into (dropped once it ends unused)
+	done   chan error    // its end
+	ended  chan struct{} // closed once its run is over (the recording updated)
 }
 
 var errParkedGone = errors.New("the parked re-execution ended before its spec came")
@@ -124,10 +125,12 @@ func startParked(store *recording.Store, python string, anchor int64) (*parkedRu
 		return nil, err
 	}
 	prog.Quiet = true
-	p := &parkedRun{anchor: anchor, python: python, dir: dir, fifo: fifo, store: store, run: prog.Config.Run, done: make(chan error, 1)}
+	p := &parkedRun{anchor: anchor, python: python, dir: dir, fifo: fifo, store: store, run: prog.Config.Run,
+		done: make(chan error, 1), ended: make(chan struct{})}
 	go func() {
 		_, err := prog.Run()
 		p.done <- err
+		close(p.ended)
 	}()
 	return p, nil
 }
@@ -147,10 +150,11 @@ func (d *Engine) takeParked(anchor int64, python string) *parkedRun {
 }
 
 // finish runs p with spec (its Out set): the spec's file named where p
-// reads it, then its end awaited. errParkedGone: it ended before, or
+// reads it, then its end awaited (or its word that its lines are
+// written: runStatus). errParkedGone: it ended before, or
 // wrote nothing to Out (the caller drops its run and runs the
 // re-execution anew).
-func (p *parkedRun) finish(spec *launch.HistorySpec) error {
+func (p *parkedRun) finish(spec *launch.HistorySpec, status *runStatus) error {
 	defer p.cleanup()
 	select {
 	case <-p.done:
@@ -180,10 +184,11 @@ func (p *parkedRun) finish(spec *launch.HistorySpec) error {
 	if err != nil {
 		p.fifo.Close()
 	}
-	end := <-p.done
 	if err != nil {
+		<-p.done
 		return err
 	}
+	end := status.wait(p.done)
 	if st, serr := os.Stat(spec.Out); serr != nil || st.Size() == 0 {
 		return errParkedGone
 	}

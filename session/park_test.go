@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/pyreplay/pyreplay/internal/testutil"
 	"github.com/pyreplay/pyreplay/launch"
@@ -59,6 +60,7 @@ func TestParkedReexecution(t *testing.T) {
 				}
 				anchors := []int64{exact[0], exact[len(exact)/2], exact[len(exact)-1]}
 				d := &Engine{ended: true} // (ended: nothing parks again after a run)
+				defer d.waitRunning(time.Minute) // (before the directory goes: they end after their lines are read)
 				for _, anchor := range anchors {
 					specs := []launch.HistorySpec{
 						{Until: until, Scope: &launch.HistoryScope{All: true}, Limit: 3000, ForkEvery: 20000},

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pyreplay/pyreplay/internal/scratch"
 	"github.com/pyreplay/pyreplay/launch"
@@ -33,6 +34,9 @@ import (
 var (
 	WindowEvents    = 5000
 	WindowForkEvery = 2500
+	// TrailWindows: a window's run makes one copy that trails it where it
+	// can (pyshim follow.py); false: only fork checkpoints (tests compare)
+	TrailWindows = true
 )
 
 // reexecute is the window of the stretch that ends at stop: the program
@@ -429,7 +433,7 @@ func (d *Engine) speculate() {
 
 // reexecuteWindow is reexecuteTo's re-execution.
 func (d *Engine) reexecuteWindow(store *recording.Store, python string, anchor, stop int64, scope *launch.HistoryScope, until launch.HistoryUntil) (*lineWindow, error) {
-	spec := &launch.HistorySpec{Until: until, Scope: scope, Limit: WindowEvents, ForkEvery: WindowForkEvery}
+	spec := &launch.HistorySpec{Until: until, Scope: scope, Limit: WindowEvents, ForkEvery: WindowForkEvery, NoTrail: !TrailWindows}
 	lines, run, err := d.reexecution(store, python, anchor, spec)
 	if refused := (*anchorRefused)(nil); errors.As(err, &refused) {
 		// (an earlier anchor may do: reexecuteIn)
@@ -524,7 +528,9 @@ func (e *anchorRefused) Error() string { return e.msg }
 // reexecution resumes anchor with spec (Out set here), its output going
 // nowhere, and returns the lines it wrote (its events, then {"end": ...})
 // and its run: the parked one from anchor when there is one (park.go;
-// another is parked once it is done), else one started now.
+// another is parked once it is done), else one started now. It returns
+// once the run says its lines are all written (runStatus), while its
+// process may still be ending.
 func (d *Engine) reexecution(store *recording.Store, python string, anchor int64, spec *launch.HistorySpec) ([][]byte, int64, error) {
 	out, err := os.CreateTemp(scratch.Dir(), "pyreplay-lines-*.jsonl")
 	if err != nil {
@@ -533,10 +539,19 @@ func (d *Engine) reexecution(store *recording.Store, python string, anchor int64
 	out.Close()
 	defer os.Remove(out.Name())
 	spec.Out = out.Name()
+	// (a snapshot's run is waited for: its snapshot is written as it ends)
+	var status *runStatus
+	if !spec.Snapshot {
+		if status, err = newRunStatus(); err == nil {
+			defer status.close()
+			spec.Done = status.path()
+		}
+	}
 	run, err := int64(0), errParkedGone
 	if p := d.takeParked(anchor, python); p != nil {
 		run = p.run
-		err = p.finish(spec)
+		d.running(p.ended)
+		err = p.finish(spec, status)
 		defer func() { go d.park(anchor) }()
 		if errors.Is(err, errParkedGone) {
 			_ = store.DropRun(run)
@@ -550,10 +565,17 @@ func (d *Engine) reexecution(store *recording.Store, python string, anchor int64
 		}
 		prog.Quiet = true
 		run = prog.Config.Run
-		var res launch.Result
-		if res, err = prog.Run(); err == nil && res.ShimErr != "" {
-			err = &anchorRefused{res.ShimErr}
-		}
+		ended, over := make(chan error, 1), make(chan struct{})
+		d.running(over)
+		go func() {
+			defer close(over)
+			res, err := prog.Run()
+			if err == nil && res.ShimErr != "" {
+				err = &anchorRefused{res.ShimErr}
+			}
+			ended <- err
+		}()
+		err = status.wait(ended)
 	}
 	if err != nil {
 		return nil, run, err
@@ -570,6 +592,31 @@ func (d *Engine) reexecution(store *recording.Store, python string, anchor int64
 		lines = append(lines, append([]byte(nil), sc.Bytes()...))
 	}
 	return lines, run, sc.Err()
+}
+
+// running counts a re-execution as running until over is closed (its
+// process has ended and its run's end is recorded): one whose lines are
+// read goes on ending meanwhile, and Close waits for it (waitRunning)
+// before the recording closes.
+func (d *Engine) running(over <-chan struct{}) {
+	d.reexecs.Add(1)
+	go func() {
+		<-over
+		d.reexecs.Done()
+	}()
+}
+
+// waitRunning waits, at most `wait`, until no re-execution runs.
+func (d *Engine) waitRunning(wait time.Duration) {
+	idle := make(chan struct{})
+	go func() {
+		d.reexecs.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+	case <-time.After(wait):
+	}
 }
 
 // endOf is the "end" of a re-execution's last line ({"end": ...}).

@@ -9,7 +9,7 @@ events are the original's. Config (resume.history):
     {"out": PATH,
      "until": {"stack": [[file, line], ...], "stdout": N, "stderr": N,
                "locals": [{name: repr}, ...], "last": bool} or {"event": N},
-     "limit": N, "fork_every": N, "snapshot": bool,
+     "limit": N, "fork_every": N, "no_trail": bool, "snapshot": bool, "done": FIFO,
      "scope": {"codes": [[file, name], ...],
                "lines": [[file, line, condition or ""], ...],
                "stop_only": [file, name, line], "all": bool,
@@ -34,6 +34,8 @@ nearest before the last "limit" events counts on up to them and records
 them, starting with each live frame's state then ("w": 1) (a shorter
 run: the copy at the first checkpoint records from there): whatever the
 stretch's length, at most "limit" and 1,000 events are recorded in full.
+A run with one thread that shares no file with a copy makes one copy
+instead, that trails it as it counts (follow.py).
 With the scope's "from_hit" (a Reverse Continue's window) that copy
 records from HIT_MARGIN events before the last hit of the scope's lines
 (their conditions holding) when it is among the last "limit", keeping
@@ -67,14 +69,15 @@ import sys
 import threading
 
 from . import codelines as L
-from .forkpoints import Checkpoints, watch_hooks
+from .forkpoints import watch_hooks
+from .follow import checkpoints
 from .linehooks import GENERATOR_FLAGS, _bump, _monitor, _settrace, _yielding, one_line, park, precounter
 from . import inputs
 from . import paths
 from .output import output_bytes
 from .frames import line_at
 from .state import _safe_repr
-from .lineout import snapshot_here, write_events
+from .lineout import said_done, snapshot_here, write_events
 from .pastvalues import _SMALL, _Made, _literals, _mark_unknown, _resume_key
 from .versions import MONITORING
 from .view import redacted, view
@@ -154,14 +157,16 @@ def _run(spec, trig, rec, arrived=None, started=None):
     verified = {}  # a stop's candidate event -> its locals that are the recording's
     # fast: only counted. A snapshot's or a count's run only counts; a
     # window's run counts from its first checkpoint on once a forked copy
-    # waits there (Checkpoints), and the full events come from a copy
+    # waits or trails there (follow.py), and the full events come from a copy
     fast = [bool(snap) or bool(counting)]
     # whether 3.12+'s LINE callback is fast_line (counting_only)
     fast_cb = [False]
-    # (a Reverse Continue's window records at most MIN_TAIL events in full
-    # from the anchor on: a longer one's come from a copy)
-    cps = Checkpoints(spec.get("fork_every") or 0, keep,
-                      MIN_TAIL if (spec.get("scope") or {}).get("from_hit") else None) \
+
+    def bound(n):  # at event n, the first one a copy may record from, whatever comes next
+        b = max(n - keep, 0)
+        return max(b, min(last_hit[0] - HIT_MARGIN, n - MIN_TAIL)) if from_hit else b
+    # (from_hit: at most MIN_TAIL events are recorded in full from the anchor on)
+    cps = checkpoints(spec, keep, MIN_TAIL if (spec.get("scope") or {}).get("from_hit") else None, bound, rec.db_path) \
         if not snap and not counting else None
     # a resumed copy counting on to the event it records from (None: not one)
     rec_from = [None]
@@ -329,12 +334,10 @@ def _run(spec, trig, rec, arrived=None, started=None):
             return
         if cps is not None and fast[0] and cps.waiting:
             # the counting run is over: its copy nearest before the last
-            # `keep` events records them, and writes OUT; this one ends
-            events = count[0]
-            start = None
-            if from_hit and last_hit[0] >= events - keep:
-                start = max(min(last_hit[0] - HIT_MARGIN, events - MIN_TAIL), events - keep, 0)
-            cps.resume_copy(events, start)
+            # `keep` events (from_hit: HIT_MARGIN before the last hit among
+            # them, MIN_TAIL at least), or the trailing copy, records them and
+            # writes OUT; this one ends
+            cps.resume_copy(count[0], bound(count[0]))
         elif cps is not None:
             cps.drop()  # (this run recorded them all)
         if last_cand[0] is not None and not same_locals(None, last_cand[0]):
@@ -351,10 +354,12 @@ def _run(spec, trig, rec, arrived=None, started=None):
             import _io
             with _io.open(spec["out"], "w") as f:
                 f.write(json.dumps({"end": how}) + "\n")
+            said_done(spec)
             return
         if counting:
             out.write(json.dumps({"end": how, "counts": tally}) + "\n")
             out.close()
+            said_done(spec)
             return
         first = ring[0][10] if ring else 0
         context = sorted((e for e in last_of.values() if e[10] < first), key=lambda e: e[10])
@@ -364,7 +369,8 @@ def _run(spec, trig, rec, arrived=None, started=None):
         write_events(out, codes.values(), kept, views, _key, _hides, unknown,
                      lambda e: e[7] and (stop_ok[0] or unknown) and (c_upto[0] is None or e[10] <= c_upto[0]))
         first_n = next((e[0] for e in ring if not e[8] and not e[11]), count[0])
-        end = {"end": how, "events": count[0], "kept": len(ring), "first": first_n}
+        end = {"end": how, "events": count[0], "kept": len(ring), "first": first_n,
+               "trailed": getattr(cps, "role", None) == "trail"}  # (follow.py: tests read it)
         # the generators' frames suspended here, keyed: a window after this
         # one resumes them (resumed) and finds their earlier lines here
         live = set()
@@ -380,6 +386,7 @@ def _run(spec, trig, rec, arrived=None, started=None):
             end["outside"] = "%s at %s" % unknown[0][1:]
         out.write(json.dumps(end) + "\n")
         out.close()
+        said_done(spec)
 
     def user_frames(frame):
         fs = []

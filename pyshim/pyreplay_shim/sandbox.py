@@ -63,7 +63,7 @@ def install(scratch=None):
         real = os.path.realpath(os.fspath(path))
         c = copies.get(real)
         if c is None:
-            c = os.path.join(private, "%d-%s" % (len(copies), os.path.basename(real) or "f"))
+            c = os.path.join(_private[0], "%d-%s" % (len(copies), os.path.basename(real) or "f"))
             if keep and os.path.isfile(real):
                 if _newer(real):
                     on_changed[0](path)
@@ -207,6 +207,44 @@ def files_at_fork(n):
         except (OSError, ValueError):
             pass
     return kept, offsets
+
+
+def fork_private():
+    """In a copy forked to run beside this process (follow.py): the private
+    copies the program makes from now on go to a directory of its own,
+    removed when it ends. (posix's: os.mkdir is refused, and tempfile's
+    names would draw from the program's own generator.)"""
+    new = "%s.%s" % (_private[0], posix.urandom(6).hex())
+    posix.mkdir(new, 0o700)
+    _private[0] = new
+    _remove_at_end(new)
+
+
+def shares_nothing(own):
+    """Whether a forked copy running beside this process would share
+    nothing that either changes (follow.py): no private copy made yet, no
+    regular file open but those at the paths in `own` (a descriptor's
+    offset is shared), no shared writable memory mapped (mmap's, a
+    multiprocessing Value's). (Linux; elsewhere: False.)"""
+    try:
+        if _private and posix.listdir(_private[0]):
+            return False
+        for fd in posix.listdir("/proc/self/fd"):
+            try:
+                if stat.S_ISREG(posix.fstat(int(fd)).st_mode) and posix.readlink("/proc/self/fd/" + fd) not in own:
+                    return False
+            except (OSError, ValueError):
+                pass  # (the listing's own descriptor, closed since)
+        import _io  # (io.open is this sandbox's)
+        with _io.open("/proc/self/maps", "rb") as f:
+            for line in f:
+                part = line.split(None, 5)
+                if part[1].startswith(b"rw") and part[1].endswith(b"s") and \
+                        (len(part) < 6 or os.fsdecode(part[5].strip()) not in own):
+                    return False
+    except OSError:
+        return False
+    return True
 
 
 def restore_files(state, resumed):
