@@ -266,7 +266,11 @@ func inputsTrust(t *testing.T, final bool) bool {
 
 	// trusted again, the forged pids are given back: the re-execution ends
 	// with other locals than the recording's at the exception, so it is
-	// not taken for the original (Step Back goes by stops, and says why)
+	// not taken for the original (Step Back goes by stops, and says why);
+	// or, where the forged interval also holds what the program read
+	// before the pids (line 26's clock, when no anchor came between:
+	// a forged interval is as if not recorded), by line with what came
+	// after that read shown unknown, never as a receipt of the program's
 	c = newClient(t)
 	defer c.request("terminate", nil)
 	c.request("initialize", msg{"adapterID": "pyreplay"})
@@ -284,7 +288,10 @@ func inputsTrust(t *testing.T, final bool) bool {
 		if from != nil && forged == 0 && !final {
 			return false
 		}
-		t.Fatalf("stepped back by line through a re-execution with other values (%s; %d forged intervals after it)", ev.str("description"), forged)
+		if r := c.locals(top.num("id"))["r"].str("value"); forged > 0 && r != last && !strings.HasPrefix(r, "<unknown: ") {
+			t.Fatalf("stepped back by line through a re-execution with other values (%s; %d forged intervals after it): r is %s\nthe program's: %s", ev.str("description"), forged, r, last)
+		}
+		return true
 	}
 	if out := c.output.String(); !strings.Contains(out, "cannot go back by line") {
 		t.Fatalf("no reason given: %q", out)
