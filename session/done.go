@@ -9,16 +9,15 @@ import (
 	"github.com/pyreplay/pyreplay/internal/scratch"
 )
 
-// runStatus is a FIFO a re-execution writes lines to (its spec's Done):
-// "done" once its events are all in its Out file (linehistory.finish), so
-// that they are read while the process still ends (ending costs 10-30 ms
+// runStatus is a FIFO a re-execution writes "done" to (its spec's Done)
+// once its events are all in its Out file (pyshim lineout.said_done), so
+// that they are read while its processes still end: ending costs 10-30 ms
 // where page tables are virtualised, and a counting run ends after the
-// forked copy that recorded its events); a leader's words to its
-// follower besides (follow.go).
+// forked copy that recorded its events, which ends first.
 type runStatus struct {
 	dir   string
 	f     *os.File    // read and write: opening does not wait for a writer
-	lines chan string // what the runs wrote, a line at a time
+	lines chan string // what the run wrote, a line at a time
 }
 
 func newRunStatus() (*runStatus, error) {
