@@ -21,18 +21,8 @@ type runStatus struct {
 }
 
 func newRunStatus() (*runStatus, error) {
-	dir, err := os.MkdirTemp(scratch.Dir(), "pyreplay-status-")
+	dir, f, err := privateFIFO("pyreplay-status-", "status.fifo")
 	if err != nil {
-		return nil, err
-	}
-	path := filepath.Join(dir, "status.fifo")
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	s := &runStatus{dir: dir, f: f, lines: make(chan string, 16)}
@@ -78,4 +68,23 @@ func (s *runStatus) close() {
 		for range s.lines {
 		}
 	}
+}
+
+// privateFIFO is a FIFO named name in a new private directory of
+// pyreplay's scratch directory (prefix), opened read and write: opening
+// does not wait for the other end, and what is written stays until read
+// while this end is open.
+func privateFIFO(prefix, name string) (dir string, f *os.File, err error) {
+	if dir, err = os.MkdirTemp(scratch.Dir(), prefix); err != nil {
+		return "", nil, err
+	}
+	path := filepath.Join(dir, name)
+	if err = syscall.Mkfifo(path, 0o600); err == nil {
+		f, err = os.OpenFile(path, os.O_RDWR, 0)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return dir, f, nil
 }

@@ -25,7 +25,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/pyreplay/pyreplay/internal/scratch"
@@ -99,22 +98,12 @@ const parkIdle = 2 * time.Minute
 // startParked resumes anchor of store under python up to its arrival,
 // where it waits for a spec (linehistory._park).
 func startParked(store *recording.Store, python string, anchor int64) (*parkedRun, error) {
-	dir, err := os.MkdirTemp(scratch.Dir(), "pyreplay-park-")
+	// (the process reads until this end closes)
+	dir, fifo, err := privateFIFO("pyreplay-park-", "spec.fifo")
 	if err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, "spec.fifo")
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	// (read-write: opening does not wait for the reader, and the process
-	// reads until this end closes)
-	fifo, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
 	prog, err := PrepareResume(launch.Options{Store: store, Snap: anchor, Python: python, History: &launch.HistorySpec{Park: path}}, false)
 	if err == nil && prog.Image != "" {
 		err = errors.New("a CRIU image is restored, not parked")

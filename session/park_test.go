@@ -13,6 +13,7 @@ import (
 	"github.com/pyreplay/pyreplay/internal/testutil"
 	"github.com/pyreplay/pyreplay/launch"
 	"github.com/pyreplay/pyreplay/recording"
+	"github.com/pyreplay/pyreplay/wire"
 )
 
 // TestParkedReexecution: a parked re-execution (park.go: resumed ahead,
@@ -30,36 +31,10 @@ func TestParkedReexecution(t *testing.T) {
 	testutil.ForEachPython(t, func(t *testing.T, py testutil.Python) {
 		for _, prog := range progs {
 			t.Run(filepath.Base(prog), func(t *testing.T) {
-				dir := t.TempDir()
-				path := testutil.CopyFixture(t, prog, dir)
-				db := filepath.Join(dir, "rec.db")
-				testutil.Cmd{Dir: dir}.Pyreplay(t, "record", "--trace", "--db", db, "--python", py.Path, path)
-				store, err := recording.Open(db)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer store.Close()
-				all, err := store.List(0)
-				if err != nil || len(all) < 2 {
-					t.Fatalf("recording: %d snapshots, %v", len(all), err)
-				}
-				last := all[len(all)-1]
-				target, err := store.Get(last.N)
-				if err != nil {
-					t.Fatal(err)
-				}
+				store, _, target, exact := recordTraced(t, py, prog)
 				until, scope := untilOf(target)
-				var exact []int64 // (the snapshots before the last that resume exactly)
-				for _, s := range all[:len(all)-1] {
-					if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
-						exact = append(exact, s.N)
-					}
-				}
-				if len(exact) == 0 {
-					t.Fatal("no anchor resumes exactly")
-				}
 				anchors := []int64{exact[0], exact[len(exact)/2], exact[len(exact)-1]}
-				d := &Engine{ended: true} // (ended: nothing parks again after a run)
+				d := &Engine{ended: true}        // (ended: nothing parks again after a run)
 				defer d.waitRunning(time.Minute) // (before the directory goes: they end after their lines are read)
 				for _, anchor := range anchors {
 					specs := []launch.HistorySpec{
@@ -153,4 +128,38 @@ func firstDiff(a, b [][]byte) string {
 		}
 	}
 	return ""
+}
+
+// recordTraced records prog (a fixture, copied to a new directory) with
+// record --trace under py: the recording, opened (closed with the test),
+// the program's path, its last snapshot and the snapshots before it that
+// resume exactly (at least one).
+func recordTraced(t *testing.T, py testutil.Python, prog string) (*recording.Store, string, *wire.Snapshot, []int64) {
+	dir := t.TempDir()
+	path := testutil.CopyFixture(t, prog, dir)
+	db := filepath.Join(dir, "rec.db")
+	testutil.Cmd{Dir: dir}.Pyreplay(t, "record", "--trace", "--db", db, "--python", py.Path, path)
+	store, err := recording.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	all, err := store.List(0)
+	if err != nil || len(all) < 2 {
+		t.Fatalf("recording: %d snapshots, %v", len(all), err)
+	}
+	target, err := store.Get(all[len(all)-1].N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exact []int64
+	for _, s := range all[:len(all)-1] {
+		if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
+			exact = append(exact, s.N)
+		}
+	}
+	if len(exact) == 0 {
+		t.Fatal("no anchor resumes exactly")
+	}
+	return store, path, target, exact
 }

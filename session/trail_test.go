@@ -8,7 +8,6 @@ import (
 
 	"github.com/pyreplay/pyreplay/internal/testutil"
 	"github.com/pyreplay/pyreplay/launch"
-	"github.com/pyreplay/pyreplay/recording"
 )
 
 // TestTrailingCopy: a window's run whose one copy trails it (pyshim
@@ -27,33 +26,8 @@ func TestTrailingCopy(t *testing.T) {
 	testutil.ForEachPython(t, func(t *testing.T, py testutil.Python) {
 		for _, prog := range []string{"dap/crunch.py", "dap/applog.py", "dap/journal.py"} {
 			t.Run(filepath.Base(prog), func(t *testing.T) {
-				dir := t.TempDir()
-				path := testutil.CopyFixture(t, prog, dir)
-				db := filepath.Join(dir, "rec.db")
-				testutil.Cmd{Dir: dir}.Pyreplay(t, "record", "--trace", "--db", db, "--python", py.Path, path)
-				store, err := recording.Open(db)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer store.Close()
-				all, err := store.List(0)
-				if err != nil || len(all) < 2 {
-					t.Fatalf("recording: %d snapshots, %v", len(all), err)
-				}
-				target, err := store.Get(all[len(all)-1].N)
-				if err != nil {
-					t.Fatal(err)
-				}
+				store, path, target, exact := recordTraced(t, py, prog)
 				until, _ := untilOf(target)
-				var exact []int64
-				for _, s := range all[:len(all)-1] {
-					if v, _ := launch.ResumeVerdict(store, s.N); v == launch.ResumeExact {
-						exact = append(exact, s.N)
-					}
-				}
-				if len(exact) == 0 {
-					t.Fatal("no anchor resumes exactly")
-				}
 				hot := [][3]any{{path, hotLine[prog], ""}} // (the function the loop calls)
 				specs := []launch.HistorySpec{
 					{Until: until, Scope: &launch.HistoryScope{All: true}, Limit: 300, ForkEvery: 2500},

@@ -116,10 +116,13 @@ class Trailing(Checkpoints):
             return Checkpoints.resume_copy(self, end, start)
         if start is None:
             start = max(end - self.keep, 0)
-        os.set_blocking(self.fd, True)
-        os.write(self.fd, b"go %d\n" % max(start, self.first))
-        os.close(self.fd)
-        os.waitpid(self.child, 0)
+        try:
+            os.set_blocking(self.fd, True)
+            os.write(self.fd, b"go %d\n" % max(start, self.first))
+            os.close(self.fd)
+            os.waitpid(self.child, 0)
+        except OSError:
+            pass  # (the copy is gone: nothing is written, pyreplay says it could not go back)
         os._exit(0)
 
 
