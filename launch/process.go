@@ -231,10 +231,10 @@ func (p *Process) Run() (Result, error) {
 
 // runQuiet runs a quiet process (Process.Quiet): in the warm interpreter
 // waiting for it if there is one, else started now; either way the next
-// one is made ready when it ends.
+// one is made ready after it ends (refill).
 func (p *Process) runQuiet() (Result, error) {
 	defer p.Cleanup()
-	defer func() { go startWarm(p.python, p.env) }()
+	defer refill(p.python, p.env)
 	if w := takeWarm(p.python, p.env); w != nil {
 		return p.runWarm(w)
 	}
