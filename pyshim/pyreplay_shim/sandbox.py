@@ -25,6 +25,22 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 # the private copies' directory of this re-execution (install)
 _private = []
+# the descriptors open before the program's state loads (install): not
+# the program's (pyreplay's, or inherited from whatever started it), as
+# (number, device, inode)
+_inherited = set()
+
+
+def _descriptors():
+    """The open descriptors, as (number, device, inode)."""
+    out = set()
+    for fd in posix.listdir("/proc/self/fd"):
+        try:
+            st = posix.fstat(int(fd))
+        except (OSError, ValueError):
+            continue  # (the listing's own descriptor, closed since)
+        out.add((fd, st.st_dev, st.st_ino))
+    return out
 
 # when the snapshot the re-execution began at was taken (its state's
 # "taken", set once it is loaded), and what to call with a file the
@@ -56,6 +72,7 @@ def install(scratch=None):
     import pathlib
     private = tempfile.mkdtemp(prefix="pyreplay-reexec-", dir=scratch)
     _private.append(private)
+    _inherited.update(_descriptors())
     copies = {}  # real path -> private copy
     _remove_at_end(private)
 
@@ -223,18 +240,29 @@ def fork_private():
 def shares_nothing(own):
     """Whether a forked copy running beside this process would share
     nothing that either changes (follow.py): no private copy made yet, no
-    regular file open but those at the paths in `own` (a descriptor's
-    offset is shared), no shared writable memory mapped (mmap's, a
-    multiprocessing Value's). (Linux; elsewhere: False.)"""
+    descriptor opened since install but character devices and the
+    regular files at the paths in `own` (a descriptor's offset, a pipe's
+    or a socket's data, an epoll instance's events are shared), no shared
+    writable memory mapped (mmap's, a multiprocessing Value's). (Linux;
+    elsewhere: False.)"""
     try:
         if _private and posix.listdir(_private[0]):
             return False
-        for fd in posix.listdir("/proc/self/fd"):
+        for d in _descriptors() - _inherited:
+            fd = d[0]
             try:
-                if stat.S_ISREG(posix.fstat(int(fd)).st_mode) and posix.readlink("/proc/self/fd/" + fd) not in own:
-                    return False
-            except (OSError, ValueError):
-                pass  # (the listing's own descriptor, closed since)
+                mode = posix.fstat(int(fd)).st_mode
+            except OSError:
+                continue
+            if stat.S_ISCHR(mode) or fd in ("0", "1", "2"):
+                # (/dev/null, a terminal; a re-execution's standard streams:
+                # /dev/null, or a warm interpreter's stdin, read to its end)
+                continue
+            # a pipe, socket, directory or epoll instance is as shared as
+            # a file: an asyncio loop's epoll and wake-up socket would
+            # hand one process's events to the other
+            if not stat.S_ISREG(mode) or posix.readlink("/proc/self/fd/" + fd) not in own:
+                return False
         import _io  # (io.open is this sandbox's)
         with _io.open("/proc/self/maps", "rb") as f:
             for line in f:
